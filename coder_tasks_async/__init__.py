@@ -1,0 +1,89 @@
+"""coder-tasks-async: the async Python SDK for Coder's AI Tasks API.
+
+Example::
+
+    import anyio
+    from coder_tasks_async import CoderTasksClient
+
+    async def main() -> None:
+        async with CoderTasksClient.from_env() as coder:
+            for task in await coder.list_tasks():
+                print(task.name, task.status, task.state)
+
+    anyio.run(main)
+"""
+
+from ._client import CoderTasksClient
+from ._clock import Clock, SystemClock
+from ._errors import (
+    AmbiguousRequestError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    CoderAPIError,
+    CoderDecodeError,
+    CoderError,
+    CoderTimeoutError,
+    CoderTransportError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RouteNotFoundError,
+    ServerError,
+    UnsupportedByServer,
+    ValidationError,
+)
+from ._models import (
+    Task,
+    TaskLogEntry,
+    TaskLogs,
+    TaskLogType,
+    TasksList,
+    TaskState,
+    TaskStateEntry,
+    TaskStatus,
+    WorkspaceAgentHealth,
+    WorkspaceAgentLifecycle,
+    WorkspaceStatus,
+)
+from ._retry import RetryPolicy
+from ._transport import Timeouts
+from ._version import __version__
+
+__all__ = [
+    "AmbiguousRequestError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "Clock",
+    "CoderAPIError",
+    "CoderDecodeError",
+    "CoderError",
+    "CoderTasksClient",
+    "CoderTimeoutError",
+    "CoderTransportError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "RouteNotFoundError",
+    "ServerError",
+    "SystemClock",
+    "Task",
+    "TaskLogEntry",
+    "TaskLogType",
+    "TaskLogs",
+    "TaskState",
+    "TaskStateEntry",
+    "TaskStatus",
+    "TasksList",
+    "Timeouts",
+    "UnsupportedByServer",
+    "ValidationError",
+    "WorkspaceAgentHealth",
+    "WorkspaceAgentLifecycle",
+    "WorkspaceStatus",
+    "__version__",
+]

@@ -1,0 +1,376 @@
+"""``CoderTasksClient``: one short method per endpoint, composing protocol and transport."""
+
+from __future__ import annotations
+
+import ssl as ssl_module
+from collections.abc import Callable
+from types import TracebackType
+from typing import Literal, Self
+from uuid import UUID
+
+import aiohttp
+
+from . import _converter as converter
+from . import _protocol as protocol
+from ._clock import Clock, SystemClock
+from ._config import settings_from_env
+from ._errors import AmbiguousRequestError, NotFoundError, ServerError
+from ._models import Task, TaskLogs, TasksList, TaskStatus
+from ._protocol import API_ROOTS, ApiTree, TaskRef
+from ._retry import RetryPolicy
+from ._transport import (
+    SEND_TIMEOUTS,
+    RawResponse,
+    Timeouts,
+    Transport,
+    validate_base_url,
+    validate_token,
+)
+
+__all__ = ["CoderTasksClient"]
+
+ApiChoice = Literal["auto", "experimental", "v2"]
+_DEFAULT_MAX_BODY = 64 * 1024 * 1024
+#: Statuses that prove the tree we asked exists (the request reached a tasks handler).
+_TREE_EXISTS = frozenset({200, 201, 202, 204, 400, 404, 409})
+
+
+class CoderTasksClient:
+    """Async client for Coder's AI Tasks API.
+
+    Example::
+
+        async with CoderTasksClient("https://coder.example.com", token=token) as coder:
+            task = await coder.create_task("Fix the flaky test", template_version_id=tv_id)
+            for t in await coder.list_tasks(status="active"):
+                print(t.name, t.status)
+
+    ``api`` picks the route tree: ``"experimental"`` (``/api/experimental/tasks``,
+    every server since v2.26), ``"v2"`` (``/api/v2/tasks``, v2.29+), or ``"auto"``
+    (the default): try ``/api/v2`` and fall back to the experimental tree the first
+    time the server says the route does not exist, then remember.
+
+    A caller-supplied ``session`` is used as is and never closed.  Otherwise the
+    client creates its session on first use and closes it in :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str,
+        api: ApiChoice = "auto",
+        session: aiohttp.ClientSession | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 64,
+        clock: Clock | None = None,
+        user_agent: str | None = None,
+        ssl: ssl_module.SSLContext | bool | None = None,
+        max_body_size: int = _DEFAULT_MAX_BODY,
+    ) -> None:
+        if api not in ("auto", "experimental", "v2"):
+            raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
+        self._tree: ApiTree | None = None if api == "auto" else api
+        self._transport = Transport(
+            validate_base_url(url),
+            validate_token(token),
+            session=session,
+            timeouts=timeouts or Timeouts(),
+            retry=retry or RetryPolicy(),
+            max_concurrency=max_concurrency,
+            clock=clock or SystemClock(),
+            user_agent=user_agent,
+            ssl=ssl,
+            max_body_size=max_body_size,
+        )
+
+    @classmethod
+    def from_env(cls, **kwargs: object) -> CoderTasksClient:
+        """Build a client from ``CODER_URL`` / ``CODER_SESSION_TOKEN``, falling back to the
+        ``url`` and ``session`` files of the Coder CLI's config dir (``CODER_CONFIG_DIR``).
+
+        Other keyword arguments go to the constructor.
+        """
+        settings = settings_from_env()
+        return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"CoderTasksClient({self._transport.public_base!r}, api={self.api or 'auto'!r})"
+
+    @property
+    def url(self) -> str:
+        """The deployment URL (without any userinfo)."""
+        return self._transport.public_base
+
+    @property
+    def api(self) -> ApiTree | None:
+        """The route tree in use; ``None`` while ``api="auto"`` has not probed yet."""
+        return self._tree
+
+    @property
+    def server_version(self) -> str | None:
+        """``X-Coder-Build-Version`` from the latest response, once there was one."""
+        return self._transport.last_headers.get("X-Coder-Build-Version")
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every wait of this client uses."""
+        return self._transport.clock
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`aclose`."""
+        return self._transport.closed
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the HTTP session (unless the caller supplied it).  Safe to call twice."""
+        await self._transport.aclose()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: Callable[[str], str],
+        *,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> RawResponse:
+        """Send to the current tree; in auto mode learn which tree the server has."""
+        tree = self._tree or "v2"
+        response = await self._transport.request(
+            method, path(API_ROOTS[tree]), params=params, body=body, timeouts=timeouts, retry=retry
+        )
+        if self._tree is None:
+            if protocol.is_route_not_found(response.status, response.headers, response.body):
+                # No /api/v2 tasks tree: a seed-era server.  The 404 came from the
+                # router, so nothing was handled and re-sending is safe, POST included.
+                fallback = await self._transport.request(
+                    method,
+                    path(API_ROOTS["experimental"]),
+                    params=params,
+                    body=body,
+                    timeouts=timeouts,
+                    retry=retry,
+                )
+                if not protocol.is_route_not_found(
+                    fallback.status, fallback.headers, fallback.body
+                ):
+                    self._tree = "experimental"
+                return fallback
+            if response.status in _TREE_EXISTS:
+                self._tree = tree
+        return response
+
+    def _raise_for(self, response: RawResponse) -> None:
+        if response.status >= 300:
+            raise protocol.error_from_response(
+                response.status,
+                response.headers,
+                response.body,
+                method=response.method,
+                url=response.url,
+            )
+
+    # -- endpoints ----------------------------------------------------------------
+
+    async def list_tasks(
+        self,
+        owner: str | UUID | None = "me",
+        organization: str | UUID | None = None,
+        status: TaskStatus | str | None = None,
+        query: str | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[Task]:
+        """Tasks visible to you, newest first.  ``owner=None`` lists every owner you may see.
+
+        ``status`` must be a known :class:`TaskStatus`; ``query`` is appended raw to
+        Coder's search query.
+
+        Example::
+
+            active = await coder.list_tasks(status=TaskStatus.ACTIVE)
+        """
+        q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
+        response = await self._call(
+            "GET", lambda root: root, params={"q": q}, timeouts=timeouts, retry=retry
+        )
+        self._raise_for(response)
+        return converter.decode(response.body, TasksList).tasks
+
+    async def create_task(
+        self,
+        input: str,
+        *,
+        template_version_id: UUID | str,
+        name: str | None = None,
+        display_name: str | None = None,
+        template_version_preset_id: UUID | str | None = None,
+        user: str | UUID = "me",
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Task:
+        """Create a task running ``input`` on a template version; returns it ``pending``.
+
+        Never creates a duplicate: the request is re-sent only when it provably did
+        not reach the server.  When it may have (a timeout after sending, a lost
+        connection, a gateway error) and you gave a ``name``, the client looks the
+        task up by name and returns it if its prompt matches; without a name it
+        raises :class:`AmbiguousRequestError`.
+        """
+        protocol.validate_input(input)
+        tv_id = protocol.as_uuid(template_version_id, "template_version_id")
+        preset = (
+            protocol.as_uuid(template_version_preset_id, "template_version_preset_id")
+            if template_version_preset_id is not None
+            else None
+        )
+        if name is not None:
+            protocol.validate_task_name(name)
+        if display_name is not None and len(display_name) > 64:
+            raise ValueError("display_name must be 64 characters or less")
+        body = protocol.create_body(
+            input=input,
+            template_version_id=tv_id,
+            name=name,
+            display_name=display_name,
+            template_version_preset_id=preset,
+        )
+        try:
+            response = await self._call(
+                "POST",
+                lambda root: protocol.user_path(root, user),
+                body=body,
+                timeouts=timeouts,
+                retry=retry,
+            )
+            self._raise_for(response)
+        except (AmbiguousRequestError, ServerError) as exc:
+            if isinstance(exc, ServerError) and exc.status not in (502, 503, 504):
+                raise
+            if not name:
+                raise AmbiguousRequestError(
+                    f"create_task may or may not have created the task ({exc}); it was not "
+                    "re-sent. Pass name= to let the client reconcile, or check list_tasks()",
+                    method="POST",
+                    url=self.url,
+                ) from exc
+            return await self._reconcile_create(exc, name=name, input=input, user=user)
+        return converter.decode(response.body, Task)
+
+    async def _reconcile_create(
+        self, exc: Exception, *, name: str, input: str, user: str | UUID
+    ) -> Task:
+        try:
+            existing = await self.get_task(name, user=user)
+        except NotFoundError:
+            raise AmbiguousRequestError(
+                f"create_task failed ({exc}) and no task named {name!r} exists, so it was not "
+                "created; it is safe to try again",
+                method="POST",
+                url=self.url,
+            ) from exc
+        if existing.initial_prompt == input:
+            return existing
+        raise AmbiguousRequestError(
+            f"create_task failed ({exc}); a task named {name!r} exists with a different prompt",
+            method="POST",
+            url=self.url,
+        ) from exc
+
+    async def get_task(
+        self,
+        ref: TaskRef,
+        *,
+        user: str | UUID = "me",
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Task:
+        """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
+        response = await self._call(
+            "GET", lambda root: protocol.task_path(root, ref, user), timeouts=timeouts, retry=retry
+        )
+        self._raise_for(response)
+        return converter.decode(response.body, Task)
+
+    async def delete_task(
+        self,
+        ref: TaskRef,
+        *,
+        user: str | UUID = "me",
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Delete a task (the server tears its workspace down in the background)."""
+        path = protocol.task_path("", ref, user)  # validate before sending anything
+        response = await self._call(
+            "DELETE", lambda root: root + path, timeouts=timeouts, retry=retry
+        )
+        if (
+            response.status == 404
+            and response.attempts > 1
+            and not protocol.is_route_not_found(response.status, response.headers, response.body)
+        ):
+            return  # an earlier attempt landed before its response was lost
+        self._raise_for(response)
+
+    async def get_logs(
+        self,
+        ref: TaskRef,
+        *,
+        user: str | UUID = "me",
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> TaskLogs:
+        """The task's whole conversation (``.logs``), oldest first."""
+        response = await self._call(
+            "GET",
+            lambda root: protocol.task_path(root, ref, user, "/logs"),
+            timeouts=timeouts,
+            retry=retry,
+        )
+        self._raise_for(response)
+        return converter.decode(response.body, TaskLogs)
+
+    async def send_input(
+        self,
+        ref: TaskRef,
+        input: str,
+        *,
+        user: str | UUID = "me",
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Send ``input`` to the task's agent, exactly once.
+
+        The server refuses input while the agent is busy (``ServerError`` 502 on
+        older servers, ``ConflictError`` 409 on newer ones) and while the task is
+        not active.  A failure after the input may have been delivered raises
+        :class:`AmbiguousRequestError` and is never re-sent.
+        """
+        protocol.validate_input(input)
+        path = protocol.task_path("", ref, user, "/send")
+        response = await self._call(
+            "POST",
+            lambda root: root + path,
+            body=protocol.input_body(input),
+            timeouts=timeouts or SEND_TIMEOUTS,
+            retry=retry,
+        )
+        self._raise_for(response)

@@ -1,0 +1,57 @@
+"""Time, as the SDK sees it: one seam so tests can drive every wait.
+
+Everything in the SDK that waits (retry backoff, log polling, ``wait_for``) asks
+a :class:`Clock` instead of calling ``time``/``anyio.sleep`` directly.  The real
+clock is the default; ``coder_tasks_async.testing.FakeClock`` implements the same
+protocol so lifecycle tests run instantly and never flake.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol, runtime_checkable
+
+import anyio
+
+__all__ = ["Clock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Monotonic time plus an async sleep.
+
+    Example::
+
+        class Instant:
+            def __init__(self) -> None:
+                self.t = 0.0
+
+            def now(self) -> float:
+                return self.t
+
+            async def sleep(self, seconds: float) -> None:
+                self.t += max(seconds, 0.0)
+    """
+
+    def now(self) -> float:
+        """Seconds on a monotonic scale (only differences matter)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on this clock's scale."""
+        ...
+
+
+class SystemClock:
+    """The real clock: ``time.monotonic`` and ``anyio.sleep``."""
+
+    __slots__ = ()
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(max(seconds, 0.0))
+
+    def __repr__(self) -> str:
+        return "SystemClock()"

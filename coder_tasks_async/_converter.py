@@ -1,0 +1,249 @@
+"""The one cattrs converter: JSON bytes in, models out, precise errors on misfit.
+
+Two converters share the same hooks.  The fast one (no detailed validation)
+structures every response.  Only when it fails do we run the detailed one on
+the same data, to name the exact field path in the error: success pays nothing
+for good error messages.
+
+The hooks are tuned because structuring is most of the SDK's CPU per request:
+UUIDs skip ``UUID.__init__``'s generic parsing, enums are a dict lookup, and
+timestamps go straight to ``datetime.fromisoformat`` (which on 3.11 accepts
+``Z``, any offset and 9 fractional digits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID, SafeUUID
+
+import cattrs
+import orjson
+
+from ._errors import CoderDecodeError
+from ._models import (
+    OpenEnum,
+    Task,
+    TaskLogEntry,
+    TaskLogs,
+    TaskLogType,
+    TasksList,
+    TaskState,
+    TaskStateEntry,
+    TaskStatus,
+    WorkspaceAgentHealth,
+    WorkspaceAgentLifecycle,
+    WorkspaceStatus,
+)
+
+__all__ = ["decode", "loads", "parse_datetime", "parse_uuid", "structure"]
+
+T = TypeVar("T")
+
+_SNIPPET = 200
+_HEX = frozenset("0123456789abcdefABCDEF")
+_new_uuid = object.__new__
+_set = object.__setattr__
+
+
+def parse_uuid(value: object, _: Any = None) -> UUID:
+    """Parse a canonical UUID string (what Coder sends) about twice as fast as ``UUID(s)``."""
+    if type(value) is str and len(value) == 36 and value[8] == value[13] == value[18] == "-":
+        digits = value.replace("-", "")
+        if len(digits) == 32 and _HEX.issuperset(digits):
+            uuid = _new_uuid(UUID)
+            _set(uuid, "int", int(digits, 16))
+            _set(uuid, "is_safe", SafeUUID.unknown)
+            return uuid
+    if isinstance(value, str):
+        # Coder always writes the canonical form; the stdlib would also accept
+        # braces, URNs and even a leading "+", so anything else is refused.
+        raise ValueError(f"badly formed UUID string {value[:40]!r}")
+    raise TypeError(f"expected a UUID string, got {type(value).__name__}")
+
+
+def parse_datetime(value: object, _: Any = None) -> datetime:
+    """Parse an RFC 3339 timestamp into an aware ``datetime`` (naive input is taken as UTC)."""
+    if type(value) is not str:
+        raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _enum_hook(cls: type[OpenEnum]) -> Callable[[Any, Any], OpenEnum]:
+    members: dict[object, OpenEnum] = dict(cls._value2member_map_)
+
+    def structure_enum(value: Any, _: Any) -> OpenEnum:
+        member = members.get(value)
+        if member is not None:
+            return member
+        if type(value) is not str:
+            raise TypeError(f"expected a string for {cls.__name__}, got {type(value).__name__}")
+        return cls(value)  # unknown value: kept as an open-enum pseudo-member
+
+    return structure_enum
+
+
+def _str_hook(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _int_hook(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _bool_hook(value: Any, _: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+
+
+_ENUMS: tuple[type[OpenEnum], ...] = (
+    TaskStatus,
+    TaskState,
+    TaskLogType,
+    WorkspaceStatus,
+    WorkspaceAgentLifecycle,
+)
+_MODELS: tuple[type[Any], ...] = (
+    WorkspaceAgentHealth,
+    TaskStateEntry,
+    Task,
+    TasksList,
+    TaskLogEntry,
+    TaskLogs,
+)
+
+
+#: Models holding lists of other models: their list hooks must exist before them.
+_CONTAINERS: dict[type[Any], tuple[type[Any], ...]] = {
+    TasksList: (Task,),
+    TaskLogs: (TaskLogEntry,),
+}
+
+
+def _build(*, detailed: bool) -> cattrs.Converter:
+    converter = cattrs.Converter(detailed_validation=detailed)
+    converter.register_structure_hook(UUID, parse_uuid)
+    converter.register_structure_hook(datetime, parse_datetime)
+    converter.register_structure_hook(str, _str_hook)
+    converter.register_structure_hook(int, _int_hook)
+    converter.register_structure_hook(bool, _bool_hook)
+    # Predicate-based enum factories are bypassed by cattrs for Enum subclasses:
+    # register each class explicitly.
+    for cls in _ENUMS:
+        converter.register_structure_hook(cls, _enum_hook(cls))
+    for model in _MODELS:
+        if model in _CONTAINERS:
+            for element in _CONTAINERS[model]:
+                list_type: Any = list[element]  # type: ignore[valid-type]
+                converter.register_structure_hook_func(
+                    _is(list_type), _strict_list(converter.get_structure_hook(list_type))
+                )
+        converter.register_structure_hook(
+            model, cattrs.gen.make_dict_structure_fn(model, converter)
+        )
+    return converter
+
+
+def _is(expected: Any) -> Callable[[Any], bool]:
+    return lambda type_: bool(type_ == expected)
+
+
+def _strict_list(inner: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    # cattrs would happily iterate a dict's keys or a string's characters.
+    def structure_list(value: Any, type_: Any) -> Any:
+        if type(value) is not list:
+            raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+        return inner(value, type_)
+
+    return structure_list
+
+
+_FAST = _build(detailed=False)
+_DETAILED = _build(detailed=True)
+
+
+def loads(body: bytes) -> Any:
+    """Decode JSON bytes; a malformed body becomes a :class:`CoderDecodeError`."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise CoderDecodeError(f"invalid JSON ({exc})", snippet=_snippet(body)) from None
+
+
+class _Misfit(Exception):
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+
+
+def _structure(data: Any, cls: type[T]) -> T:
+    try:
+        return _FAST.structure(data, cls)
+    except Exception:
+        pass
+    try:
+        _DETAILED.structure(data, cls)
+    except Exception as exc:
+        where, why = _first_problem(exc)
+        raise _Misfit(where.lstrip("."), why) from None
+    # The fast converter failed where the detailed one did not: should not happen,
+    # but never hand back a half-built object.
+    raise _Misfit("", f"cannot structure {cls.__name__}")  # pragma: no cover
+
+
+def structure(data: Any, cls: type[T], *, path: str = "") -> T:
+    """Structure decoded JSON into ``cls``; misfits raise :class:`CoderDecodeError`."""
+    try:
+        return _structure(data, cls)
+    except _Misfit as misfit:
+        snippet = _snippet(orjson.dumps(data, default=repr))
+        raise CoderDecodeError(
+            misfit.reason, path=f"{path}.{misfit.path}".strip("."), snippet=snippet
+        ) from None
+
+
+def decode(body: bytes, cls: type[T]) -> T:
+    """``loads`` then ``structure``, with the raw body as the error snippet."""
+    data = loads(body)
+    try:
+        return _structure(data, cls)
+    except _Misfit as misfit:
+        raise CoderDecodeError(misfit.reason, path=misfit.path, snippet=_snippet(body)) from None
+
+
+def _snippet(body: bytes) -> str:
+    text = body[: _SNIPPET * 4].decode("utf-8", "replace")
+    return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "…"
+
+
+def _first_problem(exc: BaseException, path: str = "") -> tuple[str, str]:
+    """Walk a cattrs exception group down to the first leaf: (field path, reason)."""
+    if isinstance(exc, BaseExceptionGroup):  # cattrs' Class/IterableValidationError
+        for sub in exc.exceptions:
+            note = next(iter(getattr(sub, "__notes__", []) or []), None)
+            step = _step_from_note(note)
+            return _first_problem(sub, path + step)
+    if isinstance(exc, KeyError):
+        return path, "required field is missing"
+    return path, f"{type(exc).__name__}: {exc}"
+
+
+def _step_from_note(note: object) -> str:
+    # cattrs attaches notes such as "Structuring class Task @ attribute created_at"
+    # and "Structuring list[Task] @ index 3"; their typed form carries the name.
+    name = getattr(note, "name", None)
+    index = getattr(note, "index", None)
+    if name is not None:
+        return f".{name}"
+    if index is not None:
+        return f"[{index}]"
+    return ""

@@ -1,0 +1,255 @@
+"""The exception hierarchy.  Everything the SDK raises on purpose is a :class:`CoderError`.
+
+Shape::
+
+    CoderError
+    ├── CoderAPIError                 the server answered with a non-2xx status
+    │   ├── BadRequestError           400
+    │   ├── AuthenticationError       401 (message carries the `coder login` hint)
+    │   ├── PermissionDeniedError     403
+    │   ├── NotFoundError             404
+    │   │   └── RouteNotFoundError    404 "Route not found." (the path does not exist)
+    │   ├── ConflictError             409
+    │   ├── RateLimitError            429 (``retry_after`` in seconds)
+    │   └── ServerError               5xx
+    ├── CoderTransportError           no usable HTTP response (connection, TLS, redirect)
+    │   ├── CoderTimeoutError         one of the SDK's own timeouts expired
+    │   └── AmbiguousRequestError     a POST may or may not have reached the server
+    ├── CoderDecodeError              a 2xx body that does not fit the model
+    ├── UnsupportedByServer           the server is too old for this call
+    └── ClientClosedError             the client was used after ``aclose()``
+
+Bad arguments are refused before any request with a plain ``ValueError`` or
+``TypeError``, as Python libraries usually do.
+
+The session token never appears here: errors carry the method and URL (with any
+userinfo stripped) but no request headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "AmbiguousRequestError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "CoderAPIError",
+    "CoderDecodeError",
+    "CoderError",
+    "CoderTimeoutError",
+    "CoderTransportError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RouteNotFoundError",
+    "ServerError",
+    "UnsupportedByServer",
+    "ValidationError",
+]
+
+
+class CoderError(Exception):
+    """Root of every error the SDK raises on purpose."""
+
+
+@attrs.define(frozen=True, kw_only=True)
+class ValidationError:
+    """One entry of a Coder error's ``validations``: which ``field`` and why (``detail``)."""
+
+    field: str
+    detail: str
+
+
+class CoderAPIError(CoderError):
+    """The server answered with a non-success status.
+
+    Mirrors Coder's Go ``codersdk.Error``: ``status``, ``message``, ``detail``,
+    ``validations``, the request ``method`` and ``url`` and the response
+    ``headers``.  ``body`` keeps (a bounded prefix of) the raw response text.
+
+    Example::
+
+        try:
+            await coder.get_task("no-such-task")
+        except NotFoundError as exc:
+            print(exc.status, exc.message)
+    """
+
+    status: int
+    message: str
+    detail: str
+    validations: tuple[ValidationError, ...]
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: str
+    helper: str
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        message: str,
+        detail: str = "",
+        validations: tuple[ValidationError, ...] = (),
+        method: str = "",
+        url: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: str = "",
+        helper: str = "",
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.detail = detail
+        self.validations = validations
+        self.method = method
+        self.url = url
+        self.headers = dict(headers or {})
+        self.body = body
+        self.helper = helper
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        # Same layout as codersdk.Error.Error(), so messages read alike across tools.
+        text = f"{self.method} {self.url}: unexpected status code {self.status}: {self.message}"
+        if self.helper:
+            text += f": {self.helper}"
+        if self.detail:
+            text += f"\n\tError: {self.detail}"
+        for v in self.validations:
+            text += f"\n\t{v.field}: {v.detail}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, message={self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only __init__: teach pickle (multiprocessing, logging handlers) to rebuild it.
+        return (_rebuild_api_error, (type(self), self._state()))
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "detail": self.detail,
+            "validations": self.validations,
+            "method": self.method,
+            "url": self.url,
+            "headers": self.headers,
+            "body": self.body,
+            "helper": self.helper,
+        }
+
+
+def _rebuild_api_error(cls: type[CoderAPIError], state: dict[str, Any]) -> CoderAPIError:
+    return cls(**state)
+
+
+class BadRequestError(CoderAPIError):
+    """400: the server refused the request (bad query, name, body, or a task not active)."""
+
+
+class AuthenticationError(CoderAPIError):
+    """401: the token is missing, malformed, invalid or expired."""
+
+
+class PermissionDeniedError(CoderAPIError):
+    """403: authenticated, but not allowed."""
+
+
+class NotFoundError(CoderAPIError):
+    """404: the resource is missing, deleted, or not visible to this user."""
+
+
+class RouteNotFoundError(NotFoundError):
+    """404 ``Route not found.``: the server has no such endpoint (wrong tree or too old)."""
+
+
+class ConflictError(CoderAPIError):
+    """409: the name is taken, or the task is not in a state that allows the call."""
+
+
+class RateLimitError(CoderAPIError):
+    """429: rate limited.  ``retry_after`` is the server's advice in seconds (or ``None``)."""
+
+    retry_after: float | None
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**kwargs)
+
+    def _state(self) -> dict[str, Any]:
+        return {**super()._state(), "retry_after": self.retry_after}
+
+
+class ServerError(CoderAPIError):
+    """5xx: the server (or a proxy in front of it) failed."""
+
+
+class CoderTransportError(CoderError):
+    """No usable HTTP response: connection refused or reset, TLS failure, bad redirect.
+
+    ``method`` and ``url`` say which request; ``__cause__`` holds the aiohttp error.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        self.method = method
+        self.url = url
+        super().__init__(f"{method} {url}: {message}" if method else message)
+
+
+class CoderTimeoutError(CoderTransportError):
+    """One of the SDK's own timeouts (connect, read or total) expired.
+
+    Distinct from the ``TimeoutError`` your own ``anyio.fail_after`` raises.
+    """
+
+
+class AmbiguousRequestError(CoderTransportError):
+    """A non-idempotent request failed after it may have reached the server.
+
+    The SDK never re-sends it: the task may exist or the input may have been
+    delivered.  Check with ``get_task`` / ``get_logs`` before trying again.
+    """
+
+
+class CoderDecodeError(CoderError):
+    """A success response whose body does not fit the expected model.
+
+    ``path`` names the offending field (``"tasks[3].created_at"``), ``snippet``
+    holds the start of the raw body.
+    """
+
+    def __init__(
+        self, message: str, *, path: str = "", snippet: str = "", method: str = "", url: str = ""
+    ) -> None:
+        self.path = path
+        self.snippet = snippet
+        self.method = method
+        self.url = url
+        where = f" at {path}" if path else ""
+        prefix = f"{method} {url}: " if method else ""
+        super().__init__(f"{prefix}cannot decode response{where}: {message}; body: {snippet!r}")
+
+
+class UnsupportedByServer(CoderError):
+    """The server does not offer this call; ``minimum_version`` says which Coder version does."""
+
+    def __init__(self, feature: str, *, minimum_version: str, server_version: str | None) -> None:
+        self.feature = feature
+        self.minimum_version = minimum_version
+        self.server_version = server_version
+        have = server_version or "an unknown version"
+        super().__init__(
+            f"{feature} needs Coder {minimum_version} or later; the server runs {have}"
+        )
+
+
+class ClientClosedError(CoderError, RuntimeError):
+    """The client was used after ``aclose()`` (or after its ``async with`` block ended)."""

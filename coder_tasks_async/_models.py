@@ -1,0 +1,243 @@
+"""Models for every schema of the Tasks API: frozen attrs classes and open enums.
+
+Attribute names are the wire's snake_case names.  Presence rules follow the
+server (CONTRACT.md section 2): fields Coder omits when empty have defaults,
+NullUUID fields are ``UUID | None``, timestamps are aware ``datetime`` objects.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from attrs import define, field
+
+__all__ = [
+    "CreateTaskRequest",
+    "Task",
+    "TaskLogEntry",
+    "TaskLogType",
+    "TaskLogs",
+    "TaskSendRequest",
+    "TaskState",
+    "TaskStateEntry",
+    "TaskStatus",
+    "TasksList",
+    "WorkspaceAgentHealth",
+    "WorkspaceAgentLifecycle",
+    "WorkspaceStatus",
+]
+
+
+class OpenEnum(enum.StrEnum):
+    """A string enum that keeps values it does not know instead of raising.
+
+    A newer server may send a status this SDK has never heard of; the value is
+    kept as a pseudo-member that compares equal to its string::
+
+        >>> TaskStatus("hibernating") == "hibernating"
+        True
+        >>> TaskStatus("hibernating").known
+        False
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    @property
+    def known(self) -> bool:
+        """Whether this value is one this SDK version declares."""
+        return self._name_ in type(self).__members__
+
+
+class TaskStatus(OpenEnum):
+    """``Task.status``: derived by the server from build, agent and app health."""
+
+    PENDING = "pending"
+    INITIALIZING = "initializing"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+
+
+class TaskState(OpenEnum):
+    """``Task.current_state.state``: what the agent last reported.
+
+    ``FAILURE`` and ``COMPLETED`` are spellings real servers send (the app-status
+    enum, and v2.26-era servers); treat them like ``FAILED`` and ``COMPLETE``.
+    """
+
+    WORKING = "working"
+    IDLE = "idle"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    FAILURE = "failure"
+    COMPLETED = "completed"
+
+
+class TaskLogType(OpenEnum):
+    """``TaskLogEntry.type``: ``input`` is user to agent, ``output`` agent to user."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class WorkspaceStatus(OpenEnum):
+    """Status of the task workspace's latest build."""
+
+    PENDING = "pending"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    CANCELING = "canceling"
+    CANCELED = "canceled"
+    DELETING = "deleting"
+    DELETED = "deleted"
+
+
+class WorkspaceAgentLifecycle(OpenEnum):
+    """Lifecycle of the workspace agent that runs the AI app."""
+
+    CREATED = "created"
+    STARTING = "starting"
+    START_TIMEOUT = "start_timeout"
+    START_ERROR = "start_error"
+    READY = "ready"
+    SHUTTING_DOWN = "shutting_down"
+    SHUTDOWN_TIMEOUT = "shutdown_timeout"
+    SHUTDOWN_ERROR = "shutdown_error"
+    OFF = "off"
+
+
+#: States after which the agent is not expected to change the conversation by itself.
+SETTLED_STATES = frozenset(
+    {TaskState.IDLE, TaskState.COMPLETE, TaskState.COMPLETED, TaskState.FAILED, TaskState.FAILURE}
+)
+
+
+@define(frozen=True, kw_only=True)
+class WorkspaceAgentHealth:
+    """``Task.workspace_agent_health``: ``healthy`` and, when not, a ``reason``."""
+
+    healthy: bool
+    reason: str = ""
+
+
+@define(frozen=True, kw_only=True)
+class TaskStateEntry:
+    """``Task.current_state``: the latest status the agent reported about its work."""
+
+    timestamp: datetime
+    state: TaskState
+    message: str = ""
+    uri: str = ""
+
+
+@define(frozen=True, kw_only=True)
+class Task:
+    """A Coder AI task.
+
+    Example::
+
+        task = await coder.get_task("alice/fix-login")
+        if task.status == TaskStatus.ACTIVE and task.current_state:
+            print(task.current_state.state, task.current_state.message)
+    """
+
+    id: UUID
+    organization_id: UUID
+    owner_id: UUID
+    owner_name: str
+    name: str
+    template_id: UUID
+    template_version_id: UUID
+    status: TaskStatus
+    created_at: datetime
+    updated_at: datetime
+    initial_prompt: str = ""
+    #: Coder v2.29+ only; ``""`` on older servers.
+    display_name: str = ""
+    owner_avatar_url: str = ""
+    template_name: str = ""
+    template_display_name: str = ""
+    template_icon: str = ""
+    workspace_id: UUID | None = None
+    workspace_name: str = ""
+    workspace_status: WorkspaceStatus | None = None
+    #: ``0`` until the server records the build the task app belongs to.
+    workspace_build_number: int = 0
+    workspace_agent_id: UUID | None = None
+    workspace_agent_lifecycle: WorkspaceAgentLifecycle | None = None
+    workspace_agent_health: WorkspaceAgentHealth | None = None
+    workspace_app_id: UUID | None = None
+    current_state: TaskStateEntry | None = None
+
+    @property
+    def state(self) -> TaskState | None:
+        """Shortcut for ``current_state.state`` (``None`` when the agent reported nothing)."""
+        return self.current_state.state if self.current_state is not None else None
+
+    @property
+    def ref(self) -> str:
+        """``"owner/name"``: how the CLI and this SDK address the task by name."""
+        return f"{self.owner_name}/{self.name}"
+
+
+@define(frozen=True, kw_only=True)
+class TasksList:
+    """The list endpoint's body: ``tasks`` (newest first) and ``count``."""
+
+    tasks: list[Task] = field(factory=list)
+    count: int = 0
+
+
+@define(frozen=True, kw_only=True)
+class TaskLogEntry:
+    """One message of the conversation.  ``id`` is its index; the last output entry may change."""
+
+    id: int
+    content: str
+    type: TaskLogType
+    time: datetime
+
+
+@define(frozen=True, kw_only=True)
+class TaskLogs:
+    """The logs endpoint's body.
+
+    ``snapshot`` is true when a newer server answers from the conversation it
+    stored at pause time (``snapshot_at``) instead of the live agent.
+    """
+
+    logs: list[TaskLogEntry] = field(factory=list)
+    snapshot: bool = False
+    snapshot_at: datetime | None = None
+
+
+@define(frozen=True, kw_only=True)
+class CreateTaskRequest:
+    """Body of ``POST /tasks/{user}``; empty optional fields are left out on the wire."""
+
+    input: str
+    template_version_id: UUID
+    name: str = ""
+    display_name: str = ""
+    template_version_preset_id: UUID | None = None
+
+
+@define(frozen=True, kw_only=True)
+class TaskSendRequest:
+    """Body of ``POST /tasks/{user}/{task}/send`` (and of ``PATCH .../input``)."""
+
+    input: str

@@ -1,0 +1,313 @@
+"""The pure protocol core: paths, task references, the ``q`` filter, request
+bodies, input validation, and turning an error response into an exception.
+
+Nothing here touches a socket or an event loop, so all of it is tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import quote
+from uuid import UUID
+
+import orjson
+
+from ._errors import (
+    AuthenticationError,
+    BadRequestError,
+    CoderAPIError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RouteNotFoundError,
+    ServerError,
+    ValidationError,
+)
+from ._models import Task, TaskStatus
+from ._retry import parse_retry_after
+
+__all__ = [
+    "API_ROOTS",
+    "ApiTree",
+    "TaskRef",
+    "build_query",
+    "create_body",
+    "error_from_response",
+    "is_route_not_found",
+    "segment",
+    "task_path",
+    "validate_input",
+    "validate_task_name",
+]
+
+ApiTree = Literal["experimental", "v2"]
+
+#: Where each tree lives, relative to the deployment URL.  Never ``/api/v2/api/experimental``.
+API_ROOTS: Mapping[ApiTree, str] = {
+    "experimental": "/api/experimental/tasks",
+    "v2": "/api/v2/tasks",
+}
+
+#: Anything a caller may pass to address a task.
+TaskRef = Task | UUID | str
+
+ROUTE_NOT_FOUND = "Route not found."
+_NAME_RE = re.compile(r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")
+_RESERVED_NAMES = frozenset({"new", "create"})
+_LOGIN_HINT = "Try logging in using 'coder login'."
+_MAX_DETAIL = 2048
+
+
+def segment(value: str) -> str:
+    """Percent-encode one path segment so no caller value can change the route.
+
+    ``/``, ``?``, ``#`` and ``%`` are encoded, and a segment made only of dots
+    (which URL normalisation would treat as ``.``/``..``) is encoded too.
+    """
+    if not value:
+        raise ValueError("a path segment cannot be empty")
+    encoded = quote(value, safe="")
+    if set(encoded) == {"."}:
+        encoded = "%2E" * len(encoded)
+    return encoded
+
+
+def _user_segment(user: str | UUID) -> str:
+    if isinstance(user, UUID):
+        return str(user)
+    if not isinstance(user, str):
+        raise TypeError(f"user must be a str or UUID, not {type(user).__name__}")
+    if not user.strip():
+        raise ValueError("user must not be empty (use 'me' for yourself)")
+    return segment(user)
+
+
+def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
+    """Turn a task reference into (user segment, task segment), both encoded.
+
+    Accepts what Coder's CLI accepts: a ``Task``, a ``UUID``, a UUID string,
+    a ``name`` (looked up under ``user``) or ``"owner/name"``.
+
+    >>> resolve_ref("alice/fix-login")
+    ('alice', 'fix-login')
+    """
+    if isinstance(ref, Task):
+        return str(ref.owner_id), str(ref.id)
+    if isinstance(ref, UUID):
+        return _user_segment(user), str(ref)
+    if not isinstance(ref, str):
+        raise TypeError(f"task reference must be a Task, UUID or str, not {type(ref).__name__}")
+    text = ref.strip()
+    if not text:
+        raise ValueError("task reference must not be empty")
+    try:
+        return _user_segment(user), str(UUID(text))
+    except ValueError:
+        pass
+    parts = text.split("/")
+    if len(parts) == 1:
+        return _user_segment(user), segment(text)
+    if len(parts) == 2 and all(parts):
+        return _user_segment(parts[0]), segment(parts[1])
+    raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
+
+
+def task_path(root: str, ref: TaskRef, user: str | UUID = "me", suffix: str = "") -> str:
+    """The encoded path of one task (plus ``/send``, ``/logs``, ...)."""
+    user_seg, task_seg = resolve_ref(ref, user)
+    return f"{root}/{user_seg}/{task_seg}{suffix}"
+
+
+def user_path(root: str, user: str | UUID) -> str:
+    """The encoded path for creating a task for ``user``."""
+    return f"{root}/{_user_segment(user)}"
+
+
+def _quoted(key: str, value: str) -> str:
+    if '"' in value:
+        raise ValueError(f"{key} filter must not contain a double quote: {value!r}")
+    return f'{key}:"{value}"'
+
+
+def build_query(
+    *,
+    owner: str | UUID | None = "me",
+    organization: str | UUID | None = None,
+    status: TaskStatus | str | None = None,
+    query: str | None = None,
+) -> str:
+    """Build ``q`` the way Coder's Go SDK does: quoted ``key:"value"`` terms, raw ``query`` last.
+
+    An unknown ``status`` is refused here: the real server answers it with a 500.
+
+    >>> build_query(owner="me", status="active")
+    'owner:"me" status:"active"'
+    """
+    terms: list[str] = []
+    if owner is not None and str(owner) != "":
+        terms.append(_quoted("owner", str(owner)))
+    if organization is not None and str(organization) != "":
+        terms.append(_quoted("organization", str(organization)))
+    if status is not None and str(status) != "":
+        value = str(status)
+        if value not in TaskStatus._value2member_map_:
+            known = ", ".join(s.value for s in TaskStatus)
+            raise ValueError(f"unknown task status {value!r}; expected one of: {known}")
+        terms.append(_quoted("status", value))
+    if query:
+        terms.append(query.strip())
+    return " ".join(terms)
+
+
+def validate_input(text: str, what: str = "input") -> str:
+    """Refuse an empty or blank prompt before sending it (the server would accept or 400 it)."""
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, not {type(text).__name__}")
+    if not text.strip():
+        raise ValueError(f"{what} must not be empty or whitespace")
+    return text
+
+
+def validate_task_name(name: str) -> str:
+    """Apply Coder's name rules: 1-32 ASCII letters/digits in hyphen-separated groups."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    if len(name) > 32 or not _NAME_RE.fullmatch(name) or name.lower() in _RESERVED_NAMES:
+        raise ValueError(
+            f"invalid task name {name!r}: use 1-32 letters, digits and single hyphens "
+            "(not starting or ending with one), and not 'new' or 'create'"
+        )
+    return name
+
+
+def as_uuid(value: UUID | str, what: str) -> UUID:
+    """A UUID argument: a ``UUID`` or its string form; anything else is a clear error."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value.strip())
+        except ValueError:
+            raise ValueError(f"{what} must be a UUID, got {value!r}") from None
+    raise TypeError(f"{what} must be a UUID or str, not {type(value).__name__}")
+
+
+def create_body(
+    *,
+    input: str,
+    template_version_id: UUID,
+    name: str | None,
+    display_name: str | None,
+    template_version_preset_id: UUID | None,
+) -> bytes:
+    """The create request body; optional fields are left out, as Go's ``omitempty`` does."""
+    body: dict[str, Any] = {"input": input, "template_version_id": str(template_version_id)}
+    if name:
+        body["name"] = name
+    if display_name:
+        body["display_name"] = display_name
+    if template_version_preset_id is not None:
+        body["template_version_preset_id"] = str(template_version_preset_id)
+    return orjson.dumps(body)
+
+
+def input_body(text: str) -> bytes:
+    """The body of ``/send`` and ``PATCH /input``."""
+    return orjson.dumps({"input": text})
+
+
+_BY_STATUS: Mapping[int, type[CoderAPIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def error_from_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str,
+    url: str,
+    now: float | None = None,
+) -> CoderAPIError:
+    """Build the exception for a non-2xx response, as Coder's ``ReadBodyAsError`` does.
+
+    Non-JSON bodies (a proxy's HTML page), empty bodies and bodies without a
+    ``message`` still give a useful error; the raw text is kept in ``detail``.
+    """
+    text = body.decode("utf-8", "replace")
+    content_type = headers.get("Content-Type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    message, detail = "", ""
+    validations: tuple[ValidationError, ...] = ()
+    if media_type != "application/json":
+        message = f'unexpected non-JSON response "{content_type}"'
+        detail = _truncate(text, _MAX_DETAIL) if text else "no response body"
+    elif not body.strip():
+        message = "empty response body"
+    else:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            message = f"invalid JSON error body ({exc})"
+            detail = _truncate(text, _MAX_DETAIL)
+        else:
+            if isinstance(data, dict):
+                raw_message = data.get("message")
+                message = raw_message if isinstance(raw_message, str) else ""
+                raw_detail = data.get("detail")
+                detail = raw_detail if isinstance(raw_detail, str) else ""
+                validations = tuple(
+                    ValidationError(field=str(v.get("field", "")), detail=str(v.get("detail", "")))
+                    for v in data.get("validations") or ()
+                    if isinstance(v, dict)
+                )
+            if not message:
+                message = f"unexpected status code {status}, response has no message"
+                detail = detail or _truncate(text, 1024)
+    cls: type[CoderAPIError]
+    if status == 404 and message == ROUTE_NOT_FOUND:
+        cls = RouteNotFoundError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(status, CoderAPIError)
+    common: dict[str, Any] = {
+        "status": status,
+        "message": message,
+        "detail": detail,
+        "validations": validations,
+        "method": method,
+        "url": url,
+        "headers": headers,
+        "body": _truncate(text, _MAX_DETAIL),
+        "helper": _LOGIN_HINT if status == 401 else "",
+    }
+    if cls is RateLimitError:
+        return RateLimitError(
+            retry_after=parse_retry_after(headers.get("Retry-After"), now=now), **common
+        )
+    return cls(**common)
+
+
+def is_route_not_found(status: int, headers: Mapping[str, str], body: bytes) -> bool:
+    """True for the 404 a server gives when the whole route tree is missing."""
+    if status != 404:
+        return False
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and data.get("message") == ROUTE_NOT_FOUND

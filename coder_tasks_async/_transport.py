@@ -1,0 +1,415 @@
+"""The thin I/O layer: one ``aiohttp.ClientSession``, timeouts, retries, the
+concurrency cap, redirects, and request logging.  It knows nothing of tasks.
+
+Hot-path notes (measured, see benchmarks/): the concurrency cap is a plain
+``asyncio.Semaphore`` (no suspension when a slot is free) rather than an anyio
+``CapacityLimiter``, and timeouts are aiohttp's own ``ClientTimeout``, applied
+only once a slot is held, so queueing never eats into the server timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import ssl as ssl_module
+import sys
+import time
+from collections.abc import Mapping
+
+import aiohttp
+from attrs import define
+from yarl import URL
+
+from ._clock import Clock
+from ._errors import (
+    AmbiguousRequestError,
+    ClientClosedError,
+    CoderTimeoutError,
+    CoderTransportError,
+)
+from ._retry import IDEMPOTENT_METHODS, Failure, RetryPolicy, parse_retry_after
+from ._version import __version__
+
+__all__ = ["RawResponse", "Timeouts", "Transport", "logger"]
+
+logger = logging.getLogger("coder_tasks_async")
+
+DEBUG_ENV = "CODER_TASKS_DEBUG"
+_MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _configure_debug_logging() -> None:
+    # Opt-in debug output without touching the application's logging setup.
+    if os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "debug"}:
+        if not any(getattr(h, "_coder_tasks", False) for h in logger.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+            handler._coder_tasks = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+
+
+_configure_debug_logging()
+
+
+@define(frozen=True, kw_only=True)
+class Timeouts:
+    """Per-request time limits in seconds.  None of them is ever "no limit".
+
+    ``connect``: establishing the TCP/TLS connection.  ``read``: the longest gap
+    while waiting for response bytes.  ``total``: one attempt, from the moment it
+    holds a connection slot to the end of the body (time queued for a slot is
+    not counted: bound that with your own ``anyio.fail_after``).
+
+    Example::
+
+        CoderTasksClient(url, token=t, timeouts=Timeouts(connect=5, read=30, total=60))
+    """
+
+    connect: float = 10.0
+    read: float = 30.0
+    total: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("connect", "read", "total"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"Timeouts.{name} must be a positive number of seconds")
+
+    def for_aiohttp(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=self.total, connect=self.connect, sock_connect=self.connect, sock_read=self.read
+        )
+
+
+#: ``send_input`` may be held by the server for tens of seconds while the agent takes the input.
+SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
+
+
+@define(frozen=True, slots=True)
+class RawResponse:
+    """Status, headers and body of a finished response (any status)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    method: str
+    url: str
+    #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
+    attempts: int = 1
+
+
+def validate_base_url(url: str | URL) -> URL:
+    """Check the deployment URL: http(s), a host, and no ``/api`` path of its own."""
+    parsed = URL(str(url).strip())
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise ValueError(f"Coder URL must start with http:// or https:// and name a host: {url!r}")
+    if "/api" in f"{parsed.path.rstrip('/')}/":
+        raise ValueError(
+            f"Coder URL must be the deployment root (like https://coder.example.com), not an "
+            f"API path: {parsed.with_user(None).with_password(None)}"
+        )
+    if parsed.query_string or parsed.fragment:
+        raise ValueError("Coder URL must not carry a query string or fragment")
+    return parsed.with_path(parsed.path.rstrip("/"))
+
+
+def validate_token(token: str) -> str:
+    """A session token must be a non-empty single header line."""
+    if not isinstance(token, str):
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if not token.strip():
+        raise ValueError("token must not be empty")
+    if any(c in token for c in "\r\n\0"):
+        raise ValueError("token must not contain line breaks or NUL characters")
+    return token.strip()
+
+
+def _public(url: URL) -> str:
+    # Never show userinfo (a password in the URL is as secret as the token).
+    return str(url.with_user(None).with_password(None)) if url.user or url.password else str(url)
+
+
+def _origin(url: URL) -> tuple[str, str | None, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+class Transport:
+    """Owns the HTTP session and turns one logical call into one or more attempts."""
+
+    def __init__(
+        self,
+        base_url: URL,
+        token: str,
+        *,
+        session: aiohttp.ClientSession | None,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+        max_concurrency: int,
+        clock: Clock,
+        user_agent: str | None,
+        ssl: ssl_module.SSLContext | bool | None,
+        max_body_size: int,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        if max_body_size < 1024:
+            raise ValueError("max_body_size must be at least 1024 bytes")
+        self.base_url = base_url
+        self.public_base = _public(base_url)
+        self.timeouts = timeouts
+        self.retry = retry
+        self.clock = clock
+        self.max_body_size = max_body_size
+        self.max_concurrency = max_concurrency
+        self._token = token
+        self._ssl = ssl
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._slots: asyncio.Semaphore | None = None
+        self._rand = random.Random()
+        agent = user_agent or (
+            f"coder-tasks-async/{__version__} aiohttp/{aiohttp.__version__} "
+            f"python/{sys.version_info.major}.{sys.version_info.minor}"
+        )
+        self._headers = {
+            "Coder-Session-Token": token,
+            "User-Agent": agent,
+            "Accept": "application/json",
+            **(extra_headers or {}),
+        }
+        self.last_headers: Mapping[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Transport({self.public_base!r})"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _session_or_open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("this CoderTasksClient is closed; create a new one")
+        session = self._session
+        if session is None:
+            # Created lazily so the session binds to the loop that actually runs.
+            connector = aiohttp.TCPConnector(
+                limit=self.max_concurrency,
+                limit_per_host=0,
+                ssl=self._ssl if self._ssl is not None else True,
+                enable_cleanup_closed=True,
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self.timeouts.for_aiohttp(),
+                trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as the Coder CLI honours them
+                auto_decompress=True,
+            )
+            self._session = session
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_concurrency)
+        return session
+
+    async def aclose(self) -> None:
+        """Close the session if this transport created it.  Idempotent."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> RawResponse:
+        """Send ``method path`` with retries; return the final response, whatever its status.
+
+        Raises :class:`CoderTimeoutError` / :class:`CoderTransportError` when no
+        response could be had, and :class:`AmbiguousRequestError` when a
+        non-idempotent request failed after it may have been handled.
+        """
+        session = self._session_or_open()
+        policy = retry or self.retry
+        timeout = (timeouts or self.timeouts).for_aiohttp()
+        url = self.base_url.with_path(self.base_url.path + path, encoded=True)
+        if params:
+            url = url.with_query(params)
+        started = self.clock.now()
+        attempt = 0
+        while True:
+            attempt += 1
+            t0 = time.perf_counter()
+            try:
+                response = await self._attempt(session, method, url, body, timeout, attempt)
+            except _AttemptFailed as failed:
+                self._log(method, url, None, attempt, t0, failed.error)
+                retryable = policy.should_retry_failure(method, failed.failure)
+                delay = policy.backoff(attempt - 1, self._rand.random)
+                if not retryable or not self._has_budget(policy, attempt, started, delay):
+                    if failed.failure is Failure.AMBIGUOUS and method not in IDEMPOTENT_METHODS:
+                        raise AmbiguousRequestError(
+                            f"{failed.error}; the request may have been handled, so it was not "
+                            "sent again",
+                            method=method,
+                            url=_public(url),
+                        ) from None
+                    raise failed.error from None
+                await self.clock.sleep(delay)
+                continue
+            self._log(method, url, response.status, attempt, t0, None)
+            if response.status >= 400 and policy.should_retry_status(method, response.status):
+                delay = policy.backoff(attempt - 1, self._rand.random)
+                advised = parse_retry_after(response.headers.get("Retry-After"))
+                if advised is not None:
+                    delay = advised
+                if self._has_budget(policy, attempt, started, delay):
+                    await self.clock.sleep(delay)
+                    continue
+            return response
+
+    def _has_budget(self, policy: RetryPolicy, attempt: int, started: float, delay: float) -> bool:
+        if attempt >= policy.attempts:
+            return False
+        if policy.deadline is None:
+            return True
+        return self.clock.now() - started + delay < policy.deadline
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: URL,
+        body: bytes | None,
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's per-request timeout
+        attempt: int,
+    ) -> RawResponse:
+        assert self._slots is not None
+        headers = self._headers
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        async with self._slots:
+            for _ in range(_MAX_REDIRECTS + 1):
+                try:
+                    async with session.request(
+                        method,
+                        url,
+                        data=body,
+                        headers=headers,
+                        timeout=timeout,
+                        allow_redirects=False,
+                        ssl=self._ssl if self._ssl is not None else True,
+                    ) as resp:
+                        if resp.status in _REDIRECTS and "Location" in resp.headers:
+                            url = self._redirect_target(method, url, resp)
+                            continue
+                        data = await self._read_body(resp, method, url)
+                        self.last_headers = resp.headers
+                        return RawResponse(
+                            resp.status, resp.headers, data, method, _public(url), attempt
+                        )
+                except (CoderTransportError, asyncio.CancelledError):
+                    raise
+                except aiohttp.ClientConnectorCertificateError as exc:
+                    raise CoderTransportError(
+                        f"TLS certificate verification failed: {exc.certificate_error}",
+                        method=method,
+                        url=_public(url),
+                    ) from None
+                except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                    raise _AttemptFailed(Failure.NOT_SENT, self._wrap(exc, method, url)) from None
+                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                    raise _AttemptFailed(Failure.AMBIGUOUS, self._wrap(exc, method, url)) from None
+            raise CoderTransportError(
+                f"more than {_MAX_REDIRECTS} redirects", method=method, url=_public(url)
+            )
+
+    def _redirect_target(self, method: str, url: URL, resp: aiohttp.ClientResponse) -> URL:
+        target = url.join(URL(resp.headers["Location"]))
+        if _origin(target) != _origin(url):
+            # aiohttp would forward our custom token header to any host: never follow.
+            raise CoderTransportError(
+                "refusing to follow a redirect to another origin "
+                f"({_public(target.with_query(None))}): the session token is only sent to the "
+                "configured URL; configure the final URL",
+                method=method,
+                url=_public(url),
+            )
+        if resp.status in {301, 302, 303} and method != "GET":
+            raise CoderTransportError(
+                f"refusing to follow a {resp.status} redirect for {method} "
+                "(it would change the method)",
+                method=method,
+                url=_public(url),
+            )
+        return target
+
+    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: URL) -> bytes:
+        limit = self.max_body_size
+        length = resp.content_length
+        if length is not None:
+            if length > limit:
+                raise CoderTransportError(
+                    f"response body of {length} bytes exceeds max_body_size={limit}",
+                    method=method,
+                    url=_public(url),
+                )
+            return await resp.read()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise CoderTransportError(
+                    f"response body exceeds max_body_size={limit} bytes",
+                    method=method,
+                    url=_public(url),
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _wrap(self, exc: BaseException, method: str, url: URL) -> CoderTransportError:
+        # Our own message from the aiohttp error's type and text: aiohttp's
+        # exception objects can carry request headers (the token), so they are
+        # not chained.
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if isinstance(exc, TimeoutError):
+            return CoderTimeoutError(f"timed out ({what})", method=method, url=_public(url))
+        return CoderTransportError(what, method=method, url=_public(url))
+
+    def _log(
+        self,
+        method: str,
+        url: URL,
+        status: int | None,
+        attempt: int,
+        t0: float,
+        error: BaseException | None,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        elapsed_ms = (time.perf_counter() - t0) * 1000
+        outcome = str(status) if error is None else f"failed ({error})"
+        logger.debug(
+            "%s %s -> %s attempt=%d elapsed=%.1fms",
+            method,
+            url.path_qs,
+            outcome,
+            attempt,
+            elapsed_ms,
+        )
+
+
+class _AttemptFailed(Exception):
+    def __init__(self, failure: Failure, error: CoderTransportError) -> None:
+        self.failure = failure
+        self.error = error
