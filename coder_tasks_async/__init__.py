@@ -31,9 +31,13 @@ from ._errors import (
     RateLimitError,
     RouteNotFoundError,
     ServerError,
+    TaskNotReadyError,
     UnsupportedByServer,
     ValidationError,
+    WaitTimeoutError,
 )
+from ._follow import LogEvent, LogEventKind, LogFollower
+from ._logcursor import LogCursor
 from ._models import (
     Task,
     TaskLogEntry,
@@ -47,9 +51,11 @@ from ._models import (
     WorkspaceAgentLifecycle,
     WorkspaceStatus,
 )
+from ._polling import PollPolicy
 from ._retry import RetryPolicy
 from ._transport import Timeouts
 from ._version import __version__
+from ._watch import TaskWatcher
 
 __all__ = [
     "AmbiguousRequestError",
@@ -64,8 +70,13 @@ __all__ = [
     "CoderTimeoutError",
     "CoderTransportError",
     "ConflictError",
+    "LogCursor",
+    "LogEvent",
+    "LogEventKind",
+    "LogFollower",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollPolicy",
     "RateLimitError",
     "RetryPolicy",
     "RouteNotFoundError",
@@ -75,13 +86,16 @@ __all__ = [
     "TaskLogEntry",
     "TaskLogType",
     "TaskLogs",
+    "TaskNotReadyError",
     "TaskState",
     "TaskStateEntry",
     "TaskStatus",
+    "TaskWatcher",
     "TasksList",
     "Timeouts",
     "UnsupportedByServer",
     "ValidationError",
+    "WaitTimeoutError",
     "WorkspaceAgentHealth",
     "WorkspaceAgentLifecycle",
     "WorkspaceStatus",

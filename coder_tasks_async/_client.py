@@ -5,17 +5,27 @@ from __future__ import annotations
 import ssl as ssl_module
 from collections.abc import Callable
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from uuid import UUID
 
 import aiohttp
 
 from . import _converter as converter
 from . import _protocol as protocol
+from . import _watch
 from ._clock import Clock, SystemClock
 from ._config import settings_from_env
-from ._errors import AmbiguousRequestError, NotFoundError, ServerError
+from ._errors import (
+    AmbiguousRequestError,
+    CoderAPIError,
+    CoderDecodeError,
+    NotFoundError,
+    ServerError,
+)
+from ._follow import LogFollower
+from ._logcursor import LogCursor
 from ._models import Task, TaskLogs, TasksList, TaskStatus
+from ._polling import PollPolicy, Verdict, judge
 from ._protocol import API_ROOTS, ApiTree, TaskRef
 from ._retry import RetryPolicy
 from ._transport import (
@@ -26,6 +36,7 @@ from ._transport import (
     validate_base_url,
     validate_token,
 )
+from ._watch import TaskWatcher, Until
 
 __all__ = ["CoderTasksClient"]
 
@@ -348,12 +359,72 @@ class CoderTasksClient:
         self._raise_for(response)
         return converter.decode(response.body, TaskLogs)
 
+    async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
+        """The conversation as decoded JSON, for the follower to structure only what changed."""
+        response = await self._call(
+            "GET", lambda root: protocol.task_path(root, ref, user, "/logs")
+        )
+        self._raise_for(response)
+        data = converter.loads(response.body)
+        logs = data.get("logs") if isinstance(data, dict) else None
+        snapshot = data.get("snapshot", False) if isinstance(data, dict) else None
+        if not isinstance(logs, list) or not isinstance(snapshot, bool):
+            # Let the full structuring explain exactly what is wrong.
+            converter.decode(response.body, TaskLogs)
+            raise CoderDecodeError("unexpected logs body", snippet=response.body[:200].decode())
+        return logs, snapshot
+
+    def follow_logs(
+        self,
+        ref: TaskRef,
+        *,
+        user: str | UUID = "me",
+        settled: bool = False,
+        cursor: LogCursor | str | None = None,
+        poll: PollPolicy | None = None,
+        until: Callable[[Task], bool] | None = None,
+        until_terminal: bool = False,
+        idle_timeout: float | None = None,
+    ) -> LogFollower:
+        """Follow a task's conversation as it happens: an async iterator of :class:`LogEvent`.
+
+        Live mode (the default) yields each new entry, then an ``UPDATE`` each time
+        the agent's newest reply changes.  ``settled=True`` yields every entry exactly
+        once, when it can no longer change.  Pass ``cursor=`` (a saved
+        ``follower.cursor.dumps()``) to resume without repeats.
+
+        The stream ends when the task is deleted, or when a stop condition holds:
+        ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds
+        without change while the agent is not working, or ``until(task)``.
+        Transient errors and a task that is not active yet are waited out.
+
+        Example::
+
+            async with coder.follow_logs(task, settled=True, until_terminal=True) as follower:
+                async for event in follower:
+                    print(event.entry.content if event.entry else "-- conversation restarted --")
+        """
+        return LogFollower(
+            self,
+            ref,
+            user=user,
+            settled=settled,
+            cursor=cursor,
+            poll=poll,
+            until=until,
+            until_terminal=until_terminal,
+            idle_timeout=idle_timeout,
+        )
+
     async def send_input(
         self,
         ref: TaskRef,
         input: str,
         *,
         user: str | UUID = "me",
+        wait_ready: bool = False,
+        ready_timeout: float | None = 600.0,
+        poll: PollPolicy | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -361,16 +432,83 @@ class CoderTasksClient:
 
         The server refuses input while the agent is busy (``ServerError`` 502 on
         older servers, ``ConflictError`` 409 on newer ones) and while the task is
-        not active.  A failure after the input may have been delivered raises
+        not active.  With ``wait_ready=True`` the client first waits (up to
+        ``ready_timeout`` seconds) until the task is active and its agent is not
+        working, as ``coder task send`` does, and waits again when the server says
+        the agent is busy; those refusals mean nothing was delivered.
+
+        A failure after the input may have been delivered raises
         :class:`AmbiguousRequestError` and is never re-sent.
+
+        Example::
+
+            await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
         protocol.validate_input(input)
         path = protocol.task_path("", ref, user, "/send")
-        response = await self._call(
-            "POST",
-            lambda root: root + path,
-            body=protocol.input_body(input),
-            timeouts=timeouts or SEND_TIMEOUTS,
-            retry=retry,
+        clock = self.clock
+        deadline = None if ready_timeout is None else clock.now() + ready_timeout
+        while True:
+            if wait_ready:
+                remaining = None if deadline is None else max(deadline - clock.now(), 0.0)
+                await _watch.wait_ready(self, ref, timeout=remaining, user=user, poll=poll)
+            response = await self._call(
+                "POST",
+                lambda root: root + path,
+                body=protocol.input_body(input),
+                timeouts=timeouts or SEND_TIMEOUTS,
+                retry=retry,
+            )
+            try:
+                self._raise_for(response)
+            except CoderAPIError as exc:
+                # Only a refusal that proves nothing was delivered is tried again.
+                if wait_ready and judge(exc) is Verdict.NOT_READY:
+                    await clock.sleep((poll or PollPolicy()).initial)
+                    continue
+                raise
+            return
+
+    async def wait_for(
+        self,
+        ref: TaskRef,
+        *,
+        until: Until,
+        timeout: float | None = None,
+        user: str | UUID = "me",
+        poll: PollPolicy | None = None,
+    ) -> Task:
+        """Poll the task until ``until`` holds and return it.
+
+        ``until`` is a :class:`TaskStatus` (``"active"``), a :class:`TaskState`
+        (``"idle"``), a collection of them (any matches), or a predicate on the
+        :class:`Task`.  Raises :class:`WaitTimeoutError` after ``timeout`` seconds,
+        :class:`NotFoundError` if the task is deleted meanwhile.
+
+        Example::
+
+            task = await coder.wait_for(task, until=[TaskState.IDLE, TaskState.COMPLETE],
+                                        timeout=600)
+        """
+        return await _watch.wait_for(self, ref, until=until, timeout=timeout, user=user, poll=poll)
+
+    def watch(
+        self,
+        ref: TaskRef,
+        *,
+        user: str | UUID = "me",
+        poll: PollPolicy | None = None,
+        until: Callable[[Task], bool] | None = None,
+        until_terminal: bool = False,
+    ) -> TaskWatcher:
+        """An async iterator of :class:`Task` snapshots, one per change of status, agent
+        health, state or state message (like ``coder task status --watch``).
+
+        Example::
+
+            async for task in coder.watch("fix-login", until_terminal=True):
+                print(task.status, task.state, task.current_state and task.current_state.message)
+        """
+        return TaskWatcher(
+            self, ref, user=user, poll=poll, until=until, until_terminal=until_terminal
         )
-        self._raise_for(response)

@@ -17,6 +17,8 @@ Shape::
     │   └── AmbiguousRequestError     a POST may or may not have reached the server
     ├── CoderDecodeError              a 2xx body that does not fit the model
     ├── UnsupportedByServer           the server is too old for this call
+    ├── TaskNotReadyError             waiting for a task that cannot become ready
+    ├── WaitTimeoutError              ``wait_for(timeout=...)`` ran out (also a TimeoutError)
     └── ClientClosedError             the client was used after ``aclose()``
 
 Bad arguments are refused before any request with a plain ``ValueError`` or
@@ -49,8 +51,10 @@ __all__ = [
     "RateLimitError",
     "RouteNotFoundError",
     "ServerError",
+    "TaskNotReadyError",
     "UnsupportedByServer",
     "ValidationError",
+    "WaitTimeoutError",
 ]
 
 
@@ -249,6 +253,28 @@ class UnsupportedByServer(CoderError):
         super().__init__(
             f"{feature} needs Coder {minimum_version} or later; the server runs {have}"
         )
+
+
+class TaskNotReadyError(CoderError):
+    """A wait for readiness cannot succeed (the task is paused, or stuck in ``error``).
+
+    ``task`` is the latest snapshot.
+    """
+
+    def __init__(self, message: str, task: Any) -> None:
+        self.task = task
+        super().__init__(message)
+
+
+class WaitTimeoutError(CoderError, TimeoutError):
+    """``wait_for`` / ``send_input(wait_ready=True)`` ran out of the time you gave it.
+
+    ``task`` is the latest snapshot seen (``None`` if none could be fetched).
+    """
+
+    def __init__(self, message: str, task: Any) -> None:
+        self.task = task
+        super().__init__(message)
 
 
 class ClientClosedError(CoderError, RuntimeError):

@@ -160,6 +160,7 @@ class Transport:
         if max_body_size < 1024:
             raise ValueError("max_body_size must be at least 1024 bytes")
         self.base_url = base_url
+        self._base_path = base_url.path.rstrip("/")
         self.public_base = _public(base_url)
         self.timeouts = timeouts
         self.retry = retry
@@ -241,7 +242,7 @@ class Transport:
         session = self._session_or_open()
         policy = retry or self.retry
         timeout = (timeouts or self.timeouts).for_aiohttp()
-        url = self.base_url.with_path(self.base_url.path + path, encoded=True)
+        url = self.base_url.with_path(self._base_path + path, encoded=True)
         if params:
             url = url.with_query(params)
         started = self.clock.now()
@@ -290,7 +291,7 @@ class Transport:
         method: str,
         url: URL,
         body: bytes | None,
-        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's per-request timeout
+        timeout: aiohttp.ClientTimeout,
         attempt: int,
     ) -> RawResponse:
         assert self._slots is not None

@@ -1,0 +1,238 @@
+"""Following a task's conversation: ``client.follow_logs(...)``.
+
+A :class:`LogFollower` polls the task and its logs, feeds each poll through a
+:class:`~coder_tasks_async.LogCursor`, and hands out :class:`LogEvent` objects.
+It is an async iterator and an async context manager; it starts no background
+task, so ``break``, cancellation or an exception in the loop body leave nothing
+behind, and the cursor always reflects exactly the events already handed out.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+from uuid import UUID
+
+from attrs import define
+
+from ._converter import structure
+from ._errors import CoderDecodeError, CoderError, RateLimitError
+from ._logcursor import LogCursor, Step, StepKind
+from ._models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
+from ._polling import Backoff, PollPolicy, Verdict, judge
+
+if TYPE_CHECKING:
+    from ._client import CoderTasksClient
+    from ._protocol import TaskRef
+
+__all__ = ["LogEvent", "LogEventKind", "LogFollower", "is_terminal"]
+
+_MAX_DECODE_ERRORS = 3
+
+
+class LogEventKind(enum.Enum):
+    """What happened to the conversation."""
+
+    #: An entry with an id not seen before in this conversation.
+    NEW = "new"
+    #: A known entry whose content changed (the agent's reply growing or being rewritten).
+    UPDATE = "update"
+    #: The conversation restarted (agent restart, pause/resume); ``entry`` is ``None``.
+    RESET = "reset"
+
+
+@define(frozen=True, kw_only=True)
+class LogEvent:
+    """One change in a followed conversation.
+
+    Example::
+
+        async with coder.follow_logs("fix-login") as follower:
+            async for event in follower:
+                if event.entry is not None:
+                    print(event.kind.value, event.entry.id, event.entry.content[-80:])
+    """
+
+    kind: LogEventKind
+    entry: TaskLogEntry | None
+    task_id: UUID | None = None
+    task_name: str = ""
+    #: True when the server answered from a stored snapshot (paused task, newer servers).
+    snapshot: bool = False
+
+
+def is_terminal(task: Task) -> bool:
+    """The agent finished (complete or failed) or the task is paused."""
+    if task.status is TaskStatus.PAUSED:
+        return True
+    state = task.state
+    return state is not None and state in SETTLED_STATES and state is not TaskState.IDLE
+
+
+def _agent_settled(task: Task) -> bool:
+    """The newest entry can no longer change: the agent is not working, or cannot run."""
+    if task.status is not TaskStatus.ACTIVE:
+        return True
+    return task.state is not None and task.state is not TaskState.WORKING
+
+
+class LogFollower:
+    """Async iterator of :class:`LogEvent` for one task.  Create with ``client.follow_logs``."""
+
+    def __init__(
+        self,
+        client: CoderTasksClient,
+        ref: TaskRef,
+        *,
+        user: str | UUID = "me",
+        settled: bool = False,
+        cursor: LogCursor | str | None = None,
+        poll: PollPolicy | None = None,
+        until: Callable[[Task], bool] | None = None,
+        until_terminal: bool = False,
+        idle_timeout: float | None = None,
+    ) -> None:
+        self._client = client
+        self._ref = ref
+        self._user = user
+        self._settled_mode = settled
+        self._cursor = LogCursor.loads(cursor) if isinstance(cursor, str) else cursor or LogCursor()
+        self._backoff = Backoff(poll or PollPolicy())
+        self._until = until
+        self._until_terminal = until_terminal
+        self._idle_timeout = idle_timeout
+        self._pending: deque[tuple[Step, LogEvent | None]] = deque()
+        self._done = False
+        self._polled = False
+        self._last_change: float | None = None
+        self._decode_errors = 0
+        self._next_delay = 0.0
+        #: The task as of the latest poll (``None`` before the first one).
+        self.task: Task | None = None
+
+    @property
+    def cursor(self) -> LogCursor:
+        """Where this follower is; ``cursor.dumps()`` saves it for ``follow_logs(cursor=...)``."""
+        return self._cursor
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream ended or :meth:`aclose` was called."""
+        return self._done and not self._pending
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop following.  Events not yet handed out are dropped (the cursor excludes them)."""
+        self._done = True
+        self._pending.clear()
+
+    async def __anext__(self) -> LogEvent:
+        while True:
+            while self._pending:
+                step, event = self._pending.popleft()
+                self._cursor.commit(step)
+                if event is not None:
+                    return event
+            if self._done:
+                raise StopAsyncIteration
+            if self._polled:
+                await self._client.clock.sleep(self._next_delay)
+            await self._poll()
+
+    async def _poll(self) -> None:
+        self._polled = True
+        try:
+            task = await self._client.get_task(self._ref, user=self._user)
+            self.task = task
+            # Paused tasks answer from a stored snapshot on newer servers; a seed-era
+            # server refuses, which is handled as "not ready".
+            if task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
+                await self._poll_logs(task)
+            elif self._ends(task):
+                return
+            self._next_delay = self._backoff.after_poll(changed=bool(self._pending))
+            self._decode_errors = 0
+        except CoderError as exc:
+            self._handle_error(exc)
+
+    async def _poll_logs(self, task: Task) -> None:
+        try:
+            raw_logs, snapshot = await self._client._get_logs_raw(task, user=self._user)
+        except CoderError as exc:
+            if judge(exc) is not Verdict.NOT_READY:
+                raise
+            self._ends(task)
+            return
+        settled = _agent_settled(task) if self._settled_mode else None
+        steps = self._cursor.plan(raw_logs, snapshot, settled=settled)
+        for step in steps:
+            self._pending.append((step, self._event(step, task)))
+        now = self._client.clock.now()
+        if self._last_change is None or any(e for _, e in self._pending):
+            self._last_change = now
+        self._ends(task, now)
+
+    def _event(self, step: Step, task: Task) -> LogEvent | None:
+        if step.kind is StepKind.SKIP:
+            return None
+        entry = None
+        if step.kind is not StepKind.RESET:
+            entry = structure(step.raw, TaskLogEntry, path=f"logs[id={step.id}]")
+        return LogEvent(
+            kind=LogEventKind(step.kind.value),
+            entry=entry,
+            task_id=task.id,
+            task_name=task.name,
+            snapshot=step.snapshot,
+        )
+
+    def _ends(self, task: Task, now: float | None = None) -> bool:
+        """Decide whether this poll was the last one (events already queued still go out)."""
+        stop = (self._until_terminal and is_terminal(task)) or (
+            self._until is not None and self._until(task)
+        )
+        if not stop and self._idle_timeout is not None and task.state is not TaskState.WORKING:
+            now = self._client.clock.now() if now is None else now
+            if self._last_change is None:
+                self._last_change = now
+            stop = now - self._last_change >= self._idle_timeout
+        if stop:
+            self._done = True
+        return stop
+
+    def _handle_error(self, exc: CoderError) -> None:
+        verdict = judge(exc)
+        if verdict is Verdict.GONE:
+            self._done = True
+            return
+        if verdict is Verdict.RAISE:
+            raise exc
+        if isinstance(exc, CoderDecodeError):
+            self._decode_errors += 1
+            if self._decode_errors >= _MAX_DECODE_ERRORS:
+                raise exc
+        advised = exc.retry_after if isinstance(exc, RateLimitError) else None
+        if verdict is Verdict.NOT_READY:
+            self._next_delay = self._backoff.after_poll(changed=False)
+        else:
+            self._next_delay = self._backoff.after_error(advised)
+
+    def __repr__(self) -> str:
+        state: Any = "closed" if self.closed else "open"
+        return f"<LogFollower {self._ref!s} {state} last_id={self._cursor.last_id}>"

@@ -1,0 +1,237 @@
+"""The log cursor: what a follower has already handed out, as a pure state machine.
+
+The logs endpoint returns the whole conversation on every poll.  Ids are dense
+indices; only the newest output entry changes while the agent works; entries
+before it are final; ids restart when the agent restarts; a paused task answers
+from a stored snapshot (CONTRACT.md section 5).  The cursor turns each poll into
+the few steps that matter (new entry, update, reset) by looking only at the tail
+of the conversation: a poll of a 10,000-entry conversation where the last entry
+grew costs one digest, not 10,000.
+
+Memory is bounded: the cursor keeps a digest of the last ``WINDOW`` entries it
+handed out, never their text.  It is saved with :meth:`LogCursor.dumps` and
+restored with :meth:`LogCursor.loads` so a restarted bot resumes without repeats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+import attrs
+import orjson
+
+__all__ = ["LogCursor", "Step", "StepKind"]
+
+#: How many recent entries the cursor remembers (ids, types and content digests).
+WINDOW = 32
+_FORMAT = 1
+
+
+class StepKind(Enum):
+    """What one step of a poll means for the caller."""
+
+    NEW = "new"
+    UPDATE = "update"
+    RESET = "reset"
+    #: Already handed out before a reset (same type and content): record, don't emit.
+    SKIP = "skip"
+
+
+def digest(content: str) -> str:
+    """A short, stable content digest (stable across processes, unlike ``hash``)."""
+    return hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+@attrs.define(frozen=True, slots=True)
+class Step:
+    """One planned step; ``raw`` is the entry's decoded JSON (``None`` for a reset)."""
+
+    kind: StepKind
+    id: int = -1
+    type: str = ""
+    digest: str = ""
+    raw: dict[str, Any] | None = None
+    snapshot: bool = False
+
+
+@attrs.define(slots=True)
+class _Seen:
+    type: str
+    digest: str
+    #: A newer entry existed when this one was recorded, so it can no longer change.
+    final: bool
+
+
+@attrs.define(slots=True)
+class LogCursor:
+    """Where a follower is in a task's conversation.
+
+    Example::
+
+        saved = follower.cursor.dumps()          # e.g. into a database
+        ...
+        coder.follow_logs(ref, cursor=LogCursor.loads(saved))
+    """
+
+    last_id: int | None = None
+    snapshot: bool | None = None
+    _window: dict[int, _Seen] = attrs.field(factory=dict, alias="window")
+    #: Digests remembered across the last reset, to suppress re-sending what the caller has.
+    _previous: set[tuple[str, str]] = attrs.field(factory=set, alias="previous")
+
+    def plan(self, raw_logs: Sequence[Any], snapshot: bool, *, settled: bool | None) -> list[Step]:
+        """The steps that bring the caller from this cursor to ``raw_logs`` (pure).
+
+        ``settled=None`` is live mode: new entries and updates of the newest one.
+        ``True``/``False`` is settled mode: an entry is handed out once, when a newer
+        one exists or (for the newest) when ``settled`` says the task stopped working.
+        Apply each step with :meth:`commit` once the caller has it.
+        """
+        window = self._window
+        steps: list[Step] = []
+        tail = _tail(raw_logs, min(window) if window else None)
+        restart = self.snapshot is not None and snapshot != self.snapshot
+        if not restart and window:
+            restart = _conversation_restarted(self, raw_logs, tail)
+        known = window
+        previous = self._previous
+        last_id = self.last_id
+        if restart:
+            steps.append(Step(StepKind.RESET, snapshot=snapshot))
+            previous = self._handed_out()
+            known, last_id, tail = {}, None, range(len(raw_logs))
+        count = len(raw_logs)
+        for pos in tail:
+            raw = raw_logs[pos]
+            entry_id, entry_type, content = _fields(raw)
+            newer_exists = pos < count - 1
+            seen = known.get(entry_id)
+            if seen is None and last_id is not None and entry_id <= last_id:
+                continue  # older than the window: handed out long ago
+            if seen is not None and seen.final:
+                continue  # verified unchanged by the restart check
+            if settled is not None and not newer_exists and not settled:
+                break  # settled mode: the newest entry may still change
+            entry_digest = digest(content)
+            if seen is None:
+                kind = StepKind.SKIP if (entry_type, entry_digest) in previous else StepKind.NEW
+            elif seen.digest != entry_digest:
+                kind = StepKind.UPDATE
+            else:
+                continue
+            steps.append(Step(kind, entry_id, entry_type, entry_digest, raw, snapshot))
+        if not steps and self.snapshot is None:
+            steps.append(Step(StepKind.SKIP, -1, snapshot=snapshot))
+        return steps
+
+    # -- committing ---------------------------------------------------------------
+
+    def commit(self, step: Step) -> None:
+        """Record that the caller now has ``step``."""
+        if step.kind is StepKind.RESET:
+            self._previous = self._handed_out()
+            self._window.clear()
+            self.last_id = None
+            self.snapshot = step.snapshot
+            return
+        if step.id < 0:  # first poll of an empty conversation: only the snapshot flag
+            self.snapshot = step.snapshot
+            return
+        for seen in self._window.values():
+            if not seen.final:
+                seen.final = True  # a newer entry exists now
+        self._window[step.id] = _Seen(step.type, step.digest, final=False)
+        self._window.pop(step.id - WINDOW, None)
+        if len(self._window) > WINDOW:  # ids not dense: prune the oldest
+            for old in sorted(self._window)[: len(self._window) - WINDOW]:
+                del self._window[old]
+        if self.last_id is None or step.id > self.last_id:
+            self.last_id = step.id
+        self.snapshot = step.snapshot
+
+    def _handed_out(self) -> set[tuple[str, str]]:
+        # What the caller holds, to recognise it in a restarted conversation.
+        return {(s.type, s.digest) for s in self._window.values()} or self._previous
+
+    # -- persistence --------------------------------------------------------------
+
+    def dumps(self) -> str:
+        """A compact JSON string (a few kilobytes at most) to save and pass back later."""
+        return orjson.dumps(
+            {
+                "v": _FORMAT,
+                "last": self.last_id,
+                "snap": self.snapshot,
+                "win": [[i, s.type, s.digest, s.final] for i, s in sorted(self._window.items())],
+                "prev": sorted(self._previous),
+            }
+        ).decode()
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> LogCursor:
+        """Restore a cursor saved with :meth:`dumps`; a foreign string is a ``ValueError``."""
+        try:
+            data = orjson.loads(text)
+            if data.get("v") != _FORMAT:
+                raise ValueError(f"unsupported cursor format {data.get('v')!r}")
+            window = {int(i): _Seen(str(t), str(d), bool(f)) for i, t, d, f in data["win"]}
+            last = data["last"]
+            return cls(
+                last_id=None if last is None else int(last),
+                snapshot=None if data["snap"] is None else bool(data["snap"]),
+                window=window,
+                previous={(str(t), str(d)) for t, d in data.get("prev", [])},
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a log cursor saved by LogCursor.dumps(): {exc}") from None
+
+    def __len__(self) -> int:
+        return len(self._window)
+
+
+def _fields(raw: Any) -> tuple[int, str, str]:
+    try:
+        entry_id, entry_type, content = raw["id"], raw["type"], raw["content"]
+    except (KeyError, TypeError):
+        raise ValueError(f"malformed log entry: {str(raw)[:120]}") from None
+    if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
+        raise ValueError(f"malformed log entry: {str(raw)[:120]}")
+    return entry_id, entry_type, content
+
+
+def _tail(raw_logs: Sequence[Any], window_start: int | None) -> range:
+    """Positions worth looking at: the window and anything after it, found from the end."""
+    if window_start is None:
+        return range(len(raw_logs))
+    pos = len(raw_logs)
+    while pos > 0:
+        entry = raw_logs[pos - 1]
+        if not isinstance(entry, dict) or type(entry.get("id")) is not int:
+            break
+        if entry["id"] < window_start:
+            break
+        pos -= 1
+    return range(pos, len(raw_logs))
+
+
+def _conversation_restarted(cursor: LogCursor, raw_logs: Sequence[Any], tail: range) -> bool:
+    """Ids went backwards, or an entry that could no longer change did change."""
+    present: dict[int, tuple[str, str]] = {}
+    for pos in tail:
+        entry_id, entry_type, content = _fields(raw_logs[pos])
+        present[entry_id] = (entry_type, content)
+    newest = max(present) if present else -1
+    if cursor.last_id is not None and newest < cursor.last_id:
+        return True
+    for entry_id, seen in cursor._window.items():
+        found = present.get(entry_id)
+        if found is None:
+            return True  # a remembered id vanished
+        if found[0] != seen.type:
+            return True
+        if seen.final and digest(found[1]) != seen.digest:
+            return True
+    return False

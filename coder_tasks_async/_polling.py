@@ -1,0 +1,128 @@
+"""How the polling helpers pace themselves and what they do with each error.
+
+Shared by log following, watching and waiting, so they all behave alike:
+fast while something changes, backing off with jitter while idle, riding out
+transient failures, waiting for a task that is not ready, and stopping on
+errors that will not heal.
+"""
+
+from __future__ import annotations
+
+import random
+from enum import Enum
+
+from attrs import define, field
+
+from ._errors import (
+    AuthenticationError,
+    BadRequestError,
+    CoderAPIError,
+    CoderDecodeError,
+    CoderError,
+    CoderTransportError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RouteNotFoundError,
+    ServerError,
+)
+
+__all__ = ["Backoff", "PollPolicy", "Verdict", "judge"]
+
+
+@define(frozen=True, kw_only=True)
+class PollPolicy:
+    """Polling pace for ``follow_logs``, ``watch`` and ``wait_for``.
+
+    Starts at ``initial`` seconds, multiplies by ``factor`` (with +/- ``jitter``
+    as a fraction) while nothing changes, up to ``maximum``; snaps back to
+    ``initial`` on any change.  Transient errors back off the same way up to
+    ``error_maximum``.
+
+    Example::
+
+        coder.follow_logs(task, poll=PollPolicy(initial=0.5, maximum=5))
+    """
+
+    initial: float = field(default=1.0)
+    factor: float = 1.5
+    maximum: float = 10.0
+    jitter: float = 0.1
+    error_maximum: float = 30.0
+
+    @initial.validator
+    def _check(self, _: object, value: float) -> None:
+        if value <= 0:
+            raise ValueError("PollPolicy.initial must be positive")
+
+
+class Backoff:
+    """The current polling interval of one poller (mutable; one per follower)."""
+
+    def __init__(self, policy: PollPolicy, rand: random.Random | None = None) -> None:
+        self.policy = policy
+        self.interval = policy.initial
+        self._errors = 0
+        self._rand = rand or random.Random()
+
+    def _jittered(self, value: float) -> float:
+        spread = self.policy.jitter
+        return value * (1.0 + self._rand.uniform(-spread, spread)) if spread else value
+
+    def after_poll(self, changed: bool) -> float:
+        """Seconds to wait after a successful poll."""
+        self._errors = 0
+        if changed:
+            self.interval = self.policy.initial
+        else:
+            self.interval = min(self.policy.maximum, self.interval * self.policy.factor)
+        return self._jittered(self.interval)
+
+    def after_error(self, advised: float | None = None) -> float:
+        """Seconds to wait after a transient error (``advised``: the server's Retry-After)."""
+        self._errors += 1
+        if advised is not None:
+            return advised
+        grown = self.policy.initial * (self.policy.factor**self._errors)
+        return self._jittered(min(self.policy.error_maximum, grown))
+
+
+class Verdict(Enum):
+    """What a poller does with an error."""
+
+    #: Transient (network, 5xx, 429, timeout): wait and poll again.
+    RETRY = "retry"
+    #: The task exists but cannot answer yet (not active, agent busy): wait.
+    NOT_READY = "not_ready"
+    #: The task is gone: end the stream quietly.
+    GONE = "gone"
+    #: Will not heal (auth, permission, bad request, unknown route): raise.
+    RAISE = "raise"
+
+
+_NOT_READY_MESSAGES = (
+    "Task status must be active.",
+    "Task must be active.",
+    "Task is pending.",
+    "Task is initializing.",
+    "Task is paused.",
+    "Task app is not ready to accept input.",
+    "Cannot fetch logs for task in current state.",
+)
+
+
+def judge(exc: CoderError) -> Verdict:
+    """Classify an error raised by one poll."""
+    if isinstance(exc, RouteNotFoundError | AuthenticationError | PermissionDeniedError):
+        return Verdict.RAISE
+    if isinstance(exc, NotFoundError):
+        return Verdict.GONE
+    if isinstance(exc, CoderAPIError) and exc.message in _NOT_READY_MESSAGES:
+        return Verdict.NOT_READY
+    if isinstance(exc, ConflictError | BadRequestError):
+        return Verdict.RAISE
+    if isinstance(exc, RateLimitError | ServerError | CoderTransportError | CoderDecodeError):
+        # A decode error mid-follow is most likely a truncated body: poll again.
+        return Verdict.RETRY
+    return Verdict.RAISE

@@ -1,0 +1,234 @@
+"""Watching a task's status and waiting for a condition: ``watch``, ``wait_for``, readiness.
+
+These poll ``get_task`` with the shared :class:`PollPolicy` and error policy, and
+measure every wait on the client's clock so tests can drive them instantly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+from uuid import UUID
+
+from ._errors import CoderError, RateLimitError, TaskNotReadyError, WaitTimeoutError
+from ._follow import is_terminal
+from ._models import Task, TaskState, TaskStatus
+from ._polling import Backoff, PollPolicy, Verdict, judge
+
+if TYPE_CHECKING:
+    from ._client import CoderTasksClient
+    from ._protocol import TaskRef
+
+__all__ = ["TaskWatcher", "Until", "fingerprint", "predicate", "wait_for", "wait_ready"]
+
+#: What ``wait_for(until=...)`` accepts.
+Until = (
+    TaskStatus | TaskState | str | Iterable[TaskStatus | TaskState | str] | Callable[[Task], bool]
+)
+
+#: How long an ``error`` status is tolerated while a task starts (as ``coder task send`` does).
+ERROR_GRACE = 300.0
+
+
+def predicate(until: Until) -> Callable[[Task], bool]:
+    """Turn ``until`` into a test on a task.
+
+    A status (``"active"``) matches ``task.status``; a state (``"idle"``) matches
+    ``task.current_state.state``; a collection matches any member; a callable is
+    used as is.
+    """
+    if callable(until):
+        return until
+    values = [until] if isinstance(until, str) else list(until)
+    statuses: set[str] = set()
+    states: set[str] = set()
+    for value in values:
+        text = str(value)
+        if isinstance(value, TaskStatus) or text in TaskStatus._value2member_map_:
+            statuses.add(text)
+        elif isinstance(value, TaskState) or text in TaskState._value2member_map_:
+            states.add(text)
+        else:
+            raise ValueError(f"{text!r} is neither a TaskStatus nor a TaskState")
+    if not values:
+        raise ValueError("until must name at least one status or state")
+
+    def matches(task: Task) -> bool:
+        return task.status in statuses or (task.state is not None and task.state in states)
+
+    return matches
+
+
+def fingerprint(task: Task) -> tuple[Any, ...]:
+    """What ``watch`` compares: status, agent health, state and state message."""
+    health = task.workspace_agent_health
+    current = task.current_state
+    return (
+        task.status,
+        task.workspace_agent_lifecycle,
+        None if health is None else (health.healthy, health.reason),
+        None if current is None else (current.state, current.message),
+    )
+
+
+async def _poll_task(
+    client: CoderTasksClient, ref: TaskRef, user: str | UUID, backoff: Backoff
+) -> tuple[Task | None, float]:
+    """One ``get_task``; returns (task or None on a transient error, suggested delay)."""
+    try:
+        return await client.get_task(ref, user=user), 0.0
+    except CoderError as exc:
+        if judge(exc) in (Verdict.RAISE, Verdict.GONE):
+            raise
+        advised = exc.retry_after if isinstance(exc, RateLimitError) else None
+        return None, backoff.after_error(advised)
+
+
+async def wait_for(
+    client: CoderTasksClient,
+    ref: TaskRef,
+    *,
+    until: Until,
+    timeout: float | None,
+    user: str | UUID,
+    poll: PollPolicy | None,
+) -> Task:
+    """Poll until ``until`` holds; see ``CoderTasksClient.wait_for``."""
+    test = predicate(until)
+    clock = client.clock
+    backoff = Backoff(poll or PollPolicy())
+    deadline = None if timeout is None else clock.now() + timeout
+    last: Task | None = None
+    previous: tuple[Any, ...] | None = None
+    while True:
+        task, delay = await _poll_task(client, ref, user, backoff)
+        if task is not None:
+            if test(task):
+                return task
+            last = task
+            mark = fingerprint(task)
+            delay = backoff.after_poll(changed=mark != previous)
+            previous = mark
+        now = clock.now()
+        if deadline is not None:
+            if now >= deadline:
+                raise WaitTimeoutError(f"task did not reach {until!r} within {timeout}s", last)
+            delay = min(delay, deadline - now)
+        await clock.sleep(delay)
+
+
+def _ready(task: Task) -> bool:
+    return task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING
+
+
+async def wait_ready(
+    client: CoderTasksClient,
+    ref: TaskRef,
+    *,
+    timeout: float | None,
+    user: str | UUID,
+    poll: PollPolicy | None,
+    error_grace: float = ERROR_GRACE,
+) -> Task:
+    """Wait until the task is active and its agent is not working.
+
+    An ``error`` status is tolerated for ``error_grace`` seconds (it shows up
+    transiently while a workspace starts); a paused task raises
+    :class:`TaskNotReadyError` rather than waiting forever.
+    """
+    clock = client.clock
+    first_error: float | None = None
+
+    def ready_or_fail(task: Task) -> bool:
+        nonlocal first_error
+        if task.status is TaskStatus.PAUSED:
+            raise TaskNotReadyError("the task is paused; resume it before sending input", task)
+        if task.status is TaskStatus.ERROR:
+            now = clock.now()
+            first_error = now if first_error is None else first_error
+            if now - first_error >= error_grace:
+                raise TaskNotReadyError(
+                    f"the task has been in status 'error' for {error_grace:.0f}s", task
+                )
+        else:
+            first_error = None
+        return _ready(task)
+
+    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, user=user, poll=poll)
+
+
+class TaskWatcher:
+    """Async iterator of :class:`Task` snapshots that yields only on change.
+
+    A change is a new status, agent lifecycle or health, state or state message
+    (what ``coder task status --watch`` prints).  Ends when the task is deleted,
+    or when ``until_terminal`` / ``until(task)`` holds (that last snapshot is
+    yielded first).
+    """
+
+    def __init__(
+        self,
+        client: CoderTasksClient,
+        ref: TaskRef,
+        *,
+        user: str | UUID = "me",
+        poll: PollPolicy | None = None,
+        until: Callable[[Task], bool] | None = None,
+        until_terminal: bool = False,
+    ) -> None:
+        self._client = client
+        self._ref = ref
+        self._user = user
+        self._backoff = Backoff(poll or PollPolicy())
+        self._until = until
+        self._until_terminal = until_terminal
+        self._previous: tuple[Any, ...] | None = None
+        self._delay: float | None = None
+        self._done = False
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop watching."""
+        self._done = True
+
+    async def __anext__(self) -> Task:
+        while not self._done:
+            if self._delay is not None:
+                await self._client.clock.sleep(self._delay)
+            try:
+                task, self._delay = await _poll_task(
+                    self._client, self._ref, self._user, self._backoff
+                )
+            except CoderError as exc:
+                if judge(exc) is Verdict.GONE:
+                    self._done = True
+                    break
+                raise
+            if task is None:
+                continue
+            mark = fingerprint(task)
+            changed = mark != self._previous
+            self._previous = mark
+            self._delay = self._backoff.after_poll(changed)
+            if (self._until_terminal and is_terminal(task)) or (
+                self._until is not None and self._until(task)
+            ):
+                self._done = True
+                return task
+            if changed:
+                return task
+        raise StopAsyncIteration

@@ -1,0 +1,114 @@
+"""Clocks for the fake server: a test-driven one and a real monotonic one.
+
+Both implement the SDK's :class:`coder_tasks_async._clock.Clock` protocol
+(``now()`` and ``async sleep()``) and add ``wall()``, which the fake uses to
+turn clock seconds into the timestamps it puts on the wire.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import anyio
+import anyio.lowlevel
+
+__all__ = ["EPOCH", "FakeClock", "MonotonicClock"]
+
+#: Wall time that ``FakeClock`` time 0 maps to; matches the fixtures' era so
+#: timestamps look like the ones in ``api/fixtures``.
+EPOCH = datetime(2025, 10, 27, 14, 0, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to (or, with ``autojump``, when slept on).
+
+    ``autojump=True``: ``sleep(s)`` moves time forward to ``now_at_call + s``
+    immediately and yields once, so code that polls or backs off runs at full
+    speed and deterministically.
+
+    ``autojump=False``: ``sleep(s)`` blocks until :meth:`advance` or :meth:`set`
+    moves time past the target; tests then control every step explicitly.
+    """
+
+    __slots__ = ("_autojump", "_now", "_waiters")
+
+    def __init__(self, start: float = 0.0, *, autojump: bool = True) -> None:
+        self._now = float(start)
+        self._autojump = autojump
+        # (target, event) pairs; a list is fine because tests have few sleepers.
+        self._waiters: list[tuple[float, anyio.Event]] = []
+
+    @property
+    def autojump(self) -> bool:
+        """Whether ``sleep`` advances time by itself."""
+        return self._autojump
+
+    def now(self) -> float:
+        """Current fake time in seconds."""
+        return self._now
+
+    def wall(self) -> datetime:
+        """Aware UTC wall time: :data:`EPOCH` plus :meth:`now` seconds."""
+        return EPOCH + timedelta(seconds=self._now)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of fake time (see the class docstring)."""
+        target = self._now + max(float(seconds), 0.0)
+        if self._autojump:
+            self._now = max(self._now, target)
+            # Yield once so other tasks get to observe the new time.
+            await anyio.lowlevel.checkpoint()
+            return
+        if target <= self._now:
+            await anyio.lowlevel.checkpoint()
+            return
+        event = anyio.Event()
+        self._waiters.append((target, event))
+        try:
+            await event.wait()
+        finally:
+            self._waiters = [w for w in self._waiters if w[1] is not event]
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` and wake sleepers whose target passed."""
+        if seconds < 0:
+            raise ValueError("cannot advance a clock backwards")
+        self.set(self._now + seconds)
+
+    def set(self, t: float) -> None:
+        """Jump to absolute time ``t`` and wake sleepers whose target passed."""
+        self._now = float(t)
+        for target, event in list(self._waiters):
+            if target <= self._now:
+                event.set()
+
+    def __repr__(self) -> str:
+        return f"FakeClock(now={self._now!r}, autojump={self._autojump!r})"
+
+
+class MonotonicClock:
+    """Real time: ``time.monotonic`` plus the real wall clock, for the standalone server."""
+
+    __slots__ = ("_mono0", "_wall0")
+
+    def __init__(self) -> None:
+        # Pin wall time to the monotonic scale once so timestamps never jump
+        # backwards when the system clock is adjusted.
+        self._mono0 = time.monotonic()
+        self._wall0 = datetime.now(UTC)
+
+    def now(self) -> float:
+        """Monotonic seconds."""
+        return time.monotonic()
+
+    def wall(self) -> datetime:
+        """Aware UTC wall time consistent with :meth:`now`."""
+        return self._wall0 + timedelta(seconds=time.monotonic() - self._mono0)
+
+    async def sleep(self, seconds: float) -> None:
+        """Really sleep."""
+        await anyio.sleep(max(seconds, 0.0))
+
+    def __repr__(self) -> str:
+        return "MonotonicClock()"

@@ -1,0 +1,387 @@
+"""``FakeCoder``: the fake Coder Tasks server on a loopback aiohttp socket.
+
+This module is the socket side: routing the raw path, authentication, rate
+limiting, fault injection, recording.  Endpoint logic lives in
+:mod:`._handlers`, state and lifecycle in :mod:`._state`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from datetime import UTC, datetime
+from http import HTTPStatus
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import attrs
+from aiohttp import web
+from aiohttp.web_request import BaseRequest
+
+from ._clock import MonotonicClock
+from ._conversation import Timings
+from ._faults import Fault, FaultSet
+from ._handlers import Api, Delivery, Match, match_route
+from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
+from ._profile import Profile
+from ._ratelimit import RateLimiter, limited_message
+from ._state import FakeTask, FakeUser, State
+
+if TYPE_CHECKING:
+    from coder_tasks_async._clock import Clock
+
+__all__ = ["FakeCoder", "RecordedRequest"]
+
+_SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
+_COOKIE = "coder_session_token"
+_HTML = (
+    "<html>\r\n<head><title>{code} {phrase}</title></head>\r\n<body>\r\n"
+    "<center><h1>{code} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+@attrs.define(frozen=True, slots=True)
+class RecordedRequest:
+    """One request as the fake saw it (``path`` is raw, percent-encoded; ``route`` a route name)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    route: str | None
+    status: int
+
+
+class FakeCoder:
+    """An in-process fake of Coder's AI Tasks REST API (see CONTRACT.md), on loopback HTTP.
+
+    Use as ``async with FakeCoder(clock=FakeClock()) as fake:`` and point a client
+    at ``fake.url`` with ``fake.token``.  Everything is deterministic for a given
+    ``seed`` and sequence of requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        server_version: str = "v2.28.0",
+        rate_limit: int | None = None,
+        timings: Timings | None = None,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        record_requests: bool = True,
+        max_recorded: int = 100_000,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        wall = getattr(self.clock, "wall", None)
+        wall0: datetime = wall() if callable(wall) else datetime.now(UTC)
+        self.profile = Profile.parse(server_version)
+        self.server_version = server_version
+        self.timings = timings if timings is not None else Timings()
+        self.state = State(self.clock, wall0, self.timings, self.profile, seed)
+        self.user: FakeUser = self.state.add_user("alice")
+        self.faults = FaultSet(seed)
+        self.rate_limit = rate_limit
+        self.record_requests = record_requests
+        #: Recent requests, oldest first (bounded so long benchmarks stay cheap).
+        self.requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
+        #: ``(task_id, input, wall time)`` of every input actually delivered by ``/send``.
+        self.deliveries: list[Delivery] = []
+        self._api = Api(self.state, self.deliveries, self._wall_at)
+        self._limiter = (
+            RateLimiter(rate_limit, lambda t: self.state.wall_ns(t) / 1e9) if rate_limit else None
+        )
+        self._host = host
+        self._port = port
+        self._runner: web.ServerRunner | None = None
+        self._url: str | None = None
+        self._routes: dict[tuple[str, str], Match | Reply] = {}
+        self._base_headers = {
+            "X-Coder-Build-Version": server_version,
+            "X-Content-Type-Options": "nosniff",
+        }
+
+    # -- facts for tests -----------------------------------------------------
+    @property
+    def url(self) -> str:
+        """``http://host:port`` without a trailing slash (after :meth:`start`)."""
+        if self._url is None:
+            raise RuntimeError("FakeCoder is not started")
+        return self._url
+
+    @property
+    def token(self) -> str:
+        """Session token of the default user ``alice``."""
+        return self.user.token
+
+    @property
+    def organization_id(self) -> uuid.UUID:
+        """The only organization's id."""
+        return self.state.organization_id
+
+    @property
+    def organization_name(self) -> str:
+        """The only organization's name (``coder``)."""
+        return self.state.organization_name
+
+    @property
+    def template_version_id(self) -> uuid.UUID:
+        """A template version with a ``coder_ai_task`` resource (create succeeds)."""
+        return self.state.template_version_id
+
+    @property
+    def template_version_id_no_ai(self) -> uuid.UUID:
+        """A template version without ``coder_ai_task`` (create → 400)."""
+        return self.state.template_version_id_no_ai
+
+    @property
+    def preset_id(self) -> uuid.UUID:
+        """A valid preset of :attr:`template_version_id`."""
+        return self.state.preset_id
+
+    @property
+    def created(self) -> list[uuid.UUID]:
+        """Task ids in creation order (including deleted ones)."""
+        return self.state.created
+
+    def add_user(self, username: str, *, owner: bool = False, avatar_url: str = "") -> FakeUser:
+        """Add a user; ``owner=True`` gives the Owner role (sees and acts on every task)."""
+        return self.state.add_user(username, owner=owner, avatar_url=avatar_url)
+
+    def task(self, ref: uuid.UUID | str) -> FakeTask:
+        """A task by UUID, id string or name (alice's, newest first); deleted ones included."""
+        if isinstance(ref, uuid.UUID):
+            return self.state.tasks[ref]
+        try:
+            return self.state.tasks[uuid.UUID(ref)]
+        except ValueError:
+            pass
+        for tid in reversed(self.state.created):
+            task = self.state.tasks[tid]
+            if task.owner is self.user and task.name.lower() == ref.lower():
+                return task
+        raise KeyError(ref)
+
+    def delete_out_of_band(self, ref: uuid.UUID | str) -> None:
+        """The task vanishes as if deleted elsewhere (later GET → 404)."""
+        self.state.delete_task(self.task(ref))
+
+    def restart_agent(self, ref: uuid.UUID | str) -> None:
+        """AgentAPI restarts: the conversation starts again at id 0 with a new initial screen."""
+        self.state.restart_agent(self.task(ref))
+
+    def set_error(self, ref: uuid.UUID | str) -> None:
+        """The task's status becomes ``error``."""
+        self.state.set_error(self.task(ref))
+
+    def _wall_at(self, t: float) -> datetime:
+        return datetime.fromtimestamp(self.state.wall_ns(t) / 1e9, UTC)
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        """Listen on ``host:port`` (port 0 picks a free one)."""
+        server = web.Server(self._handle, access_log=None)
+        # Short shutdown: a test closing the fake must not wait on a hung 'latency' fault.
+        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        self._url = f"http://{host}:{port}"
+
+    async def close(self) -> None:
+        """Stop listening and drop open connections."""
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeCoder:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"FakeCoder(url={self._url!r}, server_version={self.server_version!r})"
+
+    # -- request path --------------------------------------------------------
+    async def _handle(self, request: BaseRequest) -> web.StreamResponse:
+        path = request.raw_path.partition("?")[0]
+        query = {k: request.query.getone(k) for k in request.query} if request.query_string else {}
+        key = (request.method, path)
+        m = self._routes.get(key)
+        if m is None:
+            m = match_route(
+                [unquote(s) for s in path.split("/")[1:]],
+                request.method,
+                stable=self.profile.stable_tree,
+                input_route=self.profile.update_input,
+                pause=self.profile.pause_resume,
+            )
+            # Benchmarks poll the same few paths; bound the cache against path scans.
+            if len(self._routes) >= 4096:
+                self._routes.clear()
+            self._routes[key] = m
+        route = None
+        if isinstance(m, Reply):
+            resp: web.StreamResponse = self._response(m)
+        else:
+            route = m.route
+            fault = self.faults.pick(route) if len(self.faults) else None
+            if fault is None:
+                resp = self._response(await self._serve(request, m, query))
+            else:
+                resp = await self._faulty(request, m, query, fault)
+        if self.record_requests:
+            self.requests.append(
+                RecordedRequest(
+                    request.method, path, query, dict(request.headers), route, resp.status
+                )
+            )
+        return resp
+
+    async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
+        actor = self._authenticate(request, query)
+        if isinstance(actor, Reply):
+            return actor
+        limit_headers: tuple[tuple[str, str], ...] = ()
+        if self._limiter is not None:
+            bypass = request.headers.get("X-Coder-Bypass-Ratelimit", "").lower() == "true"
+            if bypass and not actor.is_owner:
+                return Reply(
+                    428,
+                    b"forbidden: only owners may bypass rate limits\n",
+                    "text/plain; charset=utf-8",
+                )
+            if not bypass:
+                decision = self._limiter.hit(
+                    (actor.username, request.method, m.pattern), self.clock.now()
+                )
+                limit_headers = decision.headers()
+                if not decision.allowed:
+                    return error(429, limited_message(self._limiter.limit), headers=limit_headers)
+        body = b"" if request.method == "GET" else await request.read()
+        reply = self._api.handle(m, actor, query, body)
+        if limit_headers:
+            reply = attrs.evolve(reply, headers=reply.headers + limit_headers)
+        return reply
+
+    def _authenticate(self, request: BaseRequest, query: dict[str, str]) -> FakeUser | Reply:
+        headers = request.headers
+        # Same precedence as coderd's APITokenFromRequest: cookie, query, header, bearer.
+        token = (
+            (request.cookies.get(_COOKIE) if "Cookie" in headers else None)
+            or query.get(_COOKIE)
+            or headers.get("Coder-Session-Token")
+        )
+        if not token and headers.get("Authorization", "").startswith("Bearer "):
+            token = headers["Authorization"].removeprefix("Bearer ").strip()
+        if not token:
+            detail = f'Cookie "{_COOKIE}" or query parameter must be provided.'
+            return error(401, _SIGNED_OUT, detail)
+        user = self.state.by_token.get(token)
+        if user is not None:
+            return user
+        parts = token.split("-")
+        if len(parts) != 2:
+            why = f"incorrect amount of API key parts, expected 2 got {len(parts)}"
+        elif len(parts[0]) != 10:
+            why = f"invalid API key ID length, expected 10 got {len(parts[0])}"
+        elif len(parts[1]) != 22:
+            why = f"invalid API key secret length, expected 22 got {len(parts[1])}"
+        else:
+            known = any(u.token.startswith(parts[0] + "-") for u in self.state.users.values())
+            return error(
+                401, _SIGNED_OUT, "API key secret is invalid." if known else "API key is invalid."
+            )
+        return error(401, _SIGNED_OUT, f"Invalid API key format: {why}")
+
+    def _headers(self, reply: Reply) -> dict[str, str]:
+        headers = dict(self._base_headers)
+        if reply.content_type:
+            headers["Content-Type"] = reply.content_type
+        headers.update(reply.headers)
+        return headers
+
+    def _response(self, reply: Reply) -> web.Response:
+        return web.Response(status=reply.status, body=reply.body, headers=self._headers(reply))
+
+    # -- faults --------------------------------------------------------------
+    async def _faulty(
+        self, request: BaseRequest, m: Match, query: dict[str, str], fault: Fault
+    ) -> web.StreamResponse:
+        kind = fault.kind
+        status = fault.effective_status
+        if kind == "status":
+            phrase = _phrase(status)
+            return self._response(error(status, f"{phrase}.", "fault injected by FakeCoder"))
+        if kind == "html":
+            page = _HTML.format(code=status, phrase=_phrase(status)).encode()
+            return web.Response(status=status, body=page, headers={"Content-Type": "text/html"})
+        if kind == "rate_limit":
+            body: dict[str, Any] = {"message": limited_message(self.rate_limit or 512)}
+            headers = (("Retry-After", str(fault.retry_after)),)
+            return self._response(Reply(429, dumps(body), JSON_CONTENT_TYPE, headers))
+        if kind == "reset":
+            # Not handled: the connection dies mid-body before the server did anything.
+            fake_body = dumps({"message": "x" * 200})
+            return await self._cut(request, Reply(200, fake_body), len(fake_body) // 2)
+        if kind == "latency":
+            await asyncio.sleep(fault.delay)  # wall time on purpose: it trips client timeouts
+            return self._response(await self._serve(request, m, query))
+        reply = await self._serve(request, m, query)
+        if kind == "lost_response":
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=reply.status)
+        if kind == "truncated_json":
+            full = reply.body or dumps({"message": "The response was cut short by FakeCoder."})
+            cut = full[: max(1, len(full) // 2)]
+            return self._response(Reply(200, cut, JSON_CONTENT_TYPE, reply.headers))
+        # slow_body
+        return await self._slow(request, reply, fault.delay)
+
+    async def _cut(self, request: BaseRequest, reply: Reply, keep: int) -> web.StreamResponse:
+        body = reply.body or b""
+        resp = web.StreamResponse(status=reply.status, headers=self._headers(reply))
+        resp.content_length = len(body)
+        await resp.prepare(request)
+        await resp.write(body[:keep])
+        if request.transport is not None:
+            request.transport.close()  # close, not abort: let the partial body reach the client
+        return resp
+
+    async def _slow(self, request: BaseRequest, reply: Reply, delay: float) -> web.StreamResponse:
+        body = reply.body or b""
+        resp = web.StreamResponse(status=reply.status, headers=self._headers(reply))
+        resp.content_length = len(body)
+        await resp.prepare(request)
+        step = max(1, -(-len(body) // 8))
+        for i in range(0, len(body), step):
+            if i:
+                await asyncio.sleep(delay)
+            await resp.write(body[i : i + step])
+        await resp.write_eof()
+        return resp
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
