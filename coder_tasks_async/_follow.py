@@ -107,7 +107,7 @@ class LogFollower:
         self._pending: deque[tuple[Step, LogEvent | None]] = deque()
         self._done = False
         self._polled = False
-        self._last_change: float | None = None
+        self._idle_since: float | None = None
         self._decode_errors = 0
         self._next_delay = 0.0
         #: The task as of the latest poll (``None`` before the first one).
@@ -183,10 +183,9 @@ class LogFollower:
         steps = self._cursor.plan(raw_logs, snapshot, settled=settled)
         for step in steps:
             self._pending.append((step, self._event(step, task)))
-        now = self._client.clock.now()
-        if self._last_change is None or any(e for _, e in self._pending):
-            self._last_change = now
-        self._ends(task, now)
+        if any(event is not None for _, event in self._pending):
+            self._idle_since = None  # something happened: the idle grace starts over
+        self._ends(task)
 
     def _event(self, step: Step, task: Task) -> LogEvent | None:
         if step.kind is StepKind.SKIP:
@@ -202,16 +201,21 @@ class LogFollower:
             snapshot=step.snapshot,
         )
 
-    def _ends(self, task: Task, now: float | None = None) -> bool:
+    def _ends(self, task: Task) -> bool:
         """Decide whether this poll was the last one (events already queued still go out)."""
         stop = (self._until_terminal and is_terminal(task)) or (
             self._until is not None and self._until(task)
         )
-        if not stop and self._idle_timeout is not None and task.state is not TaskState.WORKING:
-            now = self._client.clock.now() if now is None else now
-            if self._last_change is None:
-                self._last_change = now
-            stop = now - self._last_change >= self._idle_timeout
+        if self._idle_timeout is not None:
+            # Idle means: active, agent not working, and no new events.  A task that
+            # is still starting is not idle, however long it takes.
+            if task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING:
+                now = self._client.clock.now()
+                if self._idle_since is None:
+                    self._idle_since = now
+                stop = stop or now - self._idle_since >= self._idle_timeout
+            else:
+                self._idle_since = None
         if stop:
             self._done = True
         return stop
