@@ -19,6 +19,7 @@ from ._errors import (
     AmbiguousRequestError,
     CoderAPIError,
     CoderDecodeError,
+    ConflictError,
     NotFoundError,
     ServerError,
 )
@@ -39,6 +40,17 @@ from ._transport import (
 from ._watch import TaskWatcher, Until
 
 __all__ = ["CoderTasksClient"]
+
+
+def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
+    """Whether a failed create might nevertheless have created the task."""
+    if isinstance(exc, ServerError):
+        return exc.status in (502, 503, 504)  # a gateway may have lost a handled request
+    if isinstance(exc, ConflictError):
+        # On a retry, "name already in use" is most likely our own earlier attempt.
+        return not first_attempt
+    return True  # ambiguous transport failure, or an unreadable 201 body
+
 
 ApiChoice = Literal["auto", "experimental", "v2"]
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
@@ -242,8 +254,15 @@ class CoderTasksClient:
         Never creates a duplicate: the request is re-sent only when it provably did
         not reach the server.  When it may have (a timeout after sending, a lost
         connection, a gateway error) and you gave a ``name``, the client looks the
-        task up by name and returns it if its prompt matches; without a name it
-        raises :class:`AmbiguousRequestError`.
+        task up by name: it returns the task if its prompt matches, and otherwise
+        sends again (the server refuses a second task with the same name, so this
+        is safe).  Without a name it raises :class:`AmbiguousRequestError`.
+
+        Example::
+
+            task = await coder.create_task(
+                "Fix the flaky TestLogin", template_version_id=tv_id, name="fix-login"
+            )
         """
         protocol.validate_input(input)
         tv_id = protocol.as_uuid(template_version_id, "template_version_id")
@@ -263,47 +282,53 @@ class CoderTasksClient:
             display_name=display_name,
             template_version_preset_id=preset,
         )
-        try:
-            response = await self._call(
-                "POST",
-                lambda root: protocol.user_path(root, user),
-                body=body,
-                timeouts=timeouts,
-                retry=retry,
-            )
-            self._raise_for(response)
-        except (AmbiguousRequestError, ServerError) as exc:
-            if isinstance(exc, ServerError) and exc.status not in (502, 503, 504):
-                raise
-            if not name:
-                raise AmbiguousRequestError(
-                    f"create_task may or may not have created the task ({exc}); it was not "
-                    "re-sent. Pass name= to let the client reconcile, or check list_tasks()",
-                    method="POST",
-                    url=self.url,
-                ) from exc
-            return await self._reconcile_create(exc, name=name, input=input, user=user)
-        return converter.decode(response.body, Task)
+        policy = retry or self._transport.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._call(
+                    "POST",
+                    lambda root: protocol.user_path(root, user),
+                    body=body,
+                    timeouts=timeouts,
+                    retry=retry,
+                )
+                self._raise_for(response)
+                return converter.decode(response.body, Task)
+            except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
+                if not _may_have_created(exc, first_attempt=attempt == 1):
+                    raise
+                if not name:
+                    if isinstance(exc, CoderDecodeError):
+                        raise  # 201 came back: the task exists, its body was unreadable
+                    raise AmbiguousRequestError(
+                        f"create_task may or may not have created the task ({exc}); it was "
+                        "not re-sent. Pass name= to let the client reconcile, or check "
+                        "list_tasks()",
+                        method="POST",
+                        url=self.url,
+                    ) from exc
+                existing = await self._task_named(name, user)
+                if existing is not None:
+                    if existing.initial_prompt == input:
+                        return existing  # an earlier attempt landed
+                    raise AmbiguousRequestError(
+                        f"create_task failed ({exc}); a task named {name!r} already exists "
+                        "with a different prompt",
+                        method="POST",
+                        url=self.url,
+                    ) from exc
+                if isinstance(exc, ConflictError | CoderDecodeError) or attempt >= policy.attempts:
+                    raise
+                # Not created, and the unique name makes a second attempt duplicate-safe.
+                await self.clock.sleep(policy.backoff(attempt - 1))
 
-    async def _reconcile_create(
-        self, exc: Exception, *, name: str, input: str, user: str | UUID
-    ) -> Task:
+    async def _task_named(self, name: str, user: str | UUID) -> Task | None:
         try:
-            existing = await self.get_task(name, user=user)
+            return await self.get_task(name, user=user)
         except NotFoundError:
-            raise AmbiguousRequestError(
-                f"create_task failed ({exc}) and no task named {name!r} exists, so it was not "
-                "created; it is safe to try again",
-                method="POST",
-                url=self.url,
-            ) from exc
-        if existing.initial_prompt == input:
-            return existing
-        raise AmbiguousRequestError(
-            f"create_task failed ({exc}); a task named {name!r} exists with a different prompt",
-            method="POST",
-            url=self.url,
-        ) from exc
+            return None
 
     async def get_task(
         self,

@@ -210,7 +210,14 @@ class Transport:
                 timeout=self.timeouts.for_aiohttp(),
                 trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as the Coder CLI honours them
                 auto_decompress=True,
+                # Token auth only: never collect or replay cookies.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
+            # aiohttp silently re-sends an idempotent request once when a kept-alive
+            # connection drops.  The retry policy must see every attempt (a DELETE
+            # whose first attempt landed answers 404 the second time), so it owns retries.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
             self._session = session
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_concurrency)

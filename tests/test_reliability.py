@@ -1,0 +1,386 @@
+"""Retries that never duplicate, timeouts, redirects, bounds and cancellation, over loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+from aiohttp import web
+
+from coder_tasks_async import (
+    AmbiguousRequestError,
+    CoderTasksClient,
+    CoderTimeoutError,
+    CoderTransportError,
+    NotFoundError,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+    Timeouts,
+)
+from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def coder(fake_coder: FakeCoder, fake_clock: FakeClock) -> AsyncIterator[CoderTasksClient]:
+    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as client:
+        yield client
+
+
+def acquired(client: CoderTasksClient) -> int:
+    session = client._transport._session
+    assert session is not None
+    return len(session.connector._acquired)  # type: ignore[union-attr]
+
+
+def routed(fake: FakeCoder, route: str) -> list[int]:
+    return [r.status for r in fake.requests if r.route == route]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(route="list", kind="status", status=503, times=2),
+        Fault(route="list", kind="status", status=504, times=1),
+        Fault(route="list", kind="html", times=2),
+        Fault(route="list", kind="rate_limit", retry_after=3, times=2),
+        Fault(route="list", kind="reset", times=2),
+        Fault(route="list", kind="lost_response", times=2),
+    ],
+)
+async def test_get_rides_out_transient_faults(
+    fake_coder: FakeCoder, coder: CoderTasksClient, fault: Fault
+) -> None:
+    fake_coder.faults.add(fault)
+    assert await coder.list_tasks() == []
+    assert len(fake_coder.faults.injected) == fault.times
+
+
+async def test_retries_are_bounded_and_then_raise(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="get", kind="status", status=503))
+    with pytest.raises(ServerError) as info:
+        await coder.get_task("x", retry=RetryPolicy(attempts=3))
+    assert info.value.status == 503
+    assert len(fake_coder.faults.injected) == 3
+
+
+async def test_500_is_not_retried(fake_coder: FakeCoder, coder: CoderTasksClient) -> None:
+    fake_coder.faults.add(Fault(route="get", kind="status", status=500))
+    with pytest.raises(ServerError):
+        await coder.get_task("x")
+    assert len(fake_coder.faults.injected) == 1
+
+
+async def test_retry_after_beyond_the_deadline_fails_fast(
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="list", kind="rate_limit", retry_after=60))
+    start = fake_clock.now()
+    with pytest.raises(RateLimitError) as info:
+        await coder.list_tasks(retry=RetryPolicy(deadline=30))
+    assert info.value.retry_after == 60
+    assert fake_clock.now() == start  # did not sleep past the caller's budget
+    assert len(fake_coder.faults.injected) == 1
+
+
+async def test_retry_after_is_honoured(
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="list", kind="rate_limit", retry_after=7, times=1))
+    start = fake_clock.now()
+    await coder.list_tasks()
+    assert fake_clock.now() - start == pytest.approx(7)
+
+
+async def test_post_429_is_resent_because_it_was_refused_before_handling(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="create", kind="rate_limit", times=1))
+    await coder.create_task("x", template_version_id=fake_coder.template_version_id)
+    assert len(fake_coder.created) == 1
+
+
+async def test_send_after_a_lost_response_raises_and_is_not_resent(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    task = await coder.create_task("x", template_version_id=fake_coder.template_version_id)
+    await coder.wait_for(task, until="idle")
+    fake_coder.faults.add(Fault(route="send", kind="lost_response", times=1))
+    with pytest.raises(AmbiguousRequestError, match="may have been handled"):
+        await coder.send_input(task, "exactly once")
+    assert [text for _, text, _ in fake_coder.deliveries] == ["exactly once"]
+    assert len(routed(fake_coder, "send")) == 1
+
+
+@pytest.mark.parametrize("kind", ["status", "html"])
+async def test_send_gateway_errors_are_not_resent(
+    fake_coder: FakeCoder, coder: CoderTasksClient, kind: str
+) -> None:
+    task = await coder.create_task("x", template_version_id=fake_coder.template_version_id)
+    await coder.wait_for(task, until="idle")
+    fake_coder.faults.add(Fault(route="send", kind=kind, status=503, times=1))
+    with pytest.raises(ServerError):
+        await coder.send_input(task, "once")
+    assert len(routed(fake_coder, "send")) == 1
+
+
+async def test_create_with_name_reconciles_after_a_lost_response(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="create", kind="lost_response", times=1))
+    task = await coder.create_task(
+        "Fix it", template_version_id=fake_coder.template_version_id, name="fix-it"
+    )
+    assert task.name == "fix-it"
+    assert fake_coder.created == [task.id]
+
+
+async def test_create_with_name_resends_when_the_gateway_failed_before_handling(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="create", kind="status", status=503, times=1))
+    task = await coder.create_task(
+        "Fix it", template_version_id=fake_coder.template_version_id, name="fix-it"
+    )
+    assert fake_coder.created == [task.id]
+    assert routed(fake_coder, "create") == [503, 201]
+
+
+async def test_create_with_name_after_a_truncated_body_returns_the_created_task(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="create", kind="truncated_json", times=1))
+    task = await coder.create_task(
+        "Fix it", template_version_id=fake_coder.template_version_id, name="fix-it"
+    )
+    assert fake_coder.created == [task.id]
+
+
+async def test_create_without_name_says_the_task_may_exist(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="create", kind="lost_response", times=1))
+    with pytest.raises(AmbiguousRequestError, match="may or may not have created"):
+        await coder.create_task("x", template_version_id=fake_coder.template_version_id)
+    assert len(fake_coder.created) == 1
+    assert len(routed(fake_coder, "create")) == 1
+
+
+async def test_create_with_name_taken_by_another_prompt_is_not_hidden(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    tv = fake_coder.template_version_id
+    await coder.create_task("first prompt", template_version_id=tv, name="shared")
+    fake_coder.faults.add(Fault(route="create", kind="lost_response", times=1))
+    with pytest.raises(AmbiguousRequestError, match="different prompt"):
+        await coder.create_task("second prompt", template_version_id=tv, name="shared")
+    assert len(fake_coder.created) == 1
+
+
+async def test_retried_delete_that_gets_404_has_succeeded(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    task = await coder.create_task("x", template_version_id=fake_coder.template_version_id)
+    fake_coder.faults.add(Fault(route="delete", kind="lost_response", times=1))
+    await coder.delete_task(task)
+    assert fake_coder.task(task.id).deleted
+    with pytest.raises(NotFoundError):
+        await coder.delete_task(task)  # a first-attempt 404 is still an error
+
+
+async def test_sdk_timeout_and_caller_deadline_are_distinct(fake_coder: FakeCoder) -> None:
+    fake_coder.faults.add(Fault(route="list", kind="latency", delay=2.0))
+    async with CoderTasksClient(
+        fake_coder.url,
+        token=fake_coder.token,
+        timeouts=Timeouts(read=0.1, total=5),
+        retry=RetryPolicy.none(),
+    ) as client:
+        with pytest.raises(CoderTimeoutError) as info:
+            await client.list_tasks()
+        assert not isinstance(info.value, TimeoutError)
+        with pytest.raises(TimeoutError) as caller:
+            with anyio.fail_after(0.1):
+                await client.list_tasks(timeouts=Timeouts(read=5, total=5))
+        assert not isinstance(caller.value, CoderTimeoutError)
+        assert acquired(client) == 0
+
+
+async def test_queueing_for_a_slot_does_not_count_against_the_timeout(
+    fake_coder: FakeCoder,
+) -> None:
+    # Six requests of 0.15 s each through two slots take three rounds (0.45 s);
+    # each one's total timeout (0.3 s) starts only when it holds a slot.
+    fake_coder.faults.add(Fault(route="list", kind="latency", delay=0.15))
+    async with CoderTasksClient(
+        fake_coder.url,
+        token=fake_coder.token,
+        max_concurrency=2,
+        timeouts=Timeouts(total=0.3, read=0.3),
+        retry=RetryPolicy.none(),
+    ) as client:
+        results: list[object] = []
+        async with anyio.create_task_group() as tg:
+            for _ in range(6):
+                tg.start_soon(lambda: _append(results, client))
+        assert len(results) == 6
+
+
+async def _append(results: list[object], client: CoderTasksClient) -> None:
+    results.append(await client.list_tasks())
+
+
+async def test_cancellation_while_waiting_for_headers_releases_the_connection(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="list", kind="latency", delay=3.0))
+    with anyio.move_on_after(0.1):
+        await coder.list_tasks()
+    assert acquired(coder) == 0
+
+
+async def test_cancellation_while_reading_the_body_releases_the_connection(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    for i in range(3):
+        await coder.create_task(f"task {i}", template_version_id=fake_coder.template_version_id)
+    fake_coder.faults.add(Fault(route="list", kind="slow_body", delay=0.5))
+    with anyio.move_on_after(0.2):
+        await coder.list_tasks()
+    assert acquired(coder) == 0
+
+
+async def test_cancellation_while_sleeping_between_retries(fake_coder: FakeCoder) -> None:
+    clock = FakeClock(autojump=False)  # the backoff sleep blocks until cancelled
+    fake_coder.faults.add(Fault(route="list", kind="status", status=503))
+    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=clock) as client:
+        with anyio.move_on_after(0.2) as scope:
+            await client.list_tasks()
+        assert scope.cancelled_caught
+        assert len(fake_coder.faults.injected) == 1
+        assert acquired(client) == 0
+
+
+async def test_maximum_body_size(fake_coder: FakeCoder, fake_clock: FakeClock) -> None:
+    async with CoderTasksClient(
+        fake_coder.url, token=fake_coder.token, clock=fake_clock, max_body_size=2048
+    ) as client:
+        for i in range(3):
+            await client.create_task(f"t{i}", template_version_id=fake_coder.template_version_id)
+        with pytest.raises(CoderTransportError, match="max_body_size"):
+            await client.list_tasks()
+        fake_coder.faults.add(Fault(route="list", kind="slow_body", delay=0.0))  # chunked
+        with pytest.raises(CoderTransportError, match="max_body_size"):
+            await client.list_tasks()
+        assert acquired(client) == 0
+
+
+@pytest.fixture
+async def redirector() -> AsyncIterator[tuple[str, list[dict[str, str]]]]:
+    """A second origin that records what it receives, and redirects to it."""
+    seen: list[dict[str, str]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers))
+        return web.json_response({"tasks": [], "count": 0})
+
+    app = web.Application()
+    app.router.add_get("/api/experimental/tasks", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://localhost:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_token_is_never_sent_to_another_origin(
+    redirector: tuple[str, list[dict[str, str]]],
+) -> None:
+    # localhost vs 127.0.0.1, and another port: another origin either way.
+    other, seen = redirector
+
+    async def bounce(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"{other}/api/experimental/tasks")
+
+    app = web.Application()
+    app.router.add_get("/api/experimental/tasks", bounce)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        token = "AbCdEfGhIj-0123456789abcdefghijkl"
+        async with CoderTasksClient(
+            f"http://127.0.0.1:{port}", token=token, api="experimental"
+        ) as client:
+            with pytest.raises(CoderTransportError, match="another origin") as info:
+                await client.list_tasks()
+            assert token not in str(info.value)
+        assert seen == []
+    finally:
+        await runner.cleanup()
+
+
+async def test_same_origin_redirect_is_followed_with_the_token() -> None:
+    token = "AbCdEfGhIj-0123456789abcdefghijkl"
+    seen: list[str | None] = []
+
+    async def tasks(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Coder-Session-Token"))
+        if "hop" not in request.query:
+            raise web.HTTPTemporaryRedirect(f"{request.path}?hop=1&{request.query_string}")
+        return web.json_response({"tasks": [], "count": 0})
+
+    app = web.Application()
+    app.router.add_get("/api/experimental/tasks", tasks)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with CoderTasksClient(
+            f"http://127.0.0.1:{port}", token=token, api="experimental"
+        ) as client:
+            assert await client.list_tasks() == []
+        assert seen == [token, token]
+    finally:
+        await runner.cleanup()
+
+
+def test_debug_logging_switch_never_prints_the_token() -> None:
+    token = "AbCdEfGhIj-0123456789abcdefghijkl"
+    code = (
+        "import anyio\n"
+        "from coder_tasks_async import CoderTasksClient\n"
+        "from coder_tasks_async.testing import FakeCoder\n"
+        "async def main():\n"
+        "    async with FakeCoder() as fake:\n"
+        f"        async with CoderTasksClient(fake.url, token={token!r}) as c:\n"
+        "            try:\n"
+        "                await c.list_tasks()\n"
+        "            except Exception as exc:\n"
+        "                print(repr(exc), exc)\n"
+        "anyio.run(main)\n"
+    )
+    env = {**os.environ, "CODER_TASKS_DEBUG": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "GET /api/" in done.stderr
+    assert "-> 401 attempt=1" in done.stderr
+    assert token not in done.stderr + done.stdout
