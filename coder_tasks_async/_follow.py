@@ -20,7 +20,7 @@ from attrs import define
 
 from ._converter import structure
 from ._errors import CoderDecodeError, CoderError, RateLimitError
-from ._logcursor import LogCursor, Step, StepKind
+from ._logcursor import LogCursor, Step, StepKind, digest, entry_fields
 from ._models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
 from ._polling import Backoff, PollPolicy, Verdict, judge
 
@@ -108,6 +108,8 @@ class LogFollower:
         self._done = False
         self._polled = False
         self._idle_since: float | None = None
+        self._quiet_before = False
+        self._newest_before: tuple[int, str] | None = None
         self._decode_errors = 0
         self._next_delay = 0.0
         #: The task as of the latest poll (``None`` before the first one).
@@ -179,13 +181,37 @@ class LogFollower:
                 raise
             self._ends(task)
             return
-        settled = _agent_settled(task) if self._settled_mode else None
-        steps = self._cursor.plan(raw_logs, snapshot, settled=settled)
+        try:
+            settled = self._newest_settled(task, raw_logs) if self._settled_mode else None
+            steps = self._cursor.plan(raw_logs, snapshot, settled=settled)
+            if self._ends_after(task, steps) and settled is False and _agent_settled(task):
+                # The last poll: the agent is not working, so hand out its final reply too.
+                steps = self._cursor.plan(raw_logs, snapshot, settled=True)
+        except ValueError as exc:  # a malformed entry
+            raise CoderDecodeError(str(exc)) from None
         for step in steps:
             self._pending.append((step, self._event(step, task)))
-        if any(event is not None for _, event in self._pending):
+
+    def _ends_after(self, task: Task, steps: list[Step]) -> bool:
+        if any(step.kind is not StepKind.SKIP for step in steps):
             self._idle_since = None  # something happened: the idle grace starts over
-        self._ends(task)
+        return self._ends(task)
+
+    def _newest_settled(self, task: Task, raw_logs: list[Any]) -> bool:
+        """Whether the newest entry can no longer change.
+
+        The task and its logs are two requests, so one poll can pair a stale "idle"
+        with a reply that just started.  The newest entry counts as settled only
+        when two polls in a row saw the agent not working and the entry unchanged.
+        """
+        quiet = _agent_settled(task)
+        newest = None
+        if raw_logs:
+            entry_id, _, content = entry_fields(raw_logs[-1])
+            newest = (entry_id, digest(content))
+        settled = quiet and self._quiet_before and newest == self._newest_before
+        self._quiet_before, self._newest_before = quiet, newest
+        return settled
 
     def _event(self, step: Step, task: Task) -> LogEvent | None:
         if step.kind is StepKind.SKIP:

@@ -106,7 +106,7 @@ class LogCursor:
         count = len(raw_logs)
         for pos in tail:
             raw = raw_logs[pos]
-            entry_id, entry_type, content = _fields(raw)
+            entry_id, entry_type, content = entry_fields(raw)
             newer_exists = pos < count - 1
             seen = known.get(entry_id)
             if seen is None and last_id is not None and entry_id <= last_id:
@@ -192,7 +192,8 @@ class LogCursor:
         return len(self._window)
 
 
-def _fields(raw: Any) -> tuple[int, str, str]:
+def entry_fields(raw: Any) -> tuple[int, str, str]:
+    """(id, type, content) of one raw entry; ``ValueError`` when it is malformed."""
     try:
         entry_id, entry_type, content = raw["id"], raw["type"], raw["content"]
     except (KeyError, TypeError):
@@ -221,7 +222,7 @@ def _conversation_restarted(cursor: LogCursor, raw_logs: Sequence[Any], tail: ra
     """Ids went backwards, or an entry that could no longer change did change."""
     present: dict[int, tuple[str, str]] = {}
     for pos in tail:
-        entry_id, entry_type, content = _fields(raw_logs[pos])
+        entry_id, entry_type, content = entry_fields(raw_logs[pos])
         present[entry_id] = (entry_type, content)
     newest = max(present) if present else -1
     if cursor.last_id is not None and newest < cursor.last_id:
