@@ -16,6 +16,7 @@ Example::
 from ._client import CoderTasksClient
 from ._clock import Clock, SystemClock
 from ._errors import (
+    AgentBusyError,
     AmbiguousRequestError,
     AuthenticationError,
     BadRequestError,
@@ -31,6 +32,7 @@ from ._errors import (
     RateLimitError,
     RouteNotFoundError,
     ServerError,
+    TaskNotActiveError,
     TaskNotReadyError,
     UnsupportedByServer,
     ValidationError,
@@ -49,6 +51,7 @@ from ._models import (
     TaskStatus,
     WorkspaceAgentHealth,
     WorkspaceAgentLifecycle,
+    WorkspaceBuild,
     WorkspaceStatus,
 )
 from ._polling import PollPolicy
@@ -58,6 +61,7 @@ from ._version import __version__
 from ._watch import TaskWatcher
 
 __all__ = [
+    "AgentBusyError",
     "AmbiguousRequestError",
     "AuthenticationError",
     "BadRequestError",
@@ -86,6 +90,7 @@ __all__ = [
     "TaskLogEntry",
     "TaskLogType",
     "TaskLogs",
+    "TaskNotActiveError",
     "TaskNotReadyError",
     "TaskState",
     "TaskStateEntry",
@@ -98,6 +103,7 @@ __all__ = [
     "WaitTimeoutError",
     "WorkspaceAgentHealth",
     "WorkspaceAgentLifecycle",
+    "WorkspaceBuild",
     "WorkspaceStatus",
     "__version__",
 ]

@@ -34,6 +34,7 @@ from ._models import (
     TaskStatus,
     WorkspaceAgentHealth,
     WorkspaceAgentLifecycle,
+    WorkspaceBuild,
     WorkspaceStatus,
 )
 
@@ -119,6 +120,7 @@ _MODELS: tuple[type[Any], ...] = (
     TasksList,
     TaskLogEntry,
     TaskLogs,
+    WorkspaceBuild,
 )
 
 

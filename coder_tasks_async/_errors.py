@@ -10,6 +10,8 @@ Shape::
     │   ├── NotFoundError             404
     │   │   └── RouteNotFoundError    404 "Route not found." (the path does not exist)
     │   ├── ConflictError             409
+    │   ├── TaskNotActiveError        400/409: the task is not active (``task_status`` says why)
+    │   ├── AgentBusyError            502/409: the agent is mid-turn and refused the input
     │   ├── RateLimitError            429 (``retry_after`` in seconds)
     │   └── ServerError               5xx
     ├── CoderTransportError           no usable HTTP response (connection, TLS, redirect)
@@ -36,6 +38,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "AgentBusyError",
     "AmbiguousRequestError",
     "AuthenticationError",
     "BadRequestError",
@@ -51,6 +54,7 @@ __all__ = [
     "RateLimitError",
     "RouteNotFoundError",
     "ServerError",
+    "TaskNotActiveError",
     "TaskNotReadyError",
     "UnsupportedByServer",
     "ValidationError",
@@ -179,6 +183,33 @@ class ConflictError(CoderAPIError):
     """409: the name is taken, or the task is not in a state that allows the call."""
 
 
+class TaskNotActiveError(CoderAPIError):
+    """The task is not active, so it cannot take input or serve live logs.
+
+    ``task_status`` is the status the server named (``"pending"``, ``"paused"``, ...)
+    or ``None`` when it did not say.  Seed-era servers answer 400, newer ones 409;
+    the concrete class also derives from :class:`BadRequestError` or
+    :class:`ConflictError` accordingly.
+    """
+
+    task_status: str | None
+
+    def __init__(self, *, task_status: str | None = None, **kwargs: Any) -> None:
+        self.task_status = task_status
+        super().__init__(**kwargs)
+
+    def _state(self) -> dict[str, Any]:
+        return {**super()._state(), "task_status": self.task_status}
+
+
+class AgentBusyError(CoderAPIError):
+    """The agent is working and refused new input (nothing was delivered): try later.
+
+    Seed-era servers answer 502, newer ones 409; the concrete class also derives
+    from :class:`ServerError` or :class:`ConflictError` accordingly.
+    """
+
+
 class RateLimitError(CoderAPIError):
     """429: rate limited.  ``retry_after`` is the server's advice in seconds (or ``None``)."""
 
@@ -194,6 +225,22 @@ class RateLimitError(CoderAPIError):
 
 class ServerError(CoderAPIError):
     """5xx: the server (or a proxy in front of it) failed."""
+
+
+class TaskNotActiveBadRequest(TaskNotActiveError, BadRequestError):
+    """:class:`TaskNotActiveError` as a seed-era 400."""
+
+
+class TaskNotActiveConflict(TaskNotActiveError, ConflictError):
+    """:class:`TaskNotActiveError` as a newer server's 409."""
+
+
+class AgentBusyServerError(AgentBusyError, ServerError):
+    """:class:`AgentBusyError` as a seed-era 502."""
+
+
+class AgentBusyConflict(AgentBusyError, ConflictError):
+    """:class:`AgentBusyError` as a newer server's 409."""
 
 
 class CoderTransportError(CoderError):

@@ -27,6 +27,7 @@ __all__ = [
     "TasksList",
     "WorkspaceAgentHealth",
     "WorkspaceAgentLifecycle",
+    "WorkspaceBuild",
     "WorkspaceStatus",
 ]
 
@@ -223,6 +224,21 @@ class TaskLogs:
     logs: list[TaskLogEntry] = field(factory=list)
     snapshot: bool = False
     snapshot_at: datetime | None = None
+
+
+@define(frozen=True, kw_only=True)
+class WorkspaceBuild:
+    """The workspace build a pause or resume started (Coder v2.31+, HTTP 202).
+
+    Early servers only say the build's ``id``; the other fields then keep defaults.
+    """
+
+    id: UUID
+    build_number: int = 0
+    transition: str = ""
+    status: str = ""
+    reason: str = ""
+    created_at: datetime | None = None
 
 
 @define(frozen=True, kw_only=True)

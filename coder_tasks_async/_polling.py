@@ -14,9 +14,9 @@ from enum import Enum
 from attrs import define, field
 
 from ._errors import (
+    AgentBusyError,
     AuthenticationError,
     BadRequestError,
-    CoderAPIError,
     CoderDecodeError,
     CoderError,
     CoderTransportError,
@@ -26,6 +26,7 @@ from ._errors import (
     RateLimitError,
     RouteNotFoundError,
     ServerError,
+    TaskNotActiveError,
 )
 
 __all__ = ["Backoff", "PollPolicy", "Verdict", "judge"]
@@ -101,24 +102,13 @@ class Verdict(Enum):
     RAISE = "raise"
 
 
-_NOT_READY_MESSAGES = (
-    "Task status must be active.",
-    "Task must be active.",
-    "Task is pending.",
-    "Task is initializing.",
-    "Task is paused.",
-    "Task app is not ready to accept input.",
-    "Cannot fetch logs for task in current state.",
-)
-
-
 def judge(exc: CoderError) -> Verdict:
     """Classify an error raised by one poll."""
     if isinstance(exc, RouteNotFoundError | AuthenticationError | PermissionDeniedError):
         return Verdict.RAISE
     if isinstance(exc, NotFoundError):
         return Verdict.GONE
-    if isinstance(exc, CoderAPIError) and exc.message in _NOT_READY_MESSAGES:
+    if isinstance(exc, TaskNotActiveError | AgentBusyError):
         return Verdict.NOT_READY
     if isinstance(exc, ConflictError | BadRequestError):
         return Verdict.RAISE

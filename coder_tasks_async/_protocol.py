@@ -15,6 +15,8 @@ from uuid import UUID
 import orjson
 
 from ._errors import (
+    AgentBusyConflict,
+    AgentBusyServerError,
     AuthenticationError,
     BadRequestError,
     CoderAPIError,
@@ -24,6 +26,9 @@ from ._errors import (
     RateLimitError,
     RouteNotFoundError,
     ServerError,
+    TaskNotActiveBadRequest,
+    TaskNotActiveConflict,
+    TaskNotActiveError,
     ValidationError,
 )
 from ._models import Task, TaskStatus
@@ -55,6 +60,7 @@ API_ROOTS: Mapping[ApiTree, str] = {
 TaskRef = Task | UUID | str
 
 ROUTE_NOT_FOUND = "Route not found."
+AGENT_BUSY = "Task app is not ready to accept input."
 _NAME_RE = re.compile(r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")
 _RESERVED_NAMES = frozenset({"new", "create"})
 _LOGIN_HINT = "Try logging in using 'coder login'."
@@ -278,7 +284,12 @@ def error_from_response(
                 message = f"unexpected status code {status}, response has no message"
                 detail = detail or _truncate(text, 1024)
     cls: type[CoderAPIError]
-    if status == 404 and message == ROUTE_NOT_FOUND:
+    not_active, task_status = _not_active(status, message, detail)
+    if not_active:
+        cls = TaskNotActiveConflict if status == 409 else TaskNotActiveBadRequest
+    elif message == AGENT_BUSY and status in (409, 502):
+        cls = AgentBusyConflict if status == 409 else AgentBusyServerError
+    elif status == 404 and message == ROUTE_NOT_FOUND:
         cls = RouteNotFoundError
     elif status >= 500:
         cls = ServerError
@@ -295,11 +306,35 @@ def error_from_response(
         "body": _truncate(text, _MAX_DETAIL),
         "helper": _LOGIN_HINT if status == 401 else "",
     }
+    if issubclass(cls, TaskNotActiveError):
+        return cls(task_status=task_status, **common)
     if cls is RateLimitError:
         return RateLimitError(
             retry_after=parse_retry_after(headers.get("Retry-After"), now=now), **common
         )
     return cls(**common)
+
+
+_STATUS_IN_DETAIL = re.compile(r'Task status is "([^"]*)"')
+_NOT_ACTIVE_MESSAGES = {
+    "Task status must be active.": None,  # seed era, 400; the detail names the status
+    "Task must be active.": None,  # newer, 400 for error/unknown
+    "Task is pending.": "pending",
+    "Task is initializing.": "initializing",
+    "Task is paused.": "paused",
+    "Cannot fetch logs for task in current state.": None,  # newer, 409; detail names it
+}
+
+
+def _not_active(status: int, message: str, detail: str) -> tuple[bool, str | None]:
+    """Whether this is a "task not active" refusal, and the task status it names."""
+    if status not in (400, 409) or message not in _NOT_ACTIVE_MESSAGES:
+        return False, None
+    named = _NOT_ACTIVE_MESSAGES[message]
+    if named is not None:
+        return True, named
+    found = _STATUS_IN_DETAIL.search(detail)
+    return True, found.group(1) if found else None
 
 
 def is_route_not_found(status: int, headers: Mapping[str, str], body: bytes) -> bool:

@@ -129,16 +129,23 @@ async def wait_ready(
     timeout: float | None,
     user: str | UUID,
     poll: PollPolicy | None,
+    resume: bool = False,
     error_grace: float = ERROR_GRACE,
 ) -> Task:
     """Wait until the task is active and its agent is not working.
 
     An ``error`` status is tolerated for ``error_grace`` seconds (it shows up
-    transiently while a workspace starts); a paused task raises
-    :class:`TaskNotReadyError` rather than waiting forever.
+    transiently while a workspace starts).  A paused task is resumed once when
+    ``resume`` is true, and otherwise raises :class:`TaskNotReadyError` rather
+    than waiting forever.
     """
     clock = client.clock
     first_error: float | None = None
+    if resume:
+        task = await client.get_task(ref, user=user)
+        if task.status is TaskStatus.PAUSED:
+            await client.resume_task(task)
+            ref = task
 
     def ready_or_fail(task: Task) -> bool:
         nonlocal first_error

@@ -1,0 +1,168 @@
+"""The same user code against each server generation: the feature, or a clear error."""
+
+from __future__ import annotations
+
+import pytest
+
+from coder_tasks_async import (
+    AgentBusyError,
+    BadRequestError,
+    CoderTasksClient,
+    ConflictError,
+    LogEventKind,
+    PollPolicy,
+    ServerError,
+    TaskNotActiveError,
+    TaskNotReadyError,
+    TaskState,
+    TaskStatus,
+    UnsupportedByServer,
+)
+from coder_tasks_async.testing import FakeClock, FakeCoder
+
+pytestmark = pytest.mark.anyio
+
+FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
+SEED, GA, PAUSE = "v2.28.0", "v2.29.0", "v2.31.0"
+
+
+@pytest.mark.parametrize(
+    ("version", "tree", "has_display_name"),
+    [(SEED, "experimental", False), (GA, "v2", True), (PAUSE, "v2", True)],
+)
+async def test_auto_detects_the_tree_and_reads_the_version(
+    fake_clock: FakeClock, version: str, tree: str, has_display_name: bool
+) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=version) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            assert client.api is None
+            task = await client.create_task(
+                "Fix the login test", template_version_id=fake.template_version_id
+            )
+            assert client.api == tree
+            assert client.server_version == version
+            assert bool(task.display_name) is has_display_name
+            assert task.name.startswith("task-") is (version == SEED)
+
+
+@pytest.mark.parametrize("version", [SEED, GA])
+async def test_pause_and_resume_need_a_newer_server(fake_clock: FakeClock, version: str) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=version) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            task = await client.create_task("x", template_version_id=fake.template_version_id)
+            with pytest.raises(UnsupportedByServer) as info:
+                await client.pause_task(task)
+            assert info.value.minimum_version == "v2.31"
+            assert info.value.server_version == version
+            assert "v2.31 or later" in str(info.value)
+            with pytest.raises(UnsupportedByServer):
+                await client.resume_task(task)
+
+
+async def test_update_input_needs_v229(fake_clock: FakeClock) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=SEED) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            task = await client.create_task("x", template_version_id=fake.template_version_id)
+            with pytest.raises(UnsupportedByServer, match=r"v2\.29"):
+                await client.update_input(task, "new prompt")
+
+
+async def test_pause_resume_update_input_and_snapshot_logs(fake_clock: FakeClock) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=PAUSE) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            task = await client.create_task("Fix it", template_version_id=fake.template_version_id)
+            with pytest.raises(ConflictError, match="must be paused"):
+                await client.update_input(task, "Fix it better")
+            await client.wait_for(task, until="idle", poll=FAST)
+            live = await client.get_logs(task)
+            assert not live.snapshot
+            build = await client.pause_task(task)
+            assert build.transition == "stop"
+            paused = await client.get_task(task)
+            assert paused.status is TaskStatus.PAUSED
+            snap = await client.get_logs(task)
+            assert snap.snapshot
+            assert snap.snapshot_at is not None
+            assert [e.content for e in snap.logs] == [e.content for e in live.logs][-10:]
+            with pytest.raises(TaskNotActiveError) as info:
+                await client.send_input(task, "hello")
+            assert isinstance(info.value, ConflictError)
+            assert info.value.task_status == "paused"
+            await client.update_input(task, "Fix it better")
+            resumed = await client.resume_task(task)
+            assert resumed.transition == "start"
+            await client.wait_for(task, until="active", poll=FAST)
+
+
+async def test_follower_sees_pause_and_resume_as_resets_without_repeats(
+    fake_clock: FakeClock,
+) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=PAUSE) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            task = await client.create_task("Fix it", template_version_id=fake.template_version_id)
+            await client.wait_for(task, until="idle", poll=FAST)
+            kinds: list[tuple[str, bool]] = []
+            contents: list[str] = []
+            async with client.follow_logs(task, settled=True, poll=FAST) as follower:
+                async for event in follower:
+                    kinds.append((event.kind.value, event.snapshot))
+                    if event.entry:
+                        contents.append(event.entry.content)
+                    if len(kinds) == 3:
+                        await client.pause_task(task)
+                    if event.kind is LogEventKind.RESET and not event.snapshot:
+                        break  # resumed: the live conversation started over
+                    if event.kind is LogEventKind.RESET:
+                        await client.resume_task(task)
+            # Live entries, then the snapshot (nothing repeated), then the restart.
+            assert kinds[:3] == [("new", False)] * 3
+            assert ("reset", True) in kinds
+            assert kinds[-1] == ("reset", False)
+            assert len(contents) == len(set(contents)) == 3
+
+
+async def test_send_wait_ready_resumes_a_paused_task_when_asked(fake_clock: FakeClock) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=PAUSE) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            task = await client.create_task("Fix it", template_version_id=fake.template_version_id)
+            await client.wait_for(task, until="idle", poll=FAST)
+            await client.pause_task(task)
+            with pytest.raises(TaskNotReadyError, match="paused"):
+                await client.send_input(task, "go on", wait_ready=True, poll=FAST)
+            await client.send_input(task, "go on", wait_ready=True, resume=True, poll=FAST)
+            assert [text for _, text, _ in fake.deliveries] == ["go on"]
+
+
+@pytest.mark.parametrize(
+    ("version", "status_class"), [(SEED, BadRequestError), (PAUSE, ConflictError)]
+)
+async def test_not_active_is_typed_on_every_server(
+    fake_clock: FakeClock, version: str, status_class: type[Exception]
+) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=version) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            task = await client.create_task("x", template_version_id=fake.template_version_id)
+            with pytest.raises(TaskNotActiveError) as info:
+                await client.send_input(task, "too early")
+            assert isinstance(info.value, status_class)
+            assert info.value.task_status == "pending"
+
+
+@pytest.mark.parametrize(("version", "status_class"), [(SEED, ServerError), (PAUSE, ConflictError)])
+async def test_busy_agent_is_typed_on_every_server(
+    fake_clock: FakeClock, version: str, status_class: type[Exception]
+) -> None:
+    async with FakeCoder(clock=fake_clock, server_version=version) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
+            task = await client.create_task("x", template_version_id=fake.template_version_id)
+            # Newer servers synthesize a "working" state while initializing: wait for
+            # an active task whose agent is working.
+            await client.wait_for(
+                task,
+                until=lambda t: t.status is TaskStatus.ACTIVE and t.state is TaskState.WORKING,
+                poll=FAST,
+            )
+            with pytest.raises(AgentBusyError) as info:
+                await client.send_input(task, "not now")
+            assert isinstance(info.value, status_class)
+            assert fake.deliveries == []
