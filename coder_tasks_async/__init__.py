@@ -40,6 +40,7 @@ from ._errors import (
 )
 from ._follow import LogEvent, LogEventKind, LogFollower
 from ._logcursor import LogCursor
+from ._many import ManyFollower, ManyWatcher
 from ._models import (
     Task,
     TaskLogEntry,
@@ -78,6 +79,8 @@ __all__ = [
     "LogEvent",
     "LogEventKind",
     "LogFollower",
+    "ManyFollower",
+    "ManyWatcher",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self
 from uuid import UUID
@@ -26,6 +26,7 @@ from ._errors import (
 )
 from ._follow import LogFollower
 from ._logcursor import LogCursor
+from ._many import ManyFollower, ManyWatcher
 from ._models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from ._polling import PollPolicy, Verdict, judge
 from ._protocol import API_ROOTS, ApiTree, TaskRef
@@ -41,6 +42,20 @@ from ._transport import (
 from ._watch import TaskWatcher, Until
 
 __all__ = ["CoderTasksClient"]
+
+
+def _task_id(task: Task | UUID | str) -> UUID:
+    if isinstance(task, Task):
+        return task.id
+    if isinstance(task, UUID):
+        return task
+    try:
+        return UUID(task)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"follow_many/watch_many take Tasks or task ids, not {task!r}; "
+            "resolve names with get_task() first"
+        ) from None
 
 
 def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
@@ -603,6 +618,68 @@ class CoderTasksClient:
                 return response
         raise UnsupportedByServer(
             feature, minimum_version=minimum, server_version=self.server_version
+        )
+
+    def follow_many(
+        self,
+        tasks: Iterable[Task | UUID | str] | None = None,
+        *,
+        owner: str | UUID | None = "me",
+        settled: bool = False,
+        cursors: Mapping[UUID, LogCursor | str] | None = None,
+        poll: PollPolicy | None = None,
+        until: Callable[[Task], bool] | None = None,
+        until_terminal: bool = False,
+        idle_timeout: float | None = None,
+    ) -> ManyFollower:
+        """Follow many conversations as one stream of :class:`LogEvent` (tagged with
+        ``event.task_id`` / ``event.task_name``).
+
+        One ``list_tasks(owner=...)`` call per interval learns every status; logs are
+        fetched only for tasks whose agent is working or whose state just changed.
+        ``tasks=None`` follows every task of ``owner``, including new ones, until
+        closed; with explicit tasks (``Task``, ``UUID`` or UUID string) the stream ends
+        once each of them ended (deleted, or a stop condition as in :meth:`follow_logs`).
+
+        Example::
+
+            async with coder.follow_many(created, settled=True, until_terminal=True) as events:
+                async for event in events:
+                    print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
+        """
+        ids = None if tasks is None else [_task_id(t) for t in tasks]
+        return ManyFollower(
+            self,
+            ids,
+            owner=owner,
+            settled=settled,
+            cursors=cursors,
+            poll=poll,
+            until=until,
+            until_terminal=until_terminal,
+            idle_timeout=idle_timeout,
+        )
+
+    def watch_many(
+        self,
+        tasks: Iterable[Task | UUID | str] | None = None,
+        *,
+        owner: str | UUID | None = "me",
+        poll: PollPolicy | None = None,
+        until: Callable[[Task], bool] | None = None,
+        until_terminal: bool = False,
+    ) -> ManyWatcher:
+        """Watch many tasks with one list call per interval: yields each :class:`Task`
+        whose status, agent health, state or message changed.
+
+        Example::
+
+            async for task in coder.watch_many(created, until=lambda t: t.state == "idle"):
+                print(task.name, task.status, task.state)
+        """
+        ids = None if tasks is None else [_task_id(t) for t in tasks]
+        return ManyWatcher(
+            self, ids, owner=owner, poll=poll, until=until, until_terminal=until_terminal
         )
 
     async def wait_for(

@@ -146,32 +146,52 @@ class LogFollower:
 
     async def __anext__(self) -> LogEvent:
         while True:
-            while self._pending:
-                step, event = self._pending.popleft()
-                self._cursor.commit(step)
-                if event is not None:
-                    return event
+            event = self._take()
+            if event is not None:
+                return event
             if self._done:
                 raise StopAsyncIteration
             if self._polled:
                 await self._client.clock.sleep(self._next_delay)
             await self._poll()
 
+    def _take(self) -> LogEvent | None:
+        """Hand out the next queued event, committing the cursor as it goes."""
+        while self._pending:
+            step, event = self._pending.popleft()
+            self._cursor.commit(step)
+            if event is not None:
+                return event
+        return None
+
     async def _poll(self) -> None:
         self._polled = True
         try:
             task = await self._client.get_task(self._ref, user=self._user)
-            self.task = task
+        except CoderError as exc:
+            self._handle_error(exc)
+            return
+        if await self._observe(task):
+            self._next_delay = self._backoff.after_poll(changed=bool(self._pending))
+
+    async def _observe(self, task: Task, *, fetch_logs: bool = True) -> bool:
+        """Take in a fresh snapshot of the task and, when useful, poll its logs.
+
+        Returns False when an error was handled (and the backoff already chosen).
+        """
+        self.task = task
+        try:
             # Paused tasks answer from a stored snapshot on newer servers; a seed-era
             # server refuses, which is handled as "not ready".
-            if task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
+            if fetch_logs and task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
                 await self._poll_logs(task)
-            elif self._ends(task):
-                return
-            self._next_delay = self._backoff.after_poll(changed=bool(self._pending))
+            else:
+                self._ends(task)
             self._decode_errors = 0
         except CoderError as exc:
             self._handle_error(exc)
+            return False
+        return True
 
     async def _poll_logs(self, task: Task) -> None:
         try:

@@ -1,0 +1,107 @@
+"""follow_many / watch_many: one list call per interval, logs only where news can be."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+
+from coder_tasks_async import CoderTasksClient, LogEvent, PollPolicy, Task, TaskState
+from coder_tasks_async.testing import FakeClock, FakeCoder
+
+pytestmark = pytest.mark.anyio
+
+FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
+
+
+@pytest.fixture
+async def coder(fake_coder: FakeCoder, fake_clock: FakeClock) -> AsyncIterator[CoderTasksClient]:
+    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as client:
+        yield client
+
+
+async def create(fake: FakeCoder, coder: CoderTasksClient, n: int) -> list[Task]:
+    return [
+        await coder.create_task(f"job {i}", template_version_id=fake.template_version_id)
+        for i in range(n)
+    ]
+
+
+async def test_follow_many_merges_streams_with_one_list_call_per_interval(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    tasks = await create(fake_coder, coder, 5)
+    events: list[LogEvent] = []
+    async with coder.follow_many(tasks, settled=True, poll=FAST, idle_timeout=4) as stream:
+        async for event in stream:
+            events.append(event)
+    by_task: dict[str, list[str]] = {}
+    for event in events:
+        assert event.entry is not None
+        by_task.setdefault(event.task_name, []).append(event.entry.content)
+    for task in tasks:
+        truth = [e["content"] for e in fake_coder.task(task.id).entries]
+        assert by_task[task.name] == truth  # every entry once, in order, per task
+    routes = Counter(r.route for r in fake_coder.requests)
+    assert routes["get"] == 0  # statuses come from the list, never one get per task
+    assert routes["list"] >= 5
+    # Logs were not fetched for every task on every interval: quiet tasks are skipped.
+    assert routes["logs"] < routes["list"] * len(tasks)
+
+
+async def test_follow_many_resumes_each_task_from_saved_cursors(
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    tasks = await create(fake_coder, coder, 3)
+    first: list[LogEvent] = []
+    async with coder.follow_many(tasks, settled=True, poll=FAST) as stream:
+        async for event in stream:
+            first.append(event)
+            if len(first) == 4:
+                break
+        saved = {task_id: c.dumps() for task_id, c in stream.cursors.items()}
+    rest: list[LogEvent] = []
+    async with coder.follow_many(
+        tasks, settled=True, cursors=saved, poll=FAST, idle_timeout=4
+    ) as stream:
+        rest = [event async for event in stream]
+    seen = Counter((e.task_id, e.entry.id) for e in first + rest if e.entry)
+    assert set(seen.values()) == {1}
+    assert sum(len(fake_coder.task(t.id).entries) for t in tasks) == len(seen)
+
+
+async def test_follow_many_ends_a_deleted_task(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    tasks = await create(fake_coder, coder, 2)
+    names: set[str] = set()
+    async with coder.follow_many(tasks, poll=FAST, idle_timeout=4) as stream:
+        async for event in stream:
+            names.add(event.task_name)
+            if event.task_name == tasks[0].name and not fake_coder.task(tasks[0].id).deleted:
+                fake_coder.delete_out_of_band(tasks[0].id)
+    assert names == {t.name for t in tasks}
+
+
+async def test_watch_many_yields_changes_of_all_tasks(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    tasks = await create(fake_coder, coder, 3)
+    seen = [
+        t
+        async for t in coder.watch_many(tasks, poll=FAST, until=lambda t: t.state is TaskState.IDLE)
+    ]
+    for task in tasks:
+        mine = [
+            (t.status.value, t.state.value if t.state else None) for t in seen if t.id == task.id
+        ]
+        assert mine[0] == ("pending", None)
+        assert mine[-1] == ("active", "idle")
+        assert len(mine) == len(set(mine))
+    assert Counter(r.route for r in fake_coder.requests)["get"] == 0
+
+
+async def test_follow_many_rejects_names(coder: CoderTasksClient) -> None:
+    with pytest.raises(ValueError, match="task ids"):
+        coder.follow_many(["fix-login"])
