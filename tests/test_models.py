@@ -13,6 +13,7 @@ import pytest
 from coder_tasks_async import (
     CoderDecodeError,
     Task,
+    TaskLogEntry,
     TaskLogs,
     TaskLogType,
     TasksList,
@@ -215,3 +216,40 @@ def test_models_are_frozen_and_keyword_only() -> None:
         task.name = "other"  # type: ignore[misc]
     with pytest.raises(TypeError):
         Task(task.id)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2025-10-27T14:03:38.114201553Z",
+        "2025-10-27T16:03:38.114201553+02:00",
+        "2025-10-27T14:03:38.114201",
+    ],
+)
+def test_model_timestamps_are_aware_and_equal(raw: str) -> None:
+    entry = structure({"id": 0, "content": "", "type": "output", "time": raw}, TaskLogEntry)
+    assert entry.time == datetime(2025, 10, 27, 14, 3, 38, 114201, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("entry", "path"),
+    [
+        ({"id": True, "content": "", "type": "output", "time": "2025-10-27T14:03:38Z"}, "id"),
+        ({"id": 1, "content": None, "type": "output", "time": "2025-10-27T14:03:38Z"}, "content"),
+        ({"id": 1, "content": "", "type": ["x"], "time": "2025-10-27T14:03:38Z"}, "type"),
+        ({"id": 1, "content": "", "type": "output", "time": 5}, "time"),
+        ({"id": 1, "content": "", "type": "output"}, "time"),
+    ],
+)
+def test_generated_structuring_is_as_strict_as_the_hooks(entry: dict[str, Any], path: str) -> None:
+    with pytest.raises(CoderDecodeError) as info:
+        structure(entry, TaskLogEntry)
+    assert info.value.path == path
+
+
+def test_unknown_log_type_is_kept() -> None:
+    entry = structure(
+        {"id": 1, "content": "", "type": "tool", "time": "2025-10-27T14:03:38Z"}, TaskLogEntry
+    )
+    assert entry.type == "tool"
+    assert not entry.type.known
