@@ -61,6 +61,10 @@ TaskRef = Task | UUID | str
 
 ROUTE_NOT_FOUND = "Route not found."
 AGENT_BUSY = "Task app is not ready to accept input."
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_~-]+")
+#: Lengths of the spellings ``uuid.UUID`` accepts (hex, canonical, braces, urn:uuid:).
+_UUID_LENGTHS = frozenset({32, 36, 38, 45})
 _NAME_RE = re.compile(r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")
 _RESERVED_NAMES = frozenset({"new", "create"})
 _LOGIN_HINT = "Try logging in using 'coder login'."
@@ -75,6 +79,8 @@ def segment(value: str) -> str:
     """
     if not value:
         raise ValueError("a path segment cannot be empty")
+    if _PLAIN_SEGMENT.fullmatch(value):
+        return value  # the common case (names, "me", UUIDs): nothing to encode
     encoded = quote(value, safe="")
     if set(encoded) == {"."}:
         encoded = "%2E" * len(encoded)
@@ -109,10 +115,13 @@ def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
     text = ref.strip()
     if not text:
         raise ValueError("task reference must not be empty")
-    try:
-        return _user_segment(user), str(UUID(text))
-    except ValueError:
-        pass
+    if _CANONICAL_UUID.fullmatch(text):
+        return _user_segment(user), text
+    if len(text) in _UUID_LENGTHS:  # avoid a raised ValueError for every name
+        try:
+            return _user_segment(user), str(UUID(text))
+        except ValueError:
+            pass
     parts = text.split("/")
     if len(parts) == 1:
         return _user_segment(user), segment(text)
