@@ -190,11 +190,14 @@ class CoderTasksClient:
         retry: RetryPolicy | None = None,
     ) -> RawResponse:
         """Send to the current tree; in auto mode learn which tree the server has."""
+        # Decide on what this call saw when it started: a concurrent call may settle
+        # the tree while this one is in flight, and this call still sent to /api/v2.
+        probing = self._tree is None
         tree = self._tree or "v2"
         response = await self._transport.request(
             method, path(API_ROOTS[tree]), params=params, body=body, timeouts=timeouts, retry=retry
         )
-        if self._tree is None:
+        if probing:
             if protocol.is_route_not_found(response.status, response.headers, response.body):
                 # No /api/v2 tasks tree: a seed-era server.  The 404 came from the
                 # router, so nothing was handled and re-sending is safe, POST included.

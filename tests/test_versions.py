@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
+from aiohttp import web
 
 from coder_tasks_async import (
     AgentBusyError,
@@ -166,3 +168,46 @@ async def test_busy_agent_is_typed_on_every_server(
                 await client.send_input(task, "not now")
             assert isinstance(info.value, status_class)
             assert fake.deliveries == []
+
+
+async def test_a_probe_answered_after_another_call_settled_the_tree() -> None:
+    # Call B's /api/v2 request is answered only after call A has finished its own
+    # probe and fallback: B must still fall back instead of raising "Route not found.".
+    a_done = anyio.Event()
+
+    async def v2(request: web.Request) -> web.Response:
+        if "bob" in request.query["q"]:  # call B
+            await a_done.wait()
+        return web.json_response({"message": "Route not found."}, status=404)
+
+    async def experimental(request: web.Request) -> web.Response:
+        return web.json_response({"tasks": [], "count": 0})
+
+    app = web.Application()
+    app.router.add_get("/api/v2/tasks", v2)
+    app.router.add_get("/api/experimental/tasks", experimental)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with CoderTasksClient(
+            f"http://127.0.0.1:{port}", token="AbCdEfGhIj-0123456789abcdefghijkl"
+        ) as client:
+            results: list[object] = []
+
+            async def call_a() -> None:
+                results.append(await client.list_tasks())
+                a_done.set()
+
+            async def call_b() -> None:
+                results.append(await client.list_tasks(owner="bob"))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call_a)
+                tg.start_soon(call_b)
+            assert results == [[], []]
+            assert client.api == "experimental"
+    finally:
+        await runner.cleanup()
