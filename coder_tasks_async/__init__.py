@@ -38,6 +38,7 @@ from ._errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from ._fanout import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
 from ._follow import LogEvent, LogEventKind, LogFollower
 from ._logcursor import LogCursor
 from ._many import ManyFollower, ManyWatcher
@@ -56,6 +57,7 @@ from ._models import (
     WorkspaceStatus,
 )
 from ._polling import PollPolicy
+from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._transport import Timeouts
 from ._version import __version__
@@ -82,9 +84,11 @@ __all__ = [
     "ManyFollower",
     "ManyWatcher",
     "NotFoundError",
+    "Outcome",
     "PermissionDeniedError",
     "PollPolicy",
     "RateLimitError",
+    "RateLimiter",
     "RetryPolicy",
     "RouteNotFoundError",
     "ServerError",
@@ -95,6 +99,7 @@ __all__ = [
     "TaskLogs",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskRequest",
     "TaskState",
     "TaskStateEntry",
     "TaskStatus",
@@ -109,4 +114,8 @@ __all__ = [
     "WorkspaceBuild",
     "WorkspaceStatus",
     "__version__",
+    "create_many",
+    "delete_many",
+    "get_many",
+    "map_bounded",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Self
 from uuid import UUID
@@ -13,6 +13,7 @@ import aiohttp
 from . import _converter as converter
 from . import _protocol as protocol
 from . import _watch
+from ._client_helpers import HelperMethods
 from ._clock import Clock, SystemClock
 from ._config import settings_from_env
 from ._errors import (
@@ -24,9 +25,6 @@ from ._errors import (
     ServerError,
     UnsupportedByServer,
 )
-from ._follow import LogFollower
-from ._logcursor import LogCursor
-from ._many import ManyFollower, ManyWatcher
 from ._models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from ._polling import PollPolicy, Verdict, judge
 from ._protocol import API_ROOTS, ApiTree, TaskRef
@@ -39,23 +37,8 @@ from ._transport import (
     validate_base_url,
     validate_token,
 )
-from ._watch import TaskWatcher, Until
 
 __all__ = ["CoderTasksClient"]
-
-
-def _task_id(task: Task | UUID | str) -> UUID:
-    if isinstance(task, Task):
-        return task.id
-    if isinstance(task, UUID):
-        return task
-    try:
-        return UUID(task)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"follow_many/watch_many take Tasks or task ids, not {task!r}; "
-            "resolve names with get_task() first"
-        ) from None
 
 
 def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
@@ -74,7 +57,7 @@ _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 _TREE_EXISTS = frozenset({200, 201, 202, 204, 400, 404, 409})
 
 
-class CoderTasksClient:
+class CoderTasksClient(HelperMethods):
     """Async client for Coder's AI Tasks API.
 
     Example::
@@ -419,48 +402,6 @@ class CoderTasksClient:
             raise CoderDecodeError("unexpected logs body", snippet=snippet)
         return logs, snapshot
 
-    def follow_logs(
-        self,
-        ref: TaskRef,
-        *,
-        user: str | UUID = "me",
-        settled: bool = False,
-        cursor: LogCursor | str | None = None,
-        poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
-        idle_timeout: float | None = None,
-    ) -> LogFollower:
-        """Follow a task's conversation as it happens: an async iterator of :class:`LogEvent`.
-
-        Live mode (the default) yields each new entry, then an ``UPDATE`` each time
-        the agent's newest reply changes.  ``settled=True`` yields every entry exactly
-        once, when it can no longer change.  Pass ``cursor=`` (a saved
-        ``follower.cursor.dumps()``) to resume without repeats.
-
-        The stream ends when the task is deleted, or when a stop condition holds:
-        ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds
-        without change while the agent is not working, or ``until(task)``.
-        Transient errors and a task that is not active yet are waited out.
-
-        Example::
-
-            async with coder.follow_logs(task, settled=True, until_terminal=True) as follower:
-                async for event in follower:
-                    print(event.entry.content if event.entry else "-- conversation restarted --")
-        """
-        return LogFollower(
-            self,
-            ref,
-            user=user,
-            settled=settled,
-            cursor=cursor,
-            poll=poll,
-            until=until,
-            until_terminal=until_terminal,
-            idle_timeout=idle_timeout,
-        )
-
     async def send_input(
         self,
         ref: TaskRef,
@@ -621,110 +562,4 @@ class CoderTasksClient:
                 return response
         raise UnsupportedByServer(
             feature, minimum_version=minimum, server_version=self.server_version
-        )
-
-    def follow_many(
-        self,
-        tasks: Iterable[Task | UUID | str] | None = None,
-        *,
-        owner: str | UUID | None = "me",
-        settled: bool = False,
-        cursors: Mapping[UUID, LogCursor | str] | None = None,
-        poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
-        idle_timeout: float | None = None,
-    ) -> ManyFollower:
-        """Follow many conversations as one stream of :class:`LogEvent` (tagged with
-        ``event.task_id`` / ``event.task_name``).
-
-        One ``list_tasks(owner=...)`` call per interval learns every status; logs are
-        fetched only for tasks whose agent is working or whose state just changed.
-        ``tasks=None`` follows every task of ``owner``, including new ones, until
-        closed; with explicit tasks (``Task``, ``UUID`` or UUID string) the stream ends
-        once each of them ended (deleted, or a stop condition as in :meth:`follow_logs`).
-
-        Example::
-
-            async with coder.follow_many(created, settled=True, until_terminal=True) as events:
-                async for event in events:
-                    print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
-        """
-        ids = None if tasks is None else [_task_id(t) for t in tasks]
-        return ManyFollower(
-            self,
-            ids,
-            owner=owner,
-            settled=settled,
-            cursors=cursors,
-            poll=poll,
-            until=until,
-            until_terminal=until_terminal,
-            idle_timeout=idle_timeout,
-        )
-
-    def watch_many(
-        self,
-        tasks: Iterable[Task | UUID | str] | None = None,
-        *,
-        owner: str | UUID | None = "me",
-        poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
-    ) -> ManyWatcher:
-        """Watch many tasks with one list call per interval: yields each :class:`Task`
-        whose status, agent health, state or message changed.
-
-        Example::
-
-            async for task in coder.watch_many(created, until=lambda t: t.state == "idle"):
-                print(task.name, task.status, task.state)
-        """
-        ids = None if tasks is None else [_task_id(t) for t in tasks]
-        return ManyWatcher(
-            self, ids, owner=owner, poll=poll, until=until, until_terminal=until_terminal
-        )
-
-    async def wait_for(
-        self,
-        ref: TaskRef,
-        *,
-        until: Until,
-        timeout: float | None = None,
-        user: str | UUID = "me",
-        poll: PollPolicy | None = None,
-    ) -> Task:
-        """Poll the task until ``until`` holds and return it.
-
-        ``until`` is a :class:`TaskStatus` (``"active"``), a :class:`TaskState`
-        (``"idle"``), a collection of them (any matches), or a predicate on the
-        :class:`Task`.  Raises :class:`WaitTimeoutError` after ``timeout`` seconds,
-        :class:`NotFoundError` if the task is deleted meanwhile.
-
-        Example::
-
-            task = await coder.wait_for(task, until=[TaskState.IDLE, TaskState.COMPLETE],
-                                        timeout=600)
-        """
-        return await _watch.wait_for(self, ref, until=until, timeout=timeout, user=user, poll=poll)
-
-    def watch(
-        self,
-        ref: TaskRef,
-        *,
-        user: str | UUID = "me",
-        poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
-    ) -> TaskWatcher:
-        """An async iterator of :class:`Task` snapshots, one per change of status, agent
-        health, state or state message (like ``coder task status --watch``).
-
-        Example::
-
-            async for task in coder.watch("fix-login", until_terminal=True):
-                print(task.status, task.state, task.current_state and task.current_state.message)
-        """
-        return TaskWatcher(
-            self, ref, user=user, poll=poll, until=until, until_terminal=until_terminal
         )

@@ -1,0 +1,127 @@
+"""The runnable examples and the README's code, executed against FakeCoder.
+
+Each example runs as a subprocess with ``CODER_URL`` unset, so it starts its own
+fake; they run concurrently to keep interpreter start-ups off the clock.  The
+README's complete programs run against a fake served by this test.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+from coder_tasks_async.testing import FakeCoder, Timings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+README = ROOT / "README.md"
+
+#: What each script must print (besides exiting 0) to count as having done its job.
+EXPECTED = {
+    "quickstart.py": ["created alice/", "--- input #1", "Done: Fix the flaky login test"],
+    "fan_out.py": ["created 10 tasks", "idle (Done: Add type hints to module_9.py)"],
+    "bot.py": ["bot answers: Also add a regression test.", "input #5: And update the CHANGELOG."],
+    "wait_for_status.py": ["is active", "not complete after 0.5 s", "agent finished its turn"],
+    "handle_errors.py": [
+        "404 GET",
+        "409: Workspace",
+        "refused before sending",
+        "401:",
+        "transport:",
+    ],
+}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODER_")}
+    env["CODER_CONFIG_DIR"] = os.devnull  # never a developer's real `coder login`
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+async def run(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[int, str]:
+    proc = await anyio.run_process(args, env=env, cwd=cwd, check=False)
+    return proc.returncode, proc.stdout.decode() + proc.stderr.decode()
+
+
+def test_every_example_is_covered() -> None:
+    scripts = {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
+    assert scripts == {*EXPECTED, "testing_with_fakecoder.py"}
+
+
+@pytest.mark.anyio
+async def test_examples_run_against_a_fake() -> None:
+    results: dict[str, tuple[int, str]] = {}
+
+    async def one(name: str) -> None:
+        results[name] = await run([sys.executable, str(EXAMPLES / name)], clean_env())
+
+    async with anyio.create_task_group() as tg:
+        for name in EXPECTED:
+            tg.start_soon(one, name)
+        tg.start_soon(pytest_example, results)
+    for name, (rc, output) in results.items():
+        assert rc == 0, f"{name} failed:\n{output}"
+        assert "Traceback" not in output, f"{name}:\n{output}"
+        for needle in EXPECTED.get(name, []):
+            assert needle in output, f"{name} did not print {needle!r}:\n{output}"
+    assert "2 passed" in results["testing_with_fakecoder.py"][1]
+
+
+async def pytest_example(results: dict[str, tuple[int, str]]) -> None:
+    """The pytest example, collected on its own (its name keeps the main run off it)."""
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    args.append(str(EXAMPLES / "testing_with_fakecoder.py"))
+    results["testing_with_fakecoder.py"] = await run(args, clean_env())
+
+
+def readme_blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", README.read_text(), re.S | re.M)
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    head = README.read_text()[:800]
+    venv = "python3 -m venv .venv && . .venv/bin/activate"
+    demo = f"{venv} && pip install -e '.[cli]' && coder-tasks demo"
+    tests = f"{venv} && pip install -e '.[test]' && pytest"
+    assert f"Run the demo:\n\n```sh\n{demo}\n```" in head
+    assert f"Run the tests:\n\n```sh\n{tests}\n```" in head
+
+
+def test_readme_python_blocks_compile() -> None:
+    blocks = readme_blocks("python")
+    assert len(blocks) >= 6
+    for block in blocks:
+        # Fragments may `await` at top level, as in an async REPL.
+        compile(block, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+
+@pytest.mark.anyio
+async def test_readme_programs_run_against_a_fake() -> None:
+    programs = [b for b in readme_blocks("python") if "anyio.run(main)" in b]
+    assert len(programs) >= 2  # the quick start and the configuration
+    timings = Timings(pending=0.1, initializing=0.2, chunk_interval=0.1, chunks=3)
+    async with FakeCoder(timings=timings) as fake:
+        env = clean_env(
+            CODER_URL=fake.url,
+            CODER_SESSION_TOKEN=fake.token,
+            CODER_TASK_TEMPLATE_VERSION=str(fake.template_version_id),
+        )
+        results: list[tuple[int, str]] = []
+
+        async def one(code: str) -> None:
+            results.append(await run([sys.executable, "-c", code], env))
+
+        async with anyio.create_task_group() as tg:
+            for code in programs:
+                tg.start_soon(one, code)
+    for rc, output in results:
+        assert rc == 0, output
+    assert fake.created  # the quick start really created (and deleted) a task
