@@ -1,4 +1,4 @@
-"""Fan-out: start many tasks at once (at most 4 creates in flight), wait for all, clean up.
+"""Fan-out: start many tasks at once, follow them all in one stream, clean up.
 
 python examples/fan_out.py
 """
@@ -8,54 +8,30 @@ from __future__ import annotations
 import anyio
 from _connect import connect
 
-from coder_tasks_async import CoderTasksClient, Task, TaskState
-
 PROMPTS = [f"Add type hints to module_{i}.py" for i in range(10)]
-DONE = [TaskState.IDLE, TaskState.COMPLETE, TaskState.FAILED]
 
 
 async def main() -> None:
     async with connect() as (coder, template_version):
-        # A cheap call first: a bad URL or token fails here, before the burst (it also
-        # lets api="auto" detect the server's route tree once).
-        await coder.list_tasks()
-        tasks = await create_all(coder, template_version, PROMPTS)
+        # At most 8 creates in flight; one failure does not cancel the others.
+        outcomes = await coder.create_many(
+            PROMPTS, template_version_id=template_version, concurrency=8
+        )
+        for outcome in outcomes:
+            if not outcome.ok:
+                print(f"could not create {outcome.item!r}: {outcome.error}")
+        tasks = [outcome.unwrap() for outcome in outcomes if outcome.ok]
         print(f"created {len(tasks)} tasks")
 
-        finished: list[Task] = []
+        # One list call per interval for all statuses; each entry once, when settled.
+        async with coder.follow_many(tasks, settled=True, idle_timeout=2) as events:
+            async for event in events:
+                if event.entry is not None:
+                    first_line = event.entry.content.splitlines()[0] if event.entry.content else ""
+                    print(f"[{event.task_name}] {first_line[:70]}")
 
-        async def wait_one(task: Task) -> None:
-            finished.append(await coder.wait_for(task, until=DONE, timeout=900))
-
-        async with anyio.create_task_group() as tg:
-            for task in tasks:
-                tg.start_soon(wait_one, task)
-        for task in finished:
-            print(
-                f"{task.name}: {task.state} ({task.current_state and task.current_state.message})"
-            )
-
-        async with anyio.create_task_group() as tg:
-            for task in tasks:
-                tg.start_soon(coder.delete_task, task)
-
-
-async def create_all(
-    coder: CoderTasksClient, template_version: str, prompts: list[str]
-) -> list[Task]:
-    """Create one task per prompt, concurrently, bounded by a CapacityLimiter."""
-    limiter = anyio.CapacityLimiter(4)
-    created: list[Task] = []
-
-    async def create(prompt: str) -> None:
-        async with limiter:
-            created.append(await coder.create_task(prompt, template_version_id=template_version))
-
-    # If one create fails, the task group cancels the others and raises an ExceptionGroup.
-    async with anyio.create_task_group() as tg:
-        for prompt in prompts:
-            tg.start_soon(create, prompt)
-    return created
+        deleted = await coder.delete_many(tasks)
+        print(f"deleted {sum(o.ok for o in deleted)} tasks")
 
 
 if __name__ == "__main__":

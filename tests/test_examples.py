@@ -25,7 +25,11 @@ README = ROOT / "README.md"
 #: What each script must print (besides exiting 0) to count as having done its job.
 EXPECTED = {
     "quickstart.py": ["created alice/", "--- input #1", "Done: Fix the flaky login test"],
-    "fan_out.py": ["created 10 tasks", "idle (Done: Add type hints to module_9.py)"],
+    "fan_out.py": [
+        "created 10 tasks",
+        "] ● Looking at: Add type hints to module_9.py",
+        "deleted 10",
+    ],
     "bot.py": ["bot answers: Also add a regression test.", "input #5: And update the CHANGELOG."],
     "wait_for_status.py": ["is active", "not complete after 0.5 s", "agent finished its turn"],
     "handle_errors.py": [

@@ -384,3 +384,39 @@ def test_debug_logging_switch_never_prints_the_token() -> None:
     assert "GET /api/" in done.stderr
     assert "-> 401 attempt=1" in done.stderr
     assert token not in done.stderr + done.stdout
+
+
+async def test_proxy_from_the_environment_is_used(
+    monkeypatch: pytest.MonkeyPatch, fake_coder: FakeCoder
+) -> None:
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(str(request.url))  # a forward proxy receives the absolute URL
+        return web.json_response({"tasks": [], "count": 0})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with CoderTasksClient(
+            "http://coder.invalid", token=fake_coder.token, api="experimental"
+        ) as client:
+            assert await client.list_tasks() == []
+        assert seen
+        assert seen[0].startswith("http://coder.invalid/api/experimental/tasks")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with CoderTasksClient(
+            fake_coder.url, token=fake_coder.token, api="experimental"
+        ) as client:
+            await client.list_tasks()  # NO_PROXY: straight to the fake, not the proxy
+        assert len(seen) == 1
+    finally:
+        await runner.cleanup()
