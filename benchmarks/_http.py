@@ -1,0 +1,214 @@
+"""Request/response benchmarks: ``get_task`` throughput, ``list_tasks`` of 1,000, create fan-out.
+
+Each figure runs the SDK and raw aiohttp + orjson against the same server process
+in interleaved rounds and reports medians.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from uuid import UUID
+
+import anyio
+import orjson
+from _launch import ServerProcess
+from _measure import Sample, Settings, interleaved, median, micro
+from _raw import RawClient, run_workers
+from _report import Row, fmt_time
+
+from coder_tasks_async import CoderTasksClient, TaskStatus
+from coder_tasks_async import _converter as converter
+from coder_tasks_async._models import TasksList
+from coder_tasks_async.testing import FakeCoder
+
+__all__ = ["bench_create_fanout", "bench_get_task", "bench_list_tasks"]
+
+PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
+GET_TASK_TARGET = 0.80
+FANOUT_TARGET = 1.25
+
+
+def standalone_template_version_id() -> UUID:
+    # The standalone fake derives its ids from its seed (0 by default), so an
+    # unstarted FakeCoder with the same seed names the same template version.
+    return FakeCoder(seed=0).template_version_id
+
+
+def _rate(samples: list[Sample]) -> float:
+    return median([s.rate for s in samples])
+
+
+def _cpu(samples: list[Sample]) -> float:
+    return median([s.cpu_per_op for s in samples])
+
+
+def _wall(samples: list[Sample]) -> float:
+    return median([s.wall_per_op for s in samples])
+
+
+# -- get_task ---------------------------------------------------------------------
+
+
+async def bench_get_task(srv: ServerProcess, settings: Settings) -> list[Row]:
+    tv = standalone_template_version_id()
+    rows: list[Row] = []
+    async with (
+        CoderTasksClient(srv.url, token=srv.token, api="experimental", max_concurrency=64) as sdk,
+        RawClient(srv.url, srv.token, limit=64) as raw,
+    ):
+        task = await sdk.create_task(PROMPT, template_version_id=tv)
+        # A realistic body: active, with an agent state (the fake needs ~3 s of real time).
+        task = await sdk.wait_for(task, until=TaskStatus.ACTIVE, timeout=30)
+        path = f"/me/{task.id}"
+        for concurrency in (1, 16, 64):
+            total = settings.pick(400, 2000) if concurrency == 1 else settings.pick(1000, 4000)
+            sdk_run = partial(run_workers, concurrency, total, partial(sdk.get_task, task.id))
+            raw_run = partial(run_workers, concurrency, total, partial(raw.get_json, path))
+            await run_workers(concurrency, 2 * concurrency, partial(sdk.get_task, task.id))
+            await run_workers(concurrency, 2 * concurrency, partial(raw.get_json, path))
+            s, r = await interleaved(settings.rounds, sdk_run, raw_run)
+            at_64 = concurrency == 64
+            ratio = _rate(s) / _rate(r)
+            rows.append(
+                Row(
+                    bench="get_task",
+                    figure=f"throughput c={concurrency}",
+                    sdk=f"{_rate(s):,.0f} req/s",
+                    baseline=f"{_rate(r):,.0f} req/s",
+                    ratio=ratio,
+                    unit="x raw req/s",
+                    target=f">= {GET_TASK_TARGET:.2f}x" if at_64 else "",
+                    passed=ratio >= GET_TASK_TARGET if at_64 else None,
+                    data={"sdk_rps": _rate(s), "raw_rps": _rate(r)},
+                )
+            )
+            rows.append(
+                Row(
+                    bench="get_task",
+                    figure=f"client CPU/req c={concurrency}",
+                    sdk=fmt_time(_cpu(s)),
+                    baseline=fmt_time(_cpu(r)),
+                    ratio=_cpu(s) / _cpu(r),
+                    unit="x raw CPU",
+                    data={"sdk_cpu_s": _cpu(s), "raw_cpu_s": _cpu(r)},
+                )
+            )
+    return rows
+
+
+# -- list_tasks of 1,000 ----------------------------------------------------------------
+
+
+async def bench_list_tasks(srv: ServerProcess, settings: Settings) -> list[Row]:
+    expected = int(srv.info["TASKS"])
+    calls = settings.pick(3, 8)
+    async with (
+        CoderTasksClient(srv.url, token=srv.token, api="experimental") as sdk,
+        RawClient(srv.url, srv.token) as raw,
+    ):
+
+        async def sdk_run() -> int:
+            for _ in range(calls):
+                tasks = await sdk.list_tasks(owner=None)
+                assert len(tasks) == expected, len(tasks)
+            return calls * expected
+
+        async def raw_run() -> int:
+            for _ in range(calls):
+                data = await raw.get_json("", params={"q": ""})
+                assert len(data["tasks"]) == expected
+            return calls * expected
+
+        await sdk_run()
+        await raw_run()
+        s, r = await interleaved(settings.rounds, sdk_run, raw_run)
+        body = await raw.get_body("", params={"q": ""})
+    data = orjson.loads(body)
+    per_call = micro(
+        {
+            "sdk": lambda: converter.decode(body, TasksList),
+            "structure": lambda: converter.structure(data, TasksList),
+            "orjson": lambda: orjson.loads(body),
+        },
+        number=settings.pick(3, 10),
+        repeat=settings.pick(5, 9),
+    )
+    decode, structure, loads = (per_call[k] / expected for k in ("sdk", "structure", "orjson"))
+    return [
+        Row(
+            bench="list_tasks 1k",
+            figure="wall per task (HTTP)",
+            sdk=fmt_time(_wall(s)),
+            baseline=fmt_time(_wall(r)),
+            ratio=_wall(s) / _wall(r),
+            unit="x raw time",
+            data={"sdk_s": _wall(s), "raw_s": _wall(r), "body_bytes": len(body)},
+        ),
+        Row(
+            bench="list_tasks 1k",
+            figure="decode+structure per task",
+            sdk=fmt_time(decode),
+            baseline=fmt_time(loads) + " (loads)",
+            ratio=decode / loads,
+            unit="x orjson.loads",
+            data={"sdk_s": decode, "structure_only_s": structure, "orjson_s": loads},
+        ),
+    ]
+
+
+# -- create_task fan-out ------------------------------------------------------------
+
+
+async def bench_create_fanout(srv: ServerProcess, settings: Settings) -> list[Row]:
+    tv = standalone_template_version_id()
+    count = settings.pick(300, 1000)
+    body = orjson.dumps({"input": PROMPT, "template_version_id": str(tv)})
+
+    async def sdk_run() -> int:
+        async with CoderTasksClient(
+            srv.url, token=srv.token, api="experimental", max_concurrency=64
+        ) as client:
+            create = partial(client.create_task, PROMPT, template_version_id=tv)
+            async with anyio.create_task_group() as tg:
+                for _ in range(count):
+                    tg.start_soon(create)
+        return count
+
+    async def raw_run() -> int:
+        slots = asyncio.Semaphore(64)
+        async with RawClient(srv.url, srv.token, limit=64) as raw:
+
+            async def create() -> None:
+                async with slots:
+                    await raw.post_json("/me", body)
+
+            await asyncio.gather(*(create() for _ in range(count)))
+        return count
+
+    s, r = await interleaved(settings.rounds, sdk_run, raw_run)
+    sdk_wall = median([x.wall for x in s])
+    raw_wall = median([x.wall for x in r])
+    ratio = sdk_wall / raw_wall
+    return [
+        Row(
+            bench=f"create fan-out {count}",
+            figure="wall time, c=64",
+            sdk=fmt_time(sdk_wall),
+            baseline=fmt_time(raw_wall),
+            ratio=ratio,
+            unit="x raw time",
+            target=f"<= {FANOUT_TARGET:.2f}x",
+            passed=ratio <= FANOUT_TARGET,
+            data={"sdk_s": sdk_wall, "raw_s": raw_wall, "count": count},
+        ),
+        Row(
+            bench=f"create fan-out {count}",
+            figure="client CPU per create",
+            sdk=fmt_time(_cpu(s)),
+            baseline=fmt_time(_cpu(r)),
+            ratio=_cpu(s) / _cpu(r),
+            unit="x raw CPU",
+            data={"sdk_cpu_s": _cpu(s), "raw_cpu_s": _cpu(r)},
+        ),
+    ]

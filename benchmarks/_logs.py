@@ -1,0 +1,179 @@
+"""A 10,000-entry conversation: ``get_logs`` and one follower poll where the last entry changed.
+
+The server (``_server.py logs``) rewrites the last entry on every request, so each
+follower poll sees exactly one ``UPDATE``.  The follower's per-poll core is
+measured as the follower runs it: ``client._get_logs_raw`` (GET + ``orjson.loads``),
+``LogCursor.plan`` and structuring of the changed entry only, then ``commit``.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import orjson
+from _launch import ServerProcess
+from _measure import Sample, Settings, interleaved, median, micro
+from _raw import RawClient
+from _report import Row, fmt_time
+
+from coder_tasks_async import CoderTasksClient, LogCursor
+from coder_tasks_async import _converter as converter
+from coder_tasks_async._logcursor import StepKind
+from coder_tasks_async._models import TaskLogEntry, TaskLogs
+
+__all__ = ["bench_logs"]
+
+POLL_TARGET = 1.5
+
+
+def _wall(samples: list[Sample]) -> float:
+    return median([s.wall_per_op for s in samples])
+
+
+def _cpu(samples: list[Sample]) -> float:
+    return median([s.cpu_per_op for s in samples])
+
+
+def poll_core(cursor: LogCursor, raw_logs: list[object], snapshot: bool) -> int:
+    """``plan`` + structure what changed + ``commit``: the follower's work after the GET."""
+    changed = 0
+    for step in cursor.plan(raw_logs, snapshot, settled=None):
+        if step.raw is not None and step.kind is not StepKind.SKIP:
+            converter.structure(step.raw, TaskLogEntry, path=f"logs[id={step.id}]")
+            changed += 1
+        cursor.commit(step)
+    return changed
+
+
+async def bench_logs(srv: ServerProcess, settings: Settings) -> list[Row]:
+    ref = UUID(srv.info["TASK_ID"])
+    entries = int(srv.info["ENTRIES"])
+    path = f"/me/{ref}/logs"
+    calls = settings.pick(3, 10)
+    polls = settings.pick(5, 20)
+    async with (
+        CoderTasksClient(srv.url, token=srv.token, api="experimental") as sdk,
+        RawClient(srv.url, srv.token) as raw,
+    ):
+
+        async def sdk_get_logs() -> int:
+            for _ in range(calls):
+                logs = await sdk.get_logs(ref)
+                assert len(logs.logs) == entries
+            return calls
+
+        async def raw_get_logs() -> int:
+            for _ in range(calls):
+                data = await raw.get_json(path)
+                assert len(data["logs"]) == entries
+            return calls
+
+        await sdk_get_logs()
+        await raw_get_logs()
+        gs, gr = await interleaved(settings.rounds, sdk_get_logs, raw_get_logs)
+
+        cursor = LogCursor()
+        first, snapshot = await sdk._get_logs_raw(ref, user="me")
+        for step in cursor.plan(first, snapshot, settled=None):
+            cursor.commit(step)
+
+        async def sdk_poll() -> int:
+            for _ in range(polls):
+                raw_logs, snap = await sdk._get_logs_raw(ref, user="me")
+                changed = poll_core(cursor, raw_logs, snap)
+                assert changed == 1, changed
+            return polls
+
+        async def raw_poll() -> int:
+            for _ in range(polls):
+                data = await raw.get_json(path)
+                assert len(data["logs"]) == entries
+            return polls
+
+        await raw_poll()
+        ps, pr = await interleaved(settings.rounds, sdk_poll, raw_poll)
+        body_a = await raw.get_body(path)
+        body_b = await raw.get_body(path)
+
+    # The same poll core without HTTP: decode + plan + structure vs decode alone.
+    base = LogCursor()
+    for step in base.plan(orjson.loads(body_a)["logs"], False, settled=None):
+        base.commit(step)
+    saved = base.dumps()
+
+    def core() -> None:
+        cursor = LogCursor.loads(saved)
+        data = converter.loads(body_b)
+        assert poll_core(cursor, data["logs"], data.get("snapshot", False)) == 1
+
+    per = micro(
+        {
+            "core": core,
+            "orjson": lambda: orjson.loads(body_b),
+            "cursor_loads": lambda: LogCursor.loads(saved),
+            "decode": lambda: converter.decode(body_b, TaskLogs),
+        },
+        number=settings.pick(5, 20),
+        repeat=settings.pick(5, 9),
+    )
+    core_s = per["core"] - per["cursor_loads"]  # restoring the cursor is not part of a poll
+    poll_ratio = _wall(ps) / _wall(pr)
+    size = f"{len(body_b) / 1e6:.1f} MB"
+    return [
+        Row(
+            bench=f"get_logs {entries // 1000}k",
+            figure=f"wall per call ({size})",
+            sdk=fmt_time(_wall(gs)),
+            baseline=fmt_time(_wall(gr)),
+            ratio=_wall(gs) / _wall(gr),
+            unit="x raw time",
+            data={"sdk_s": _wall(gs), "raw_s": _wall(gr), "body_bytes": len(body_b)},
+        ),
+        Row(
+            bench=f"get_logs {entries // 1000}k",
+            figure="client CPU per call",
+            sdk=fmt_time(_cpu(gs)),
+            baseline=fmt_time(_cpu(gr)),
+            ratio=_cpu(gs) / _cpu(gr),
+            unit="x raw CPU",
+            data={"sdk_cpu_s": _cpu(gs), "raw_cpu_s": _cpu(gr)},
+        ),
+        Row(
+            bench=f"get_logs {entries // 1000}k",
+            figure="decode+structure, no HTTP",
+            sdk=fmt_time(per["decode"]),
+            baseline=fmt_time(per["orjson"]) + " (loads)",
+            ratio=per["decode"] / per["orjson"],
+            unit="x orjson.loads",
+            data={"sdk_s": per["decode"], "orjson_s": per["orjson"]},
+        ),
+        Row(
+            bench="follower poll 10k",
+            figure="wall per poll, 1 change",
+            sdk=fmt_time(_wall(ps)),
+            baseline=fmt_time(_wall(pr)),
+            ratio=poll_ratio,
+            unit="x raw GET+loads",
+            target=f"<= {POLL_TARGET:.1f}x",
+            passed=poll_ratio <= POLL_TARGET,
+            data={"sdk_s": _wall(ps), "raw_s": _wall(pr)},
+        ),
+        Row(
+            bench="follower poll 10k",
+            figure="client CPU per poll",
+            sdk=fmt_time(_cpu(ps)),
+            baseline=fmt_time(_cpu(pr)),
+            ratio=_cpu(ps) / _cpu(pr),
+            unit="x raw CPU",
+            data={"sdk_cpu_s": _cpu(ps), "raw_cpu_s": _cpu(pr)},
+        ),
+        Row(
+            bench="follower poll 10k",
+            figure="loads+plan+structure, no HTTP",
+            sdk=fmt_time(core_s),
+            baseline=fmt_time(per["orjson"]) + " (loads)",
+            ratio=core_s / per["orjson"],
+            unit="x orjson.loads",
+            data={"sdk_s": core_s, "orjson_s": per["orjson"]},
+        ),
+    ]

@@ -1,0 +1,176 @@
+"""Benchmark-specific servers, run as separate processes by ``benchmarks/run.py``.
+
+``python benchmarks/_server.py fake --tasks 1000 [--chunk-interval S --chunks N]``
+    A real-time :class:`FakeCoder` (the SDK's own fake, so every body has the
+    contract's shape) with ``--tasks`` tasks created up front through its state and
+    lifecycle timings of zero, so they are ``active`` as soon as it prints ``READY``.
+    With a long ``--chunks`` the agent keeps working: the last reply grows every
+    ``--chunk-interval`` seconds, as a busy agent's does.
+
+``python benchmarks/_server.py logs --entries 10000``
+    A plain aiohttp app serving ``GET /api/experimental/tasks/{user}/{task}/logs``: a
+    fixed conversation of ``--entries`` entries shaped like
+    ``api/fixtures/task_logs.json``, whose last (output) entry changes on every
+    request (a counter is appended to its content and its time moves), as a
+    working agent's newest reply does.  Bodies are spliced from a pre-encoded
+    prefix, so the server stays cheap.
+
+Both print ``URL=``, ``TOKEN=`` and extra ``KEY=value`` lines, then ``READY``, and
+serve until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from coder_tasks_async.testing import FakeCoder, Timings
+
+FIXTURES = Path("/work/shared/api/fixtures")
+PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
+TOKEN = "benchmark0-abcdefghijklmnopqrstuv"
+_JSON = "application/json; charset=utf-8"
+
+
+def _announce(**values: object) -> None:
+    for key, value in values.items():
+        print(f"{key}={value}", flush=True)
+    print("READY", flush=True)
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+# -- a pre-populated FakeCoder -------------------------------------------------------
+
+
+async def serve_fake(tasks: int, chunk_interval: float, chunks: int) -> None:
+    timings = Timings(pending=0.0, initializing=0.0, chunk_interval=chunk_interval, chunks=chunks)
+    async with FakeCoder(timings=timings, record_requests=False) as fake:
+        for i in range(tasks):
+            fake.state.create_task(fake.user, f"{PROMPT} (#{i})", None, None)
+        _announce(
+            URL=fake.url,
+            TOKEN=fake.token,
+            TEMPLATE_VERSION_ID=fake.template_version_id,
+            TASKS=tasks,
+        )
+        await _until_signalled()
+
+
+# -- a static 10,000-entry conversation ------------------------------------------
+
+
+def _rfc3339_ns(t: datetime, nanos: int) -> str:
+    return f"{t:%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
+
+
+def build_entries(count: int) -> list[dict[str, Any]]:
+    """``count`` entries cycling through the fixture's messages, ids dense, last is output."""
+    fixture = json.loads((FIXTURES / "task_logs.json").read_text())["logs"]
+    start = datetime(2025, 10, 27, 14, 0, 0, tzinfo=UTC)
+    entries = []
+    for i in range(count):
+        model = fixture[i % len(fixture)]
+        if i == count - 1:
+            model = next(e for e in reversed(fixture) if e["type"] == "output")
+        at = start + timedelta(seconds=i)
+        entries.append(
+            {
+                "id": i,
+                "content": model["content"],
+                "type": model["type"],
+                "time": _rfc3339_ns(at, 114_201_553 + i % 1000),
+            }
+        )
+    return entries
+
+
+def _encode(value: Any) -> bytes:
+    # Compact, non-ASCII kept as UTF-8: the way coderd's json.Encoder writes it.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class ChangingLogs:
+    """Encodes the conversation once; every response rewrites only the last entry."""
+
+    def __init__(self, count: int) -> None:
+        entries = build_entries(count)
+        self._last = entries[-1]
+        self._prefix = b'{"logs":[' + b",".join(_encode(e) for e in entries[:-1]) + b","
+        self._epoch = datetime(2025, 10, 27, 14, 0, 0, tzinfo=UTC) + timedelta(seconds=count)
+        self.version = 0
+
+    def body(self) -> bytes:
+        self.version += 1
+        last = dict(self._last)
+        last["content"] = f"{last['content']}\n● step {self.version}"
+        last["time"] = _rfc3339_ns(self._epoch + timedelta(seconds=self.version), 553)
+        return self._prefix + _encode(last) + b"]}\n"
+
+
+async def serve_logs(entries: int) -> None:
+    logs = ChangingLogs(entries)
+    fixture_task = (FIXTURES / "task.json").read_bytes()
+
+    def _authorized(request: web.Request) -> bool:
+        return request.headers.get("Coder-Session-Token") == TOKEN
+
+    async def get_logs(request: web.Request) -> web.Response:
+        if not _authorized(request):
+            return web.json_response({"message": "unauthorized"}, status=401)
+        return web.Response(body=logs.body(), headers={"Content-Type": _JSON})
+
+    async def get_task(request: web.Request) -> web.Response:
+        if not _authorized(request):
+            return web.json_response({"message": "unauthorized"}, status=401)
+        return web.Response(body=fixture_task, headers={"Content-Type": _JSON})
+
+    app = web.Application()
+    app.router.add_get("/api/experimental/tasks/{user}/{task}/logs", get_logs)
+    app.router.add_get("/api/experimental/tasks/{user}/{task}", get_task)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    task_id = json.loads(fixture_task)["id"]
+    try:
+        _announce(URL=f"http://{host}:{port}", TOKEN=TOKEN, TASK_ID=task_id, ENTRIES=entries)
+        await _until_signalled()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="mode", required=True)
+    fake = sub.add_parser("fake", help="a FakeCoder with tasks created up front")
+    fake.add_argument("--tasks", type=int, default=1000)
+    fake.add_argument("--chunk-interval", type=float, default=1.0)
+    fake.add_argument("--chunks", type=int, default=4)
+    logs = sub.add_parser("logs", help="a large conversation whose last entry keeps changing")
+    logs.add_argument("--entries", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    if args.mode == "fake":
+        asyncio.run(serve_fake(args.tasks, args.chunk_interval, args.chunks))
+    else:
+        asyncio.run(serve_logs(args.entries))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Benchmarks: the SDK against raw aiohttp + orjson, side by side, in one run.
+
+Usage::
+
+    python benchmarks/run.py                          # everything (~5-8 minutes)
+    python benchmarks/run.py --quick                  # fewer rounds (smoke test)
+    python benchmarks/run.py --only get_task,structuring --json results.json
+
+See benchmarks/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _follow import CHUNK_INTERVAL, bench_follow
+from _http import bench_create_fanout, bench_get_task, bench_list_tasks
+from _launch import bench_server, standalone_fake
+from _logs import bench_logs
+from _measure import Settings
+from _report import Row, render, write_json
+from _structuring import bench_structuring
+
+Bench = Callable[[Settings], list[Row]]
+
+
+def _get_task(settings: Settings) -> list[Row]:
+    with standalone_fake() as srv:
+        return asyncio.run(bench_get_task(srv, settings))
+
+
+def _list_tasks(settings: Settings) -> list[Row]:
+    with bench_server("fake", "--tasks", "1000") as srv:
+        return asyncio.run(bench_list_tasks(srv, settings))
+
+
+def _logs(settings: Settings) -> list[Row]:
+    with bench_server("logs", "--entries", "10000") as srv:
+        return asyncio.run(bench_logs(srv, settings))
+
+
+def _create(settings: Settings) -> list[Row]:
+    with standalone_fake() as srv:
+        return asyncio.run(bench_create_fanout(srv, settings))
+
+
+def _structuring(settings: Settings) -> list[Row]:
+    return bench_structuring(settings)
+
+
+def _follow(settings: Settings) -> list[Row]:
+    # Agents that never finish: every task's last reply keeps growing during the run.
+    args = ("--tasks", "1000", "--chunk-interval", str(CHUNK_INTERVAL), "--chunks", "100000")
+    with bench_server("fake", *args) as srv:
+        return asyncio.run(bench_follow(srv, settings))
+
+
+BENCHMARKS: dict[str, Bench] = {
+    "structuring": _structuring,
+    "get_task": _get_task,
+    "list_tasks": _list_tasks,
+    "get_logs": _logs,
+    "create_fanout": _create,
+    "follow": _follow,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the SDK against raw aiohttp + orjson.")
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated subset of: {', '.join(BENCHMARKS)}",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (smoke test)")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    settings = Settings(quick=args.quick)
+    rows: list[Row] = []
+    started = time.perf_counter()
+    for name in names:
+        t0 = time.perf_counter()
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows += BENCHMARKS[name](settings)
+        print(f"  {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    print(render(rows))
+    failed = [r for r in rows if r.passed is False]
+    checked = [r for r in rows if r.passed is not None]
+    print(f"\ntargets: {len(checked) - len(failed)}/{len(checked)} met", end="")
+    print(f" ({'quick run, indicative only' if args.quick else 'full run'})")
+    if args.json is not None:
+        meta = {
+            "quick": args.quick,
+            "benchmarks": names,
+            "seconds": round(time.perf_counter() - started, 1),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        }
+        write_json(rows, args.json, meta)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
