@@ -16,9 +16,10 @@ Only used for frozen, slotted attrs classes without validators, converters or
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import attrs
 import cattrs
@@ -46,12 +47,16 @@ def _optional_inner(type_: Any) -> Any:
 
 
 def make_structure_fn(
-    cls: type[Any], converter: cattrs.Converter, type_error: Callable[..., Any]
+    cls: type[Any],
+    converter: cattrs.Converter,
+    type_error: Callable[..., Any],
+    uuid_cache: Mapping[str, UUID] | None = None,
 ) -> Callable[[Any, Any], Any]:
     """Generate ``structure(o, _)`` for ``cls`` using ``converter``'s hooks for field types.
 
     ``type_error(value)`` is called (and must raise) when a primitive field has the
-    wrong JSON type.
+    wrong JSON type.  ``uuid_cache`` (string to UUID) is consulted inline before the
+    UUID hook.
     """
     attrs.resolve_types(cls)
     ns: dict[str, Any] = {
@@ -60,6 +65,8 @@ def make_structure_fn(
         "__missing": _MISSING,
         "__bad": type_error,
     }
+    if uuid_cache is not None:
+        ns["uuids"] = uuid_cache
     lines = ["def structure(o, _=None):", "    obj = __new(__cls)", "    get = o.get"]
     for i, field in enumerate(attrs.fields(cls)):
         ns[f"set{i}"] = cls.__dict__[field.name].__set__
@@ -101,6 +108,9 @@ def _expression(i: int, type_: Any, converter: cattrs.Converter, ns: dict[str, A
         return f"(None if v is None else {_expression(i, inner, converter, ns)})"
     ns[f"hook{i}"] = converter.get_structure_hook(type_)
     ns[f"arg{i}"] = type_
+    if type_ is UUID and "uuids" in ns:
+        # A recently seen id is one dict lookup; anything else goes through the hook.
+        return f"(u if (u := uuids.get(v)) is not None else hook{i}(v, arg{i}))"
     if isinstance(type_, type) and issubclass(type_, enum.Enum):
         ns[f"members{i}"] = dict(type_._value2member_map_)
         # A known value is one dict lookup; anything else goes through the hook.

@@ -208,7 +208,7 @@ def _build(*, detailed: bool) -> cattrs.Converter:
         if detailed or not codegen.supports(model):
             hook = cattrs.gen.make_dict_structure_fn(model, converter)
         else:
-            hook = codegen.make_structure_fn(model, converter, _type_error)
+            hook = codegen.make_structure_fn(model, converter, _type_error, _UUIDS)
         converter.register_structure_hook(model, hook)
     return converter
 

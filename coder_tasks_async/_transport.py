@@ -17,6 +17,7 @@ import ssl as ssl_module
 import sys
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
@@ -81,8 +82,12 @@ class Timeouts:
                 raise ValueError(f"Timeouts.{name} must be a positive number of seconds")
 
     def for_aiohttp(self) -> aiohttp.ClientTimeout:
+        # ``connect`` goes to sock_connect only: aiohttp's own ``connect`` would also
+        # time the wait for a pooled connection, and queueing must count against the
+        # caller's deadline, not the server timeout (it also arms one timer less per
+        # request).  The connection slot itself is bounded by the client's semaphore.
         return aiohttp.ClientTimeout(
-            total=self.total, connect=self.connect, sock_connect=self.connect, sock_read=self.read
+            total=self.total, sock_connect=self.connect, sock_read=self.read
         )
 
 
@@ -90,17 +95,39 @@ class Timeouts:
 SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
 
 
-@define(frozen=True, slots=True)
 class RawResponse:
-    """Status, headers and body of a finished response (any status)."""
+    """Status, headers and body of a finished response (any status).
 
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    method: str
-    url: str
-    #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
-    attempts: int = 1
+    A plain slotted class: one is built per request, and the URL is only turned
+    into its public string form when an error needs it.
+    """
+
+    __slots__ = ("_url", "attempts", "body", "headers", "method", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        method: str,
+        url: URL,
+        attempts: int = 1,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.method = method
+        self._url = url
+        #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
+        self.attempts = attempts
+
+    @property
+    def url(self) -> str:
+        """The request URL, without any userinfo."""
+        return _public(self._url)
+
+    def __repr__(self) -> str:
+        return f"RawResponse({self.status}, {self.method} {self.url})"
 
 
 def validate_base_url(url: str | URL) -> URL:
@@ -195,6 +222,7 @@ class Transport:
         }
         self.last_headers: Mapping[str, str] = {}
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
+        self._options_cache: dict[tuple[aiohttp.ClientTimeout, bool], dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"Transport({self.public_base!r})"
@@ -218,7 +246,9 @@ class Transport:
             proxy, proxy_auth = _env_proxy(self.base_url)
             session = aiohttp.ClientSession(
                 connector=connector,
-                timeout=self.timeouts.for_aiohttp(),
+                # Defaults on our own session: aiohttp then has nothing to merge per request.
+                headers=self._headers,
+                timeout=self._client_timeout(self.timeouts),
                 # HTTP(S)_PROXY / NO_PROXY are honoured as the Coder CLI does, but read
                 # once here: trust_env=True would consult the environment and ~/.netrc
                 # in a worker thread on every request (measured: 5x the CPU per request).
@@ -316,6 +346,32 @@ class Transport:
             return True
         return self.clock.now() - started + delay < policy.deadline
 
+    def _request_options(self, timeout: aiohttp.ClientTimeout, has_body: bool) -> dict[str, Any]:
+        """Keyword arguments for ``session.request``, built once per kind of request.
+
+        On the session this client created, headers and the default timeout are
+        session defaults, so the common request passes almost nothing; a
+        caller's session gets them on every request.
+        """
+        key = (timeout, has_body)
+        options = self._options_cache.get(key)
+        if options is None:
+            own = self._owns_session
+            options = {"allow_redirects": False}
+            headers = {} if own else dict(self._headers)
+            if has_body:
+                headers["Content-Type"] = "application/json"
+            if headers:
+                options["headers"] = headers
+            if not own or timeout is not self._client_timeout(self.timeouts):
+                options["timeout"] = timeout
+            if self._ssl is not None and not own:
+                options["ssl"] = self._ssl
+            if len(self._options_cache) > 64:
+                self._options_cache.clear()
+            self._options_cache[key] = options
+        return options
+
     async def _attempt(
         self,
         session: aiohttp.ClientSession,
@@ -326,29 +382,17 @@ class Transport:
         attempt: int,
     ) -> RawResponse:
         assert self._slots is not None
-        headers = self._headers
-        if body is not None:
-            headers = {**headers, "Content-Type": "application/json"}
+        options = self._request_options(timeout, body is not None)
         async with self._slots:
             for _ in range(_MAX_REDIRECTS + 1):
                 try:
-                    async with session.request(
-                        method,
-                        url,
-                        data=body,
-                        headers=headers,
-                        timeout=timeout,
-                        allow_redirects=False,
-                        ssl=self._ssl if self._ssl is not None else True,
-                    ) as resp:
+                    async with session.request(method, url, data=body, **options) as resp:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
                             continue
                         data = await self._read_body(resp, method, url)
                         self.last_headers = resp.headers
-                        return RawResponse(
-                            resp.status, resp.headers, data, method, _public(url), attempt
-                        )
+                        return RawResponse(resp.status, resp.headers, data, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
                 except aiohttp.ClientConnectorCertificateError as exc:
