@@ -171,11 +171,16 @@ class CoderTasksClient(HelperMethods):
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        probe: bool = True,
     ) -> RawResponse:
-        """Send to the current tree; in auto mode learn which tree the server has."""
+        """Send to the current tree; in auto mode learn which tree the server has.
+
+        ``probe=False`` for endpoints that only some servers have in both trees
+        (pause/resume): their 404 says nothing about the tree as a whole.
+        """
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
-        probing = self._tree is None
+        probing = probe and self._tree is None
         tree = self._tree or "v2"
         response = await self._transport.request(
             method, path(API_ROOTS[tree]), params=params, body=body, timeouts=timeouts, retry=retry
@@ -362,7 +367,7 @@ class CoderTasksClient(HelperMethods):
         )
         if (
             response.status == 404
-            and response.attempts > 1
+            and response.may_have_landed
             and not protocol.is_route_not_found(response.status, response.headers, response.body)
         ):
             return  # an earlier attempt landed before its response was lost
@@ -547,11 +552,11 @@ class CoderTasksClient(HelperMethods):
     ) -> RawResponse:
         """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer."""
         response = await self._call(
-            method, lambda root: root + path, body=body, timeouts=timeouts, retry=retry
+            method, lambda root: root + path, body=body, timeouts=timeouts, retry=retry, probe=False
         )
         if not protocol.is_route_not_found(response.status, response.headers, response.body):
             return response
-        if self._tree == "v2":
+        if self._tree != "experimental":
             # Pause/resume lived only under /api/experimental for a while (until
             # coder PR #22544): a route that does not exist was not handled, so
             # asking the other tree is safe even for a POST.

@@ -18,7 +18,7 @@ from ._logcursor import LogCursor
 from ._many import ManyFollower, ManyWatcher
 from ._models import Task
 from ._polling import PollPolicy
-from ._protocol import TaskRef
+from ._protocol import TaskRef, as_uuid
 from ._ratelimit import RateLimiter
 from ._watch import TaskWatcher, Until
 
@@ -34,7 +34,7 @@ def _task_id(task: Task | UUID | str) -> UUID:
     if isinstance(task, UUID):
         return task
     try:
-        return UUID(task)
+        return as_uuid(task, "task")
     except (TypeError, ValueError):
         raise ValueError(
             f"follow_many/watch_many take Tasks or task ids, not {task!r}; "

@@ -48,9 +48,11 @@ class SystemClock:
     __slots__ = ()
 
     def now(self) -> float:
+        """``time.monotonic()``."""
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
+        """``anyio.sleep(seconds)`` (negative means zero)."""
         await anyio.sleep(max(seconds, 0.0))
 
     def __repr__(self) -> str:

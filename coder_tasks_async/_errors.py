@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+from multidict import CIMultiDict
 
 __all__ = [
     "AgentBusyError",
@@ -118,7 +119,7 @@ class CoderAPIError(CoderError):
         self.validations = validations
         self.method = method
         self.url = url
-        self.headers = dict(headers or {})
+        self.headers = CIMultiDict(headers or {})  # case-insensitive, like HTTP
         self.body = body
         self.helper = helper
         super().__init__(self._render())
@@ -246,7 +247,9 @@ class AgentBusyConflict(AgentBusyError, ConflictError):
 class CoderTransportError(CoderError):
     """No usable HTTP response: connection refused or reset, TLS failure, bad redirect.
 
-    ``method`` and ``url`` say which request; ``__cause__`` holds the aiohttp error.
+    ``method`` and ``url`` say which request; the message names the underlying
+    aiohttp error's type and text.  That error object itself is deliberately not
+    chained: aiohttp errors can hold the request headers, and so the token.
     """
 
     def __init__(self, message: str, *, method: str = "", url: str = "") -> None:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Callable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from attrs import define
 
 from ._converter import structure
-from ._errors import CoderDecodeError, CoderError, RateLimitError
+from ._errors import CoderDecodeError, CoderError
 from ._logcursor import LogCursor, Step, StepKind, digest, entry_fields
 from ._models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
-from ._polling import Backoff, PollPolicy, Verdict, judge
+from ._polling import Backoff, Closeable, PollPolicy, Verdict, judge
 
 if TYPE_CHECKING:
     from ._client import CoderTasksClient
@@ -72,14 +71,21 @@ def is_terminal(task: Task) -> bool:
     return state is not None and state in SETTLED_STATES and state is not TaskState.IDLE
 
 
+def stop_requested(task: Task, until_terminal: bool, until: Callable[[Task], bool] | None) -> bool:
+    """The stop conditions every poller offers: terminal, or the caller's predicate."""
+    return (until_terminal and is_terminal(task)) or (until is not None and until(task))
+
+
 def _agent_settled(task: Task) -> bool:
-    """The newest entry can no longer change: the agent is not working, or cannot run."""
-    if task.status is not TaskStatus.ACTIVE:
-        return True
-    return task.state is not None and task.state is not TaskState.WORKING
+    """The newest entry can no longer change: the agent is not working, or cannot run.
+
+    An agent that reports no state at all counts as not working; the follower's
+    two-quiet-polls rule still waits until its newest entry stops changing.
+    """
+    return task.status is not TaskStatus.ACTIVE or task.state is not TaskState.WORKING
 
 
-class LogFollower:
+class LogFollower(Closeable):
     """Async iterator of :class:`LogEvent` for one task.  Create with ``client.follow_logs``."""
 
     def __init__(
@@ -99,7 +105,9 @@ class LogFollower:
         self._ref = ref
         self._user = user
         self._settled_mode = settled
-        self._cursor = LogCursor.loads(cursor) if isinstance(cursor, str) else cursor or LogCursor()
+        if isinstance(cursor, str):
+            cursor = LogCursor.loads(cursor)
+        self._cursor = cursor if cursor is not None else LogCursor()
         self._backoff = Backoff(poll or PollPolicy())
         self._until = until
         self._until_terminal = until_terminal
@@ -114,6 +122,10 @@ class LogFollower:
         self._next_delay = 0.0
         #: The task as of the latest poll (``None`` before the first one).
         self.task: Task | None = None
+        #: Settled mode: the newest entry is being held back until it settles.
+        self.holding = False
+        #: The latest poll found something to hand out.
+        self.produced = False
 
     @property
     def cursor(self) -> LogCursor:
@@ -124,20 +136,6 @@ class LogFollower:
     def closed(self) -> bool:
         """True once the stream ended or :meth:`aclose` was called."""
         return self._done and not self._pending
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop following.  Events not yet handed out are dropped (the cursor excludes them)."""
@@ -211,6 +209,8 @@ class LogFollower:
             raise CoderDecodeError(str(exc)) from None
         for step in steps:
             self._pending.append((step, self._event(step, task)))
+        self.holding = settled is False and bool(raw_logs) and not self._done
+        self.produced = any(event is not None for _, event in self._pending)
 
     def _ends_after(self, task: Task, steps: list[Step]) -> bool:
         if any(step.kind is not StepKind.SKIP for step in steps):
@@ -249,9 +249,7 @@ class LogFollower:
 
     def _ends(self, task: Task) -> bool:
         """Decide whether this poll was the last one (events already queued still go out)."""
-        stop = (self._until_terminal and is_terminal(task)) or (
-            self._until is not None and self._until(task)
-        )
+        stop = stop_requested(task, self._until_terminal, self._until)
         if self._idle_timeout is not None:
             # Idle means: active, agent not working, and no new events.  A task that
             # is still starting is not idle, however long it takes.
@@ -269,6 +267,8 @@ class LogFollower:
     def _handle_error(self, exc: CoderError) -> None:
         verdict = judge(exc)
         if verdict is Verdict.GONE:
+            if self.task is None:
+                raise exc  # never found: a wrong name or id, not a deleted task
             self._done = True
             return
         if verdict is Verdict.RAISE:
@@ -277,11 +277,10 @@ class LogFollower:
             self._decode_errors += 1
             if self._decode_errors >= _MAX_DECODE_ERRORS:
                 raise exc
-        advised = exc.retry_after if isinstance(exc, RateLimitError) else None
         if verdict is Verdict.NOT_READY:
             self._next_delay = self._backoff.after_poll(changed=False)
         else:
-            self._next_delay = self._backoff.after_error(advised)
+            self._next_delay = self._backoff.after_failure(exc)
 
     def __repr__(self) -> str:
         state: Any = "closed" if self.closed else "open"

@@ -79,8 +79,13 @@ class LogCursor:
     last_id: int | None = None
     snapshot: bool | None = None
     _window: dict[int, _Seen] = attrs.field(factory=dict, alias="window")
-    #: Digests remembered across the last reset, to suppress re-sending what the caller has.
-    _previous: set[tuple[str, str]] = attrs.field(factory=set, alias="previous")
+    #: After a reset: what the caller held before it, recognised (and not handed out
+    #: again) among the new conversation's ids up to ``_previous_upto``, until the
+    #: first genuinely new entry.  A snapshot of the same tail, a restored agent, or a
+    #: restarted agent's identical first screen are not repeats; a later message whose
+    #: text happens to match an old one is still new.
+    _previous: frozenset[tuple[str, str]] = attrs.field(factory=frozenset, alias="previous")
+    _previous_upto: int = attrs.field(default=-1, alias="previous_upto")
 
     def plan(self, raw_logs: Sequence[Any], snapshot: bool, *, settled: bool | None) -> list[Step]:
         """The steps that bring the caller from this cursor to ``raw_logs`` (pure).
@@ -97,11 +102,12 @@ class LogCursor:
         if not restart and window:
             restart = _conversation_restarted(self, raw_logs, tail)
         known = window
-        previous = self._previous
+        previous, upto = self._previous, self._previous_upto
         last_id = self.last_id
         if restart:
-            steps.append(Step(StepKind.RESET, snapshot=snapshot))
-            previous = self._handed_out()
+            upto = _newest_id(raw_logs)
+            steps.append(Step(StepKind.RESET, id=upto, snapshot=snapshot))
+            previous = frozenset((seen.type, seen.digest) for seen in window.values())
             known, last_id, tail = {}, None, range(len(raw_logs))
         count = len(raw_logs)
         for pos in tail:
@@ -117,7 +123,10 @@ class LogCursor:
                 break  # settled mode: the newest entry may still change
             entry_digest = digest(content)
             if seen is None:
-                kind = StepKind.SKIP if (entry_type, entry_digest) in previous else StepKind.NEW
+                repeat = entry_id <= upto and (entry_type, entry_digest) in previous
+                kind = StepKind.SKIP if repeat else StepKind.NEW
+                if kind is StepKind.NEW:
+                    previous, upto = frozenset(), -1  # the first new entry ends recognition
             elif seen.digest != entry_digest:
                 kind = StepKind.UPDATE
             else:
@@ -132,7 +141,8 @@ class LogCursor:
     def commit(self, step: Step) -> None:
         """Record that the caller now has ``step``."""
         if step.kind is StepKind.RESET:
-            self._previous = self._handed_out()
+            self._previous = frozenset((s.type, s.digest) for s in self._window.values())
+            self._previous_upto = step.id
             self._window.clear()
             self.last_id = None
             self.snapshot = step.snapshot
@@ -140,6 +150,8 @@ class LogCursor:
         if step.id < 0:  # first poll of an empty conversation: only the snapshot flag
             self.snapshot = step.snapshot
             return
+        if step.kind is StepKind.NEW:
+            self._previous, self._previous_upto = frozenset(), -1
         for seen in self._window.values():
             if not seen.final:
                 seen.final = True  # a newer entry exists now
@@ -152,10 +164,6 @@ class LogCursor:
             self.last_id = step.id
         self.snapshot = step.snapshot
 
-    def _handed_out(self) -> set[tuple[str, str]]:
-        # What the caller holds, to recognise it in a restarted conversation.
-        return {(s.type, s.digest) for s in self._window.values()} or self._previous
-
     # -- persistence --------------------------------------------------------------
 
     def dumps(self) -> str:
@@ -167,6 +175,7 @@ class LogCursor:
                 "snap": self.snapshot,
                 "win": [[i, s.type, s.digest, s.final] for i, s in sorted(self._window.items())],
                 "prev": sorted(self._previous),
+                "upto": self._previous_upto,
             }
         ).decode()
 
@@ -183,7 +192,8 @@ class LogCursor:
                 last_id=None if last is None else int(last),
                 snapshot=None if data["snap"] is None else bool(data["snap"]),
                 window=window,
-                previous={(str(t), str(d)) for t, d in data.get("prev", [])},
+                previous=frozenset((str(t), str(d)) for t, d in data.get("prev", [])),
+                previous_upto=int(data.get("upto", -1)),
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a log cursor saved by LogCursor.dumps(): {exc}") from None
@@ -201,6 +211,10 @@ def entry_fields(raw: Any) -> tuple[int, str, str]:
     if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
         raise ValueError(f"malformed log entry: {str(raw)[:120]}")
     return entry_id, entry_type, content
+
+
+def _newest_id(raw_logs: Sequence[Any]) -> int:
+    return entry_fields(raw_logs[-1])[0] if raw_logs else -1
 
 
 def _tail(raw_logs: Sequence[Any], window_start: int | None) -> range:

@@ -2,26 +2,27 @@
 
 One ``list_tasks`` call per interval learns every task's status (instead of one
 ``get_task`` per task), and logs are fetched only for tasks that can have new
-output: active ones whose agent is working, or whose state just changed.  The
-logs polls of one interval run concurrently under the client's concurrency cap.
-Events from all tasks come out of one async iterator, tagged with their task.
+output: active ones whose agent is working, whose state just changed, whose
+conversation just changed, or whose newest entry is still being held back in
+settled mode.  The logs polls of one interval run concurrently under the
+client's concurrency cap.  Events from all tasks come out of one async
+iterator, tagged with their task.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio
 
-from ._errors import CoderError, RateLimitError
-from ._follow import LogEvent, LogFollower, is_terminal
+from ._errors import CoderError, NotFoundError
+from ._follow import LogEvent, LogFollower, stop_requested
 from ._logcursor import LogCursor
 from ._models import Task, TaskState, TaskStatus
-from ._polling import Backoff, PollPolicy, Verdict, judge
+from ._polling import Backoff, Closeable, PollPolicy, Verdict, judge
 from ._watch import fingerprint
 
 if TYPE_CHECKING:
@@ -29,12 +30,17 @@ if TYPE_CHECKING:
 
 __all__ = ["ManyFollower", "ManyWatcher"]
 
-#: Quiet polls of a task's logs after its last change (settled mode needs two).
+#: Polls of a quiet task's logs after its last change (settled mode needs two).
 _QUIET_POLLS = 2
 
 
 class _Lister:
-    """The shared part: one list call per interval, restricted to the tasks asked for."""
+    """The shared part: one list call per interval, restricted to the tasks asked for.
+
+    Tasks asked for by id but missing from the listing (another owner, or a task
+    the list has not caught up with yet) are fetched one by one; only a 404 means
+    they are gone.
+    """
 
     def __init__(
         self,
@@ -48,48 +54,44 @@ class _Lister:
         self.owner = owner
         self.backoff = Backoff(poll or PollPolicy())
         self.delay: float | None = None
+        #: Ids the server answered 404 for.
+        self.gone: set[UUID] = set()
 
     async def list(self) -> dict[UUID, Task] | None:
         """The tasks of interest by id, or ``None`` after a transient error."""
         if self.delay is not None:
             await self.client.clock.sleep(self.delay)
         try:
-            tasks = await self.client.list_tasks(owner=self.owner)
+            listed = await self.client.list_tasks(owner=self.owner)
         except CoderError as exc:
             if judge(exc) in (Verdict.RAISE, Verdict.GONE):
                 raise
-            advised = exc.retry_after if isinstance(exc, RateLimitError) else None
-            self.delay = self.backoff.after_error(advised)
+            self.delay = self.backoff.after_failure(exc)
             return None
-        return {t.id: t for t in tasks if self.ids is None or t.id in self.ids}
+        tasks = {t.id: t for t in listed if self.ids is None or t.id in self.ids}
+        if self.ids is not None:
+            missing = self.ids - tasks.keys() - self.gone
+            if missing:
+                async with anyio.create_task_group() as tg:
+                    for task_id in missing:
+                        tg.start_soon(self._fetch, task_id, tasks)
+        return tasks
+
+    async def _fetch(self, task_id: UUID, into: dict[UUID, Task]) -> None:
+        try:
+            into[task_id] = await self.client.get_task(task_id)
+        except NotFoundError:
+            self.gone.add(task_id)
+        except CoderError as exc:
+            if judge(exc) is Verdict.RAISE:
+                raise
+            # Transient: the task is simply not part of this interval.
 
     def paced(self, changed: bool) -> None:
         self.delay = self.backoff.after_poll(changed)
 
 
-class _Aiter:
-    _done: bool
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop; nothing runs in the background, so nothing is left behind."""
-        self._done = True
-
-
-class ManyFollower(_Aiter):
+class ManyFollower(Closeable):
     """Async iterator of :class:`LogEvent` for many tasks.  Create with ``client.follow_many``.
 
     Follows the given task ids, or with ``ids=None`` every task ``owner`` has,
@@ -128,12 +130,21 @@ class ManyFollower(_Aiter):
     @property
     def cursors(self) -> dict[UUID, LogCursor]:
         """Each followed task's cursor (save ``cursor.dumps()`` per task to resume later)."""
-        return {task_id: f.cursor for task_id, f in self._followers.items()}
+        saved = {
+            task_id: c if isinstance(c, LogCursor) else LogCursor.loads(c)
+            for task_id, c in self._saved.items()
+        }
+        return saved | {task_id: f.cursor for task_id, f in self._followers.items()}
 
     @property
     def active(self) -> int:
         """How many tasks are still being followed."""
         return sum(1 for f in self._followers.values() if not f._done)
+
+    async def aclose(self) -> None:
+        """Stop following; events not yet handed out are dropped (cursors exclude them)."""
+        self._done = True
+        self._ready.clear()
 
     def _follower(self, task: Task) -> LogFollower:
         follower = self._followers.get(task.id)
@@ -159,23 +170,27 @@ class ManyFollower(_Aiter):
         tasks = await self._lister.list()
         if tasks is None:
             return
-        if self._ids is not None:
-            for task_id in self._ids:
-                if task_id not in tasks and task_id not in self._followers:
-                    # Asked for, but not in the listing: deleted, or not visible.
-                    self._followers[task_id] = LogFollower(self._lister.client, task_id)
-                    self._followers[task_id]._done = True
-        for task_id, follower in self._followers.items():
-            if task_id not in tasks:
-                follower._done = True  # deleted: its stream ends
+        for task_id in list(self._followers):
+            if task_id in tasks:
+                continue
+            if self._ids is None:
+                # Gone from the listing: deleted.  Its memory is released.
+                del self._followers[task_id]
+                self._marks.pop(task_id, None)
+            elif task_id in self._lister.gone:
+                self._followers[task_id]._done = True
         due: list[tuple[LogFollower, Task]] = []
         for task in tasks.values():
             follower = self._follower(task)
             if not follower._done:
                 due.append((follower, task))
+        errors: list[BaseException] = []
         async with anyio.create_task_group() as tg:
             for follower, task in due:
-                tg.start_soon(_observe, follower, task, self._worth_polling(task))
+                fetch = self._worth_polling(follower, task)
+                tg.start_soon(_observe, follower, task, fetch, errors, tg.cancel_scope)
+        if errors:
+            raise errors[0]  # as follow_logs would: the error itself, not an ExceptionGroup
         changed = False
         for follower, _ in due:
             if follower._pending:
@@ -183,29 +198,47 @@ class ManyFollower(_Aiter):
                 changed = True
         self._lister.paced(changed)
         if self._ids is not None:  # following everything (ids=None) goes on until aclose()
-            self._done = all(f._done for f in self._followers.values())
+            self._done = all(
+                task_id in self._lister.gone
+                or (task_id in self._followers and self._followers[task_id]._done)
+                for task_id in self._ids
+            )
 
-    def _worth_polling(self, task: Task) -> bool:
-        """Logs can have news: the agent works, or its state changed lately."""
+    def _worth_polling(self, follower: LogFollower, task: Task) -> bool:
+        """Logs can have news: the agent works, its state or conversation changed lately,
+        or settled mode still holds its newest entry back."""
         if task.status not in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
             return False
+        if task.state is TaskState.WORKING or follower.holding or follower.produced:
+            self._marks[task.id] = (None, 0)
+            return True
         mark = fingerprint(task), task.current_state.timestamp if task.current_state else None
         previous, quiet = self._marks.get(task.id, (None, 0))
         quiet = quiet + 1 if mark == previous else 0
         self._marks[task.id] = (mark, quiet)
-        return task.state is TaskState.WORKING or quiet < _QUIET_POLLS
+        return quiet < _QUIET_POLLS
 
 
-async def _observe(follower: LogFollower, task: Task, fetch_logs: bool) -> None:
-    await follower._observe(task, fetch_logs=fetch_logs)
+async def _observe(
+    follower: LogFollower,
+    task: Task,
+    fetch_logs: bool,
+    errors: list[BaseException],
+    scope: anyio.CancelScope,
+) -> None:
+    try:
+        await follower._observe(task, fetch_logs=fetch_logs)
+    except Exception as exc:
+        errors.append(exc)
+        scope.cancel()  # the other polls of this interval stop; the error is raised once
 
 
-class ManyWatcher(_Aiter):
+class ManyWatcher(Closeable):
     """Async iterator of :class:`Task` snapshots of many tasks, one per change.
 
     Create with ``client.watch_many``; one list call per interval.  A task that
-    disappears from the listing (deleted) is dropped; with explicit ids the
-    iteration ends when none is left, or when each reached ``until``/terminal.
+    disappears (deleted) is dropped; with explicit ids the iteration ends when
+    none is left, or when each reached ``until``/terminal.
     """
 
     def __init__(
@@ -227,6 +260,11 @@ class ManyWatcher(_Aiter):
         self._done = False
         self._ids = None if ids is None else set(ids)
 
+    async def aclose(self) -> None:
+        """Stop watching."""
+        self._done = True
+        self._ready.clear()
+
     async def __anext__(self) -> Task:
         while not self._ready:
             if self._done:
@@ -242,15 +280,15 @@ class ManyWatcher(_Aiter):
             if task.id in self._finished:
                 continue
             mark = fingerprint(task)
-            ended = (self._until_terminal and is_terminal(task)) or (
-                self._until is not None and self._until(task)
-            )
+            ended = stop_requested(task, self._until_terminal, self._until)
             if ended:
                 self._finished.add(task.id)
             if ended or mark != self._marks.get(task.id):
                 self._marks[task.id] = mark
                 self._ready.append(task)
+        if self._ids is None:
+            for task_id in self._marks.keys() - tasks.keys():
+                del self._marks[task_id]  # deleted: forget it
         self._lister.paced(bool(self._ready))
         if self._ids is not None:
-            gone = self._ids - tasks.keys()
-            self._done = self._ids <= self._finished | gone
+            self._done = self._ids <= self._finished | self._lister.gone

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 from enum import Enum
+from types import TracebackType
+from typing import Self
 
 from attrs import define, field
 
@@ -29,7 +31,7 @@ from ._errors import (
     TaskNotActiveError,
 )
 
-__all__ = ["Backoff", "PollPolicy", "Verdict", "judge"]
+__all__ = ["Backoff", "Closeable", "PollPolicy", "Verdict", "judge"]
 
 
 @define(frozen=True, kw_only=True)
@@ -80,6 +82,10 @@ class Backoff:
             self.interval = min(self.policy.maximum, self.interval * self.policy.factor)
         return self._jittered(self.interval)
 
+    def after_failure(self, exc: CoderError) -> float:
+        """Seconds to wait after a transient error, honouring a 429's ``retry_after``."""
+        return self.after_error(exc.retry_after if isinstance(exc, RateLimitError) else None)
+
     def after_error(self, advised: float | None = None) -> float:
         """Seconds to wait after a transient error (``advised``: the server's Retry-After)."""
         self._errors += 1
@@ -87,6 +93,34 @@ class Backoff:
             return advised
         grown = self.policy.initial * (self.policy.factor**self._errors)
         return self._jittered(min(self.policy.error_maximum, grown))
+
+
+class Closeable:
+    """Async iterator and async context manager whose ``aclose()`` just stops it.
+
+    The pollers run nothing in the background, so closing has nothing to clean up
+    and ``break``, cancellation or an exception in the loop body leave nothing behind.
+    """
+
+    _done: bool
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop; the iteration ends."""
+        self._done = True
 
 
 class Verdict(Enum):

@@ -172,7 +172,7 @@ def build_query(
             known = ", ".join(s.value for s in TaskStatus)
             raise ValueError(f"unknown task status {value!r}; expected one of: {known}")
         terms.append(_quoted("status", value))
-    if query:
+    if query and query.strip():
         terms.append(query.strip())
     return " ".join(terms)
 

@@ -27,6 +27,8 @@ class Failure(Enum):
     NOT_SENT = "not_sent"
     #: The request may have been handled (timeout or disconnect after sending).
     AMBIGUOUS = "ambiguous"
+    #: Will not get better by trying again (a TLS certificate that does not verify).
+    FATAL = "fatal"
 
 
 @define(frozen=True, kw_only=True)
@@ -75,6 +77,8 @@ class RetryPolicy:
 
     def should_retry_failure(self, method: str, failure: Failure) -> bool:
         """Whether a transport failure may be retried for ``method``."""
+        if failure is Failure.FATAL:
+            return False
         return failure is Failure.NOT_SENT or method in IDEMPOTENT_METHODS
 
 

@@ -82,6 +82,7 @@ class Timeouts:
                 raise ValueError(f"Timeouts.{name} must be a positive number of seconds")
 
     def for_aiohttp(self) -> aiohttp.ClientTimeout:
+        """The equivalent ``aiohttp.ClientTimeout``."""
         # ``connect`` goes to sock_connect only: aiohttp's own ``connect`` would also
         # time the wait for a pooled connection, and queueing must count against the
         # caller's deadline, not the server timeout (it also arms one timer less per
@@ -102,7 +103,7 @@ class RawResponse:
     into its public string form when an error needs it.
     """
 
-    __slots__ = ("_url", "attempts", "body", "headers", "method", "status")
+    __slots__ = ("_url", "attempts", "body", "headers", "may_have_landed", "method", "status")
 
     def __init__(
         self,
@@ -120,6 +121,8 @@ class RawResponse:
         self._url = url
         #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
         self.attempts = attempts
+        #: An earlier attempt may have been handled (lost response, gateway error).
+        self.may_have_landed = False
 
     @property
     def url(self) -> str:
@@ -134,7 +137,9 @@ def validate_base_url(url: str | URL) -> URL:
     """Check the deployment URL: http(s), a host, and no ``/api`` path of its own."""
     parsed = URL(str(url).strip())
     if parsed.scheme not in {"http", "https"} or not parsed.host:
-        raise ValueError(f"Coder URL must start with http:// or https:// and name a host: {url!r}")
+        raise ValueError(
+            f"Coder URL must start with http:// or https:// and name a host: {_public(parsed)!r}"
+        )
     if "/api" in f"{parsed.path.rstrip('/')}/":
         raise ValueError(
             f"Coder URL must be the deployment root (like https://coder.example.com), not an "
@@ -299,26 +304,33 @@ class Transport:
             url = url.with_query(params)
         started = self.clock.now()
         attempt = 0
+        landed = False  # whether an earlier attempt may have been handled by the server
         while True:
             attempt += 1
             t0 = time.perf_counter()
-            try:
-                response = await self._attempt(session, method, url, body, timeout, attempt)
-            except _AttemptFailed as failed:
-                self._log(method, url, None, attempt, t0, failed.error)
-                retryable = policy.should_retry_failure(method, failed.failure)
+            # Failures come back as values, never raised inside an ``except`` block:
+            # the errors raised from here carry no __context__ that could lead to an
+            # aiohttp exception (and its request headers, with the token).
+            result = await self._attempt(session, method, url, body, timeout, attempt)
+            if isinstance(result, _Failed):
+                self._log(method, url, None, attempt, t0, result.error)
+                ambiguous = result.failure is Failure.AMBIGUOUS
+                landed = landed or ambiguous
+                retryable = policy.should_retry_failure(method, result.failure)
                 delay = policy.backoff(attempt - 1, self._rand.random)
-                if not retryable or not self._has_budget(policy, attempt, started, delay):
-                    if failed.failure is Failure.AMBIGUOUS and method not in IDEMPOTENT_METHODS:
-                        raise AmbiguousRequestError(
-                            f"{failed.error}; the request may have been handled, so it was not "
-                            "sent again",
-                            method=method,
-                            url=_public(url),
-                        ) from None
-                    raise failed.error from None
-                await self.clock.sleep(delay)
-                continue
+                if retryable and self._has_budget(policy, attempt, started, delay):
+                    await self.clock.sleep(delay)
+                    continue
+                if ambiguous and method not in IDEMPOTENT_METHODS:
+                    raise AmbiguousRequestError(
+                        f"{result.error}; the request may have been handled, so it was not "
+                        "sent again",
+                        method=method,
+                        url=_public(url),
+                    )
+                raise result.error
+            response = result
+            response.may_have_landed = landed
             self._log(method, url, response.status, attempt, t0, None)
             if response.status >= 400 and policy.should_retry_status(method, response.status):
                 delay = policy.backoff(attempt - 1, self._rand.random)
@@ -326,6 +338,7 @@ class Transport:
                 if advised is not None:
                     delay = advised
                 if self._has_budget(policy, attempt, started, delay):
+                    landed = landed or response.status >= 500  # a gateway may hide a success
                     await self.clock.sleep(delay)
                     continue
             return response
@@ -358,6 +371,8 @@ class Transport:
         if options is None:
             own = self._owns_session
             options = {"allow_redirects": False}
+            if not own:  # a caller's session may raise on 4xx: we read every status ourselves
+                options["raise_for_status"] = False
             headers = {} if own else dict(self._headers)
             if has_body:
                 headers["Content-Type"] = "application/json"
@@ -380,7 +395,7 @@ class Transport:
         body: bytes | None,
         timeout: aiohttp.ClientTimeout,
         attempt: int,
-    ) -> RawResponse:
+    ) -> RawResponse | _Failed:
         assert self._slots is not None
         options = self._request_options(timeout, body is not None)
         async with self._slots:
@@ -396,15 +411,16 @@ class Transport:
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
                 except aiohttp.ClientConnectorCertificateError as exc:
-                    raise CoderTransportError(
+                    error = CoderTransportError(
                         f"TLS certificate verification failed: {exc.certificate_error}",
                         method=method,
                         url=_public(url),
-                    ) from None
+                    )
+                    return _Failed(Failure.FATAL, error)
                 except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-                    raise _AttemptFailed(Failure.NOT_SENT, self._wrap(exc, method, url)) from None
+                    return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url))
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                    raise _AttemptFailed(Failure.AMBIGUOUS, self._wrap(exc, method, url)) from None
+                    return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
             raise CoderTransportError(
                 f"more than {_MAX_REDIRECTS} redirects", method=method, url=_public(url)
             )
@@ -485,7 +501,11 @@ class Transport:
         )
 
 
-class _AttemptFailed(Exception):
+class _Failed:
+    """One attempt's failure, returned (not raised) so no exception chain is kept."""
+
+    __slots__ = ("error", "failure")
+
     def __init__(self, failure: Failure, error: CoderTransportError) -> None:
         self.failure = failure
         self.error = error

@@ -7,14 +7,13 @@ measure every wait on the client's clock so tests can drive them instantly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ._errors import CoderError, RateLimitError, TaskNotReadyError, WaitTimeoutError
-from ._follow import is_terminal
+from ._errors import CoderError, TaskNotReadyError, WaitTimeoutError
+from ._follow import stop_requested
 from ._models import Task, TaskState, TaskStatus
-from ._polling import Backoff, PollPolicy, Verdict, judge
+from ._polling import Backoff, Closeable, PollPolicy, Verdict, judge
 
 if TYPE_CHECKING:
     from ._client import CoderTasksClient
@@ -29,6 +28,8 @@ Until = (
 
 #: How long an ``error`` status is tolerated while a task starts (as ``coder task send`` does).
 ERROR_GRACE = 300.0
+#: How long a just-resumed task may still read ``paused``.
+RESUME_GRACE = 60.0
 
 
 def predicate(until: Until) -> Callable[[Task], bool]:
@@ -81,8 +82,7 @@ async def _poll_task(
     except CoderError as exc:
         if judge(exc) in (Verdict.RAISE, Verdict.GONE):
             raise
-        advised = exc.retry_after if isinstance(exc, RateLimitError) else None
-        return None, backoff.after_error(advised)
+        return None, backoff.after_failure(exc)
 
 
 async def wait_for(
@@ -141,15 +141,19 @@ async def wait_ready(
     """
     clock = client.clock
     first_error: float | None = None
+    resumed_at: float | None = None
     if resume:
         task = await client.get_task(ref, user=user)
         if task.status is TaskStatus.PAUSED:
             await client.resume_task(task)
+            resumed_at = clock.now()
             ref = task
 
     def ready_or_fail(task: Task) -> bool:
         nonlocal first_error
         if task.status is TaskStatus.PAUSED:
+            if resumed_at is not None and clock.now() - resumed_at < RESUME_GRACE:
+                return False  # the start build has not shown up in the status yet
             raise TaskNotReadyError("the task is paused; resume it before sending input", task)
         if task.status is TaskStatus.ERROR:
             now = clock.now()
@@ -165,7 +169,7 @@ async def wait_ready(
     return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, user=user, poll=poll)
 
 
-class TaskWatcher:
+class TaskWatcher(Closeable):
     """Async iterator of :class:`Task` snapshots that yields only on change.
 
     A change is a new status, agent lifecycle or health, state or state message
@@ -194,24 +198,6 @@ class TaskWatcher:
         self._delay: float | None = None
         self._done = False
 
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop watching."""
-        self._done = True
-
     async def __anext__(self) -> Task:
         while not self._done:
             if self._delay is not None:
@@ -221,8 +207,8 @@ class TaskWatcher:
                     self._client, self._ref, self._user, self._backoff
                 )
             except CoderError as exc:
-                if judge(exc) is Verdict.GONE:
-                    self._done = True
+                if judge(exc) is Verdict.GONE and self._previous is not None:
+                    self._done = True  # deleted while watched; a wrong name still raises
                     break
                 raise
             if task is None:
@@ -231,9 +217,7 @@ class TaskWatcher:
             changed = mark != self._previous
             self._previous = mark
             self._delay = self._backoff.after_poll(changed)
-            if (self._until_terminal and is_terminal(task)) or (
-                self._until is not None and self._until(task)
-            ):
+            if stop_requested(task, self._until_terminal, self._until):
                 self._done = True
                 return task
             if changed:

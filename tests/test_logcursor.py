@@ -24,7 +24,9 @@ def run(
     out = []
     for step in cursor.plan(logs, snapshot, settled=settled):
         cursor.commit(step)
-        if step.kind is not StepKind.SKIP:
+        if step.kind is StepKind.RESET:
+            out.append(("reset", -1, ""))
+        elif step.kind is not StepKind.SKIP:
             content = step.raw["content"] if step.raw else ""
             out.append((step.kind.value, step.id, content))
     return out
@@ -70,9 +72,23 @@ def test_changed_final_entry_is_a_reset() -> None:
     run(cursor, conversation("screen", "do it", "reply"))
     events = run(cursor, conversation("other", "prompt", "reply", "x"))
     assert events[0][0] == "reset"
-    # What the caller already holds (same type and content) is not sent again.
-    assert ("new", 2, "reply") not in events
-    assert ("new", 0, "other") in events
+    # A conversation that starts differently is new throughout, even where a later
+    # message repeats an old one's text.
+    assert events[1:] == [
+        ("new", 0, "other"),
+        ("new", 1, "prompt"),
+        ("new", 2, "reply"),
+        ("new", 3, "x"),
+    ]
+
+
+def test_a_restored_conversation_is_not_sent_again() -> None:
+    cursor = LogCursor()
+    run(cursor, conversation("screen", "do it", "reply"))
+    # The agent restarted and restored the same conversation, then went on.
+    events = run(cursor, [entry(0, "screen"), entry(1, "do it", "input"), entry(2, "reply")])
+    assert events == []
+    assert run(cursor, conversation("screen", "do it", "reply", "next")) == [("new", 3, "next")]
 
 
 def test_type_change_is_a_reset() -> None:
@@ -154,3 +170,14 @@ def test_memory_is_bounded_by_the_window() -> None:
 def test_malformed_entry_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="malformed"):
         LogCursor().plan([{"id": "0", "type": "output", "content": ""}], False, settled=None)
+
+
+def test_after_a_reset_repeated_text_is_new_again() -> None:
+    cursor = LogCursor()
+    run(cursor, [entry(0, ""), entry(1, "yes", "input"), entry(2, "ok")])
+    # The agent restarts: its empty first screen is what the caller already has.
+    assert run(cursor, [entry(0, "")]) == [("reset", -1, "")]
+    assert run(cursor, [entry(0, "banner")]) == [("update", 0, "banner")]
+    # The same question and answer as before are new messages of the new conversation.
+    later = [entry(0, "banner"), entry(1, "yes", "input"), entry(2, "ok"), entry(3, "yes", "input")]
+    assert run(cursor, later) == [("new", 1, "yes"), ("new", 2, "ok"), ("new", 3, "yes")]

@@ -7,8 +7,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from coder_tasks_async import CoderTasksClient, LogEvent, PollPolicy, Task, TaskState
-from coder_tasks_async.testing import FakeClock, FakeCoder
+from coder_tasks_async import (
+    CoderTasksClient,
+    LogCursor,
+    LogEvent,
+    NotFoundError,
+    PermissionDeniedError,
+    PollPolicy,
+    Task,
+    TaskState,
+)
+from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
 
@@ -105,3 +114,52 @@ async def test_watch_many_yields_changes_of_all_tasks(
 async def test_follow_many_rejects_names(coder: CoderTasksClient) -> None:
     with pytest.raises(ValueError, match="task ids"):
         coder.follow_many(["fix-login"])
+
+
+async def test_follow_many_raises_the_error_itself(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    tasks = await create(fake_coder, coder, 2)
+    fake_coder.faults.add(Fault(route="logs", kind="status", status=403))
+
+    async def consume() -> None:
+        async with coder.follow_many(tasks, poll=FAST) as stream:
+            async for _ in stream:
+                pass
+
+    with pytest.raises(PermissionDeniedError):
+        await consume()
+
+
+async def test_follow_many_follows_tasks_outside_the_listing(
+    fake_coder: FakeCoder, fake_clock: FakeClock
+) -> None:
+    bob = fake_coder.add_user("bob")
+    admin = fake_coder.add_user("root", owner=True)
+    async with (
+        CoderTasksClient(fake_coder.url, token=bob.token, clock=fake_clock) as bob_client,
+        CoderTasksClient(fake_coder.url, token=admin.token, clock=fake_clock) as admin_client,
+    ):
+        task = await bob_client.create_task("x", template_version_id=fake_coder.template_version_id)
+        # The admin lists their own tasks ("me"), so bob's task is fetched by id.
+        async with admin_client.follow_many([task], settled=True, poll=FAST, idle_timeout=4) as s:
+            events = [e async for e in s]
+        assert [e.entry.id for e in events if e.entry] == [0, 1, 2]
+
+
+async def test_follow_logs_of_a_wrong_name_raises(coder: CoderTasksClient) -> None:
+    with pytest.raises(NotFoundError):
+        async for _ in coder.follow_logs("no-such-task", poll=FAST):
+            pass
+
+
+async def test_an_empty_cursor_passed_in_is_the_one_that_advances(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    (task,) = await create(fake_coder, coder, 1)
+    cursor = LogCursor()
+    async with coder.follow_logs(task, cursor=cursor, poll=FAST) as follower:
+        async for _ in follower:
+            break
+    assert follower.cursor is cursor
+    assert cursor.last_id == 0

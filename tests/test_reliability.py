@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 
+import aiohttp
 import anyio
 import pytest
 from aiohttp import web
@@ -420,3 +421,60 @@ async def test_proxy_from_the_environment_is_used(
         assert len(seen) == 1
     finally:
         await runner.cleanup()
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("route", "kind"), [("list", "reset"), ("send", "lost_response"), ("list", "lost_response")]
+)
+async def test_no_exception_in_the_chain_reveals_the_token(
+    fake_coder: FakeCoder, fake_clock: FakeClock, route: str, kind: str
+) -> None:
+    async with CoderTasksClient(
+        fake_coder.url, token=fake_coder.token, clock=fake_clock, retry=RetryPolicy.none()
+    ) as client:
+        task = await client.create_task("x", template_version_id=fake_coder.template_version_id)
+        await client.wait_for(task, until="idle")
+        fake_coder.faults.add(Fault(route=route, kind=kind))
+        call = client.send_input(task, "hello") if route == "send" else client.list_tasks()
+        with pytest.raises(CoderTransportError) as info:
+            await call
+        chain = _chain(info.value)
+        assert all(
+            fake_coder.token not in repr(e) and fake_coder.token not in str(e) for e in chain
+        )
+        assert all(not isinstance(e, aiohttp.ClientError) for e in chain)
+
+
+def test_bad_scheme_error_hides_the_url_password() -> None:
+    with pytest.raises(ValueError, match="http") as info:
+        CoderTasksClient("ftp://user:hunter2@coder.example.com", token="AbCdEfGhIj-x")
+    assert "hunter2" not in str(info.value)
+
+
+async def test_delete_404_after_a_refused_first_attempt_is_still_not_found(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    fake_coder.faults.add(Fault(route="delete", kind="rate_limit", times=1))
+    with pytest.raises(NotFoundError):
+        await coder.delete_task("no-such-task")
+
+
+async def test_caller_session_that_raises_for_status_still_gets_typed_errors(
+    fake_coder: FakeCoder,
+) -> None:
+    async with aiohttp.ClientSession(raise_for_status=True) as session:
+        async with CoderTasksClient(
+            fake_coder.url, token=fake_coder.token, session=session
+        ) as client:
+            with pytest.raises(NotFoundError) as info:
+                await client.get_task("missing")
+            assert info.value.headers["content-type"].startswith("application/json")
+            assert len([r for r in fake_coder.requests if r.route == "get"]) == 1

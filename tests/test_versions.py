@@ -211,3 +211,39 @@ async def test_a_probe_answered_after_another_call_settled_the_tree() -> None:
             assert client.api == "experimental"
     finally:
         await runner.cleanup()
+
+
+async def test_pause_only_under_experimental_does_not_pin_the_tree() -> None:
+    # Servers from before coder PR #22544 had /api/v2/tasks but pause only under
+    # /api/experimental: the first call being a pause must not decide the tree.
+    build_id = "0d3b8c9e-3f7a-4a55-9d55-2f4c1f0b6a11"
+
+    async def not_found(request: web.Request) -> web.Response:
+        return web.json_response({"message": "Route not found."}, status=404)
+
+    async def pause(request: web.Request) -> web.Response:
+        return web.json_response({"workspace_build_id": build_id}, status=202)
+
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response({"tasks": [], "count": 0})
+
+    app = web.Application()
+    app.router.add_post("/api/v2/tasks/me/t/pause", not_found)
+    app.router.add_post("/api/experimental/tasks/me/t/pause", pause)
+    app.router.add_get("/api/v2/tasks", listing)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with CoderTasksClient(
+            f"http://127.0.0.1:{port}", token="AbCdEfGhIj-0123456789abcdefghijkl"
+        ) as client:
+            build = await client.pause_task("t")
+            assert str(build.id) == build_id
+            assert client.api is None
+            assert await client.list_tasks() == []
+            assert client.api == "v2"
+    finally:
+        await runner.cleanup()
