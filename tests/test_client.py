@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -26,12 +25,6 @@ from coder_tasks_async import (
 from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def coder(fake_coder: FakeCoder, fake_clock: FakeClock) -> AsyncIterator[CoderTasksClient]:
-    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as client:
-        yield client
 
 
 async def test_create_get_list_delete_round_trip(

@@ -25,12 +25,6 @@ from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def coder(fake_coder: FakeCoder, fake_clock: FakeClock) -> AsyncIterator[CoderTasksClient]:
-    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as client:
-        yield client
-
-
 async def _yield(times: int) -> None:
     for _ in range(times):
         await anyio.lowlevel.checkpoint()

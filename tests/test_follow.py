@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from helpers import acquired
 
 from coder_tasks_async import (
     AuthenticationError,
@@ -25,18 +26,6 @@ from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
 pytestmark = pytest.mark.anyio
 
 FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
-
-
-@pytest.fixture
-async def coder(fake_coder: FakeCoder, fake_clock: FakeClock) -> AsyncIterator[CoderTasksClient]:
-    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as client:
-        yield client
-
-
-def acquired(client: CoderTasksClient) -> int:
-    session = client._transport._session
-    assert session is not None
-    return len(session.connector._acquired)  # type: ignore[union-attr]
 
 
 async def collect(follower: AsyncIterator[LogEvent]) -> list[LogEvent]:

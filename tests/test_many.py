@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -22,12 +21,6 @@ from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 pytestmark = pytest.mark.anyio
 
 FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
-
-
-@pytest.fixture
-async def coder(fake_coder: FakeCoder, fake_clock: FakeClock) -> AsyncIterator[CoderTasksClient]:
-    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as client:
-        yield client
 
 
 async def create(fake: FakeCoder, coder: CoderTasksClient, n: int) -> list[Task]:

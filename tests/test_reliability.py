@@ -11,6 +11,7 @@ import aiohttp
 import anyio
 import pytest
 from aiohttp import web
+from helpers import acquired, serve_app
 
 from coder_tasks_async import (
     AmbiguousRequestError,
@@ -26,18 +27,6 @@ from coder_tasks_async import (
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def coder(fake_coder: FakeCoder, fake_clock: FakeClock) -> AsyncIterator[CoderTasksClient]:
-    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as client:
-        yield client
-
-
-def acquired(client: CoderTasksClient) -> int:
-    session = client._transport._session
-    assert session is not None
-    return len(session.connector._acquired)  # type: ignore[union-attr]
 
 
 def routed(fake: FakeCoder, route: str) -> list[int]:
@@ -295,15 +284,8 @@ async def redirector() -> AsyncIterator[tuple[str, list[dict[str, str]]]]:
 
     app = web.Application()
     app.router.add_get("/api/experimental/tasks", record)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_app(app) as port:
         yield f"http://localhost:{port}", seen
-    finally:
-        await runner.cleanup()
 
 
 async def test_token_is_never_sent_to_another_origin(
@@ -317,12 +299,7 @@ async def test_token_is_never_sent_to_another_origin(
 
     app = web.Application()
     app.router.add_get("/api/experimental/tasks", bounce)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_app(app) as port:
         token = "AbCdEfGhIj-0123456789abcdefghijkl"
         async with CoderTasksClient(
             f"http://127.0.0.1:{port}", token=token, api="experimental"
@@ -331,8 +308,6 @@ async def test_token_is_never_sent_to_another_origin(
                 await client.list_tasks()
             assert token not in str(info.value)
         assert seen == []
-    finally:
-        await runner.cleanup()
 
 
 async def test_same_origin_redirect_is_followed_with_the_token() -> None:
@@ -347,19 +322,12 @@ async def test_same_origin_redirect_is_followed_with_the_token() -> None:
 
     app = web.Application()
     app.router.add_get("/api/experimental/tasks", tasks)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_app(app) as port:
         async with CoderTasksClient(
             f"http://127.0.0.1:{port}", token=token, api="experimental"
         ) as client:
             assert await client.list_tasks() == []
         assert seen == [token, token]
-    finally:
-        await runner.cleanup()
 
 
 def test_debug_logging_switch_never_prints_the_token() -> None:
@@ -398,12 +366,7 @@ async def test_proxy_from_the_environment_is_used(
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", proxy)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_app(app) as port:
         monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
@@ -419,8 +382,6 @@ async def test_proxy_from_the_environment_is_used(
         ) as client:
             await client.list_tasks()  # NO_PROXY: straight to the fake, not the proxy
         assert len(seen) == 1
-    finally:
-        await runner.cleanup()
 
 
 def _chain(exc: BaseException | None) -> list[BaseException]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 from aiohttp import web
+from helpers import serve_app
 
 from coder_tasks_async import (
     AgentBusyError,
@@ -186,12 +187,7 @@ async def test_a_probe_answered_after_another_call_settled_the_tree() -> None:
     app = web.Application()
     app.router.add_get("/api/v2/tasks", v2)
     app.router.add_get("/api/experimental/tasks", experimental)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_app(app) as port:
         async with CoderTasksClient(
             f"http://127.0.0.1:{port}", token="AbCdEfGhIj-0123456789abcdefghijkl"
         ) as client:
@@ -209,8 +205,6 @@ async def test_a_probe_answered_after_another_call_settled_the_tree() -> None:
                 tg.start_soon(call_b)
             assert results == [[], []]
             assert client.api == "experimental"
-    finally:
-        await runner.cleanup()
 
 
 async def test_pause_only_under_experimental_does_not_pin_the_tree() -> None:
@@ -231,12 +225,7 @@ async def test_pause_only_under_experimental_does_not_pin_the_tree() -> None:
     app.router.add_post("/api/v2/tasks/me/t/pause", not_found)
     app.router.add_post("/api/experimental/tasks/me/t/pause", pause)
     app.router.add_get("/api/v2/tasks", listing)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_app(app) as port:
         async with CoderTasksClient(
             f"http://127.0.0.1:{port}", token="AbCdEfGhIj-0123456789abcdefghijkl"
         ) as client:
@@ -245,5 +234,3 @@ async def test_pause_only_under_experimental_does_not_pin_the_tree() -> None:
             assert client.api is None
             assert await client.list_tasks() == []
             assert client.api == "v2"
-    finally:
-        await runner.cleanup()
