@@ -302,7 +302,7 @@ class CoderTasksClient(HelperMethods):
                     retry=retry,
                 )
                 self._raise_for(response)
-                return converter.decode(response.body, Task)
+                return converter.decode_task(response.body)
             except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
                 if not _may_have_created(exc, first_attempt=attempt == 1):
                     raise
@@ -350,7 +350,7 @@ class CoderTasksClient(HelperMethods):
             "GET", lambda root: protocol.task_path(root, ref, user), timeouts=timeouts, retry=retry
         )
         self._raise_for(response)
-        return converter.decode(response.body, Task)
+        return converter.decode_task(response.body)
 
     async def delete_task(
         self,

@@ -40,7 +40,7 @@ from ._models import (
     WorkspaceStatus,
 )
 
-__all__ = ["decode", "loads", "parse_datetime", "parse_uuid", "structure"]
+__all__ = ["decode", "decode_task", "loads", "parse_datetime", "parse_uuid", "structure"]
 
 T = TypeVar("T")
 
@@ -294,6 +294,25 @@ def decode(body: bytes, cls: type[T]) -> T:
         return _structure(data, cls)
     except _Misfit as misfit:
         raise CoderDecodeError(misfit.reason, path=misfit.path, snippet=_snippet(body)) from None
+
+
+#: Recent ``get_task`` bodies and the Task each decoded to.  Pollers fetch the same
+#: unchanged task every interval and Coder sends it byte for byte the same; a Task is
+#: deeply immutable (frozen attrs, UUIDs, datetimes, enums), so handing out the same
+#: object again is safe and skips parsing entirely.  Emptied when full.
+_TASKS: dict[bytes, Task] = {}
+_TASKS_MAX = 2048
+
+
+def decode_task(body: bytes) -> Task:
+    """:func:`decode` for a single :class:`Task`, remembering recent bodies."""
+    task = _TASKS.get(body)
+    if task is None:
+        task = decode(body, Task)
+        if len(_TASKS) >= _TASKS_MAX:
+            _TASKS.clear()
+        _TASKS[body] = task
+    return task
 
 
 def _snippet(body: bytes) -> str:

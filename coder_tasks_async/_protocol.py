@@ -88,6 +88,8 @@ def segment(value: str) -> str:
 
 
 def _user_segment(user: str | UUID) -> str:
+    if user == "me":
+        return "me"  # the common case, first
     if isinstance(user, UUID):
         return str(user)
     if not isinstance(user, str):

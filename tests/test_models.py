@@ -22,7 +22,13 @@ from coder_tasks_async import (
     WorkspaceAgentLifecycle,
     WorkspaceStatus,
 )
-from coder_tasks_async._converter import decode, parse_datetime, parse_uuid, structure
+from coder_tasks_async._converter import (
+    decode,
+    decode_task,
+    parse_datetime,
+    parse_uuid,
+    structure,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "api" / "fixtures"
 
@@ -253,3 +259,15 @@ def test_unknown_log_type_is_kept() -> None:
     )
     assert entry.type == "tool"
     assert not entry.type.known
+
+
+def test_unchanged_task_bodies_decode_to_the_same_immutable_object() -> None:
+    body = fixture("task.json")
+    first = decode_task(body)
+    assert decode_task(bytes(body)) is first  # equal bytes, another object: remembered
+    changed = decode_task(body.replace(b'"idle"', b'"working"'))
+    assert changed is not first
+    assert changed.state is TaskState.WORKING
+    assert first.state is TaskState.IDLE
+    with pytest.raises(CoderDecodeError):
+        decode_task(b'{"id": "nope"}')
