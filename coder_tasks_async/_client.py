@@ -346,9 +346,8 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
     ) -> Task:
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
-        response = await self._call(
-            "GET", lambda root: protocol.task_path(root, ref, user), timeouts=timeouts, retry=retry
-        )
+        path = protocol.task_path("", ref, user)
+        response = await self._call("GET", lambda root: root + path, timeouts=timeouts, retry=retry)
         self._raise_for(response)
         return converter.decode_task(response.body)
 
@@ -361,7 +360,7 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
     ) -> None:
         """Delete a task (the server tears its workspace down in the background)."""
-        path = protocol.task_path("", ref, user)  # validate before sending anything
+        path = protocol.task_path("", ref, user)
         response = await self._call(
             "DELETE", lambda root: root + path, timeouts=timeouts, retry=retry
         )
@@ -382,9 +381,10 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
     ) -> TaskLogs:
         """The task's whole conversation (``.logs``), oldest first."""
+        path = protocol.task_path("", ref, user, "/logs")
         response = await self._call(
             "GET",
-            lambda root: protocol.task_path(root, ref, user, "/logs"),
+            lambda root: root + path,
             timeouts=timeouts,
             retry=retry,
         )
@@ -393,9 +393,8 @@ class CoderTasksClient(HelperMethods):
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
-        response = await self._call(
-            "GET", lambda root: protocol.task_path(root, ref, user, "/logs")
-        )
+        path = protocol.task_path("", ref, user, "/logs")
+        response = await self._call("GET", lambda root: root + path)
         self._raise_for(response)
         data = converter.loads(response.body)
         logs = data.get("logs") if isinstance(data, dict) else None
