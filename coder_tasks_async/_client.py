@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Self
 from uuid import UUID
@@ -165,7 +164,7 @@ class CoderTasksClient(HelperMethods):
     async def _call(
         self,
         method: str,
-        path: Callable[[str], str],
+        path: str,
         *,
         params: dict[str, str] | None = None,
         body: bytes | None = None,
@@ -173,37 +172,40 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
         probe: bool = True,
     ) -> RawResponse:
-        """Send to the current tree; in auto mode learn which tree the server has.
+        """Send ``path`` (relative to the tasks tree) to the current tree.
 
-        ``probe=False`` for endpoints that only some servers have in both trees
-        (pause/resume): their 404 says nothing about the tree as a whole.
+        In auto mode the first answers teach the client which tree the server has.
+        ``probe=False`` is for endpoints only some servers have in both trees
+        (pause/resume): their 404 says nothing about the tree as a whole, but they
+        are still tried under the experimental tree when /api/v2 lacks them.
         """
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self._tree is None
         tree = self._tree or "v2"
-        response = await self._transport.request(
-            method, path(API_ROOTS[tree]), params=params, body=body, timeouts=timeouts, retry=retry
+        request = self._transport.request
+        response = await request(
+            method, API_ROOTS[tree] + path, params=params, body=body, timeouts=timeouts, retry=retry
         )
-        if probing:
-            if protocol.is_route_not_found(response.status, response.headers, response.body):
-                # No /api/v2 tasks tree: a seed-era server.  The 404 came from the
-                # router, so nothing was handled and re-sending is safe, POST included.
-                fallback = await self._transport.request(
-                    method,
-                    path(API_ROOTS["experimental"]),
-                    params=params,
-                    body=body,
-                    timeouts=timeouts,
-                    retry=retry,
-                )
-                if not protocol.is_route_not_found(
-                    fallback.status, fallback.headers, fallback.body
-                ):
-                    self._tree = "experimental"
-                return fallback
-            if response.status in _TREE_EXISTS:
-                self._tree = tree
+        missing = protocol.is_route_not_found(response.status, response.headers, response.body)
+        if missing and tree == "v2" and (probing or not probe):
+            # The 404 came from the router: nothing was handled, so asking the
+            # experimental tree is safe, POST included.
+            fallback = await request(
+                method,
+                API_ROOTS["experimental"] + path,
+                params=params,
+                body=body,
+                timeouts=timeouts,
+                retry=retry,
+            )
+            if probing and not protocol.is_route_not_found(
+                fallback.status, fallback.headers, fallback.body
+            ):
+                self._tree = "experimental"  # a seed-era server: no /api/v2 tasks tree
+            return fallback
+        if probing and response.status in _TREE_EXISTS:
+            self._tree = tree
         return response
 
     def _raise_for(self, response: RawResponse) -> None:
@@ -238,9 +240,7 @@ class CoderTasksClient(HelperMethods):
             active = await coder.list_tasks(status=TaskStatus.ACTIVE)
         """
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
-        response = await self._call(
-            "GET", lambda root: root, params={"q": q}, timeouts=timeouts, retry=retry
-        )
+        response = await self._call("GET", "", params={"q": q}, timeouts=timeouts, retry=retry)
         self._raise_for(response)
         return converter.decode(response.body, TasksList).tasks
 
@@ -296,7 +296,7 @@ class CoderTasksClient(HelperMethods):
             try:
                 response = await self._call(
                     "POST",
-                    lambda root: protocol.user_path(root, user),
+                    protocol.user_path("", user),
                     body=body,
                     timeouts=timeouts,
                     retry=retry,
@@ -347,7 +347,7 @@ class CoderTasksClient(HelperMethods):
     ) -> Task:
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
         path = protocol.task_path("", ref, user)
-        response = await self._call("GET", lambda root: root + path, timeouts=timeouts, retry=retry)
+        response = await self._call("GET", path, timeouts=timeouts, retry=retry)
         self._raise_for(response)
         return converter.decode_task(response.body)
 
@@ -361,9 +361,7 @@ class CoderTasksClient(HelperMethods):
     ) -> None:
         """Delete a task (the server tears its workspace down in the background)."""
         path = protocol.task_path("", ref, user)
-        response = await self._call(
-            "DELETE", lambda root: root + path, timeouts=timeouts, retry=retry
-        )
+        response = await self._call("DELETE", path, timeouts=timeouts, retry=retry)
         if (
             response.status == 404
             and response.may_have_landed
@@ -384,7 +382,7 @@ class CoderTasksClient(HelperMethods):
         path = protocol.task_path("", ref, user, "/logs")
         response = await self._call(
             "GET",
-            lambda root: root + path,
+            path,
             timeouts=timeouts,
             retry=retry,
         )
@@ -394,7 +392,7 @@ class CoderTasksClient(HelperMethods):
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
         path = protocol.task_path("", ref, user, "/logs")
-        response = await self._call("GET", lambda root: root + path)
+        response = await self._call("GET", path)
         self._raise_for(response)
         data = converter.loads(response.body)
         logs = data.get("logs") if isinstance(data, dict) else None
@@ -450,7 +448,7 @@ class CoderTasksClient(HelperMethods):
                 )
             response = await self._call(
                 "POST",
-                lambda root: root + path,
+                path,
                 body=protocol.input_body(input),
                 timeouts=timeouts or SEND_TIMEOUTS,
                 retry=retry,
@@ -535,9 +533,8 @@ class CoderTasksClient(HelperMethods):
             return converter.structure(data["workspace_build"], WorkspaceBuild)
         if isinstance(data, dict) and "workspace_build_id" in data:
             return WorkspaceBuild(id=converter.parse_uuid(data["workspace_build_id"]))
-        raise CoderDecodeError(
-            f"unexpected {action} response", snippet=response.body[:200].decode()
-        )
+        snippet = response.body[:200].decode("utf-8", "replace")
+        raise CoderDecodeError(f"unexpected {action} response", snippet=snippet)
 
     async def _call_newer(
         self,
@@ -549,21 +546,16 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> RawResponse:
-        """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer."""
+        """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer.
+
+        Pause/resume lived only under /api/experimental for a while (until coder
+        PR #22544), which ``_call(probe=False)`` covers.
+        """
         response = await self._call(
-            method, lambda root: root + path, body=body, timeouts=timeouts, retry=retry, probe=False
+            method, path, body=body, timeouts=timeouts, retry=retry, probe=False
         )
-        if not protocol.is_route_not_found(response.status, response.headers, response.body):
-            return response
-        if self._tree != "experimental":
-            # Pause/resume lived only under /api/experimental for a while (until
-            # coder PR #22544): a route that does not exist was not handled, so
-            # asking the other tree is safe even for a POST.
-            response = await self._transport.request(
-                method, API_ROOTS["experimental"] + path, body=body, timeouts=timeouts, retry=retry
+        if protocol.is_route_not_found(response.status, response.headers, response.body):
+            raise UnsupportedByServer(
+                feature, minimum_version=minimum, server_version=self.server_version
             )
-            if not protocol.is_route_not_found(response.status, response.headers, response.body):
-                return response
-        raise UnsupportedByServer(
-            feature, minimum_version=minimum, server_version=self.server_version
-        )
+        return response
