@@ -249,7 +249,7 @@ class RateLimiter:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     value = headers.get(name)
     if value is None:
-        # Error objects keep headers in a plain dict, and Go spells them "X-Ratelimit-Limit".
+        # observe() may be handed a plain dict, and Go spells them "X-Ratelimit-Limit".
         lowered = name.lower()
         value = next((v for k, v in headers.items() if k.lower() == lowered), None)
     return value
