@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ssl as ssl_module
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypeVar
 from uuid import UUID
 
 import aiohttp
@@ -40,6 +41,14 @@ from ._transport import (
 __all__ = ["CoderTasksClient"]
 
 
+def _decode_list(body: bytes) -> TasksList:
+    return converter.decode(body, TasksList)
+
+
+def _decode_logs(body: bytes) -> TaskLogs:
+    return converter.decode(body, TaskLogs)
+
+
 def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
     """Whether a failed create might nevertheless have created the task."""
     if isinstance(exc, ServerError):
@@ -51,6 +60,7 @@ def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
 
 
 ApiChoice = Literal["auto", "experimental", "v2"]
+T = TypeVar("T")
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
 _TREE_EXISTS = frozenset({200, 201, 202, 204, 400, 404, 409})
@@ -73,6 +83,11 @@ class CoderTasksClient(HelperMethods):
 
     A caller-supplied ``session`` is used as is and never closed.  Otherwise the
     client creates its session on first use and closes it in :meth:`aclose`.
+
+    ``poll`` sets the default pace of every polling helper (``follow_logs``,
+    ``watch``, ``wait_for``, ``follow_many``, ...); each also takes its own ``poll=``.
+    ``clock`` replaces the real clock (tests pass ``FakeClock`` from
+    ``coder_tasks_async.testing``).
     """
 
     def __init__(
@@ -89,10 +104,14 @@ class CoderTasksClient(HelperMethods):
         user_agent: str | None = None,
         ssl: ssl_module.SSLContext | bool | None = None,
         max_body_size: int = _DEFAULT_MAX_BODY,
+        poll: PollPolicy | None = None,
     ) -> None:
         if api not in ("auto", "experimental", "v2"):
             raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
         self._tree: ApiTree | None = None if api == "auto" else api
+        #: The polling pace of follow_logs, watch, wait_for and friends unless a call
+        #: passes its own ``poll=``.
+        self.poll = poll or PollPolicy()
         self._transport = Transport(
             validate_base_url(url),
             validate_token(token),
@@ -208,6 +227,32 @@ class CoderTasksClient(HelperMethods):
             self._tree = tree
         return response
 
+    async def _read(
+        self,
+        path: str,
+        decode: Callable[[bytes], T],
+        *,
+        params: dict[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> T:
+        """GET and decode; a body that is not JSON at all (cut short) is fetched again.
+
+        A body of the wrong *shape* is not retried: that will not heal.
+        """
+        policy = retry or self._transport.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            response = await self._call("GET", path, params=params, timeouts=timeouts, retry=retry)
+            self._raise_for(response)
+            try:
+                return decode(response.body)
+            except CoderDecodeError as exc:
+                if not exc.invalid_json or attempt >= policy.attempts:
+                    raise
+            await self.clock.sleep(policy.backoff(attempt - 1))
+
     def _raise_for(self, response: RawResponse) -> None:
         if response.status >= 300:
             raise protocol.error_from_response(
@@ -240,9 +285,10 @@ class CoderTasksClient(HelperMethods):
             active = await coder.list_tasks(status=TaskStatus.ACTIVE)
         """
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
-        response = await self._call("GET", "", params={"q": q}, timeouts=timeouts, retry=retry)
-        self._raise_for(response)
-        return converter.decode(response.body, TasksList).tasks
+        listing = await self._read(
+            "", _decode_list, params={"q": q}, timeouts=timeouts, retry=retry
+        )
+        return listing.tasks
 
     async def create_task(
         self,
@@ -347,9 +393,7 @@ class CoderTasksClient(HelperMethods):
     ) -> Task:
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
         path = protocol.task_path("", ref, user)
-        response = await self._call("GET", path, timeouts=timeouts, retry=retry)
-        self._raise_for(response)
-        return converter.decode_task(response.body)
+        return await self._read(path, converter.decode_task, timeouts=timeouts, retry=retry)
 
     async def delete_task(
         self,
@@ -380,14 +424,7 @@ class CoderTasksClient(HelperMethods):
     ) -> TaskLogs:
         """The task's whole conversation (``.logs``), oldest first."""
         path = protocol.task_path("", ref, user, "/logs")
-        response = await self._call(
-            "GET",
-            path,
-            timeouts=timeouts,
-            retry=retry,
-        )
-        self._raise_for(response)
-        return converter.decode(response.body, TaskLogs)
+        return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
@@ -458,7 +495,7 @@ class CoderTasksClient(HelperMethods):
             except CoderAPIError as exc:
                 # Only a refusal that proves nothing was delivered is tried again.
                 if wait_ready and judge(exc) is Verdict.NOT_READY:
-                    await clock.sleep((poll or PollPolicy()).initial)
+                    await clock.sleep((poll or self.poll).initial)
                     continue
                 raise
             return

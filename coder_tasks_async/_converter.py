@@ -250,7 +250,9 @@ def loads(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise CoderDecodeError(f"invalid JSON ({exc})", snippet=_snippet(body)) from None
+        raise CoderDecodeError(
+            f"invalid JSON ({exc})", snippet=_snippet(body), invalid_json=True
+        ) from None
 
 
 class _Misfit(Exception):

@@ -277,12 +277,22 @@ class CoderDecodeError(CoderError):
     """A success response whose body does not fit the expected model.
 
     ``path`` names the offending field (``"tasks[3].created_at"``), ``snippet``
-    holds the start of the raw body.
+    holds the start of the raw body.  ``invalid_json`` is true when the body is not
+    JSON at all (cut short by a proxy, say) rather than JSON of the wrong shape;
+    reads are retried in that case.
     """
 
     def __init__(
-        self, message: str, *, path: str = "", snippet: str = "", method: str = "", url: str = ""
+        self,
+        message: str,
+        *,
+        path: str = "",
+        snippet: str = "",
+        method: str = "",
+        url: str = "",
+        invalid_json: bool = False,
     ) -> None:
+        self.invalid_json = invalid_json
         self.path = path
         self.snippet = snippet
         self.method = method

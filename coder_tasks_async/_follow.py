@@ -108,7 +108,7 @@ class LogFollower(Closeable):
         if isinstance(cursor, str):
             cursor = LogCursor.loads(cursor)
         self._cursor = cursor if cursor is not None else LogCursor()
-        self._backoff = Backoff(poll or PollPolicy())
+        self._backoff = Backoff(poll or client.poll)
         self._until = until
         self._until_terminal = until_terminal
         self._idle_timeout = idle_timeout

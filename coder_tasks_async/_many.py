@@ -52,7 +52,7 @@ class _Lister:
         self.client = client
         self.ids = None if ids is None else set(ids)
         self.owner = owner
-        self.backoff = Backoff(poll or PollPolicy())
+        self.backoff = Backoff(poll or client.poll)
         self.delay: float | None = None
         #: Ids the server answered 404 for.
         self.gone: set[UUID] = set()

@@ -97,7 +97,7 @@ async def wait_for(
     """Poll until ``until`` holds; see ``CoderTasksClient.wait_for``."""
     test = predicate(until)
     clock = client.clock
-    backoff = Backoff(poll or PollPolicy())
+    backoff = Backoff(poll or client.poll)
     deadline = None if timeout is None else clock.now() + timeout
     last: Task | None = None
     previous: tuple[Any, ...] | None = None
@@ -191,7 +191,7 @@ class TaskWatcher(Closeable):
         self._client = client
         self._ref = ref
         self._user = user
-        self._backoff = Backoff(poll or PollPolicy())
+        self._backoff = Backoff(poll or client.poll)
         self._until = until
         self._until_terminal = until_terminal
         self._previous: tuple[Any, ...] | None = None

@@ -257,3 +257,17 @@ async def test_slow_start_is_waited_out_by_the_follower(fake_clock: FakeClock) -
                 events = await collect(f)
             assert summary(events) == [("new", 0), ("new", 1), ("new", 2)]
             assert fake_clock.now() >= 40
+
+
+async def test_client_wide_poll_policy_is_the_default(
+    fake_coder: FakeCoder, fake_clock: FakeClock
+) -> None:
+    slow = PollPolicy(initial=7.0, maximum=7.0, jitter=0.0)
+    async with CoderTasksClient(
+        fake_coder.url, token=fake_coder.token, clock=fake_clock, poll=slow
+    ) as client:
+        task = await client.create_task("x", template_version_id=fake_coder.template_version_id)
+        start = fake_clock.now()
+        await client.wait_for(task, until="active")
+        # Polls at 0 and 7 s: the task turned active at 3 s and was seen at the second poll.
+        assert fake_clock.now() - start == pytest.approx(7.0)

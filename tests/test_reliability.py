@@ -15,6 +15,7 @@ from helpers import acquired, serve_app
 
 from coder_tasks_async import (
     AmbiguousRequestError,
+    CoderDecodeError,
     CoderTasksClient,
     CoderTimeoutError,
     CoderTransportError,
@@ -42,6 +43,7 @@ def routed(fake: FakeCoder, route: str) -> list[int]:
         Fault(route="list", kind="rate_limit", retry_after=3, times=2),
         Fault(route="list", kind="reset", times=2),
         Fault(route="list", kind="lost_response", times=2),
+        Fault(route="list", kind="truncated_json", times=2),
     ],
 )
 async def test_get_rides_out_transient_faults(
@@ -60,6 +62,19 @@ async def test_retries_are_bounded_and_then_raise(
         await coder.get_task("x", retry=RetryPolicy(attempts=3))
     assert info.value.status == 503
     assert len(fake_coder.faults.injected) == 3
+
+
+async def test_a_body_that_is_not_json_is_fetched_again_but_a_misfit_is_not(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    task = await coder.create_task("x", template_version_id=fake_coder.template_version_id)
+    fake_coder.faults.add(Fault(route="get", kind="truncated_json", times=1))
+    assert (await coder.get_task(task.id)).id == task.id
+    fake_coder.faults.add(Fault(route="logs", kind="truncated_json"))
+    with pytest.raises(CoderDecodeError) as info:
+        await coder.get_logs(task, retry=RetryPolicy(attempts=3))
+    assert info.value.invalid_json
+    assert [r.route for r in fake_coder.requests].count("logs") == 3
 
 
 async def test_500_is_not_retried(fake_coder: FakeCoder, coder: CoderTasksClient) -> None:
