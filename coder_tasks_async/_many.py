@@ -18,7 +18,7 @@ from uuid import UUID
 
 import anyio
 
-from ._errors import CoderError, NotFoundError
+from ._errors import CoderError
 from ._follow import LogEvent, LogFollower, stop_requested
 from ._logcursor import LogCursor
 from ._models import Task, TaskState, TaskStatus
@@ -32,6 +32,8 @@ __all__ = ["ManyFollower", "ManyWatcher"]
 
 #: Polls of a quiet task's logs after its last change (settled mode needs two).
 _QUIET_POLLS = 2
+#: A quiet task's logs are still fetched every this many intervals.
+_FLOOR_POLLS = 5
 
 
 class _Lister:
@@ -57,7 +59,7 @@ class _Lister:
         #: Ids the server answered 404 for.
         self.gone: set[UUID] = set()
 
-    async def list(self) -> dict[UUID, Task] | None:
+    async def poll_tasks(self) -> dict[UUID, Task] | None:
         """The tasks of interest by id, or ``None`` after a transient error."""
         if self.delay is not None:
             await self.client.clock.sleep(self.delay)
@@ -72,20 +74,31 @@ class _Lister:
         if self.ids is not None:
             missing = self.ids - tasks.keys() - self.gone
             if missing:
+                errors: list[BaseException] = []
                 async with anyio.create_task_group() as tg:
                     for task_id in missing:
-                        tg.start_soon(self._fetch, task_id, tasks)
+                        tg.start_soon(self._fetch, task_id, tasks, errors, tg.cancel_scope)
+                if errors:
+                    raise errors[0]  # the error itself, not an ExceptionGroup
         return tasks
 
-    async def _fetch(self, task_id: UUID, into: dict[UUID, Task]) -> None:
+    async def _fetch(
+        self,
+        task_id: UUID,
+        into: dict[UUID, Task],
+        errors: list[BaseException],
+        scope: anyio.CancelScope,
+    ) -> None:
         try:
             into[task_id] = await self.client.get_task(task_id)
-        except NotFoundError:
-            self.gone.add(task_id)
         except CoderError as exc:
-            if judge(exc) is Verdict.RAISE:
-                raise
-            # Transient: the task is simply not part of this interval.
+            verdict = judge(exc)
+            if verdict is Verdict.GONE:
+                self.gone.add(task_id)
+            elif verdict is Verdict.RAISE:
+                errors.append(exc)
+                scope.cancel()
+            # Otherwise transient: the task is simply not part of this interval.
 
     def paced(self, changed: bool) -> None:
         self.delay = self.backoff.after_poll(changed)
@@ -167,7 +180,7 @@ class ManyFollower(Closeable):
             await self._poll()
 
     async def _poll(self) -> None:
-        tasks = await self._lister.list()
+        tasks = await self._lister.poll_tasks()
         if tasks is None:
             return
         for task_id in list(self._followers):
@@ -185,17 +198,21 @@ class ManyFollower(Closeable):
             if not follower._done:
                 due.append((follower, task))
         errors: list[BaseException] = []
-        async with anyio.create_task_group() as tg:
-            for follower, task in due:
-                fetch = self._worth_polling(follower, task)
-                tg.start_soon(_observe, follower, task, fetch, errors, tg.cancel_scope)
+        try:
+            async with anyio.create_task_group() as tg:
+                for follower, task in due:
+                    fetch = self._worth_polling(follower, task)
+                    tg.start_soon(_observe, follower, task, fetch, errors, tg.cancel_scope)
+        finally:
+            # Whatever the polls that finished queued is handed out, even if this
+            # interval was cancelled or another poll failed: planned again later from
+            # the same cursor, it would come out twice.
+            for follower, _ in due:
+                if follower._pending:
+                    self._ready.append(follower)
         if errors:
             raise errors[0]  # as follow_logs would: the error itself, not an ExceptionGroup
-        changed = False
-        for follower, _ in due:
-            if follower._pending:
-                self._ready.append(follower)
-                changed = True
+        changed = bool(self._ready)
         self._lister.paced(changed)
         if self._ids is not None:  # following everything (ids=None) goes on until aclose()
             self._done = all(
@@ -209,14 +226,17 @@ class ManyFollower(Closeable):
         or settled mode still holds its newest entry back."""
         if task.status not in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
             return False
-        if task.state is TaskState.WORKING or follower.holding or follower.produced:
+        if task.state in (TaskState.WORKING, None) or follower.holding or follower.produced:
+            # Working, or an agent that reports no state (no signal to go by).
             self._marks[task.id] = (None, 0)
             return True
         mark = fingerprint(task), task.current_state.timestamp if task.current_state else None
         previous, quiet = self._marks.get(task.id, (None, 0))
         quiet = quiet + 1 if mark == previous else 0
         self._marks[task.id] = (mark, quiet)
-        return quiet < _QUIET_POLLS
+        # Quiet tasks are still looked at every few intervals: output can appear
+        # without the agent reporting a new state.
+        return quiet < _QUIET_POLLS or quiet % _FLOOR_POLLS == 0
 
 
 async def _observe(
@@ -273,7 +293,7 @@ class ManyWatcher(Closeable):
         return self._ready.popleft()
 
     async def _poll(self) -> None:
-        tasks = await self._lister.list()
+        tasks = await self._lister.poll_tasks()
         if tasks is None:
             return
         for task in tasks.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import anyio
 import pytest
 
 from coder_tasks_async import (
@@ -156,3 +157,45 @@ async def test_an_empty_cursor_passed_in_is_the_one_that_advances(
             break
     assert follower.cursor is cursor
     assert cursor.last_id == 0
+
+
+@pytest.mark.parametrize("fault", ["latency", "forbidden"])
+async def test_an_interrupted_interval_neither_loses_nor_repeats_events(
+    fake_coder: FakeCoder, coder: CoderTasksClient, fault: str
+) -> None:
+    tasks = await create(fake_coder, coder, 2)
+    await coder.wait_for(tasks[1], until="idle", poll=FAST)
+    if fault == "latency":  # one logs poll hangs; the caller gives up on that interval
+        fake_coder.faults.add(Fault(route="logs", kind="latency", delay=2.0, times=1))
+    else:  # one logs poll fails; the caller catches it and goes on
+        fake_coder.faults.add(Fault(route="logs", kind="status", status=403, times=1))
+    seen: list[tuple[object, int]] = []
+    stream = coder.follow_many(tasks, settled=True, poll=FAST, idle_timeout=4)
+    with anyio.move_on_after(0.5):  # real time: the hung request is on the server
+        try:
+            async for event in stream:
+                assert event.entry is not None
+                seen.append((event.task_id, event.entry.id))
+        except PermissionDeniedError:
+            pass
+    async with stream:
+        seen += [(e.task_id, e.entry.id) async for e in stream if e.entry is not None]
+    expected = {(t.id, e["id"]) for t in tasks for e in fake_coder.task(t.id).entries}
+    assert sorted(seen, key=str) == sorted(expected, key=str)  # each exactly once
+
+
+async def test_missing_id_errors_are_raised_plainly(
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    bob = fake_coder.add_user("bob")
+    async with CoderTasksClient(fake_coder.url, token=bob.token, clock=fake_clock) as bob_client:
+        task = await bob_client.create_task("x", template_version_id=fake_coder.template_version_id)
+    # Not in alice's listing, so fetched by id: that fetch is refused.
+    fake_coder.faults.add(Fault(route="get", kind="status", status=403))
+
+    async def first_event() -> None:
+        async with coder.follow_many([task], poll=FAST) as stream:
+            await anext(aiter(stream))
+
+    with pytest.raises(PermissionDeniedError):
+        await first_event()
