@@ -241,6 +241,7 @@ class CoderTasksClient(HelperMethods):
         A body of the wrong *shape* is not retried: that will not heal.
         """
         policy = retry or self._transport.retry
+        started = self.clock.now()
         attempt = 0
         while True:
             attempt += 1
@@ -249,9 +250,11 @@ class CoderTasksClient(HelperMethods):
             try:
                 return decode(response.body)
             except CoderDecodeError as exc:
-                if not exc.invalid_json or attempt >= policy.attempts:
+                delay = policy.backoff(attempt - 1)
+                elapsed = self.clock.now() - started
+                if not exc.invalid_json or not policy.has_budget(attempt, elapsed, delay):
                     raise
-            await self.clock.sleep(policy.backoff(attempt - 1))
+            await self.clock.sleep(delay)
 
     def _raise_for(self, response: RawResponse) -> None:
         if response.status >= 300:
@@ -336,6 +339,7 @@ class CoderTasksClient(HelperMethods):
             template_version_preset_id=preset,
         )
         policy = retry or self._transport.retry
+        started = self.clock.now()
         attempt = 0
         while True:
             attempt += 1
@@ -372,10 +376,14 @@ class CoderTasksClient(HelperMethods):
                         method="POST",
                         url=self.url,
                     ) from exc
-                if isinstance(exc, ConflictError | CoderDecodeError) or attempt >= policy.attempts:
+                delay = policy.backoff(attempt - 1)
+                elapsed = self.clock.now() - started
+                if isinstance(exc, ConflictError | CoderDecodeError) or not policy.has_budget(
+                    attempt, elapsed, delay
+                ):
                     raise
                 # Not created, and the unique name makes a second attempt duplicate-safe.
-                await self.clock.sleep(policy.backoff(attempt - 1))
+                await self.clock.sleep(delay)
 
     async def _task_named(self, name: str, user: str | UUID) -> Task | None:
         try:

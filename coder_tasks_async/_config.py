@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from attrs import define
+from yarl import URL
 
 __all__ = ["Settings", "default_config_dir", "settings_from_env"]
 
@@ -26,8 +27,16 @@ class Settings:
     token_source: str
 
     def __repr__(self) -> str:
-        # The token is deliberately absent.
-        return f"Settings(url={self.url!r}, url_source={self.url_source!r})"
+        # The token is deliberately absent, and so is any userinfo in the URL.
+        return f"Settings(url={_without_userinfo(self.url)!r}, url_source={self.url_source!r})"
+
+
+def _without_userinfo(url: str) -> str:
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError):
+        return "<unparsable URL>"
+    return str(parsed.with_user(None).with_password(None)) if parsed.user else url
 
 
 def default_config_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -268,6 +268,9 @@ def _structure(data: Any, cls: type[T]) -> T:
         return result
     except Exception:
         pass
+    if cls in _FAST_HOOKS and type(data) is not dict:
+        # cattrs' detailed converter would build a model of defaults from ``[]``.
+        raise _Misfit("", f"expected a JSON object, got {type(data).__name__}")
     try:
         _DETAILED.structure(data, cls)
     except Exception as exc:
@@ -304,6 +307,9 @@ def decode(body: bytes, cls: type[T]) -> T:
 #: object again is safe and skips parsing entirely.  Emptied when full.
 _TASKS: dict[bytes, Task] = {}
 _TASKS_MAX = 2048
+#: Bodies larger than this (a long prompt) are not remembered: memory stays under
+#: ``_TASKS_MAX * _TASK_BODY_MAX`` (16 MiB) whatever the tasks look like.
+_TASK_BODY_MAX = 8192
 
 
 def decode_task(body: bytes) -> Task:
@@ -311,9 +317,10 @@ def decode_task(body: bytes) -> Task:
     task = _TASKS.get(body)
     if task is None:
         task = decode(body, Task)
-        if len(_TASKS) >= _TASKS_MAX:
-            _TASKS.clear()
-        _TASKS[body] = task
+        if len(body) <= _TASK_BODY_MAX:
+            if len(_TASKS) >= _TASKS_MAX:
+                _TASKS.clear()
+            _TASKS[body] = task
     return task
 
 

@@ -267,7 +267,7 @@ class LogFollower(Closeable):
     def _handle_error(self, exc: CoderError) -> None:
         verdict = judge(exc)
         if verdict is Verdict.GONE:
-            if self.task is None:
+            if self.task is None and self._cursor.last_id is None:
                 raise exc  # never found: a wrong name or id, not a deleted task
             self._done = True
             return

@@ -55,6 +55,8 @@ class Step:
     digest: str = ""
     raw: dict[str, Any] | None = None
     snapshot: bool = False
+    #: For a reset: the new source continues the same conversation (keep the cursor).
+    keep: bool = False
 
 
 @attrs.define(slots=True)
@@ -98,17 +100,21 @@ class LogCursor:
         window = self._window
         steps: list[Step] = []
         tail = _tail(raw_logs, min(window) if window else None)
-        restart = self.snapshot is not None and snapshot != self.snapshot
-        if not restart and window:
-            restart = _conversation_restarted(self, raw_logs, tail)
+        flip = self.snapshot is not None and snapshot != self.snapshot
+        restart = flip or (bool(window) and _conversation_restarted(self, raw_logs, tail))
+        # A switch between the live agent and the stored snapshot that shows the same
+        # conversation (the snapshot is its tail; a restored agent has it all) is
+        # reported, but nothing already handed out is handed out again.
+        continued = flip and _continues(self, raw_logs, tail)
         known = window
         previous, upto = self._previous, self._previous_upto
         last_id = self.last_id
         if restart:
-            upto = _newest_id(raw_logs)
-            steps.append(Step(StepKind.RESET, id=upto, snapshot=snapshot))
-            previous = frozenset((seen.type, seen.digest) for seen in window.values())
-            known, last_id, tail = {}, None, range(len(raw_logs))
+            newest = _newest_id(raw_logs)
+            steps.append(Step(StepKind.RESET, id=newest, snapshot=snapshot, keep=continued))
+            if not continued:
+                previous, upto = self._recognition(newest)
+                known, last_id, tail = {}, None, range(len(raw_logs))
         count = len(raw_logs)
         for pos in tail:
             raw = raw_logs[pos]
@@ -141,8 +147,10 @@ class LogCursor:
     def commit(self, step: Step) -> None:
         """Record that the caller now has ``step``."""
         if step.kind is StepKind.RESET:
-            self._previous = frozenset((s.type, s.digest) for s in self._window.values())
-            self._previous_upto = step.id
+            self.snapshot = step.snapshot
+            if step.keep:
+                return
+            self._previous, self._previous_upto = self._recognition(step.id)
             self._window.clear()
             self.last_id = None
             self.snapshot = step.snapshot
@@ -163,6 +171,16 @@ class LogCursor:
         if self.last_id is None or step.id > self.last_id:
             self.last_id = step.id
         self.snapshot = step.snapshot
+
+    def _recognition(self, newest: int) -> tuple[frozenset[tuple[str, str]], int]:
+        """What a reset remembers of what the caller holds, and up to which id.
+
+        A reset to an empty conversation (an empty snapshot) keeps what an earlier
+        reset remembered instead of forgetting it.
+        """
+        if self._window:
+            return frozenset((s.type, s.digest) for s in self._window.values()), newest
+        return self._previous, max(newest, self._previous_upto)
 
     # -- persistence --------------------------------------------------------------
 
@@ -230,6 +248,21 @@ def _tail(raw_logs: Sequence[Any], window_start: int | None) -> range:
             break
         pos -= 1
     return range(pos, len(raw_logs))
+
+
+def _continues(cursor: LogCursor, raw_logs: Sequence[Any], tail: range) -> bool:
+    """The logs show the conversation the window remembers: they share ids with it,
+    and every shared entry has the same type and (if it was final) the same content."""
+    shared = False
+    for pos in tail:
+        entry_id, entry_type, content = entry_fields(raw_logs[pos])
+        seen = cursor._window.get(entry_id)
+        if seen is None:
+            continue
+        if seen.type != entry_type or (seen.final and digest(content) != seen.digest):
+            return False
+        shared = True
+    return shared
 
 
 def _conversation_restarted(cursor: LogCursor, raw_logs: Sequence[Any], tail: range) -> bool:

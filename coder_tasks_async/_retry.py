@@ -67,6 +67,13 @@ class RetryPolicy:
         ceiling = min(self.backoff_max, self.backoff_initial * (2**retry_number))
         return float(ceiling * rand())
 
+    def has_budget(self, attempt: int, elapsed: float, delay: float) -> bool:
+        """Whether another attempt fits after ``attempt`` attempts, ``elapsed`` seconds
+        so far and a wait of ``delay`` seconds."""
+        if attempt >= self.attempts:
+            return False
+        return self.deadline is None or elapsed + delay < self.deadline
+
     def should_retry_status(self, method: str, status: int) -> bool:
         """Whether a response with ``status`` may be retried for ``method``."""
         if status not in self.retry_statuses:

@@ -327,7 +327,7 @@ class Transport:
                 landed = landed or ambiguous
                 retryable = policy.should_retry_failure(method, result.failure)
                 delay = policy.backoff(attempt - 1, self._rand.random)
-                if retryable and self._has_budget(policy, attempt, started, delay):
+                if retryable and policy.has_budget(attempt, self.clock.now() - started, delay):
                     await self.clock.sleep(delay)
                     continue
                 if ambiguous and method not in IDEMPOTENT_METHODS:
@@ -346,7 +346,7 @@ class Transport:
                 advised = parse_retry_after(response.headers.get("Retry-After"))
                 if advised is not None:
                     delay = advised
-                if self._has_budget(policy, attempt, started, delay):
+                if policy.has_budget(attempt, self.clock.now() - started, delay):
                     landed = landed or response.status >= 500  # a gateway may hide a success
                     await self.clock.sleep(delay)
                     continue
@@ -369,13 +369,6 @@ class Transport:
                 self._timeouts_cache.clear()
             cached = self._timeouts_cache[timeouts] = timeouts.for_aiohttp()
         return cached
-
-    def _has_budget(self, policy: RetryPolicy, attempt: int, started: float, delay: float) -> bool:
-        if attempt >= policy.attempts:
-            return False
-        if policy.deadline is None:
-            return True
-        return self.clock.now() - started + delay < policy.deadline
 
     def _request_options(self, timeout: aiohttp.ClientTimeout, has_body: bool) -> dict[str, Any]:
         """Keyword arguments for ``session.request``, built once per kind of request.

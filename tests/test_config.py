@@ -103,3 +103,11 @@ def test_userinfo_never_shown() -> None:
     client = CoderTasksClient("https://user:hunter2@coder.example.com", token=TOKEN)
     assert "hunter2" not in repr(client)
     assert "hunter2" not in client.url
+
+
+def test_settings_repr_hides_url_userinfo(tmp_path: Path) -> None:
+    env = {"CODER_URL": "https://user:hunter2@coder.example.com", "CODER_SESSION_TOKEN": TOKEN}
+    text = repr(settings_from_env(env))
+    assert "hunter2" not in text
+    assert TOKEN not in text
+    assert "coder.example.com" in text

@@ -271,3 +271,17 @@ async def test_client_wide_poll_policy_is_the_default(
         await client.wait_for(task, until="active")
         # Polls at 0 and 7 s: the task turned active at 3 s and was seen at the second poll.
         assert fake_clock.now() - start == pytest.approx(7.0)
+
+
+async def test_resuming_a_task_deleted_meanwhile_ends_cleanly(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    task = await new_task(fake_coder, coder)
+    async with coder.follow_logs(task, poll=FAST) as follower:
+        async for _ in follower:
+            break
+    saved = follower.cursor.dumps()
+    await coder.delete_task(task)
+    resumed = coder.follow_logs(task, cursor=saved, poll=FAST)
+    assert [event async for event in resumed] == []
+    assert resumed.closed

@@ -181,3 +181,25 @@ def test_after_a_reset_repeated_text_is_new_again() -> None:
     # The same question and answer as before are new messages of the new conversation.
     later = [entry(0, "banner"), entry(1, "yes", "input"), entry(2, "ok"), entry(3, "yes", "input")]
     assert run(cursor, later) == [("new", 1, "yes"), ("new", 2, "ok"), ("new", 3, "yes")]
+
+
+def test_pause_and_resume_of_a_restored_agent_repeat_nothing() -> None:
+    cursor = LogCursor()
+    live = [entry(i, f"message {i}", "input" if i % 2 else "output") for i in range(100)]
+    assert len(run(cursor, live)) == 100
+    # Paused: the stored snapshot is the conversation's tail, same ids.
+    assert run(cursor, live[90:], snapshot=True) == [("reset", -1, "")]
+    # Resumed with the agent's state restored: the whole conversation again.
+    assert run(cursor, live, snapshot=False) == [("reset", -1, "")]
+    more = [*live, entry(100, "new work")]
+    assert run(cursor, more) == [("new", 100, "new work")]
+
+
+def test_an_empty_snapshot_does_not_forget_what_was_handed_out() -> None:
+    cursor = LogCursor()
+    live = conversation("screen", "do it", "done")
+    run(cursor, live)
+    assert run(cursor, [], snapshot=True) == [("reset", -1, "")]
+    assert run(cursor, live, snapshot=False) == [("reset", -1, "")]
+    restored = LogCursor.loads(cursor.dumps())
+    assert run(restored, conversation("screen", "do it", "done", "next")) == [("new", 3, "next")]

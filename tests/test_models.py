@@ -271,3 +271,9 @@ def test_unchanged_task_bodies_decode_to_the_same_immutable_object() -> None:
     assert first.state is TaskState.IDLE
     with pytest.raises(CoderDecodeError):
         decode_task(b'{"id": "nope"}')
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"logs"', b"3"])
+def test_a_body_that_is_not_an_object_names_what_it_is(body: bytes) -> None:
+    with pytest.raises(CoderDecodeError, match="expected a JSON object"):
+        decode(body, TaskLogs)

@@ -62,3 +62,11 @@ def test_retry_after_http_date() -> None:
     header = format_datetime(later, usegmt=True)
     assert parse_retry_after(header, now=now.timestamp()) == 30.0
     assert parse_retry_after(format_datetime(now, usegmt=True), now=later.timestamp()) == 0.0
+
+
+def test_budget_counts_attempts_and_the_deadline() -> None:
+    policy = RetryPolicy(attempts=3, deadline=10)
+    assert policy.has_budget(1, elapsed=0, delay=1)
+    assert not policy.has_budget(3, elapsed=0, delay=0)  # attempts used up
+    assert not policy.has_budget(1, elapsed=8, delay=2.5)  # the wait would overrun
+    assert RetryPolicy(deadline=None).has_budget(1, elapsed=1e9, delay=1e9)
