@@ -346,7 +346,7 @@ class CoderTasksClient(HelperMethods):
             try:
                 response = await self._call(
                     "POST",
-                    protocol.user_path("", user),
+                    protocol.user_path(user),
                     body=body,
                     timeouts=timeouts,
                     retry=retry,
@@ -400,7 +400,7 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
     ) -> Task:
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
-        path = protocol.task_path("", ref, user)
+        path = protocol.task_path(ref, user)
         return await self._read(path, converter.decode_task, timeouts=timeouts, retry=retry)
 
     async def delete_task(
@@ -412,7 +412,7 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
     ) -> None:
         """Delete a task (the server tears its workspace down in the background)."""
-        path = protocol.task_path("", ref, user)
+        path = protocol.task_path(ref, user)
         response = await self._call("DELETE", path, timeouts=timeouts, retry=retry)
         if (
             response.status == 404
@@ -431,12 +431,12 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
     ) -> TaskLogs:
         """The task's whole conversation (``.logs``), oldest first."""
-        path = protocol.task_path("", ref, user, "/logs")
+        path = protocol.task_path(ref, user, "/logs")
         return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
-        path = protocol.task_path("", ref, user, "/logs")
+        path = protocol.task_path(ref, user, "/logs")
         response = await self._call("GET", path)
         self._raise_for(response)
         data = converter.loads(response.body)
@@ -482,7 +482,7 @@ class CoderTasksClient(HelperMethods):
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
         protocol.validate_input(input)
-        path = protocol.task_path("", ref, user, "/send")
+        path = protocol.task_path(ref, user, "/send")
         clock = self.clock
         deadline = None if ready_timeout is None else clock.now() + ready_timeout
         while True:
@@ -523,7 +523,7 @@ class CoderTasksClient(HelperMethods):
         paused raises :class:`ConflictError`.
         """
         protocol.validate_input(input)
-        path = protocol.task_path("", ref, user, "/input")
+        path = protocol.task_path(ref, user, "/input")
         response = await self._call_newer(
             "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, retry
         )
@@ -570,7 +570,7 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        path = protocol.task_path("", ref, user, f"/{action}")
+        path = protocol.task_path(ref, user, f"/{action}")
         response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, retry)
         self._raise_for(response)
         data = converter.loads(response.body)

@@ -132,15 +132,19 @@ def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
     raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
 
 
-def task_path(root: str, ref: TaskRef, user: str | UUID = "me", suffix: str = "") -> str:
-    """The encoded path of one task (plus ``/send``, ``/logs``, ...)."""
+def task_path(ref: TaskRef, user: str | UUID = "me", suffix: str = "") -> str:
+    """The encoded path of one task below the tasks tree (plus ``/send``, ``/logs``, ...).
+
+    >>> task_path("bob/fix-login", suffix="/logs")
+    '/bob/fix-login/logs'
+    """
     user_seg, task_seg = resolve_ref(ref, user)
-    return f"{root}/{user_seg}/{task_seg}{suffix}"
+    return f"/{user_seg}/{task_seg}{suffix}"
 
 
-def user_path(root: str, user: str | UUID) -> str:
-    """The encoded path for creating a task for ``user``."""
-    return f"{root}/{_user_segment(user)}"
+def user_path(user: str | UUID) -> str:
+    """The encoded path below the tasks tree for creating a task for ``user``."""
+    return f"/{_user_segment(user)}"
 
 
 def _quoted(key: str, value: str) -> str:

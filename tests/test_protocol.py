@@ -82,8 +82,7 @@ def test_reference_type_errors() -> None:
 
 
 def test_task_path() -> None:
-    root = "/api/experimental/tasks"
-    assert task_path(root, "bob/x", suffix="/logs") == f"{root}/bob/x/logs"
+    assert task_path("bob/x", suffix="/logs") == "/bob/x/logs"
 
 
 def test_query_is_built_like_the_go_sdk() -> None:
