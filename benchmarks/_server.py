@@ -34,7 +34,7 @@ from aiohttp import web
 
 from coder_tasks_async.testing import FakeCoder, Timings
 
-FIXTURES = Path("/work/shared/api/fixtures")
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "v2.28"
 PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
 TOKEN = "benchmark0-abcdefghijklmnopqrstuv"
 _JSON = "application/json; charset=utf-8"

@@ -24,7 +24,7 @@ from coder_tasks_async._models import Task, TaskLogEntry
 
 __all__ = ["bench_structuring"]
 
-FIXTURES = Path("/work/shared/api/fixtures")
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "v2.28"
 TASK_TARGET = 1.8
 ENTRY_TARGET = 1.5e-6
 

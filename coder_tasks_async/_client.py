@@ -221,7 +221,7 @@ class CoderTasksClient(HelperMethods):
             if probing and not protocol.is_route_not_found(
                 fallback.status, fallback.headers, fallback.body
             ):
-                self._tree = "experimental"  # a seed-era server: no /api/v2 tasks tree
+                self._tree = "experimental"  # a server before v2.29: no /api/v2 tasks tree
             return fallback
         if probing and response.status in _TREE_EXISTS:
             self._tree = tree

@@ -229,7 +229,7 @@ class ServerError(CoderAPIError):
 
 
 class TaskNotActiveBadRequest(TaskNotActiveError, BadRequestError):
-    """:class:`TaskNotActiveError` as a seed-era 400."""
+    """:class:`TaskNotActiveError` as the 400 of servers before v2.31.1."""
 
 
 class TaskNotActiveConflict(TaskNotActiveError, ConflictError):
@@ -237,7 +237,7 @@ class TaskNotActiveConflict(TaskNotActiveError, ConflictError):
 
 
 class AgentBusyServerError(AgentBusyError, ServerError):
-    """:class:`AgentBusyError` as a seed-era 502."""
+    """:class:`AgentBusyError` as the 502 of servers before v2.32."""
 
 
 class AgentBusyConflict(AgentBusyError, ConflictError):

@@ -179,7 +179,7 @@ class LogFollower(Closeable):
         """
         self.task = task
         try:
-            # Paused tasks answer from a stored snapshot on newer servers; a seed-era
+            # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
             if fetch_logs and task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
                 await self._poll_logs(task)

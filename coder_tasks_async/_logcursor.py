@@ -3,7 +3,7 @@
 The logs endpoint returns the whole conversation on every poll.  Ids are dense
 indices; only the newest output entry changes while the agent works; entries
 before it are final; ids restart when the agent restarts; a paused task answers
-from a stored snapshot (CONTRACT.md section 5).  The cursor turns each poll into
+from a stored snapshot (docs/compatibility.md §5).  The cursor turns each poll into
 the few steps that matter (new entry, update, reset) by looking only at the tail
 of the conversation: a poll of a 10,000-entry conversation where the last entry
 grew costs one digest, not 10,000.

@@ -1,7 +1,7 @@
 """Models for every schema of the Tasks API: frozen attrs classes and open enums.
 
 Attribute names are the wire's snake_case names.  Presence rules follow the
-server (CONTRACT.md section 2): fields Coder omits when empty have defaults,
+server (docs/compatibility.md §2): fields Coder omits when empty have defaults,
 NullUUID fields are ``UUID | None``, timestamps are aware ``datetime`` objects.
 """
 

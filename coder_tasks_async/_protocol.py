@@ -332,7 +332,7 @@ def error_from_response(
 
 _STATUS_IN_DETAIL = re.compile(r'Task status is "([^"]*)"')
 _NOT_ACTIVE_MESSAGES = {
-    "Task status must be active.": None,  # seed era, 400; the detail names the status
+    "Task status must be active.": None,  # before v2.31.1, 400; the detail names the status
     "Task must be active.": None,  # newer, 400 for error/unknown
     "Task is pending.": "pending",
     "Task is initializing.": "initializing",

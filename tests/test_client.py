@@ -38,7 +38,7 @@ async def test_create_get_list_delete_round_trip(
     assert task.initial_prompt == "Add a --dry-run flag"
     assert task.workspace_agent_id is None
     assert task.current_state is None
-    assert coder.api == "experimental"  # a seed-era server has no /api/v2 tree
+    assert coder.api == "experimental"  # a server before v2.29 has no /api/v2 tree
     assert coder.server_version == "v2.28.0"
 
     for ref in (task, task.id, str(task.id), "dry-run", "alice/dry-run", "Alice/DRY-RUN"):

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 
 EXP = "/api/experimental/tasks"
 V2 = "/api/v2/tasks"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "api" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
 SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
 NOT_FOUND = "Resource not found or you do not have access to this resource"
 

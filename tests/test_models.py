@@ -30,7 +30,7 @@ from coder_tasks_async._converter import (
     structure,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "api" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
 
 
 def fixture(name: str) -> bytes:
@@ -43,7 +43,7 @@ def fixture_json(name: str) -> Any:
 
 def test_full_task_fixture() -> None:
     task = decode(fixture("task.json"), Task)
-    assert task.id == UUID("9443b632-0ee5-4436-8fe9-c8d7472f153d")
+    assert task.id == UUID("89fb1806-dc3f-4287-aa16-2b8dc835698d")
     assert task.status is TaskStatus.ACTIVE
     assert task.workspace_status is WorkspaceStatus.RUNNING
     assert task.workspace_agent_lifecycle is WorkspaceAgentLifecycle.READY
@@ -53,11 +53,11 @@ def test_full_task_fixture() -> None:
     assert task.current_state is not None
     assert task.current_state.state is TaskState.IDLE
     assert task.state is TaskState.IDLE
-    assert task.current_state.uri == "https://github.com/acme/webapp/pull/42"
-    assert task.created_at == datetime(2025, 10, 27, 14, 2, 11, 512934, tzinfo=UTC)
+    assert task.current_state.uri == "https://github.com/example-org/shop/pull/117"
+    assert task.created_at == datetime(2025, 10, 28, 14, 2, 11, 512934, tzinfo=UTC)
     assert task.owner_avatar_url.startswith("https://")
-    assert task.display_name == ""  # seed-era server: field absent
-    assert task.ref == "alice/task-focused-lovelace-9c3e"
+    assert task.display_name == ""  # a v2.28 server: field absent
+    assert task.ref == "maria/task-steady-curie-7b21"
 
 
 def test_minimal_task_fixture_gets_defaults_and_nulls() -> None:
@@ -71,7 +71,7 @@ def test_minimal_task_fixture_gets_defaults_and_nulls() -> None:
     assert task.state is None
     assert task.workspace_build_number == 0  # omitted when zero
     assert task.owner_avatar_url == ""  # omitted when empty
-    assert task.workspace_id == UUID("718edf94-8f44-4926-8c0b-da4d8b866d37")
+    assert task.workspace_id == UUID("23eb7164-3ac5-4727-95d2-5341edc5fe85")
 
 
 def test_list_fixture() -> None:
@@ -85,7 +85,7 @@ def test_logs_fixture_with_nanosecond_times() -> None:
     logs = decode(fixture("task_logs.json"), TaskLogs)
     assert [e.id for e in logs.logs] == [0, 1, 2, 3, 4]
     assert [e.type for e in logs.logs][:2] == [TaskLogType.OUTPUT, TaskLogType.INPUT]
-    assert logs.logs[0].time == datetime(2025, 10, 27, 14, 3, 38, 114201, tzinfo=UTC)
+    assert logs.logs[0].time == datetime(2025, 10, 28, 14, 3, 38, 114201, tzinfo=UTC)
     assert logs.snapshot is False
     assert logs.snapshot_at is None
 
@@ -189,7 +189,7 @@ def test_non_object_body_is_a_decode_error() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        "9443b632-0ee5-4436-8fe9-c8d7472f153d",
+        "89fb1806-dc3f-4287-aa16-2b8dc835698d",
         "9443B632-0EE5-4436-8FE9-C8D7472F153D",
         "00000000-0000-0000-0000-000000000000",
     ],

@@ -32,15 +32,15 @@ from coder_tasks_async._protocol import (
     validate_task_name,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "api" / "fixtures"
-TASK_ID = "9443b632-0ee5-4436-8fe9-c8d7472f153d"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+TASK_ID = "89fb1806-dc3f-4287-aa16-2b8dc835698d"
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 @pytest.mark.parametrize(
     ("raw", "encoded"),
     [
-        ("alice", "alice"),
+        ("maria", "maria"),
         ("a b?c#d", "a%20b%3Fc%23d"),
         ("x/y", "x%2Fy"),
         ("100%", "100%25"),
@@ -89,8 +89,8 @@ def test_query_is_built_like_the_go_sdk() -> None:
     assert build_query() == 'owner:"me"'
     assert build_query(owner=None) == ""
     assert (
-        build_query(owner="alice", organization="coder", status="active", query="foo:bar")
-        == 'owner:"alice" organization:"coder" status:"active" foo:bar'
+        build_query(owner="maria", organization="coder", status="active", query="foo:bar")
+        == 'owner:"maria" organization:"coder" status:"active" foo:bar'
     )
 
 
@@ -122,7 +122,7 @@ def test_invalid_names(name: str) -> None:
 
 
 def test_create_body_omits_empty_optionals() -> None:
-    tv = UUID("7aeddf13-1c00-4aee-8d59-63414ef76280")
+    tv = UUID("09c9c31a-e2f9-4909-b4a3-cc3052800e04")
     body = json.loads(
         create_body(
             input="hi",

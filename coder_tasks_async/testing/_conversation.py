@@ -1,6 +1,6 @@
 """The AgentAPI conversation behind a task, rendered lazily from the clock.
 
-Mirrors what CONTRACT.md §5 describes: ids are dense indices, message 0 is the
+Mirrors what docs/compatibility.md §5 describes: ids are dense indices, message 0 is the
 agent's initial screen, the last agent message is rewritten in place (content
 grows and its time moves) while the agent works, and earlier messages are final.
 Nothing is stored per poll; every render is a pure function of the turns and

@@ -2,7 +2,7 @@
 
 No aiohttp here; :mod:`._server` does the socket side (auth headers, faults,
 rate limiting, recording).  Status codes and message strings follow
-CONTRACT.md §3–4 to the character.
+docs/compatibility.md §3–6 to the character.
 """
 
 from __future__ import annotations

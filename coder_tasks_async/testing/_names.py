@@ -41,6 +41,6 @@ def name_error(name: str) -> str | None:
 
 
 def generate_name(rng: random.Random, *, prefix: bool) -> str:
-    """``task-<adjective>-<scientist>-<4 hex>`` (seed era) or without ``task-`` (v2.29+)."""
+    """``task-<adjective>-<scientist>-<4 hex>`` (before v2.29) or without ``task-`` (v2.29+)."""
     name = f"{rng.choice(_ADJECTIVES)}-{rng.choice(_SCIENTISTS)}-{rng.getrandbits(16):04x}"
     return f"task-{name}" if prefix else name

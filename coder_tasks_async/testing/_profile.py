@@ -13,7 +13,7 @@ _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 @attrs.define(frozen=True, slots=True)
 class Profile:
-    """Feature switches for one server version (see CONTRACT.md §1.4)."""
+    """Feature switches for one server version (see docs/compatibility.md)."""
 
     version: str
     major: int
