@@ -56,7 +56,7 @@ class RecordedRequest:
 
 
 class FakeCoder:
-    """An in-process fake of Coder's AI Tasks REST API (see docs/compatibility.md), on loopback HTTP.
+    """An in-process fake of Coder's AI Tasks REST API on loopback HTTP (docs/compatibility.md).
 
     Use as ``async with FakeCoder(clock=FakeClock()) as fake:`` and point a client
     at ``fake.url`` with ``fake.token``.  Everything is deterministic for a given
