@@ -25,7 +25,7 @@ from ._polling.watch import TaskWatcher, Until
 from ._wire import protocol
 from ._wire.models import Task
 from ._wire.protocol import TaskRef, as_uuid
-from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake
 
 __all__ = ["CoderTasksClient"]
 
@@ -134,6 +134,7 @@ class CoderTasksClient(TaskEndpoints):
         until: Callable[[Task], bool] | None = None,
         until_terminal: bool = False,
         idle_timeout: float | None = None,
+        wake: Wake | None = None,
     ) -> LogFollower:
         """Follow a task's conversation as it happens: an async iterator of :class:`LogEvent`.
 
@@ -146,6 +147,10 @@ class CoderTasksClient(TaskEndpoints):
         ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds
         without change while the agent is not working, or ``until(task)``.
         Transient errors and a task that is not active yet are waited out.
+
+        ``wake`` (default: the client's ``wake``): ``"auto"`` also listens to the
+        task's workspace watch stream, whose events wake the follower at once and let
+        it poll slowly while the agent is idle; ``"poll"`` only polls.
 
         Example::
 
@@ -163,6 +168,7 @@ class CoderTasksClient(TaskEndpoints):
             until=until,
             until_terminal=until_terminal,
             idle_timeout=idle_timeout,
+            wake=wake,
         )
 
     async def create_many(

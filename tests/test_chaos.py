@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
+from typing import Literal
 from uuid import UUID
 
 import anyio
@@ -138,8 +139,9 @@ class Driver:
         self.followed.append((task.id, seen))
 
 
+@pytest.mark.parametrize("wake", ["auto", "poll"])
 async def test_chaos_loses_nothing_and_duplicates_nothing(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, wake: Literal["auto", "poll"]
 ) -> None:
     clock = FakeClock()
     timings = Timings(pending=1.0, initializing=1.0, chunk_interval=0.5, chunks=3)
@@ -147,7 +149,7 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         for fault in FAULTS:
             fake.faults.add(fault)
         with caplog.at_level(logging.DEBUG, logger="coder_tasks_async"):
-            async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as client:
+            async with CoderTasksClient(fake.url, token=fake.token, clock=clock, wake=wake) as client:
                 driver = Driver(fake, client, clock)
                 async with anyio.create_task_group() as tg:
                     for _ in range(WORKERS):

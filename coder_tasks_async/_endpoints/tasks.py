@@ -14,6 +14,7 @@ from uuid import UUID
 import aiohttp
 
 from .._http.clock import Clock, SystemClock
+from .._http.streams import EventStream, StreamUnavailable
 from .._http.transport import RawResponse, Transport, configure_debug_logging
 from .._wire import converter, protocol
 from .._wire.deployment import validate_base_url, validate_token
@@ -27,7 +28,7 @@ from .._wire.errors import (
 )
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
-from .._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from .._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake
 
 __all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -82,8 +83,12 @@ class TaskEndpoints:
         ssl: ssl_module.SSLContext | bool | None = None,
         max_body_size: int = _DEFAULT_MAX_BODY,
         poll: PollPolicy | None = None,
+        wake: Wake = "auto",
+        max_streams: int = 256,
     ) -> None:
         configure_debug_logging()
+        if wake not in ("auto", "poll"):
+            raise ValueError(f"wake must be 'auto' or 'poll', not {wake!r}")
         if api not in ("auto", "experimental", "v2"):
             raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
         self._tree: ApiTree | None = None if api == "auto" else api
@@ -102,6 +107,12 @@ class TaskEndpoints:
             ssl=ssl,
             max_body_size=max_body_size,
         )
+        #: How pollers learn about changes unless a call says otherwise: ``"auto"`` opens
+        #: the workspace watch stream (where the server has one) as a reason to poll now,
+        #: ``"poll"`` only polls.
+        self.wake: Wake = wake
+        #: Long-lived watch streams; their own connections, never request slots.
+        self._streams = self._transport.stream_pool(max_streams)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -145,7 +156,14 @@ class TaskEndpoints:
 
     async def aclose(self) -> None:
         """Release the HTTP session (unless the caller supplied it).  Safe to call twice."""
+        await self._streams.aclose()
         await self._transport.aclose()
+
+    async def _open_workspace_watch(self, workspace_id: UUID) -> EventStream:
+        """Open the workspace's watch stream (websocket, else events); StreamUnavailable if not."""
+        if self._transport.closed:
+            raise StreamUnavailable("client closed")
+        return await self._streams.open(f"/api/v2/workspaces/{workspace_id}/watch-ws")
 
     # -- plumbing ---------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from .._wire.settings import (
     parse_retry_after,
 )
 from .clock import Clock
+from .streams import StreamPool
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
@@ -184,6 +185,16 @@ class Transport:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def stream_pool(self, max_streams: int) -> StreamPool:
+        """A pool of long-lived event streams to this server, apart from the request slots."""
+        return StreamPool(
+            self.base_url,
+            self._headers,
+            max_streams=max_streams,
+            ssl=self._ssl,
+            connect_timeout=self.timeouts.connect,
+        )
 
     def _session_or_open(self) -> aiohttp.ClientSession:
         if self._closed:

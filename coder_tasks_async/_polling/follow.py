@@ -20,9 +20,10 @@ from attrs import define
 from .._wire.converter import structure
 from .._wire.errors import CoderDecodeError, CoderError
 from .._wire.models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
-from .._wire.settings import PollPolicy
+from .._wire.settings import PollPolicy, Wake
 from .logcursor import LogCursor, Step, StepKind, digest, entry_fields
 from .pace import Backoff, Closeable, Verdict, judge
+from .wake import Waker, WakeResult, event_says_idle
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
@@ -101,8 +102,10 @@ class LogFollower(Closeable):
         until: Callable[[Task], bool] | None = None,
         until_terminal: bool = False,
         idle_timeout: float | None = None,
+        wake: Wake | None = None,
     ) -> None:
         self._client = client
+        self._waker = Waker(client, wake, ref if isinstance(ref, str) else "task")
         self._ref = ref
         self._user = user
         self._settled_mode = settled
@@ -142,17 +145,28 @@ class LogFollower(Closeable):
         """Stop following.  Events not yet handed out are dropped (the cursor excludes them)."""
         self._done = True
         self._pending.clear()
+        await self._waker.aclose()
 
     async def __anext__(self) -> LogEvent:
-        while True:
-            event = self._take()
-            if event is not None:
-                return event
-            if self._done:
-                raise StopAsyncIteration
-            if self._polled:
-                await self._client.clock.sleep(self._next_delay)
-            await self._poll()
+        try:
+            while True:
+                event = self._take()
+                if event is not None:
+                    return event
+                if self._done:
+                    await self._waker.aclose()
+                    raise StopAsyncIteration
+                if self._polled:
+                    woke = await self._waker.sleep(self._next_delay)
+                    if woke is WakeResult.EVENT:
+                        self._backoff.interval = self._backoff.policy.initial
+                await self._poll()
+        except StopAsyncIteration:
+            raise
+        except BaseException:
+            # Errors and cancellation: the watch stream must not outlive this call's failure.
+            await self._waker.aclose()
+            raise
 
     def _take(self) -> LogEvent | None:
         """Hand out the next queued event, committing the cursor as it goes."""
@@ -170,8 +184,10 @@ class LogFollower(Closeable):
         except CoderError as exc:
             self._handle_error(exc)
             return
+        await self._waker.attach(task)
         if await self._observe(task):
-            self._next_delay = self._backoff.after_poll(changed=bool(self._pending))
+            delay = self._backoff.after_poll(changed=bool(self._pending))
+            self._next_delay = self._waker.pace(delay, task)
 
     async def _observe(self, task: Task, *, fetch_logs: bool = True) -> bool:
         """Take in a fresh snapshot of the task and, when useful, poll its logs.
@@ -202,8 +218,16 @@ class LogFollower(Closeable):
             return
         try:
             settled = self._newest_settled(task, raw_logs) if self._settled_mode else None
+            if settled is False and raw_logs and event_says_idle(self._waker.signal, task):
+                # An idle event plus this poll: one task read after the log read settles it.
+                settled = await self._still_idle(task)
             steps = self._cursor.plan(raw_logs, snapshot, settled=settled)
-            if self._ends_after(task, steps) and settled is False and _agent_settled(task):
+            if (
+                self._ends_after(task, steps)
+                and settled is False
+                and _agent_settled(task)
+                and await self._still_idle(task)
+            ):
                 # The last poll: the agent is not working, so hand out its final reply too.
                 steps = self._cursor.plan(raw_logs, snapshot, settled=True)
         except ValueError as exc:  # a malformed entry
@@ -212,6 +236,25 @@ class LogFollower(Closeable):
             self._pending.append((step, self._event(step, task)))
         self.holding = settled is False and bool(raw_logs) and not self._done
         self.produced = any(event is not None for _, event in self._pending)
+
+    async def _still_idle(self, task: Task) -> bool:
+        """Whether the logs just read end with a final entry: the task, read again, agrees.
+
+        ``task`` was read before the logs.  A stale "idle" there may pair with a reply
+        that started in between; if a read after the logs still shows the very same
+        report (and the agent not working), nothing started in between.
+        """
+        if task.status is not TaskStatus.ACTIVE:
+            return True  # not running: nothing can grow
+        again = await self._client.get_task(self._ref, user=self._user)
+        before, after = task.current_state, again.current_state
+        if before is None or after is None:
+            return before is None and after is None and _agent_settled(again)
+        return (
+            after.timestamp == before.timestamp
+            and after.state is before.state
+            and _agent_settled(again)
+        )
 
     def _ends_after(self, task: Task, steps: list[Step]) -> bool:
         if any(step.kind is not StepKind.SKIP for step in steps):

@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from enum import Enum
+from typing import Literal
 
 from attrs import define, field
 
@@ -120,6 +121,11 @@ class RetryPolicy:
         if failure is Failure.FATAL:
             return False
         return failure is Failure.NOT_SENT or method in IDEMPOTENT_METHODS
+
+
+#: How pollers learn about changes: ``"auto"`` also listens to the workspace watch
+#: stream (events wake the poller), ``"poll"`` only polls.
+Wake = Literal["auto", "poll"]
 
 
 @define(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
 from ._profile import Profile
 from ._ratelimit import RateLimiter, limited_message
 from ._state import FakeTask, FakeUser, State
+from ._watch import WatchHub
 
 if TYPE_CHECKING:
     from coder_tasks_async import Clock
@@ -92,6 +93,8 @@ class FakeCoder:
         #: ``(task_id, input, wall time)`` of every input actually delivered by ``/send``.
         self.deliveries: list[Delivery] = []
         self._api = Api(self.state, self.deliveries, self._wall_at)
+        #: The workspace watch streams (``fake.watch.faults`` injects their faults).
+        self.watch = WatchHub(self.state)
         self._limiter = (
             RateLimiter(rate_limit, lambda t: self.state.wall_ns(t) / 1e9) if rate_limit else None
         )
@@ -169,14 +172,17 @@ class FakeCoder:
     def delete_out_of_band(self, ref: uuid.UUID | str) -> None:
         """The task vanishes as if deleted elsewhere (later GET → 404)."""
         self.state.delete_task(self.task(ref))
+        self.watch.poke()
 
     def restart_agent(self, ref: uuid.UUID | str) -> None:
         """AgentAPI restarts: the conversation starts again at id 0 with a new initial screen."""
         self.state.restart_agent(self.task(ref))
+        self.watch.poke()
 
     def set_error(self, ref: uuid.UUID | str) -> None:
         """The task's status becomes ``error``."""
         self.state.set_error(self.task(ref))
+        self.watch.poke()
 
     def _wall_at(self, t: float) -> datetime:
         return datetime.fromtimestamp(self.state.wall_ns(t) / 1e9, UTC)
@@ -201,6 +207,7 @@ class FakeCoder:
     async def close(self) -> None:
         """Stop listening and drop open connections."""
         if self._runner is not None:
+            self.watch.shutdown()
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
@@ -223,6 +230,8 @@ class FakeCoder:
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
         path = request.raw_path.partition("?")[0]
         query = {k: request.query.getone(k) for k in request.query} if request.query_string else {}
+        if path.startswith("/api/v2/workspaces/"):
+            return await self._serve_watch(request, path, query)
         key = (request.method, path)
         m = self._routes.get(key)
         if m is None:
@@ -247,13 +256,57 @@ class FakeCoder:
                 resp = self._response(await self._serve(request, m, query))
             else:
                 resp = await self._faulty(request, m, query, fault)
+        if request.method != "GET":
+            self.watch.poke()
+        self._record(request, path, query, route, resp.status)
+        return resp
+
+    def _record(
+        self, request: BaseRequest, path: str, query: dict[str, str], route: str | None, status: int
+    ) -> None:
         if self.record_requests:
             self.requests.append(
-                RecordedRequest(
-                    request.method, path, query, dict(request.headers), route, resp.status
-                )
+                RecordedRequest(request.method, path, query, dict(request.headers), route, status)
             )
-        return resp
+
+    async def _serve_watch(
+        self, request: BaseRequest, path: str, query: dict[str, str]
+    ) -> web.StreamResponse:
+        """The workspace watch streams (see :mod:`._watch`): authenticated, own rate-limit key."""
+        found = self.watch.route(path)
+        route = None if found is None else f"watch_{found[1]}"
+        faults = self.watch.faults
+        refused = faults.refuse or (found is not None and found[1] == "ws" and faults.refuse_ws)
+        if found is None or request.method != "GET" or refused:
+            reply = error(404, "Route not found.")
+        else:
+            wid, mode = found
+            checked = self._watch_access(request, query, path, wid)
+            if isinstance(checked, Reply):
+                reply = checked
+            elif mode == "ws" and request.headers.get("Upgrade", "").lower() != "websocket":
+                reply = error(400, "Expected a websocket upgrade.")
+            else:
+                self._record(request, path, query, route, 101 if mode == "ws" else 200)
+                return await self.watch.serve(request, checked, mode)
+        self._record(request, path, query, route, reply.status)
+        return self._response(reply)
+
+    def _watch_access(
+        self, request: BaseRequest, query: dict[str, str], path: str, workspace_id: str
+    ) -> FakeTask | Reply:
+        actor = self._authenticate(request, query)
+        if isinstance(actor, Reply):
+            return actor
+        if self._limiter is not None:
+            # Each workspace's watch path is its own rate-limit key, as in coderd.
+            decision = self._limiter.hit((actor.username, "GET", path), self.clock.now())
+            if not decision.allowed:
+                return error(429, limited_message(self._limiter.limit), headers=decision.headers())
+        task = self.watch.find(workspace_id, lambda t: actor.is_owner or t.owner is actor)
+        if task is None:
+            return error(404, "Resource not found or you do not have access to this resource")
+        return task
 
     async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
         actor = self._authenticate(request, query)

@@ -1,0 +1,291 @@
+"""The workspace watch streams: ``GET /api/v2/workspaces/{id}/watch-ws`` and ``/watch``.
+
+Coder pushes the whole workspace on connect and again whenever its build, agent,
+app health or app status (the agent's state report, the task's ``current_state``)
+changes; a new conversation message publishes nothing.  ``/watch-ws`` is a one-way
+websocket of ``{"type": ..., "data": ...}`` text messages; ``/watch`` is the older
+server-sent-events twin (``event: ping`` on connect, ``event: data`` with the
+workspace JSON, a ping every 15 s).  Both exist on every release the fake imitates.
+
+The stream only reads the fake's state; it is woken by :meth:`WatchHub.poke`
+(any request that changed something) or by the clock reaching the next moment
+the task's view changes by time alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import attrs
+from aiohttp import web
+from aiohttp.web_request import BaseRequest
+
+if TYPE_CHECKING:
+    from ._state import FakeTask, State
+
+__all__ = ["WatchFaults", "WatchHub", "workspace_json"]
+
+#: Seconds of clock time between pings, as coderd's event sender.
+PING_INTERVAL = 15.0
+_PREFIX = "/api/v2/workspaces/"
+
+
+@attrs.define(slots=True)
+class WatchFaults:
+    """Misbehaviour of the watch streams, for tests (all off by default).
+
+    ``refuse``: both paths answer 404 (an old server or a proxy that strips them).
+    ``refuse_ws``: only the websocket is refused (a proxy without upgrades).
+    ``drop_after``: close each stream after this many data events.
+    ``stall``: after the connect snapshot, send nothing at all (no pings either).
+    ``duplicate``: every data event is sent twice.
+    ``noise``: unknown event types and unknown fields are mixed in.
+    """
+
+    refuse: bool = False
+    refuse_ws: bool = False
+    drop_after: int | None = None
+    stall: bool = False
+    duplicate: bool = False
+    noise: bool = False
+
+
+def _app_status(task: FakeTask, wire: dict[str, Any]) -> dict[str, Any] | None:
+    cs = wire.get("current_state")
+    if cs is None:
+        return None
+    return {
+        "id": str(uuid.uuid5(task.app_id, str(cs["timestamp"]))),
+        "created_at": cs["timestamp"],
+        "workspace_id": str(task.workspace_id),
+        "agent_id": str(task.agent_id),
+        "app_id": str(task.app_id),
+        "state": cs["state"],
+        "message": cs["message"],
+        "uri": cs.get("uri", ""),
+        "needs_user_attention": False,
+    }
+
+
+def workspace_json(state: State, task: FakeTask, now: float) -> dict[str, Any]:
+    """A ``codersdk.Workspace`` object whose build, agent and app status agree with the task."""
+    wire = state.wire(task, now)
+    status = wire["status"]
+    ws_status = wire["workspace_status"]
+    stopped = ws_status == "stopped"
+    build_status = {"pending": "pending", "stopped": "stopped"}.get(ws_status, "running")
+    agents: list[dict[str, Any]] = []
+    if wire["workspace_agent_id"] is not None:
+        agents.append(
+            {
+                "id": wire["workspace_agent_id"],
+                "name": "main",
+                "status": "connected",
+                "lifecycle_state": wire["workspace_agent_lifecycle"],
+                "health": wire["workspace_agent_health"],
+                "apps": [
+                    {
+                        "id": wire["workspace_app_id"],
+                        "slug": "claude-code",
+                        "health": "unhealthy" if status == "error" else "healthy",
+                    }
+                ],
+            }
+        )
+    build_number = wire.get("workspace_build_number", task.build_number)
+    return {
+        "id": str(task.workspace_id),
+        "created_at": wire["created_at"],
+        "updated_at": wire["updated_at"],
+        "owner_id": wire["owner_id"],
+        "owner_name": wire["owner_name"],
+        "organization_id": wire["organization_id"],
+        "template_id": wire["template_id"],
+        "template_name": wire["template_name"],
+        "name": wire["workspace_name"],
+        "latest_build": {
+            "id": str(uuid.uuid5(task.workspace_id, str(build_number))),
+            "workspace_id": str(task.workspace_id),
+            "build_number": build_number,
+            "transition": "stop" if stopped else "start",
+            "status": build_status,
+            "job": {"status": "pending" if build_status == "pending" else "succeeded"},
+            "resources": [{"name": "dev", "type": "docker_container", "agents": agents}],
+        },
+        "latest_app_status": _app_status(task, wire),
+        "outdated": False,
+        "health": {"healthy": status != "error", "failing_agents": []},
+        "task_id": str(task.id),
+    }
+
+
+def _signature(ws: dict[str, Any]) -> tuple[Any, ...]:
+    """What an event is published for: build, agent, app health and app status."""
+    build = ws["latest_build"]
+    agents = build["resources"][0]["agents"]
+    app = ws["latest_app_status"]
+    return (
+        build["build_number"],
+        build["transition"],
+        build["status"],
+        json.dumps(agents, sort_keys=True),
+        None if app is None else (app["state"], app["message"], app["created_at"]),
+    )
+
+
+class WatchHub:
+    """Serves the watch streams of one :class:`FakeCoder` and tracks them for shutdown."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.faults = WatchFaults()
+        #: Streams open right now (tests assert the SDK closes its side).
+        self.open_streams = 0
+        #: Streams opened in total, by mode (``"ws"`` or ``"sse"``).
+        self.opened: dict[str, int] = {"ws": 0, "sse": 0}
+        self._changed = asyncio.Event()
+        self._closing = False
+
+    @staticmethod
+    def route(path: str) -> tuple[str, str] | None:
+        """``(workspace id, "ws"|"sse")`` for a watch path, else ``None``."""
+        if not path.startswith(_PREFIX):
+            return None
+        rest = path[len(_PREFIX) :].split("/")
+        if len(rest) != 2 or rest[1] not in ("watch", "watch-ws"):
+            return None
+        return rest[0], "ws" if rest[1] == "watch-ws" else "sse"
+
+    def poke(self) -> None:
+        """Something may have changed: every stream looks again."""
+        ev, self._changed = self._changed, asyncio.Event()
+        ev.set()
+
+    def shutdown(self) -> None:
+        """Make every open stream end now (the server is closing)."""
+        self._closing = True
+        self.poke()
+
+    def find(self, workspace_id: str, can_see: Callable[[FakeTask], bool]) -> FakeTask | None:
+        """The live task owning ``workspace_id`` that the caller may see."""
+        try:
+            wid = uuid.UUID(workspace_id)
+        except ValueError:
+            return None
+        for task in self.state.live_tasks():
+            if task.workspace_id == wid and can_see(task):
+                return task
+        return None
+
+    async def serve(self, request: BaseRequest, task: FakeTask, mode: str) -> web.StreamResponse:
+        """Run one stream until the client leaves, a fault drops it or the server closes."""
+        send: Callable[[str, Any], Awaitable[None]]
+        gone: asyncio.Future[Any] | None = None
+        if mode == "ws":
+            ws = web.WebSocketResponse(autoping=True)
+            await ws.prepare(request)
+            resp: web.StreamResponse = ws
+            # The socket is one-way: anything the client sends back is its close.
+            gone = asyncio.ensure_future(ws.receive())
+
+            async def send(kind: str, data: Any) -> None:
+                await ws.send_str(json.dumps({"type": kind, "data": data}))
+
+        else:
+            resp = web.StreamResponse(
+                headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+            )
+            await resp.prepare(request)
+
+            async def send(kind: str, data: Any) -> None:
+                text = f"event: {kind}\n"
+                if data is not None:
+                    text += f"data: {json.dumps(data)}\n"
+                await resp.write((text + "\n").encode())
+
+        self.open_streams += 1
+        self.opened[mode] += 1
+        try:
+            await self._run(request, task, mode, send, gone)
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass  # the client went away
+        finally:
+            self.open_streams -= 1
+            if gone is not None:
+                gone.cancel()
+            if isinstance(resp, web.WebSocketResponse):
+                await resp.close()
+        return resp
+
+    async def _run(
+        self,
+        request: BaseRequest,
+        task: FakeTask,
+        mode: str,
+        send: Callable[[str, Any], Awaitable[None]],
+        gone: asyncio.Future[Any] | None,
+    ) -> None:
+        clock = self.state.clock
+        faults = self.faults
+        if mode == "sse":
+            await send("ping", None)
+        last_sig: tuple[Any, ...] | None = None
+        last_ping = clock.now()
+        sent = 0
+        while not self._closing:
+            changed = self._changed
+            now = clock.now()
+            if task.deleted:
+                return
+            ws = workspace_json(self.state, task, now)
+            sig = _signature(ws)
+            if sig != last_sig and not (faults.stall and last_sig is not None):
+                last_sig = sig
+                if faults.noise:
+                    await send("telemetry", {"note": "not for you"})
+                    ws = {**ws, "surprise_field": [1, 2, 3]}
+                for _ in range(2 if faults.duplicate else 1):
+                    await send("data", ws)
+                sent += 1
+                if faults.drop_after is not None and sent >= faults.drop_after:
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return
+            if now - last_ping >= PING_INTERVAL - 1e-9 and not faults.stall:
+                await send("ping", None)
+                last_ping = now
+            if request.transport is None or request.transport.is_closing():
+                return
+            if gone is not None and gone.done():
+                return
+            until = self.state._stable_until(task, now)
+            wait = min(until, last_ping + PING_INTERVAL) - now
+            await self._wait(changed, max(wait, 0.001), gone)
+
+    async def _wait(
+        self, changed: asyncio.Event, seconds: float, gone: asyncio.Future[Any] | None
+    ) -> None:
+        """Until ``changed`` is set or ``seconds`` of clock time passed."""
+        clock = self.state.clock
+        if getattr(clock, "autojump", False):
+            # The stream must never move an autojumping clock itself; it looks
+            # again soon in real time instead.
+            timer: Awaitable[Any] = anyio.sleep(0.005)
+        elif math.isinf(seconds):
+            timer = asyncio.Event().wait()
+        else:
+            timer = clock.sleep(seconds)
+        tasks = {asyncio.ensure_future(changed.wait()), asyncio.ensure_future(timer)}
+        try:
+            await asyncio.wait(
+                tasks if gone is None else tasks | {gone}, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for t in tasks:  # never ``gone``: it is watched until the stream ends
+                t.cancel()
