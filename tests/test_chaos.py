@@ -149,7 +149,9 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         for fault in FAULTS:
             fake.faults.add(fault)
         with caplog.at_level(logging.DEBUG, logger="coder_tasks_async"):
-            async with CoderTasksClient(fake.url, token=fake.token, clock=clock, wake=wake) as client:
+            async with CoderTasksClient(
+                fake.url, token=fake.token, clock=clock, wake=wake
+            ) as client:
                 driver = Driver(fake, client, clock)
                 async with anyio.create_task_group() as tg:
                     for _ in range(WORKERS):

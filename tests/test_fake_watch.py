@@ -111,7 +111,10 @@ async def test_websocket_sends_snapshot_then_one_event_per_change_none_per_chunk
                 agrees(event["data"], now)  # the newest event shows what a poll shows now
             seen += events
         states = [
-            (e["data"]["latest_build"]["status"], (e["data"]["latest_app_status"] or {}).get("state"))
+            (
+                e["data"]["latest_build"]["status"],
+                (e["data"]["latest_app_status"] or {}).get("state"),
+            )
             for e in seen
         ]
         # pending → initializing → active working → idle; the 4 reply chunks publish nothing.
@@ -154,7 +157,9 @@ async def test_input_publishes_working_then_idle(
     fake, clock, session = setup
     task = await create(fake, session)
     clock.advance(20)
-    async with session.ws_connect(f"{fake.url}/api/v2/workspaces/{task['workspace_id']}/watch-ws") as ws:
+    async with session.ws_connect(
+        f"{fake.url}/api/v2/workspaces/{task['workspace_id']}/watch-ws"
+    ) as ws:
         assert (await next_json(ws))["data"]["latest_app_status"]["state"] == "idle"
         url = f"{fake.url}/api/experimental/tasks/me/{task['id']}/send"
         async with session.post(url, json={"input": "again"}) as r:
@@ -227,7 +232,11 @@ async def test_faults_refuse_drop_duplicate_noise(
     async with session.ws_connect(base + "/watch-ws") as ws:
         assert (await next_json(ws))["type"] == "data"
         msg = await asyncio.wait_for(ws.receive(), 10)
-        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+        assert msg.type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSED,
+            aiohttp.WSMsgType.ERROR,
+        )
     fake.watch.faults.drop_after = None
 
     fake.watch.faults.stall = True

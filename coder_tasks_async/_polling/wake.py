@@ -78,8 +78,11 @@ def event_says_idle(signal: WorkspaceSignal | None, task: Task) -> bool:
         return False
     cs = task.current_state
     at = _parse_time(signal.app_state_at)
-    return cs is not None and at is not None and cs.state is not TaskState.WORKING and (
-        cs.timestamp == at
+    return (
+        cs is not None
+        and at is not None
+        and cs.state is not TaskState.WORKING
+        and (cs.timestamp == at)
     )
 
 
@@ -154,31 +157,36 @@ class Waker:
             return WakeResult.TIMEOUT
         if self._stream is None and not self._permanent and clock.now() >= self._retry_at:
             await self._connect()
-        stream = self._stream
-        if stream is None:
-            await clock.sleep(delay)
-            return WakeResult.TIMEOUT
-        stall_in = self._heard + STALL_AFTER - clock.now()
-        if stall_in <= 0:
-            await self._lost("stalled")
-            return WakeResult.LOST
-        if self._reader is None:
-            self._reader = asyncio.ensure_future(stream.next())
-        timer: asyncio.Future[Any] = asyncio.ensure_future(clock.sleep(min(delay, stall_in)))
-        waiting: set[asyncio.Future[Any]] = {self._reader, timer}
-        try:
-            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-        return await self._after(delay, stall_in)
-
-    async def _after(self, delay: float, stall_in: float) -> WakeResult:
-        reader = self._reader
-        if reader is None or not reader.done():
-            if stall_in < delay:
+        deadline = clock.now() + delay
+        while True:
+            stream = self._stream
+            now = clock.now()
+            if stream is None:
+                await clock.sleep(deadline - now)
+                return WakeResult.TIMEOUT
+            if now >= deadline:
+                return WakeResult.TIMEOUT
+            stall_in = self._heard + STALL_AFTER - now
+            if stall_in <= 0:
                 await self._lost("stalled")
                 return WakeResult.LOST
-            return WakeResult.TIMEOUT
+            if self._reader is None:
+                self._reader = asyncio.ensure_future(stream.next())
+            reader = self._reader
+            timer: asyncio.Future[Any] = asyncio.ensure_future(
+                clock.sleep(min(deadline - now, stall_in))
+            )
+            try:
+                await asyncio.wait({reader, timer}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                timer.cancel()
+            if reader.done():
+                result = await self._heard_from(reader)
+                if result is not None:
+                    return result
+
+    async def _heard_from(self, reader: asyncio.Future[tuple[str, Any]]) -> WakeResult | None:
+        """A message arrived: an event or a break ends the sleep, a ping or noise does not."""
         self._reader = None
         try:
             kind, data = reader.result()
@@ -194,7 +202,7 @@ class Waker:
         if kind == "error":
             await self._lost("error event")
             return WakeResult.LOST
-        return WakeResult.TIMEOUT if kind == "ping" else WakeResult.EVENT
+        return None
 
     async def _connect(self) -> None:
         assert self._workspace is not None

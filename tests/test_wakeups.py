@@ -1,0 +1,268 @@
+"""Wake-ups: followers listen to the workspace watch stream; polling stays the source of truth."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Literal
+
+import anyio
+import pytest
+
+from coder_tasks_async import CoderTasksClient, LogEvent, PollPolicy, Task, TaskState
+from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
+
+pytestmark = pytest.mark.anyio
+
+TIMINGS = Timings(pending=1.0, initializing=1.0, chunk_interval=0.5, chunks=4)
+FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
+
+
+async def eventually(cond: Callable[[], bool], what: str) -> None:
+    """Let real IO run until ``cond()`` holds (the fake and the client talk over loopback)."""
+    for _ in range(400):
+        if cond():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")
+
+
+@pytest.fixture
+async def manual() -> AsyncIterator[tuple[FakeCoder, FakeClock, CoderTasksClient]]:
+    clock = FakeClock(autojump=False)
+    async with FakeCoder(clock=clock, timings=TIMINGS) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as client:
+            yield fake, clock, client
+
+
+async def started(fake: FakeCoder, clock: FakeClock, client: CoderTasksClient) -> Task:
+    """A task whose first reply is finished (the agent idles)."""
+    task = await client.create_task("fix the login", template_version_id=fake.template_version_id)
+    clock.advance(10)
+    return task
+
+
+def task_gets(fake: FakeCoder, task: Task) -> int:
+    return sum(1 for r in fake.requests if r.route == "get" and str(task.id) in r.path)
+
+
+@pytest.mark.parametrize(
+    ("refuse_ws", "refuse", "mode"),
+    [(False, False, "ws"), (True, False, "sse"), (True, True, "poll")],
+)
+async def test_follower_takes_websocket_else_event_stream_else_polls_and_logs_its_mode(
+    fake_coder: FakeCoder,
+    coder: CoderTasksClient,
+    caplog: pytest.LogCaptureFixture,
+    refuse_ws: bool,
+    refuse: bool,
+    mode: str,
+) -> None:
+    fake_coder.watch.faults.refuse_ws = refuse_ws
+    fake_coder.watch.faults.refuse = refuse
+    task = await coder.create_task("hi", template_version_id=fake_coder.template_version_id)
+    with caplog.at_level(logging.DEBUG, logger="coder_tasks_async"):
+        async with coder.follow_logs(task, settled=True, until_terminal=True, idle_timeout=30) as f:
+            events = [e async for e in f]
+    assert [e.entry.id for e in events if e.entry] == [0, 1, 2]
+    assert f"wake mode {mode}" in caplog.text
+    expected = {"ws": {"ws": 1, "sse": 0}, "sse": {"ws": 0, "sse": 1}, "poll": {"ws": 0, "sse": 0}}
+    assert fake_coder.watch.opened == expected[mode]
+    assert coder._streams.open_count == 0
+
+
+async def test_wake_poll_opens_no_stream_per_call_and_per_client(
+    fake_coder: FakeCoder, fake_clock: FakeClock
+) -> None:
+    clock = fake_clock
+    async with CoderTasksClient(
+        fake_coder.url, token=fake_coder.token, clock=clock, wake="poll"
+    ) as client:
+        task = await client.create_task("hi", template_version_id=fake_coder.template_version_id)
+        async with client.follow_logs(task, settled=True, idle_timeout=20) as f:
+            assert [e.entry.id async for e in f if e.entry] == [0, 1, 2]
+        async with client.follow_logs(task, wake="auto", idle_timeout=20) as f:
+            [e async for e in f]
+    assert fake_coder.watch.opened["ws"] == 1  # only the call that asked for it
+    with pytest.raises(ValueError, match="wake"):
+        CoderTasksClient(fake_coder.url, token=fake_coder.token, wake="sometimes")  # type: ignore[arg-type]
+
+
+async def test_idle_event_settles_the_reply_after_one_poll_without_the_clock_moving(
+    manual: tuple[FakeCoder, FakeClock, CoderTasksClient],
+) -> None:
+    fake, clock, client = manual
+    task = await started(fake, clock, client)
+    got: list[LogEvent] = []
+    async with client.follow_logs(task, settled=True, poll=FAST) as follower:
+
+        async def consume() -> None:
+            async for event in follower:
+                got.append(event)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(consume)
+            await eventually(lambda: len(got) == 3, "the first three entries")
+            await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
+            clock.advance(0.5)
+            other = CoderTasksClient(fake.url, token=fake.token, clock=clock, wake="poll")
+            async with other:
+                await other.send_input(task, "and the tests")
+            clock.advance(3)  # the reply grows: polled at the normal pace
+            await eventually(lambda: len(got) >= 4, "the input entry")
+            at = clock.now()
+            clock.advance(TIMINGS.reply_duration)  # the reply is done: the agent reports idle
+            # No further clock move: only the idle event can make the follower poll now.
+            await eventually(lambda: len(got) == 5, "the settled reply")
+            assert clock.now() == at + TIMINGS.reply_duration
+            tg.cancel_scope.cancel()
+    assert got[4].entry is not None and got[4].entry.content.endswith("and the tests")
+    assert [e.entry.id for e in got if e.entry] == [0, 1, 2, 3, 4]
+    assert client._streams.open_count == 0
+
+
+async def test_idle_follower_polls_about_once_a_minute_with_the_stream(
+    manual: tuple[FakeCoder, FakeClock, CoderTasksClient],
+) -> None:
+    fake, clock, client = manual
+    task = await started(fake, clock, client)
+    counts: dict[str, int] = {}
+    for wake in ("poll", "auto"):
+        got: list[LogEvent] = []
+        follower = client.follow_logs(task, settled=True, wake=wake)  # type: ignore[arg-type]
+        async with follower:
+
+            async def consume(f: object = follower, out: list[LogEvent] = got) -> None:
+                async for event in follower:  # noqa: B023 (one follower per loop turn)
+                    out.append(event)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                while len(got) < 3:  # the settled rule needs quiet polls: let time pass
+                    clock.advance(0.5)
+                    await asyncio.sleep(0.005)
+                before = task_gets(fake, task)
+                for _ in range(300):  # five idle minutes in one-second steps
+                    clock.advance(1)
+                    await asyncio.sleep(0.005)
+                counts[wake] = task_gets(fake, task) - before
+                tg.cancel_scope.cancel()
+    assert counts["poll"] >= 20  # today: every 10 s at most
+    assert counts["auto"] <= 5, counts
+
+
+async def test_stream_never_takes_a_request_slot(
+    fake_coder: FakeCoder, fake_clock: FakeClock
+) -> None:
+    clock = fake_clock
+    async with CoderTasksClient(
+        fake_coder.url, token=fake_coder.token, clock=clock, max_concurrency=1
+    ) as client:
+        task = await client.create_task("hi", template_version_id=fake_coder.template_version_id)
+        stream = await client._open_workspace_watch(task.workspace_id)  # type: ignore[arg-type]
+        try:
+            assert stream.mode == "ws"
+            assert (await client.get_task(task)).id == task.id  # the one slot is free
+            session = client._transport._session
+            assert session is not None
+            assert len(session.connector._acquired) == 0  # type: ignore[union-attr]
+        finally:
+            await stream.aclose()
+        assert client._streams.open_count == 0
+
+
+@pytest.mark.parametrize("how", ["break", "cancel", "error"])
+async def test_stream_is_closed_on_exit_cancellation_and_errors(
+    fake_coder: FakeCoder, coder: CoderTasksClient, how: str
+) -> None:
+    task = await coder.create_task("hi", template_version_id=fake_coder.template_version_id)
+    follower = coder.follow_logs(task, settled=True, poll=FAST)
+    with anyio.move_on_after(30):
+        try:
+            async with follower:
+                async for _ in follower:
+                    if coder._streams.open_count == 0:
+                        continue
+                    if how == "cancel":
+                        raise asyncio.CancelledError
+                    if how == "error":
+                        raise KeyError("boom")
+                    break
+        except (KeyError, asyncio.CancelledError):
+            pass
+    assert fake_coder.watch.opened["ws"] >= 1
+    assert coder._streams.open_count == 0
+    await eventually(lambda: fake_coder.watch.open_streams == 0, "the fake saw the close")
+
+
+@pytest.mark.parametrize("stream", ["on", "off", "flapping", "noisy", "stalled"])
+async def test_no_entry_lost_or_repeated_with_the_stream_on_off_or_flapping(
+    stream: Literal["on", "off", "flapping", "noisy", "stalled"],
+) -> None:
+    clock = FakeClock()
+    async with FakeCoder(clock=clock, timings=TIMINGS, seed=3) as fake:
+        faults = fake.watch.faults
+        faults.refuse = stream == "off"
+        faults.drop_after = 1 if stream == "flapping" else None
+        faults.duplicate = faults.noise = stream == "noisy"
+        faults.stall = stream == "stalled"
+        fake.faults.add(Fault("get", "status", rate=0.1))
+        async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as client:
+            task = await client.create_task("go", template_version_id=fake.template_version_id)
+            seen: list[tuple[int, str]] = []
+
+            async def bot() -> None:
+                async with client.follow_logs(
+                    task, settled=True, poll=FAST, idle_timeout=40
+                ) as follower:
+                    async for event in follower:
+                        assert event.entry is not None
+                        seen.append((event.entry.id, event.entry.content))
+
+            async def sender() -> None:
+                for i in range(4):
+                    await client.wait_for(task, until=TaskState.IDLE, timeout=120)
+                    await client.send_input(task, f"step {i}")
+                    await clock.sleep(1)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(bot)
+                tg.start_soon(sender)
+            truth = [(e["id"], e["content"]) for e in fake.task(task.id).entries]
+            assert seen == truth
+            assert len(seen) == 3 + 2 * 4
+            assert client._streams.open_count == 0
+
+
+async def test_stale_idle_never_hands_out_a_growing_reply_as_final(
+    fake_coder: FakeCoder, fake_clock: FakeClock
+) -> None:
+    """Regression: the last poll paired a stale "idle" task read with a newer, growing reply."""
+    async with CoderTasksClient(
+        fake_coder.url, token=fake_coder.token, clock=fake_clock, wake="poll"
+    ) as client:
+        task = await client.create_task("hi", template_version_id=fake_coder.template_version_id)
+        await client.wait_for(task, until=TaskState.IDLE)
+        # The logs read is held back on the wire; meanwhile another client sends input.
+        fake_coder.faults.add(Fault("logs", "latency", delay=0.3, times=1))
+        got: list[LogEvent] = []
+
+        async def follow() -> None:
+            async with client.follow_logs(
+                task, settled=True, cursor=None, until=lambda t: t.state is TaskState.IDLE
+            ) as follower:
+                async for event in follower:
+                    got.append(event)
+
+        n0 = len(fake_coder.requests)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(follow)
+            await eventually(
+                lambda: any(r.route == "get" for r in list(fake_coder.requests)[n0:]),
+                "the follower read the idle task",
+            )
+            fake_coder.state.send_input(fake_coder.task(task.id), "more", fake_clock.now())
+        ids = [e.entry.id for e in got if e.entry]
+        assert ids[:3] == [0, 1, 2]
+        assert 4 not in ids  # the new reply was still growing: never handed out as final
