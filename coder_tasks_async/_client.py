@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ssl as ssl_module
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
 from uuid import UUID
 
 import aiohttp
@@ -20,15 +21,15 @@ from ._errors import (
     AmbiguousRequestError,
     CoderAPIError,
     CoderDecodeError,
+    CoderError,
     ConflictError,
-    NotFoundError,
     ServerError,
     UnsupportedByServer,
 )
 from ._models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from ._polling import PollPolicy, Verdict, judge
 from ._protocol import API_ROOTS, ApiTree, TaskRef
-from ._retry import RetryPolicy
+from ._retry import RetryBudget, RetryPolicy
 from ._transport import (
     SEND_TIMEOUTS,
     RawResponse,
@@ -59,7 +60,21 @@ def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
     return True  # ambiguous transport failure, or an unreadable 201 body
 
 
+def _server_time(date: str | None) -> float | None:
+    """A response's ``Date`` header as a Unix timestamp (``None`` when missing or unreadable)."""
+    if not date:
+        return None
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
 ApiChoice = Literal["auto", "experimental", "v2"]
+#: How much earlier than this call's start (by the server's clock) a task found by
+#: name after an ambiguous create may have been created and still count as this
+#: call's: the ``Date`` header has whole seconds, and a proxy may add its own.
+RECONCILE_TOLERANCE = 5.0
 T = TypeVar("T")
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
@@ -180,6 +195,10 @@ class CoderTasksClient(HelperMethods):
 
     # -- plumbing ---------------------------------------------------------------
 
+    def _budget(self, retry: RetryPolicy | None) -> RetryBudget:
+        """The retry budget of one public call (see :class:`RetryPolicy`)."""
+        return self._transport.budget(retry)
+
     async def _call(
         self,
         method: str,
@@ -188,35 +207,48 @@ class CoderTasksClient(HelperMethods):
         params: dict[str, str] | None = None,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
+        parse: Callable[[bytes], object] | None = None,
         probe: bool = True,
     ) -> RawResponse:
         """Send ``path`` (relative to the tasks tree) to the current tree.
 
-        In auto mode the first answers teach the client which tree the server has.
-        ``probe=False`` is for endpoints only some servers have in both trees
-        (pause/resume): their 404 says nothing about the tree as a whole, but they
-        are still tried under the experimental tree when /api/v2 lacks them.
+        ``budget`` is the public call's retry budget: everything this call sends
+        draws on it.  In auto mode the first answers teach the client which tree
+        the server has.  ``probe=False`` is for endpoints only some servers have in
+        both trees (pause/resume): their 404 says nothing about the tree as a
+        whole, but they are still tried under the experimental tree when /api/v2
+        lacks them.
         """
+        if budget is None:
+            budget = self._transport.budget()
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self._tree is None
         tree = self._tree or "v2"
         request = self._transport.request
         response = await request(
-            method, API_ROOTS[tree] + path, params=params, body=body, timeouts=timeouts, retry=retry
+            method,
+            API_ROOTS[tree] + path,
+            params=params,
+            body=body,
+            timeouts=timeouts,
+            budget=budget,
+            parse=parse,
         )
         missing = protocol.is_route_not_found(response.status, response.headers, response.body)
         if missing and tree == "v2" and (probing or not probe):
             # The 404 came from the router: nothing was handled, so asking the
             # experimental tree is safe, POST included.
+            budget.refund()
             fallback = await request(
                 method,
                 API_ROOTS["experimental"] + path,
                 params=params,
                 body=body,
                 timeouts=timeouts,
-                retry=retry,
+                budget=budget,
+                parse=parse,
             )
             if probing and not protocol.is_route_not_found(
                 fallback.status, fallback.headers, fallback.body
@@ -234,37 +266,30 @@ class CoderTasksClient(HelperMethods):
         *,
         params: dict[str, str] | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget,
     ) -> T:
-        """GET and decode; a body that is not JSON at all (cut short) is fetched again.
-
-        A body of the wrong *shape* is not retried: that will not heal.
+        """GET and decode; a body that is not JSON at all (cut short) is fetched again
+        within the same budget.  A body of the wrong *shape* is not retried: that will
+        not heal.
         """
-        policy = retry or self._transport.retry
-        started = self.clock.now()
-        attempt = 0
-        while True:
-            attempt += 1
-            response = await self._call("GET", path, params=params, timeouts=timeouts, retry=retry)
-            self._raise_for(response)
-            try:
-                return decode(response.body)
-            except CoderDecodeError as exc:
-                delay = policy.backoff(attempt - 1)
-                elapsed = self.clock.now() - started
-                if not exc.invalid_json or not policy.has_budget(attempt, elapsed, delay):
-                    raise
-            await self.clock.sleep(delay)
+        response = await self._call(
+            "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
+        )
+        self._raise_for(response, budget)
+        return cast(T, response.parsed)
 
-    def _raise_for(self, response: RawResponse) -> None:
+    def _raise_for(self, response: RawResponse, budget: RetryBudget | None = None) -> None:
         if response.status >= 300:
-            raise protocol.error_from_response(
+            policy = budget.policy if budget is not None else self._transport.retry
+            error = protocol.error_from_response(
                 response.status,
                 response.headers,
                 response.body,
                 method=response.method,
                 url=response.url,
+                max_retry_after=policy.max_retry_after,
             )
+            raise self._transport.redactor.error(error)
 
     # -- endpoints ----------------------------------------------------------------
 
@@ -289,7 +314,7 @@ class CoderTasksClient(HelperMethods):
         """
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
         listing = await self._read(
-            "", _decode_list, params={"q": q}, timeouts=timeouts, retry=retry
+            "", _decode_list, params={"q": q}, timeouts=timeouts, budget=self._budget(retry)
         )
         return listing.tasks
 
@@ -312,7 +337,9 @@ class CoderTasksClient(HelperMethods):
         connection, a gateway error) and you gave a ``name``, the client looks the
         task up by name: it returns the task if its prompt matches, and otherwise
         sends again (the server refuses a second task with the same name, so this
-        is safe).  Without a name it raises :class:`AmbiguousRequestError`.
+        is safe).  A task of that name created before this call started (by the
+        server's clock, within :data:`RECONCILE_TOLERANCE` seconds) is never
+        returned as created.  Without a name it raises :class:`AmbiguousRequestError`.
 
         Example::
 
@@ -338,23 +365,18 @@ class CoderTasksClient(HelperMethods):
             display_name=display_name,
             template_version_preset_id=preset,
         )
-        policy = retry or self._transport.retry
-        started = self.clock.now()
-        attempt = 0
+        budget = self._budget(retry)
+        path = protocol.user_path(user)
+        first = True
         while True:
-            attempt += 1
             try:
                 response = await self._call(
-                    "POST",
-                    protocol.user_path(user),
-                    body=body,
-                    timeouts=timeouts,
-                    retry=retry,
+                    "POST", path, body=body, timeouts=timeouts, budget=budget
                 )
-                self._raise_for(response)
+                self._raise_for(response, budget)
                 return converter.decode_task(response.body)
             except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
-                if not _may_have_created(exc, first_attempt=attempt == 1):
+                if not _may_have_created(exc, first_attempt=first):
                     raise
                 if not name:
                     if isinstance(exc, CoderDecodeError):
@@ -366,30 +388,74 @@ class CoderTasksClient(HelperMethods):
                         method="POST",
                         url=self.url,
                     ) from exc
-                existing = await self._task_named(name, user)
+                existing = await self._reconcile(exc, name, input, user, budget)
                 if existing is not None:
-                    if existing.initial_prompt == input:
-                        return existing  # an earlier attempt landed
-                    raise AmbiguousRequestError(
-                        f"create_task failed ({exc}); a task named {name!r} already exists "
-                        "with a different prompt",
-                        method="POST",
-                        url=self.url,
-                    ) from exc
-                delay = policy.backoff(attempt - 1)
-                elapsed = self.clock.now() - started
-                if isinstance(exc, ConflictError | CoderDecodeError) or not policy.has_budget(
-                    attempt, elapsed, delay
-                ):
+                    return existing  # an earlier attempt of this call landed
+                delay = budget.backoff()
+                if isinstance(exc, ConflictError | CoderDecodeError) or not budget.fits(delay):
                     raise
                 # Not created, and the unique name makes a second attempt duplicate-safe.
                 await self.clock.sleep(delay)
+                first = False
 
-    async def _task_named(self, name: str, user: str | UUID) -> Task | None:
+    async def _reconcile(
+        self, exc: CoderError, name: str, input: str, user: str | UUID, budget: RetryBudget
+    ) -> Task | None:
+        """After a create that may have landed: the task this call created, or ``None``
+        when there is no task of that name (so sending again is safe).
+
+        A task found by name counts as this call's only if its prompt matches and
+        its ``created_at`` is no earlier than :data:`RECONCILE_TOLERANCE` seconds
+        before this call started, by the server's own clock (the ``Date`` header
+        of the look-up, minus the time this call has taken).  A task that existed
+        before the call is never returned as created.
+        """
         try:
-            return await self.get_task(name, user=user)
-        except NotFoundError:
-            return None
+            response = await self._call(
+                "GET",
+                protocol.task_path(name, user),
+                budget=budget,
+                parse=converter.decode_task,
+            )
+            if response.status == 404:
+                return None
+            self._raise_for(response, budget)
+        except CoderError as lookup:
+            raise AmbiguousRequestError(
+                f"create_task may or may not have created the task ({exc}); looking it up "
+                f"by name failed too ({lookup})",
+                method="POST",
+                url=self.url,
+            ) from exc
+        found = cast(Task, response.parsed)
+        if found.initial_prompt != input:
+            raise AmbiguousRequestError(
+                f"create_task failed ({exc}); a task named {name!r} already exists "
+                "with a different prompt",
+                method="POST",
+                url=self.url,
+            ) from exc
+        call_began = _server_time(response.headers.get("Date"))
+        if call_began is not None:
+            call_began -= self.clock.now() - budget.started
+        if call_began is not None and found.created_at.timestamp() >= (
+            call_began - RECONCILE_TOLERANCE
+        ):
+            return found
+        when = found.created_at.isoformat()
+        if isinstance(exc, ConflictError):
+            raise exc  # the name belongs to an older task: the server's refusal stands
+        why = (
+            "the server sent no Date header to judge it by"
+            if call_began is None
+            else "before this call started"
+        )
+        raise AmbiguousRequestError(
+            f"create_task failed ({exc}); a task named {name!r} exists, created at {when}, "
+            f"which is not this call's ({why}); it was not re-sent",
+            method="POST",
+            url=self.url,
+        ) from exc
 
     async def get_task(
         self,
@@ -401,7 +467,9 @@ class CoderTasksClient(HelperMethods):
     ) -> Task:
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
         path = protocol.task_path(ref, user)
-        return await self._read(path, converter.decode_task, timeouts=timeouts, retry=retry)
+        return await self._read(
+            path, converter.decode_task, timeouts=timeouts, budget=self._budget(retry)
+        )
 
     async def delete_task(
         self,
@@ -413,14 +481,15 @@ class CoderTasksClient(HelperMethods):
     ) -> None:
         """Delete a task (the server tears its workspace down in the background)."""
         path = protocol.task_path(ref, user)
-        response = await self._call("DELETE", path, timeouts=timeouts, retry=retry)
+        budget = self._budget(retry)
+        response = await self._call("DELETE", path, timeouts=timeouts, budget=budget)
         if (
             response.status == 404
             and response.may_have_landed
             and not protocol.is_route_not_found(response.status, response.headers, response.body)
         ):
             return  # an earlier attempt landed before its response was lost
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def get_logs(
         self,
@@ -432,21 +501,23 @@ class CoderTasksClient(HelperMethods):
     ) -> TaskLogs:
         """The task's whole conversation (``.logs``), oldest first."""
         path = protocol.task_path(ref, user, "/logs")
-        return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
+        return await self._read(path, _decode_logs, timeouts=timeouts, budget=self._budget(retry))
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
         path = protocol.task_path(ref, user, "/logs")
-        response = await self._call("GET", path)
+        response = await self._call("GET", path, parse=converter.loads)
         self._raise_for(response)
-        data = converter.loads(response.body)
+        data = response.parsed
         logs = data.get("logs") if isinstance(data, dict) else None
         snapshot = data.get("snapshot", False) if isinstance(data, dict) else None
         if not isinstance(logs, list) or not isinstance(snapshot, bool):
             # Let the full structuring explain exactly what is wrong.
             converter.decode(response.body, TaskLogs)
             snippet = response.body[:200].decode("utf-8", "replace")
-            raise CoderDecodeError("unexpected logs body", snippet=snippet)
+            raise self._transport.redactor.error(
+                CoderDecodeError("unexpected logs body", snippet=snippet)
+            )
         return logs, snapshot
 
     async def send_input(
@@ -491,15 +562,18 @@ class CoderTasksClient(HelperMethods):
                 await _watch.wait_ready(
                     self, ref, timeout=remaining, user=user, poll=poll, resume=resume
                 )
+            # Waiting for readiness is bounded by ready_timeout; each send after a
+            # wait gets the retry budget of a call of its own.
+            budget = self._budget(retry)
             response = await self._call(
                 "POST",
                 path,
                 body=protocol.input_body(input),
                 timeouts=timeouts or SEND_TIMEOUTS,
-                retry=retry,
+                budget=budget,
             )
             try:
-                self._raise_for(response)
+                self._raise_for(response, budget)
             except CoderAPIError as exc:
                 # Only a refusal that proves nothing was delivered is tried again.
                 if wait_ready and judge(exc) is Verdict.NOT_READY:
@@ -524,10 +598,11 @@ class CoderTasksClient(HelperMethods):
         """
         protocol.validate_input(input)
         path = protocol.task_path(ref, user, "/input")
+        budget = self._budget(retry)
         response = await self._call_newer(
-            "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, retry
+            "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, budget
         )
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def pause_task(
         self,
@@ -571,15 +646,18 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
         path = protocol.task_path(ref, user, f"/{action}")
-        response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, retry)
-        self._raise_for(response)
+        budget = self._budget(retry)
+        response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, budget)
+        self._raise_for(response, budget)
         data = converter.loads(response.body)
         if isinstance(data, dict) and "workspace_build" in data:
             return converter.structure(data["workspace_build"], WorkspaceBuild)
         if isinstance(data, dict) and "workspace_build_id" in data:
             return WorkspaceBuild(id=converter.parse_uuid(data["workspace_build_id"]))
         snippet = response.body[:200].decode("utf-8", "replace")
-        raise CoderDecodeError(f"unexpected {action} response", snippet=snippet)
+        raise self._transport.redactor.error(
+            CoderDecodeError(f"unexpected {action} response", snippet=snippet)
+        )
 
     async def _call_newer(
         self,
@@ -589,7 +667,7 @@ class CoderTasksClient(HelperMethods):
         minimum: str,
         body: bytes | None,
         timeouts: Timeouts | None,
-        retry: RetryPolicy | None,
+        budget: RetryBudget,
     ) -> RawResponse:
         """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer.
 
@@ -597,7 +675,7 @@ class CoderTasksClient(HelperMethods):
         PR #22544), which ``_call(probe=False)`` covers.
         """
         response = await self._call(
-            method, path, body=body, timeouts=timeouts, retry=retry, probe=False
+            method, path, body=body, timeouts=timeouts, budget=budget, probe=False
         )
         if protocol.is_route_not_found(response.status, response.headers, response.body):
             raise UnsupportedByServer(

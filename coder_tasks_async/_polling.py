@@ -8,12 +8,13 @@ errors that will not heal.
 
 from __future__ import annotations
 
+import math
 import random
 from enum import Enum
 from types import TracebackType
 from typing import Self
 
-from attrs import define, field
+from attrs import define
 
 from ._errors import (
     AgentBusyError,
@@ -30,6 +31,7 @@ from ._errors import (
     ServerError,
     TaskNotActiveError,
 )
+from ._retry import MAX_RETRY_AFTER, MIN_PAUSE_AFTER_RATE_LIMIT, positive_seconds
 
 __all__ = ["Backoff", "Closeable", "PollPolicy", "Verdict", "judge"]
 
@@ -41,23 +43,37 @@ class PollPolicy:
     Starts at ``initial`` seconds, multiplies by ``factor`` (with +/- ``jitter``
     as a fraction) while nothing changes, up to ``maximum``; snaps back to
     ``initial`` on any change.  Transient errors back off the same way up to
-    ``error_maximum``.
+    ``error_maximum``.  After a 429 a poller waits the server's ``Retry-After``
+    (sanitized and capped at 60 s, see :class:`RetryPolicy`) and never less than
+    one second, so no answer can make it spin.
+
+    Every number is checked when the policy is made (``ValueError``): the
+    intervals are finite and positive with ``initial <= maximum`` and
+    ``initial <= error_maximum``, ``factor >= 1`` and ``0 <= jitter < 1``.
 
     Example::
 
         coder.follow_logs(task, poll=PollPolicy(initial=0.5, maximum=5))
     """
 
-    initial: float = field(default=1.0)
+    initial: float = 1.0
     factor: float = 1.5
     maximum: float = 10.0
     jitter: float = 0.1
     error_maximum: float = 30.0
 
-    @initial.validator
-    def _check(self, _: object, value: float) -> None:
-        if value <= 0:
-            raise ValueError("PollPolicy.initial must be positive")
+    def __attrs_post_init__(self) -> None:
+        for name in ("initial", "maximum", "error_maximum", "factor"):
+            positive_seconds("PollPolicy", name, getattr(self, name))
+        if self.factor < 1:
+            raise ValueError(f"PollPolicy.factor must be at least 1, not {self.factor!r}")
+        jitter = self.jitter
+        if isinstance(jitter, bool) or not isinstance(jitter, int | float):
+            raise ValueError(f"PollPolicy.jitter must be a number, not {jitter!r}")
+        if not 0 <= jitter < 1:  # also refuses NaN
+            raise ValueError(f"PollPolicy.jitter must be in [0, 1), not {jitter!r}")
+        if self.initial > self.maximum or self.initial > self.error_maximum:
+            raise ValueError("PollPolicy.initial must not exceed maximum or error_maximum")
 
 
 class Backoff:
@@ -84,15 +100,25 @@ class Backoff:
 
     def after_failure(self, exc: CoderError) -> float:
         """Seconds to wait after a transient error, honouring a 429's ``retry_after``."""
-        return self.after_error(exc.retry_after if isinstance(exc, RateLimitError) else None)
+        if isinstance(exc, RateLimitError):
+            return self.after_error(exc.retry_after, rate_limited=True)
+        return self.after_error()
 
-    def after_error(self, advised: float | None = None) -> float:
-        """Seconds to wait after a transient error (``advised``: the server's Retry-After)."""
+    def after_error(self, advised: float | None = None, *, rate_limited: bool = False) -> float:
+        """Seconds to wait after a transient error (``advised``: the server's Retry-After).
+
+        Advice that is not a finite positive number is ignored (the backoff
+        applies); usable advice is capped at ``max(error_maximum, 60)``.  After a
+        429 the wait is at least one second.
+        """
         self._errors += 1
-        if advised is not None:
-            return advised
-        grown = self.policy.initial * (self.policy.factor**self._errors)
-        return self._jittered(min(self.policy.error_maximum, grown))
+        grown = self.policy.initial * (self.policy.factor ** min(self._errors, 64))
+        wait = self._jittered(min(self.policy.error_maximum, grown))
+        if advised is not None and math.isfinite(advised) and advised > 0:
+            wait = min(advised, max(self.policy.error_maximum, MAX_RETRY_AFTER))
+        if rate_limited:
+            wait = max(wait, MIN_PAUSE_AFTER_RATE_LIMIT)
+        return wait
 
 
 class Closeable:

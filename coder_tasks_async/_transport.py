@@ -10,13 +10,16 @@ only once a slot is held, so queueing never eats into the server timeout.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import math
 import os
 import random
+import re
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -28,10 +31,19 @@ from ._clock import Clock
 from ._errors import (
     AmbiguousRequestError,
     ClientClosedError,
+    CoderDecodeError,
     CoderTimeoutError,
     CoderTransportError,
 )
-from ._retry import IDEMPOTENT_METHODS, Failure, RetryPolicy, parse_retry_after
+from ._redact import Redactor
+from ._retry import (
+    IDEMPOTENT_METHODS,
+    Failure,
+    RetryBudget,
+    RetryPolicy,
+    parse_retry_after,
+    positive_seconds,
+)
 from ._version import __version__
 
 __all__ = ["RawResponse", "Timeouts", "Transport", "logger"]
@@ -40,6 +52,8 @@ logger = logging.getLogger("coder_tasks_async")
 
 DEBUG_ENV = "CODER_TASKS_DEBUG"
 _MAX_REDIRECTS = 5
+#: Attempt timeouts are cut to the call's remaining time in steps of this many seconds.
+_CUT_GRAIN = 0.1
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -59,7 +73,8 @@ _configure_debug_logging()
 
 @define(frozen=True, kw_only=True)
 class Timeouts:
-    """Per-request time limits in seconds.  None of them is ever "no limit".
+    """Per-request time limits in seconds.  None of them is ever "no limit": each
+    must be finite and positive (``ValueError`` otherwise).
 
     ``connect``: establishing the TCP/TLS connection.  ``read``: the longest gap
     while waiting for response bytes.  ``total``: one attempt, from the moment it
@@ -82,10 +97,9 @@ class Timeouts:
     total: float = 60.0
 
     def __attrs_post_init__(self) -> None:
+        # NaN and infinity would reach aiohttp as "no limit": refused like zero.
         for name in ("connect", "read", "total"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"Timeouts.{name} must be a positive number of seconds")
+            positive_seconds("Timeouts", name, getattr(self, name))
 
     def for_aiohttp(self) -> aiohttp.ClientTimeout:
         """The equivalent ``aiohttp.ClientTimeout``."""
@@ -110,7 +124,16 @@ class RawResponse:
     into its public string form when an error needs it.
     """
 
-    __slots__ = ("_url", "attempts", "body", "headers", "may_have_landed", "method", "status")
+    __slots__ = (
+        "_url",
+        "attempts",
+        "body",
+        "headers",
+        "may_have_landed",
+        "method",
+        "parsed",
+        "status",
+    )
 
     def __init__(
         self,
@@ -130,6 +153,8 @@ class RawResponse:
         self.attempts = attempts
         #: An earlier attempt may have been handled (lost response, gateway error).
         self.may_have_landed = False
+        #: What the request's ``parse`` made of a 2xx body (``None`` without one).
+        self.parsed: object = None
 
     @property
     def url(self) -> str:
@@ -140,13 +165,26 @@ class RawResponse:
         return f"RawResponse({self.status}, {self.method} {self.url})"
 
 
+#: A host name as it goes on the wire (IDN hosts are punycode by then); IPv6 is checked apart.
+_HOST = re.compile(r"[A-Za-z0-9._~-]+")
+
+
 def validate_base_url(url: str | URL) -> URL:
-    """Check the deployment URL: http(s), a host, and no ``/api`` path of its own."""
-    parsed = URL(str(url).strip())
+    """Check the deployment URL: http(s), a well-formed host, and no ``/api`` path of its own.
+
+    Whitespace or control characters anywhere (a host with a space, tab or NUL)
+    are refused rather than silently dropped or sent.
+    """
+    text = str(url).strip()
+    if any(c.isspace() or _is_control(c) for c in text):
+        raise ValueError("Coder URL must not contain spaces or control characters")
+    parsed = URL(text)
     if parsed.scheme not in {"http", "https"} or not parsed.host:
         raise ValueError(
             f"Coder URL must start with http:// or https:// and name a host: {_public(parsed)!r}"
         )
+    if not _valid_host(parsed.raw_host or ""):
+        raise ValueError(f"Coder URL has an invalid host name: {parsed.raw_host!r}")
     if "/api" in f"{parsed.path.rstrip('/')}/":
         raise ValueError(
             f"Coder URL must be the deployment root (like https://coder.example.com), not an "
@@ -157,15 +195,45 @@ def validate_base_url(url: str | URL) -> URL:
     return parsed.with_path(parsed.path.rstrip("/"))
 
 
+def _valid_host(host: str) -> bool:
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+    return bool(_HOST.fullmatch(host))
+
+
+def _is_control(char: str) -> bool:
+    # C0, DEL and C1: none of them belongs in a URL or a header value.
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F
+
+
 def validate_token(token: str) -> str:
-    """A session token must be a non-empty single header line."""
+    """A session token must be one printable ASCII word (surrounding whitespace is trimmed).
+
+    Control characters (C0, DEL, C1), inner whitespace, lone surrogates and any
+    other non-ASCII character are refused: an HTTP header cannot carry them
+    faithfully.  The message never repeats the token.
+    """
     if not isinstance(token, str):
         raise TypeError(f"token must be a str, not {type(token).__name__}")
-    if not token.strip():
+    token = token.strip()
+    if not token:
         raise ValueError("token must not be empty")
-    if any(c in token for c in "\r\n\0"):
-        raise ValueError("token must not contain line breaks or NUL characters")
-    return token.strip()
+    for position, char in enumerate(token):
+        if _is_control(char):
+            raise ValueError(
+                f"token must not contain control characters (one at position {position})"
+            )
+        if not 0x21 <= ord(char) <= 0x7E:
+            raise ValueError(
+                "token must be printable ASCII without spaces (a header cannot carry "
+                f"the character at position {position})"
+            )
+    return token
 
 
 def _env_proxy(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
@@ -203,8 +271,12 @@ class Transport:
         max_body_size: int,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+            raise ValueError(f"max_concurrency must be an int, not {max_concurrency!r}")
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+            raise ValueError(f"max_body_size must be an int, not {max_body_size!r}")
         if max_body_size < 1024:
             raise ValueError("max_body_size must be at least 1024 bytes")
         self.base_url = base_url
@@ -216,6 +288,8 @@ class Transport:
         self.max_body_size = max_body_size
         self.max_concurrency = max_concurrency
         self._token = token
+        #: Scrubs the token from anything built from a response.
+        self.redactor = Redactor(token)
         self._ssl = ssl
         self._session = session
         self._owns_session = session is None
@@ -297,37 +371,57 @@ class Transport:
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
+        parse: Callable[[bytes], object] | None = None,
     ) -> RawResponse:
-        """Send ``method path`` with retries; return the final response, whatever its status.
+        """Send ``method path`` within ``budget``; return the final response, whatever its status.
+
+        This is the one retry loop of the SDK.  ``budget`` is the calling public
+        method's (a fresh one from the client's policy when omitted): every attempt
+        made here counts against it, each attempt's timeout is cut to the time it
+        has left, and a retry whose wait would overrun it is not made.  ``parse``
+        turns a 2xx body into a value (kept as ``response.parsed``); a body that is
+        not JSON at all (cut short) is fetched again under the same budget.
 
         Raises :class:`CoderTimeoutError` / :class:`CoderTransportError` when no
-        response could be had, and :class:`AmbiguousRequestError` when a
-        non-idempotent request failed after it may have been handled.
+        response could be had, :class:`AmbiguousRequestError` when a
+        non-idempotent request failed after it may have been handled, and
+        :class:`ClientClosedError` when the client was closed meanwhile.
         """
         session = self._session_or_open()
-        policy = retry or self.retry
-        timeout = self._default_timeout if timeouts is None else self._client_timeout(timeouts)
+        if budget is None:
+            budget = self.budget()
+        policy = budget.policy
+        limits = timeouts or self.timeouts
         url = self._url(path)
         if params:
             url = url.with_query(params)
-        started = self.clock.now()
-        attempt = 0
         landed = False  # whether an earlier attempt may have been handled by the server
+        attempt = 0  # of this request (the budget counts the whole call's)
         while True:
+            left = budget.remaining()
+            if left is not None and left <= 0:
+                raise CoderTimeoutError(
+                    f"the call's deadline of {policy.deadline}s ran out",
+                    method=method,
+                    url=_public(url),
+                )
+            budget.spend()
             attempt += 1
             t0 = time.perf_counter()
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
+            timeout = self._timeout_within(limits, left)
             result = await self._attempt(session, method, url, body, timeout, attempt)
             if isinstance(result, _Failed):
                 self._log(method, url, None, attempt, t0, result.error)
+                if self._closed:
+                    raise ClientClosedError("the client was closed while this call ran")
                 ambiguous = result.failure is Failure.AMBIGUOUS
                 landed = landed or ambiguous
-                retryable = policy.should_retry_failure(method, result.failure)
-                delay = policy.backoff(attempt - 1, self._rand.random)
-                if retryable and policy.has_budget(attempt, self.clock.now() - started, delay):
+                delay = budget.backoff()
+                if policy.should_retry_failure(method, result.failure) and budget.fits(delay):
                     await self.clock.sleep(delay)
                     continue
                 if ambiguous and method not in IDEMPOTENT_METHODS:
@@ -340,17 +434,48 @@ class Transport:
                 raise result.error
             response = result
             response.may_have_landed = landed
-            self._log(method, url, response.status, attempt, t0, None)
-            if response.status >= 400 and policy.should_retry_status(method, response.status):
-                delay = policy.backoff(attempt - 1, self._rand.random)
-                advised = parse_retry_after(response.headers.get("Retry-After"))
-                if advised is not None:
-                    delay = advised
-                if policy.has_budget(attempt, self.clock.now() - started, delay):
-                    landed = landed or response.status >= 500  # a gateway may hide a success
+            status = response.status
+            self._log(method, url, status, attempt, t0, None)
+            if status >= 400:
+                if policy.should_retry_status(method, status):
+                    advised = parse_retry_after(
+                        response.headers.get("Retry-After"), maximum=policy.max_retry_after
+                    )
+                    delay = budget.wait_before_retry(advised, rate_limited=status == 429)
+                    if budget.fits(delay):
+                        landed = landed or status >= 500  # a gateway may hide a success
+                        await self.clock.sleep(delay)
+                        continue
+                return response
+            if parse is not None and status < 300:
+                try:
+                    response.parsed = parse(response.body)
+                except CoderDecodeError as exc:
+                    delay = budget.backoff()
+                    healable = exc.invalid_json and method in IDEMPOTENT_METHODS
+                    if not (healable and budget.fits(delay)):
+                        raise self.redactor.error(exc) from None
                     await self.clock.sleep(delay)
                     continue
             return response
+
+    def budget(self, retry: RetryPolicy | None = None) -> RetryBudget:
+        """A fresh budget for one public call (``retry`` or the client's policy)."""
+        return RetryBudget(retry or self.retry, self.clock, self._rand)
+
+    def _timeout_within(self, limits: Timeouts, left: float | None) -> aiohttp.ClientTimeout:
+        """The attempt's aiohttp timeout: ``limits``, its total cut to what the call has left.
+
+        Cut to a tenth of a second, so the common case (plenty left) reuses one object.
+        """
+        if left is None or left >= limits.total - _CUT_GRAIN:
+            return (
+                self._default_timeout if limits is self.timeouts else self._client_timeout(limits)
+            )
+        total = max(math.floor(left / _CUT_GRAIN) * _CUT_GRAIN, _CUT_GRAIN)
+        return self._client_timeout(
+            Timeouts(connect=min(limits.connect, total), read=min(limits.read, total), total=total)
+        )
 
     def _url(self, path: str) -> URL:
         # Pollers ask for the same few paths over and over; building a URL costs ~2 us.
@@ -412,8 +537,11 @@ class Transport:
     ) -> RawResponse | _Failed:
         assert self._slots is not None
         options = self._request_options(timeout, body is not None)
+        closed = False
         async with self._slots:
             for _ in range(_MAX_REDIRECTS + 1):
+                if self._closed:  # closed while this call waited for a slot or a retry
+                    raise ClientClosedError("the client was closed while this call ran")
                 try:
                     async with session.request(method, url, data=body, **options) as resp:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
@@ -435,6 +563,13 @@ class Transport:
                     return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url))
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                     return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
+                except RuntimeError:
+                    # aiohttp's "Session is closed": our aclose() won the race.
+                    if not self._closed and not session.closed:
+                        raise
+                    closed = True
+                if closed:
+                    raise ClientClosedError("the client was closed while this call ran")
             raise CoderTransportError(
                 f"more than {_MAX_REDIRECTS} redirects", method=method, url=_public(url)
             )
@@ -460,34 +595,40 @@ class Transport:
         return target
 
     async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: URL) -> bytes:
+        """The decoded body, refused once it grows past ``max_body_size``.
+
+        The limit is on *decoded* bytes: a compressed body is counted as it is
+        inflated, chunk by chunk (aiohttp inflates a bounded amount per network
+        read), so a small gzip bomb is stopped after about ``max_body_size`` bytes.
+        """
         limit = self.max_body_size
         length = resp.content_length
-        if length is not None:
-            if length > limit:
-                raise CoderTransportError(
-                    f"response body of {length} bytes exceeds max_body_size={limit}",
-                    method=method,
-                    url=_public(url),
-                )
-            return await resp.read()
+        if length is not None and length > limit:
+            raise self._too_big(f"response body of {length} bytes", method, url)
+        if length is not None and "Content-Encoding" not in resp.headers:
+            return await resp.read()  # the common case: its size is known and honest
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_any():
             size += len(chunk)
             if size > limit:
-                raise CoderTransportError(
-                    f"response body exceeds max_body_size={limit} bytes",
-                    method=method,
-                    url=_public(url),
-                )
+                raise self._too_big("decoded response body", method, url)
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _too_big(self, what: str, method: str, url: URL) -> CoderTransportError:
+        return CoderTransportError(
+            f"{what} exceeds max_body_size={self.max_body_size} bytes",
+            method=method,
+            url=_public(url),
+        )
 
     def _wrap(self, exc: BaseException, method: str, url: URL) -> CoderTransportError:
         # Our own message from the aiohttp error's type and text: aiohttp's
         # exception objects can carry request headers (the token), so they are
         # not chained.
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        what = self.redactor.text(what)
         if isinstance(exc, TimeoutError):
             return CoderTimeoutError(f"timed out ({what})", method=method, url=_public(url))
         return CoderTransportError(what, method=method, url=_public(url))
@@ -504,7 +645,7 @@ class Transport:
         if not logger.isEnabledFor(logging.DEBUG):
             return
         elapsed_ms = (time.perf_counter() - t0) * 1000
-        outcome = str(status) if error is None else f"failed ({error})"
+        outcome = str(status) if error is None else f"failed ({self.redactor.text(str(error))})"
         logger.debug(
             "%s %s -> %s attempt=%d elapsed=%.1fms",
             method,
