@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import anyio
 
 from ._errors import CoderAPIError, RateLimitError
+from ._retry import MIN_PAUSE_AFTER_RATE_LIMIT
 
 if TYPE_CHECKING:
     from ._client import CoderTasksClient
@@ -198,7 +199,8 @@ class RateLimiter:
             self._pause(now, _seconds_until_reset(headers))
 
     def rate_limited(self, retry_after: float | None) -> None:
-        """Record a 429: nothing is sent for ``retry_after`` seconds (60 if unknown).
+        """Record a 429: nothing is sent for ``retry_after`` seconds (60 if unknown or
+        unusable, at most 60, at least one second).
 
         Example::
 
@@ -208,9 +210,13 @@ class RateLimiter:
         now = self._clock.now()
         self._refill(now)
         self._tokens = min(self._tokens, 0.0)
-        self._pause(now, _WINDOW if retry_after is None else retry_after)
+        usable = retry_after is not None and math.isfinite(retry_after) and retry_after > 0
+        wait = min(retry_after, _WINDOW) if usable and retry_after is not None else _WINDOW
+        self._pause(now, max(wait, MIN_PAUSE_AFTER_RATE_LIMIT))
 
     def _pause(self, now: float, seconds: float) -> None:
+        # A pause is never longer than one window, whatever a header said.
+        seconds = min(seconds, _WINDOW) if math.isfinite(seconds) else _WINDOW
         self._blocked_until = max(self._blocked_until, now + max(seconds, 0.0))
 
     async def run(self, func: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -178,7 +178,10 @@ def validate_base_url(url: str | URL) -> URL:
     text = str(url).strip()
     if any(c.isspace() or _is_control(c) for c in text):
         raise ValueError("Coder URL must not contain spaces or control characters")
-    parsed = URL(text)
+    try:
+        parsed = URL(text)
+    except ValueError as exc:
+        raise ValueError(f"Coder URL is not a valid URL ({exc})") from None
     if parsed.scheme not in {"http", "https"} or not parsed.host:
         raise ValueError(
             f"Coder URL must start with http:// or https:// and name a host: {_public(parsed)!r}"
