@@ -402,21 +402,13 @@ class Transport:
         landed = False  # whether an earlier attempt may have been handled by the server
         attempt = 0  # of this request (the budget counts the whole call's)
         while True:
-            left = budget.remaining()
-            if left is not None and left <= 0:
-                raise CoderTimeoutError(
-                    f"the call's deadline of {policy.deadline}s ran out",
-                    method=method,
-                    url=_public(url),
-                )
             budget.spend()
             attempt += 1
             t0 = time.perf_counter()
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
-            timeout = self._timeout_within(limits, left)
-            result = await self._attempt(session, method, url, body, timeout, attempt)
+            result = await self._attempt(session, method, url, body, limits, budget, attempt)
             if isinstance(result, _Failed):
                 self._log(method, url, None, attempt, t0, result.error)
                 if self._closed:
@@ -535,13 +527,23 @@ class Transport:
         method: str,
         url: URL,
         body: bytes | None,
-        timeout: aiohttp.ClientTimeout,
+        limits: Timeouts,
+        budget: RetryBudget,
         attempt: int,
     ) -> RawResponse | _Failed:
         assert self._slots is not None
-        options = self._request_options(timeout, body is not None)
         closed = False
         async with self._slots:
+            # Measured once a slot is held: time queued counts against the deadline.
+            left = budget.remaining()
+            if left is not None and left <= 0:
+                raise CoderTimeoutError(
+                    f"the call's deadline of {budget.policy.deadline}s ran out",
+                    method=method,
+                    url=_public(url),
+                )
+            timeout = self._timeout_within(limits, left)
+            options = self._request_options(timeout, body is not None)
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
@@ -620,8 +622,12 @@ class Transport:
         return b"".join(chunks)
 
     def _too_big(self, what: str, method: str, url: URL) -> CoderTransportError:
-        return CoderTransportError(
-            f"{what} exceeds max_body_size={self.max_body_size} bytes",
+        message = f"{what} exceeds max_body_size={self.max_body_size} bytes"
+        if method in IDEMPOTENT_METHODS:
+            return CoderTransportError(message, method=method, url=_public(url))
+        # The server answered, so it may have acted: never a reason to send again.
+        return AmbiguousRequestError(
+            f"{message}; the request may have been handled, so it was not sent again",
             method=method,
             url=_public(url),
         )

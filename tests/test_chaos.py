@@ -2,7 +2,9 @@
 
 Seeded and deterministic in what it injects; the fake clock keeps it fast.  Proves:
 no duplicated task, no prompt delivered twice, every log entry seen by followers exactly
-once and in order, no leaked connection, and the token in no log line or error.
+once and in order, no leaked connection, and the token in no log line or error -- also
+while a broken proxy sends absurd or malformed Retry-After and compression bombs, and
+while a second client is closed under its callers (who only ever see ClientClosedError).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import Counter
 from uuid import UUID
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from coder_tasks_async import (
@@ -31,22 +34,39 @@ pytestmark = pytest.mark.anyio
 
 OPERATIONS = 2_000
 WORKERS = 8
+BODY_LIMIT = 256 * 1024
 FAULTS = [
-    # Rules are tried in turn, each with its own chance: about 21% of requests in all.
+    # Rules are tried in turn, each with its own chance: about 25% of requests in all.
     Fault(route="*", kind="status", status=503, rate=0.06),
     Fault(route="*", kind="html", rate=0.04),
     Fault(route="*", kind="rate_limit", rate=0.03, retry_after=1),
     Fault(route="*", kind="reset", rate=0.035),
     Fault(route="*", kind="lost_response", rate=0.035),
     Fault(route="*", kind="truncated_json", rate=0.025),
+    # A broken proxy: absurd and malformed advice, and compression bombs.
+    Fault(route="*", kind="rate_limit", rate=0.008, retry_after="1000000000"),
+    Fault(route="*", kind="rate_limit", rate=0.008, retry_after="Fri, 31 Dec 9999 23:59:59 GMT"),
+    Fault(route="*", kind="rate_limit", rate=0.008, retry_after="nan"),
+    Fault(route="*", kind="rate_limit", rate=0.008, retry_after="-5"),
+    Fault(route="*", kind="gzip_bomb", rate=0.01, size=4 * 1024 * 1024),
 ]
+#: Operations after which the short-lived second client is closed mid-traffic.
+CLOSE_AFTER = 600
 FAST = PollPolicy(initial=0.5, maximum=2.0, error_maximum=4.0)
 
 
 class Driver:
-    def __init__(self, fake: FakeCoder, client: CoderTasksClient, clock: FakeClock) -> None:
+    def __init__(
+        self,
+        fake: FakeCoder,
+        client: CoderTasksClient,
+        doomed: CoderTasksClient,
+        clock: FakeClock,
+    ) -> None:
         self.fake = fake
-        self.client = client
+        self.main = client
+        #: A second client that is closed while calls through it are in flight.
+        self.doomed = doomed
         self.clock = clock
         self.rand = random.Random(1234)
         self.done = 0
@@ -58,6 +78,15 @@ class Driver:
         self.sends = 0
         self.followed: list[tuple[UUID, list[tuple[int, str]]]] = []
 
+    @property
+    def client(self) -> CoderTasksClient:
+        # Every third operation goes through the doomed client while it lives, and
+        # keeps trying it after it is closed (each of those calls must raise
+        # ClientClosedError, nothing else).
+        if self.done % 3 == 0 and self.done < CLOSE_AFTER + 150:
+            return self.doomed
+        return self.main
+
     async def worker(self) -> None:
         while self.done < OPERATIONS:
             self.done += 1
@@ -68,6 +97,11 @@ class Driver:
             except CoderError as exc:
                 self.errors[type(exc).__name__] += 1
                 self.messages += [str(exc), repr(exc)]
+
+    async def closer(self) -> None:
+        while self.done < CLOSE_AFTER:
+            await anyio.lowlevel.checkpoint()
+        await self.doomed.aclose()
 
     def pick(self) -> str:
         if len(self.tasks) < 5:
@@ -147,14 +181,23 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         for fault in FAULTS:
             fake.faults.add(fault)
         with caplog.at_level(logging.DEBUG, logger="coder_tasks_async"):
-            async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as client:
-                driver = Driver(fake, client, clock)
+            async with (
+                CoderTasksClient(
+                    fake.url, token=fake.token, clock=clock, max_body_size=BODY_LIMIT
+                ) as client,
+                CoderTasksClient(
+                    fake.url, token=fake.token, clock=clock, max_body_size=BODY_LIMIT
+                ) as doomed,
+            ):
+                driver = Driver(fake, client, doomed, clock)
                 async with anyio.create_task_group() as tg:
                     for _ in range(WORKERS):
                         tg.start_soon(driver.worker)
+                    tg.start_soon(driver.closer)
                 session = client._transport._session
                 assert session is not None
                 leaked = len(session.connector._acquired)  # type: ignore[union-attr]
+                assert doomed.closed
 
     injected = Counter(kind for _, kind in fake.faults.injected)
     created_names = [fake.task(task_id).name for task_id in fake.created]
@@ -169,7 +212,8 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         f"faults_injected={sum(injected.values())} {dict(injected)} "
         f"requests={len(fake.requests)} errors_surfaced={dict(driver.errors)} "
         f"tasks_created={len(fake.created)} inputs_delivered={len(delivered)} "
-        f"followers={len(driver.followed)} entries_checked={entries_checked} leaked={leaked}"
+        f"followers={len(driver.followed)} entries_checked={entries_checked} leaked={leaked} "
+        f"fake_seconds={clock.now():.0f}"
     )
     print(report)
 
@@ -179,6 +223,10 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
     assert len(delivered) == len(set(delivered)), "an input was delivered twice"
     assert entries_checked > 100
     assert leaked == 0
+    assert driver.errors["ClientClosedError"] > 0, "the close raced no call"
+    assert injected["gzip_bomb"] > 0 and injected["rate_limit"] > 0
+    # Absurd Retry-After is capped at 60 s: thousands of operations in fake hours, not years.
+    assert clock.now() < 6 * 3600
     assert all(fake.token not in record.getMessage() for record in caplog.records)
     assert all(fake.token not in text for text in driver.messages)
     assert driver.ops["follow"] > 10

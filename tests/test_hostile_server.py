@@ -261,6 +261,22 @@ async def test_fake_coder_gzip_bomb_fault(fake_coder: FakeCoder, fake_clock: Fak
         assert await coder.list_tasks() == []  # the next answer is fine
 
 
+async def test_a_bomb_answering_a_create_is_ambiguous_then_reconciled(
+    fake_coder: FakeCoder, fake_clock: FakeClock
+) -> None:
+    tv = fake_coder.template_version_id
+    fake_coder.faults.add(Fault(route="create", kind="gzip_bomb", times=2))
+    async with CoderTasksClient(
+        fake_coder.url, token=fake_coder.token, clock=fake_clock, max_body_size=LIMIT
+    ) as coder:
+        # The server answered a POST: it may have acted, so this is never "just retry".
+        with pytest.raises(AmbiguousRequestError, match="max_body_size"):
+            await coder.create_task("x", template_version_id=tv)
+        task = await coder.create_task("x", template_version_id=tv, name="after-bomb")
+    assert task.name == "after-bomb"
+    assert len(fake_coder.created) == 1
+
+
 # -- closing while calls run ---------------------------------------------------------------
 
 
