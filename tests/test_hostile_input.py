@@ -31,8 +31,8 @@ from coder_tasks_async import (
     ValidationError,
     WaitTimeoutError,
 )
-from coder_tasks_async._converter import decode
-from coder_tasks_async._models import Task
+from coder_tasks_async._wire.converter import decode
+from coder_tasks_async._wire.models import Task
 from coder_tasks_async.testing import FakeCoder
 
 pytestmark = pytest.mark.anyio

@@ -34,7 +34,7 @@ from coder_tasks_async import (
     ServerError,
     Timeouts,
 )
-from coder_tasks_async._clock import SystemClock
+from coder_tasks_async._http.clock import SystemClock
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio

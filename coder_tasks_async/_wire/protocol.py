@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 
-from ._errors import (
+from .errors import (
     AgentBusyConflict,
     AgentBusyServerError,
     AuthenticationError,
@@ -31,8 +31,8 @@ from ._errors import (
     TaskNotActiveError,
     ValidationError,
 )
-from ._models import Task, TaskStatus
-from ._retry import MAX_RETRY_AFTER, parse_retry_after
+from .models import Task, TaskStatus
+from .settings import MAX_RETRY_AFTER, parse_retry_after
 
 __all__ = [
     "API_ROOTS",
@@ -300,7 +300,7 @@ def error_from_response(
     Non-JSON bodies (a proxy's HTML page), empty bodies and bodies without a
     ``message`` still give a useful error; the raw text is kept in ``detail``.
     A 429's ``retry_after`` is the sanitized ``Retry-After`` (see
-    :func:`~coder_tasks_async._retry.parse_retry_after`), at most ``max_retry_after``.
+    :func:`~coder_tasks_async._wire.settings.parse_retry_after`), at most ``max_retry_after``.
     """
     text = body.decode("utf-8", "replace")
     content_type = headers.get("Content-Type", "")

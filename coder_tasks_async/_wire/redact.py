@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from multidict import CIMultiDict
 
-from ._errors import ValidationError
+from .errors import ValidationError
 
 __all__ = ["REDACTED", "Redactor"]
 

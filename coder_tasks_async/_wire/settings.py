@@ -1,6 +1,10 @@
-"""When to try a request again, and how long to wait first.  Pure: no I/O.
+"""The client's settings: :class:`Timeouts`, :class:`RetryPolicy`, :class:`PollPolicy`.
 
-The rules protect against duplicates: an idempotent request (GET, DELETE) may
+Pure values (no I/O, no clock) that the HTTP and polling layers read; every number
+is checked when a value is made (finite, positive, ordered) so no setting can mean
+"no limit" or a busy loop by accident.
+
+Retries: the rules protect against duplicates: an idempotent request (GET, DELETE) may
 be repeated after any transient failure, but a POST is repeated only when it
 provably never reached the server (the connection was never made) or the server
 refused it before handling it (429).
@@ -19,19 +23,16 @@ import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from enum import Enum
-from typing import TYPE_CHECKING
 
 from attrs import define, field
-
-if TYPE_CHECKING:
-    from ._clock import Clock
 
 __all__ = [
     "MAX_RETRY_AFTER",
     "MIN_PAUSE_AFTER_RATE_LIMIT",
     "Failure",
-    "RetryBudget",
+    "PollPolicy",
     "RetryPolicy",
+    "Timeouts",
     "parse_retry_after",
     "positive_seconds",
 ]
@@ -66,6 +67,37 @@ class Failure(Enum):
     AMBIGUOUS = "ambiguous"
     #: Will not get better by trying again (a TLS certificate that does not verify).
     FATAL = "fatal"
+
+
+@define(frozen=True, kw_only=True)
+class Timeouts:
+    """Per-request time limits in seconds.  None of them is ever "no limit": each
+    must be finite and positive (``ValueError`` otherwise).
+
+    ``connect``: establishing the TCP/TLS connection.  ``read``: the longest gap
+    while waiting for response bytes.  ``total``: one attempt, from the moment it
+    holds a connection slot to the end of the body (time queued for a slot is
+    not counted: bound that with your own ``anyio.fail_after``).
+
+    ``read`` only arms a timer of its own when it is shorter than ``total``:
+    aiohttp re-arms that timer on every chunk received, which measured about
+    15 us of CPU per request, and with ``read == total`` (the default; Coder's
+    answers are small) ``total`` already bounds every read.  ``send_input``
+    uses ``read=120, total=150``, where the gap limit matters.
+
+    Example::
+
+        CoderTasksClient(url, token=t, timeouts=Timeouts(connect=5, read=30, total=60))
+    """
+
+    connect: float = 10.0
+    read: float = 60.0
+    total: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        # NaN and infinity would reach aiohttp as "no limit": refused like zero.
+        for name in ("connect", "read", "total"):
+            positive_seconds("Timeouts", name, getattr(self, name))
 
 
 @define(frozen=True, kw_only=True)
@@ -142,65 +174,44 @@ class RetryPolicy:
         return failure is Failure.NOT_SENT or method in IDEMPOTENT_METHODS
 
 
-class RetryBudget:
-    """The attempts and deadline of one public call, shared by every layer under it.
+@define(frozen=True, kw_only=True)
+class PollPolicy:
+    """Polling pace for ``follow_logs``, ``watch`` and ``wait_for``.
 
-    Made once per call (``RetryBudget(policy, clock)``) and handed down, so a
-    look-up inside a create, a re-read of a cut-short body and the transport's
-    own retries all draw on the same ``attempts`` and the same ``deadline``: the
-    budgets of nested layers never multiply.
+    Starts at ``initial`` seconds, multiplies by ``factor`` (with +/- ``jitter``
+    as a fraction) while nothing changes, up to ``maximum``; snaps back to
+    ``initial`` on any change.  Transient errors back off the same way up to
+    ``error_maximum``.  After a 429 a poller waits the server's ``Retry-After``
+    (sanitized and capped at 60 s, see :class:`RetryPolicy`) and never less than
+    one second, so no answer can make it spin.
+
+    Every number is checked when the policy is made (``ValueError``): the
+    intervals are finite and positive with ``initial <= maximum`` and
+    ``initial <= error_maximum``, ``factor >= 1`` and ``0 <= jitter < 1``.
+
+    Example::
+
+        coder.follow_logs(task, poll=PollPolicy(initial=0.5, maximum=5))
     """
 
-    __slots__ = ("_rand", "clock", "deadline_at", "policy", "started", "used")
+    initial: float = 1.0
+    factor: float = 1.5
+    maximum: float = 10.0
+    jitter: float = 0.1
+    error_maximum: float = 30.0
 
-    def __init__(self, policy: RetryPolicy, clock: Clock, rand: random.Random | None = None):
-        self.policy = policy
-        self.clock = clock
-        self.started = clock.now()
-        self.deadline_at = None if policy.deadline is None else self.started + policy.deadline
-        #: HTTP attempts made so far under this call.
-        self.used = 0
-        self._rand = rand or random.Random()
-
-    def remaining(self) -> float | None:
-        """Seconds left before the deadline (``None``: no deadline)."""
-        if self.deadline_at is None:
-            return None
-        return self.deadline_at - self.clock.now()
-
-    def spend(self) -> None:
-        """Count one HTTP attempt."""
-        self.used += 1
-
-    def refund(self) -> None:
-        """Give back one attempt: a request the router refused (no such route) was
-        discovery, not an attempt at the call itself."""
-        self.used = max(self.used - 1, 0)
-
-    def retries_left(self) -> bool:
-        """Whether another attempt is allowed by the count alone."""
-        return self.used < self.policy.attempts
-
-    def backoff(self) -> float:
-        """This call's backoff before its next attempt (full jitter)."""
-        return self.policy.backoff(max(self.used - 1, 0), self._rand.random)
-
-    def fits(self, delay: float) -> bool:
-        """Whether another attempt after waiting ``delay`` seconds is within budget."""
-        if not self.retries_left():
-            return False
-        left = self.remaining()
-        return left is None or delay < left
-
-    def wait_before_retry(self, advised: float | None, *, rate_limited: bool = False) -> float:
-        """The wait before the next attempt: the server's (sanitized) advice, else backoff.
-
-        After a 429 the wait is never shorter than :data:`MIN_PAUSE_AFTER_RATE_LIMIT`.
-        """
-        delay = advised if advised is not None else self.backoff()
-        if rate_limited:
-            delay = max(delay, MIN_PAUSE_AFTER_RATE_LIMIT)
-        return delay
+    def __attrs_post_init__(self) -> None:
+        for name in ("initial", "maximum", "error_maximum", "factor"):
+            positive_seconds("PollPolicy", name, getattr(self, name))
+        if self.factor < 1:
+            raise ValueError(f"PollPolicy.factor must be at least 1, not {self.factor!r}")
+        jitter = self.jitter
+        if isinstance(jitter, bool) or not isinstance(jitter, int | float):
+            raise ValueError(f"PollPolicy.jitter must be a number, not {jitter!r}")
+        if not 0 <= jitter < 1:  # also refuses NaN
+            raise ValueError(f"PollPolicy.jitter must be in [0, 1), not {jitter!r}")
+        if self.initial > self.maximum or self.initial > self.error_maximum:
+            raise ValueError("PollPolicy.initial must not exceed maximum or error_maximum")
 
 
 def parse_retry_after(

@@ -10,12 +10,10 @@ only once a slot is held, so queueing never eats into the server timeout.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import math
 import os
 import random
-import re
 import ssl as ssl_module
 import sys
 import time
@@ -24,29 +22,29 @@ from typing import Any
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
-from attrs import define
 from yarl import URL
 
-from ._clock import Clock
-from ._errors import (
+from .._version import __version__
+from .._wire.deployment import public_url
+from .._wire.errors import (
     AmbiguousRequestError,
     ClientClosedError,
     CoderDecodeError,
     CoderTimeoutError,
     CoderTransportError,
 )
-from ._redact import Redactor
-from ._retry import (
+from .._wire.redact import Redactor
+from .._wire.settings import (
     IDEMPOTENT_METHODS,
     Failure,
-    RetryBudget,
     RetryPolicy,
+    Timeouts,
     parse_retry_after,
-    positive_seconds,
 )
-from ._version import __version__
+from .budget import RetryBudget
+from .clock import Clock
 
-__all__ = ["RawResponse", "Timeouts", "Transport", "logger"]
+__all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
 logger = logging.getLogger("coder_tasks_async")
 
@@ -57,8 +55,12 @@ _CUT_GRAIN = 0.1
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _configure_debug_logging() -> None:
-    # Opt-in debug output without touching the application's logging setup.
+def configure_debug_logging() -> None:
+    """Send this package's debug log to stderr when ``$CODER_TASKS_DEBUG`` asks for it.
+
+    Called when a client is created, never at import: importing the SDK must not
+    touch the application's logging setup.
+    """
     if os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "debug"}:
         if not any(getattr(h, "_coder_tasks", False) for h in logger.handlers):
             handler = logging.StreamHandler(sys.stderr)
@@ -68,53 +70,16 @@ def _configure_debug_logging() -> None:
         logger.setLevel(logging.DEBUG)
 
 
-_configure_debug_logging()
-
-
-@define(frozen=True, kw_only=True)
-class Timeouts:
-    """Per-request time limits in seconds.  None of them is ever "no limit": each
-    must be finite and positive (``ValueError`` otherwise).
-
-    ``connect``: establishing the TCP/TLS connection.  ``read``: the longest gap
-    while waiting for response bytes.  ``total``: one attempt, from the moment it
-    holds a connection slot to the end of the body (time queued for a slot is
-    not counted: bound that with your own ``anyio.fail_after``).
-
-    ``read`` only arms a timer of its own when it is shorter than ``total``:
-    aiohttp re-arms that timer on every chunk received, which measured about
-    15 us of CPU per request, and with ``read == total`` (the default; Coder's
-    answers are small) ``total`` already bounds every read.  ``send_input``
-    uses ``read=120, total=150``, where the gap limit matters.
-
-    Example::
-
-        CoderTasksClient(url, token=t, timeouts=Timeouts(connect=5, read=30, total=60))
-    """
-
-    connect: float = 10.0
-    read: float = 60.0
-    total: float = 60.0
-
-    def __attrs_post_init__(self) -> None:
-        # NaN and infinity would reach aiohttp as "no limit": refused like zero.
-        for name in ("connect", "read", "total"):
-            positive_seconds("Timeouts", name, getattr(self, name))
-
-    def for_aiohttp(self) -> aiohttp.ClientTimeout:
-        """The equivalent ``aiohttp.ClientTimeout``."""
-        # ``connect`` goes to sock_connect only: aiohttp's own ``connect`` would also
-        # time the wait for a pooled connection, and queueing must count against the
-        # caller's deadline, not the server timeout (it also arms one timer less per
-        # request).  The connection slot itself is bounded by the client's semaphore.
-        sock_read = self.read if self.read < self.total else None  # total bounds it anyway
-        return aiohttp.ClientTimeout(
-            total=self.total, sock_connect=self.connect, sock_read=sock_read
-        )
-
-
-#: ``send_input`` may be held by the server for tens of seconds while the agent takes the input.
-SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
+def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    """The ``aiohttp.ClientTimeout`` equivalent to ``timeouts``."""
+    # ``connect`` goes to sock_connect only: aiohttp's own ``connect`` would also
+    # time the wait for a pooled connection, and queueing must count against the
+    # caller's deadline, not the server timeout (it also arms one timer less per
+    # request).  The connection slot itself is bounded by the client's semaphore.
+    sock_read = timeouts.read if timeouts.read < timeouts.total else None  # total bounds it
+    return aiohttp.ClientTimeout(
+        total=timeouts.total, sock_connect=timeouts.connect, sock_read=sock_read
+    )
 
 
 class RawResponse:
@@ -159,84 +124,10 @@ class RawResponse:
     @property
     def url(self) -> str:
         """The request URL, without any userinfo."""
-        return _public(self._url)
+        return public_url(self._url)
 
     def __repr__(self) -> str:
         return f"RawResponse({self.status}, {self.method} {self.url})"
-
-
-#: A host name as it goes on the wire (IDN hosts are punycode by then); IPv6 is checked apart.
-_HOST = re.compile(r"[A-Za-z0-9._~-]+")
-
-
-def validate_base_url(url: str | URL) -> URL:
-    """Check the deployment URL: http(s), a well-formed host, and no ``/api`` path of its own.
-
-    Whitespace or control characters anywhere (a host with a space, tab or NUL)
-    are refused rather than silently dropped or sent.
-    """
-    text = str(url).strip()
-    if any(c.isspace() or _is_control(c) for c in text):
-        raise ValueError("Coder URL must not contain spaces or control characters")
-    try:
-        parsed = URL(text)
-    except ValueError as exc:
-        raise ValueError(f"Coder URL is not a valid URL ({exc})") from None
-    if parsed.scheme not in {"http", "https"} or not parsed.host:
-        raise ValueError(
-            f"Coder URL must start with http:// or https:// and name a host: {_public(parsed)!r}"
-        )
-    if not _valid_host(parsed.raw_host or ""):
-        raise ValueError(f"Coder URL has an invalid host name: {parsed.raw_host!r}")
-    if "/api" in f"{parsed.path.rstrip('/')}/":
-        raise ValueError(
-            f"Coder URL must be the deployment root (like https://coder.example.com), not an "
-            f"API path: {parsed.with_user(None).with_password(None)}"
-        )
-    if parsed.query_string or parsed.fragment:
-        raise ValueError("Coder URL must not carry a query string or fragment")
-    return parsed.with_path(parsed.path.rstrip("/"))
-
-
-def _valid_host(host: str) -> bool:
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host.split("%", 1)[0])
-        except ValueError:
-            return False
-        return True
-    return bool(_HOST.fullmatch(host))
-
-
-def _is_control(char: str) -> bool:
-    # C0, DEL and C1: none of them belongs in a URL or a header value.
-    code = ord(char)
-    return code < 0x20 or 0x7F <= code <= 0x9F
-
-
-def validate_token(token: str) -> str:
-    """A session token must be one printable ASCII word (surrounding whitespace is trimmed).
-
-    Control characters (C0, DEL, C1), inner whitespace, lone surrogates and any
-    other non-ASCII character are refused: an HTTP header cannot carry them
-    faithfully.  The message never repeats the token.
-    """
-    if not isinstance(token, str):
-        raise TypeError(f"token must be a str, not {type(token).__name__}")
-    token = token.strip()
-    if not token:
-        raise ValueError("token must not be empty")
-    for position, char in enumerate(token):
-        if _is_control(char):
-            raise ValueError(
-                f"token must not contain control characters (one at position {position})"
-            )
-        if not 0x21 <= ord(char) <= 0x7E:
-            raise ValueError(
-                "token must be printable ASCII without spaces (a header cannot carry "
-                f"the character at position {position})"
-            )
-    return token
 
 
 def _env_proxy(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
@@ -245,11 +136,6 @@ def _env_proxy(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
         return get_env_proxy_for_url(url)
     except LookupError:
         return None, None
-
-
-def _public(url: URL) -> str:
-    # Never show userinfo (a password in the URL is as secret as the token).
-    return str(url.with_user(None).with_password(None)) if url.user or url.password else str(url)
 
 
 def _origin(url: URL) -> tuple[str, str | None, int | None]:
@@ -284,7 +170,7 @@ class Transport:
             raise ValueError("max_body_size must be at least 1024 bytes")
         self.base_url = base_url
         self._base_path = base_url.path.rstrip("/")
-        self.public_base = _public(base_url)
+        self.public_base = public_url(base_url)
         self.timeouts = timeouts
         self.retry = retry
         self.clock = clock
@@ -324,7 +210,7 @@ class Transport:
 
     def _session_or_open(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise ClientClosedError("this CoderTasksClient is closed; create a new one")
+            raise ClientClosedError("this client is closed; create a new one")
         session = self._session
         if session is None:
             # Created lazily so the session binds to the loop that actually runs.
@@ -424,7 +310,7 @@ class Transport:
                         f"{result.error}; the request may have been handled, so it was not "
                         "sent again",
                         method=method,
-                        url=_public(url),
+                        url=public_url(url),
                     )
                 raise result.error
             response = result
@@ -487,7 +373,7 @@ class Transport:
         if cached is None:
             if len(self._timeouts_cache) > 64:
                 self._timeouts_cache.clear()
-            cached = self._timeouts_cache[timeouts] = timeouts.for_aiohttp()
+            cached = self._timeouts_cache[timeouts] = aiohttp_timeout(timeouts)
         return cached
 
     def _request_options(self, timeout: aiohttp.ClientTimeout, has_body: bool) -> dict[str, Any]:
@@ -540,7 +426,7 @@ class Transport:
                 raise CoderTimeoutError(
                     f"the call's deadline of {budget.policy.deadline}s ran out",
                     method=method,
-                    url=_public(url),
+                    url=public_url(url),
                 )
             timeout = self._timeout_within(limits, left)
             options = self._request_options(timeout, body is not None)
@@ -561,7 +447,7 @@ class Transport:
                     error = CoderTransportError(
                         f"TLS certificate verification failed: {exc.certificate_error}",
                         method=method,
-                        url=_public(url),
+                        url=public_url(url),
                     )
                     return _Failed(Failure.FATAL, error)
                 except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -576,7 +462,7 @@ class Transport:
                 if closed:
                     raise ClientClosedError("the client was closed while this call ran")
             raise CoderTransportError(
-                f"more than {_MAX_REDIRECTS} redirects", method=method, url=_public(url)
+                f"more than {_MAX_REDIRECTS} redirects", method=method, url=public_url(url)
             )
 
     def _redirect_target(self, method: str, url: URL, resp: aiohttp.ClientResponse) -> URL:
@@ -585,17 +471,17 @@ class Transport:
             # aiohttp would forward our custom token header to any host: never follow.
             raise CoderTransportError(
                 "refusing to follow a redirect to another origin "
-                f"({_public(target.with_query(None))}): the session token is only sent to the "
+                f"({public_url(target.with_query(None))}): the session token is only sent to the "
                 "configured URL; configure the final URL",
                 method=method,
-                url=_public(url),
+                url=public_url(url),
             )
         if resp.status in {301, 302, 303} and method != "GET":
             raise CoderTransportError(
                 f"refusing to follow a {resp.status} redirect for {method} "
                 "(it would change the method)",
                 method=method,
-                url=_public(url),
+                url=public_url(url),
             )
         return target
 
@@ -624,12 +510,12 @@ class Transport:
     def _too_big(self, what: str, method: str, url: URL) -> CoderTransportError:
         message = f"{what} exceeds max_body_size={self.max_body_size} bytes"
         if method in IDEMPOTENT_METHODS:
-            return CoderTransportError(message, method=method, url=_public(url))
+            return CoderTransportError(message, method=method, url=public_url(url))
         # The server answered, so it may have acted: never a reason to send again.
         return AmbiguousRequestError(
             f"{message}; the request may have been handled, so it was not sent again",
             method=method,
-            url=_public(url),
+            url=public_url(url),
         )
 
     def _wrap(self, exc: BaseException, method: str, url: URL) -> CoderTransportError:
@@ -639,8 +525,8 @@ class Transport:
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         what = self.redactor.text(what)
         if isinstance(exc, TimeoutError):
-            return CoderTimeoutError(f"timed out ({what})", method=method, url=_public(url))
-        return CoderTransportError(what, method=method, url=_public(url))
+            return CoderTimeoutError(f"timed out ({what})", method=method, url=public_url(url))
+        return CoderTransportError(what, method=method, url=public_url(url))
 
     def _log(
         self,

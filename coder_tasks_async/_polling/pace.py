@@ -14,9 +14,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Self
 
-from attrs import define
-
-from ._errors import (
+from .._wire.errors import (
     AgentBusyError,
     AuthenticationError,
     BadRequestError,
@@ -31,49 +29,9 @@ from ._errors import (
     ServerError,
     TaskNotActiveError,
 )
-from ._retry import MAX_RETRY_AFTER, MIN_PAUSE_AFTER_RATE_LIMIT, positive_seconds
+from .._wire.settings import MAX_RETRY_AFTER, MIN_PAUSE_AFTER_RATE_LIMIT, PollPolicy
 
-__all__ = ["Backoff", "Closeable", "PollPolicy", "Verdict", "judge"]
-
-
-@define(frozen=True, kw_only=True)
-class PollPolicy:
-    """Polling pace for ``follow_logs``, ``watch`` and ``wait_for``.
-
-    Starts at ``initial`` seconds, multiplies by ``factor`` (with +/- ``jitter``
-    as a fraction) while nothing changes, up to ``maximum``; snaps back to
-    ``initial`` on any change.  Transient errors back off the same way up to
-    ``error_maximum``.  After a 429 a poller waits the server's ``Retry-After``
-    (sanitized and capped at 60 s, see :class:`RetryPolicy`) and never less than
-    one second, so no answer can make it spin.
-
-    Every number is checked when the policy is made (``ValueError``): the
-    intervals are finite and positive with ``initial <= maximum`` and
-    ``initial <= error_maximum``, ``factor >= 1`` and ``0 <= jitter < 1``.
-
-    Example::
-
-        coder.follow_logs(task, poll=PollPolicy(initial=0.5, maximum=5))
-    """
-
-    initial: float = 1.0
-    factor: float = 1.5
-    maximum: float = 10.0
-    jitter: float = 0.1
-    error_maximum: float = 30.0
-
-    def __attrs_post_init__(self) -> None:
-        for name in ("initial", "maximum", "error_maximum", "factor"):
-            positive_seconds("PollPolicy", name, getattr(self, name))
-        if self.factor < 1:
-            raise ValueError(f"PollPolicy.factor must be at least 1, not {self.factor!r}")
-        jitter = self.jitter
-        if isinstance(jitter, bool) or not isinstance(jitter, int | float):
-            raise ValueError(f"PollPolicy.jitter must be a number, not {jitter!r}")
-        if not 0 <= jitter < 1:  # also refuses NaN
-            raise ValueError(f"PollPolicy.jitter must be in [0, 1), not {jitter!r}")
-        if self.initial > self.maximum or self.initial > self.error_maximum:
-            raise ValueError("PollPolicy.initial must not exceed maximum or error_maximum")
+__all__ = ["Backoff", "Closeable", "Verdict", "judge"]
 
 
 class Backoff:
