@@ -416,3 +416,26 @@ async def test_a_proxy_page_echoing_the_token_is_redacted(
         assert "[REDACTED]" in exc.body
     assert json_error.value.validations[0].detail == "[REDACTED]"
     assert all(secret not in record.getMessage() for record in caplog.records)
+
+
+async def test_decode_errors_quoting_an_echoed_token_are_redacted() -> None:
+    async def echo(request: web.Request) -> web.Response:
+        token = request.headers["Coder-Session-Token"]
+        body = f'{{"id": "{token}", "note": "{token}"}}'
+        status = 201 if request.method == "POST" else 200
+        return web.Response(status=status, text=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    secret = TOKEN.split("-", 1)[1]
+    async with serve_app(app) as port:
+        async with CoderTasksClient(f"http://127.0.0.1:{port}", token=TOKEN, api="v2") as coder:
+            with pytest.raises(CoderDecodeError) as got:
+                await coder.get_task("echo")
+            with pytest.raises(CoderDecodeError) as created:
+                await coder.create_task(
+                    "x", template_version_id="89fb1806-dc3f-4287-aa16-2b8dc835698d"
+                )
+    for exc in (got.value, created.value):
+        assert secret not in str(exc) + repr(exc) + exc.snippet
+        assert "[REDACTED]" in exc.snippet

@@ -248,6 +248,13 @@ class TaskEndpoints:
         self._raise_for(response, budget)
         return cast(T, response.parsed)
 
+    def _decoded(self, decode: Callable[[], T]) -> T:
+        """``decode()``, with the token scrubbed from any decode error (it quotes the body)."""
+        try:
+            return decode()
+        except CoderDecodeError as exc:
+            raise self._transport.redactor.error(exc) from None
+
     def _raise_for(self, response: RawResponse, budget: RetryBudget | None = None) -> None:
         if response.status >= 300:
             policy = budget.policy if budget is not None else self._transport.retry
@@ -341,10 +348,15 @@ class TaskEndpoints:
         while True:
             try:
                 response = await self._call(
-                    "POST", path, body=body, timeouts=timeouts, budget=budget
+                    "POST",
+                    path,
+                    body=body,
+                    timeouts=timeouts,
+                    budget=budget,
+                    parse=converter.decode_task,
                 )
                 self._raise_for(response, budget)
-                return converter.decode_task(response.body)
+                return cast(Task, response.parsed)
             except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
                 if not _may_have_created(exc, first_attempt=first):
                     raise
@@ -483,7 +495,7 @@ class TaskEndpoints:
         snapshot = data.get("snapshot", False) if isinstance(data, dict) else None
         if not isinstance(logs, list) or not isinstance(snapshot, bool):
             # Let the full structuring explain exactly what is wrong.
-            converter.decode(response.body, TaskLogs)
+            self._decoded(lambda: converter.decode(response.body, TaskLogs))
             snippet = response.body[:200].decode("utf-8", "replace")
             raise self._transport.redactor.error(
                 CoderDecodeError("unexpected logs body", snippet=snippet)
@@ -582,11 +594,13 @@ class TaskEndpoints:
         budget = self._budget(retry)
         response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, budget)
         self._raise_for(response, budget)
-        data = converter.loads(response.body)
+        data = self._decoded(lambda: converter.loads(response.body))
         if isinstance(data, dict) and "workspace_build" in data:
-            return converter.structure(data["workspace_build"], WorkspaceBuild)
+            build = data["workspace_build"]
+            return self._decoded(lambda: converter.structure(build, WorkspaceBuild))
         if isinstance(data, dict) and "workspace_build_id" in data:
-            return WorkspaceBuild(id=converter.parse_uuid(data["workspace_build_id"]))
+            build_id = data["workspace_build_id"]
+            return WorkspaceBuild(id=self._decoded(lambda: converter.parse_uuid(build_id)))
         snippet = response.body[:200].decode("utf-8", "replace")
         raise self._transport.redactor.error(
             CoderDecodeError(f"unexpected {action} response", snippet=snippet)

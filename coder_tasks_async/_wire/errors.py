@@ -204,7 +204,9 @@ class AgentBusyError(CoderAPIError):
 
 
 class RateLimitError(CoderAPIError):
-    """429: rate limited.  ``retry_after`` is the server's advice in seconds (or ``None``)."""
+    """429: rate limited.  ``retry_after`` is the server's advice in seconds, sanitized:
+    ``None`` when missing or unusable (NaN, negative, zero, unreadable, an absurd date),
+    otherwise at most ``RetryPolicy.max_retry_after`` (60 s by default)."""
 
     retry_after: float | None
 

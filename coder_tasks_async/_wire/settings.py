@@ -77,7 +77,8 @@ class Timeouts:
     ``connect``: establishing the TCP/TLS connection.  ``read``: the longest gap
     while waiting for response bytes.  ``total``: one attempt, from the moment it
     holds a connection slot to the end of the body (time queued for a slot is
-    not counted: bound that with your own ``anyio.fail_after``).
+    not counted here; the call's ``RetryPolicy.deadline`` counts it, and cuts
+    ``total`` to what the call has left).
 
     ``read`` only arms a timer of its own when it is shorter than ``total``:
     aiohttp re-arms that timer on every chunk received, which measured about
