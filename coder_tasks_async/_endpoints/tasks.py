@@ -167,7 +167,8 @@ class TaskEndpoints:
 
     def _budget(self, retry: RetryPolicy | None) -> RetryBudget:
         """The retry budget of one public call (see :class:`RetryPolicy`)."""
-        return self._transport.budget(retry)
+        transport = self._transport
+        return RetryBudget(retry or transport.retry, transport.clock, transport.rand)
 
     async def _call(
         self,

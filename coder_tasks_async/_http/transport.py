@@ -184,7 +184,8 @@ class Transport:
         self._owns_session = session is None
         self._closed = False
         self._slots: asyncio.Semaphore | None = None
-        self._rand = random.Random()
+        #: Jitter for every backoff of this client (shared: seeding one per call is costly).
+        self.rand = random.Random()
         agent = user_agent or (
             f"coder-tasks-async/{__version__} aiohttp/{aiohttp.__version__} "
             f"python/{sys.version_info.major}.{sys.version_info.minor}"
@@ -288,7 +289,7 @@ class Transport:
         landed = False  # whether an earlier attempt may have been handled by the server
         attempt = 0  # of this request (the budget counts the whole call's)
         while True:
-            budget.spend()
+            budget.used += 1  # budget.spend(), inlined on the hot path
             attempt += 1
             t0 = time.perf_counter()
             # Failures come back as values, never raised inside an ``except`` block:
@@ -342,7 +343,7 @@ class Transport:
 
     def budget(self, retry: RetryPolicy | None = None) -> RetryBudget:
         """A fresh budget for one public call (``retry`` or the client's policy)."""
-        return RetryBudget(retry or self.retry, self.clock, self._rand)
+        return RetryBudget(retry or self.retry, self.clock, self.rand)
 
     def _timeout_within(self, limits: Timeouts, left: float | None) -> aiohttp.ClientTimeout:
         """The attempt's aiohttp timeout: ``limits``, its total cut to what the call has left.
@@ -421,14 +422,23 @@ class Transport:
         closed = False
         async with self._slots:
             # Measured once a slot is held: time queued counts against the deadline.
-            left = budget.remaining()
-            if left is not None and left <= 0:
+            # (Inlined budget.remaining() and the common case of _timeout_within:
+            # this runs once per request, and the hot path is measured.)
+            deadline_at = budget.deadline_at
+            left = None if deadline_at is None else deadline_at - self.clock.now()
+            if left is None or left >= limits.total - _CUT_GRAIN:
+                if limits is self.timeouts:
+                    timeout = self._default_timeout
+                else:
+                    timeout = self._client_timeout(limits)
+            elif left <= 0:
                 raise CoderTimeoutError(
                     f"the call's deadline of {budget.policy.deadline}s ran out",
                     method=method,
                     url=public_url(url),
                 )
-            timeout = self._timeout_within(limits, left)
+            else:
+                timeout = self._timeout_within(limits, left)
             options = self._request_options(timeout, body is not None)
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
