@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ssl as ssl_module
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
 from uuid import UUID
@@ -30,6 +29,7 @@ from .._wire.errors import (
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from .reconcile import may_have_created, this_calls_task
 
 __all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -42,31 +42,7 @@ def _decode_logs(body: bytes) -> TaskLogs:
     return converter.decode(body, TaskLogs)
 
 
-def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
-    """Whether a failed create might nevertheless have created the task."""
-    if isinstance(exc, ServerError):
-        return exc.status in (502, 503, 504)  # a gateway may have lost a handled request
-    if isinstance(exc, ConflictError):
-        # On a retry, "name already in use" is most likely our own earlier attempt.
-        return not first_attempt
-    return True  # ambiguous transport failure, or an unreadable 201 body
-
-
-def _server_time(date: str | None) -> float | None:
-    """A response's ``Date`` header as a Unix timestamp (``None`` when missing or unreadable)."""
-    if not date:
-        return None
-    try:
-        return parsedate_to_datetime(date).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
 ApiChoice = Literal["auto", "experimental", "v2"]
-#: How much earlier than this call's start (by the server's clock) a task found by
-#: name after an ambiguous create may have been created and still count as this
-#: call's: the ``Date`` header has whole seconds, and a proxy may add its own.
-RECONCILE_TOLERANCE = 5.0
 T = TypeVar("T")
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
@@ -359,7 +335,7 @@ class TaskEndpoints:
                 self._raise_for(response, budget)
                 return cast(Task, response.parsed)
             except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
-                if not _may_have_created(exc, first_attempt=first):
+                if not may_have_created(exc, first_attempt=first):
                     raise
                 if not name:
                     if isinstance(exc, CoderDecodeError):
@@ -387,11 +363,8 @@ class TaskEndpoints:
         """After a create that may have landed: the task this call created, or ``None``
         when there is no task of that name (so sending again is safe).
 
-        A task found by name counts as this call's only if its prompt matches and
-        its ``created_at`` is no earlier than :data:`RECONCILE_TOLERANCE` seconds
-        before this call started, by the server's own clock (the ``Date`` header
-        of the look-up, minus the time this call has taken).  A task that existed
-        before the call is never returned as created.
+        See :func:`.reconcile.this_calls_task` for when a task found by name
+        counts as this call's.
         """
         try:
             response = await self._call(
@@ -410,35 +383,15 @@ class TaskEndpoints:
                 method="POST",
                 url=self.url,
             ) from exc
-        found = cast(Task, response.parsed)
-        if found.initial_prompt != input:
-            raise AmbiguousRequestError(
-                f"create_task failed ({exc}); a task named {name!r} already exists "
-                "with a different prompt",
-                method="POST",
-                url=self.url,
-            ) from exc
-        call_began = _server_time(response.headers.get("Date"))
-        if call_began is not None:
-            call_began -= self.clock.now() - budget.started
-        if call_began is not None and found.created_at.timestamp() >= (
-            call_began - RECONCILE_TOLERANCE
-        ):
-            return found
-        when = found.created_at.isoformat()
-        if isinstance(exc, ConflictError):
-            raise exc  # the name belongs to an older task: the server's refusal stands
-        why = (
-            "the server sent no Date header to judge it by"
-            if call_began is None
-            else "before this call started"
-        )
-        raise AmbiguousRequestError(
-            f"create_task failed ({exc}); a task named {name!r} exists, created at {when}, "
-            f"which is not this call's ({why}); it was not re-sent",
-            method="POST",
+        return this_calls_task(
+            cast(Task, response.parsed),
+            exc,
+            name=name,
+            input=input,
+            date=response.headers.get("Date"),
+            elapsed=self.clock.now() - budget.started,
             url=self.url,
-        ) from exc
+        )
 
     async def get_task(
         self,

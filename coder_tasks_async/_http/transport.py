@@ -41,6 +41,7 @@ from .._wire.settings import (
     Timeouts,
     parse_retry_after,
 )
+from .body import read_limited
 from .budget import RetryBudget
 from .clock import Clock
 
@@ -448,7 +449,7 @@ class Transport:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
                             continue
-                        data = await self._read_body(resp, method, url)
+                        data = await read_limited(resp, self.max_body_size, method, url)
                         self.last_headers = resp.headers
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
@@ -494,39 +495,6 @@ class Transport:
                 url=public_url(url),
             )
         return target
-
-    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: URL) -> bytes:
-        """The decoded body, refused once it grows past ``max_body_size``.
-
-        The limit is on *decoded* bytes: a compressed body is counted as it is
-        inflated, chunk by chunk (aiohttp inflates a bounded amount per network
-        read), so a small gzip bomb is stopped after about ``max_body_size`` bytes.
-        """
-        limit = self.max_body_size
-        length = resp.content_length
-        if length is not None and length > limit:
-            raise self._too_big(f"response body of {length} bytes", method, url)
-        if length is not None and "Content-Encoding" not in resp.headers:
-            return await resp.read()  # the common case: its size is known and honest
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                raise self._too_big("decoded response body", method, url)
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _too_big(self, what: str, method: str, url: URL) -> CoderTransportError:
-        message = f"{what} exceeds max_body_size={self.max_body_size} bytes"
-        if method in IDEMPOTENT_METHODS:
-            return CoderTransportError(message, method=method, url=public_url(url))
-        # The server answered, so it may have acted: never a reason to send again.
-        return AmbiguousRequestError(
-            f"{message}; the request may have been handled, so it was not sent again",
-            method=method,
-            url=public_url(url),
-        )
 
     def _wrap(self, exc: BaseException, method: str, url: URL) -> CoderTransportError:
         # Our own message from the aiohttp error's type and text: aiohttp's
