@@ -22,6 +22,7 @@ from coder_tasks_async import (
     CoderTimeoutError,
     CoderTransportError,
     PollPolicy,
+    RateLimiter,
     RateLimitError,
     RetryPolicy,
     TaskNotActiveError,
@@ -113,6 +114,26 @@ async def test_good_references_still_pass(fake_coder: FakeCoder, coder: CoderTas
 def test_policy_numbers_are_finite_positive_and_ordered(make: Any, field: str) -> None:
     with pytest.raises(ValueError, match=field):
         make()
+
+
+async def test_wait_numbers_are_checked_before_any_request(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        await coder.wait_for("fix-login", until="active", timeout=math.nan)
+    with pytest.raises(ValueError, match="timeout"):
+        await coder.wait_for("fix-login", until="active", timeout=-1)
+    with pytest.raises(ValueError, match="ready_timeout"):
+        await coder.send_input("fix-login", "hi", wait_ready=True, ready_timeout=math.nan)
+    with pytest.raises(ValueError, match="idle_timeout"):
+        coder.follow_logs("fix-login", idle_timeout=math.inf)
+    with pytest.raises(ValueError, match="idle_timeout"):
+        coder.follow_many(idle_timeout=math.nan)
+    with pytest.raises(ValueError, match="margin"):
+        RateLimiter(coder, margin=math.nan)
+    with pytest.raises(ValueError, match="per_minute"):
+        RateLimiter(coder, per_minute=math.nan)  # type: ignore[arg-type]
+    assert not fake_coder.requests
 
 
 def test_sane_policies_are_accepted() -> None:

@@ -25,6 +25,7 @@ from coder_tasks_async import (
     CoderTimeoutError,
     CoderTransportError,
     PollPolicy,
+    RateLimiter,
     RateLimitError,
     RetryPolicy,
     Timeouts,
@@ -97,6 +98,24 @@ async def test_absurd_retry_after_does_not_stall_the_rate_limiter(
     for outcome in outcomes:
         if isinstance(outcome.error, RateLimitError):
             assert outcome.error.retry_after == 60.0  # capped where it is parsed
+
+
+@pytest.mark.parametrize(
+    ("advice", "pause"),
+    [(math.nan, 60.0), (None, 60.0), (-5.0, 60.0), (0.0, 60.0), (0.001, 1.0), (1e9, 60.0)],
+)
+async def test_the_rate_limiter_pauses_between_one_second_and_one_window(
+    fake_coder: FakeCoder, advice: float | None, pause: float
+) -> None:
+    clock = CheckedClock()
+    async with CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=clock) as coder:
+        limiter = RateLimiter(coder)
+        limiter.rate_limited(advice)
+        start = clock.now()
+        await limiter.acquire()
+        # Unusable advice (like a missing one) pauses a whole window; usable advice
+        # at least a second and at most a window.
+        assert clock.now() - start == pytest.approx(pause)
 
 
 @pytest.mark.parametrize("header", BROKEN)

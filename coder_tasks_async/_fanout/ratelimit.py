@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import anyio
 
 from .._wire.errors import CoderAPIError, RateLimitError
-from .._wire.settings import MIN_PAUSE_AFTER_RATE_LIMIT
+from .._wire.settings import MIN_PAUSE_AFTER_RATE_LIMIT, positive_seconds
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
@@ -86,10 +86,11 @@ class RateLimiter:
         per_minute: int | None = None,
         margin: float = 2.0,
     ) -> None:
-        if per_minute is not None and per_minute < 1:
-            raise ValueError("per_minute must be at least 1")
-        if margin < 0:
-            raise ValueError("margin must not be negative")
+        if per_minute is not None and (
+            isinstance(per_minute, bool) or not isinstance(per_minute, int) or per_minute < 1
+        ):
+            raise ValueError(f"per_minute must be an int of at least 1, not {per_minute!r}")
+        positive_seconds("RateLimiter", "margin", margin, allow_zero=True)
         self._client = client
         self._clock: Clock = client.clock
         self._ceiling = per_minute

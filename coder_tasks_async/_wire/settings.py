@@ -48,14 +48,20 @@ MIN_PAUSE_AFTER_RATE_LIMIT = 1.0
 _ABSURD_DATE = 24 * 3600.0
 
 
-def positive_seconds(owner: str, name: str, value: object, *, allow_none: bool = False) -> None:
-    """Refuse anything but a finite, positive number of seconds (``ValueError``)."""
+def positive_seconds(
+    owner: str, name: str, value: object, *, allow_none: bool = False, allow_zero: bool = False
+) -> None:
+    """Refuse anything but a finite, positive number of seconds (``ValueError``).
+
+    ``allow_none``: ``None`` ("no limit") is fine too; ``allow_zero``: so is 0.
+    """
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{owner}.{name} must be a number of seconds, not {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{owner}.{name} must be finite and positive, not {value!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{owner}.{name} must be finite and {kind}, not {value!r}")
 
 
 class Failure(Enum):
