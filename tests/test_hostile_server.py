@@ -201,6 +201,45 @@ async def test_the_deadline_cuts_the_attempt_timeout(
         )
 
 
+async def test_time_queued_for_a_connection_counts_against_the_deadline() -> None:
+    arrived = anyio.Event()
+    release = anyio.Event()
+    seen = 0
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal seen
+        seen += 1
+        arrived.set()
+        await release.wait()
+        return web.json_response({"tasks": [], "count": 0})
+
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", handler)
+    clock = FakeClock(autojump=False)
+    outcome: list[BaseException | None] = []
+    async with serve_app(app) as port:
+        async with CoderTasksClient(
+            f"http://127.0.0.1:{port}", token=TOKEN, api="v2", clock=clock, max_concurrency=1
+        ) as coder:
+
+            async def queued() -> None:
+                try:
+                    await coder.list_tasks(retry=RetryPolicy(deadline=10))
+                    outcome.append(None)
+                except CoderTimeoutError as exc:
+                    outcome.append(exc)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(coder.list_tasks)  # holds the only connection slot
+                await arrived.wait()
+                tg.start_soon(queued)
+                await anyio.wait_all_tasks_blocked()
+                clock.advance(30)  # the queued call's deadline passes while it waits
+                release.set()
+    assert seen == 1, "the queued call was sent after its deadline"
+    assert isinstance(outcome[0], CoderTimeoutError)
+
+
 async def test_retry_after_past_the_deadline_fails_fast_with_the_advice(
     fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
