@@ -168,7 +168,7 @@ class TaskEndpoints:
         lacks them.
         """
         if budget is None:
-            budget = self._transport.budget()
+            budget = self._budget(None)
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self._tree is None
@@ -292,8 +292,8 @@ class TaskEndpoints:
         task up by name: it returns the task if its prompt matches, and otherwise
         sends again (the server refuses a second task with the same name, so this
         is safe).  A task of that name created before this call started (by the
-        server's clock, within :data:`RECONCILE_TOLERANCE` seconds) is never
-        returned as created.  Without a name it raises :class:`AmbiguousRequestError`.
+        server's ``Date``, with 5 s of tolerance) is never returned as created.
+        Without a name it raises :class:`AmbiguousRequestError`.
 
         Example::
 

@@ -346,15 +346,11 @@ class Transport:
         """A fresh budget for one public call (``retry`` or the client's policy)."""
         return RetryBudget(retry or self.retry, self.clock, self.rand)
 
-    def _timeout_within(self, limits: Timeouts, left: float | None) -> aiohttp.ClientTimeout:
-        """The attempt's aiohttp timeout: ``limits``, its total cut to what the call has left.
+    def _cut_timeout(self, limits: Timeouts, left: float) -> aiohttp.ClientTimeout:
+        """``limits`` with every part cut to the ``left`` seconds the call still has.
 
-        Cut to a tenth of a second, so the common case (plenty left) reuses one object.
+        Rounded down to a tenth of a second, so the cache sees few distinct values.
         """
-        if left is None or left >= limits.total - _CUT_GRAIN:
-            return (
-                self._default_timeout if limits is self.timeouts else self._client_timeout(limits)
-            )
         total = max(math.floor(left / _CUT_GRAIN) * _CUT_GRAIN, _CUT_GRAIN)
         return self._client_timeout(
             Timeouts(connect=min(limits.connect, total), read=min(limits.read, total), total=total)
@@ -423,8 +419,7 @@ class Transport:
         closed = False
         async with self._slots:
             # Measured once a slot is held: time queued counts against the deadline.
-            # (Inlined budget.remaining() and the common case of _timeout_within:
-            # this runs once per request, and the hot path is measured.)
+            # (budget.remaining(), inlined: this runs for every request.)
             deadline_at = budget.deadline_at
             left = None if deadline_at is None else deadline_at - self.clock.now()
             if left is None or left >= limits.total - _CUT_GRAIN:
@@ -439,7 +434,7 @@ class Transport:
                     url=public_url(url),
                 )
             else:
-                timeout = self._timeout_within(limits, left)
+                timeout = self._cut_timeout(limits, left)
             options = self._request_options(timeout, body is not None)
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
@@ -470,7 +465,7 @@ class Transport:
                     if not self._closed and not session.closed:
                         raise
                     closed = True
-                if closed:
+                if closed:  # raised outside the except block: no aiohttp error is chained
                     raise ClientClosedError("the client was closed while this call ran")
             raise CoderTransportError(
                 f"more than {_MAX_REDIRECTS} redirects", method=method, url=public_url(url)
