@@ -13,55 +13,133 @@ Example::
     anyio.run(main)
 """
 
-from ._client import CoderTasksClient
-from ._clock import Clock, SystemClock
-from ._errors import (
-    AgentBusyError,
-    AmbiguousRequestError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    CoderAPIError,
-    CoderDecodeError,
-    CoderError,
-    CoderTimeoutError,
-    CoderTransportError,
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RouteNotFoundError,
-    ServerError,
-    TaskNotActiveError,
-    TaskNotReadyError,
-    UnsupportedByServer,
-    ValidationError,
-    WaitTimeoutError,
-)
-from ._fanout import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
-from ._follow import LogEvent, LogEventKind, LogFollower
-from ._logcursor import LogCursor
-from ._many import ManyFollower, ManyWatcher
-from ._models import (
-    Task,
-    TaskLogEntry,
-    TaskLogs,
-    TaskLogType,
-    TasksList,
-    TaskState,
-    TaskStateEntry,
-    TaskStatus,
-    WorkspaceAgentHealth,
-    WorkspaceAgentLifecycle,
-    WorkspaceBuild,
-    WorkspaceStatus,
-)
-from ._polling import PollPolicy
-from ._ratelimit import RateLimiter
-from ._retry import RetryPolicy
-from ._transport import Timeouts
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from ._watch import TaskWatcher
+
+if TYPE_CHECKING:
+    from ._client import CoderTasksClient
+    from ._clock import Clock, SystemClock
+    from ._errors import (
+        AgentBusyError,
+        AmbiguousRequestError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        CoderAPIError,
+        CoderDecodeError,
+        CoderError,
+        CoderTimeoutError,
+        CoderTransportError,
+        ConflictError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RouteNotFoundError,
+        ServerError,
+        TaskNotActiveError,
+        TaskNotReadyError,
+        UnsupportedByServer,
+        ValidationError,
+        WaitTimeoutError,
+    )
+    from ._fanout import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
+    from ._follow import LogEvent, LogEventKind, LogFollower
+    from ._logcursor import LogCursor
+    from ._many import ManyFollower, ManyWatcher
+    from ._models import (
+        Task,
+        TaskLogEntry,
+        TaskLogs,
+        TaskLogType,
+        TasksList,
+        TaskState,
+        TaskStateEntry,
+        TaskStatus,
+        WorkspaceAgentHealth,
+        WorkspaceAgentLifecycle,
+        WorkspaceBuild,
+        WorkspaceStatus,
+    )
+    from ._polling import PollPolicy
+    from ._ratelimit import RateLimiter
+    from ._retry import RetryPolicy
+    from ._transport import Timeouts
+    from ._watch import TaskWatcher
+
+# Names load on first use (PEP 562): `coder-tasks --help` and other light users of
+# the package must not pay for importing aiohttp.
+_LAZY: dict[str, str] = {
+    "CoderTasksClient": "_client",
+    "Clock": "_clock",
+    "SystemClock": "_clock",
+    "AgentBusyError": "_errors",
+    "AmbiguousRequestError": "_errors",
+    "AuthenticationError": "_errors",
+    "BadRequestError": "_errors",
+    "ClientClosedError": "_errors",
+    "CoderAPIError": "_errors",
+    "CoderDecodeError": "_errors",
+    "CoderError": "_errors",
+    "CoderTimeoutError": "_errors",
+    "CoderTransportError": "_errors",
+    "ConflictError": "_errors",
+    "NotFoundError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "RateLimitError": "_errors",
+    "RouteNotFoundError": "_errors",
+    "ServerError": "_errors",
+    "TaskNotActiveError": "_errors",
+    "TaskNotReadyError": "_errors",
+    "UnsupportedByServer": "_errors",
+    "ValidationError": "_errors",
+    "WaitTimeoutError": "_errors",
+    "Outcome": "_fanout",
+    "TaskRequest": "_fanout",
+    "create_many": "_fanout",
+    "delete_many": "_fanout",
+    "get_many": "_fanout",
+    "map_bounded": "_fanout",
+    "LogEvent": "_follow",
+    "LogEventKind": "_follow",
+    "LogFollower": "_follow",
+    "LogCursor": "_logcursor",
+    "ManyFollower": "_many",
+    "ManyWatcher": "_many",
+    "Task": "_models",
+    "TaskLogEntry": "_models",
+    "TaskLogs": "_models",
+    "TaskLogType": "_models",
+    "TasksList": "_models",
+    "TaskState": "_models",
+    "TaskStateEntry": "_models",
+    "TaskStatus": "_models",
+    "WorkspaceAgentHealth": "_models",
+    "WorkspaceAgentLifecycle": "_models",
+    "WorkspaceBuild": "_models",
+    "WorkspaceStatus": "_models",
+    "PollPolicy": "_polling",
+    "RateLimiter": "_ratelimit",
+    "RetryPolicy": "_retry",
+    "Timeouts": "_transport",
+    "TaskWatcher": "_watch",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AgentBusyError",
