@@ -344,7 +344,7 @@ async def read_until(proc: Process, marker: bytes) -> bytes:
 
 def test_followed_update_prints_only_the_new_lines() -> None:
     # In-process: whether a live CLI sees the reply mid-growth depends on timing.
-    from coder_tasks_async.cli import _logs, _output
+    from coder_tasks_async.cli import _logs
 
     def event(kind: LogEventKind, content: str) -> LogEvent:
         when = datetime(2025, 1, 1, tzinfo=UTC)

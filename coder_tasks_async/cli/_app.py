@@ -13,15 +13,17 @@ and argument errors must stay fast, so command bodies import it when they run.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import attrs
 import typer
+import typer.core
 
 from .._version import __version__
 from . import _output
@@ -48,8 +50,49 @@ EXIT_INTERRUPTED = 130
 URL_ENV = "CODER_URL"
 TOKEN_ENV = "CODER_SESSION_TOKEN"
 
+
+def _no_type_label(self: object, ctx: object) -> None:
+    return None
+
+
+# Typer labels every argument with its Python type (``INPUT <str>``) in help; the
+# metavar and the help text already say what to pass.
+typer.core.TyperArgument.display_type_rich = _no_type_label  # type: ignore[method-assign]
+
+
+class _Group(typer.core.TyperGroup):
+    """Usage errors in the CLI's one style (``error: …`` + a hint), not a framed panel."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        from typer._click import exceptions as click_errors
+
+        try:
+            rv = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()
+            rv = exc.exit_code
+        except click_errors.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "coder-tasks"
+            # Typer words enum refusals like pydantic ("Value error, …"): keep the fact only.
+            message = exc.format_message().replace("Value error, ", "")
+            _output.print_error(message, f"see `{where} --help`")
+            rv = exc.exit_code
+        except click_errors.ClickException as exc:
+            _output.print_error(exc.format_message())
+            rv = exc.exit_code
+        except typer.Abort:
+            _output.print_notice("Interrupted.")
+            rv = EXIT_INTERRUPTED
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
     name="coder-tasks",
+    cls=_Group,
+    # Plain help: no type placeholders, and no rich import just to print it.
+    rich_markup_mode=None,
     help="Drive Coder AI tasks from the command line (mirrors `coder task`), and run the demo.",
     no_args_is_help=True,
     add_completion=False,
@@ -192,12 +235,6 @@ class Conn:
         if self.url is not None:
             self.url = check_url(self.url)
         self._headers = _parse_headers(self.header)
-        if self.verbose:
-            logging.basicConfig(
-                level=logging.DEBUG, format="debug: %(name)s: %(message)s", stream=sys.stderr
-            )
-            for noisy in ("asyncio", "hpack"):
-                logging.getLogger(noisy).setLevel(logging.WARNING)
 
     def client(self) -> CoderTasksClient:
         """A client from the flags, filling what is missing like ``from_env()`` does.
@@ -215,6 +252,9 @@ class Conn:
         if self.token:
             env[TOKEN_ENV] = self.token
         settings = settings_from_env(env)
+        from . import _errors
+
+        _errors.current_url = check_url(settings.url).rstrip("/")
         session = None
         if self._headers:
             import aiohttp
@@ -269,6 +309,37 @@ def quiet_broken_pipe() -> NoReturn:
     raise typer.Exit(0)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (a test runner swaps it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _debug_log(verbose: bool) -> Iterator[None]:
+    """``-v``: the SDK's request log on stderr, for this command only."""
+    if not verbose:
+        yield
+        return
+    logger = logging.getLogger("coder_tasks_async")
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("debug: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def run(
     main: Callable[[], Awaitable[None]],
     *,
@@ -284,7 +355,8 @@ def run(
     from ._errors import describe, exit_code
 
     try:
-        anyio.run(main, backend="asyncio")
+        with _debug_log(verbose):
+            anyio.run(main, backend="asyncio")
     except typer.Exit:
         raise
     except BaseException as exc:

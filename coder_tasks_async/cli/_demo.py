@@ -17,12 +17,20 @@ __all__ = ["demo"]
 
 @app.command()
 def demo(
-    tasks: Annotated[int, typer.Option("--tasks", help="How many tasks to fan out.", min=1)] = 20,
+    tasks: Annotated[
+        int, typer.Option("--tasks", help="How many tasks to fan out.", min=1, metavar="N")
+    ] = 20,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", help="At most this many creates at once.", min=1)
+        int,
+        typer.Option(
+            "--concurrency", help="At most this many creates at once.", min=1, metavar="N"
+        ),
     ] = 8,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Give up after this many seconds.", min=1)
+        float,
+        typer.Option(
+            "--timeout", help="Give up after this many seconds.", min=1, metavar="SECONDS"
+        ),
     ] = 300.0,
     url: Annotated[
         str | None,
@@ -46,12 +54,15 @@ def demo(
         ),
     ] = None,
     preset: Annotated[
-        str | None, typer.Option("--preset", help="With --url: template version preset id.")
+        str | None,
+        typer.Option("--preset", help="With --url: template version preset id.", metavar="UUID"),
     ] = None,
     speed: Annotated[
         float,
         typer.Option(
-            "--speed", help="Without --url: run the embedded fake this many times faster."
+            "--speed",
+            help="Without --url: run the embedded fake this many times faster.",
+            metavar="FACTOR",
         ),
     ] = 1.0,
 ) -> None:

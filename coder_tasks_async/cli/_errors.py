@@ -7,9 +7,15 @@ never from ``repr`` or type names, and never carry a response body: ``-v`` shows
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 __all__ = ["CliError", "describe", "exit_code"]
+
+
+#: The deployment the current command talks to (set when its client is made), so an
+#: error without a URL of its own can still say which server misbehaved.
+current_url: str | None = None
 
 
 def exit_code(exc: BaseException) -> int:
@@ -135,7 +141,7 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
     if isinstance(exc, CoderDecodeError):
         if exc.invalid_json:
             kind = "an HTML page" if _looks_html(exc.snippet) else "a non-JSON answer"
-            where = _host(exc.url) if exc.url else "the server"
+            where = _host(exc.url) if exc.url else current_url or "the server"
             return (
                 f"{where} is not a Coder server: got {kind} (HTTP 200)",
                 "check --url / $CODER_URL (-v shows the body)",
@@ -182,6 +188,10 @@ def _reason(exc: BaseException) -> str:
     url = getattr(exc, "url", "")
     if url and url in text:
         text = text.split(url, 1)[1].lstrip(": ")
+    # The SDK names aiohttp's exception type; people need the reason only.
+    text = re.sub(r"\b[A-Z]\w*(?:Error|Exception): ", "", text)
+    text = text.replace(" ssl:default", "").replace(" ssl:None", "")
+    text = re.sub(r"\s*\[Connect call failed [^]]*\]", " (connection refused)", text)
     return _one_line(text)
 
 

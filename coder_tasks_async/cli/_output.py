@@ -57,14 +57,21 @@ _STATE_COLOR = {
 }
 
 
+class _Console(Console):
+    """A rich console that leaves a closed pipe to the CLI's policy (exit 0, not rich's 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def console() -> Console:
     """Results (stdout), never soft-wrapped or highlighted."""
-    return Console(soft_wrap=True, highlight=False)
+    return _Console(soft_wrap=True, highlight=False)
 
 
 def err_console() -> Console:
     """Errors, progress and notices (stderr), so stdout stays parseable."""
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return _Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _serialize(_: Any, __: Any, value: Any) -> Any:
