@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from ._polling import PollPolicy
     from ._ratelimit import RateLimiter
     from ._retry import RetryPolicy
+    from ._templates import Template, TemplateVersion
     from ._transport import Timeouts
     from ._watch import TaskWatcher
 
@@ -121,6 +122,8 @@ _LAZY: dict[str, str] = {
     "PollPolicy": "_polling",
     "RateLimiter": "_ratelimit",
     "RetryPolicy": "_retry",
+    "Template": "_templates",
+    "TemplateVersion": "_templates",
     "Timeouts": "_transport",
     "TaskWatcher": "_watch",
 }
@@ -183,6 +186,8 @@ __all__ = [
     "TaskStatus",
     "TaskWatcher",
     "TasksList",
+    "Template",
+    "TemplateVersion",
     "Timeouts",
     "UnsupportedByServer",
     "ValidationError",

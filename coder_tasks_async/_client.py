@@ -6,6 +6,7 @@ import ssl as ssl_module
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 import aiohttp
@@ -29,6 +30,7 @@ from ._models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from ._polling import PollPolicy, Verdict, judge
 from ._protocol import API_ROOTS, ApiTree, TaskRef
 from ._retry import RetryPolicy
+from ._templates import Template, TemplateVersion
 from ._transport import (
     SEND_TIMEOUTS,
     RawResponse,
@@ -390,6 +392,47 @@ class CoderTasksClient(HelperMethods):
             return await self.get_task(name, user=user)
         except NotFoundError:
             return None
+
+    async def list_templates(
+        self,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[Template]:
+        """Every template you can see, across organizations (``GET /api/v2/templates``).
+
+        Example::
+
+            names = {t.name: t.active_version_id for t in await coder.list_templates()}
+        """
+        response = await self._transport.request(
+            "GET", "/api/v2/templates", timeouts=timeouts, retry=retry
+        )
+        self._raise_for(response)
+        return converter.decode(response.body, list[Template])
+
+    async def get_template_version(
+        self,
+        template: Template | UUID | str,
+        name: str,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> TemplateVersion:
+        """A template's version by name (``GET /api/v2/templates/{id}/versions/{name}``).
+
+        Example::
+
+            version = await coder.get_template_version(template, "v1.2.0")
+            await coder.create_task("Fix it", template_version_id=version.id)
+        """
+        template_id = template.id if isinstance(template, Template) else UUID(str(template))
+        if not name or "/" in name:
+            raise ValueError(f"invalid template version name {name!r}")
+        path = f"/api/v2/templates/{template_id}/versions/{quote(name, safe='')}"
+        response = await self._transport.request("GET", path, timeouts=timeouts, retry=retry)
+        self._raise_for(response)
+        return converter.decode(response.body, TemplateVersion)
 
     async def get_task(
         self,

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -455,3 +456,41 @@ def test_help_does_not_import_the_client() -> None:
             [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
         )
         assert "LOADED False False" in proc.stderr, (args, proc.stderr)
+
+
+def test_create_with_template_by_name(served: Served) -> None:
+    fake = served.fake
+    by_name = served.cli("create", "Go", "--template", "claude-code-agent", "--name", "t1", "-q")
+    assert by_name.exit_code == 0, by_name.output
+    assert served.fake.task("t1").template_version_id == fake.template_version_id
+    pinned = served.cli("create", "Go", "--template", "Claude-Code-Agent@v1", "--name", "t2")
+    assert pinned.exit_code == 0, pinned.output
+    missing = served.cli("create", "Go", "--template", "claude-code-agent@v9")
+    assert missing.exit_code == 1
+    assert "template claude-code-agent has no version named v9" in missing.stderr
+    unknown = served.cli("create", "Go", "--template", "nope")
+    assert unknown.exit_code == 1 and "template nope not found" in unknown.stderr
+    other = uuid.uuid4()
+    fake.templates.add(
+        "claude-code-agent",
+        organization_id=uuid.uuid4(),
+        organization_name="research",
+        versions={"v1": other},
+        active_version="v1",
+    )
+    ambiguous = served.cli("create", "Go", "--template", "claude-code-agent")
+    assert ambiguous.exit_code == 1
+    assert "exists in several organizations: coder, research" in ambiguous.stderr
+    assert "--org" in ambiguous.stderr
+    picked = served.cli(
+        "create", "Go", "--template", "claude-code-agent", "--org", "coder", "--name", "t3"
+    )
+    assert picked.exit_code == 0, picked.output
+    both = served.cli("create", "Go", "--template", "x", "--template-version", str(other))
+    assert both.exit_code == 2 and "not both" in both.stderr
+    # The environment's default version does not clash with an explicit --template.
+    env_default = served.cli(
+        "create", "Go", "--template", "claude-code-agent", "--org", "coder", "--name", "t4",
+        CODER_TASK_TEMPLATE_VERSION=str(other),
+    )  # fmt: skip
+    assert env_default.exit_code == 0, env_default.output

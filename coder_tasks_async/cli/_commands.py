@@ -6,6 +6,7 @@ command bodies, so ``--help`` and argument errors never load aiohttp.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -237,6 +238,21 @@ def create(
             metavar="UUID",
         ),
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            help="Template by name: NAME (its active version) or NAME@VERSION; "
+            "instead of --template-version.",
+            metavar="NAME[@VERSION]",
+        ),
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(
+            "--org", help="Organization of --template, when several have that name.", metavar="ORG"
+        ),
+    ] = None,
     preset: Annotated[
         str | None, typer.Option("--preset", help="Template version preset id.", metavar="UUID")
     ] = None,
@@ -261,28 +277,39 @@ def create(
 ) -> None:
     """Create a task; it starts `pending` and becomes `active` when its workspace is up.
 
-    Example: coder-tasks create "Fix the flaky login test" --follow
+    Example: coder-tasks create "Fix the flaky login test" --template claude-code-agent --follow
     """
     text = _input_from(input, stdin)
     who = owner_of(owner, user)
-    if not template_version:
+    if template and template_version:
+        if template_version != os.environ.get(TEMPLATE_VERSION_ENV):
+            usage_error("pass --template or --template-version, not both")
+        template_version = None  # an explicit --template beats the environment's default
+    if org and not template:
+        usage_error("--org only makes sense with --template")
+    if not template and not template_version:
         usage_error(
             "--template-version is required",
-            f"pass a template version id, or set ${TEMPLATE_VERSION_ENV}",
+            f"pass a template version id, set ${TEMPLATE_VERSION_ENV}, or name a template "
+            "with --template NAME[@VERSION]",
         )
-    if not _is_uuid(template_version):
+    if template_version and not _is_uuid(template_version):
         usage_error(
-            f"--template-version must be a template version id (a UUID), not {template_version!r}"
+            f"--template-version must be a template version id (a UUID), not {template_version!r}",
+            "to pick a template by name, use --template NAME[@VERSION]",
         )
     if wait and follow:
         usage_error("pass --wait or --follow, not both")
     conn = Conn(url, token, header, verbose)
 
     async def main() -> None:
+        from ._templates import resolve_template
+
         async with conn.client() as coder:
+            version = await resolve_template(coder, template, org) if template else template_version
             task = await coder.create_task(
                 text,
-                template_version_id=template_version,
+                template_version_id=str(version),
                 name=name,
                 template_version_preset_id=preset,
                 **owner_kw(who),
