@@ -1,8 +1,8 @@
-"""The ``coder-tasks`` command line, run as a subprocess against a real-time FakeCoder.
+"""The ``coder-tasks`` command line against a real-time FakeCoder.
 
-The fake runs in this test's event loop, so every CLI call goes through
-``anyio.run_process`` (a blocking ``subprocess.run`` would freeze the server).
-Independent calls run concurrently to keep the interpreter start-ups off the clock.
+The fake runs in this test's event loop; each CLI call runs the typer app
+in-process on a worker thread (it starts its own event loop), one at a time since
+the runner swaps ``sys.stdout``.  Only Ctrl-C and ``fake-server`` need a subprocess.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import anyio
 import attrs
 import pytest
 from anyio.abc import Process
+from typer.testing import CliRunner
 
 from coder_tasks_async import (
     CoderTasksClient,
@@ -30,15 +32,16 @@ from coder_tasks_async import (
     TaskLogEntry,
     TaskLogType,
 )
+from coder_tasks_async.cli import app
 from coder_tasks_async.testing import FakeCoder, Timings
 
 pytestmark = pytest.mark.anyio
 
-#: A task is active 0.3 s after creation and answers in 0.3 s.
-FAST = Timings(pending=0.1, initializing=0.2, chunk_interval=0.1, chunks=3)
+#: A task is active 0.15 s after creation and answers in 0.15 s.
+FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3)
 CLI = (sys.executable, "-m", "coder_tasks_async.cli")
 #: Poll the fast fake fast (the SDK's default starts at 1 s).
-POLL = ("--poll-interval", "0.1")
+POLL = ("--poll-interval", "0.05")
 
 
 @attrs.define
@@ -83,11 +86,22 @@ def env(tmp_path: Path, fake: FakeCoder) -> dict[str, str]:
     return base_env(tmp_path, fake)
 
 
+_ONE_AT_A_TIME = threading.Lock()
+
+
 async def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
-    proc = await anyio.run_process(
-        [*CLI, *args], input=None if stdin is None else stdin.encode(), env=env, check=False
-    )
-    return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    # Variables missing from `env` are unset for the run, as in a fresh process.
+    overlay: dict[str, str | None] = {k: None for k in os.environ if k not in env}
+    overlay.update(env)
+
+    def invoke() -> Result:
+        with _ONE_AT_A_TIME:
+            result = CliRunner().invoke(app, list(args), input=stdin, env=overlay)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # what a user would have seen as a traceback
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    return await anyio.to_thread.run_sync(invoke)
 
 
 async def gather(*calls: Awaitable[Result]) -> list[Result]:
@@ -324,7 +338,7 @@ async def test_fake_server_command(tmp_path: Path) -> None:
 
 
 async def test_demo_small(tmp_path: Path) -> None:
-    result = await cli(base_env(tmp_path, None), "demo", "--tasks", "3", "--speed", "3")
+    result = await cli(base_env(tmp_path, None), "demo", "--tasks", "3", "--speed", "8")
     assert result.rc == 0, result
     assert "Summary" in result.out and "TIME TO ACTIVE" in result.out
     assert "sent a follow-up" in result.out

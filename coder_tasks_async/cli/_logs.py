@@ -32,7 +32,7 @@ from ._app import (
 from ._commands import TaskArg, deleted, owner_kw, parse_until, resolve
 
 if TYPE_CHECKING:
-    from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskLogEntry
+    from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskLogEntry, TaskLogs
 
 __all__ = ["follow_until_settled", "logs", "parse_since"]
 
@@ -108,6 +108,18 @@ class _TextPrinter:
         self._last = (entry.id, lines)
         if shown:
             self._console.print(escape("\n".join(shown)))
+
+
+async def _conversation(coder: CoderTasksClient, task: Task, owner: str) -> TaskLogs | None:
+    """The conversation so far; ``None`` (with a note) while the task has none to show."""
+    from coder_tasks_async import TaskNotActiveError
+
+    try:
+        return await coder.get_logs(task.id, **owner_kw(owner))
+    except TaskNotActiveError as exc:
+        status = exc.task_status or str(task.status)
+        out.print_notice(f"[dim]task {task.ref} is {status}: no conversation yet[/]")
+        return None
 
 
 def _skip_ids(entries: list[TaskLogEntry], tail: int | None, since: datetime | None) -> set[int]:
@@ -282,8 +294,13 @@ def logs(
     async def main() -> None:
         async with conn.client() as coder:
             found = await resolve(coder, task, who)
-            conversation = await coder.get_logs(found.id, **owner_kw(who))
-            skip = _skip_ids(list(conversation.logs), tail, since_at)
+            entries: list[TaskLogEntry] = []
+            data: Any = {"logs": []}
+            if not follow or tail is not None or since_at is not None:
+                conversation = await _conversation(coder, found, who)
+                if conversation is not None:
+                    entries, data = list(conversation.logs), out.jsonable(conversation)
+            skip = _skip_ids(entries, tail, since_at)
             if follow:
                 await _follow(
                     coder,
@@ -298,9 +315,8 @@ def logs(
                     skip=skip,
                 )
                 return
-        entries = [e for e in conversation.logs if e.id not in skip]
+        entries = [e for e in entries if e.id not in skip]
         if output is OutputFormat.JSON:
-            data = out.jsonable(conversation)
             data["logs"] = [out.jsonable(e) for e in entries]
             out.print_json(data)
         else:
