@@ -494,3 +494,18 @@ def test_create_with_template_by_name(served: Served) -> None:
         CODER_TASK_TEMPLATE_VERSION=str(other),
     )  # fmt: skip
     assert env_default.exit_code == 0, env_default.output
+
+
+def test_send_to_paused_task_points_at_resume(served: Served) -> None:
+    served.make("napping")
+    assert served.cli("wait", "napping", "--until", "idle", *POLL).exit_code == 0
+    assert served.cli("pause", "napping").exit_code == 0
+    plain = served.cli("send", "napping", "hello")
+    assert plain.exit_code == 1
+    assert "task napping is paused" in plain.stderr and "--wait-ready --resume" in plain.stderr
+    waiting = served.cli("send", "napping", "hello", "--wait-ready", *POLL)
+    assert waiting.exit_code == 1
+    assert "is paused" in waiting.stderr and "--resume" in waiting.stderr
+    no_python_leaks(waiting.stderr)
+    resumed = served.cli("send", "napping", "hello", "--wait-ready", "--resume", *POLL)
+    assert resumed.exit_code == 0, resumed.output

@@ -321,10 +321,12 @@ def create(
             elif not (wait or follow):
                 out.write_stdout(f"Created task {task.ref} ({task.id}).")
             if not quiet and output is OutputFormat.TABLE:
-                hint = (
-                    "" if (wait or follow) else f" Follow it with: coder-tasks logs {task.ref} -f"
+                note = (
+                    f"Created task {task.ref}."
+                    if wait or follow
+                    else f"Follow it with: coder-tasks logs {task.ref} -f"
                 )
-                out.print_notice(f"[dim]Created task {task.ref}.{hint}[/]")
+                out.print_notice(f"[dim]{note}[/]")
             if follow:
                 from ._logs import follow_until_settled
 
