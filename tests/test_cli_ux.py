@@ -177,6 +177,7 @@ def test_delete_without_terminal_points_at_yes(served: Served) -> None:
     result = served.cli("delete", "kept", input="")
     assert result.exit_code == 2
     assert "pass -y" in result.stderr and "Aborted" not in result.output
+    assert "[y/N]" not in result.output  # no question nobody will answer
     assert not served.fake.task("kept").deleted
 
 
@@ -509,3 +510,13 @@ def test_send_to_paused_task_points_at_resume(served: Served) -> None:
     no_python_leaks(waiting.stderr)
     resumed = served.cli("send", "napping", "hello", "--wait-ready", "--resume", *POLL)
     assert resumed.exit_code == 0, resumed.output
+
+
+def test_html_404_is_not_a_coder_server(served: Served) -> None:
+    served.fake.faults.add(Fault("list", "html", status=404))
+    result = served.cli("list")
+    assert result.exit_code == 1
+    assert f"{served.fake.url} is not a Coder server: got an HTML page (HTTP 404)" in (
+        result.stderr
+    )
+    assert "not found (or you cannot see it)" not in result.stderr

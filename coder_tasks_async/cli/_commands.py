@@ -592,16 +592,26 @@ def delete(
 
 
 def _confirm(question: str) -> bool:
-    """Ask on the terminal; no answer (stdin closed or empty) is a usage error naming -y."""
+    """Ask on the terminal; no answer (stdin closed or empty) is a usage error naming -y.
+
+    Without a terminal the answer is read from stdin unprompted (``yes | coder-tasks
+    delete x`` works), so a script never shows a question nobody will see.
+    """
+    refused = CliError(
+        "no confirmation: "
+        + ("no answer given" if sys.stdin.isatty() else "stdin is not a terminal"),
+        "pass -y to delete without asking",
+        code=2,
+    )
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise refused
+        return line.strip().lower() in ("y", "yes")
     try:
         return typer.confirm(question, err=True)
     except (typer.Abort, EOFError):
-        terminal = sys.stdin.isatty()
-        raise CliError(
-            "no confirmation: " + ("no answer given" if terminal else "stdin is not a terminal"),
-            "pass -y to delete without asking",
-            code=2,
-        ) from None
+        raise refused from None
 
 
 async def _wait(

@@ -74,12 +74,25 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
     about = subject or "the request"
     if isinstance(exc, CliError):
         return exc.message, exc.hint
+    if isinstance(exc, CoderAPIError) and (_looks_html(exc.detail) or "non-JSON" in exc.message):
+        if exc.status == 413:
+            return (
+                "request too large: the server refused the body (HTTP 413)",
+                "send a shorter input",
+            )
+        kind = "an HTML page" if _looks_html(exc.detail) else "a non-JSON answer"
+        return (
+            f"{_host(exc.url)} is not a Coder server: got {kind} (HTTP {exc.status})",
+            "check --url / $CODER_URL (-v shows the body)",
+        )
     if isinstance(exc, RouteNotFoundError):
         return (
             f"{_host(exc.url)} has no such API route (HTTP 404): is it a Coder server "
             "with AI tasks (v2.26 or later)?",
             None,
         )
+    if isinstance(exc, NotFoundError) and subject is None:
+        return f"not found (HTTP 404): {exc.method} {exc.url}", None
     if isinstance(exc, NotFoundError):
         return (
             f"{about} not found (or you cannot see it)",
@@ -124,12 +137,6 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
             return (
                 "request too large: the server refused the body (HTTP 413)",
                 "send a shorter input",
-            )
-        if _looks_html(exc.detail) or "non-JSON" in exc.message:
-            kind = "an HTML page" if _looks_html(exc.detail) else "a non-JSON answer"
-            return (
-                f"{_host(exc.url)} is not a Coder server: got {kind} (HTTP {exc.status})",
-                "check --url / $CODER_URL (-v shows the body)",
             )
         label = "server error" if isinstance(exc, ServerError) else "request refused"
         text = _one_line(exc.message)
