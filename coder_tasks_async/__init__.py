@@ -18,9 +18,22 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import CoderTasksClient
-    from ._clock import Clock, SystemClock
-    from ._errors import (
+    from ._facade import CoderTasksClient
+    from ._fanout.bounded import (
+        Outcome,
+        TaskRequest,
+        create_many,
+        delete_many,
+        get_many,
+        map_bounded,
+    )
+    from ._fanout.ratelimit import RateLimiter
+    from ._http.clock import Clock, SystemClock
+    from ._polling.follow import LogEvent, LogEventKind, LogFollower
+    from ._polling.logcursor import LogCursor
+    from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.watch import TaskWatcher
+    from ._wire.errors import (
         AgentBusyError,
         AmbiguousRequestError,
         AuthenticationError,
@@ -43,11 +56,7 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
-    from ._fanout import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
-    from ._follow import LogEvent, LogEventKind, LogFollower
-    from ._logcursor import LogCursor
-    from ._many import ManyFollower, ManyWatcher
-    from ._models import (
+    from ._wire.models import (
         Task,
         TaskLogEntry,
         TaskLogs,
@@ -61,71 +70,67 @@ if TYPE_CHECKING:
         WorkspaceBuild,
         WorkspaceStatus,
     )
-    from ._polling import PollPolicy
-    from ._ratelimit import RateLimiter
-    from ._retry import RetryPolicy
-    from ._templates import Template, TemplateVersion
-    from ._transport import Timeouts
-    from ._watch import TaskWatcher
+    from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
+    from ._wire.templates import Template, TemplateVersion
 
 # Names load on first use (PEP 562): `coder-tasks --help` and other light users of
 # the package must not pay for importing aiohttp.
 _LAZY: dict[str, str] = {
-    "CoderTasksClient": "_client",
-    "Clock": "_clock",
-    "SystemClock": "_clock",
-    "AgentBusyError": "_errors",
-    "AmbiguousRequestError": "_errors",
-    "AuthenticationError": "_errors",
-    "BadRequestError": "_errors",
-    "ClientClosedError": "_errors",
-    "CoderAPIError": "_errors",
-    "CoderDecodeError": "_errors",
-    "CoderError": "_errors",
-    "CoderTimeoutError": "_errors",
-    "CoderTransportError": "_errors",
-    "ConflictError": "_errors",
-    "NotFoundError": "_errors",
-    "PermissionDeniedError": "_errors",
-    "RateLimitError": "_errors",
-    "RouteNotFoundError": "_errors",
-    "ServerError": "_errors",
-    "TaskNotActiveError": "_errors",
-    "TaskNotReadyError": "_errors",
-    "UnsupportedByServer": "_errors",
-    "ValidationError": "_errors",
-    "WaitTimeoutError": "_errors",
-    "Outcome": "_fanout",
-    "TaskRequest": "_fanout",
-    "create_many": "_fanout",
-    "delete_many": "_fanout",
-    "get_many": "_fanout",
-    "map_bounded": "_fanout",
-    "LogEvent": "_follow",
-    "LogEventKind": "_follow",
-    "LogFollower": "_follow",
-    "LogCursor": "_logcursor",
-    "ManyFollower": "_many",
-    "ManyWatcher": "_many",
-    "Task": "_models",
-    "TaskLogEntry": "_models",
-    "TaskLogs": "_models",
-    "TaskLogType": "_models",
-    "TasksList": "_models",
-    "TaskState": "_models",
-    "TaskStateEntry": "_models",
-    "TaskStatus": "_models",
-    "WorkspaceAgentHealth": "_models",
-    "WorkspaceAgentLifecycle": "_models",
-    "WorkspaceBuild": "_models",
-    "WorkspaceStatus": "_models",
-    "PollPolicy": "_polling",
-    "RateLimiter": "_ratelimit",
-    "RetryPolicy": "_retry",
-    "Template": "_templates",
-    "TemplateVersion": "_templates",
-    "Timeouts": "_transport",
-    "TaskWatcher": "_watch",
+    "CoderTasksClient": "_facade",
+    "Outcome": "_fanout.bounded",
+    "TaskRequest": "_fanout.bounded",
+    "create_many": "_fanout.bounded",
+    "delete_many": "_fanout.bounded",
+    "get_many": "_fanout.bounded",
+    "map_bounded": "_fanout.bounded",
+    "RateLimiter": "_fanout.ratelimit",
+    "Clock": "_http.clock",
+    "SystemClock": "_http.clock",
+    "LogEvent": "_polling.follow",
+    "LogEventKind": "_polling.follow",
+    "LogFollower": "_polling.follow",
+    "LogCursor": "_polling.logcursor",
+    "ManyFollower": "_polling.many",
+    "ManyWatcher": "_polling.many",
+    "TaskWatcher": "_polling.watch",
+    "AgentBusyError": "_wire.errors",
+    "AmbiguousRequestError": "_wire.errors",
+    "AuthenticationError": "_wire.errors",
+    "BadRequestError": "_wire.errors",
+    "ClientClosedError": "_wire.errors",
+    "CoderAPIError": "_wire.errors",
+    "CoderDecodeError": "_wire.errors",
+    "CoderError": "_wire.errors",
+    "CoderTimeoutError": "_wire.errors",
+    "CoderTransportError": "_wire.errors",
+    "ConflictError": "_wire.errors",
+    "NotFoundError": "_wire.errors",
+    "PermissionDeniedError": "_wire.errors",
+    "RateLimitError": "_wire.errors",
+    "RouteNotFoundError": "_wire.errors",
+    "ServerError": "_wire.errors",
+    "TaskNotActiveError": "_wire.errors",
+    "TaskNotReadyError": "_wire.errors",
+    "UnsupportedByServer": "_wire.errors",
+    "ValidationError": "_wire.errors",
+    "WaitTimeoutError": "_wire.errors",
+    "Task": "_wire.models",
+    "TaskLogEntry": "_wire.models",
+    "TaskLogs": "_wire.models",
+    "TaskLogType": "_wire.models",
+    "TasksList": "_wire.models",
+    "TaskState": "_wire.models",
+    "TaskStateEntry": "_wire.models",
+    "TaskStatus": "_wire.models",
+    "WorkspaceAgentHealth": "_wire.models",
+    "WorkspaceAgentLifecycle": "_wire.models",
+    "WorkspaceBuild": "_wire.models",
+    "WorkspaceStatus": "_wire.models",
+    "PollPolicy": "_wire.settings",
+    "RetryPolicy": "_wire.settings",
+    "Timeouts": "_wire.settings",
+    "Template": "_wire.templates",
+    "TemplateVersion": "_wire.templates",
 }
 
 

@@ -25,7 +25,7 @@ import attrs
 import typer
 import typer.core
 
-from .._version import __version__
+from .. import __version__
 from . import _output
 
 if TYPE_CHECKING:

@@ -19,9 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .._client import CoderTasksClient
-from .._models import SETTLED_STATES, Task, TaskLogType, TaskStatus
-from .._polling import PollPolicy
+from .. import CoderTasksClient, PollPolicy, Task, TaskLogType, TaskState, TaskStatus
 from . import _output as out
 from ._app import EXIT_API, Conn
 from ._commands import TEMPLATE_VERSION_ENV
@@ -42,6 +40,10 @@ def demo_timings(speed: float = 1.0) -> Timings:
     )
 
 
+#: States in which the agent waits for input or is done.
+_SETTLED = frozenset(
+    {TaskState.IDLE, TaskState.COMPLETE, TaskState.COMPLETED, TaskState.FAILED, TaskState.FAILURE}
+)
 _REAL_POLL = PollPolicy(initial=1.0, maximum=5.0)
 _PROMPTS = (
     "Fix the flaky login test in tests/test_auth.py",
@@ -135,7 +137,7 @@ class _Demo:
                 self.progress.advance("active")
             run.settled = (
                 task.status is TaskStatus.ACTIVE
-                and task.state in SETTLED_STATES
+                and task.state in _SETTLED
                 and run.inputs >= run.expected_inputs
                 and run.last_type is TaskLogType.OUTPUT
             )

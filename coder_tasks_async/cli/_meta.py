@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .._version import __version__
+from .. import __version__
 from . import _output as out
 from ._app import Conn, HeaderOption, TokenOption, UrlOption, VerboseOption, app, run
 

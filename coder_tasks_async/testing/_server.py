@@ -31,7 +31,7 @@ from ._state import FakeTask, FakeUser, State
 from ._templates import TemplateCatalog
 
 if TYPE_CHECKING:
-    from coder_tasks_async._clock import Clock
+    from coder_tasks_async import Clock
 
 __all__ = ["FakeCoder", "RecordedRequest"]
 
