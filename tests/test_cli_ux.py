@@ -74,9 +74,10 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
+    version = getattr(request, "param", "v2.31.1")
     with start_blocking_portal() as portal:
-        fake = FakeCoder(timings=FAST, server_version="v2.31.1")
+        fake = FakeCoder(timings=FAST, server_version=version)
         with portal.wrap_async_context_manager(fake):
             yield Served(portal, fake, tmp_path)
 
@@ -520,3 +521,19 @@ def test_html_404_is_not_a_coder_server(served: Served) -> None:
         result.stderr
     )
     assert "not found (or you cannot see it)" not in result.stderr
+
+
+@pytest.mark.parametrize("served", ["v2.26.0", "v2.28.0", "v2.29.0"], indirect=True)
+def test_additions_on_older_profiles(served: Served) -> None:
+    created = served.cli(
+        "create", "Old server", "--template", "claude-code-agent", "--name", "old", "--follow",
+        *POLL,
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    assert "Done: Old server" in created.stdout
+    tail = served.cli("logs", "old", "--tail", "1", "-o", "json")
+    assert tail.exit_code == 0 and len(json.loads(tail.stdout)["logs"]) == 1
+    version = served.cli("version")
+    assert f"Coder {served.fake.server_version}" in version.stdout
+    listed = served.cli("list", "-c", "name,status,state")
+    assert listed.exit_code == 0 and listed.stdout.splitlines()[1].split()[0] == "old"
