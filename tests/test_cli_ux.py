@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from coder_tasks_async import CoderTasksClient, Task
 from coder_tasks_async.cli import app
+from coder_tasks_async.cli._fake import known_versions
 from coder_tasks_async.testing import FakeCoder, Fault, Timings
 
 FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=2)
@@ -326,8 +327,6 @@ def test_help_texts(served: Served) -> None:
 
 
 def test_fake_server_versions(served: Served) -> None:
-    from coder_tasks_async.cli._fake import known_versions
-
     bad = served.cli("fake-server", "--server-version", "v2.20.0")
     assert bad.exit_code == 2
     assert "unknown version 'v2.20.0'" in bad.stderr and known_versions()[-1] in bad.stderr
@@ -337,21 +336,30 @@ def test_fake_server_versions(served: Served) -> None:
 
 def test_fake_server_token_random_warns_beyond_loopback(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODER_")}
-    tokens = []
-    for extra in ([], ["--host", "0.0.0.0"]):
-        with subprocess.Popen(
-            [*CLI, "fake-server", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    hosts = [[], ["--host", "0.0.0.0"]]
+    procs = [
+        subprocess.Popen(
+            [*CLI, "fake-server", *extra],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-        ) as proc:  # fmt: skip
-            assert proc.stdout is not None and proc.stderr is not None
-            lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(2))
-            tokens.append(lines["TOKEN"])
-            assert lines["URL"].startswith("http://")
-            proc.send_signal(2)
-            err = proc.stderr.read()
-            assert proc.wait(10) == 0
-            assert ("warning: listening on 0.0.0.0" in err) == bool(extra)
-            assert "v2.32.0" in err or "Fake Coder v" in err
+        )
+        for extra in hosts
+    ]
+    tokens = []
+    for extra, proc in zip(hosts, procs, strict=True):
+        assert proc.stdout is not None and proc.stderr is not None
+        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(2))
+        tokens.append(lines["TOKEN"])
+        assert lines["URL"].startswith("http://")
+        proc.send_signal(2)
+        err = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+        assert proc.wait(10) == 0
+        assert ("warning: listening on 0.0.0.0" in err) == bool(extra)
+        assert f"Fake Coder {known_versions()[-1]} is running" in err
     assert tokens[0] != tokens[1]
 
 
@@ -422,42 +430,49 @@ def test_completion_script(served: Served) -> None:
 # -- real pipes, signals and start-up --------------------------------------------------
 
 
-def _first_line_then_close(served: Served, *args: str) -> int:
-    with subprocess.Popen(
-        [*CLI, *args], env=served.subprocess_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as proc:  # fmt: skip
-        assert proc.stdout is not None and proc.stderr is not None
-        assert proc.stdout.readline()
-        proc.stdout.close()  # like `| head -1` exiting
-        err = proc.stderr.read().decode()
-        rc = proc.wait(20)
-    assert "Traceback" not in err and "Exception ignored" not in err, err
-    return rc
-
-
 def test_closed_pipe_ends_quietly_with_zero(served: Served) -> None:
     for i in range(40):
         served.make(f"piped-{i}")
-    assert _first_line_then_close(served, "list", "-q") == 0
-    assert _first_line_then_close(served, "list", "-o", "json") == 0
-    assert _first_line_then_close(served, "logs", "piped-0", "-f", "--until", "idle") == 0
+    commands = [
+        ["list", "-q"],
+        ["list", "-o", "json"],
+        ["logs", "piped-0", "-f", "--until", "idle"],
+    ]
+    procs = [
+        subprocess.Popen(
+            [*CLI, *args],
+            env=served.subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for args in commands
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()  # like `| head -1` exiting
+    for args, proc in zip(commands, procs, strict=True):
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        assert proc.wait(20) == 0, (args, err)
+        assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
 def test_help_does_not_import_the_client() -> None:
+    # One interpreter runs several invocations (each ends in SystemExit), then reports.
     code = (
         "import sys\n"
-        "sys.argv = ['coder-tasks', *sys.argv[1:]]\n"
         "from coder_tasks_async.cli import main\n"
-        "try:\n    main()\nexcept SystemExit as e:\n    rc = e.code\n"
-        "print('LOADED', 'aiohttp' in sys.modules, 'coder_tasks_async._client' in sys.modules,"
+        "for args in (['--help'], ['list', '--help'], ['list', '--bogus'], ['wait', 'x']):\n"
+        "    sys.argv = ['coder-tasks', *args]\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print('LOADED', 'aiohttp' in sys.modules, 'coder_tasks_async._facade' in sys.modules,"
         " file=sys.stderr)\n"
     )
-    for args in (["--help"], ["list", "--help"], ["list", "--bogus"], ["wait", "x"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
-        )
-        assert "LOADED False False" in proc.stderr, (args, proc.stderr)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert "LOADED False False" in proc.stderr, proc.stderr
+    assert "Missing option '--until'" in proc.stderr  # the last invocation did run
 
 
 def test_create_with_template_by_name(served: Served) -> None:
