@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 
-from . import _commands, _demo, _fake, _logs, _meta
+from . import _commands, _create, _demo, _fake, _logs, _meta
 from ._app import EXIT_API, EXIT_INTERRUPTED, EXIT_USAGE, app, quiet_broken_pipe
 from ._meta import COMPLETE_VAR
 
 __all__ = ["EXIT_API", "EXIT_INTERRUPTED", "EXIT_USAGE", "app", "main"]
 
 # Imported for their side effect: each module adds its commands to `app`.
-del _commands, _demo, _fake, _logs, _meta
+del _commands, _create, _demo, _fake, _logs, _meta
 
 
 def main() -> None:

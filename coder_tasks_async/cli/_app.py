@@ -63,6 +63,18 @@ typer.core.TyperArgument.display_type_rich = _no_type_label  # type: ignore[meth
 class _Group(typer.core.TyperGroup):
     """Usage errors in the CLI's one style (``error: …`` + a hint), not a framed panel."""
 
+    #: The order of ``--help``: the everyday commands first, as ``coder task`` lists them.
+    ORDER = (
+        "list", "create", "status", "logs", "send", "wait", "pause", "resume", "delete",
+        "version", "completion", "demo", "fake-server",
+    )  # fmt: skip
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Command names in :attr:`ORDER` (others after them)."""
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(self.ORDER)}
+        return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         from typer._click import exceptions as click_errors
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ._app import TokenOption, app, check_url, run, usage_error
-from ._commands import TEMPLATE_VERSION_ENV
+from ._common import TEMPLATE_VERSION_ENV
 
 __all__ = ["demo"]
 

@@ -22,7 +22,7 @@ from rich.table import Table
 from .. import CoderTasksClient, PollPolicy, Task, TaskLogType, TaskState, TaskStatus
 from . import _output as out
 from ._app import EXIT_API, Conn
-from ._commands import TEMPLATE_VERSION_ENV
+from ._common import TEMPLATE_VERSION_ENV
 from ._progress import DemoProgress, make_progress
 
 if TYPE_CHECKING:

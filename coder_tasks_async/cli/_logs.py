@@ -29,7 +29,7 @@ from ._app import (
     run,
     usage_error,
 )
-from ._commands import TaskArg, deleted, owner_kw, parse_until, resolve
+from ._common import TaskArg, deleted, owner_kw, parse_until, resolve
 
 if TYPE_CHECKING:
     from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskLogEntry, TaskLogs
