@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from cli_support import POLL, Served, no_python_leaks, served
 
 from coder_tasks_async.testing import Fault
@@ -188,3 +189,21 @@ def test_deprecated_user_flag_still_works(served: Served) -> None:
     assert result.exit_code == 0, result.output
     assert "--user is deprecated; use --owner" in result.stderr
     assert "--user" not in served.cli("status", "--help").stdout
+
+
+def test_a_bug_is_one_line_and_v_shows_where(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coder_tasks_async.cli import _output
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(_output, "tasks_table", broken)
+    served.make("buggy")
+    plain = served.cli("list")
+    assert plain.exit_code == 1
+    assert "error: unexpected failure: 'boom'" in plain.stderr
+    assert "Traceback" not in plain.stderr and "bug in coder-tasks" in plain.stderr
+    verbose = served.cli("list", "-v")
+    assert "Traceback" in verbose.stderr and "broken" in verbose.stderr

@@ -48,6 +48,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 URL_ENV = "CODER_URL"
+#: Set to show the traceback of an unexpected failure instead of one line.
+TRACEBACK_ENV = "CODER_TASKS_TRACEBACK"
 TOKEN_ENV = "CODER_SESSION_TOKEN"
 
 
@@ -95,6 +97,18 @@ class _Group(typer.core.TyperGroup):
         except typer.Abort:
             _output.print_notice("Interrupted.")
             rv = EXIT_INTERRUPTED
+        except BrokenPipeError:  # help or a table printed into `| head`
+            _point_stdout_at_devnull()
+            rv = 0
+        except Exception as exc:
+            # A bug of ours outside a command body; `run` handles everything inside.
+            if os.environ.get(TRACEBACK_ENV):
+                raise
+            _output.print_error(
+                f"unexpected failure: {' '.join(str(exc).split()) or 'no details'}",
+                f"this is a bug in coder-tasks; set {TRACEBACK_ENV}=1 to see where",
+            )
+            rv = EXIT_API
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
@@ -310,14 +324,18 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
-def quiet_broken_pipe() -> NoReturn:
-    """The reader of stdout went away (``| head -1``): stop quietly with success, like ``gh``."""
+def _point_stdout_at_devnull() -> None:
+    """So the interpreter's final flush of a closed pipe does not complain."""
     try:
-        # Point stdout at /dev/null so the interpreter's final flush does not complain.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # not a real file (an in-process test runner)
         pass
+
+
+def quiet_broken_pipe() -> NoReturn:
+    """The reader of stdout went away (``| head -1``): stop quietly with success, like ``gh``."""
+    _point_stdout_at_devnull()
     raise typer.Exit(0)
 
 

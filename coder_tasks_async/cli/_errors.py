@@ -19,12 +19,13 @@ current_url: str | None = None
 
 
 def exit_code(exc: BaseException) -> int:
-    """1 for anything the server or the network said, 2 for a refused input."""
+    """2 for an input the SDK refused before sending, 1 for everything else."""
     from coder_tasks_async import CoderError
 
     if isinstance(exc, CliError):
         return exc.code
-    return 1 if isinstance(exc, CoderError | OSError) else 2
+    # A ValueError is the SDK refusing an input before sending anything.
+    return 2 if isinstance(exc, ValueError) and not isinstance(exc, CoderError) else 1
 
 
 def _host(url: str) -> str:
@@ -186,7 +187,10 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
         return f"{exc.strerror or 'system error'}", None
     if isinstance(exc, ValueError):
         return _one_line(str(exc)), None
-    return f"unexpected failure: {_one_line(str(exc)) or 'no details'}", "-v shows details"
+    return (
+        f"unexpected failure: {_one_line(str(exc)) or 'no details'}",
+        "this is a bug in coder-tasks; -v shows where",
+    )
 
 
 def _reason(exc: BaseException) -> str:

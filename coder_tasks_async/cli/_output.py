@@ -310,3 +310,12 @@ def print_detail(exc: BaseException) -> None:
         value = getattr(exc, attr, None)
         if value:
             err.print(f"[dim]  {attr}: {escape(str(value))}[/]")
+    from coder_tasks_async import CoderError
+
+    from ._errors import CliError
+
+    if not isinstance(exc, CoderError | CliError | ValueError | OSError):
+        # Not an error the CLI expects: show where it came from (a bug to report).
+        import traceback
+
+        err.print(escape("".join(traceback.format_exception(exc)).rstrip()))
