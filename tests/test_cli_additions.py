@@ -105,6 +105,11 @@ def test_completion_script(served: Served) -> None:
     assert result.exit_code == 0
     assert "_CODER_TASKS_COMPLETE" in result.stdout and "complete" in result.stdout
     assert "install with" in result.stderr
+    # The protocol the script speaks: the shell asks, the command answers.
+    env = {**os.environ, "_CODER_TASKS_COMPLETE": "complete_bash", "COMP_CWORD": "2",
+           "COMP_WORDS": "coder-tasks list --sta"}  # fmt: skip
+    answer = subprocess.run([*CLI], env=env, capture_output=True, text=True, check=False)
+    assert answer.stdout.split() == ["--status"], answer
 
 
 def test_fake_server_versions(served: Served) -> None:
