@@ -207,3 +207,10 @@ def test_a_bug_is_one_line_and_v_shows_where(
     assert "Traceback" not in plain.stderr and "bug in coder-tasks" in plain.stderr
     verbose = served.cli("list", "-v")
     assert "Traceback" in verbose.stderr and "broken" in verbose.stderr
+
+
+def test_refused_query_names_the_flag(served: Served) -> None:
+    result = served.cli("list", "--org", "nope")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: request refused (HTTP 400): Invalid task search query;")
+    assert 'organization "nope"' in result.stderr and "hint: check --org" in result.stderr

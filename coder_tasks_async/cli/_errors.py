@@ -28,6 +28,18 @@ def exit_code(exc: BaseException) -> int:
     return 2 if isinstance(exc, ValueError) and not isinstance(exc, CoderError) else 1
 
 
+#: Fields of a server's validation errors, and the flag that sets each.
+_FLAGS = {
+    "owner": "--owner",
+    "organization": "--org",
+    "status": "--status",
+    "name": "--name",
+    "template_version_id": "--template-version",
+    "template_version_preset_id": "--preset",
+    "input": "the input",
+}
+
+
 def _host(url: str) -> str:
     """The deployment part of a request URL (``https://coder.example.com``)."""
     head, sep, _ = url.partition("/api/")
@@ -140,12 +152,15 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
                 "send a shorter input",
             )
         label = "server error" if isinstance(exc, ServerError) else "request refused"
-        text = _one_line(exc.message)
+        text = _one_line(exc.message).rstrip(".")
         if exc.validations:
             text += "; " + "; ".join(f"{v.field}: {v.detail}" for v in exc.validations)
         elif exc.detail and len(exc.detail) < 200 and not _looks_html(exc.detail):
             text += f": {_one_line(exc.detail)}"
-        return f"{label} (HTTP {exc.status}) for {about}: {text}", None
+        flags = sorted({_FLAGS[v.field] for v in exc.validations if v.field in _FLAGS})
+        hint = f"check {' and '.join(flags)}" if flags else None
+        where = f" for {subject}" if subject else ""
+        return f"{label} (HTTP {exc.status}){where}: {text}", hint
     if isinstance(exc, CoderDecodeError):
         if exc.invalid_json:
             kind = "an HTML page" if _looks_html(exc.snippet) else "a non-JSON answer"
