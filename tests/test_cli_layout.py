@@ -64,6 +64,7 @@ def test_closed_pipe_ends_quietly_with_zero(served: Served) -> None:
         ["list", "-q"],
         ["list", "-o", "json"],
         ["logs", "piped-0", "-f", "--until", "idle"],
+        ["logs", "piped-0", "-f", "-o", "json", "--until", "idle"],
     ]
     procs = [
         subprocess.Popen(
