@@ -91,25 +91,36 @@ def test_wait_timeout_names_task_and_state(served: Served) -> None:
     no_python_leaks(result.stderr)
 
 
-def test_wait_and_follow_of_a_deleted_task(served: Served) -> None:
-    for args in (["wait", "doomed", "--until", "complete"], ["logs", "doomed", "-f"]):
+def test_wait_follow_and_watch_of_a_deleted_task(served: Served) -> None:
+    commands = (
+        ["wait", "doomed", "--until", "complete"],
+        ["logs", "doomed", "-f"],
+        ["status", "doomed", "--watch"],  # on an errored task, so the watch cannot end
+    )
+    for args in commands:
         task = served.make("doomed")
+        if "--watch" in args:
+            served.call(served.fake.set_error, task.id)
         results: list[Any] = []
 
         def invoke(a: list[str] = args, into: list[Any] = results) -> None:
             into.append(served.cli(*a, *POLL))
 
+        def polls(task_id: str = str(task.id)) -> int:
+            # Counted on the fake's own thread: the deque is appended to there.
+            return sum(task_id in r.path for r in served.fake.requests)
+
         worker = threading.Thread(target=invoke)
         worker.start()
         deadline = time.monotonic() + 10
         # Delete once the CLI has polled the task a few times.
-        while sum(str(task.id) in r.path for r in served.fake.requests) < 3:
+        while served.call(polls) < 3:
             assert time.monotonic() < deadline
             time.sleep(0.01)
         served.call(served.fake.delete_out_of_band, task.id)
         worker.join(10)
         (result,) = results
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 1, (args, result.output)
         assert "error: task alice/doomed was deleted" in result.stderr
 
 

@@ -170,6 +170,8 @@ def status(
                         out.print_json_line(out.jsonable(snapshot))
                     else:
                         out.write_stdout(out.task_line(snapshot))
+                # The watch also ends, quietly, when the task is deleted: say so.
+                await coder.get_task(found.id)
             except NotFoundError:
                 raise deleted(found) from None
 
