@@ -140,10 +140,12 @@ def test_bad_values_list_the_valid_ones(served: Served) -> None:
 
 
 def test_hints_for_send_refusals(served: Served) -> None:
-    served.make("busy")
+    task = served.make("busy")
+    served.call(served.fake.set_error, task.id)  # not active, whatever the timing
     result = served.cli("send", "busy", "hello")
     assert result.exit_code == 1
-    assert "--wait-ready" in result.stderr
+    assert "task busy is" in result.stderr and "not active" in result.stderr
+    assert "pass --wait-ready" in result.stderr
     no_python_leaks(result.stderr)
 
 

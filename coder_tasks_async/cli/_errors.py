@@ -112,11 +112,11 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
             "list yours with `coder-tasks list`, or everyone's with `coder-tasks list -a`",
         )
     if isinstance(exc, TaskNotActiveError):
-        status = exc.task_status or "not active"
+        status = exc.task_status
         if status == "paused":
             return f"{about} is paused", "pass --wait-ready --resume to resume it and then send"
         return (
-            f"{about} is {status}, not active: it cannot take input yet",
+            f"{about} is {status + ', ' if status else ''}not active: it cannot take input yet",
             "pass --wait-ready to wait until it is ready",
         )
     if isinstance(exc, AgentBusyError):
