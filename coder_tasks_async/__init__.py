@@ -39,7 +39,7 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._fanout import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
-from ._follow import LogEvent, LogEventKind, LogFollower
+from ._follow import EndReason, LogFollower
 from ._logcursor import LogCursor
 from ._many import ManyFollower, ManyWatcher
 from ._models import (
@@ -59,6 +59,14 @@ from ._models import (
 from ._polling import PollPolicy
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
+from ._tracker import (
+    ConversationTracker,
+    EntryEvent,
+    LogEvent,
+    LogEventKind,
+    PausedEvent,
+    ResetEvent,
+)
 from ._transport import Timeouts
 from ._version import __version__
 from ._watch import TaskWatcher
@@ -77,6 +85,9 @@ __all__ = [
     "CoderTimeoutError",
     "CoderTransportError",
     "ConflictError",
+    "ConversationTracker",
+    "EndReason",
+    "EntryEvent",
     "LogCursor",
     "LogEvent",
     "LogEventKind",
@@ -85,10 +96,12 @@ __all__ = [
     "ManyWatcher",
     "NotFoundError",
     "Outcome",
+    "PausedEvent",
     "PermissionDeniedError",
     "PollPolicy",
     "RateLimitError",
     "RateLimiter",
+    "ResetEvent",
     "RetryPolicy",
     "RouteNotFoundError",
     "ServerError",

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import anyio
 import attrs
@@ -24,6 +25,7 @@ from anyio.abc import Process
 
 from coder_tasks_async import (
     CoderTasksClient,
+    EntryEvent,
     LogEvent,
     LogEventKind,
     Task,
@@ -343,10 +345,10 @@ def test_followed_update_prints_only_the_new_lines() -> None:
     # In-process: whether a live CLI sees the reply mid-growth depends on timing.
     from coder_tasks_async.cli import _logs, _output
 
-    def event(kind: LogEventKind, content: str) -> LogEvent:
+    def event(kind: Literal[LogEventKind.NEW, LogEventKind.UPDATE], content: str) -> LogEvent:
         when = datetime(2025, 1, 1, tzinfo=UTC)
         entry = TaskLogEntry(id=2, content=content, type=TaskLogType.OUTPUT, time=when)
-        return LogEvent(kind=kind, entry=entry, task_name="t")
+        return EntryEvent(kind=kind, entry=entry, task_id=uuid.uuid4(), task_name="t")
 
     show = _logs._TextPrinter()
     with _output.console.capture() as captured:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from .._client import CoderTasksClient
-from .._follow import LogEvent, LogEventKind
+from .._follow import EndReason, LogEvent, LogEventKind
 from .._polling import PollPolicy
 from .._watch import predicate
 from . import _output as out
@@ -54,6 +54,14 @@ class _TextPrinter:
         self._last: tuple[int, list[str]] | None = None
 
     def __call__(self, event: LogEvent) -> None:
+        if event.kind is LogEventKind.PAUSED:
+            # What follows (if anything) was stored at pause; nothing is printed twice.
+            name = escape(event.task_name)
+            out.console.print(
+                f"[yellow]── task {name} is paused: what follows is its stored snapshot ──[/]",
+                highlight=False,
+            )
+            return
         out.console.print(out.entry_header(event), highlight=False)
         entry = event.entry
         if entry is None:
@@ -88,27 +96,34 @@ async def _follow(
     stop = predicate(until) if until else None
     cursor = _load_cursor(cursor_file) if cursor_file else None
     show = _TextPrinter()
-    follower = coder.follow_logs(
-        task,
-        user=user,
-        settled=settled,
-        cursor=cursor,
-        until=stop,
-        until_terminal=until_terminal,
-        idle_timeout=idle_timeout,
-        poll=poll,
-    )
-    async with follower:
-        async for event in follower:
-            if output is OutputFormat.JSON:
-                out.print_json_line(out.event_json(event))
-            else:
-                show(event)
-            if cursor_file:
-                _save_cursor(cursor_file, follower.cursor.dumps())
+    try:
+        follower = coder.follow_logs(
+            task,
+            user=user,
+            settled=settled,
+            cursor=cursor,
+            until=stop,
+            until_terminal=until_terminal,
+            idle_timeout=idle_timeout,
+            poll=poll,
+        )
+        async with follower:
+            async for event in follower:
+                if output is OutputFormat.JSON:
+                    out.print_json_line(out.event_json(event))
+                else:
+                    show(event)
+                if cursor_file:
+                    _save_cursor(cursor_file, follower.cursor.dumps())
+    except ValueError as exc:
+        # A cursor file of another task (or not a cursor at all): refused before any
+        # event, and the file is left as it was.
+        usage_error(f"--cursor-file {cursor_file}: {exc}" if cursor_file else str(exc))
     if cursor_file:
-        # Entries recognised after a restart are skipped silently but still advance it.
+        # The cursor also learns the task and run it belongs to, without an event.
         _save_cursor(cursor_file, follower.cursor.dumps())
+    if follower.end_reason is EndReason.DELETED and output is not OutputFormat.JSON:
+        out.print_error(f"task {follower.task.name if follower.task else task} was deleted")
 
 
 @app.command()
