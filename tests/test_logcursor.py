@@ -14,7 +14,7 @@ from tracking import (
 )
 
 from coder_tasks_async import ConversationTracker, LogCursor, TaskState, TaskStatus
-from coder_tasks_async._logcursor import WINDOW
+from coder_tasks_async._polling.logcursor import WINDOW
 
 WORKING = make_task(state=TaskState.WORKING)
 
@@ -204,7 +204,7 @@ def test_an_empty_snapshot_does_not_forget_what_was_handed_out() -> None:
 
 def test_a_cursor_of_the_previous_release_still_loads() -> None:
     old = '{"v":1,"last":2,"snap":false,"win":[[1,"input","%s",true],[2,"output","%s",false]]}'
-    from coder_tasks_async._logcursor import digest
+    from coder_tasks_async._polling.logcursor import digest
 
     text = old % (digest("do it"), digest("work"))
     tracker = ConversationTracker(cursor=text)

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 from tracking import make_task
 
 from coder_tasks_async import ConversationTracker, LogEvent, LogEventKind, TaskState, TaskStatus
-from coder_tasks_async._logcursor import WINDOW
+from coder_tasks_async._polling.logcursor import WINDOW
 
 _LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 SETTINGS = settings(

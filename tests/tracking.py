@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from coder_tasks_async import ConversationTracker, Task, TaskState, TaskStatus
-from coder_tasks_async._models import TaskStateEntry
+from coder_tasks_async import ConversationTracker, Task, TaskState, TaskStateEntry, TaskStatus
 
 TASK_ID = UUID(int=1, version=4)
 OTHER_ID = UUID(int=2, version=4)

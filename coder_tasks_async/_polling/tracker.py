@@ -39,9 +39,9 @@ from uuid import UUID
 
 from attrs import define
 
-from ._converter import structure
-from ._logcursor import SNAPSHOT_RUN, LogCursor, RunId, digest, entry_fields
-from ._models import Task, TaskLogEntry, TaskState, TaskStatus
+from .._wire.converter import structure
+from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus
+from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, digest, entry_fields
 
 __all__ = [
     "ConversationTracker",

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ._errors import CoderDecodeError, CoderError
-from ._logcursor import LogCursor
-from ._models import SETTLED_STATES, Task, TaskState, TaskStatus
-from ._polling import Backoff, Closeable, PollPolicy, Verdict, judge
-from ._tracker import (
+from .._wire.errors import CoderDecodeError, CoderError
+from .._wire.models import SETTLED_STATES, Task, TaskState, TaskStatus
+from .._wire.settings import PollPolicy
+from .logcursor import LogCursor
+from .pace import Backoff, Closeable, Verdict, judge
+from .tracker import (
     ConversationTracker,
     EntryEvent,
     LogEvent,
@@ -32,8 +33,8 @@ from ._tracker import (
 )
 
 if TYPE_CHECKING:
-    from ._client import CoderTasksClient
-    from ._protocol import TaskRef
+    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._wire.protocol import TaskRef
 
 __all__ = [
     "EndReason",
