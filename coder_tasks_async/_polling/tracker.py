@@ -257,6 +257,8 @@ class ConversationTracker:
             else:
                 steps.append(_Step(LogEventKind.RESET, run=conversation_run))
             known, last = {}, None
+            # Quiet polls of the previous conversation say nothing about this one.
+            self._quiet_before, self._newest_before = False, None
         elif run is not None and run.known:
             cursor.run = run  # the run of what was handed out (refines an unknown one)
         if not snapshot:
