@@ -33,7 +33,7 @@ from coder_tasks_async._polling.logcursor import WINDOW
 
 _LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 SETTINGS = settings(
-    max_examples=2000 if _LONG else 150,
+    max_examples=2000 if _LONG else 800,
     stateful_step_count=60 if _LONG else 40,
     derandomize=not _LONG,
     database=None,
