@@ -47,3 +47,33 @@ def test_a_snapshot_seen_first_while_the_task_restarts_is_not_the_next_run() -> 
         ("new", 0, "screen"),
         ("new", 1, "same"),
     ]
+
+
+def test_a_shuffled_snapshot_marks_its_newest_entry_interrupted() -> None:
+    """Met while writing the model: the cut-off reply is the highest id, wherever the
+    answer lists it."""
+    tracker = ConversationTracker(settled=True)
+    paused = make_task(status=TaskStatus.PAUSED, state=TaskState.WORKING, build=2, agent=None)
+    shuffled = [
+        SCREEN,
+        {**SCREEN, "id": 2, "content": "half a reply"},
+        {**SCREEN, "id": 1, "type": "input", "content": "same"},
+    ]
+    tracker.observe(paused, shuffled, True)
+    events = []
+    while (event := tracker.take()) is not None:
+        events.append(event)
+    marked = [(e.entry.id, e.interrupted) for e in events if e.entry is not None]
+    assert marked == [(0, False), (1, False), (2, True)]
+
+
+def test_two_odd_answers_in_a_row_are_taken_for_a_restart() -> None:
+    """Met while writing the model (an error between two empty answers): the documented
+    limit.  Without a run change, only the next answer tells a glitch from a restart."""
+    tracker = ConversationTracker()
+    logs = [SCREEN, {**SCREEN, "id": 1, "type": "input", "content": "same"}]
+    assert len(run(tracker, logs)) == 2
+    assert run(tracker, []) == []
+    assert run(tracker, logs) == []  # one odd answer: nothing happens
+    assert run(tracker, []) == []
+    assert run(tracker, []) == [("reset", -1, "")]  # two: the agent restarted
