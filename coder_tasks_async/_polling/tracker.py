@@ -234,7 +234,8 @@ class ConversationTracker:
         steps: list[_Step] = []
         if paused and cursor.snapshot is not True:
             steps.append(_Step(LogEventKind.PAUSED))
-        entries = self._clean(raw_logs)
+        # Ids below the window were handed out long ago and cannot change the outcome.
+        entries = self._clean(raw_logs, min(cursor.window) if cursor.window else 0)
         run = None if snapshot else RunId(task.workspace_build_number, task.workspace_agent_id)
         new_conversation = (
             run is not None and run.known and cursor.run is not None and cursor.run.differs(run)
@@ -257,6 +258,7 @@ class ConversationTracker:
             else:
                 steps.append(_Step(LogEventKind.RESET, run=conversation_run))
             known, last = {}, None
+            entries = self._clean(raw_logs)  # all of it: everything is new again
             # Quiet polls of the previous conversation say nothing about this one.
             self._quiet_before, self._newest_before = False, None
         elif run is not None and run.known:
@@ -285,9 +287,22 @@ class ConversationTracker:
 
     # -- reading an answer ---------------------------------------------------------
 
-    def _clean(self, raw_logs: Sequence[Any]) -> list[_Entry]:
+    def _clean(self, raw_logs: Sequence[Any], start: int = 0) -> list[_Entry]:
         """The answer's entries by id: last duplicate wins, negative ids dropped, and
-        nothing after a hole in the ids unless the previous poll showed the same hole."""
+        nothing after a hole in the ids unless the previous poll showed the same hole.
+
+        Entries below ``start`` may be left out: a long conversation in the usual shape
+        (ids dense and in order) costs a look at its ids, not a check of every entry.
+        """
+        try:
+            ids = [raw["id"] for raw in raw_logs]
+        except (TypeError, KeyError, IndexError):
+            ids = []
+        first = ids[0] if ids else -1
+        if type(first) is int and first >= 0 and ids == list(range(first, first + len(ids))):
+            self._gap = None
+            skip = min(max(0, start - first), len(ids))
+            return [(*entry_fields(raw), raw) for raw in raw_logs[skip:]]
         by_id: dict[int, _Entry] = {}
         ordered = True
         previous = -1
