@@ -188,3 +188,38 @@ async def test_a_deeply_nested_field_is_a_decode_error(
 
     with pytest.raises(CoderDecodeError):
         await _odd_answers(fake_coder, fake_clock, [odd] * 4)
+
+
+@pytest.mark.parametrize("version", PAUSE_CAPABLE)
+async def test_follow_many_sees_one_pause_and_one_restart_per_cycle(
+    version: str, fake_clock: FakeClock
+) -> None:
+    """The many-follower drives the same tracker: a pause/resume cycle of one task is one
+    PAUSED and one RESET, and its new conversation arrives whole; the others are untouched."""
+    async with fake_at(version, fake_clock) as (fake, coder):
+        tasks = [
+            await coder.create_task("same text", template_version_id=fake.template_version_id)
+            for _ in range(3)
+        ]
+        cycled = tasks[0]
+        seen: dict[object, list[tuple[str, int | None]]] = {t.id: [] for t in tasks}
+        with anyio.fail_after(60):  # a safety net against a hang, not a timing assertion
+            follower = coder.follow_many(
+                [t.id for t in tasks], settled=True, poll=FAST, idle_timeout=20
+            )
+            async with follower:
+                async for event in follower:
+                    seen[event.task_id].append(
+                        (event.kind.value, event.entry.id if event.entry else None)
+                    )
+                    if event.task_id != cycled.id:
+                        continue
+                    if len(seen[cycled.id]) == 3:
+                        await coder.pause_task(cycled)
+                    elif event.kind is LogEventKind.PAUSED:
+                        await coder.send_input(
+                            cycled, "same text", wait_ready=True, resume=True, poll=FAST
+                        )
+        once = [("new", 0), ("new", 1), ("new", 2)]
+        assert seen[cycled.id] == [*once, ("paused", None), ("reset", None), *once]
+        assert seen[tasks[1].id] == once and seen[tasks[2].id] == once
