@@ -17,17 +17,11 @@ from ._facade import CoderTasksClient
 from ._fanout.bounded import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
 from ._fanout.ratelimit import RateLimiter
 from ._http.clock import Clock, SystemClock
+from ._polling.events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from ._polling.follow import EndReason, LogFollower
 from ._polling.logcursor import LogCursor
 from ._polling.many import ManyFollower, ManyWatcher
-from ._polling.tracker import (
-    ConversationTracker,
-    EntryEvent,
-    LogEvent,
-    LogEventKind,
-    PausedEvent,
-    ResetEvent,
-)
+from ._polling.tracker import ConversationTracker
 from ._polling.watch import TaskWatcher
 from ._version import __version__
 from ._wire.errors import (

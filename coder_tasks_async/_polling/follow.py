@@ -21,16 +21,10 @@ from uuid import UUID
 from .._wire.errors import CoderDecodeError, CoderError
 from .._wire.models import SETTLED_STATES, Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
+from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import LogCursor
 from .pace import Backoff, Closeable, Verdict, judge
-from .tracker import (
-    ConversationTracker,
-    EntryEvent,
-    LogEvent,
-    LogEventKind,
-    PausedEvent,
-    ResetEvent,
-)
+from .tracker import ConversationTracker
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient

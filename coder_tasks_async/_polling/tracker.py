@@ -31,7 +31,6 @@ texts, or a single entry that was still changing) is taken for the old one.
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
@@ -41,6 +40,7 @@ from attrs import define
 
 from .._wire.converter import structure
 from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus
+from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, digest, entry_fields
 
 __all__ = [
@@ -52,69 +52,6 @@ __all__ = [
     "ResetEvent",
 ]
 
-
-class LogEventKind(enum.Enum):
-    """What happened to the conversation."""
-
-    #: An entry handed out for the first time in this conversation.
-    NEW = "new"
-    #: A known entry whose content changed (live mode: the agent's reply growing).
-    UPDATE = "update"
-    #: The conversation restarted (a new run of the agent); its entries follow.
-    RESET = "reset"
-    #: The task was paused; what follows comes from the snapshot stored at pause.
-    PAUSED = "paused"
-
-
-@define(frozen=True, kw_only=True)
-class EntryEvent:
-    """A ``NEW`` or ``UPDATE`` of one entry.
-
-    ``interrupted`` is True for the last entry of a snapshot taken while the agent
-    was working: a reply cut off by the pause, not a finished one.
-
-    Example::
-
-        match event:
-            case EntryEvent(entry=entry, interrupted=False):
-                print(entry.id, entry.content)
-    """
-
-    kind: Literal[LogEventKind.NEW, LogEventKind.UPDATE]
-    entry: TaskLogEntry
-    task_id: UUID
-    task_name: str = ""
-    #: The server answered from the snapshot stored when the task was paused.
-    snapshot: bool = False
-    interrupted: bool = False
-
-
-@define(frozen=True, kw_only=True)
-class ResetEvent:
-    """The conversation restarted: entries that follow belong to a new conversation."""
-
-    kind: Literal[LogEventKind.RESET] = LogEventKind.RESET
-    entry: None = None
-    task_id: UUID
-    task_name: str = ""
-    snapshot: bool = False
-    interrupted: Literal[False] = False
-
-
-@define(frozen=True, kw_only=True)
-class PausedEvent:
-    """The task is paused: entries that follow come from its stored snapshot."""
-
-    kind: Literal[LogEventKind.PAUSED] = LogEventKind.PAUSED
-    entry: None = None
-    task_id: UUID
-    task_name: str = ""
-    snapshot: bool = True
-    interrupted: Literal[False] = False
-
-
-#: One change in a followed conversation; ``kind``, ``match`` or ``isinstance`` narrow it.
-LogEvent: TypeAlias = EntryEvent | ResetEvent | PausedEvent
 
 #: (id, type, content, raw entry) of one entry of an answer.
 _Entry: TypeAlias = tuple[int, str, str, Any]
