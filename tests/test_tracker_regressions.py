@@ -77,3 +77,14 @@ def test_two_odd_answers_in_a_row_are_taken_for_a_restart() -> None:
     assert run(tracker, logs) == []  # one odd answer: nothing happens
     assert run(tracker, []) == []
     assert run(tracker, []) == [("reset", -1, "")]  # two: the agent restarted
+
+
+def test_a_hole_in_the_first_answer_of_a_new_run_is_not_taken_as_confirmed() -> None:
+    """Found (long profile): the first answer of a new run was read twice, so a hole in
+    it counted as seen on two polls and the entry missing from it was never handed out."""
+    tracker = ConversationTracker()
+    assert run(tracker, [SCREEN], task=live(1)) == [("new", 0, "screen")]
+    holey = [SCREEN, {**SCREEN, "id": 2, "content": "…"}]
+    assert run(tracker, holey, task=live(3)) == [("reset", -1, ""), ("new", 0, "screen")]
+    whole = [SCREEN, {**SCREEN, "id": 1, "type": "input", "content": "same"}, holey[1]]
+    assert run(tracker, whole, task=live(3)) == [("new", 1, "same"), ("new", 2, "…")]

@@ -172,6 +172,7 @@ class ConversationTracker:
         if paused and cursor.snapshot is not True:
             steps.append(_Step(LogEventKind.PAUSED))
         # Ids below the window were handed out long ago and cannot change the outcome.
+        gap_before = self._gap
         entries = self._clean(raw_logs, min(cursor.window) if cursor.window else 0)
         run = None if snapshot else RunId(task.workspace_build_number, task.workspace_agent_id)
         new_conversation = (
@@ -195,7 +196,10 @@ class ConversationTracker:
             else:
                 steps.append(_Step(LogEventKind.RESET, run=conversation_run))
             known, last = {}, None
-            entries = self._clean(raw_logs)  # all of it: everything is new again
+            # All of it: everything is new again.  Read as the first look at this
+            # answer, or a hole in it would count as seen twice.
+            self._gap = gap_before
+            entries = self._clean(raw_logs)
             # Quiet polls of the previous conversation say nothing about this one.
             self._quiet_before, self._newest_before = False, None
         elif run is not None and run.known:
