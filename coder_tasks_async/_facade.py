@@ -25,7 +25,7 @@ from ._polling.watch import TaskWatcher, Until
 from ._wire import protocol
 from ._wire.models import Task
 from ._wire.protocol import TaskRef, as_uuid
-from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake
+from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_seconds
 
 __all__ = ["CoderTasksClient"]
 
@@ -110,6 +110,9 @@ class CoderTasksClient(TaskEndpoints):
 
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
+        positive_seconds(
+            "send_input", "ready_timeout", ready_timeout, allow_none=True, allow_zero=True
+        )
         send_once = super().send_input
         if not wait_ready:
             await send_once(ref, input, user=user, timeouts=timeouts, retry=retry)
@@ -140,8 +143,11 @@ class CoderTasksClient(TaskEndpoints):
 
         Live mode (the default) yields each new entry, then an ``UPDATE`` each time
         the agent's newest reply changes.  ``settled=True`` yields every entry exactly
-        once, when it can no longer change.  Pass ``cursor=`` (a saved
-        ``follower.cursor.dumps()``) to resume without repeats.
+        once, when it can no longer change.  A new run of the agent (resume) is one
+        ``ResetEvent`` followed by all of its entries; a pause is one ``PausedEvent``.
+        Pass ``cursor=`` (a saved ``follower.cursor.dumps()``) to resume without
+        repeats; a cursor of another task is a ``ValueError``.  A name is resolved
+        once; ``follower.end_reason`` says why the stream ended.
 
         The stream ends when the task is deleted, or when a stop condition holds:
         ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds
@@ -158,6 +164,7 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in follower:
                     print(event.entry.content if event.entry else "-- conversation restarted --")
         """
+        positive_seconds("follow_logs", "idle_timeout", idle_timeout, allow_none=True)
         return LogFollower(
             self,
             ref,
@@ -270,6 +277,7 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in events:
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
+        positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
         ids = None if tasks is None else [_task_id(t) for t in tasks]
         return ManyFollower(
             self,
@@ -326,6 +334,7 @@ class CoderTasksClient(TaskEndpoints):
             task = await coder.wait_for(task, until=[TaskState.IDLE, TaskState.COMPLETE],
                                         timeout=600)
         """
+        positive_seconds("wait_for", "timeout", timeout, allow_none=True, allow_zero=True)
         return await _watch.wait_for(self, ref, until=until, timeout=timeout, user=user, poll=poll)
 
     def watch(

@@ -8,9 +8,11 @@ limiting, fault injection, recording.  Endpoint logic lives in
 from __future__ import annotations
 
 import asyncio
+import gzip
 import uuid
 from collections import deque
 from datetime import UTC, datetime
+from email.utils import formatdate
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
 from ._profile import Profile
 from ._ratelimit import RateLimiter, limited_message
 from ._state import FakeTask, FakeUser, State
+from ._templates import TemplateCatalog
 from ._watch import WatchHub
 
 if TYPE_CHECKING:
@@ -103,6 +106,17 @@ class FakeCoder:
         self._runner: web.ServerRunner | None = None
         self._url: str | None = None
         self._routes: dict[tuple[str, str], Match | Reply] = {}
+        self._date_second = -1
+        self._date_text = ""
+        self.templates = TemplateCatalog(self.state.new_id)
+        self.templates.add(
+            "claude-code-agent",
+            organization_id=self.state.organization_id,
+            organization_name=self.state.organization_name,
+            versions={"v1": self.state.template_version_id},
+            active_version="v1",
+            template_id=self.state.template_id,
+        )
         self._base_headers = {
             "X-Coder-Build-Version": server_version,
             "X-Content-Type-Options": "nosniff",
@@ -232,6 +246,8 @@ class FakeCoder:
         query = {k: request.query.getone(k) for k in request.query} if request.query_string else {}
         if path.startswith("/api/v2/workspaces/"):
             return await self._serve_watch(request, path, query)
+        if path.startswith("/api/v2/templates"):
+            return await self._templates(request, path, query)
         key = (request.method, path)
         m = self._routes.get(key)
         if m is None:
@@ -308,6 +324,23 @@ class FakeCoder:
             return error(404, "Resource not found or you do not have access to this resource")
         return task
 
+    async def _templates(
+        self, request: BaseRequest, path: str, query: dict[str, str]
+    ) -> web.StreamResponse:
+        segments = [unquote(s) for s in path.split("/")[1:]]
+        actor = self._authenticate(request, query)
+        reply = (
+            actor if isinstance(actor, Reply) else self.templates.handle(request.method, segments)
+        )
+        resp = self._response(reply)
+        if self.record_requests:
+            self.requests.append(
+                RecordedRequest(
+                    request.method, path, query, dict(request.headers), "templates", resp.status
+                )
+            )
+        return resp
+
     async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
         actor = self._authenticate(request, query)
         if isinstance(actor, Reply):
@@ -364,8 +397,18 @@ class FakeCoder:
             )
         return error(401, _SIGNED_OUT, f"Invalid API key format: {why}")
 
+    def _date(self) -> str:
+        # The HTTP Date follows the fake's clock, as coderd's follows the host's:
+        # clients compare it with created_at (reconcile-by-name).  Cached per second.
+        second = self.state.wall_ns(self.clock.now()) // 1_000_000_000
+        if second != self._date_second:
+            self._date_second = second
+            self._date_text = formatdate(second, usegmt=True)
+        return self._date_text
+
     def _headers(self, reply: Reply) -> dict[str, str]:
         headers = dict(self._base_headers)
+        headers["Date"] = self._date()
         if reply.content_type:
             headers["Content-Type"] = reply.content_type
         headers.update(reply.headers)
@@ -390,6 +433,12 @@ class FakeCoder:
             body: dict[str, Any] = {"message": limited_message(self.rate_limit or 512)}
             headers = (("Retry-After", str(fault.retry_after)),)
             return self._response(Reply(429, dumps(body), JSON_CONTENT_TYPE, headers))
+        if kind == "gzip_bomb":
+            # Not handled: a small gzip body that inflates to ``fault.size`` bytes.
+            bomb = _gzip_bomb(fault.size)
+            bomb_headers = self._headers(Reply(200, b"", JSON_CONTENT_TYPE))
+            bomb_headers["Content-Encoding"] = "gzip"
+            return web.Response(status=200, body=bomb, headers=bomb_headers)
         if kind == "reset":
             # Not handled: the connection dies mid-body before the server did anything.
             fake_body = dumps({"message": "x" * 200})
@@ -431,6 +480,16 @@ class FakeCoder:
             await resp.write(body[i : i + step])
         await resp.write_eof()
         return resp
+
+
+def _gzip_bomb(size: int) -> bytes:
+    """``{"logs": [` followed by ``size`` spaces, gzipped (about 1 KB per MB)."""
+    return _BOMBS.get(size) or _BOMBS.setdefault(
+        size, gzip.compress(b'{"logs": [' + b" " * size, compresslevel=9)
+    )
+
+
+_BOMBS: dict[int, bytes] = {}
 
 
 def _phrase(status: int) -> str:
