@@ -9,6 +9,8 @@ from typing import Any, Literal, Self, TypeVar
 from uuid import UUID
 
 import aiohttp
+import anyio
+import attrs
 
 from . import _converter as converter
 from . import _protocol as protocol
@@ -59,7 +61,25 @@ def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
     return True  # ambiguous transport failure, or an unreadable 201 body
 
 
+@attrs.define(frozen=True, slots=True)
+class _TaskTarget:
+    """A task endpoint: which task (as the caller named it), for whom, which sub-path."""
+
+    ref: TaskRef
+    user: str | UUID
+    suffix: str = ""
+    #: (feature, minimum version) when some supported releases lack the endpoint.
+    newer: tuple[str, str] | None = None
+
+    def path(self, ref: TaskRef) -> str:
+        return protocol.task_path(ref, self.user, self.suffix)
+
+
 ApiChoice = Literal["auto", "experimental", "v2"]
+_LOGS_NEED = ("get_logs", "v2.27")
+#: Endpoints that, on a release that has them, exist in every route tree it serves.
+_IN_EVERY_TREE = frozenset({"delete_task", "send_input", "get_logs"})
+_NOT_FOUND = "Resource not found or you do not have access to this resource"
 T = TypeVar("T")
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
@@ -109,6 +129,10 @@ class CoderTasksClient(HelperMethods):
         if api not in ("auto", "experimental", "v2"):
             raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
         self._tree: ApiTree | None = None if api == "auto" else api
+        # One probe per client: concurrent first calls wait for it instead of each
+        # asking /api/v2 again.
+        self._probe_lock = anyio.Lock()
+        self._server_version: str | None = None
         #: The polling pace of follow_logs, watch, wait_for and friends unless a call
         #: passes its own ``poll=``.
         self.poll = poll or PollPolicy()
@@ -150,8 +174,14 @@ class CoderTasksClient(HelperMethods):
 
     @property
     def server_version(self) -> str | None:
-        """``X-Coder-Build-Version`` from the latest response, once there was one."""
-        return self._transport.last_headers.get("X-Coder-Build-Version")
+        """The server's release (``X-Coder-Build-Version`` of the first response), e.g.
+        ``"v2.28.0"``; ``None`` until the client has had an answer.
+
+        Read-only.  Learnt once and kept for the life of the client, like the route
+        tree of ``api="auto"``; the client uses it to pick the create body's prompt
+        field and to know whether the server takes task names in paths.
+        """
+        return self._server_version
 
     @property
     def clock(self) -> Clock:
@@ -198,6 +228,25 @@ class CoderTasksClient(HelperMethods):
         (pause/resume): their 404 says nothing about the tree as a whole, but they
         are still tried under the experimental tree when /api/v2 lacks them.
         """
+        if probe and self._tree is None:
+            async with self._probe_lock:
+                if self._tree is None:
+                    return await self._send_to_tree(
+                        method, path, params, body, timeouts, retry, probe=True
+                    )
+        return await self._send_to_tree(method, path, params, body, timeouts, retry, probe=probe)
+
+    async def _send_to_tree(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        body: bytes | None,
+        timeouts: Timeouts | None,
+        retry: RetryPolicy | None,
+        *,
+        probe: bool,
+    ) -> RawResponse:
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self._tree is None
@@ -206,6 +255,7 @@ class CoderTasksClient(HelperMethods):
         response = await request(
             method, API_ROOTS[tree] + path, params=params, body=body, timeouts=timeouts, retry=retry
         )
+        self._learn_version(response)
         missing = protocol.is_route_not_found(response.status, response.headers, response.body)
         if missing and tree == "v2" and (probing or not probe):
             # The 404 came from the router: nothing was handled, so asking the
@@ -227,9 +277,13 @@ class CoderTasksClient(HelperMethods):
             self._tree = tree
         return response
 
+    def _learn_version(self, response: RawResponse) -> None:
+        if self._server_version is None:
+            self._server_version = response.headers.get("X-Coder-Build-Version") or None
+
     async def _read(
         self,
-        path: str,
+        path: str | _TaskTarget,
         decode: Callable[[bytes], T],
         *,
         params: dict[str, str] | None = None,
@@ -238,14 +292,20 @@ class CoderTasksClient(HelperMethods):
     ) -> T:
         """GET and decode; a body that is not JSON at all (cut short) is fetched again.
 
-        A body of the wrong *shape* is not retried: that will not heal.
+        A body of the wrong *shape* is not retried: that will not heal.  ``path``
+        may be a task target, whose name is resolved on servers that need it.
         """
         policy = retry or self._transport.retry
         started = self.clock.now()
         attempt = 0
         while True:
             attempt += 1
-            response = await self._call("GET", path, params=params, timeouts=timeouts, retry=retry)
+            if isinstance(path, _TaskTarget):
+                response = await self._call_task("GET", path, timeouts=timeouts, retry=retry)
+            else:
+                response = await self._call(
+                    "GET", path, params=params, timeouts=timeouts, retry=retry
+                )
             self._raise_for(response)
             try:
                 return decode(response.body)
@@ -265,6 +325,69 @@ class CoderTasksClient(HelperMethods):
                 method=response.method,
                 url=response.url,
             )
+
+    async def _call_task(
+        self,
+        method: str,
+        target: _TaskTarget,
+        *,
+        body: bytes | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> RawResponse:
+        """Call an endpoint of one task, looking a name up first where the server needs it.
+
+        Servers before v2.29 take only a UUID in ``{task}``.  When the version says
+        so, a name is resolved through the list before the call; when the version is
+        not known yet, the name is tried and the server's 400 ``Invalid UUID`` (a
+        refusal: nothing was handled) leads to the lookup and one more attempt.
+        """
+        newer = target.newer
+        named = protocol.name_ref(target.ref, target.user)
+        takes_names = protocol.server_takes_names(self.server_version)
+        ref: TaskRef = target.ref
+        if named is not None and takes_names is False:
+            ref = await self._resolve_name(*named)
+        response = await self._call_path(method, target.path(ref), body, timeouts, retry, newer)
+        if (
+            named is not None
+            and ref is target.ref
+            and protocol.is_invalid_uuid(response.status, response.body)
+        ):
+            ref = await self._resolve_name(*named)
+            response = await self._call_path(method, target.path(ref), body, timeouts, retry, newer)
+        return response
+
+    async def _call_path(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        timeouts: Timeouts | None,
+        retry: RetryPolicy | None,
+        newer: tuple[str, str] | None,
+    ) -> RawResponse:
+        if newer is not None:
+            return await self._call_newer(method, path, *newer, body, timeouts, retry)
+        return await self._call(method, path, body=body, timeouts=timeouts, retry=retry)
+
+    async def _resolve_name(self, owner: str | UUID, name: str) -> Task:
+        """The live task ``name`` of ``owner``, found through the (owner-filtered) list.
+
+        Nothing is cached: a name can be deleted and reused at any time, and the
+        next call looks it up again.
+        """
+        wanted = name.lower()
+        for task in await self.list_tasks(owner=owner):
+            if task.name.lower() == wanted:
+                return task
+        raise NotFoundError(
+            status=404,
+            message=_NOT_FOUND,
+            detail=f"no task named {name!r} in the task list of {str(owner)!r}",
+            method="GET",
+            url=self.url,
+        )
 
     # -- endpoints ----------------------------------------------------------------
 
@@ -337,6 +460,7 @@ class CoderTasksClient(HelperMethods):
             name=name,
             display_name=display_name,
             template_version_preset_id=preset,
+            server_version=self.server_version,
         )
         policy = retry or self._transport.retry
         started = self.clock.now()
@@ -399,9 +523,15 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> Task:
-        """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
-        path = protocol.task_path(ref, user)
-        return await self._read(path, converter.decode_task, timeouts=timeouts, retry=retry)
+        """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``.
+
+        Servers before v2.29 accept only a UUID in the path: there a name is first
+        looked up through :meth:`list_tasks` (filtered by owner), then the task is
+        fetched by its id.  The lookup is never cached.
+        """
+        protocol.task_path(ref, user)  # refuse a bad reference before any request
+        target = _TaskTarget(ref, user)
+        return await self._read(target, converter.decode_task, timeouts=timeouts, retry=retry)
 
     async def delete_task(
         self,
@@ -411,9 +541,16 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        """Delete a task (the server tears its workspace down in the background)."""
-        path = protocol.task_path(ref, user)
-        response = await self._call("DELETE", path, timeouts=timeouts, retry=retry)
+        """Delete a task (the server tears its workspace down in the background).
+
+        A name is resolved through the task list first on servers before v2.29 (see
+        :meth:`get_task`).  While the task's start build still runs the server
+        answers 409 ``A workspace build is already active.`` (:class:`ConflictError`).
+        Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServer`.
+        """
+        protocol.task_path(ref, user)
+        target = _TaskTarget(ref, user, newer=("delete_task", "v2.27"))
+        response = await self._call_task("DELETE", target, timeouts=timeouts, retry=retry)
         if (
             response.status == 404
             and response.may_have_landed
@@ -430,14 +567,18 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> TaskLogs:
-        """The task's whole conversation (``.logs``), oldest first."""
-        path = protocol.task_path(ref, user, "/logs")
-        return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
+        """The task's whole conversation (``.logs``), oldest first.
+
+        Names are resolved on servers before v2.29 as in :meth:`get_task`.  Servers
+        before v2.27 have no logs endpoint: :class:`UnsupportedByServer`.
+        """
+        protocol.task_path(ref, user, "/logs")
+        target = _TaskTarget(ref, user, "/logs", _LOGS_NEED)
+        return await self._read(target, _decode_logs, timeouts=timeouts, retry=retry)
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
-        path = protocol.task_path(ref, user, "/logs")
-        response = await self._call("GET", path)
+        response = await self._call_task("GET", _TaskTarget(ref, user, "/logs", _LOGS_NEED))
         self._raise_for(response)
         data = converter.loads(response.body)
         logs = data.get("logs") if isinstance(data, dict) else None
@@ -482,7 +623,8 @@ class CoderTasksClient(HelperMethods):
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
         protocol.validate_input(input)
-        path = protocol.task_path(ref, user, "/send")
+        protocol.task_path(ref, user, "/send")
+        target = _TaskTarget(ref, user, "/send", ("send_input", "v2.27"))
         clock = self.clock
         deadline = None if ready_timeout is None else clock.now() + ready_timeout
         while True:
@@ -491,9 +633,9 @@ class CoderTasksClient(HelperMethods):
                 await _watch.wait_ready(
                     self, ref, timeout=remaining, user=user, poll=poll, resume=resume
                 )
-            response = await self._call(
+            response = await self._call_task(
                 "POST",
-                path,
+                target,
                 body=protocol.input_body(input),
                 timeouts=timeouts or SEND_TIMEOUTS,
                 retry=retry,
@@ -523,10 +665,10 @@ class CoderTasksClient(HelperMethods):
         paused raises :class:`ConflictError`.
         """
         protocol.validate_input(input)
-        path = protocol.task_path(ref, user, "/input")
-        response = await self._call_newer(
-            "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, retry
-        )
+        protocol.task_path(ref, user, "/input")
+        target = _TaskTarget(ref, user, "/input", ("update_input", "v2.29"))
+        body = protocol.input_body(input)
+        response = await self._call_task("PATCH", target, body=body, timeouts=timeouts, retry=retry)
         self._raise_for(response)
 
     async def pause_task(
@@ -570,8 +712,9 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        path = protocol.task_path(ref, user, f"/{action}")
-        response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, retry)
+        protocol.task_path(ref, user, f"/{action}")
+        target = _TaskTarget(ref, user, f"/{action}", (action, "v2.31.1"))
+        response = await self._call_task("POST", target, timeouts=timeouts, retry=retry)
         self._raise_for(response)
         data = converter.loads(response.body)
         if isinstance(data, dict) and "workspace_build" in data:
@@ -591,15 +734,25 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> RawResponse:
-        """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer.
+        """Call an endpoint some releases lack; a missing route becomes UnsupportedByServer.
 
-        Pause/resume lived only under /api/experimental for a while (until coder
-        PR #22544), which ``_call(probe=False)`` covers.
+        Delete, send and logs exist in both trees from v2.27 on, so their answers
+        may settle the tree.  The rest (update input, pause, resume) may not: pause
+        and resume lived only under /api/experimental for a while (until coder PR
+        #22544), which ``_call(probe=False)`` covers.  A 405 is how a release that
+        has the path for another method (v2.26's get, not delete) says so.
         """
         response = await self._call(
-            method, path, body=body, timeouts=timeouts, retry=retry, probe=False
+            method,
+            path,
+            body=body,
+            timeouts=timeouts,
+            retry=retry,
+            probe=feature in _IN_EVERY_TREE,
         )
-        if protocol.is_route_not_found(response.status, response.headers, response.body):
+        if response.status == 405 or protocol.is_route_not_found(
+            response.status, response.headers, response.body
+        ):
             raise UnsupportedByServer(
                 feature, minimum_version=minimum, server_version=self.server_version
             )

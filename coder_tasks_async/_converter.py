@@ -209,8 +209,29 @@ def _build(*, detailed: bool) -> cattrs.Converter:
             hook = cattrs.gen.make_dict_structure_fn(model, converter)
         else:
             hook = codegen.make_structure_fn(model, converter, _type_error, _UUIDS)
+        if model is Task:
+            hook = _accept_workspace_shape(hook)
         converter.register_structure_hook(model, hook)
     return converter
+
+
+def _accept_workspace_shape(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Let ``hook`` read the v2.26/v2.27 task too (docs/compatibility.md §2).
+
+    Those releases built the task from its workspace: ``status`` is the workspace's
+    status and there is no ``workspace_name`` (which every later release always
+    sends).  Their ``status`` moves to ``workspace_status``; the task status comes
+    from ``task_status`` when the server sent one, else it is ``unknown``.
+    """
+
+    def structure_task(data: Any, type_: Any) -> Any:
+        if type(data) is dict and "workspace_name" not in data and "status" in data:
+            data = dict(data)
+            data["workspace_status"] = data.pop("status")
+            data["status"] = data.pop("task_status", None) or TaskStatus.UNKNOWN.value
+        return hook(data, type_)
+
+    return structure_task
 
 
 def _is(expected: Any) -> Callable[[Any], bool]:

@@ -159,13 +159,18 @@ class Task:
     id: UUID
     organization_id: UUID
     owner_id: UUID
-    owner_name: str
     name: str
     template_id: UUID
-    template_version_id: UUID
+    #: The task status.  v2.26/v2.27 servers send none (their ``status`` is the
+    #: workspace's, kept in :attr:`workspace_status`): then ``UNKNOWN``, unless the
+    #: server sent a ``task_status`` field.
     status: TaskStatus
     created_at: datetime
     updated_at: datetime
+    #: The owner's username; ``None`` from v2.26 servers, which do not send it.
+    owner_name: str | None = None
+    #: ``None`` from v2.26/v2.27 servers, which do not send it.
+    template_version_id: UUID | None = None
     initial_prompt: str = ""
     #: Coder v2.29+ only; ``""`` on older servers.
     display_name: str = ""
@@ -191,8 +196,12 @@ class Task:
 
     @property
     def ref(self) -> str:
-        """``"owner/name"``: how the CLI and this SDK address the task by name."""
-        return f"{self.owner_name}/{self.name}"
+        """``"owner/name"``: how the CLI and this SDK address the task by name.
+
+        A v2.26 server does not say the owner's name; the owner's id stands in.
+        """
+        owner = self.owner_name if self.owner_name is not None else str(self.owner_id)
+        return f"{owner}/{self.name}"
 
 
 @define(frozen=True, kw_only=True)

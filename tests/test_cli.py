@@ -219,7 +219,7 @@ async def test_send(fake: FakeCoder, coder: CoderTasksClient, env: dict[str, str
 
 async def test_pause_and_resume(tmp_path: Path) -> None:
     async with (
-        FakeCoder(timings=FAST, server_version="v2.31.0") as fake,
+        FakeCoder(timings=FAST, server_version="v2.31.1") as fake,
         CoderTasksClient(fake.url, token=fake.token) as coder,
     ):
         env = base_env(tmp_path, fake)

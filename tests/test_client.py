@@ -28,7 +28,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_create_get_list_delete_round_trip(
-    fake_coder: FakeCoder, coder: CoderTasksClient
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
     task = await coder.create_task(
         "Add a --dry-run flag", template_version_id=fake_coder.template_version_id, name="dry-run"
@@ -48,6 +48,7 @@ async def test_create_get_list_delete_round_trip(
     assert [t.id for t in listed] == [task.id]
     assert await coder.list_tasks(status="active") == []
 
+    fake_clock.advance(fake_coder.timings.pending)  # no delete while the start build runs
     await coder.delete_task("dry-run")
     with pytest.raises(NotFoundError) as info:
         await coder.get_task(task.id)
@@ -165,7 +166,16 @@ async def test_list_query_validation_errors_come_back_typed(coder: CoderTasksCli
         await coder.list_tasks(status="running")
 
 
-async def test_path_values_stay_one_segment(fake_coder: FakeCoder, coder: CoderTasksClient) -> None:
+async def test_path_values_stay_one_segment(fake_clock: FakeClock) -> None:
+    # v2.29+: names go into the path as they are (older servers resolve them first).
+    async with (
+        FakeCoder(clock=fake_clock, server_version="v2.29") as fake_coder,
+        CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as coder,
+    ):
+        await _one_segment_each(fake_coder, coder)
+
+
+async def _one_segment_each(fake_coder: FakeCoder, coder: CoderTasksClient) -> None:
     with pytest.raises(BadRequestError) as info:
         await coder.get_task("x", user="a b?c#d")
     assert info.value.message == '"user" must be an existing uuid or username.'

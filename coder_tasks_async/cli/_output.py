@@ -141,7 +141,8 @@ def tasks_table(tasks: list[Task], *, owner: bool = False) -> Table:
             _ago(current.timestamp if current else None),
             escape(current.message if current else ""),
         ]
-        table.add_row(*([escape(task.owner_name)] if owner else []), *row)
+        owner_cell = task.owner_name if task.owner_name is not None else str(task.owner_id)
+        table.add_row(*([escape(owner_cell)] if owner else []), *row)
     return table
 
 
