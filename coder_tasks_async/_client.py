@@ -618,6 +618,11 @@ class CoderTasksClient(HelperMethods):
         A failure after the input may have been delivered raises
         :class:`AmbiguousRequestError` and is never re-sent.
 
+        A name is resolved through the task list first on servers before v2.29 (see
+        :meth:`get_task`); servers before v2.27 cannot send input
+        (:class:`UnsupportedByServer`).  Only an empty string is refused by Coder
+        (whitespace reaches the agent); this client refuses blank input too.
+
         Example::
 
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
@@ -662,7 +667,8 @@ class CoderTasksClient(HelperMethods):
         """Replace a paused task's initial prompt (Coder v2.29+; ``PATCH .../input``).
 
         Servers before v2.29 raise :class:`UnsupportedByServer`; a task that is not
-        paused raises :class:`ConflictError`.
+        paused raises :class:`ConflictError`.  Before v2.31.1 a task is paused by
+        stopping its workspace.
         """
         protocol.validate_input(input)
         protocol.task_path(ref, user, "/input")
@@ -680,7 +686,10 @@ class CoderTasksClient(HelperMethods):
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
         """Pause a task: stop its workspace, keeping a snapshot of the conversation
-        (Coder v2.31+).  Returns the stop build the server started.
+        (Coder v2.31.1+).  Returns the stop build the server started.
+
+        A task whose build is still running (e.g. just created) is refused with
+        :class:`ConflictError`; pausing a paused task starts another stop build.
 
         Example::
 
@@ -697,7 +706,10 @@ class CoderTasksClient(HelperMethods):
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
-        """Resume a paused task: start its workspace again (Coder v2.31+).
+        """Resume a paused task: start its workspace again (Coder v2.31.1+).
+
+        A task whose workspace runs is refused with :class:`ConflictError`
+        (``Task workspace is already running.``); a task in ``error`` can be resumed.
 
         The agent restarts, so its conversation starts over; a follower reports
         that as a reset.

@@ -237,7 +237,7 @@ class TaskLogs:
 
 @define(frozen=True, kw_only=True)
 class WorkspaceBuild:
-    """The workspace build a pause or resume started (Coder v2.31+, HTTP 202).
+    """The workspace build a pause or resume started (Coder v2.31.1+, HTTP 202).
 
     Early servers only say the build's ``id``; the other fields then keep defaults.
     """

@@ -297,3 +297,10 @@ async def test_rate_limit_runs_before_auth_keyed_by_address_and_path() -> None:
         assert await call(s, "GET", EXP, headers=bypass) == limited
         assert (await call(s, "GET", f"{EXP}?q=owner:me"))[0] == 429  # the query is not the path
         assert (await call(s, "GET", f"{EXP}/me/{fake.organization_id}"))[0] == 404
+
+
+def test_standalone_refuses_an_unknown_profile() -> None:
+    from coder_tasks_async.testing._standalone import main
+
+    with pytest.raises(ValueError, match="known profiles"):
+        main(["--profile", "bogus"])

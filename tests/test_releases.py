@@ -327,11 +327,10 @@ async def test_pause_and_resume(
     assert (await coder.get_task("sleepy")).status is TaskStatus.PENDING
 
 
+@pytest.mark.parametrize("profile", [p for p in PROFILES if RELEASES[p].pause_resume])
 async def test_a_task_in_error_can_be_resumed(
-    fake: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient, release: Release
+    fake: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
-    if not release.pause_resume:
-        pytest.skip("no resume before v2.31.1")
     task = await create(coder, fake, "broken", "x")
     until_active(fake, fake_clock)
     fake.set_error(task.id)
@@ -356,3 +355,30 @@ async def test_one_route_tree_probe_per_client(
     assert len(v2_requests) == (5 if stable else 1)
     assert len(fake.requests) == (5 if stable else 6)
     assert coder.api == ("v2" if stable else "experimental")
+
+
+async def test_server_version_is_the_first_answers() -> None:
+    # Behind a load balancer the version could differ per response: the client keeps
+    # what it learnt first, so its choices (prompt field, name lookups) stay consistent.
+    from aiohttp import web
+    from helpers import serve_app
+
+    seen = 0
+
+    async def listing(request: web.Request) -> web.Response:
+        nonlocal seen
+        seen += 1
+        headers = {"X-Coder-Build-Version": f"v2.{28 + seen}.0"}
+        return web.json_response({"tasks": [], "count": 0}, headers=headers)
+
+    app = web.Application()
+    app.router.add_get("/api/v2/tasks", listing)
+    async with serve_app(app) as port:
+        async with CoderTasksClient(
+            f"http://127.0.0.1:{port}", token="AbCdEfGhIj-0123456789abcdefghijkl"
+        ) as client:
+            assert client.server_version is None
+            await client.list_tasks()
+            await client.list_tasks()
+            assert seen == 2
+            assert client.server_version == "v2.29.0"

@@ -61,6 +61,11 @@ class FakeCoder:
     Use as ``async with FakeCoder(clock=FakeClock()) as fake:`` and point a client
     at ``fake.url`` with ``fake.token``.  Everything is deterministic for a given
     ``seed`` and sequence of requests.
+
+    ``server_version`` picks the release to imitate: a profile from
+    :data:`~coder_tasks_async.testing.PROFILES` (``"v2.26"`` … ``"latest"``) or a
+    release version such as ``"v2.30.2"``; anything else is a ``ValueError``.
+    The default, ``v2.28.0``, is the era the SDK's seed contract describes.
     """
 
     def __init__(
