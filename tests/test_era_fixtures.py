@@ -21,7 +21,7 @@ from coder_tasks_async import (
     WorkspaceAgentLifecycle,
     WorkspaceStatus,
 )
-from coder_tasks_async._converter import decode, decode_task
+from coder_tasks_async._wire.converter import decode, decode_task
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
