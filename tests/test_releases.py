@@ -382,3 +382,28 @@ async def test_server_version_is_the_first_answers() -> None:
             await client.list_tasks()
             assert seen == 2
             assert client.server_version == "v2.29.0"
+
+
+@pytest.mark.parametrize("profile", ["v2.28", "latest"])
+async def test_following_by_name_looks_the_name_up_once(
+    fake: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    from coder_tasks_async import PollPolicy
+
+    await create(coder, fake, "followed", "Say hello")
+    until_active(fake, fake_clock)
+    fake.requests.clear()
+    poll = PollPolicy(initial=0.5, maximum=1.0, jitter=0.0)
+    async with coder.follow_logs("followed", settled=True, poll=poll, idle_timeout=3) as f:
+        entries = [e.entry.content async for e in f if e.entry]
+    assert "Say hello" in entries
+    async for _ in coder.watch("followed", poll=poll, until=lambda t: True):
+        pass
+    by_name = [r for r in fake.requests if r.path.rstrip("/").endswith("/followed")]
+    lookups = [r for r in fake.requests if r.route == "list"]
+    # Each helper names the task once, then polls it by id.
+    if fake.profile.names_in_path:
+        assert (len(by_name), len(lookups)) == (2, 0)
+    else:
+        assert (len(by_name), len(lookups)) == (0, 2)
+    assert len([r for r in fake.requests if r.route == "get"]) > 3

@@ -104,6 +104,10 @@ class LogFollower(Closeable):
     ) -> None:
         self._client = client
         self._ref = ref
+        # Once seen, the task is polled by its id: the follower follows that task,
+        # not whichever later task takes its name, and on servers before v2.29 a name
+        # would cost a list lookup on every poll.
+        self._task_id: UUID | None = None
         self._user = user
         self._settled_mode = settled
         if isinstance(cursor, str):
@@ -166,10 +170,11 @@ class LogFollower(Closeable):
     async def _poll(self) -> None:
         self._polled = True
         try:
-            task = await self._client.get_task(self._ref, user=self._user)
+            task = await self._client.get_task(self._task_id or self._ref, user=self._user)
         except CoderError as exc:
             self._handle_error(exc)
             return
+        self._task_id = task.id
         if await self._observe(task):
             self._next_delay = self._backoff.after_poll(changed=bool(self._pending))
 

@@ -229,7 +229,7 @@ class TaskWatcher(Closeable):
         until_terminal: bool = False,
     ) -> None:
         self._client = client
-        self._ref = ref
+        self._ref = ref  # replaced by the task's id once seen, as LogFollower does
         self._user = user
         self._backoff = Backoff(poll or client.poll)
         self._until = until
@@ -253,6 +253,7 @@ class TaskWatcher(Closeable):
                 raise
             if task is None:
                 continue
+            self._ref = task.id
             mark = fingerprint(task)
             changed = mark != self._previous
             self._previous = mark
