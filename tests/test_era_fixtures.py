@@ -120,3 +120,16 @@ def test_every_era_decodes_to_the_same_type(era: str, name: str) -> None:
     assert isinstance(task, Task)
     assert isinstance(task.status, TaskStatus)
     assert isinstance(task.workspace_status, WorkspaceStatus)
+
+
+def test_a_broken_old_task_still_names_the_field() -> None:
+    import json
+
+    from coder_tasks_async import CoderDecodeError
+
+    data = json.loads(body("v2.26", "task.json"))
+    del data["owner_id"]
+    with pytest.raises(CoderDecodeError) as info:
+        decode(json.dumps(data).encode(), Task)
+    assert info.value.path == "owner_id"
+    assert "required field is missing" in str(info.value)

@@ -51,12 +51,15 @@ def make_structure_fn(
     converter: cattrs.Converter,
     type_error: Callable[..., Any],
     uuid_cache: Mapping[str, UUID] | None = None,
+    upgrade: tuple[str, Callable[[Any], Any]] | None = None,
 ) -> Callable[[Any, Any], Any]:
     """Generate ``structure(o, _)`` for ``cls`` using ``converter``'s hooks for field types.
 
     ``type_error(value)`` is called (and must raise) when a primitive field has the
     wrong JSON type.  ``uuid_cache`` (string to UUID) is consulted inline before the
-    UUID hook.
+    UUID hook.  ``upgrade = (key, function)``: when ``key`` is missing from the
+    input, ``function(o)`` rewrites an older shape first (one inline ``in`` test
+    for the current shape).
     """
     attrs.resolve_types(cls)
     ns: dict[str, Any] = {
@@ -67,7 +70,11 @@ def make_structure_fn(
     }
     if uuid_cache is not None:
         ns["uuids"] = uuid_cache
-    lines = ["def structure(o, _=None):", "    obj = __new(__cls)", "    get = o.get"]
+    lines = ["def structure(o, _=None):"]
+    if upgrade is not None:
+        ns["__upgrade"] = upgrade[1]
+        lines.append(f"    if {upgrade[0]!r} not in o: o = __upgrade(o)")
+    lines += ["    obj = __new(__cls)", "    get = o.get"]
     for i, field in enumerate(attrs.fields(cls)):
         ns[f"set{i}"] = cls.__dict__[field.name].__set__
         name = field.name

@@ -207,29 +207,37 @@ def _build(*, detailed: bool) -> cattrs.Converter:
         hook: Callable[[Any, Any], Any]
         if detailed or not codegen.supports(model):
             hook = cattrs.gen.make_dict_structure_fn(model, converter)
+            if model is Task:
+                hook = _accept_workspace_shape(hook)
         else:
-            hook = codegen.make_structure_fn(model, converter, _type_error, _UUIDS)
-        if model is Task:
-            hook = _accept_workspace_shape(hook)
+            upgrade = ("workspace_name", _from_workspace_shape) if model is Task else None
+            hook = codegen.make_structure_fn(model, converter, _type_error, _UUIDS, upgrade)
         converter.register_structure_hook(model, hook)
     return converter
 
 
-def _accept_workspace_shape(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """Let ``hook`` read the v2.26/v2.27 task too (docs/compatibility.md §2).
+def _from_workspace_shape(data: Any) -> Any:
+    """A v2.26/v2.27 task in today's shape (docs/compatibility.md §2).
 
     Those releases built the task from its workspace: ``status`` is the workspace's
     status and there is no ``workspace_name`` (which every later release always
     sends).  Their ``status`` moves to ``workspace_status``; the task status comes
     from ``task_status`` when the server sent one, else it is ``unknown``.
+    Anything else is returned as is, for the structuring to judge.
     """
+    if type(data) is not dict or "status" not in data or "workspace_name" in data:
+        return data
+    data = dict(data)
+    data["workspace_status"] = data.pop("status")
+    data["status"] = data.pop("task_status", None) or TaskStatus.UNKNOWN.value
+    return data
+
+
+def _accept_workspace_shape(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``hook`` that reads the v2.26/v2.27 task too (for the detailed converter)."""
 
     def structure_task(data: Any, type_: Any) -> Any:
-        if type(data) is dict and "workspace_name" not in data and "status" in data:
-            data = dict(data)
-            data["workspace_status"] = data.pop("status")
-            data["status"] = data.pop("task_status", None) or TaskStatus.UNKNOWN.value
-        return hook(data, type_)
+        return hook(_from_workspace_shape(data), type_)
 
     return structure_task
 
