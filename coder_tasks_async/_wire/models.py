@@ -156,21 +156,23 @@ class Task:
             print(task.current_state.state, task.current_state.message)
     """
 
+    # Keyword-only, so fields keep the wire's order even where an optional one
+    # comes before a required one.
     id: UUID
     organization_id: UUID
     owner_id: UUID
+    #: The owner's username; ``None`` from v2.26 servers, which do not send it.
+    owner_name: str | None = None
     name: str
     template_id: UUID
+    #: ``None`` from v2.26/v2.27 servers, which do not send it.
+    template_version_id: UUID | None = None
     #: The task status.  v2.26/v2.27 servers send none (their ``status`` is the
     #: workspace's, kept in :attr:`workspace_status`): then ``UNKNOWN``, unless the
     #: server sent a ``task_status`` field.
     status: TaskStatus
     created_at: datetime
     updated_at: datetime
-    #: The owner's username; ``None`` from v2.26 servers, which do not send it.
-    owner_name: str | None = None
-    #: ``None`` from v2.26/v2.27 servers, which do not send it.
-    template_version_id: UUID | None = None
     initial_prompt: str = ""
     #: Coder v2.29+ only; ``""`` on older servers.
     display_name: str = ""
