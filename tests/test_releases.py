@@ -173,13 +173,15 @@ async def test_create_errors(fake: FakeCoder, coder: CoderTasksClient) -> None:
     ]
 
 
+@pytest.mark.parametrize("knows_the_release", [True, False])
 async def test_create_reconciles_by_name_after_a_lost_response(
-    fake: FakeCoder, coder: CoderTasksClient
+    fake: FakeCoder, coder: CoderTasksClient, knows_the_release: bool
 ) -> None:
-    await coder.list_tasks()  # settle the tree, so the fault hits the create itself
+    if knows_the_release:
+        await coder.list_tasks()
     fake.faults.add(Fault(route="create", kind="lost_response", times=1))
     task = await create(coder, fake, "once", "Only once")
-    assert task.name == "once"
+    assert (task.name, task.initial_prompt) == ("once", "Only once")
     assert len(fake.created) == 1
 
 
