@@ -108,9 +108,10 @@ class CoderTasksClient(TaskEndpoints):
 
         A name is resolved through the task list first on servers before v2.29;
         servers before v2.27 cannot send input (:class:`UnsupportedByServer`).  On
-        v2.26/v2.27 a task has no task status, so ``wait_ready`` cannot succeed there
-        (docs/compatibility.md §2).  Coder refuses only an empty string (whitespace
-        reaches the agent); this client refuses blank input too.
+        v2.27 a task has no task status: ``wait_ready`` then goes by the running
+        workspace and the server's refusals (docs/compatibility.md §2).  Coder
+        refuses only an empty string (whitespace reaches the agent); this client
+        refuses blank input too.
 
         Example::
 

@@ -8,6 +8,7 @@ asserts that release's exact answer: status code, error class and message
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 from uuid import UUID
 
 import anyio
@@ -409,3 +410,35 @@ async def test_following_by_name_looks_the_name_up_once(
     else:
         assert (len(by_name), len(lookups)) == (0, 2)
     assert len([r for r in fake.requests if r.route == "get"]) > 3
+
+
+async def drain(follower: Any) -> list[str]:
+    async with follower as events:
+        return [e.entry.content async for e in events if e.entry]
+
+
+@pytest.mark.parametrize("profile", ["v2.26"])
+async def test_following_logs_needs_v2_27(
+    fake: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    await create(coder, fake, "mute", "x")
+    until_active(fake, fake_clock)
+    with pytest.raises(UnsupportedByServer) as info:
+        await drain(coder.follow_logs("mute"))
+    assert (info.value.feature, info.value.minimum_version) == ("get_logs", "v2.27")
+
+
+@pytest.mark.parametrize("profile", [p for p in PROFILES if RELEASES[p].delete_send_logs])
+async def test_helpers_wait_for_the_agent_even_without_a_task_status(
+    fake: FakeCoder, coder: CoderTasksClient
+) -> None:
+    # v2.27 sends no task status: the helpers go by the running workspace and the
+    # server's own "not active" refusals.
+    from coder_tasks_async import PollPolicy
+
+    poll = PollPolicy(initial=0.5, maximum=1.0, jitter=0.0)
+    await create(coder, fake, "helper", "Say hello")
+    await coder.send_input("helper", "And goodbye", wait_ready=True, poll=poll)
+    assert [text for _, text, _ in fake.deliveries] == ["And goodbye"]
+    contents = await drain(coder.follow_logs("helper", settled=True, poll=poll, idle_timeout=3))
+    assert contents[1:4:2] == ["Say hello", "And goodbye"]

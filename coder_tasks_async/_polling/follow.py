@@ -19,7 +19,14 @@ from attrs import define
 
 from .._wire.converter import structure
 from .._wire.errors import CoderDecodeError, CoderError
-from .._wire.models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
+from .._wire.models import (
+    SETTLED_STATES,
+    Task,
+    TaskLogEntry,
+    TaskState,
+    TaskStatus,
+    WorkspaceStatus,
+)
 from .._wire.settings import PollPolicy
 from .logcursor import LogCursor, Step, StepKind, digest, entry_fields
 from .pace import Backoff, Closeable, Verdict, judge
@@ -64,6 +71,19 @@ class LogEvent:
     snapshot: bool = False
 
 
+def may_be_active(task: Task) -> bool:
+    """Active, as far as the task says.
+
+    v2.26/v2.27 send no task status (``status`` is ``unknown``), only the
+    workspace's: there a running workspace is the best hint, and the server's
+    "not active" refusal, which the pollers already wait out, settles the rest
+    (docs/compatibility.md §2).
+    """
+    return task.status is TaskStatus.ACTIVE or (
+        task.status is TaskStatus.UNKNOWN and task.workspace_status is WorkspaceStatus.RUNNING
+    )
+
+
 def is_terminal(task: Task) -> bool:
     """The agent finished (complete or failed) or the task is paused."""
     if task.status is TaskStatus.PAUSED:
@@ -83,7 +103,7 @@ def _agent_settled(task: Task) -> bool:
     An agent that reports no state at all counts as not working; the follower's
     two-quiet-polls rule still waits until its newest entry stops changing.
     """
-    return task.status is not TaskStatus.ACTIVE or task.state is not TaskState.WORKING
+    return not may_be_active(task) or task.state is not TaskState.WORKING
 
 
 class LogFollower(Closeable):
@@ -187,7 +207,7 @@ class LogFollower(Closeable):
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
-            if fetch_logs and task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
+            if fetch_logs and (may_be_active(task) or task.status is TaskStatus.PAUSED):
                 await self._poll_logs(task)
             else:
                 self._ends(task)
@@ -259,7 +279,7 @@ class LogFollower(Closeable):
         if self._idle_timeout is not None:
             # Idle means: active, agent not working, and no new events.  A task that
             # is still starting is not idle, however long it takes.
-            if task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING:
+            if may_be_active(task) and task.state is not TaskState.WORKING:
                 now = self._client.clock.now()
                 if self._idle_since is None:
                     self._idle_since = now

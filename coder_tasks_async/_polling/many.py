@@ -21,7 +21,7 @@ import anyio
 from .._wire.errors import CoderError
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
-from .follow import LogEvent, LogFollower, stop_requested
+from .follow import LogEvent, LogFollower, may_be_active, stop_requested
 from .logcursor import LogCursor
 from .pace import Backoff, Closeable, Verdict, judge
 from .watch import fingerprint
@@ -225,7 +225,7 @@ class ManyFollower(Closeable):
     def _worth_polling(self, follower: LogFollower, task: Task) -> bool:
         """Logs can have news: the agent works, its state or conversation changed lately,
         or settled mode still holds its newest entry back."""
-        if task.status not in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
+        if not (may_be_active(task) or task.status is TaskStatus.PAUSED):
             return False
         if task.state in (TaskState.WORKING, None) or follower.holding or follower.produced:
             # Working, or an agent that reports no state (no signal to go by).

@@ -13,7 +13,7 @@ from uuid import UUID
 from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
-from .follow import stop_requested
+from .follow import may_be_active, stop_requested
 from .pace import Backoff, Closeable, Verdict, judge
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ async def wait_for(
 
 
 def _ready(task: Task) -> bool:
-    return task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING
+    return may_be_active(task) and task.state is not TaskState.WORKING
 
 
 async def wait_ready(
