@@ -13,7 +13,6 @@ from uuid import UUID
 
 import aiohttp
 import anyio
-import attrs
 
 from .._http.clock import Clock, SystemClock
 from .._http.transport import RawResponse, Transport, configure_debug_logging
@@ -30,6 +29,8 @@ from .._wire.errors import (
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from . import releases
+from .releases import TaskTarget
 
 __all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -52,25 +53,7 @@ def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
     return True  # ambiguous transport failure, or an unreadable 201 body
 
 
-@attrs.define(frozen=True, slots=True)
-class _TaskTarget:
-    """A task endpoint: which task (as the caller named it), for whom, which sub-path."""
-
-    ref: TaskRef
-    user: str | UUID
-    suffix: str = ""
-    #: (feature, minimum version) when some supported releases lack the endpoint.
-    newer: tuple[str, str] | None = None
-
-    def path(self, ref: TaskRef) -> str:
-        return protocol.task_path(ref, self.user, self.suffix)
-
-
 ApiChoice = Literal["auto", "experimental", "v2"]
-_LOGS_NEED = ("get_logs", "v2.27")
-#: Endpoints that, on a release that has them, exist in every route tree it serves.
-_IN_EVERY_TREE = frozenset({"delete_task", "send_input", "get_logs"})
-_NOT_FOUND = "Resource not found or you do not have access to this resource"
 T = TypeVar("T")
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
@@ -252,7 +235,7 @@ class TaskEndpoints:
 
     async def _read(
         self,
-        path: str | _TaskTarget,
+        path: str | TaskTarget,
         decode: Callable[[bytes], T],
         *,
         params: dict[str, str] | None = None,
@@ -269,7 +252,7 @@ class TaskEndpoints:
         attempt = 0
         while True:
             attempt += 1
-            if isinstance(path, _TaskTarget):
+            if isinstance(path, TaskTarget):
                 response = await self._call_task("GET", path, timeouts=timeouts, retry=retry)
             else:
                 response = await self._call(
@@ -298,7 +281,7 @@ class TaskEndpoints:
     async def _call_task(
         self,
         method: str,
-        target: _TaskTarget,
+        target: TaskTarget,
         *,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
@@ -341,21 +324,8 @@ class TaskEndpoints:
         return await self._call(method, path, body=body, timeouts=timeouts, retry=retry)
 
     async def _resolve_name(self, owner: str | UUID, name: str) -> Task:
-        """The live task ``name`` of ``owner``, found through the (owner-filtered) list.
-
-        Nothing is cached: a name can be deleted and reused at any time, and the
-        next call looks it up again.
-        """
-        wanted = name.lower()
-        for task in await self.list_tasks(owner=owner):
-            if task.name.lower() == wanted:
-                return task
-        raise NotFoundError(
-            status=404,
-            message=_NOT_FOUND,
-            detail=f"no task named {name!r} in the task list of {str(owner)!r}",
-            method="GET",
-            url=self.url,
+        return await releases.find_by_name(
+            lambda who: self.list_tasks(owner=who), owner, name, url=self.url
         )
 
     # -- endpoints ----------------------------------------------------------------
@@ -499,7 +469,7 @@ class TaskEndpoints:
         fetched by its id.  The lookup is never cached.
         """
         protocol.task_path(ref, user)  # refuse a bad reference before any request
-        target = _TaskTarget(ref, user)
+        target = TaskTarget(ref, user)
         return await self._read(target, converter.decode_task, timeouts=timeouts, retry=retry)
 
     async def delete_task(
@@ -518,7 +488,7 @@ class TaskEndpoints:
         Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServer`.
         """
         protocol.task_path(ref, user)
-        target = _TaskTarget(ref, user, newer=("delete_task", "v2.27"))
+        target = TaskTarget(ref, user, newer=releases.DELETE)
         response = await self._call_task("DELETE", target, timeouts=timeouts, retry=retry)
         if (
             response.status == 404
@@ -542,12 +512,12 @@ class TaskEndpoints:
         before v2.27 have no logs endpoint: :class:`UnsupportedByServer`.
         """
         protocol.task_path(ref, user, "/logs")
-        target = _TaskTarget(ref, user, "/logs", _LOGS_NEED)
+        target = TaskTarget(ref, user, "/logs", releases.LOGS)
         return await self._read(target, _decode_logs, timeouts=timeouts, retry=retry)
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
-        response = await self._call_task("GET", _TaskTarget(ref, user, "/logs", _LOGS_NEED))
+        response = await self._call_task("GET", TaskTarget(ref, user, "/logs", releases.LOGS))
         self._raise_for(response)
         data = converter.loads(response.body)
         logs = data.get("logs") if isinstance(data, dict) else None
@@ -579,7 +549,7 @@ class TaskEndpoints:
         """
         protocol.validate_input(input)
         protocol.task_path(ref, user, "/send")
-        target = _TaskTarget(ref, user, "/send", ("send_input", "v2.27"))
+        target = TaskTarget(ref, user, "/send", releases.SEND)
         response = await self._call_task(
             "POST",
             target,
@@ -606,7 +576,7 @@ class TaskEndpoints:
         """
         protocol.validate_input(input)
         protocol.task_path(ref, user, "/input")
-        target = _TaskTarget(ref, user, "/input", ("update_input", "v2.29"))
+        target = TaskTarget(ref, user, "/input", releases.UPDATE_INPUT)
         body = protocol.input_body(input)
         response = await self._call_task("PATCH", target, body=body, timeouts=timeouts, retry=retry)
         self._raise_for(response)
@@ -659,7 +629,7 @@ class TaskEndpoints:
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
         protocol.task_path(ref, user, f"/{action}")
-        target = _TaskTarget(ref, user, f"/{action}", (action, "v2.31.1"))
+        target = TaskTarget(ref, user, f"/{action}", (action, releases.PAUSE_RESUME_SINCE))
         response = await self._call_task("POST", target, timeouts=timeouts, retry=retry)
         self._raise_for(response)
         data = converter.loads(response.body)
@@ -694,7 +664,7 @@ class TaskEndpoints:
             body=body,
             timeouts=timeouts,
             retry=retry,
-            probe=feature in _IN_EVERY_TREE,
+            probe=feature in releases.IN_EVERY_TREE,
         )
         if response.status == 405 or protocol.is_route_not_found(
             response.status, response.headers, response.body
