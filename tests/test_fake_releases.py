@@ -304,3 +304,14 @@ def test_standalone_refuses_an_unknown_profile() -> None:
 
     with pytest.raises(ValueError, match="known profiles"):
         main(["--profile", "bogus"])
+
+
+@pytest.mark.parametrize(
+    "profile", [pytest.param(p, marks=pytest.mark.coder_profile(p)) for p in ("v2.26", "latest")]
+)
+async def test_the_plugin_marker_picks_the_profile(fake_coder: FakeCoder, profile: str) -> None:
+    assert fake_coder.profile == FakeCoder(server_version=profile).profile
+
+
+async def test_the_plugin_default_profile_is_the_seed_era(fake_coder: FakeCoder) -> None:
+    assert fake_coder.server_version == "v2.28.0"
