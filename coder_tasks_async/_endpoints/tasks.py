@@ -94,6 +94,7 @@ class TaskEndpoints:
         # asking /api/v2 again.
         self._probe_lock = anyio.Lock()
         self._server_version: str | None = None
+        self._takes_names: bool | None = None  # what the version says, parsed once
         #: The polling pace of follow_logs, watch, wait_for and friends unless a call
         #: passes its own ``poll=``.
         self.poll = poll or PollPolicy()
@@ -232,6 +233,7 @@ class TaskEndpoints:
     def _learn_version(self, response: RawResponse) -> None:
         if self._server_version is None:
             self._server_version = response.headers.get("X-Coder-Build-Version") or None
+            self._takes_names = protocol.server_takes_names(self._server_version)
 
     async def _read(
         self,
@@ -296,7 +298,7 @@ class TaskEndpoints:
         """
         newer = target.newer
         named = protocol.name_ref(target.ref, target.user)
-        takes_names = protocol.server_takes_names(self.server_version)
+        takes_names = self._takes_names
         ref: TaskRef = target.ref
         if named is not None and takes_names is False:
             ref = await self._resolve_name(*named)
@@ -468,7 +470,6 @@ class TaskEndpoints:
         looked up through :meth:`list_tasks` (filtered by owner), then the task is
         fetched by its id.  The lookup is never cached.
         """
-        protocol.task_path(ref, user)  # refuse a bad reference before any request
         target = TaskTarget(ref, user)
         return await self._read(target, converter.decode_task, timeouts=timeouts, retry=retry)
 
@@ -487,7 +488,6 @@ class TaskEndpoints:
         answers 409 ``A workspace build is already active.`` (:class:`ConflictError`).
         Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServer`.
         """
-        protocol.task_path(ref, user)
         target = TaskTarget(ref, user, newer=releases.DELETE)
         response = await self._call_task("DELETE", target, timeouts=timeouts, retry=retry)
         if (
@@ -511,7 +511,6 @@ class TaskEndpoints:
         Names are resolved on servers before v2.29 as in :meth:`get_task`.  Servers
         before v2.27 have no logs endpoint: :class:`UnsupportedByServer`.
         """
-        protocol.task_path(ref, user, "/logs")
         target = TaskTarget(ref, user, "/logs", releases.LOGS)
         return await self._read(target, _decode_logs, timeouts=timeouts, retry=retry)
 
@@ -548,7 +547,6 @@ class TaskEndpoints:
         (whitespace reaches the agent); this client refuses blank input too.
         """
         protocol.validate_input(input)
-        protocol.task_path(ref, user, "/send")
         target = TaskTarget(ref, user, "/send", releases.SEND)
         response = await self._call_task(
             "POST",
@@ -575,7 +573,6 @@ class TaskEndpoints:
         stopping its workspace.
         """
         protocol.validate_input(input)
-        protocol.task_path(ref, user, "/input")
         target = TaskTarget(ref, user, "/input", releases.UPDATE_INPUT)
         body = protocol.input_body(input)
         response = await self._call_task("PATCH", target, body=body, timeouts=timeouts, retry=retry)
@@ -628,7 +625,6 @@ class TaskEndpoints:
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        protocol.task_path(ref, user, f"/{action}")
         target = TaskTarget(ref, user, f"/{action}", (action, releases.PAUSE_RESUME_SINCE))
         response = await self._call_task("POST", target, timeouts=timeouts, retry=retry)
         self._raise_for(response)
