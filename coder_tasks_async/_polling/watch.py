@@ -13,8 +13,9 @@ from uuid import UUID
 from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
-from .follow import may_be_active, stop_requested
+from .follow import stop_requested
 from .pace import Backoff, Closeable, Verdict, judge
+from .tracker import may_be_active
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
