@@ -17,8 +17,8 @@ from _raw import RawClient, run_workers
 from _report import Row, fmt_time
 
 from coder_tasks_async import CoderTasksClient, TaskStatus
-from coder_tasks_async import _converter as converter
-from coder_tasks_async._models import TasksList
+from coder_tasks_async._wire import converter
+from coder_tasks_async._wire.models import TasksList
 from coder_tasks_async.testing import FakeCoder
 
 __all__ = ["bench_create_fanout", "bench_get_task", "bench_list_tasks"]

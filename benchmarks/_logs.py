@@ -17,9 +17,9 @@ from _raw import RawClient
 from _report import Row, fmt_time
 
 from coder_tasks_async import CoderTasksClient, LogCursor
-from coder_tasks_async import _converter as converter
-from coder_tasks_async._logcursor import StepKind
-from coder_tasks_async._models import TaskLogEntry, TaskLogs
+from coder_tasks_async._polling.logcursor import StepKind
+from coder_tasks_async._wire import converter
+from coder_tasks_async._wire.models import TaskLogEntry, TaskLogs
 
 __all__ = ["bench_logs"]
 

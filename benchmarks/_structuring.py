@@ -19,8 +19,8 @@ import orjson
 from _measure import Settings, micro
 from _report import Row, fmt_time
 
-from coder_tasks_async import _converter as converter
-from coder_tasks_async._models import Task, TaskLogEntry
+from coder_tasks_async._wire import converter
+from coder_tasks_async._wire.models import Task, TaskLogEntry
 
 __all__ = ["bench_structuring"]
 
@@ -42,7 +42,7 @@ def pydantic_models() -> tuple[Any, Any] | None:
         from pydantic import BaseModel, ConfigDict
     except ImportError:
         return None
-    from coder_tasks_async._models import (
+    from coder_tasks_async._wire.models import (
         TaskLogType,
         TaskState,
         TaskStatus,

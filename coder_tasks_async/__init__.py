@@ -13,9 +13,16 @@ Example::
     anyio.run(main)
 """
 
-from ._client import CoderTasksClient
-from ._clock import Clock, SystemClock
-from ._errors import (
+from ._facade import CoderTasksClient
+from ._fanout.bounded import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
+from ._fanout.ratelimit import RateLimiter
+from ._http.clock import Clock, SystemClock
+from ._polling.follow import LogEvent, LogEventKind, LogFollower
+from ._polling.logcursor import LogCursor
+from ._polling.many import ManyFollower, ManyWatcher
+from ._polling.watch import TaskWatcher
+from ._version import __version__
+from ._wire.errors import (
     AgentBusyError,
     AmbiguousRequestError,
     AuthenticationError,
@@ -38,11 +45,7 @@ from ._errors import (
     ValidationError,
     WaitTimeoutError,
 )
-from ._fanout import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
-from ._follow import LogEvent, LogEventKind, LogFollower
-from ._logcursor import LogCursor
-from ._many import ManyFollower, ManyWatcher
-from ._models import (
+from ._wire.models import (
     Task,
     TaskLogEntry,
     TaskLogs,
@@ -56,12 +59,7 @@ from ._models import (
     WorkspaceBuild,
     WorkspaceStatus,
 )
-from ._polling import PollPolicy
-from ._ratelimit import RateLimiter
-from ._retry import RetryPolicy
-from ._transport import Timeouts
-from ._version import __version__
-from ._watch import TaskWatcher
+from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
 
 __all__ = [
     "AgentBusyError",

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from coder_tasks_async import CoderTasksClient, ConflictError, RateLimitError, RetryPolicy, Task
-from coder_tasks_async._fanout import (
+from coder_tasks_async._fanout.bounded import (
     Outcome,
     TaskRequest,
     create_many,
@@ -19,7 +19,7 @@ from coder_tasks_async._fanout import (
     get_many,
     map_bounded,
 )
-from coder_tasks_async._ratelimit import RateLimiter
+from coder_tasks_async._fanout.ratelimit import RateLimiter
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio

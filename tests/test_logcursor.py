@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from coder_tasks_async._logcursor import WINDOW, LogCursor, StepKind
+from coder_tasks_async._polling.logcursor import WINDOW, LogCursor, StepKind
 
 
 def entry(i: int, content: str, kind: str = "output") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from coder_tasks_async import (
     WorkspaceAgentLifecycle,
     WorkspaceStatus,
 )
-from coder_tasks_async._converter import (
+from coder_tasks_async._wire.converter import (
     decode,
     decode_task,
     parse_datetime,

@@ -20,8 +20,8 @@ from coder_tasks_async import (
     ServerError,
     Task,
 )
-from coder_tasks_async._converter import decode
-from coder_tasks_async._protocol import (
+from coder_tasks_async._wire.converter import decode
+from coder_tasks_async._wire.protocol import (
     build_query,
     create_body,
     error_from_response,

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from coder_tasks_async import RetryPolicy
-from coder_tasks_async._retry import Failure, parse_retry_after
+from coder_tasks_async._wire.settings import Failure, parse_retry_after
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])

@@ -18,11 +18,8 @@ from typing import Annotated, NoReturn
 import anyio
 import typer
 
-from .._client import CoderTasksClient
+from .. import CoderError, CoderTasksClient, PollPolicy, __version__
 from .._config import TOKEN_ENV, URL_ENV, settings_from_env
-from .._errors import CoderError
-from .._polling import PollPolicy
-from .._version import __version__
 from . import _output
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Annotated
 import anyio
 import typer
 
-from .._models import Task, TaskState, TaskStatus, WorkspaceAgentLifecycle, WorkspaceStatus
+from .. import Task, TaskState, TaskStatus, WorkspaceAgentLifecycle, WorkspaceStatus
 from . import _output as out
 from ._app import (
     OutputFormat,

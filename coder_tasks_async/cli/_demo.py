@@ -19,9 +19,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .._client import CoderTasksClient
-from .._models import SETTLED_STATES, Task, TaskLogType, TaskStatus
-from .._polling import PollPolicy
+from .. import CoderTasksClient, PollPolicy, Task, TaskLogType, TaskStatus
+from .._wire.models import SETTLED_STATES
 from . import _output as out
 from ._app import EXIT_API, TokenOption, UrlOption, app, connect, run, usage_error
 from ._commands import TEMPLATE_VERSION_ENV

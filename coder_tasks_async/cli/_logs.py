@@ -9,10 +9,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from .._client import CoderTasksClient
-from .._follow import LogEvent, LogEventKind
-from .._polling import PollPolicy
-from .._watch import predicate
+from .. import CoderTasksClient, LogEvent, LogEventKind, PollPolicy
+from .._polling.watch import predicate
 from . import _output as out
 from ._app import (
     OutputFormat,

@@ -18,9 +18,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._errors import CoderAPIError, CoderError
-from .._follow import LogEvent, LogEventKind
-from .._models import Task, TaskLogEntry, TaskLogs, TaskLogType, TaskState
+from .. import (
+    CoderAPIError,
+    CoderError,
+    LogEvent,
+    LogEventKind,
+    Task,
+    TaskLogEntry,
+    TaskLogs,
+    TaskLogType,
+    TaskState,
+)
 
 __all__ = [
     "console",

@@ -1,6 +1,6 @@
 """Clocks for the fake server: a test-driven one and a real monotonic one.
 
-Both implement the SDK's :class:`coder_tasks_async._clock.Clock` protocol
+Both implement the SDK's :class:`coder_tasks_async.Clock` protocol
 (``now()`` and ``async sleep()``) and add ``wall()``, which the fake uses to
 turn clock seconds into the timestamps it puts on the wire.
 """

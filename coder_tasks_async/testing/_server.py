@@ -30,7 +30,7 @@ from ._ratelimit import RateLimiter, limited_message
 from ._state import FakeTask, FakeUser, State
 
 if TYPE_CHECKING:
-    from coder_tasks_async._clock import Clock
+    from coder_tasks_async import Clock
 
 __all__ = ["FakeCoder", "RecordedRequest"]
 

@@ -24,7 +24,7 @@ from ._names import generate_name
 from ._profile import Profile
 
 if TYPE_CHECKING:
-    from coder_tasks_async._clock import Clock
+    from coder_tasks_async import Clock
 
 __all__ = ["FakeTask", "FakeUser", "State"]
 

@@ -22,9 +22,9 @@ from uuid import UUID, SafeUUID
 import cattrs
 import orjson
 
-from . import _codegen as codegen
-from ._errors import CoderDecodeError
-from ._models import (
+from . import codegen
+from .errors import CoderDecodeError
+from .models import (
     OpenEnum,
     Task,
     TaskLogEntry,

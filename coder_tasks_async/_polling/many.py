@@ -18,15 +18,16 @@ from uuid import UUID
 
 import anyio
 
-from ._errors import CoderError
-from ._follow import LogEvent, LogFollower, stop_requested
-from ._logcursor import LogCursor
-from ._models import Task, TaskState, TaskStatus
-from ._polling import Backoff, Closeable, PollPolicy, Verdict, judge
-from ._watch import fingerprint
+from .._wire.errors import CoderError
+from .._wire.models import Task, TaskState, TaskStatus
+from .._wire.settings import PollPolicy
+from .follow import LogEvent, LogFollower, stop_requested
+from .logcursor import LogCursor
+from .pace import Backoff, Closeable, Verdict, judge
+from .watch import fingerprint
 
 if TYPE_CHECKING:
-    from ._client import CoderTasksClient
+    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
 
 __all__ = ["ManyFollower", "ManyWatcher"]
 

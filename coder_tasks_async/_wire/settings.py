@@ -1,6 +1,8 @@
-"""When to try a request again, and how long to wait first.  Pure: no I/O, no clock.
+"""The client's settings: :class:`Timeouts`, :class:`RetryPolicy`, :class:`PollPolicy`.
 
-The rules protect against duplicates: an idempotent request (GET, DELETE) may
+Pure values (no I/O, no clock) that the HTTP and polling layers read.
+
+Retries: the rules protect against duplicates: an idempotent request (GET, DELETE) may
 be repeated after any transient failure, but a POST is repeated only when it
 provably never reached the server (the connection was never made) or the server
 refused it before handling it (429).
@@ -15,7 +17,7 @@ from enum import Enum
 
 from attrs import define, field
 
-__all__ = ["Failure", "RetryPolicy", "parse_retry_after"]
+__all__ = ["Failure", "PollPolicy", "RetryPolicy", "Timeouts", "parse_retry_after"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 
@@ -29,6 +31,37 @@ class Failure(Enum):
     AMBIGUOUS = "ambiguous"
     #: Will not get better by trying again (a TLS certificate that does not verify).
     FATAL = "fatal"
+
+
+@define(frozen=True, kw_only=True)
+class Timeouts:
+    """Per-request time limits in seconds.  None of them is ever "no limit".
+
+    ``connect``: establishing the TCP/TLS connection.  ``read``: the longest gap
+    while waiting for response bytes.  ``total``: one attempt, from the moment it
+    holds a connection slot to the end of the body (time queued for a slot is
+    not counted: bound that with your own ``anyio.fail_after``).
+
+    ``read`` only arms a timer of its own when it is shorter than ``total``:
+    aiohttp re-arms that timer on every chunk received, which measured about
+    15 us of CPU per request, and with ``read == total`` (the default; Coder's
+    answers are small) ``total`` already bounds every read.  ``send_input``
+    uses ``read=120, total=150``, where the gap limit matters.
+
+    Example::
+
+        CoderTasksClient(url, token=t, timeouts=Timeouts(connect=5, read=30, total=60))
+    """
+
+    connect: float = 10.0
+    read: float = 60.0
+    total: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("connect", "read", "total"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"Timeouts.{name} must be a positive number of seconds")
 
 
 @define(frozen=True, kw_only=True)
@@ -87,6 +120,32 @@ class RetryPolicy:
         if failure is Failure.FATAL:
             return False
         return failure is Failure.NOT_SENT or method in IDEMPOTENT_METHODS
+
+
+@define(frozen=True, kw_only=True)
+class PollPolicy:
+    """Polling pace for ``follow_logs``, ``watch`` and ``wait_for``.
+
+    Starts at ``initial`` seconds, multiplies by ``factor`` (with +/- ``jitter``
+    as a fraction) while nothing changes, up to ``maximum``; snaps back to
+    ``initial`` on any change.  Transient errors back off the same way up to
+    ``error_maximum``.
+
+    Example::
+
+        coder.follow_logs(task, poll=PollPolicy(initial=0.5, maximum=5))
+    """
+
+    initial: float = field(default=1.0)
+    factor: float = 1.5
+    maximum: float = 10.0
+    jitter: float = 0.1
+    error_maximum: float = 30.0
+
+    @initial.validator
+    def _check(self, _: object, value: float) -> None:
+        if value <= 0:
+            raise ValueError("PollPolicy.initial must be positive")
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

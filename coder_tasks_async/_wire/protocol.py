@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 
-from ._errors import (
+from .errors import (
     AgentBusyConflict,
     AgentBusyServerError,
     AuthenticationError,
@@ -31,8 +31,8 @@ from ._errors import (
     TaskNotActiveError,
     ValidationError,
 )
-from ._models import Task, TaskStatus
-from ._retry import parse_retry_after
+from .models import Task, TaskStatus
+from .settings import parse_retry_after
 
 __all__ = [
     "API_ROOTS",

@@ -1,4 +1,7 @@
-"""``CoderTasksClient``: one short method per endpoint, composing protocol and transport."""
+"""``TaskEndpoints``: one short method per endpoint, composing protocol and transport.
+
+``CoderTasksClient`` (in ``_facade``) builds on it with following, watching and fan-out.
+"""
 
 from __future__ import annotations
 
@@ -10,35 +13,23 @@ from uuid import UUID
 
 import aiohttp
 
-from . import _converter as converter
-from . import _protocol as protocol
-from . import _watch
-from ._client_helpers import HelperMethods
-from ._clock import Clock, SystemClock
-from ._config import settings_from_env
-from ._errors import (
+from .._http.clock import Clock, SystemClock
+from .._http.transport import RawResponse, Transport, configure_debug_logging
+from .._wire import converter, protocol
+from .._wire.deployment import validate_base_url, validate_token
+from .._wire.errors import (
     AmbiguousRequestError,
-    CoderAPIError,
     CoderDecodeError,
     ConflictError,
     NotFoundError,
     ServerError,
     UnsupportedByServer,
 )
-from ._models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
-from ._polling import PollPolicy, Verdict, judge
-from ._protocol import API_ROOTS, ApiTree, TaskRef
-from ._retry import RetryPolicy
-from ._transport import (
-    SEND_TIMEOUTS,
-    RawResponse,
-    Timeouts,
-    Transport,
-    validate_base_url,
-    validate_token,
-)
+from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
+from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
+from .._wire.settings import PollPolicy, RetryPolicy, Timeouts
 
-__all__ = ["CoderTasksClient"]
+__all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
 
 def _decode_list(body: bytes) -> TasksList:
@@ -64,30 +55,16 @@ T = TypeVar("T")
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
 _TREE_EXISTS = frozenset({200, 201, 202, 204, 400, 404, 409})
+#: ``send_input`` may be held by the server for tens of seconds while the agent takes the input.
+SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
 
 
-class CoderTasksClient(HelperMethods):
-    """Async client for Coder's AI Tasks API.
+class TaskEndpoints:
+    """The endpoint methods of :class:`~coder_tasks_async.CoderTasksClient`.
 
-    Example::
-
-        async with CoderTasksClient("https://coder.example.com", token=token) as coder:
-            task = await coder.create_task("Fix the flaky test", template_version_id=tv_id)
-            for t in await coder.list_tasks(status="active"):
-                print(t.name, t.status)
-
-    ``api`` picks the route tree: ``"experimental"`` (``/api/experimental/tasks``,
-    every server since v2.26), ``"v2"`` (``/api/v2/tasks``, v2.29+), or ``"auto"``
-    (the default): try ``/api/v2`` and fall back to the experimental tree the first
-    time the server says the route does not exist, then remember.
-
-    A caller-supplied ``session`` is used as is and never closed.  Otherwise the
-    client creates its session on first use and closes it in :meth:`aclose`.
-
-    ``poll`` sets the default pace of every polling helper (``follow_logs``,
-    ``watch``, ``wait_for``, ``follow_many``, ...); each also takes its own ``poll=``.
-    ``clock`` replaces the real clock (tests pass ``FakeClock`` from
-    ``coder_tasks_async.testing``).
+    One short method per endpoint of Coder's Tasks API, the route-tree probe
+    (``api="auto"``), and create's reconcile-by-name.  It holds the client-wide
+    settings (timeouts, retry, poll pace, clock) the upper layers read.
     """
 
     def __init__(
@@ -106,6 +83,7 @@ class CoderTasksClient(HelperMethods):
         max_body_size: int = _DEFAULT_MAX_BODY,
         poll: PollPolicy | None = None,
     ) -> None:
+        configure_debug_logging()
         if api not in ("auto", "experimental", "v2"):
             raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
         self._tree: ApiTree | None = None if api == "auto" else api
@@ -125,18 +103,9 @@ class CoderTasksClient(HelperMethods):
             max_body_size=max_body_size,
         )
 
-    @classmethod
-    def from_env(cls, **kwargs: object) -> CoderTasksClient:
-        """Build a client from ``CODER_URL`` / ``CODER_SESSION_TOKEN``, falling back to the
-        ``url`` and ``session`` files of the Coder CLI's config dir (``CODER_CONFIG_DIR``).
-
-        Other keyword arguments go to the constructor.
-        """
-        settings = settings_from_env()
-        return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
-
     def __repr__(self) -> str:
-        return f"CoderTasksClient({self._transport.public_base!r}, api={self.api or 'auto'!r})"
+        name = type(self).__name__
+        return f"{name}({self._transport.public_base!r}, api={self.api or 'auto'!r})"
 
     @property
     def url(self) -> str:
@@ -455,58 +424,23 @@ class CoderTasksClient(HelperMethods):
         input: str,
         *,
         user: str | UUID = "me",
-        wait_ready: bool = False,
-        resume: bool = False,
-        ready_timeout: float | None = 600.0,
-        poll: PollPolicy | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        """Send ``input`` to the task's agent, exactly once.
+        """Send ``input`` to the task's agent: one POST, never re-sent once it may have landed.
 
-        The server refuses input while the agent is busy (``ServerError`` 502 on
-        older servers, ``ConflictError`` 409 on newer ones) and while the task is
-        not active.  With ``wait_ready=True`` the client first waits (up to
-        ``ready_timeout`` seconds) until the task is active and its agent is not
-        working, as ``coder task send`` does, and waits again when the server says
-        the agent is busy; those refusals mean nothing was delivered.  With
-        ``resume=True`` as well, a paused task is resumed first (as the newer
-        ``coder task send`` does); otherwise waiting for a paused task raises
-        :class:`TaskNotReadyError`.
-
-        A failure after the input may have been delivered raises
-        :class:`AmbiguousRequestError` and is never re-sent.
-
-        Example::
-
-            await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
+        ``CoderTasksClient.send_input`` adds waiting until the agent is ready.
         """
         protocol.validate_input(input)
         path = protocol.task_path(ref, user, "/send")
-        clock = self.clock
-        deadline = None if ready_timeout is None else clock.now() + ready_timeout
-        while True:
-            if wait_ready:
-                remaining = None if deadline is None else max(deadline - clock.now(), 0.0)
-                await _watch.wait_ready(
-                    self, ref, timeout=remaining, user=user, poll=poll, resume=resume
-                )
-            response = await self._call(
-                "POST",
-                path,
-                body=protocol.input_body(input),
-                timeouts=timeouts or SEND_TIMEOUTS,
-                retry=retry,
-            )
-            try:
-                self._raise_for(response)
-            except CoderAPIError as exc:
-                # Only a refusal that proves nothing was delivered is tried again.
-                if wait_ready and judge(exc) is Verdict.NOT_READY:
-                    await clock.sleep((poll or self.poll).initial)
-                    continue
-                raise
-            return
+        response = await self._call(
+            "POST",
+            path,
+            body=protocol.input_body(input),
+            timeouts=timeouts or SEND_TIMEOUTS,
+            retry=retry,
+        )
+        self._raise_for(response)
 
     async def update_input(
         self,

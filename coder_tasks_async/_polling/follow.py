@@ -17,15 +17,16 @@ from uuid import UUID
 
 from attrs import define
 
-from ._converter import structure
-from ._errors import CoderDecodeError, CoderError
-from ._logcursor import LogCursor, Step, StepKind, digest, entry_fields
-from ._models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
-from ._polling import Backoff, Closeable, PollPolicy, Verdict, judge
+from .._wire.converter import structure
+from .._wire.errors import CoderDecodeError, CoderError
+from .._wire.models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
+from .._wire.settings import PollPolicy
+from .logcursor import LogCursor, Step, StepKind, digest, entry_fields
+from .pace import Backoff, Closeable, Verdict, judge
 
 if TYPE_CHECKING:
-    from ._client import CoderTasksClient
-    from ._protocol import TaskRef
+    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._wire.protocol import TaskRef
 
 __all__ = ["LogEvent", "LogEventKind", "LogFollower", "is_terminal"]
 

@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import anyio
 
-from ._errors import CoderAPIError, RateLimitError
+from .._wire.errors import CoderAPIError, RateLimitError
 
 if TYPE_CHECKING:
-    from ._client import CoderTasksClient
-    from ._clock import Clock
+    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._http.clock import Clock
 
 __all__ = ["DEFAULT_LIMIT", "RateLimiter"]
 

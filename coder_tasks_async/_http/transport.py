@@ -21,20 +21,26 @@ from typing import Any
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
-from attrs import define
 from yarl import URL
 
-from ._clock import Clock
-from ._errors import (
+from .._version import __version__
+from .._wire.deployment import public_url
+from .._wire.errors import (
     AmbiguousRequestError,
     ClientClosedError,
     CoderTimeoutError,
     CoderTransportError,
 )
-from ._retry import IDEMPOTENT_METHODS, Failure, RetryPolicy, parse_retry_after
-from ._version import __version__
+from .._wire.settings import (
+    IDEMPOTENT_METHODS,
+    Failure,
+    RetryPolicy,
+    Timeouts,
+    parse_retry_after,
+)
+from .clock import Clock
 
-__all__ = ["RawResponse", "Timeouts", "Transport", "logger"]
+__all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
 logger = logging.getLogger("coder_tasks_async")
 
@@ -43,8 +49,12 @@ _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _configure_debug_logging() -> None:
-    # Opt-in debug output without touching the application's logging setup.
+def configure_debug_logging() -> None:
+    """Send this package's debug log to stderr when ``$CODER_TASKS_DEBUG`` asks for it.
+
+    Called when a client is created, never at import: importing the SDK must not
+    touch the application's logging setup.
+    """
     if os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "debug"}:
         if not any(getattr(h, "_coder_tasks", False) for h in logger.handlers):
             handler = logging.StreamHandler(sys.stderr)
@@ -54,53 +64,16 @@ def _configure_debug_logging() -> None:
         logger.setLevel(logging.DEBUG)
 
 
-_configure_debug_logging()
-
-
-@define(frozen=True, kw_only=True)
-class Timeouts:
-    """Per-request time limits in seconds.  None of them is ever "no limit".
-
-    ``connect``: establishing the TCP/TLS connection.  ``read``: the longest gap
-    while waiting for response bytes.  ``total``: one attempt, from the moment it
-    holds a connection slot to the end of the body (time queued for a slot is
-    not counted: bound that with your own ``anyio.fail_after``).
-
-    ``read`` only arms a timer of its own when it is shorter than ``total``:
-    aiohttp re-arms that timer on every chunk received, which measured about
-    15 us of CPU per request, and with ``read == total`` (the default; Coder's
-    answers are small) ``total`` already bounds every read.  ``send_input``
-    uses ``read=120, total=150``, where the gap limit matters.
-
-    Example::
-
-        CoderTasksClient(url, token=t, timeouts=Timeouts(connect=5, read=30, total=60))
-    """
-
-    connect: float = 10.0
-    read: float = 60.0
-    total: float = 60.0
-
-    def __attrs_post_init__(self) -> None:
-        for name in ("connect", "read", "total"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"Timeouts.{name} must be a positive number of seconds")
-
-    def for_aiohttp(self) -> aiohttp.ClientTimeout:
-        """The equivalent ``aiohttp.ClientTimeout``."""
-        # ``connect`` goes to sock_connect only: aiohttp's own ``connect`` would also
-        # time the wait for a pooled connection, and queueing must count against the
-        # caller's deadline, not the server timeout (it also arms one timer less per
-        # request).  The connection slot itself is bounded by the client's semaphore.
-        sock_read = self.read if self.read < self.total else None  # total bounds it anyway
-        return aiohttp.ClientTimeout(
-            total=self.total, sock_connect=self.connect, sock_read=sock_read
-        )
-
-
-#: ``send_input`` may be held by the server for tens of seconds while the agent takes the input.
-SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
+def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    """The ``aiohttp.ClientTimeout`` equivalent to ``timeouts``."""
+    # ``connect`` goes to sock_connect only: aiohttp's own ``connect`` would also
+    # time the wait for a pooled connection, and queueing must count against the
+    # caller's deadline, not the server timeout (it also arms one timer less per
+    # request).  The connection slot itself is bounded by the client's semaphore.
+    sock_read = timeouts.read if timeouts.read < timeouts.total else None  # total bounds it
+    return aiohttp.ClientTimeout(
+        total=timeouts.total, sock_connect=timeouts.connect, sock_read=sock_read
+    )
 
 
 class RawResponse:
@@ -134,38 +107,10 @@ class RawResponse:
     @property
     def url(self) -> str:
         """The request URL, without any userinfo."""
-        return _public(self._url)
+        return public_url(self._url)
 
     def __repr__(self) -> str:
         return f"RawResponse({self.status}, {self.method} {self.url})"
-
-
-def validate_base_url(url: str | URL) -> URL:
-    """Check the deployment URL: http(s), a host, and no ``/api`` path of its own."""
-    parsed = URL(str(url).strip())
-    if parsed.scheme not in {"http", "https"} or not parsed.host:
-        raise ValueError(
-            f"Coder URL must start with http:// or https:// and name a host: {_public(parsed)!r}"
-        )
-    if "/api" in f"{parsed.path.rstrip('/')}/":
-        raise ValueError(
-            f"Coder URL must be the deployment root (like https://coder.example.com), not an "
-            f"API path: {parsed.with_user(None).with_password(None)}"
-        )
-    if parsed.query_string or parsed.fragment:
-        raise ValueError("Coder URL must not carry a query string or fragment")
-    return parsed.with_path(parsed.path.rstrip("/"))
-
-
-def validate_token(token: str) -> str:
-    """A session token must be a non-empty single header line."""
-    if not isinstance(token, str):
-        raise TypeError(f"token must be a str, not {type(token).__name__}")
-    if not token.strip():
-        raise ValueError("token must not be empty")
-    if any(c in token for c in "\r\n\0"):
-        raise ValueError("token must not contain line breaks or NUL characters")
-    return token.strip()
 
 
 def _env_proxy(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
@@ -174,11 +119,6 @@ def _env_proxy(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
         return get_env_proxy_for_url(url)
     except LookupError:
         return None, None
-
-
-def _public(url: URL) -> str:
-    # Never show userinfo (a password in the URL is as secret as the token).
-    return str(url.with_user(None).with_password(None)) if url.user or url.password else str(url)
 
 
 def _origin(url: URL) -> tuple[str, str | None, int | None]:
@@ -209,7 +149,7 @@ class Transport:
             raise ValueError("max_body_size must be at least 1024 bytes")
         self.base_url = base_url
         self._base_path = base_url.path.rstrip("/")
-        self.public_base = _public(base_url)
+        self.public_base = public_url(base_url)
         self.timeouts = timeouts
         self.retry = retry
         self.clock = clock
@@ -247,7 +187,7 @@ class Transport:
 
     def _session_or_open(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise ClientClosedError("this CoderTasksClient is closed; create a new one")
+            raise ClientClosedError("this client is closed; create a new one")
         session = self._session
         if session is None:
             # Created lazily so the session binds to the loop that actually runs.
@@ -335,7 +275,7 @@ class Transport:
                         f"{result.error}; the request may have been handled, so it was not "
                         "sent again",
                         method=method,
-                        url=_public(url),
+                        url=public_url(url),
                     )
                 raise result.error
             response = result
@@ -367,7 +307,7 @@ class Transport:
         if cached is None:
             if len(self._timeouts_cache) > 64:
                 self._timeouts_cache.clear()
-            cached = self._timeouts_cache[timeouts] = timeouts.for_aiohttp()
+            cached = self._timeouts_cache[timeouts] = aiohttp_timeout(timeouts)
         return cached
 
     def _request_options(self, timeout: aiohttp.ClientTimeout, has_body: bool) -> dict[str, Any]:
@@ -428,7 +368,7 @@ class Transport:
                     error = CoderTransportError(
                         f"TLS certificate verification failed: {exc.certificate_error}",
                         method=method,
-                        url=_public(url),
+                        url=public_url(url),
                     )
                     return _Failed(Failure.FATAL, error)
                 except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -436,7 +376,7 @@ class Transport:
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                     return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
             raise CoderTransportError(
-                f"more than {_MAX_REDIRECTS} redirects", method=method, url=_public(url)
+                f"more than {_MAX_REDIRECTS} redirects", method=method, url=public_url(url)
             )
 
     def _redirect_target(self, method: str, url: URL, resp: aiohttp.ClientResponse) -> URL:
@@ -445,17 +385,17 @@ class Transport:
             # aiohttp would forward our custom token header to any host: never follow.
             raise CoderTransportError(
                 "refusing to follow a redirect to another origin "
-                f"({_public(target.with_query(None))}): the session token is only sent to the "
+                f"({public_url(target.with_query(None))}): the session token is only sent to the "
                 "configured URL; configure the final URL",
                 method=method,
-                url=_public(url),
+                url=public_url(url),
             )
         if resp.status in {301, 302, 303} and method != "GET":
             raise CoderTransportError(
                 f"refusing to follow a {resp.status} redirect for {method} "
                 "(it would change the method)",
                 method=method,
-                url=_public(url),
+                url=public_url(url),
             )
         return target
 
@@ -467,7 +407,7 @@ class Transport:
                 raise CoderTransportError(
                     f"response body of {length} bytes exceeds max_body_size={limit}",
                     method=method,
-                    url=_public(url),
+                    url=public_url(url),
                 )
             return await resp.read()
         chunks: list[bytes] = []
@@ -478,7 +418,7 @@ class Transport:
                 raise CoderTransportError(
                     f"response body exceeds max_body_size={limit} bytes",
                     method=method,
-                    url=_public(url),
+                    url=public_url(url),
                 )
             chunks.append(chunk)
         return b"".join(chunks)
@@ -489,8 +429,8 @@ class Transport:
         # not chained.
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if isinstance(exc, TimeoutError):
-            return CoderTimeoutError(f"timed out ({what})", method=method, url=_public(url))
-        return CoderTransportError(what, method=method, url=_public(url))
+            return CoderTimeoutError(f"timed out ({what})", method=method, url=public_url(url))
+        return CoderTransportError(what, method=method, url=public_url(url))
 
     def _log(
         self,

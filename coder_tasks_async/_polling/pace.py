@@ -13,9 +13,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Self
 
-from attrs import define, field
-
-from ._errors import (
+from .._wire.errors import (
     AgentBusyError,
     AuthenticationError,
     BadRequestError,
@@ -30,34 +28,9 @@ from ._errors import (
     ServerError,
     TaskNotActiveError,
 )
+from .._wire.settings import PollPolicy
 
-__all__ = ["Backoff", "Closeable", "PollPolicy", "Verdict", "judge"]
-
-
-@define(frozen=True, kw_only=True)
-class PollPolicy:
-    """Polling pace for ``follow_logs``, ``watch`` and ``wait_for``.
-
-    Starts at ``initial`` seconds, multiplies by ``factor`` (with +/- ``jitter``
-    as a fraction) while nothing changes, up to ``maximum``; snaps back to
-    ``initial`` on any change.  Transient errors back off the same way up to
-    ``error_maximum``.
-
-    Example::
-
-        coder.follow_logs(task, poll=PollPolicy(initial=0.5, maximum=5))
-    """
-
-    initial: float = field(default=1.0)
-    factor: float = 1.5
-    maximum: float = 10.0
-    jitter: float = 0.1
-    error_maximum: float = 30.0
-
-    @initial.validator
-    def _check(self, _: object, value: float) -> None:
-        if value <= 0:
-            raise ValueError("PollPolicy.initial must be positive")
+__all__ = ["Backoff", "Closeable", "Verdict", "judge"]
 
 
 class Backoff:

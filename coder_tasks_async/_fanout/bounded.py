@@ -21,12 +21,12 @@ import anyio.lowlevel
 import attrs
 from attrs import AttrsInstance
 
-from ._ratelimit import RateLimiter
+from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
-    from ._client import CoderTasksClient
-    from ._models import Task
-    from ._protocol import TaskRef
+    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._wire.models import Task
+    from .._wire.protocol import TaskRef
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

@@ -6,20 +6,29 @@ measure every wait on the client's clock so tests can drive them instantly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ._errors import CoderError, TaskNotReadyError, WaitTimeoutError
-from ._follow import stop_requested
-from ._models import Task, TaskState, TaskStatus
-from ._polling import Backoff, Closeable, PollPolicy, Verdict, judge
+from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
+from .._wire.models import Task, TaskState, TaskStatus
+from .._wire.settings import PollPolicy
+from .follow import stop_requested
+from .pace import Backoff, Closeable, Verdict, judge
 
 if TYPE_CHECKING:
-    from ._client import CoderTasksClient
-    from ._protocol import TaskRef
+    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._wire.protocol import TaskRef
 
-__all__ = ["TaskWatcher", "Until", "fingerprint", "predicate", "wait_for", "wait_ready"]
+__all__ = [
+    "TaskWatcher",
+    "Until",
+    "fingerprint",
+    "predicate",
+    "send_when_ready",
+    "wait_for",
+    "wait_ready",
+]
 
 #: What ``wait_for(until=...)`` accepts.
 Until = (
@@ -167,6 +176,37 @@ async def wait_ready(
         return _ready(task)
 
     return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, user=user, poll=poll)
+
+
+async def send_when_ready(
+    client: CoderTasksClient,
+    ref: TaskRef,
+    send: Callable[[], Awaitable[None]],
+    *,
+    timeout: float | None,
+    user: str | UUID,
+    poll: PollPolicy | None,
+    resume: bool,
+) -> None:
+    """Wait until the task is ready, then ``send()``; wait again when the server says
+    the agent is busy (that refusal proves nothing was delivered).
+
+    ``timeout`` bounds all the waiting together; ``send`` is one POST of the input.
+    """
+    clock = client.clock
+    deadline = None if timeout is None else clock.now() + timeout
+    while True:
+        remaining = None if deadline is None else max(deadline - clock.now(), 0.0)
+        await wait_ready(client, ref, timeout=remaining, user=user, poll=poll, resume=resume)
+        try:
+            await send()
+        except CoderAPIError as exc:
+            # Only a refusal that proves nothing was delivered is tried again.
+            if judge(exc) is Verdict.NOT_READY:
+                await clock.sleep((poll or client.poll).initial)
+                continue
+            raise
+        return
 
 
 class TaskWatcher(Closeable):

@@ -1,31 +1,33 @@
-"""The helper methods of ``CoderTasksClient``: following, watching, waiting, fan-out.
+"""``CoderTasksClient``: the facade users hold.
 
-They are thin: each builds the helper object or calls the function that holds the
-logic (``_follow``, ``_many``, ``_watch``, ``_fanout``).  Kept apart from the
-endpoint methods in ``_client.py`` so each file stays readable.
+It is the endpoint client (``_endpoints``) plus the helpers of the layers above
+it: following, watching and waiting (``_polling``) and fan-out (``_fanout``).
+Each helper method is thin: it builds the helper object or calls the function
+that holds the logic, passing the client in.  Nothing below imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, cast
+from typing import Self
 from uuid import UUID
 
-from . import _fanout, _watch
-from ._fanout import Outcome, Progress, TaskRequest
-from ._follow import LogFollower
-from ._logcursor import LogCursor
-from ._many import ManyFollower, ManyWatcher
-from ._models import Task
-from ._polling import PollPolicy
-from ._protocol import TaskRef, as_uuid
-from ._ratelimit import RateLimiter
-from ._watch import TaskWatcher, Until
+from ._config import settings_from_env
+from ._endpoints.tasks import TaskEndpoints
+from ._fanout import bounded as _fanout
+from ._fanout.bounded import Outcome, Progress, TaskRequest
+from ._fanout.ratelimit import RateLimiter
+from ._polling import watch as _watch
+from ._polling.follow import LogFollower
+from ._polling.logcursor import LogCursor
+from ._polling.many import ManyFollower, ManyWatcher
+from ._polling.watch import TaskWatcher, Until
+from ._wire import protocol
+from ._wire.models import Task
+from ._wire.protocol import TaskRef, as_uuid
+from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
 
-if TYPE_CHECKING:
-    from ._client import CoderTasksClient
-
-__all__ = ["HelperMethods"]
+__all__ = ["CoderTasksClient"]
 
 
 def _task_id(task: Task | UUID | str) -> UUID:
@@ -42,12 +44,84 @@ def _task_id(task: Task | UUID | str) -> UUID:
         ) from None
 
 
-class HelperMethods:
-    """Mixed into :class:`CoderTasksClient`; see each method."""
+class CoderTasksClient(TaskEndpoints):
+    """Async client for Coder's AI Tasks API.
 
-    @property
-    def _client(self) -> CoderTasksClient:
-        return cast("CoderTasksClient", self)
+    Example::
+
+        async with CoderTasksClient("https://coder.example.com", token=token) as coder:
+            task = await coder.create_task("Fix the flaky test", template_version_id=tv_id)
+            for t in await coder.list_tasks(status="active"):
+                print(t.name, t.status)
+
+    ``api`` picks the route tree: ``"experimental"`` (``/api/experimental/tasks``,
+    every server since v2.26), ``"v2"`` (``/api/v2/tasks``, v2.29+), or ``"auto"``
+    (the default): try ``/api/v2`` and fall back to the experimental tree the first
+    time the server says the route does not exist, then remember.
+
+    A caller-supplied ``session`` is used as is and never closed.  Otherwise the
+    client creates its session on first use and closes it in :meth:`aclose`.
+
+    ``poll`` sets the default pace of every polling helper (``follow_logs``,
+    ``watch``, ``wait_for``, ``follow_many``, ...); each also takes its own ``poll=``.
+    ``clock`` replaces the real clock (tests pass ``FakeClock`` from
+    ``coder_tasks_async.testing``).
+    """
+
+    @classmethod
+    def from_env(cls, **kwargs: object) -> Self:
+        """Build a client from ``CODER_URL`` / ``CODER_SESSION_TOKEN``, falling back to the
+        ``url`` and ``session`` files of the Coder CLI's config dir (``CODER_CONFIG_DIR``).
+
+        Other keyword arguments go to the constructor.
+        """
+        settings = settings_from_env()
+        return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
+
+    async def send_input(
+        self,
+        ref: TaskRef,
+        input: str,
+        *,
+        user: str | UUID = "me",
+        wait_ready: bool = False,
+        resume: bool = False,
+        ready_timeout: float | None = 600.0,
+        poll: PollPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Send ``input`` to the task's agent, exactly once.
+
+        The server refuses input while the agent is busy (``ServerError`` 502 on
+        older servers, ``ConflictError`` 409 on newer ones) and while the task is
+        not active.  With ``wait_ready=True`` the client first waits (up to
+        ``ready_timeout`` seconds) until the task is active and its agent is not
+        working, as ``coder task send`` does, and waits again when the server says
+        the agent is busy; those refusals mean nothing was delivered.  With
+        ``resume=True`` as well, a paused task is resumed first (as the newer
+        ``coder task send`` does); otherwise waiting for a paused task raises
+        :class:`TaskNotReadyError`.
+
+        A failure after the input may have been delivered raises
+        :class:`AmbiguousRequestError` and is never re-sent.
+
+        Example::
+
+            await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
+        """
+        send_once = super().send_input
+        if not wait_ready:
+            await send_once(ref, input, user=user, timeouts=timeouts, retry=retry)
+            return
+        protocol.validate_input(input)  # before any waiting
+
+        async def send() -> None:
+            await send_once(ref, input, user=user, timeouts=timeouts, retry=retry)
+
+        await _watch.send_when_ready(
+            self, ref, send, timeout=ready_timeout, user=user, poll=poll, resume=resume
+        )
 
     def follow_logs(
         self,
@@ -80,7 +154,7 @@ class HelperMethods:
                     print(event.entry.content if event.entry else "-- conversation restarted --")
         """
         return LogFollower(
-            self._client,
+            self,
             ref,
             user=user,
             settled=settled,
@@ -112,7 +186,7 @@ class HelperMethods:
             failed = [o for o in outcomes if not o.ok]
         """
         return await _fanout.create_many(
-            self._client,
+            self,
             requests,
             template_version_id=template_version_id,
             concurrency=concurrency,
@@ -133,7 +207,7 @@ class HelperMethods:
     ) -> list[Outcome[TaskRef, Task]]:
         """Fetch many tasks concurrently; see :func:`coder_tasks_async.get_many`."""
         return await _fanout.get_many(
-            self._client,
+            self,
             refs,
             user=user,
             concurrency=concurrency,
@@ -154,7 +228,7 @@ class HelperMethods:
     ) -> list[Outcome[TaskRef, None]]:
         """Delete many tasks concurrently; see :func:`coder_tasks_async.delete_many`."""
         return await _fanout.delete_many(
-            self._client,
+            self,
             refs,
             user=user,
             concurrency=concurrency,
@@ -192,7 +266,7 @@ class HelperMethods:
         """
         ids = None if tasks is None else [_task_id(t) for t in tasks]
         return ManyFollower(
-            self._client,
+            self,
             ids,
             owner=owner,
             settled=settled,
@@ -222,7 +296,7 @@ class HelperMethods:
         """
         ids = None if tasks is None else [_task_id(t) for t in tasks]
         return ManyWatcher(
-            self._client, ids, owner=owner, poll=poll, until=until, until_terminal=until_terminal
+            self, ids, owner=owner, poll=poll, until=until, until_terminal=until_terminal
         )
 
     async def wait_for(
@@ -246,9 +320,7 @@ class HelperMethods:
             task = await coder.wait_for(task, until=[TaskState.IDLE, TaskState.COMPLETE],
                                         timeout=600)
         """
-        return await _watch.wait_for(
-            self._client, ref, until=until, timeout=timeout, user=user, poll=poll
-        )
+        return await _watch.wait_for(self, ref, until=until, timeout=timeout, user=user, poll=poll)
 
     def watch(
         self,
@@ -268,5 +340,5 @@ class HelperMethods:
                 print(task.status, task.state, task.current_state and task.current_state.message)
         """
         return TaskWatcher(
-            self._client, ref, user=user, poll=poll, until=until, until_terminal=until_terminal
+            self, ref, user=user, poll=poll, until=until, until_terminal=until_terminal
         )

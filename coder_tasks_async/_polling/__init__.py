@@ -1,0 +1,5 @@
+"""The polling layer: following logs, watching and waiting, for one task or many.
+
+Every poller is pull-based (nothing runs in the background) and paces itself with
+the shared backoff and error verdicts of :mod:`.pace`.
+"""
