@@ -23,8 +23,8 @@ import orjson
 from _measure import Settings, micro
 from _report import Row, fmt_time
 
-from coder_tasks_async import _converter as converter
-from coder_tasks_async._models import TaskLogs, TasksList
+from coder_tasks_async._wire import converter
+from coder_tasks_async._wire.models import TaskLogs, TasksList
 
 __all__ = ["bench_bulk"]
 
