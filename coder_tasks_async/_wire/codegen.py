@@ -18,13 +18,21 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import attrs
-import cattrs
 
-__all__ = ["make_structure_fn", "supports"]
+__all__ = ["HookSource", "make_structure_fn", "supports"]
+
+
+class HookSource(Protocol):
+    """Where field types' hooks come from: a ``cattrs.Converter`` or the SDK's own table."""
+
+    def get_structure_hook(self, type_: Any, /) -> Callable[[Any, Any], Any]:
+        """The function structuring a value of ``type_`` (called as ``hook(value, type_)``)."""
+        ...
+
 
 _MISSING = object()
 _PRIMITIVES = (str, int, bool)
@@ -48,7 +56,7 @@ def _optional_inner(type_: Any) -> Any:
 
 def make_structure_fn(
     cls: type[Any],
-    converter: cattrs.Converter,
+    converter: HookSource,
     type_error: Callable[..., Any],
     uuid_cache: Mapping[str, UUID] | None = None,
 ) -> Callable[[Any, Any], Any]:
@@ -91,7 +99,7 @@ def make_structure_fn(
     return function
 
 
-def _expression(i: int, type_: Any, converter: cattrs.Converter, ns: dict[str, Any]) -> str:
+def _expression(i: int, type_: Any, converter: HookSource, ns: dict[str, Any]) -> str:
     """Python source turning ``v`` into the field's value."""
     if type_ in _PRIMITIVES:
         ns[f"type{i}"] = type_
