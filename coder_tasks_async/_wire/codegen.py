@@ -74,13 +74,18 @@ def make_structure_fn(
         "__bad": type_error,
     }
     if uuid_cache is not None:
-        ns["uuids"] = uuid_cache
+        ns["uuid_get"] = uuid_cache.get
     lines = ["def structure(o, _=None):", "    obj = __new(__cls)", "    get = o.get"]
     for i, field in enumerate(attrs.fields(cls)):
         ns[f"set{i}"] = cls.__dict__[field.name].__set__
         name = field.name
         if field.default is attrs.NOTHING:
             lines.append(f"    v = o[{name!r}]")
+            value = _expression(i, field.type, converter, ns)
+        elif _passes_as_is(field.default, field.type):
+            # The default goes through the field's checks unchanged: no ``missing`` test.
+            ns[f"default{i}"] = field.default
+            lines.append(f"    v = get({name!r}, default{i})")
             value = _expression(i, field.type, converter, ns)
         else:
             if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
@@ -97,6 +102,13 @@ def make_structure_fn(
     exec(compile(source, f"<coder_tasks_async structure {cls.__name__}>", "exec"), ns)
     function: Callable[[Any, Any], Any] = ns["structure"]
     return function
+
+
+def _passes_as_is(default: Any, type_: Any) -> bool:
+    """Whether the generated checks would hand ``default`` back unchanged."""
+    if default is None:
+        return _optional_inner(type_) is not None
+    return type_ in _PRIMITIVES and type(default) is type_
 
 
 def _expression(i: int, type_: Any, converter: HookSource, ns: dict[str, Any]) -> str:
@@ -116,11 +128,11 @@ def _expression(i: int, type_: Any, converter: HookSource, ns: dict[str, Any]) -
         return f"(None if v is None else {_expression(i, inner, converter, ns)})"
     ns[f"hook{i}"] = converter.get_structure_hook(type_)
     ns[f"arg{i}"] = type_
-    if type_ is UUID and "uuids" in ns:
+    if type_ is UUID and "uuid_get" in ns:
         # A recently seen id is one dict lookup; anything else goes through the hook.
-        return f"(u if (u := uuids.get(v)) is not None else hook{i}(v, arg{i}))"
+        return f"(u if (u := uuid_get(v)) is not None else hook{i}(v, arg{i}))"
     if isinstance(type_, type) and issubclass(type_, enum.Enum):
-        ns[f"members{i}"] = dict(type_._value2member_map_)
+        ns[f"member{i}"] = dict(type_._value2member_map_).get
         # A known value is one dict lookup; anything else goes through the hook.
-        return f"(m if (m := members{i}.get(v)) is not None else hook{i}(v, arg{i}))"
+        return f"(m if (m := member{i}(v)) is not None else hook{i}(v, arg{i}))"
     return f"hook{i}(v, arg{i})"

@@ -79,30 +79,29 @@ def parse_uuid(value: object, _: Any = None) -> UUID:
 
 
 def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
-    """``parse_uuid`` for a string the cache has just missed (the generated code's hook)."""
-    if type(value) is not str:
-        raise TypeError(f"expected a UUID string, got {type(value).__name__}")
-    if len(_UUIDS) >= _UUIDS_MAX:
-        _UUIDS.clear()
-    uuid = _UUIDS[value] = _parse_uuid(value)
-    return uuid
+    """``parse_uuid`` for a string the cache has just missed (the generated code's hook).
 
-
-def _parse_uuid(value: str) -> UUID:
-    if len(value) == 36 and value[8] == value[13] == value[18] == value[23] == "-":
+    One function, no helper calls: a first listing parses 8,000 of these.
+    """
+    # value[8:24:5] is the four characters at 8, 13, 18 and 23: the dashes.
+    if type(value) is str and len(value) == 36 and value[8:24:5] == "----":
         # fromhex takes ASCII hex digits only (no signs, underscores or non-ASCII
         # digits, which int() would accept) but skips ASCII whitespace: 16 bytes
-        # out of 32 characters prove every one of them was a hex digit.
+        # out of the 32 other characters prove every one of them was a hex digit.
         try:
             raw = _from_hex(value.replace("-", ""))
         except ValueError:
-            pass
-        else:
-            if len(raw) == 16:
-                uuid = _new_uuid(UUID)
-                _set_int(uuid, _from_bytes(raw, "big"))
-                _set_safe(uuid, _UNKNOWN)
-                return uuid
+            raw = b""
+        if len(raw) == 16:
+            uuid = _new_uuid(UUID)
+            _set_int(uuid, _from_bytes(raw, "big"))
+            _set_safe(uuid, _UNKNOWN)
+            if len(_UUIDS) >= _UUIDS_MAX:
+                _UUIDS.clear()
+            _UUIDS[value] = uuid
+            return uuid
+    if type(value) is not str:
+        raise TypeError(f"expected a UUID string, got {type(value).__name__}")
     # Coder always writes the canonical form; the stdlib would also accept
     # braces, URNs and even a leading "+", so anything else is refused.
     raise ValueError(f"badly formed UUID string {value[:40]!r}")
