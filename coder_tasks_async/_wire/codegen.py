@@ -3,11 +3,15 @@
 cattrs' generated functions collect keyword arguments into a dict and call the
 frozen class's ``__init__``, which sets each slot through ``object.__setattr__``;
 for a 24-field ``Task`` that is most of the cost of structuring it.  Here each
-model gets a function that creates the instance and fills its slots directly
-through their descriptors, with primitive, optional and enum fields checked
-inline.  It validates exactly as strictly as the hooks it inlines (a wrong type
-raises), and anything unexpected falls back to cattrs' detailed converter,
-which then names the offending field.
+model gets a function that fills a *builder* instead: a subclass with no slots of
+its own and plain ``object.__setattr__``, so each field is one specialised
+``STORE_ATTR`` into the slot (a slot descriptor's ``__set__`` call costs several times
+more).  Once filled, the object's ``__class__`` becomes the model: same layout,
+nothing copied, and from then on it is as frozen as any other instance.
+Primitive, optional and enum fields are checked inline.  It validates exactly
+as strictly as the hooks it inlines (a wrong type raises), and anything
+unexpected falls back to cattrs' detailed converter, which then names the
+offending field.
 
 Only used for frozen, slotted attrs classes without validators, converters or
 ``__attrs_post_init__``: :func:`supports` checks that.
@@ -75,9 +79,9 @@ def make_structure_fn(
     }
     if uuid_cache is not None:
         ns["uuid_get"] = uuid_cache.get
-    lines = ["def structure(o, _=None):", "    obj = __new(__cls)", "    get = o.get"]
+    ns["__builder"] = _builder(cls)
+    lines = ["def structure(o, _=None):", "    obj = __new(__builder)", "    get = o.get"]
     for i, field in enumerate(attrs.fields(cls)):
-        ns[f"set{i}"] = cls.__dict__[field.name].__set__
         name = field.name
         if field.default is attrs.NOTHING:
             lines.append(f"    v = o[{name!r}]")
@@ -96,12 +100,34 @@ def make_structure_fn(
                 fallback = f"default{i}"
             lines.append(f"    v = get({name!r}, __missing)")
             value = f"{fallback} if v is __missing else {_expression(i, field.type, converter, ns)}"
-        lines.append(f"    set{i}(obj, {value})")
-    lines.append("    return obj")
+        lines.append(f"    obj.{name} = {value}")
+    lines += ["    obj.__class__ = __cls", "    return obj"]
     source = "\n".join(lines)
     exec(compile(source, f"<coder_tasks_async structure {cls.__name__}>", "exec"), ns)
     function: Callable[[Any, Any], Any] = ns["structure"]
     return function
+
+
+def _builder(cls: type[Any]) -> type[Any]:
+    """A subclass of ``cls`` whose instances take plain attribute assignment.
+
+    Both of attrs' frozen hooks are replaced: with only ``__setattr__`` reset, the
+    inherited ``__delattr__`` would still route every assignment through Python.
+    """
+    builder = type(
+        f"_Building{cls.__name__}",
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": __name__,
+            "__doc__": f"A {cls.__name__} being filled in (never handed out).",
+        },
+    )
+    probe: Any = object.__new__(builder)
+    probe.__class__ = cls  # fails here, not per object, if the layouts ever differ
+    return builder
 
 
 def _passes_as_is(default: Any, type_: Any) -> bool:
