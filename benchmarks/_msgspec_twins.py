@@ -75,3 +75,8 @@ class MLogs(msgspec.Struct, frozen=True):
 def decoders() -> tuple[Callable[[bytes], Any], Callable[[bytes], Any]]:
     """Decoders for a listing and a logs body."""
     return msgspec.json.Decoder(MList).decode, msgspec.json.Decoder(MLogs).decode
+
+
+def single_decoders() -> tuple[Callable[[bytes], Any], Callable[[bytes], Any]]:
+    """Decoders for one task and one log entry."""
+    return msgspec.json.Decoder(MTask).decode, msgspec.json.Decoder(MEntry).decode
