@@ -53,9 +53,20 @@ T = TypeVar("T")
 
 _SNIPPET = 200
 _new_uuid = object.__new__
-# UUID's slot descriptors: setting through them skips object.__setattr__'s lookup.
-_set_int = UUID.__dict__["int"].__set__
-_set_safe = UUID.__dict__["is_safe"].__set__
+
+
+class _FreshUUID(UUID):
+    """A UUID being filled in: plain slot stores, then its class becomes ``UUID``.
+
+    ``UUID.__setattr__`` refuses every assignment; going around it through the slot
+    descriptors costs two method calls, twice what the stores and the class switch do
+    (the same trick as the generated model functions, see :mod:`.codegen`).
+    """
+
+    __slots__ = ()
+    __setattr__ = object.__setattr__  # type: ignore[assignment]
+
+
 _from_hex = bytes.fromhex
 _from_bytes = int.from_bytes
 _UNKNOWN = SafeUUID.unknown  # an Enum attribute lookup costs more than the rest of the parse
@@ -93,9 +104,11 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
         except ValueError:
             raw = b""
         if len(raw) == 16:
-            uuid = _new_uuid(UUID)
-            _set_int(uuid, _from_bytes(raw, "big"))
-            _set_safe(uuid, _UNKNOWN)
+            fresh: Any = _new_uuid(_FreshUUID)
+            fresh.int = _from_bytes(raw, "big")
+            fresh.is_safe = _UNKNOWN
+            fresh.__class__ = UUID
+            uuid: UUID = fresh
             if len(_UUIDS) >= _UUIDS_MAX:
                 _UUIDS.clear()
             _UUIDS[value] = uuid

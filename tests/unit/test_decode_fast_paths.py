@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import json
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -92,12 +93,16 @@ def test_fresh_uuids_equal_the_stdlib_ones_in_every_way() -> None:
         for text in (str(expected), str(expected).upper()):
             converter._UUIDS.pop(text, None)  # force the parse, not the cache
             got = parse_uuid(text)
+            assert type(got) is UUID
             assert got == expected and got.int == n
             assert hash(got) == hash(expected)
             assert str(got) == str(expected)
             assert got.is_safe is expected.is_safe
             assert got.version == expected.version and got.variant == expected.variant
             assert orjson.loads(orjson.dumps(str(got))) == str(expected)
+            assert pickle.loads(pickle.dumps(got)) == expected
+            with pytest.raises(TypeError, match="immutable"):
+                got.int = 5  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("raw", ["{" + GOOD + "}", _at(0, "  "), _at(0, "\u0668")])
