@@ -13,53 +13,141 @@ Example::
     anyio.run(main)
 """
 
-from ._facade import CoderTasksClient
-from ._fanout.bounded import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
-from ._fanout.ratelimit import RateLimiter
-from ._http.clock import Clock, SystemClock
-from ._polling.follow import LogEvent, LogEventKind, LogFollower
-from ._polling.logcursor import LogCursor
-from ._polling.many import ManyFollower, ManyWatcher
-from ._polling.watch import TaskWatcher
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from ._wire.errors import (
-    AgentBusyError,
-    AmbiguousRequestError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    CoderAPIError,
-    CoderDecodeError,
-    CoderError,
-    CoderTimeoutError,
-    CoderTransportError,
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RouteNotFoundError,
-    ServerError,
-    TaskNotActiveError,
-    TaskNotReadyError,
-    UnsupportedByServer,
-    ValidationError,
-    WaitTimeoutError,
-)
-from ._wire.models import (
-    Task,
-    TaskLogEntry,
-    TaskLogs,
-    TaskLogType,
-    TasksList,
-    TaskState,
-    TaskStateEntry,
-    TaskStatus,
-    WorkspaceAgentHealth,
-    WorkspaceAgentLifecycle,
-    WorkspaceBuild,
-    WorkspaceStatus,
-)
-from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
+
+if TYPE_CHECKING:
+    from ._facade import CoderTasksClient
+    from ._fanout.bounded import (
+        Outcome,
+        TaskRequest,
+        create_many,
+        delete_many,
+        get_many,
+        map_bounded,
+    )
+    from ._fanout.ratelimit import RateLimiter
+    from ._http.clock import Clock, SystemClock
+    from ._polling.follow import LogEvent, LogEventKind, LogFollower
+    from ._polling.logcursor import LogCursor
+    from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.watch import TaskWatcher
+    from ._wire.errors import (
+        AgentBusyError,
+        AmbiguousRequestError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        CoderAPIError,
+        CoderDecodeError,
+        CoderError,
+        CoderTimeoutError,
+        CoderTransportError,
+        ConflictError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RouteNotFoundError,
+        ServerError,
+        TaskNotActiveError,
+        TaskNotReadyError,
+        UnsupportedByServer,
+        ValidationError,
+        WaitTimeoutError,
+    )
+    from ._wire.models import (
+        Task,
+        TaskLogEntry,
+        TaskLogs,
+        TaskLogType,
+        TasksList,
+        TaskState,
+        TaskStateEntry,
+        TaskStatus,
+        WorkspaceAgentHealth,
+        WorkspaceAgentLifecycle,
+        WorkspaceBuild,
+        WorkspaceStatus,
+    )
+    from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
+    from ._wire.templates import Template, TemplateVersion
+
+# Names load on first use (PEP 562): `coder-tasks --help` and other light users of
+# the package must not pay for importing aiohttp.
+_LAZY: dict[str, str] = {
+    "CoderTasksClient": "_facade",
+    "Outcome": "_fanout.bounded",
+    "TaskRequest": "_fanout.bounded",
+    "create_many": "_fanout.bounded",
+    "delete_many": "_fanout.bounded",
+    "get_many": "_fanout.bounded",
+    "map_bounded": "_fanout.bounded",
+    "RateLimiter": "_fanout.ratelimit",
+    "Clock": "_http.clock",
+    "SystemClock": "_http.clock",
+    "LogEvent": "_polling.follow",
+    "LogEventKind": "_polling.follow",
+    "LogFollower": "_polling.follow",
+    "LogCursor": "_polling.logcursor",
+    "ManyFollower": "_polling.many",
+    "ManyWatcher": "_polling.many",
+    "TaskWatcher": "_polling.watch",
+    "AgentBusyError": "_wire.errors",
+    "AmbiguousRequestError": "_wire.errors",
+    "AuthenticationError": "_wire.errors",
+    "BadRequestError": "_wire.errors",
+    "ClientClosedError": "_wire.errors",
+    "CoderAPIError": "_wire.errors",
+    "CoderDecodeError": "_wire.errors",
+    "CoderError": "_wire.errors",
+    "CoderTimeoutError": "_wire.errors",
+    "CoderTransportError": "_wire.errors",
+    "ConflictError": "_wire.errors",
+    "NotFoundError": "_wire.errors",
+    "PermissionDeniedError": "_wire.errors",
+    "RateLimitError": "_wire.errors",
+    "RouteNotFoundError": "_wire.errors",
+    "ServerError": "_wire.errors",
+    "TaskNotActiveError": "_wire.errors",
+    "TaskNotReadyError": "_wire.errors",
+    "UnsupportedByServer": "_wire.errors",
+    "ValidationError": "_wire.errors",
+    "WaitTimeoutError": "_wire.errors",
+    "Task": "_wire.models",
+    "TaskLogEntry": "_wire.models",
+    "TaskLogs": "_wire.models",
+    "TaskLogType": "_wire.models",
+    "TasksList": "_wire.models",
+    "TaskState": "_wire.models",
+    "TaskStateEntry": "_wire.models",
+    "TaskStatus": "_wire.models",
+    "WorkspaceAgentHealth": "_wire.models",
+    "WorkspaceAgentLifecycle": "_wire.models",
+    "WorkspaceBuild": "_wire.models",
+    "WorkspaceStatus": "_wire.models",
+    "PollPolicy": "_wire.settings",
+    "RetryPolicy": "_wire.settings",
+    "Timeouts": "_wire.settings",
+    "Template": "_wire.templates",
+    "TemplateVersion": "_wire.templates",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AgentBusyError",
@@ -103,6 +191,8 @@ __all__ = [
     "TaskStatus",
     "TaskWatcher",
     "TasksList",
+    "Template",
+    "TemplateVersion",
     "Timeouts",
     "UnsupportedByServer",
     "ValidationError",

@@ -9,6 +9,7 @@ import ssl as ssl_module
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 import aiohttp
@@ -28,6 +29,7 @@ from .._wire.errors import (
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from .._wire.templates import Template, TemplateVersion
 
 __all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -359,6 +361,47 @@ class TaskEndpoints:
             return await self.get_task(name, user=user)
         except NotFoundError:
             return None
+
+    async def list_templates(
+        self,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[Template]:
+        """Every template you can see, across organizations (``GET /api/v2/templates``).
+
+        Example::
+
+            names = {t.name: t.active_version_id for t in await coder.list_templates()}
+        """
+        response = await self._transport.request(
+            "GET", "/api/v2/templates", timeouts=timeouts, retry=retry
+        )
+        self._raise_for(response)
+        return converter.decode(response.body, list[Template])
+
+    async def get_template_version(
+        self,
+        template: Template | UUID | str,
+        name: str,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> TemplateVersion:
+        """A template's version by name (``GET /api/v2/templates/{id}/versions/{name}``).
+
+        Example::
+
+            version = await coder.get_template_version(template, "v1.2.0")
+            await coder.create_task("Fix it", template_version_id=version.id)
+        """
+        template_id = template.id if isinstance(template, Template) else UUID(str(template))
+        if not name or "/" in name:
+            raise ValueError(f"invalid template version name {name!r}")
+        path = f"/api/v2/templates/{template_id}/versions/{quote(name, safe='')}"
+        response = await self._transport.request("GET", path, timeouts=timeouts, retry=retry)
+        self._raise_for(response)
+        return converter.decode(response.body, TemplateVersion)
 
     async def get_task(
         self,

@@ -28,6 +28,7 @@ from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
 from ._profile import Profile
 from ._ratelimit import RateLimiter, limited_message
 from ._state import FakeTask, FakeUser, State
+from ._templates import TemplateCatalog
 
 if TYPE_CHECKING:
     from coder_tasks_async import Clock
@@ -100,6 +101,15 @@ class FakeCoder:
         self._runner: web.ServerRunner | None = None
         self._url: str | None = None
         self._routes: dict[tuple[str, str], Match | Reply] = {}
+        self.templates = TemplateCatalog(self.state.new_id)
+        self.templates.add(
+            "claude-code-agent",
+            organization_id=self.state.organization_id,
+            organization_name=self.state.organization_name,
+            versions={"v1": self.state.template_version_id},
+            active_version="v1",
+            template_id=self.state.template_id,
+        )
         self._base_headers = {
             "X-Coder-Build-Version": server_version,
             "X-Content-Type-Options": "nosniff",
@@ -223,6 +233,8 @@ class FakeCoder:
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
         path = request.raw_path.partition("?")[0]
         query = {k: request.query.getone(k) for k in request.query} if request.query_string else {}
+        if path.startswith("/api/v2/templates"):
+            return await self._templates(request, path, query)
         key = (request.method, path)
         m = self._routes.get(key)
         if m is None:
@@ -251,6 +263,23 @@ class FakeCoder:
             self.requests.append(
                 RecordedRequest(
                     request.method, path, query, dict(request.headers), route, resp.status
+                )
+            )
+        return resp
+
+    async def _templates(
+        self, request: BaseRequest, path: str, query: dict[str, str]
+    ) -> web.StreamResponse:
+        segments = [unquote(s) for s in path.split("/")[1:]]
+        actor = self._authenticate(request, query)
+        reply = (
+            actor if isinstance(actor, Reply) else self.templates.handle(request.method, segments)
+        )
+        resp = self._response(reply)
+        if self.record_requests:
+            self.requests.append(
+                RecordedRequest(
+                    request.method, path, query, dict(request.headers), "templates", resp.status
                 )
             )
         return resp
