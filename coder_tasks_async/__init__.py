@@ -29,9 +29,11 @@ if TYPE_CHECKING:
     )
     from ._fanout.ratelimit import RateLimiter
     from ._http.clock import Clock, SystemClock
-    from ._polling.follow import LogEvent, LogEventKind, LogFollower
+    from ._polling.events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
+    from ._polling.follow import EndReason, LogFollower
     from ._polling.logcursor import LogCursor
     from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.tracker import ConversationTracker
     from ._polling.watch import TaskWatcher
     from ._wire.errors import (
         AgentBusyError,
@@ -86,9 +88,14 @@ _LAZY: dict[str, str] = {
     "RateLimiter": "_fanout.ratelimit",
     "Clock": "_http.clock",
     "SystemClock": "_http.clock",
-    "LogEvent": "_polling.follow",
-    "LogEventKind": "_polling.follow",
+    "EntryEvent": "_polling.events",
+    "LogEvent": "_polling.events",
+    "LogEventKind": "_polling.events",
+    "PausedEvent": "_polling.events",
+    "ResetEvent": "_polling.events",
+    "EndReason": "_polling.follow",
     "LogFollower": "_polling.follow",
+    "ConversationTracker": "_polling.tracker",
     "LogCursor": "_polling.logcursor",
     "ManyFollower": "_polling.many",
     "ManyWatcher": "_polling.many",
@@ -163,6 +170,9 @@ __all__ = [
     "CoderTimeoutError",
     "CoderTransportError",
     "ConflictError",
+    "ConversationTracker",
+    "EndReason",
+    "EntryEvent",
     "LogCursor",
     "LogEvent",
     "LogEventKind",
@@ -171,10 +181,12 @@ __all__ = [
     "ManyWatcher",
     "NotFoundError",
     "Outcome",
+    "PausedEvent",
     "PermissionDeniedError",
     "PollPolicy",
     "RateLimitError",
     "RateLimiter",
+    "ResetEvent",
     "RetryPolicy",
     "RouteNotFoundError",
     "ServerError",

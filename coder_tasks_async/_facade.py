@@ -139,8 +139,11 @@ class CoderTasksClient(TaskEndpoints):
 
         Live mode (the default) yields each new entry, then an ``UPDATE`` each time
         the agent's newest reply changes.  ``settled=True`` yields every entry exactly
-        once, when it can no longer change.  Pass ``cursor=`` (a saved
-        ``follower.cursor.dumps()``) to resume without repeats.
+        once, when it can no longer change.  A new run of the agent (resume) is one
+        ``ResetEvent`` followed by all of its entries; a pause is one ``PausedEvent``.
+        Pass ``cursor=`` (a saved ``follower.cursor.dumps()``) to resume without
+        repeats; a cursor of another task is a ``ValueError``.  A name is resolved
+        once; ``follower.end_reason`` says why the stream ended.
 
         The stream ends when the task is deleted, or when a stop condition holds:
         ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds

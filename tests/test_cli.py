@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import anyio
 import attrs
@@ -26,6 +27,7 @@ from typer.testing import CliRunner
 
 from coder_tasks_async import (
     CoderTasksClient,
+    EntryEvent,
     LogEvent,
     LogEventKind,
     Task,
@@ -360,10 +362,10 @@ def test_followed_update_prints_only_the_new_lines() -> None:
     # In-process: whether a live CLI sees the reply mid-growth depends on timing.
     from coder_tasks_async.cli import _logs
 
-    def event(kind: LogEventKind, content: str) -> LogEvent:
+    def event(kind: Literal[LogEventKind.NEW, LogEventKind.UPDATE], content: str) -> LogEvent:
         when = datetime(2025, 1, 1, tzinfo=UTC)
         entry = TaskLogEntry(id=2, content=content, type=TaskLogType.OUTPUT, time=when)
-        return LogEvent(kind=kind, entry=entry, task_name="t")
+        return EntryEvent(kind=kind, entry=entry, task_id=uuid.uuid4(), task_name="t")
 
     show = _logs._TextPrinter()
     with show._console.capture() as captured:

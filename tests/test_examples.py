@@ -30,7 +30,11 @@ EXPECTED = {
         "] ● Looking at: Add type hints to module_9.py",
         "deleted 10",
     ],
-    "bot.py": ["bot answers: Also add a regression test.", "input #5: And update the CHANGELOG."],
+    "bot.py": [
+        "bot answers: Also add a regression test.",
+        "conversation restarted",
+        "input #1: And update the CHANGELOG.",
+    ],
     "wait_for_status.py": ["is active", "not complete after 0.5 s", "agent finished its turn"],
     "handle_errors.py": [
         "404 GET",

@@ -97,7 +97,7 @@ async def test_pause_resume_update_input_and_snapshot_logs(fake_clock: FakeClock
             await client.wait_for(task, until="active", poll=FAST)
 
 
-async def test_follower_sees_pause_and_resume_as_resets_without_repeats(
+async def test_follower_sees_a_pause_and_one_reset_at_resume_without_repeats(
     fake_clock: FakeClock,
 ) -> None:
     async with FakeCoder(clock=fake_clock, server_version=PAUSE) as fake:
@@ -115,12 +115,11 @@ async def test_follower_sees_pause_and_resume_as_resets_without_repeats(
                         await client.pause_task(task)
                     if event.kind is LogEventKind.RESET and not event.snapshot:
                         break  # resumed: the live conversation started over
-                    if event.kind is LogEventKind.RESET:
+                    if event.kind is LogEventKind.PAUSED:
                         await client.resume_task(task)
-            # Live entries, then the snapshot (nothing repeated), then the restart.
+            # Live entries, then the pause (the snapshot repeats nothing), then one restart.
             assert kinds[:3] == [("new", False)] * 3
-            assert ("reset", True) in kinds
-            assert kinds[-1] == ("reset", False)
+            assert kinds[3:] == [("paused", True), ("reset", False)]
             assert len(contents) == len(set(contents)) == 3
 
 

@@ -371,10 +371,21 @@ def structure(data: Any, cls: type[T], *, path: str = "") -> T:
     try:
         return _structure(data, cls)
     except _Misfit as misfit:
-        snippet = _snippet(orjson.dumps(data, default=repr))
+        try:
+            snippet = _snippet(orjson.dumps(data, default=repr))
+        except (TypeError, RecursionError):  # nested deeper than orjson writes
+            snippet = _snippet(repr(data)[: _SNIPPET * 4].encode()) if _shallow(data) else ""
         raise CoderDecodeError(
             misfit.reason, path=f"{path}.{misfit.path}".strip("."), snippet=snippet
         ) from None
+
+
+def _shallow(data: Any) -> bool:
+    try:
+        repr(data)
+    except RecursionError:
+        return False
+    return True
 
 
 def decode(body: bytes, cls: type[T]) -> T:

@@ -92,6 +92,13 @@ class _TextPrinter:
         self._console = out.console()
 
     def __call__(self, event: LogEvent) -> None:
+        if event.kind.value == "paused":
+            # What follows (if anything) was stored at pause; nothing is printed twice.
+            name = escape(event.task_name)
+            self._console.print(
+                f"[yellow]── task {name} is paused: what follows is its stored snapshot ──[/]"
+            )
+            return
         self._console.print(out.entry_header(event))
         entry = event.entry
         if entry is None:
@@ -146,7 +153,7 @@ async def _follow(
     output: OutputFormat,
     skip: set[int] | None = None,
 ) -> None:
-    from coder_tasks_async import NotFoundError
+    from coder_tasks_async import EndReason
 
     wanted = set(until or ())
 
@@ -157,15 +164,20 @@ async def _follow(
 
     cursor = _load_cursor(cursor_file) if cursor_file else None
     show = _TextPrinter()
-    follower = coder.follow_logs(
-        task.id,
-        settled=settled,
-        cursor=cursor,
-        until=stop if wanted else None,
-        until_terminal=until_terminal,
-        idle_timeout=idle_timeout,
-        poll=poll,
-    )
+    try:
+        follower = coder.follow_logs(
+            task,
+            settled=settled,
+            cursor=cursor,
+            until=stop if wanted else None,
+            until_terminal=until_terminal,
+            idle_timeout=idle_timeout,
+            poll=poll,
+        )
+    except ValueError as exc:
+        # A cursor file of another task (or not a cursor at all): refused before any
+        # request, and the file is left as it was.
+        usage_error(f"--cursor-file {cursor_file}: {exc}" if cursor_file else str(exc))
     skipping = set(skip or ())
     async with follower:
         async for event in follower:
@@ -178,13 +190,11 @@ async def _follow(
             if cursor_file:
                 _save_cursor(cursor_file, follower.cursor.dumps())
     if cursor_file:
-        # Entries recognised after a restart are skipped silently but still advance it.
+        # The cursor also learns the task and run it belongs to, without an event.
         _save_cursor(cursor_file, follower.cursor.dumps())
     # The stream also ends, quietly, when the task is deleted: say so.
-    try:
-        await coder.get_task(task.id)
-    except NotFoundError:
-        raise deleted(task) from None
+    if follower.end_reason is EndReason.DELETED:
+        raise deleted(task)
 
 
 async def follow_until_settled(
