@@ -25,7 +25,7 @@ from ._polling.watch import TaskWatcher, Until
 from ._wire import protocol
 from ._wire.models import Task
 from ._wire.protocol import TaskRef, as_uuid
-from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, positive_seconds
 
 __all__ = ["CoderTasksClient"]
 
@@ -110,6 +110,9 @@ class CoderTasksClient(TaskEndpoints):
 
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
+        positive_seconds(
+            "send_input", "ready_timeout", ready_timeout, allow_none=True, allow_zero=True
+        )
         send_once = super().send_input
         if not wait_ready:
             await send_once(ref, input, user=user, timeouts=timeouts, retry=retry)
@@ -156,6 +159,7 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in follower:
                     print(event.entry.content if event.entry else "-- conversation restarted --")
         """
+        positive_seconds("follow_logs", "idle_timeout", idle_timeout, allow_none=True)
         return LogFollower(
             self,
             ref,
@@ -267,6 +271,7 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in events:
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
+        positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
         ids = None if tasks is None else [_task_id(t) for t in tasks]
         return ManyFollower(
             self,
@@ -323,6 +328,7 @@ class CoderTasksClient(TaskEndpoints):
             task = await coder.wait_for(task, until=[TaskState.IDLE, TaskState.COMPLETE],
                                         timeout=600)
         """
+        positive_seconds("wait_for", "timeout", timeout, allow_none=True, allow_zero=True)
         return await _watch.wait_for(self, ref, until=until, timeout=timeout, user=user, poll=poll)
 
     def watch(

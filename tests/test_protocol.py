@@ -63,7 +63,7 @@ def test_references_like_the_go_sdk() -> None:
     assert resolve_ref("bob/fix-login") == ("bob", "fix-login")
     assert resolve_ref(TASK_ID.upper()) == ("me", TASK_ID)
     assert resolve_ref(UUID(TASK_ID), user="bob") == ("bob", TASK_ID)
-    assert resolve_ref("fix-login", user="a b") == ("a%20b", "fix-login")
+    assert resolve_ref("fix-login", user="bob-2") == ("bob-2", "fix-login")
     task = decode((FIXTURES / "task.json").read_bytes(), Task)
     assert resolve_ref(task) == (str(task.owner_id), str(task.id))
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import ssl as ssl_module
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
 from urllib.parse import quote
 from uuid import UUID
 
 import aiohttp
 
+from .._http.budget import RetryBudget
 from .._http.clock import Clock, SystemClock
 from .._http.transport import RawResponse, Transport, configure_debug_logging
 from .._wire import converter, protocol
@@ -21,8 +22,8 @@ from .._wire.deployment import validate_base_url, validate_token
 from .._wire.errors import (
     AmbiguousRequestError,
     CoderDecodeError,
+    CoderError,
     ConflictError,
-    NotFoundError,
     ServerError,
     UnsupportedByServer,
 )
@@ -30,6 +31,7 @@ from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts
 from .._wire.templates import Template, TemplateVersion
+from .reconcile import may_have_created, this_calls_task
 
 __all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -40,16 +42,6 @@ def _decode_list(body: bytes) -> TasksList:
 
 def _decode_logs(body: bytes) -> TaskLogs:
     return converter.decode(body, TaskLogs)
-
-
-def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
-    """Whether a failed create might nevertheless have created the task."""
-    if isinstance(exc, ServerError):
-        return exc.status in (502, 503, 504)  # a gateway may have lost a handled request
-    if isinstance(exc, ConflictError):
-        # On a retry, "name already in use" is most likely our own earlier attempt.
-        return not first_attempt
-    return True  # ambiguous transport failure, or an unreadable 201 body
 
 
 ApiChoice = Literal["auto", "experimental", "v2"]
@@ -151,6 +143,11 @@ class TaskEndpoints:
 
     # -- plumbing ---------------------------------------------------------------
 
+    def _budget(self, retry: RetryPolicy | None) -> RetryBudget:
+        """The retry budget of one public call (see :class:`RetryPolicy`)."""
+        transport = self._transport
+        return RetryBudget(retry or transport.retry, transport.clock, transport.rand)
+
     async def _call(
         self,
         method: str,
@@ -159,35 +156,48 @@ class TaskEndpoints:
         params: dict[str, str] | None = None,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
+        parse: Callable[[bytes], object] | None = None,
         probe: bool = True,
     ) -> RawResponse:
         """Send ``path`` (relative to the tasks tree) to the current tree.
 
-        In auto mode the first answers teach the client which tree the server has.
-        ``probe=False`` is for endpoints only some servers have in both trees
-        (pause/resume): their 404 says nothing about the tree as a whole, but they
-        are still tried under the experimental tree when /api/v2 lacks them.
+        ``budget`` is the public call's retry budget: everything this call sends
+        draws on it.  In auto mode the first answers teach the client which tree
+        the server has.  ``probe=False`` is for endpoints only some servers have in
+        both trees (pause/resume): their 404 says nothing about the tree as a
+        whole, but they are still tried under the experimental tree when /api/v2
+        lacks them.
         """
+        if budget is None:
+            budget = self._budget(None)
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self._tree is None
         tree = self._tree or "v2"
         request = self._transport.request
         response = await request(
-            method, API_ROOTS[tree] + path, params=params, body=body, timeouts=timeouts, retry=retry
+            method,
+            API_ROOTS[tree] + path,
+            params=params,
+            body=body,
+            timeouts=timeouts,
+            budget=budget,
+            parse=parse,
         )
         missing = protocol.is_route_not_found(response.status, response.headers, response.body)
         if missing and tree == "v2" and (probing or not probe):
             # The 404 came from the router: nothing was handled, so asking the
             # experimental tree is safe, POST included.
+            budget.refund()
             fallback = await request(
                 method,
                 API_ROOTS["experimental"] + path,
                 params=params,
                 body=body,
                 timeouts=timeouts,
-                retry=retry,
+                budget=budget,
+                parse=parse,
             )
             if probing and not protocol.is_route_not_found(
                 fallback.status, fallback.headers, fallback.body
@@ -205,37 +215,37 @@ class TaskEndpoints:
         *,
         params: dict[str, str] | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget,
     ) -> T:
-        """GET and decode; a body that is not JSON at all (cut short) is fetched again.
-
-        A body of the wrong *shape* is not retried: that will not heal.
+        """GET and decode; a body that is not JSON at all (cut short) is fetched again
+        within the same budget.  A body of the wrong *shape* is not retried: that will
+        not heal.
         """
-        policy = retry or self._transport.retry
-        started = self.clock.now()
-        attempt = 0
-        while True:
-            attempt += 1
-            response = await self._call("GET", path, params=params, timeouts=timeouts, retry=retry)
-            self._raise_for(response)
-            try:
-                return decode(response.body)
-            except CoderDecodeError as exc:
-                delay = policy.backoff(attempt - 1)
-                elapsed = self.clock.now() - started
-                if not exc.invalid_json or not policy.has_budget(attempt, elapsed, delay):
-                    raise
-            await self.clock.sleep(delay)
+        response = await self._call(
+            "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
+        )
+        self._raise_for(response, budget)
+        return cast(T, response.parsed)
 
-    def _raise_for(self, response: RawResponse) -> None:
+    def _decoded(self, decode: Callable[[], T]) -> T:
+        """``decode()``, with the token scrubbed from any decode error (it quotes the body)."""
+        try:
+            return decode()
+        except CoderDecodeError as exc:
+            raise self._transport.redactor.error(exc) from None
+
+    def _raise_for(self, response: RawResponse, budget: RetryBudget | None = None) -> None:
         if response.status >= 300:
-            raise protocol.error_from_response(
+            policy = budget.policy if budget is not None else self._transport.retry
+            error = protocol.error_from_response(
                 response.status,
                 response.headers,
                 response.body,
                 method=response.method,
                 url=response.url,
+                max_retry_after=policy.max_retry_after,
             )
+            raise self._transport.redactor.error(error)
 
     # -- endpoints ----------------------------------------------------------------
 
@@ -260,7 +270,7 @@ class TaskEndpoints:
         """
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
         listing = await self._read(
-            "", _decode_list, params={"q": q}, timeouts=timeouts, retry=retry
+            "", _decode_list, params={"q": q}, timeouts=timeouts, budget=self._budget(retry)
         )
         return listing.tasks
 
@@ -283,7 +293,9 @@ class TaskEndpoints:
         connection, a gateway error) and you gave a ``name``, the client looks the
         task up by name: it returns the task if its prompt matches, and otherwise
         sends again (the server refuses a second task with the same name, so this
-        is safe).  Without a name it raises :class:`AmbiguousRequestError`.
+        is safe).  A task of that name created before this call started (by the
+        server's ``Date``, with 5 s of tolerance) is never returned as created.
+        Without a name it raises :class:`AmbiguousRequestError`.
 
         Example::
 
@@ -309,23 +321,23 @@ class TaskEndpoints:
             display_name=display_name,
             template_version_preset_id=preset,
         )
-        policy = retry or self._transport.retry
-        started = self.clock.now()
-        attempt = 0
+        budget = self._budget(retry)
+        path = protocol.user_path(user)
+        first = True
         while True:
-            attempt += 1
             try:
                 response = await self._call(
                     "POST",
-                    protocol.user_path(user),
+                    path,
                     body=body,
                     timeouts=timeouts,
-                    retry=retry,
+                    budget=budget,
+                    parse=converter.decode_task,
                 )
-                self._raise_for(response)
-                return converter.decode_task(response.body)
+                self._raise_for(response, budget)
+                return cast(Task, response.parsed)
             except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
-                if not _may_have_created(exc, first_attempt=attempt == 1):
+                if not may_have_created(exc, first_attempt=first):
                     raise
                 if not name:
                     if isinstance(exc, CoderDecodeError):
@@ -337,30 +349,51 @@ class TaskEndpoints:
                         method="POST",
                         url=self.url,
                     ) from exc
-                existing = await self._task_named(name, user)
+                existing = await self._reconcile(exc, name, input, user, budget)
                 if existing is not None:
-                    if existing.initial_prompt == input:
-                        return existing  # an earlier attempt landed
-                    raise AmbiguousRequestError(
-                        f"create_task failed ({exc}); a task named {name!r} already exists "
-                        "with a different prompt",
-                        method="POST",
-                        url=self.url,
-                    ) from exc
-                delay = policy.backoff(attempt - 1)
-                elapsed = self.clock.now() - started
-                if isinstance(exc, ConflictError | CoderDecodeError) or not policy.has_budget(
-                    attempt, elapsed, delay
-                ):
+                    return existing  # an earlier attempt of this call landed
+                delay = budget.backoff()
+                if isinstance(exc, ConflictError | CoderDecodeError) or not budget.fits(delay):
                     raise
                 # Not created, and the unique name makes a second attempt duplicate-safe.
                 await self.clock.sleep(delay)
+                first = False
 
-    async def _task_named(self, name: str, user: str | UUID) -> Task | None:
+    async def _reconcile(
+        self, exc: CoderError, name: str, input: str, user: str | UUID, budget: RetryBudget
+    ) -> Task | None:
+        """After a create that may have landed: the task this call created, or ``None``
+        when there is no task of that name (so sending again is safe).
+
+        See :func:`.reconcile.this_calls_task` for when a task found by name
+        counts as this call's.
+        """
         try:
-            return await self.get_task(name, user=user)
-        except NotFoundError:
-            return None
+            response = await self._call(
+                "GET",
+                protocol.task_path(name, user),
+                budget=budget,
+                parse=converter.decode_task,
+            )
+            if response.status == 404:
+                return None
+            self._raise_for(response, budget)
+        except CoderError as lookup:
+            raise AmbiguousRequestError(
+                f"create_task may or may not have created the task ({exc}); looking it up "
+                f"by name failed too ({lookup})",
+                method="POST",
+                url=self.url,
+            ) from exc
+        return this_calls_task(
+            cast(Task, response.parsed),
+            exc,
+            name=name,
+            input=input,
+            date=response.headers.get("Date"),
+            elapsed=self.clock.now() - budget.started,
+            url=self.url,
+        )
 
     async def list_templates(
         self,
@@ -374,11 +407,16 @@ class TaskEndpoints:
 
             names = {t.name: t.active_version_id for t in await coder.list_templates()}
         """
+        budget = self._budget(retry)
         response = await self._transport.request(
-            "GET", "/api/v2/templates", timeouts=timeouts, retry=retry
+            "GET",
+            "/api/v2/templates",
+            timeouts=timeouts,
+            budget=budget,
+            parse=lambda body: converter.decode(body, list[Template]),
         )
-        self._raise_for(response)
-        return converter.decode(response.body, list[Template])
+        self._raise_for(response, budget)
+        return cast(list[Template], response.parsed)
 
     async def get_template_version(
         self,
@@ -399,9 +437,16 @@ class TaskEndpoints:
         if not name or "/" in name:
             raise ValueError(f"invalid template version name {name!r}")
         path = f"/api/v2/templates/{template_id}/versions/{quote(name, safe='')}"
-        response = await self._transport.request("GET", path, timeouts=timeouts, retry=retry)
-        self._raise_for(response)
-        return converter.decode(response.body, TemplateVersion)
+        budget = self._budget(retry)
+        response = await self._transport.request(
+            "GET",
+            path,
+            timeouts=timeouts,
+            budget=budget,
+            parse=lambda body: converter.decode(body, TemplateVersion),
+        )
+        self._raise_for(response, budget)
+        return cast(TemplateVersion, response.parsed)
 
     async def get_task(
         self,
@@ -413,7 +458,9 @@ class TaskEndpoints:
     ) -> Task:
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
         path = protocol.task_path(ref, user)
-        return await self._read(path, converter.decode_task, timeouts=timeouts, retry=retry)
+        return await self._read(
+            path, converter.decode_task, timeouts=timeouts, budget=self._budget(retry)
+        )
 
     async def delete_task(
         self,
@@ -425,14 +472,15 @@ class TaskEndpoints:
     ) -> None:
         """Delete a task (the server tears its workspace down in the background)."""
         path = protocol.task_path(ref, user)
-        response = await self._call("DELETE", path, timeouts=timeouts, retry=retry)
+        budget = self._budget(retry)
+        response = await self._call("DELETE", path, timeouts=timeouts, budget=budget)
         if (
             response.status == 404
             and response.may_have_landed
             and not protocol.is_route_not_found(response.status, response.headers, response.body)
         ):
             return  # an earlier attempt landed before its response was lost
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def get_logs(
         self,
@@ -444,21 +492,23 @@ class TaskEndpoints:
     ) -> TaskLogs:
         """The task's whole conversation (``.logs``), oldest first."""
         path = protocol.task_path(ref, user, "/logs")
-        return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
+        return await self._read(path, _decode_logs, timeouts=timeouts, budget=self._budget(retry))
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
         path = protocol.task_path(ref, user, "/logs")
-        response = await self._call("GET", path)
+        response = await self._call("GET", path, parse=converter.loads)
         self._raise_for(response)
-        data = converter.loads(response.body)
+        data = response.parsed
         logs = data.get("logs") if isinstance(data, dict) else None
         snapshot = data.get("snapshot", False) if isinstance(data, dict) else None
         if not isinstance(logs, list) or not isinstance(snapshot, bool):
             # Let the full structuring explain exactly what is wrong.
-            converter.decode(response.body, TaskLogs)
+            self._decoded(lambda: converter.decode(response.body, TaskLogs))
             snippet = response.body[:200].decode("utf-8", "replace")
-            raise CoderDecodeError("unexpected logs body", snippet=snippet)
+            raise self._transport.redactor.error(
+                CoderDecodeError("unexpected logs body", snippet=snippet)
+            )
         return logs, snapshot
 
     async def send_input(
@@ -476,14 +526,15 @@ class TaskEndpoints:
         """
         protocol.validate_input(input)
         path = protocol.task_path(ref, user, "/send")
+        budget = self._budget(retry)
         response = await self._call(
             "POST",
             path,
             body=protocol.input_body(input),
             timeouts=timeouts or SEND_TIMEOUTS,
-            retry=retry,
+            budget=budget,
         )
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def update_input(
         self,
@@ -501,10 +552,11 @@ class TaskEndpoints:
         """
         protocol.validate_input(input)
         path = protocol.task_path(ref, user, "/input")
+        budget = self._budget(retry)
         response = await self._call_newer(
-            "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, retry
+            "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, budget
         )
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def pause_task(
         self,
@@ -548,15 +600,20 @@ class TaskEndpoints:
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
         path = protocol.task_path(ref, user, f"/{action}")
-        response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, retry)
-        self._raise_for(response)
-        data = converter.loads(response.body)
+        budget = self._budget(retry)
+        response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, budget)
+        self._raise_for(response, budget)
+        data = self._decoded(lambda: converter.loads(response.body))
         if isinstance(data, dict) and "workspace_build" in data:
-            return converter.structure(data["workspace_build"], WorkspaceBuild)
+            build = data["workspace_build"]
+            return self._decoded(lambda: converter.structure(build, WorkspaceBuild))
         if isinstance(data, dict) and "workspace_build_id" in data:
-            return WorkspaceBuild(id=converter.parse_uuid(data["workspace_build_id"]))
+            build_id = data["workspace_build_id"]
+            return WorkspaceBuild(id=self._decoded(lambda: converter.parse_uuid(build_id)))
         snippet = response.body[:200].decode("utf-8", "replace")
-        raise CoderDecodeError(f"unexpected {action} response", snippet=snippet)
+        raise self._transport.redactor.error(
+            CoderDecodeError(f"unexpected {action} response", snippet=snippet)
+        )
 
     async def _call_newer(
         self,
@@ -566,7 +623,7 @@ class TaskEndpoints:
         minimum: str,
         body: bytes | None,
         timeouts: Timeouts | None,
-        retry: RetryPolicy | None,
+        budget: RetryBudget,
     ) -> RawResponse:
         """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer.
 
@@ -574,7 +631,7 @@ class TaskEndpoints:
         PR #22544), which ``_call(probe=False)`` covers.
         """
         response = await self._call(
-            method, path, body=body, timeouts=timeouts, retry=retry, probe=False
+            method, path, body=body, timeouts=timeouts, budget=budget, probe=False
         )
         if protocol.is_route_not_found(response.status, response.headers, response.body):
             raise UnsupportedByServer(

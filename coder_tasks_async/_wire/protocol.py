@@ -32,7 +32,7 @@ from .errors import (
     ValidationError,
 )
 from .models import Task, TaskStatus
-from .settings import parse_retry_after
+from .settings import MAX_RETRY_AFTER, parse_retry_after
 
 __all__ = [
     "API_ROOTS",
@@ -94,16 +94,27 @@ def _user_segment(user: str | UUID) -> str:
         return str(user)
     if not isinstance(user, str):
         raise TypeError(f"user must be a str or UUID, not {type(user).__name__}")
-    if not user.strip():
+    text = user.strip()
+    if not text:
         raise ValueError("user must not be empty (use 'me' for yourself)")
-    return segment(user)
+    if _CANONICAL_UUID.fullmatch(text.lower()):
+        return text.lower()
+    if len(text) > 32 or not _NAME_RE.fullmatch(text):
+        raise ValueError(
+            f"invalid user {user!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
+            "digits in groups joined by single hyphens)"
+        )
+    return segment(text)
 
 
 def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
     """Turn a task reference into (user segment, task segment), both encoded.
 
     Accepts what Coder's CLI accepts: a ``Task``, a ``UUID``, a UUID string,
-    a ``name`` (looked up under ``user``) or ``"owner/name"``.
+    a ``name`` (looked up under ``user``) or ``"owner/name"``.  Names and owners
+    must follow Coder's rules (see :func:`validate_task_name`); anything else is
+    a ``ValueError`` before any request, so no name can reach a proxy that might
+    decode and normalise it.
 
     >>> resolve_ref("alice/fix-login")
     ('alice', 'fix-login')
@@ -126,9 +137,9 @@ def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
             pass
     parts = text.split("/")
     if len(parts) == 1:
-        return _user_segment(user), segment(text)
+        return _user_segment(user), segment(validate_task_name(text))
     if len(parts) == 2 and all(parts):
-        return _user_segment(parts[0]), segment(parts[1])
+        return _user_segment(parts[0]), segment(validate_task_name(parts[1]))
     raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
 
 
@@ -193,15 +204,35 @@ def validate_input(text: str, what: str = "input") -> str:
 
 
 def validate_task_name(name: str) -> str:
-    """Apply Coder's name rules: 1-32 ASCII letters/digits in hyphen-separated groups."""
+    """Apply Coder's name rules: 1-32 ASCII letters/digits in groups joined by single
+    hyphens, and not ``new`` or ``create``.  The ``ValueError`` names the rule broken.
+
+    >>> validate_task_name("fix-login")
+    'fix-login'
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, not {type(name).__name__}")
-    if len(name) > 32 or not _NAME_RE.fullmatch(name) or name.lower() in _RESERVED_NAMES:
+    rule = _broken_name_rule(name)
+    if rule:
         raise ValueError(
-            f"invalid task name {name!r}: use 1-32 letters, digits and single hyphens "
-            "(not starting or ending with one), and not 'new' or 'create'"
+            f"invalid task name {name!r}: {rule} (a task name is 1-32 ASCII letters and "
+            "digits in groups joined by single hyphens, and not 'new' or 'create')"
         )
     return name
+
+
+def _broken_name_rule(name: str) -> str:
+    if not name:
+        return "it is empty"
+    if len(name) > 32:
+        return f"it has {len(name)} characters, more than 32"
+    if name.lower() in _RESERVED_NAMES:
+        return f"{name.lower()!r} is reserved"
+    if not name.isascii() or not all(c.isalnum() or c == "-" for c in name):
+        return "only ASCII letters, digits and hyphens are allowed"
+    if not _NAME_RE.fullmatch(name):
+        return "hyphens must sit between letters or digits, one at a time"
+    return ""
 
 
 def as_uuid(value: UUID | str, what: str) -> UUID:
@@ -262,11 +293,14 @@ def error_from_response(
     method: str,
     url: str,
     now: float | None = None,
+    max_retry_after: float = MAX_RETRY_AFTER,
 ) -> CoderAPIError:
     """Build the exception for a non-2xx response, as Coder's ``ReadBodyAsError`` does.
 
     Non-JSON bodies (a proxy's HTML page), empty bodies and bodies without a
     ``message`` still give a useful error; the raw text is kept in ``detail``.
+    A 429's ``retry_after`` is the sanitized ``Retry-After`` (see
+    :func:`~coder_tasks_async._wire.settings.parse_retry_after`), at most ``max_retry_after``.
     """
     text = body.decode("utf-8", "replace")
     content_type = headers.get("Content-Type", "")
@@ -325,7 +359,10 @@ def error_from_response(
         return cls(task_status=task_status, **common)
     if cls is RateLimitError:
         return RateLimitError(
-            retry_after=parse_retry_after(headers.get("Retry-After"), now=now), **common
+            retry_after=parse_retry_after(
+                headers.get("Retry-After"), now=now, maximum=max_retry_after
+            ),
+            **common,
         )
     return cls(**common)
 

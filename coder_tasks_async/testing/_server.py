@@ -8,9 +8,11 @@ limiting, fault injection, recording.  Endpoint logic lives in
 from __future__ import annotations
 
 import asyncio
+import gzip
 import uuid
 from collections import deque
 from datetime import UTC, datetime
+from email.utils import formatdate
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -101,6 +103,8 @@ class FakeCoder:
         self._runner: web.ServerRunner | None = None
         self._url: str | None = None
         self._routes: dict[tuple[str, str], Match | Reply] = {}
+        self._date_second = -1
+        self._date_text = ""
         self.templates = TemplateCatalog(self.state.new_id)
         self.templates.add(
             "claude-code-agent",
@@ -340,8 +344,18 @@ class FakeCoder:
             )
         return error(401, _SIGNED_OUT, f"Invalid API key format: {why}")
 
+    def _date(self) -> str:
+        # The HTTP Date follows the fake's clock, as coderd's follows the host's:
+        # clients compare it with created_at (reconcile-by-name).  Cached per second.
+        second = self.state.wall_ns(self.clock.now()) // 1_000_000_000
+        if second != self._date_second:
+            self._date_second = second
+            self._date_text = formatdate(second, usegmt=True)
+        return self._date_text
+
     def _headers(self, reply: Reply) -> dict[str, str]:
         headers = dict(self._base_headers)
+        headers["Date"] = self._date()
         if reply.content_type:
             headers["Content-Type"] = reply.content_type
         headers.update(reply.headers)
@@ -366,6 +380,12 @@ class FakeCoder:
             body: dict[str, Any] = {"message": limited_message(self.rate_limit or 512)}
             headers = (("Retry-After", str(fault.retry_after)),)
             return self._response(Reply(429, dumps(body), JSON_CONTENT_TYPE, headers))
+        if kind == "gzip_bomb":
+            # Not handled: a small gzip body that inflates to ``fault.size`` bytes.
+            bomb = _gzip_bomb(fault.size)
+            bomb_headers = self._headers(Reply(200, b"", JSON_CONTENT_TYPE))
+            bomb_headers["Content-Encoding"] = "gzip"
+            return web.Response(status=200, body=bomb, headers=bomb_headers)
         if kind == "reset":
             # Not handled: the connection dies mid-body before the server did anything.
             fake_body = dumps({"message": "x" * 200})
@@ -407,6 +427,16 @@ class FakeCoder:
             await resp.write(body[i : i + step])
         await resp.write_eof()
         return resp
+
+
+def _gzip_bomb(size: int) -> bytes:
+    """``{"logs": [` followed by ``size`` spaces, gzipped (about 1 KB per MB)."""
+    return _BOMBS.get(size) or _BOMBS.setdefault(
+        size, gzip.compress(b'{"logs": [' + b" " * size, compresslevel=9)
+    )
+
+
+_BOMBS: dict[int, bytes] = {}
 
 
 def _phrase(status: int) -> str:
