@@ -32,6 +32,13 @@ from coder_tasks_async import (
 BOUND = 60.0
 
 
+async def save(cursor_file: anyio.Path, text: str) -> None:
+    """Write, then rename over the old file: a crash never leaves half a cursor."""
+    partial = cursor_file.with_name(cursor_file.name + ".partial")
+    await partial.write_text(text)
+    await partial.replace(cursor_file)
+
+
 async def run_bot(
     coder: CoderTasksClient,
     task: Task,
@@ -48,7 +55,7 @@ async def run_bot(
         async for event in follower:
             # Saved before acting on the event: after a crash we may miss one answer,
             # but never send the same one twice.
-            await cursor_file.write_text(follower.cursor.dumps())
+            await save(cursor_file, follower.cursor.dumps())
             match event:
                 case ResetEvent():
                     print("    (the conversation restarted: a new run of the agent)")
