@@ -104,6 +104,8 @@ class LogFollower(Closeable):
         self._idle_since: float | None = None
         self._decode_errors = 0
         self._next_delay = 0.0
+        #: A stop was put off by one poll to let the held-back entry settle.
+        self._confirming = False
         #: The task as of the latest poll (``None`` before the first one).
         self.task: Task | None = None
         #: Why the stream ended (``None`` while it goes on).
@@ -205,15 +207,22 @@ class LogFollower(Closeable):
             produced = tracker.observe(task, raw_logs, snapshot)
         except ValueError as exc:  # a malformed entry
             raise CoderDecodeError(str(exc)) from None
-        if produced:
+        if produced and not self._confirming:
             self._idle_since = None  # something happened: the idle grace starts over
-        if self._ends(task):
-            tracker.release(task)  # the last poll: the agent's final reply goes out too
+        # On the last poll an entry still held back is not finished by the tracker's
+        # rule (two polls agreeing), so it is not handed out as final.
+        self._ends(task, confirm=tracker.holding and not self._confirming)
         self.holding = tracker.holding and not self._done
         self.produced = tracker.pending
 
-    def _ends(self, task: Task) -> bool:
-        """Decide whether this poll was the last one (events already queued still go out)."""
+    def _ends(self, task: Task, *, confirm: bool = False) -> bool:
+        """Decide whether this poll was the last one (events already queued still go out).
+
+        ``confirm``: settled mode holds back the newest entry; stopping now would lose
+        the agent's final reply, and handing it out on this task's word is unsafe (an
+        input sent between the task and logs requests shows a reply that only just
+        started next to a task read as idle).  One more poll settles it either way.
+        """
         stop = stop_requested(task, self._until_terminal, self._until)
         if self._idle_timeout is not None:
             # Idle means: active, agent not working, and no new events.  A task that
@@ -225,6 +234,10 @@ class LogFollower(Closeable):
                 stop = stop or now - self._idle_since >= self._idle_timeout
             else:
                 self._idle_since = None
+        if stop and confirm:
+            self._confirming = True
+            return False
+        self._confirming = False
         if stop:
             self.end(EndReason.STOPPED)
         return stop

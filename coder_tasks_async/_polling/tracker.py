@@ -229,7 +229,12 @@ class ConversationTracker:
 
     def release(self, task: Task) -> bool:
         """Settled mode, last poll: hand out the held-back newest entry too, if the agent
-        is not working.  Returns whether an event was queued."""
+        is not working.  Returns whether an event was queued.
+
+        This trusts ``task``, read before the logs: an input sent in between shows a
+        reply that only just started next to a task read as idle.  ``follow_logs`` does
+        not call it; it polls once more, so two polls in a row settle the entry.
+        """
         held = self._held
         if held is None or not agent_settled(task):
             return False
