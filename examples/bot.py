@@ -28,6 +28,16 @@ from coder_tasks_async import (
     TaskStatus,
 )
 
+#: Seconds each run of the bot may take before it gives up with ``TimeoutError``.
+BOUND = 60.0
+
+
+async def save(cursor_file: anyio.Path, text: str) -> None:
+    """Write, then rename over the old file: a crash never leaves half a cursor."""
+    partial = cursor_file.with_name(cursor_file.name + ".partial")
+    await partial.write_text(text)
+    await partial.replace(cursor_file)
+
 
 async def run_bot(
     coder: CoderTasksClient,
@@ -45,7 +55,7 @@ async def run_bot(
         async for event in follower:
             # Saved before acting on the event: after a crash we may miss one answer,
             # but never send the same one twice.
-            await cursor_file.write_text(follower.cursor.dumps())
+            await save(cursor_file, follower.cursor.dumps())
             match event:
                 case ResetEvent():
                     print("    (the conversation restarted: a new run of the agent)")
@@ -74,21 +84,29 @@ async def main() -> None:
         task = await coder.create_task(
             "Fix the flaky login test", template_version_id=template_version
         )
-        cursor_file = anyio.Path(tempfile.gettempdir()) / f"coder-bot-{task.id}.cursor"
-        try:
-            print("bot, first run:")
-            await run_bot(coder, task, cursor_file, ["Also add a regression test."])
+        # A cursor file belongs to one bot: two bots sharing one would each skip what
+        # the other was handed.  A real bot keeps it somewhere durable of its own; this
+        # demo uses a private directory (a FakeCoder's ids repeat from run to run, so a
+        # name made of the task id alone would be shared by demos running at once).
+        with tempfile.TemporaryDirectory(prefix="coder-bot-") as private:
+            cursor_file = anyio.Path(private) / f"{task.id}.cursor"
+            try:
+                print("bot, first run:")
+                with anyio.fail_after(BOUND):  # a bot that waits forever helps nobody
+                    await run_bot(coder, task, cursor_file, ["Also add a regression test."])
 
-            # While the bot is down, someone pauses the task, then resumes it with a
-            # new request: a new run of the agent, a new conversation.
-            await coder.pause_task(task)
-            await coder.send_input(task, "And update the CHANGELOG.", wait_ready=True, resume=True)
+                # While the bot is down, someone pauses the task, then resumes it with
+                # a new request: a new run of the agent, a new conversation.
+                await coder.pause_task(task)
+                await coder.send_input(
+                    task, "And update the CHANGELOG.", wait_ready=True, resume=True
+                )
 
-            print("bot, restarted (resumes from its cursor, repeats nothing):")
-            await run_bot(coder, task, cursor_file, [])
-        finally:
-            await cursor_file.unlink(missing_ok=True)
-            await coder.delete_task(task)
+                print("bot, restarted (resumes from its cursor, repeats nothing):")
+                with anyio.fail_after(BOUND):
+                    await run_bot(coder, task, cursor_file, [])
+            finally:
+                await coder.delete_task(task)
 
 
 if __name__ == "__main__":

@@ -48,11 +48,14 @@ class Served:
     def make(self, name: str, prompt: str = "") -> Task:
         async def create() -> Task:
             async with CoderTasksClient(self.fake.url, token=self.fake.token) as coder:
-                return await coder.create_task(
+                task = await coder.create_task(
                     prompt or f"Fix {name}",
                     template_version_id=self.fake.template_version_id,
                     name=name,
                 )
+                # Past the start build, as a task made by hand would be: Coder refuses
+                # a delete (409) while that build runs.
+                return await coder.wait_for(task, until=lambda t: t.status != "pending", timeout=20)
 
         return self.call(create)  # type: ignore[no-any-return]
 

@@ -235,7 +235,7 @@ async def test_send(fake: FakeCoder, coder: CoderTasksClient, env: dict[str, str
 
 async def test_pause_and_resume(tmp_path: Path) -> None:
     async with (
-        FakeCoder(timings=FAST, server_version="v2.31.0") as fake,
+        FakeCoder(timings=FAST, server_version="v2.31.1") as fake,
         CoderTasksClient(fake.url, token=fake.token) as coder,
     ):
         env = base_env(tmp_path, fake)
@@ -253,7 +253,9 @@ async def test_delete_confirms(
     fake: FakeCoder, coder: CoderTasksClient, env: dict[str, str]
 ) -> None:
     for name in ("del-a", "del-b", "del-c", "del-d"):
-        await make_task(coder, fake, name)
+        task = await make_task(coder, fake, name)
+        # Coder refuses a delete while the start build runs: wait it out.
+        await coder.wait_for(task, until=lambda t: t.status != "pending", timeout=20)
     yes, no, missing = await gather(
         cli(env, "delete", "del-a", "del-b", stdin="y\n"),
         cli(env, "delete", "del-c", stdin="n\n"),

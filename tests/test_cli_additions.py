@@ -159,7 +159,17 @@ def test_python_m_testing_is_the_same_command() -> None:
         assert flag in out
 
 
-@pytest.mark.parametrize("served", ["v2.26.0", "v2.28.0", "v2.29.0"], indirect=True)
+@pytest.mark.parametrize("served", ["v2.26.0"], indirect=True)
+def test_logs_need_v2_27(served: Served) -> None:
+    # v2.26 has list, create and get only (docs/compatibility.md §1).
+    created = served.cli("create", "Old server", "--template", "claude-code-agent", "--name", "old")
+    assert created.exit_code == 0, created.output
+    logs = served.cli("logs", "old")
+    assert logs.exit_code == 1
+    assert "get_logs needs Coder v2.27 or later; the server runs v2.26.0" in logs.stderr
+
+
+@pytest.mark.parametrize("served", ["v2.27.0", "v2.28.0", "v2.29.0"], indirect=True)
 def test_additions_on_older_profiles(served: Served) -> None:
     created = served.cli(
         "create", "Old server", "--template", "claude-code-agent", "--name", "old", "--follow",

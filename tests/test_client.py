@@ -28,7 +28,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_create_get_list_delete_round_trip(
-    fake_coder: FakeCoder, coder: CoderTasksClient
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
     task = await coder.create_task(
         "Add a --dry-run flag", template_version_id=fake_coder.template_version_id, name="dry-run"
@@ -48,6 +48,7 @@ async def test_create_get_list_delete_round_trip(
     assert [t.id for t in listed] == [task.id]
     assert await coder.list_tasks(status="active") == []
 
+    fake_clock.advance(fake_coder.timings.pending)  # no delete while the start build runs
     await coder.delete_task("dry-run")
     with pytest.raises(NotFoundError) as info:
         await coder.get_task(task.id)

@@ -187,7 +187,7 @@ async def test_auth_failure_raises_instead_of_retrying(fake_coder: FakeCoder) ->
 async def test_until_terminal_stops_on_pause_like_states(
     fake_clock: FakeClock,
 ) -> None:
-    async with FakeCoder(clock=fake_clock, server_version="v2.31.0") as fake:
+    async with FakeCoder(clock=fake_clock, server_version="v2.31.1") as fake:
         async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
             task = await client.create_task("x", template_version_id=fake.template_version_id)
             fake_clock.advance(20)

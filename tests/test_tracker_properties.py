@@ -118,8 +118,14 @@ class FollowerMachine(RuleBasedStateMachine):
         self.resets = 0
         self.conversation_changes = 0
 
-    @initialize()
-    def start(self) -> None:
+    @initialize(pending=st.booleans())
+    def start(self, pending: bool) -> None:
+        if pending:
+            # Just created: no build number, no agent, no conversation yet.  A follower
+            # may start (and save its cursor) before the first run is up.
+            server = self.server
+            server.status, server.build, server.agent = "starting", 0, None
+            server.entries, server.history, server.content = [], [], {}
         self.poll_once("good")
 
     # -- the server ------------------------------------------------------------
@@ -186,6 +192,8 @@ class FollowerMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.server.status == "starting")
     @rule()
     def agent_up(self) -> None:
+        if self.server.build == 0:  # the first run of a task created pending
+            self.server.build, self.server.agent = 1, UUID(int=101, version=4)
         self.server.status = "active"
         self.server.new_conversation(tagged=False)  # same first screen as before
         self.conversation_changes += 1

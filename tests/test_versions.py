@@ -26,7 +26,7 @@ from coder_tasks_async.testing import FakeClock, FakeCoder
 pytestmark = pytest.mark.anyio
 
 FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
-SEED, GA, PAUSE = "v2.28.0", "v2.29.0", "v2.31.0"
+SEED, GA, PAUSE, BUSY_409 = "v2.28.0", "v2.29.0", "v2.31.1", "v2.32"
 
 
 @pytest.mark.parametrize(
@@ -48,16 +48,16 @@ async def test_auto_detects_the_tree_and_reads_the_version(
             assert task.name.startswith("task-") is (version == SEED)
 
 
-@pytest.mark.parametrize("version", [SEED, GA])
+@pytest.mark.parametrize("version", [SEED, GA, "v2.31.0"])
 async def test_pause_and_resume_need_a_newer_server(fake_clock: FakeClock, version: str) -> None:
     async with FakeCoder(clock=fake_clock, server_version=version) as fake:
         async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
             task = await client.create_task("x", template_version_id=fake.template_version_id)
             with pytest.raises(UnsupportedByServer) as info:
                 await client.pause_task(task)
-            assert info.value.minimum_version == "v2.31"
+            assert info.value.minimum_version == "v2.31.1"
             assert info.value.server_version == version
-            assert "v2.31 or later" in str(info.value)
+            assert "v2.31.1 or later" in str(info.value)
             with pytest.raises(UnsupportedByServer):
                 await client.resume_task(task)
 
@@ -150,7 +150,10 @@ async def test_not_active_is_typed_on_every_server(
             assert info.value.task_status == "pending"
 
 
-@pytest.mark.parametrize(("version", "status_class"), [(SEED, ServerError), (PAUSE, ConflictError)])
+@pytest.mark.parametrize(
+    ("version", "status_class"),
+    [(SEED, ServerError), (PAUSE, ServerError), (BUSY_409, ConflictError)],
+)
 async def test_busy_agent_is_typed_on_every_server(
     fake_clock: FakeClock, version: str, status_class: type[Exception]
 ) -> None:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 import aiohttp
+import anyio
 
 from .._http.budget import RetryBudget
 from .._http.clock import Clock, SystemClock
@@ -25,6 +26,7 @@ from .._wire.errors import (
     CoderDecodeError,
     CoderError,
     ConflictError,
+    NotFoundError,
     ServerError,
     UnsupportedByServer,
 )
@@ -32,7 +34,9 @@ from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake
 from .._wire.templates import Template, TemplateVersion
+from . import releases
 from .reconcile import may_have_created, this_calls_task
+from .releases import TaskTarget
 
 __all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -86,6 +90,11 @@ class TaskEndpoints:
         if api not in ("auto", "experimental", "v2"):
             raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
         self._tree: ApiTree | None = None if api == "auto" else api
+        # One probe per client: concurrent first calls wait for it instead of each
+        # asking /api/v2 again.
+        self._probe_lock = anyio.Lock()
+        self._server_version: str | None = None
+        self._takes_names: bool | None = None  # what the version says, parsed once
         #: The polling pace of follow_logs, watch, wait_for and friends unless a call
         #: passes its own ``poll=``.
         self.poll = poll or PollPolicy()
@@ -124,8 +133,14 @@ class TaskEndpoints:
 
     @property
     def server_version(self) -> str | None:
-        """``X-Coder-Build-Version`` from the latest response, once there was one."""
-        return self._transport.last_headers.get("X-Coder-Build-Version")
+        """The server's release (``X-Coder-Build-Version`` of the first response), e.g.
+        ``"v2.28.0"``; ``None`` until the client has had an answer.
+
+        Read-only.  Learnt once and kept for the life of the client, like the route
+        tree of ``api="auto"``; the client uses it to pick the create body's prompt
+        field and to know whether the server takes task names in paths.
+        """
+        return self._server_version
 
     @property
     def clock(self) -> Clock:
@@ -189,6 +204,28 @@ class TaskEndpoints:
         """
         if budget is None:
             budget = self._budget(None)
+        if probe and self._tree is None:
+            async with self._probe_lock:
+                if self._tree is None:
+                    return await self._send_to_tree(
+                        method, path, params, body, timeouts, budget, parse, probe=True
+                    )
+        return await self._send_to_tree(
+            method, path, params, body, timeouts, budget, parse, probe=probe
+        )
+
+    async def _send_to_tree(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        body: bytes | None,
+        timeouts: Timeouts | None,
+        budget: RetryBudget,
+        parse: Callable[[bytes], object] | None,
+        *,
+        probe: bool,
+    ) -> RawResponse:
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self._tree is None
@@ -203,6 +240,7 @@ class TaskEndpoints:
             budget=budget,
             parse=parse,
         )
+        self._learn_version(response)
         missing = protocol.is_route_not_found(response.status, response.headers, response.body)
         if missing and tree == "v2" and (probing or not probe):
             # The 404 came from the router: nothing was handled, so asking the
@@ -226,9 +264,14 @@ class TaskEndpoints:
             self._tree = tree
         return response
 
+    def _learn_version(self, response: RawResponse) -> None:
+        if self._server_version is None:
+            self._server_version = response.headers.get("X-Coder-Build-Version") or None
+            self._takes_names = protocol.server_takes_names(self._server_version)
+
     async def _read(
         self,
-        path: str,
+        path: str | TaskTarget,
         decode: Callable[[bytes], T],
         *,
         params: dict[str, str] | None = None,
@@ -237,11 +280,17 @@ class TaskEndpoints:
     ) -> T:
         """GET and decode; a body that is not JSON at all (cut short) is fetched again
         within the same budget.  A body of the wrong *shape* is not retried: that will
-        not heal.
+        not heal.  ``path`` may be a task target, whose name is resolved on servers
+        that need it.
         """
-        response = await self._call(
-            "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
-        )
+        if isinstance(path, TaskTarget):
+            response = await self._call_task(
+                "GET", path, timeouts=timeouts, budget=budget, parse=decode
+            )
+        else:
+            response = await self._call(
+                "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
+            )
         self._raise_for(response, budget)
         return cast(T, response.parsed)
 
@@ -264,6 +313,66 @@ class TaskEndpoints:
                 max_retry_after=policy.max_retry_after,
             )
             raise self._transport.redactor.error(error)
+
+    async def _call_task(
+        self,
+        method: str,
+        target: TaskTarget,
+        *,
+        body: bytes | None = None,
+        timeouts: Timeouts | None = None,
+        budget: RetryBudget | None = None,
+        parse: Callable[[bytes], object] | None = None,
+    ) -> RawResponse:
+        """Call an endpoint of one task, looking a name up first where the server needs it.
+
+        Servers before v2.29 take only a UUID in ``{task}``.  When the version says
+        so, a name is resolved through the list before the call; when the version is
+        not known yet, the name is tried and the server's 400 ``Invalid UUID`` (a
+        refusal: nothing was handled, so it costs no retry) leads to the lookup and
+        one more attempt.
+        """
+        if budget is None:
+            budget = self._budget(None)
+        named = protocol.name_ref(target.ref, target.user)
+        ref: TaskRef = target.ref
+        if named is not None and self._takes_names is False:
+            ref = await self._resolve_name(*named)
+        response = await self._call_path(method, target, ref, body, timeouts, budget, parse)
+        if (
+            named is not None
+            and ref is target.ref
+            and protocol.is_invalid_uuid(response.status, response.body)
+        ):
+            ref = await self._resolve_name(*named)
+            budget.refund()
+            response = await self._call_path(method, target, ref, body, timeouts, budget, parse)
+        return response
+
+    async def _call_path(
+        self,
+        method: str,
+        target: TaskTarget,
+        ref: TaskRef,
+        body: bytes | None,
+        timeouts: Timeouts | None,
+        budget: RetryBudget,
+        parse: Callable[[bytes], object] | None,
+    ) -> RawResponse:
+        path = target.path(ref)
+        if target.newer is not None:
+            feature, minimum = target.newer
+            return await self._call_newer(
+                method, path, feature, minimum, body, timeouts, budget, parse
+            )
+        return await self._call(
+            method, path, body=body, timeouts=timeouts, budget=budget, parse=parse
+        )
+
+    async def _resolve_name(self, owner: str | UUID, name: str) -> Task:
+        return await releases.find_by_name(
+            lambda who: self.list_tasks(owner=who), owner, name, url=self.url
+        )
 
     # -- endpoints ----------------------------------------------------------------
 
@@ -338,6 +447,7 @@ class TaskEndpoints:
             name=name,
             display_name=display_name,
             template_version_preset_id=preset,
+            server_version=self.server_version,
         )
         budget = self._budget(retry)
         path = protocol.user_path(user)
@@ -387,15 +497,16 @@ class TaskEndpoints:
         counts as this call's.
         """
         try:
-            response = await self._call(
-                "GET",
-                protocol.task_path(name, user),
-                budget=budget,
-                parse=converter.decode_task,
+            # Servers before v2.29 take no names in paths: the lookup goes through
+            # the task list there (docs/compatibility.md §9).
+            response = await self._call_task(
+                "GET", TaskTarget(name, user), budget=budget, parse=converter.decode_task
             )
             if response.status == 404:
                 return None
             self._raise_for(response, budget)
+        except NotFoundError:
+            return None  # the list has no task of that name
         except CoderError as lookup:
             raise AmbiguousRequestError(
                 f"create_task may or may not have created the task ({exc}); looking it up "
@@ -474,10 +585,15 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> Task:
-        """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
-        path = protocol.task_path(ref, user)
+        """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``.
+
+        Servers before v2.29 accept only a UUID in the path: there a name is first
+        looked up through :meth:`list_tasks` (filtered by owner), then the task is
+        fetched by its id.  The lookup is never cached.
+        """
+        target = TaskTarget(ref, user)
         return await self._read(
-            path, converter.decode_task, timeouts=timeouts, budget=self._budget(retry)
+            target, converter.decode_task, timeouts=timeouts, budget=self._budget(retry)
         )
 
     async def delete_task(
@@ -488,10 +604,16 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        """Delete a task (the server tears its workspace down in the background)."""
-        path = protocol.task_path(ref, user)
+        """Delete a task (the server tears its workspace down in the background).
+
+        A name is resolved through the task list first on servers before v2.29 (see
+        :meth:`get_task`).  While the task's start build still runs the server
+        answers 409 ``A workspace build is already active.`` (:class:`ConflictError`).
+        Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServer`.
+        """
+        target = TaskTarget(ref, user, newer=releases.DELETE)
         budget = self._budget(retry)
-        response = await self._call("DELETE", path, timeouts=timeouts, budget=budget)
+        response = await self._call_task("DELETE", target, timeouts=timeouts, budget=budget)
         if (
             response.status == 404
             and response.may_have_landed
@@ -508,14 +630,18 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> TaskLogs:
-        """The task's whole conversation (``.logs``), oldest first."""
-        path = protocol.task_path(ref, user, "/logs")
-        return await self._read(path, _decode_logs, timeouts=timeouts, budget=self._budget(retry))
+        """The task's whole conversation (``.logs``), oldest first.
+
+        Names are resolved on servers before v2.29 as in :meth:`get_task`.  Servers
+        before v2.27 have no logs endpoint: :class:`UnsupportedByServer`.
+        """
+        target = TaskTarget(ref, user, "/logs", releases.LOGS)
+        return await self._read(target, _decode_logs, timeouts=timeouts, budget=self._budget(retry))
 
     async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
-        path = protocol.task_path(ref, user, "/logs")
-        response = await self._call("GET", path, parse=converter.loads)
+        target = TaskTarget(ref, user, "/logs", releases.LOGS)
+        response = await self._call_task("GET", target, parse=converter.loads)
         self._raise_for(response)
         data = response.parsed
         logs = data.get("logs") if isinstance(data, dict) else None
@@ -541,13 +667,18 @@ class TaskEndpoints:
         """Send ``input`` to the task's agent: one POST, never re-sent once it may have landed.
 
         ``CoderTasksClient.send_input`` adds waiting until the agent is ready.
+
+        A name is resolved through the task list first on servers before v2.29 (see
+        :meth:`get_task`); servers before v2.27 cannot send input
+        (:class:`UnsupportedByServer`).  Only an empty string is refused by Coder
+        (whitespace reaches the agent); this client refuses blank input too.
         """
         protocol.validate_input(input)
-        path = protocol.task_path(ref, user, "/send")
+        target = TaskTarget(ref, user, "/send", releases.SEND)
         budget = self._budget(retry)
-        response = await self._call(
+        response = await self._call_task(
             "POST",
-            path,
+            target,
             body=protocol.input_body(input),
             timeouts=timeouts or SEND_TIMEOUTS,
             budget=budget,
@@ -566,13 +697,15 @@ class TaskEndpoints:
         """Replace a paused task's initial prompt (Coder v2.29+; ``PATCH .../input``).
 
         Servers before v2.29 raise :class:`UnsupportedByServer`; a task that is not
-        paused raises :class:`ConflictError`.
+        paused raises :class:`ConflictError`.  Before v2.31.1 a task is paused by
+        stopping its workspace.
         """
         protocol.validate_input(input)
-        path = protocol.task_path(ref, user, "/input")
+        target = TaskTarget(ref, user, "/input", releases.UPDATE_INPUT)
         budget = self._budget(retry)
-        response = await self._call_newer(
-            "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, budget
+        body = protocol.input_body(input)
+        response = await self._call_task(
+            "PATCH", target, body=body, timeouts=timeouts, budget=budget
         )
         self._raise_for(response, budget)
 
@@ -585,7 +718,10 @@ class TaskEndpoints:
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
         """Pause a task: stop its workspace, keeping a snapshot of the conversation
-        (Coder v2.31+).  Returns the stop build the server started.
+        (Coder v2.31.1+).  Returns the stop build the server started.
+
+        A task whose build is still running (e.g. just created) is refused with
+        :class:`ConflictError`; pausing a paused task starts another stop build.
 
         Example::
 
@@ -602,7 +738,10 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
-        """Resume a paused task: start its workspace again (Coder v2.31+).
+        """Resume a paused task: start its workspace again (Coder v2.31.1+).
+
+        A task whose workspace runs is refused with :class:`ConflictError`
+        (``Task workspace is already running.``); a task in ``error`` can be resumed.
 
         The agent restarts, so its conversation starts over; a follower reports
         that as a reset.
@@ -617,9 +756,9 @@ class TaskEndpoints:
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        path = protocol.task_path(ref, user, f"/{action}")
+        target = TaskTarget(ref, user, f"/{action}", (action, releases.PAUSE_RESUME_SINCE))
         budget = self._budget(retry)
-        response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, budget)
+        response = await self._call_task("POST", target, timeouts=timeouts, budget=budget)
         self._raise_for(response, budget)
         data = self._decoded(lambda: converter.loads(response.body))
         if isinstance(data, dict) and "workspace_build" in data:
@@ -642,16 +781,28 @@ class TaskEndpoints:
         body: bytes | None,
         timeouts: Timeouts | None,
         budget: RetryBudget,
+        parse: Callable[[bytes], object] | None = None,
     ) -> RawResponse:
-        """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer.
+        """Call an endpoint some releases lack; a missing route becomes UnsupportedByServer.
 
-        Pause/resume lived only under /api/experimental for a while (until coder
-        PR #22544), which ``_call(probe=False)`` covers.
+        Delete, send and logs exist in both trees from v2.27 on, so their answers
+        may settle the tree.  The rest (update input, pause, resume) may not: pause
+        and resume lived only under /api/experimental for a while (until coder PR
+        #22544), which ``_call(probe=False)`` covers.  A 405 is how a release that
+        has the path for another method (v2.26's get, not delete) says so.
         """
         response = await self._call(
-            method, path, body=body, timeouts=timeouts, budget=budget, probe=False
+            method,
+            path,
+            body=body,
+            timeouts=timeouts,
+            budget=budget,
+            parse=parse,
+            probe=feature in releases.IN_EVERY_TREE,
         )
-        if protocol.is_route_not_found(response.status, response.headers, response.body):
+        if response.status == 405 or protocol.is_route_not_found(
+            response.status, response.headers, response.body
+        ):
             raise UnsupportedByServer(
                 feature, minimum_version=minimum, server_version=self.server_version
             )

@@ -24,7 +24,7 @@ from .._wire.settings import PollPolicy, Wake
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import LogCursor
 from .pace import Backoff, Closeable, Verdict, judge
-from .tracker import ConversationTracker, agent_settled
+from .tracker import ConversationTracker, agent_settled, may_be_active
 from .wake import Waker, WakeResult, event_says_idle
 
 if TYPE_CHECKING:
@@ -107,6 +107,8 @@ class LogFollower(Closeable):
         self._idle_since: float | None = None
         self._decode_errors = 0
         self._next_delay = 0.0
+        #: A stop was put off by one poll to let the held-back entry settle.
+        self._confirming = False
         #: The task as of the latest poll (``None`` before the first one).
         self.task: Task | None = None
         #: Why the stream ended (``None`` while it goes on).
@@ -198,7 +200,7 @@ class LogFollower(Closeable):
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
-            if fetch_logs and task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
+            if fetch_logs and (may_be_active(task) or task.status is TaskStatus.PAUSED):
                 await self._poll_logs(task)
             else:
                 self._ends(task)
@@ -221,15 +223,14 @@ class LogFollower(Closeable):
             produced = tracker.observe(task, raw_logs, snapshot)
         except ValueError as exc:  # a malformed entry
             raise CoderDecodeError(str(exc)) from None
-        if produced:
+        if produced and not self._confirming:
             self._idle_since = None  # something happened: the idle grace starts over
-        if self._ends(task):
-            # The last poll: the agent's final reply goes out too, once a task read
-            # after the log read shows the "idle" was not stale.
-            if tracker.holding and agent_settled(task) and await self._still_idle(task):
-                tracker.release(task)
-        elif (
-            tracker.holding
+        # On the last poll an entry still held back is not finished by the tracker's
+        # rule (two polls agreeing), so it is not handed out as final.
+        self._ends(task, confirm=tracker.holding and not self._confirming)
+        if (
+            not self._done
+            and tracker.holding
             and event_says_idle(self._waker.signal, task)
             and await self._still_idle(task)
         ):
@@ -256,19 +257,29 @@ class LogFollower(Closeable):
             and agent_settled(again)
         )
 
-    def _ends(self, task: Task) -> bool:
-        """Decide whether this poll was the last one (events already queued still go out)."""
+    def _ends(self, task: Task, *, confirm: bool = False) -> bool:
+        """Decide whether this poll was the last one (events already queued still go out).
+
+        ``confirm``: settled mode holds back the newest entry; stopping now would lose
+        the agent's final reply, and handing it out on this task's word is unsafe (an
+        input sent between the task and logs requests shows a reply that only just
+        started next to a task read as idle).  One more poll settles it either way.
+        """
         stop = stop_requested(task, self._until_terminal, self._until)
         if self._idle_timeout is not None:
             # Idle means: active, agent not working, and no new events.  A task that
             # is still starting is not idle, however long it takes.
-            if task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING:
+            if may_be_active(task) and task.state is not TaskState.WORKING:
                 now = self._client.clock.now()
                 if self._idle_since is None:
                     self._idle_since = now
                 stop = stop or now - self._idle_since >= self._idle_timeout
             else:
                 self._idle_since = None
+        if stop and confirm:
+            self._confirming = True
+            return False
+        self._confirming = False
         if stop:
             self.end(EndReason.STOPPED)
         return stop

@@ -24,6 +24,7 @@ from .._wire.settings import PollPolicy
 from .follow import EndReason, LogEvent, LogFollower, stop_requested
 from .logcursor import LogCursor
 from .pace import Backoff, Closeable, Verdict, judge
+from .tracker import may_be_active
 from .watch import fingerprint
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ class ManyFollower(Closeable):
     def _worth_polling(self, follower: LogFollower, task: Task) -> bool:
         """Logs can have news: the agent works, its state or conversation changed lately,
         or settled mode still holds its newest entry back."""
-        if task.status not in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
+        if not (may_be_active(task) or task.status is TaskStatus.PAUSED):
             return False
         if task.state in (TaskState.WORKING, None) or follower.holding or follower.produced:
             # Working, or an agent that reports no state (no signal to go by).

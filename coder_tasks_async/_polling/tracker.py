@@ -39,7 +39,7 @@ from uuid import UUID
 from attrs import define
 
 from .._wire.converter import structure
-from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus
+from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus, WorkspaceStatus
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, digest, entry_fields
 
@@ -69,9 +69,22 @@ class _Step:
     run: RunId | None = None
 
 
+def may_be_active(task: Task) -> bool:
+    """Active, as far as the task says.
+
+    v2.26/v2.27 send no task status (``status`` is ``unknown``), only the
+    workspace's: there a running workspace is the best hint, and the server's
+    "not active" refusal, which the pollers already wait out, settles the rest
+    (docs/compatibility.md §2).
+    """
+    return task.status is TaskStatus.ACTIVE or (
+        task.status is TaskStatus.UNKNOWN and task.workspace_status is WorkspaceStatus.RUNNING
+    )
+
+
 def agent_settled(task: Task) -> bool:
     """The newest entry can no longer change: the agent is not working, or cannot run."""
-    return task.status is not TaskStatus.ACTIVE or task.state is not TaskState.WORKING
+    return not may_be_active(task) or task.state is not TaskState.WORKING
 
 
 def _describe(task_id: UUID, name: str) -> str:
@@ -216,7 +229,12 @@ class ConversationTracker:
 
     def release(self, task: Task) -> bool:
         """Settled mode, last poll: hand out the held-back newest entry too, if the agent
-        is not working.  Returns whether an event was queued."""
+        is not working.  Returns whether an event was queued.
+
+        This trusts ``task``, read before the logs: an input sent in between shows a
+        reply that only just started next to a task read as idle.  ``follow_logs`` does
+        not call it; it polls once more, so two polls in a row settle the entry.
+        """
         held = self._held
         if held is None or not agent_settled(task):
             return False

@@ -15,6 +15,7 @@ from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
 from .follow import stop_requested
 from .pace import Backoff, Closeable, Verdict, judge
+from .tracker import may_be_active
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
@@ -128,7 +129,7 @@ async def wait_for(
 
 
 def _ready(task: Task) -> bool:
-    return task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING
+    return may_be_active(task) and task.state is not TaskState.WORKING
 
 
 async def wait_ready(
@@ -229,7 +230,7 @@ class TaskWatcher(Closeable):
         until_terminal: bool = False,
     ) -> None:
         self._client = client
-        self._ref = ref
+        self._ref = ref  # replaced by the task's id once seen, as LogFollower does
         self._user = user
         self._backoff = Backoff(poll or client.poll)
         self._until = until
@@ -253,6 +254,7 @@ class TaskWatcher(Closeable):
                 raise
             if task is None:
                 continue
+            self._ref = task.id
             mark = fingerprint(task)
             changed = mark != self._previous
             self._previous = mark

@@ -41,8 +41,11 @@ __all__ = [
     "build_query",
     "create_body",
     "error_from_response",
+    "is_invalid_uuid",
     "is_route_not_found",
+    "name_ref",
     "segment",
+    "server_takes_names",
     "task_path",
     "validate_input",
     "validate_task_name",
@@ -65,6 +68,7 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_~-]+")
 #: Lengths of the spellings ``uuid.UUID`` accepts (hex, canonical, braces, urn:uuid:).
 _UUID_LENGTHS = frozenset({32, 36, 38, 45})
+_RELEASE = re.compile(r"v?(\d+)\.(\d+)")
 _NAME_RE = re.compile(r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")
 _RESERVED_NAMES = frozenset({"new", "create"})
 _LOGIN_HINT = "Try logging in using 'coder login'."
@@ -141,6 +145,61 @@ def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
     if len(parts) == 2 and all(parts):
         return _user_segment(parts[0]), segment(validate_task_name(parts[1]))
     raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
+
+
+def name_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str | UUID, str] | None:
+    """``(owner, name)`` when ``ref`` addresses a task by name; ``None`` for an id.
+
+    Servers before v2.29 take only a UUID in the path, so a name has to be looked
+    up first; this tells the client when.
+
+    >>> name_ref("alice/fix-login")
+    ('alice', 'fix-login')
+    """
+    if isinstance(ref, Task | UUID):
+        return None
+    resolve_ref(ref, user)  # the same validation and errors as any other call
+    text = ref.strip()
+    if _CANONICAL_UUID.fullmatch(text):
+        return None
+    if len(text) in _UUID_LENGTHS:
+        try:
+            UUID(text)
+            return None
+        except ValueError:
+            pass
+    owner, _, name = text.rpartition("/")
+    return (owner or user), name
+
+
+def server_takes_names(version: str | None) -> bool | None:
+    """Whether a server of ``version`` (``X-Coder-Build-Version``) accepts task names in
+    the path (v2.29+); ``None`` when the version says nothing (unknown, a dev build).
+
+    >>> server_takes_names("v2.28.3"), server_takes_names("v2.29.0")
+    (False, True)
+    """
+    if not version:
+        return None
+    found = _RELEASE.match(version.strip())
+    if not found:
+        return None
+    major, minor = int(found.group(1)), int(found.group(2))
+    if major == 0:
+        return None  # "v0.0.0-devel": a build from source says nothing
+    return (major, minor) >= (2, 29)
+
+
+def is_invalid_uuid(status: int, body: bytes) -> bool:
+    """The 400 an older server gives for a name where it wants a task UUID."""
+    if status != 400 or b"Invalid UUID" not in body:
+        return False
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    message = data.get("message") if isinstance(data, dict) else None
+    return isinstance(message, str) and message.startswith('Invalid UUID "')
 
 
 def task_path(ref: TaskRef, user: str | UUID = "me", suffix: str = "") -> str:
@@ -254,9 +313,17 @@ def create_body(
     name: str | None,
     display_name: str | None,
     template_version_preset_id: UUID | None,
+    server_version: str | None = None,
 ) -> bytes:
-    """The create request body; optional fields are left out, as Go's ``omitempty`` does."""
-    body: dict[str, Any] = {"input": input, "template_version_id": str(template_version_id)}
+    """The create request body; optional fields are left out, as Go's ``omitempty`` does.
+
+    v2.26 read the prompt from ``prompt``, later releases from ``input``.  When the
+    server's version is not known yet, both are sent: each release ignores the
+    field it does not know, so the prompt is never silently lost.
+    """
+    fields = _prompt_fields(server_version)
+    body: dict[str, Any] = dict.fromkeys(fields, input)
+    body["template_version_id"] = str(template_version_id)
     if name:
         body["name"] = name
     if display_name:
@@ -264,6 +331,15 @@ def create_body(
     if template_version_preset_id is not None:
         body["template_version_preset_id"] = str(template_version_preset_id)
     return orjson.dumps(body)
+
+
+def _prompt_fields(version: str | None) -> tuple[str, ...]:
+    found = _RELEASE.match(version.strip()) if version else None
+    if found is None or int(found.group(1)) == 0:
+        return ("input", "prompt")
+    if (int(found.group(1)), int(found.group(2))) >= (2, 27):
+        return ("input",)
+    return ("prompt",)
 
 
 def input_body(text: str) -> bytes:

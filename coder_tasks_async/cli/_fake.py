@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["KNOWN_VERSIONS", "fake_server", "scaled_timings", "standalone"]
 
 #: The releases the fake imitates, oldest first; the newest is the default.
-KNOWN_VERSIONS = ("v2.26.0", "v2.27.0", "v2.28.0", "v2.29.0", "v2.30.0", "v2.31.1", "v2.32.0")
+KNOWN_VERSIONS = ("v2.26", "v2.27", "v2.28", "v2.29", "v2.31.0", "v2.31.1", "v2.32", "latest")
 _TOKEN_CHARS = string.ascii_letters + string.digits
 
 
@@ -35,6 +35,17 @@ def known_versions() -> tuple[str, ...]:
     if listed:
         return tuple(str(getattr(p, "version", p)) for p in listed)
     return KNOWN_VERSIONS
+
+
+def _fake_accepts(version: str) -> bool:
+    """Whether FakeCoder imitates ``version`` (a profile name or a release such as v2.30.2)."""
+    from ..testing import FakeCoder
+
+    try:
+        FakeCoder(server_version=version)
+    except ValueError:
+        return False
+    return True
 
 
 def scaled_timings(speed: float) -> Timings:
@@ -140,9 +151,8 @@ def fake_server(
     """
     known = known_versions()
     version = server_version or known[-1]
-    if version not in known and f"v{version}" not in known:
+    if version not in known and not _fake_accepts(version):
         usage_error(f"--server-version: unknown version {version!r}", f"known: {', '.join(known)}")
-    version = version if version in known else f"v{version}"
     if speed <= 0:
         usage_error("--speed must be positive")
     if rate_limit is not None and rate_limit <= 0:

@@ -155,7 +155,7 @@ def _changed(task: Task) -> str:
 #: Column name → value, in ``-c`` order; lower-case names, ``-`` or space accepted.
 TASK_COLUMNS: dict[str, Callable[[Task], str]] = {
     "id": lambda t: str(t.id),
-    "owner": lambda t: t.owner_name,
+    "owner": lambda t: t.owner_name if t.owner_name is not None else str(t.owner_id),
     "name": lambda t: t.name,
     "status": lambda t: str(t.status),
     "state": lambda t: "-" if t.state is None else str(t.state),

@@ -65,6 +65,11 @@ class FakeCoder:
     Use as ``async with FakeCoder(clock=FakeClock()) as fake:`` and point a client
     at ``fake.url`` with ``fake.token``.  Everything is deterministic for a given
     ``seed`` and sequence of requests.
+
+    ``server_version`` picks the release to imitate: a profile from
+    :data:`~coder_tasks_async.testing.PROFILES` (``"v2.26"`` … ``"latest"``) or a
+    release version such as ``"v2.30.2"``; anything else is a ``ValueError``.
+    The default, ``v2.28.0``, is the era the SDK's seed contract describes.
     """
 
     def __init__(
@@ -84,7 +89,8 @@ class FakeCoder:
         wall = getattr(self.clock, "wall", None)
         wall0: datetime = wall() if callable(wall) else datetime.now(UTC)
         self.profile = Profile.parse(server_version)
-        self.server_version = server_version
+        #: What ``X-Coder-Build-Version`` announces (a profile name becomes its version).
+        self.server_version = self.profile.version
         self.timings = timings if timings is not None else Timings()
         self.state = State(self.clock, wall0, self.timings, self.profile, seed)
         self.user: FakeUser = self.state.add_user("alice")
@@ -118,7 +124,7 @@ class FakeCoder:
             template_id=self.state.template_id,
         )
         self._base_headers = {
-            "X-Coder-Build-Version": server_version,
+            "X-Coder-Build-Version": self.profile.version,
             "X-Content-Type-Options": "nosniff",
         }
 
@@ -188,6 +194,14 @@ class FakeCoder:
         self.state.delete_task(self.task(ref))
         self.watch.poke()
 
+    def stop_out_of_band(self, ref: uuid.UUID | str) -> None:
+        """The task's workspace is stopped elsewhere (``coder stop``): the task is paused.
+
+        The only way to pause a task on releases before v2.31.1, which have no
+        pause endpoint; later releases also keep a log snapshot, as a pause does.
+        """
+        self.state.pause(self.task(ref))
+
     def restart_agent(self, ref: uuid.UUID | str) -> None:
         """AgentAPI restarts: the conversation starts again at id 0 with a new initial screen."""
         self.state.restart_agent(self.task(ref))
@@ -251,13 +265,7 @@ class FakeCoder:
         key = (request.method, path)
         m = self._routes.get(key)
         if m is None:
-            m = match_route(
-                [unquote(s) for s in path.split("/")[1:]],
-                request.method,
-                stable=self.profile.stable_tree,
-                input_route=self.profile.update_input,
-                pause=self.profile.pause_resume,
-            )
+            m = match_route([unquote(s) for s in path.split("/")[1:]], request.method, self.profile)
             # Benchmarks poll the same few paths; bound the cache against path scans.
             if len(self._routes) >= 4096:
                 self._routes.clear()
@@ -342,27 +350,22 @@ class FakeCoder:
         return resp
 
     async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
-        actor = self._authenticate(request, query)
-        if isinstance(actor, Reply):
-            return actor
+        # The task routes' limiter runs before authentication, so it cannot know the
+        # user: its key is the client address plus the URL path, and the bypass
+        # header is never looked at (docs/compatibility.md §4).
         limit_headers: tuple[tuple[str, str], ...] = ()
         if self._limiter is not None:
-            bypass = request.headers.get("X-Coder-Bypass-Ratelimit", "").lower() == "true"
-            if bypass and not actor.is_owner:
-                return Reply(
-                    428,
-                    b"forbidden: only owners may bypass rate limits\n",
-                    "text/plain; charset=utf-8",
-                )
-            if not bypass:
-                decision = self._limiter.hit(
-                    (actor.username, request.method, m.pattern), self.clock.now()
-                )
-                limit_headers = decision.headers()
-                if not decision.allowed:
-                    return error(429, limited_message(self._limiter.limit), headers=limit_headers)
-        body = b"" if request.method == "GET" else await request.read()
-        reply = self._api.handle(m, actor, query, body)
+            path = request.raw_path.partition("?")[0]
+            decision = self._limiter.hit((request.remote or "", path), self.clock.now())
+            limit_headers = decision.headers()
+            if not decision.allowed:
+                return error(429, limited_message(self._limiter.limit), headers=limit_headers)
+        actor = self._authenticate(request, query)
+        if isinstance(actor, Reply):
+            reply = actor
+        else:
+            body = b"" if request.method == "GET" else await request.read()
+            reply = self._api.handle(m, actor, query, body)
         if limit_headers:
             reply = attrs.evolve(reply, headers=reply.headers + limit_headers)
         return reply
