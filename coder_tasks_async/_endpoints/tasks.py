@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 from uuid import UUID
@@ -14,6 +14,7 @@ from uuid import UUID
 import aiohttp
 
 from .._http.clock import Clock, SystemClock
+from .._http.hooks import ResponseHook
 from .._http.transport import RawResponse, Transport, configure_debug_logging
 from .._wire import converter, protocol
 from .._wire.deployment import validate_base_url, validate_token
@@ -102,6 +103,8 @@ class TaskEndpoints:
             ssl=ssl,
             max_body_size=max_body_size,
         )
+        self._server_version: str | None = None
+        self._transport.hooks.add(self._learn_version)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -119,8 +122,25 @@ class TaskEndpoints:
 
     @property
     def server_version(self) -> str | None:
-        """``X-Coder-Build-Version`` from the latest response, once there was one."""
-        return self._transport.last_headers.get("X-Coder-Build-Version")
+        """``X-Coder-Build-Version`` from the latest response that carried it."""
+        return self._server_version
+
+    def _learn_version(self, status: int, headers: Mapping[str, str]) -> None:
+        version = headers.get("X-Coder-Build-Version")
+        if version is not None:
+            self._server_version = version
+
+    def on_response(self, hook: ResponseHook) -> Callable[[], None]:
+        """Call ``hook(status, headers)`` for every response this client receives
+        (each attempt's, retries included); returns a function that removes the hook.
+
+        For metrics or logging; a hook must not block or raise.
+
+        Example::
+
+            remove = coder.on_response(lambda status, headers: statuses.append(status))
+        """
+        return self._transport.hooks.add(hook)
 
     @property
     def clock(self) -> Clock:

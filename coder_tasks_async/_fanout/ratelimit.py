@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import anyio
 
+from .._http.hooks import observe_responses
 from .._wire.errors import CoderAPIError, RateLimitError
 
 if TYPE_CHECKING:
@@ -72,10 +73,10 @@ class RateLimiter:
         task = await limiter.run(coder.get_task, "fix-login")   # one paced call
 
     Limits: it only sees this process's calls (another process using the same
-    token is noticed through ``Remaining`` and 429s, after the fact); it reads the
-    client's *latest* response headers, which may come from a concurrent call to
-    another endpoint; and the client's own retries of a 429 (see
-    :class:`RetryPolicy`) are not paced by it.
+    token is noticed through ``Remaining`` and 429s, after the fact); and the
+    client's own retries of a 429 (see :class:`RetryPolicy`) are not paced by it,
+    though their headers are learnt from.  It reads the headers of the calls it
+    runs and of nothing else.
     """
 
     def __init__(
@@ -89,7 +90,6 @@ class RateLimiter:
             raise ValueError("per_minute must be at least 1")
         if margin < 0:
             raise ValueError("margin must not be negative")
-        self._client = client
         self._clock: Clock = client.clock
         self._ceiling = per_minute
         self._margin = margin
@@ -228,8 +228,12 @@ class RateLimiter:
         # moment in between, so the log can never expire it before the server does.
         self._in_flight += 1
         headers: Mapping[str, str] | None = None
+        seen: list[Mapping[str, str]] = []
         try:
-            return await func(*args, **kwargs)
+            # Only the responses of this very call: a concurrent call's headers may
+            # belong to another endpoint with its own budget.
+            with observe_responses(lambda _status, h: seen.append(h)):
+                return await func(*args, **kwargs)
         except CoderAPIError as exc:
             headers = exc.headers  # exactly this call's response
             if isinstance(exc, RateLimitError):
@@ -241,9 +245,10 @@ class RateLimiter:
             if self._finished is not None:
                 self._finished.set()
                 self._finished = None
-            if headers is None:
-                headers = self._client._transport.last_headers
-            self.observe(headers)
+            if headers is None and seen:
+                headers = seen[-1]
+            if headers is not None:
+                self.observe(headers)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -1,5 +1,5 @@
 """The thin I/O layer: one ``aiohttp.ClientSession``, timeouts, retries, the
-concurrency cap, redirects, and request logging.  It knows nothing of tasks.
+concurrency cap, redirects, response hooks and request logging.  It knows nothing of tasks.
 
 Hot-path notes (measured, see benchmarks/): the concurrency cap is a plain
 ``asyncio.Semaphore`` (no suspension when a slot is free) rather than an anyio
@@ -39,6 +39,7 @@ from .._wire.settings import (
     parse_retry_after,
 )
 from .clock import Clock
+from .hooks import ResponseHooks
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
@@ -172,7 +173,8 @@ class Transport:
             "Accept": "application/json",
             **(extra_headers or {}),
         }
-        self.last_headers: Mapping[str, str] = {}
+        #: Told ``(status, headers)`` of every response (see :mod:`.hooks`).
+        self.hooks = ResponseHooks()
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
@@ -280,6 +282,7 @@ class Transport:
                 raise result.error
             response = result
             response.may_have_landed = landed
+            self.hooks.emit(response.status, response.headers)
             self._log(method, url, response.status, attempt, t0, None)
             if response.status >= 400 and policy.should_retry_status(method, response.status):
                 delay = policy.backoff(attempt - 1, self._rand.random)
@@ -360,7 +363,6 @@ class Transport:
                             url = self._redirect_target(method, url, resp)
                             continue
                         data = await self._read_body(resp, method, url)
-                        self.last_headers = resp.headers
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
