@@ -148,6 +148,12 @@ class TaskEndpoints:
         return self._transport.clock
 
     @property
+    def connections_in_use(self) -> int:
+        """Pooled connections currently held by requests: 0 between calls means nothing
+        leaked (for tests and debugging)."""
+        return self._transport.connections_in_use
+
+    @property
     def closed(self) -> bool:
         """True after :meth:`aclose`."""
         return self._transport.closed

@@ -187,6 +187,15 @@ class Transport:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def connections_in_use(self) -> int:
+        """Connections of the pool currently checked out by a request (0 when idle)."""
+        connector = None if self._session is None else self._session.connector
+        if connector is None:
+            return 0
+        # aiohttp counts them but offers no public accessor; read in this one place.
+        return len(connector._acquired)
+
     def _session_or_open(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("this client is closed; create a new one")

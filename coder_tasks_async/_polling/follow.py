@@ -21,8 +21,10 @@ from .._wire.converter import structure
 from .._wire.errors import CoderDecodeError, CoderError
 from .._wire.models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
+from .backoff import Backoff
+from .iterator import Closeable
 from .logcursor import LogCursor, Step, StepKind, digest, entry_fields
-from .pace import Backoff, Closeable, Verdict, judge
+from .verdict import Verdict, judge
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient

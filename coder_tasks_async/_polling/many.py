@@ -21,9 +21,11 @@ import anyio
 from .._wire.errors import CoderError
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
+from .backoff import Backoff
 from .follow import LogEvent, LogFollower, stop_requested
+from .iterator import Closeable
 from .logcursor import LogCursor
-from .pace import Backoff, Closeable, Verdict, judge
+from .verdict import Verdict, judge
 from .watch import fingerprint
 
 if TYPE_CHECKING:

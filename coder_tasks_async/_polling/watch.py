@@ -13,8 +13,10 @@ from uuid import UUID
 from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
+from .backoff import Backoff
 from .follow import stop_requested
-from .pace import Backoff, Closeable, Verdict, judge
+from .iterator import Closeable
+from .verdict import Verdict, judge
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient

@@ -1,9 +1,10 @@
-"""The one cattrs converter: JSON bytes in, models out, precise errors on misfit.
+"""JSON bytes in, models out, precise errors on misfit.
 
-Two converters share the same hooks.  The fast one structures every response,
-with generated per-model functions (``_codegen``).  Only when it fails do we run the detailed one on
-the same data, to name the exact field path in the error: success pays nothing
-for good error messages.
+Behind the functions of this module are two cattrs converters sharing the same
+hooks.  The fast one structures every response, with generated per-model
+functions (:mod:`.codegen`).  Only when it fails does the detailed one run on the
+same data, to name the exact field path in the error: success pays nothing for
+good error messages.
 
 The hooks are tuned because structuring is most of the SDK's CPU per request:
 UUIDs skip ``UUID.__init__``'s generic parsing, enums are a dict lookup, and

@@ -26,7 +26,7 @@ from ._faults import Fault, FaultSet
 from ._handlers import Api, Delivery, Match, match_route
 from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
 from ._profile import Profile
-from ._ratelimit import RateLimiter, limited_message
+from ._ratelimit import ServerRateLimit, limited_message
 from ._state import FakeTask, FakeUser, State
 
 if TYPE_CHECKING:
@@ -93,7 +93,9 @@ class FakeCoder:
         self.deliveries: list[Delivery] = []
         self._api = Api(self.state, self.deliveries, self._wall_at)
         self._limiter = (
-            RateLimiter(rate_limit, lambda t: self.state.wall_ns(t) / 1e9) if rate_limit else None
+            ServerRateLimit(rate_limit, lambda t: self.state.wall_ns(t) / 1e9)
+            if rate_limit
+            else None
         )
         self._host = host
         self._port = port

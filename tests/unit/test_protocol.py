@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from uuid import UUID
 
 import pytest
+from helpers import TESTS
 
 from coder_tasks_async import (
     AuthenticationError,
@@ -32,7 +32,7 @@ from coder_tasks_async._wire.protocol import (
     validate_task_name,
 )
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+FIXTURES = TESTS / "fixtures" / "v2.28"
 TASK_ID = "89fb1806-dc3f-4287-aa16-2b8dc835698d"
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 

@@ -6,6 +6,7 @@ from collections import Counter
 
 import anyio
 import pytest
+from helpers import FAST
 
 from coder_tasks_async import (
     CoderTasksClient,
@@ -13,15 +14,12 @@ from coder_tasks_async import (
     LogEvent,
     NotFoundError,
     PermissionDeniedError,
-    PollPolicy,
     Task,
     TaskState,
 )
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
-
-FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
 
 
 async def create(fake: FakeCoder, coder: CoderTasksClient, n: int) -> list[Task]:
