@@ -73,13 +73,13 @@ async def bench_logs(srv: ServerProcess, settings: Settings) -> list[Row]:
         gs, gr = await interleaved(settings.rounds, sdk_get_logs, raw_get_logs)
 
         cursor = LogCursor()
-        first, snapshot = await sdk._get_logs_raw(ref, user="me")
+        first, snapshot = await sdk._get_logs_raw(ref, owner="me")
         for step in cursor.plan(first, snapshot, settled=None):
             cursor.commit(step)
 
         async def sdk_poll() -> int:
             for _ in range(polls):
-                raw_logs, snap = await sdk._get_logs_raw(ref, user="me")
+                raw_logs, snap = await sdk._get_logs_raw(ref, owner="me")
                 changed = poll_core(cursor, raw_logs, snap)
                 assert changed == 1, changed
             return polls

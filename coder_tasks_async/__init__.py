@@ -13,14 +13,19 @@ Example::
     anyio.run(main)
 """
 
+from ._endpoints.tasks import ApiChoice
 from ._facade import CoderTasksClient
-from ._fanout.bounded import Outcome, TaskRequest, create_many, delete_many, get_many, map_bounded
+from ._fanout.bounded import TaskRequest, map_bounded
+from ._fanout.deprecated import create_many, delete_many, get_many
+from ._fanout.outcome import Failure, Outcome, Progress, Success
 from ._fanout.ratelimit import RateLimiter
 from ._http.clock import Clock, SystemClock
+from ._http.hooks import ResponseHook
+from ._polling.conditions import StopConditions
 from ._polling.follow import LogEvent, LogEventKind, LogFollower
-from ._polling.logcursor import LogCursor
+from ._polling.logcursor import LogCursor, Step, StepKind
 from ._polling.many import ManyFollower, ManyWatcher
-from ._polling.watch import TaskWatcher
+from ._polling.watch import TaskWatcher, Until
 from ._version import __version__
 from ._wire.errors import (
     AgentBusyError,
@@ -59,11 +64,14 @@ from ._wire.models import (
     WorkspaceBuild,
     WorkspaceStatus,
 )
+from ._wire.protocol import ApiTree, TaskRef
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
 
 __all__ = [
     "AgentBusyError",
     "AmbiguousRequestError",
+    "ApiChoice",
+    "ApiTree",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -75,6 +83,7 @@ __all__ = [
     "CoderTimeoutError",
     "CoderTransportError",
     "ConflictError",
+    "Failure",
     "LogCursor",
     "LogEvent",
     "LogEventKind",
@@ -85,11 +94,17 @@ __all__ = [
     "Outcome",
     "PermissionDeniedError",
     "PollPolicy",
+    "Progress",
     "RateLimitError",
     "RateLimiter",
+    "ResponseHook",
     "RetryPolicy",
     "RouteNotFoundError",
     "ServerError",
+    "Step",
+    "StepKind",
+    "StopConditions",
+    "Success",
     "SystemClock",
     "Task",
     "TaskLogEntry",
@@ -97,6 +112,7 @@ __all__ = [
     "TaskLogs",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskRef",
     "TaskRequest",
     "TaskState",
     "TaskStateEntry",
@@ -105,6 +121,7 @@ __all__ = [
     "TasksList",
     "Timeouts",
     "UnsupportedByServer",
+    "Until",
     "ValidationError",
     "WaitTimeoutError",
     "WorkspaceAgentHealth",

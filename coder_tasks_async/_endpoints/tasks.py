@@ -18,6 +18,7 @@ from .._http.hooks import ResponseHook
 from .._http.transport import RawResponse, Transport, configure_debug_logging
 from .._wire import converter, protocol
 from .._wire.deployment import validate_base_url, validate_token
+from .._wire.deprecation import owner_from
 from .._wire.errors import (
     AmbiguousRequestError,
     CoderDecodeError,
@@ -296,7 +297,8 @@ class TaskEndpoints:
         name: str | None = None,
         display_name: str | None = None,
         template_version_preset_id: UUID | str | None = None,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> Task:
@@ -315,6 +317,7 @@ class TaskEndpoints:
                 "Fix the flaky TestLogin", template_version_id=tv_id, name="fix-login"
             )
         """
+        owner = owner_from(owner, user)
         protocol.validate_input(input)
         tv_id = protocol.as_uuid(template_version_id, "template_version_id")
         preset = (
@@ -341,7 +344,7 @@ class TaskEndpoints:
             try:
                 response = await self._call(
                     "POST",
-                    protocol.user_path(user),
+                    protocol.owner_path(owner),
                     body=body,
                     timeouts=timeouts,
                     retry=retry,
@@ -361,7 +364,7 @@ class TaskEndpoints:
                         method="POST",
                         url=self.url,
                     ) from exc
-                existing = await self._task_named(name, user)
+                existing = await self._task_named(name, owner)
                 if existing is not None:
                     if existing.initial_prompt == input:
                         return existing  # an earlier attempt landed
@@ -380,9 +383,9 @@ class TaskEndpoints:
                 # Not created, and the unique name makes a second attempt duplicate-safe.
                 await self.clock.sleep(delay)
 
-    async def _task_named(self, name: str, user: str | UUID) -> Task | None:
+    async def _task_named(self, name: str, owner: str | UUID) -> Task | None:
         try:
-            return await self.get_task(name, user=user)
+            return await self.get_task(name, owner=owner)
         except NotFoundError:
             return None
 
@@ -390,24 +393,28 @@ class TaskEndpoints:
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> Task:
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
-        path = protocol.task_path(ref, user)
+        owner = owner_from(owner, user)
+        path = protocol.task_path(ref, owner)
         return await self._read(path, converter.decode_task, timeouts=timeouts, retry=retry)
 
     async def delete_task(
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         """Delete a task (the server tears its workspace down in the background)."""
-        path = protocol.task_path(ref, user)
+        owner = owner_from(owner, user)
+        path = protocol.task_path(ref, owner)
         response = await self._call("DELETE", path, timeouts=timeouts, retry=retry)
         if (
             response.status == 404
@@ -421,17 +428,19 @@ class TaskEndpoints:
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> TaskLogs:
         """The task's whole conversation (``.logs``), oldest first."""
-        path = protocol.task_path(ref, user, "/logs")
+        owner = owner_from(owner, user)
+        path = protocol.task_path(ref, owner, "/logs")
         return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
 
-    async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
+    async def _get_logs_raw(self, ref: TaskRef, *, owner: str | UUID) -> tuple[list[Any], bool]:
         """The conversation as decoded JSON, for the follower to structure only what changed."""
-        path = protocol.task_path(ref, user, "/logs")
+        path = protocol.task_path(ref, owner, "/logs")
         response = await self._call("GET", path)
         self._raise_for(response)
         data = converter.loads(response.body)
@@ -449,7 +458,8 @@ class TaskEndpoints:
         ref: TaskRef,
         input: str,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -457,8 +467,9 @@ class TaskEndpoints:
 
         ``CoderTasksClient.send_input`` adds waiting until the agent is ready.
         """
+        owner = owner_from(owner, user)
         protocol.validate_input(input)
-        path = protocol.task_path(ref, user, "/send")
+        path = protocol.task_path(ref, owner, "/send")
         response = await self._call(
             "POST",
             path,
@@ -473,7 +484,8 @@ class TaskEndpoints:
         ref: TaskRef,
         input: str,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -482,8 +494,9 @@ class TaskEndpoints:
         Servers before v2.29 raise :class:`UnsupportedByServer`; a task that is not
         paused raises :class:`ConflictError`.
         """
+        owner = owner_from(owner, user)
         protocol.validate_input(input)
-        path = protocol.task_path(ref, user, "/input")
+        path = protocol.task_path(ref, owner, "/input")
         response = await self._call_newer(
             "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, retry
         )
@@ -493,7 +506,8 @@ class TaskEndpoints:
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
@@ -505,13 +519,15 @@ class TaskEndpoints:
             build = await coder.pause_task("fix-login")
             await coder.wait_for("fix-login", until="paused")
         """
-        return await self._transition(ref, "pause", user, timeouts, retry)
+        owner = owner_from(owner, user)
+        return await self._transition(ref, "pause", owner, timeouts, retry)
 
     async def resume_task(
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
@@ -520,17 +536,18 @@ class TaskEndpoints:
         The agent restarts, so its conversation starts over; a follower reports
         that as a reset.
         """
-        return await self._transition(ref, "resume", user, timeouts, retry)
+        owner = owner_from(owner, user)
+        return await self._transition(ref, "resume", owner, timeouts, retry)
 
     async def _transition(
         self,
         ref: TaskRef,
         action: str,
-        user: str | UUID,
+        owner: str | UUID,
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        path = protocol.task_path(ref, user, f"/{action}")
+        path = protocol.task_path(ref, owner, f"/{action}")
         response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, retry)
         self._raise_for(response)
         data = converter.loads(response.body)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -19,9 +18,16 @@ from attrs import define
 
 from .._wire.converter import structure
 from .._wire.errors import CoderDecodeError, CoderError
-from .._wire.models import SETTLED_STATES, Task, TaskLogEntry, TaskState, TaskStatus
+from .._wire.models import Task, TaskLogEntry
 from .._wire.settings import PollPolicy
 from .backoff import Backoff
+from .conditions import (
+    StopConditions,
+    agent_working,
+    ready_for_input,
+    serves_logs,
+    stop_requested,
+)
 from .iterator import Closeable
 from .logcursor import LogCursor, Step, StepKind, digest, entry_fields
 from .verdict import Verdict, judge
@@ -30,9 +36,10 @@ if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
     from .._wire.protocol import TaskRef
 
-__all__ = ["LogEvent", "LogEventKind", "LogFollower", "is_terminal"]
+__all__ = ["LogEvent", "LogEventKind", "LogFollower"]
 
 _MAX_DECODE_ERRORS = 3
+_NO_STOP = StopConditions()
 
 
 class LogEventKind(enum.Enum):
@@ -66,28 +73,6 @@ class LogEvent:
     snapshot: bool = False
 
 
-def is_terminal(task: Task) -> bool:
-    """The agent finished (complete or failed) or the task is paused."""
-    if task.status is TaskStatus.PAUSED:
-        return True
-    state = task.state
-    return state is not None and state in SETTLED_STATES and state is not TaskState.IDLE
-
-
-def stop_requested(task: Task, until_terminal: bool, until: Callable[[Task], bool] | None) -> bool:
-    """The stop conditions every poller offers: terminal, or the caller's predicate."""
-    return (until_terminal and is_terminal(task)) or (until is not None and until(task))
-
-
-def _agent_settled(task: Task) -> bool:
-    """The newest entry can no longer change: the agent is not working, or cannot run.
-
-    An agent that reports no state at all counts as not working; the follower's
-    two-quiet-polls rule still waits until its newest entry stops changing.
-    """
-    return task.status is not TaskStatus.ACTIVE or task.state is not TaskState.WORKING
-
-
 class LogFollower(Closeable):
     """Async iterator of :class:`LogEvent` for one task.  Create with ``client.follow_logs``."""
 
@@ -96,25 +81,23 @@ class LogFollower(Closeable):
         client: CoderTasksClient,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
         settled: bool = False,
         cursor: LogCursor | str | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
-        idle_timeout: float | None = None,
+        stop: StopConditions = _NO_STOP,
     ) -> None:
         self._client = client
         self._ref = ref
-        self._user = user
+        self._owner = owner
         self._settled_mode = settled
         if isinstance(cursor, str):
             cursor = LogCursor.loads(cursor)
         self._cursor = cursor if cursor is not None else LogCursor()
         self._backoff = Backoff(poll or client.poll)
-        self._until = until
-        self._until_terminal = until_terminal
-        self._idle_timeout = idle_timeout
+        self._until = stop.until
+        self._until_terminal = stop.until_terminal
+        self._idle_timeout = stop.idle_timeout
         self._pending: deque[tuple[Step, LogEvent | None]] = deque()
         self._done = False
         self._polled = False
@@ -168,7 +151,7 @@ class LogFollower(Closeable):
     async def _poll(self) -> None:
         self._polled = True
         try:
-            task = await self._client.get_task(self._ref, user=self._user)
+            task = await self._client.get_task(self._ref, owner=self._owner)
         except CoderError as exc:
             self._handle_error(exc)
             return
@@ -184,7 +167,7 @@ class LogFollower(Closeable):
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
-            if fetch_logs and task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED):
+            if fetch_logs and serves_logs(task):
                 await self._poll_logs(task)
             else:
                 self._ends(task)
@@ -196,7 +179,7 @@ class LogFollower(Closeable):
 
     async def _poll_logs(self, task: Task) -> None:
         try:
-            raw_logs, snapshot = await self._client._get_logs_raw(task, user=self._user)
+            raw_logs, snapshot = await self._client._get_logs_raw(task, owner=self._owner)
         except CoderError as exc:
             if judge(exc) is not Verdict.NOT_READY:
                 raise
@@ -205,7 +188,7 @@ class LogFollower(Closeable):
         try:
             settled = self._newest_settled(task, raw_logs) if self._settled_mode else None
             steps = self._cursor.plan(raw_logs, snapshot, settled=settled)
-            if self._ends_after(task, steps) and settled is False and _agent_settled(task):
+            if self._ends_after(task, steps) and settled is False and not agent_working(task):
                 # The last poll: the agent is not working, so hand out its final reply too.
                 steps = self._cursor.plan(raw_logs, snapshot, settled=True)
         except ValueError as exc:  # a malformed entry
@@ -227,7 +210,7 @@ class LogFollower(Closeable):
         with a reply that just started.  The newest entry counts as settled only
         when two polls in a row saw the agent not working and the entry unchanged.
         """
-        quiet = _agent_settled(task)
+        quiet = not agent_working(task)
         newest = None
         if raw_logs:
             entry_id, _, content = entry_fields(raw_logs[-1])
@@ -256,7 +239,7 @@ class LogFollower(Closeable):
         if self._idle_timeout is not None:
             # Idle means: active, agent not working, and no new events.  A task that
             # is still starting is not idle, however long it takes.
-            if task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING:
+            if ready_for_input(task):
                 now = self._client.clock.now()
                 if self._idle_since is None:
                     self._idle_since = now

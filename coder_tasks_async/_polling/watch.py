@@ -14,7 +14,7 @@ from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTim
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import PollPolicy
 from .backoff import Backoff
-from .follow import stop_requested
+from .conditions import StopConditions, ready_for_input
 from .iterator import Closeable
 from .verdict import Verdict, judge
 
@@ -41,6 +41,7 @@ Until = (
 ERROR_GRACE = 300.0
 #: How long a just-resumed task may still read ``paused``.
 RESUME_GRACE = 60.0
+_NO_STOP = StopConditions()
 
 
 def predicate(until: Until) -> Callable[[Task], bool]:
@@ -85,11 +86,11 @@ def fingerprint(task: Task) -> tuple[Any, ...]:
 
 
 async def _poll_task(
-    client: CoderTasksClient, ref: TaskRef, user: str | UUID, backoff: Backoff
+    client: CoderTasksClient, ref: TaskRef, owner: str | UUID, backoff: Backoff
 ) -> tuple[Task | None, float]:
     """One ``get_task``; returns (task or None on a transient error, suggested delay)."""
     try:
-        return await client.get_task(ref, user=user), 0.0
+        return await client.get_task(ref, owner=owner), 0.0
     except CoderError as exc:
         if judge(exc) in (Verdict.RAISE, Verdict.GONE):
             raise
@@ -102,7 +103,7 @@ async def wait_for(
     *,
     until: Until,
     timeout: float | None,
-    user: str | UUID,
+    owner: str | UUID,
     poll: PollPolicy | None,
 ) -> Task:
     """Poll until ``until`` holds; see ``CoderTasksClient.wait_for``."""
@@ -113,7 +114,7 @@ async def wait_for(
     last: Task | None = None
     previous: tuple[Any, ...] | None = None
     while True:
-        task, delay = await _poll_task(client, ref, user, backoff)
+        task, delay = await _poll_task(client, ref, owner, backoff)
         if task is not None:
             if test(task):
                 return task
@@ -129,16 +130,12 @@ async def wait_for(
         await clock.sleep(delay)
 
 
-def _ready(task: Task) -> bool:
-    return task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING
-
-
 async def wait_ready(
     client: CoderTasksClient,
     ref: TaskRef,
     *,
     timeout: float | None,
-    user: str | UUID,
+    owner: str | UUID,
     poll: PollPolicy | None,
     resume: bool = False,
     error_grace: float = ERROR_GRACE,
@@ -154,7 +151,7 @@ async def wait_ready(
     first_error: float | None = None
     resumed_at: float | None = None
     if resume:
-        task = await client.get_task(ref, user=user)
+        task = await client.get_task(ref, owner=owner)
         if task.status is TaskStatus.PAUSED:
             await client.resume_task(task)
             resumed_at = clock.now()
@@ -175,9 +172,9 @@ async def wait_ready(
                 )
         else:
             first_error = None
-        return _ready(task)
+        return ready_for_input(task)
 
-    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, user=user, poll=poll)
+    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, owner=owner, poll=poll)
 
 
 async def send_when_ready(
@@ -186,7 +183,7 @@ async def send_when_ready(
     send: Callable[[], Awaitable[None]],
     *,
     timeout: float | None,
-    user: str | UUID,
+    owner: str | UUID,
     poll: PollPolicy | None,
     resume: bool,
 ) -> None:
@@ -199,7 +196,7 @@ async def send_when_ready(
     deadline = None if timeout is None else clock.now() + timeout
     while True:
         remaining = None if deadline is None else max(deadline - clock.now(), 0.0)
-        await wait_ready(client, ref, timeout=remaining, user=user, poll=poll, resume=resume)
+        await wait_ready(client, ref, timeout=remaining, owner=owner, poll=poll, resume=resume)
         try:
             await send()
         except CoderAPIError as exc:
@@ -225,17 +222,15 @@ class TaskWatcher(Closeable):
         client: CoderTasksClient,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
+        stop: StopConditions = _NO_STOP,
     ) -> None:
         self._client = client
         self._ref = ref
-        self._user = user
+        self._owner = owner
         self._backoff = Backoff(poll or client.poll)
-        self._until = until
-        self._until_terminal = until_terminal
+        self._stop = stop
         self._previous: tuple[Any, ...] | None = None
         self._delay: float | None = None
         self._done = False
@@ -246,7 +241,7 @@ class TaskWatcher(Closeable):
                 await self._client.clock.sleep(self._delay)
             try:
                 task, self._delay = await _poll_task(
-                    self._client, self._ref, self._user, self._backoff
+                    self._client, self._ref, self._owner, self._backoff
                 )
             except CoderError as exc:
                 if judge(exc) is Verdict.GONE and self._previous is not None:
@@ -259,7 +254,7 @@ class TaskWatcher(Closeable):
             changed = mark != self._previous
             self._previous = mark
             self._delay = self._backoff.after_poll(changed)
-            if stop_requested(task, self._until_terminal, self._until):
+            if self._stop.reached(task):
                 self._done = True
                 return task
             if changed:

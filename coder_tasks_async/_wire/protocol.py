@@ -87,23 +87,23 @@ def segment(value: str) -> str:
     return encoded
 
 
-def _user_segment(user: str | UUID) -> str:
-    if user == "me":
+def _owner_segment(owner: str | UUID) -> str:
+    if owner == "me":
         return "me"  # the common case, first
-    if isinstance(user, UUID):
-        return str(user)
-    if not isinstance(user, str):
-        raise TypeError(f"user must be a str or UUID, not {type(user).__name__}")
-    if not user.strip():
-        raise ValueError("user must not be empty (use 'me' for yourself)")
-    return segment(user)
+    if isinstance(owner, UUID):
+        return str(owner)
+    if not isinstance(owner, str):
+        raise TypeError(f"owner must be a str or UUID, not {type(owner).__name__}")
+    if not owner.strip():
+        raise ValueError("owner must not be empty (use 'me' for yourself)")
+    return segment(owner)
 
 
-def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
-    """Turn a task reference into (user segment, task segment), both encoded.
+def resolve_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str]:
+    """Turn a task reference into (owner segment, task segment), both encoded.
 
     Accepts what Coder's CLI accepts: a ``Task``, a ``UUID``, a UUID string,
-    a ``name`` (looked up under ``user``) or ``"owner/name"``.
+    a ``name`` (looked up under ``owner``) or ``"owner/name"``.
 
     >>> resolve_ref("alice/fix-login")
     ('alice', 'fix-login')
@@ -111,40 +111,40 @@ def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
     if isinstance(ref, Task):
         return str(ref.owner_id), str(ref.id)
     if isinstance(ref, UUID):
-        return _user_segment(user), str(ref)
+        return _owner_segment(owner), str(ref)
     if not isinstance(ref, str):
         raise TypeError(f"task reference must be a Task, UUID or str, not {type(ref).__name__}")
     text = ref.strip()
     if not text:
         raise ValueError("task reference must not be empty")
     if _CANONICAL_UUID.fullmatch(text):
-        return _user_segment(user), text
+        return _owner_segment(owner), text
     if len(text) in _UUID_LENGTHS:  # avoid a raised ValueError for every name
         try:
-            return _user_segment(user), str(UUID(text))
+            return _owner_segment(owner), str(UUID(text))
         except ValueError:
             pass
     parts = text.split("/")
     if len(parts) == 1:
-        return _user_segment(user), segment(text)
+        return _owner_segment(owner), segment(text)
     if len(parts) == 2 and all(parts):
-        return _user_segment(parts[0]), segment(parts[1])
+        return _owner_segment(parts[0]), segment(parts[1])
     raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
 
 
-def task_path(ref: TaskRef, user: str | UUID = "me", suffix: str = "") -> str:
+def task_path(ref: TaskRef, owner: str | UUID = "me", suffix: str = "") -> str:
     """The encoded path of one task below the tasks tree (plus ``/send``, ``/logs``, ...).
 
     >>> task_path("bob/fix-login", suffix="/logs")
     '/bob/fix-login/logs'
     """
-    user_seg, task_seg = resolve_ref(ref, user)
-    return f"/{user_seg}/{task_seg}{suffix}"
+    owner_seg, task_seg = resolve_ref(ref, owner)
+    return f"/{owner_seg}/{task_seg}{suffix}"
 
 
-def user_path(user: str | UUID) -> str:
-    """The encoded path below the tasks tree for creating a task for ``user``."""
-    return f"/{_user_segment(user)}"
+def owner_path(owner: str | UUID) -> str:
+    """The encoded path below the tasks tree for creating a task for ``owner``."""
+    return f"/{_owner_segment(owner)}"
 
 
 def _quoted(key: str, value: str) -> str:

@@ -130,7 +130,7 @@ def create(
                 template_version_id=template_version,
                 name=name,
                 template_version_preset_id=preset,
-                user=owner,
+                owner=owner,
             )
         if quiet:
             out.write_stdout(str(task.id))
@@ -184,10 +184,10 @@ def status(
     async def main() -> None:
         async with connect(url, token) as coder:
             if not watch:
-                _show_task(await coder.get_task(task, user=user), output)
+                _show_task(await coder.get_task(task, owner=user), output)
                 return
             async for snapshot in coder.watch(
-                task, user=user, until=_watch_done, poll=poll_policy(poll_interval)
+                task, owner=user, until=_watch_done, poll=poll_policy(poll_interval)
             ):
                 if output is OutputFormat.JSON:
                     out.print_json_line(out.jsonable(snapshot))
@@ -232,7 +232,7 @@ def send(
             await coder.send_input(
                 task,
                 text,
-                user=user,
+                owner=user,
                 wait_ready=wait_ready,
                 resume=resume,
                 ready_timeout=ready_timeout,
@@ -246,7 +246,7 @@ def send(
 def _transition(action: str, task: str, user: str, url: str | None, token: str | None) -> None:
     async def main() -> None:
         async with connect(url, token) as coder:
-            found = await coder.get_task(task, user=user)
+            found = await coder.get_task(task, owner=user)
             if action == "pause":
                 await coder.pause_task(found)
             else:
@@ -288,7 +288,7 @@ def delete(
     async def main() -> None:
         async with connect(url, token) as coder:
             # Resolve every task first, so a typo fails before anything is deleted.
-            found = [await coder.get_task(ref, user=user) for ref in tasks]
+            found = [await coder.get_task(ref, owner=user) for ref in tasks]
             names = ", ".join(t.ref for t in found)
             if not yes:
                 question = f"Delete these tasks: {names}?"
@@ -329,7 +329,7 @@ def wait(
     async def main() -> None:
         async with connect(url, token) as coder:
             found = await coder.wait_for(
-                task, until=wanted, timeout=timeout, user=user, poll=poll_policy(poll_interval)
+                task, until=wanted, timeout=timeout, owner=user, poll=poll_policy(poll_interval)
             )
             _show_task(found, output)
 

@@ -88,7 +88,7 @@ async def _follow(
     show = _TextPrinter()
     follower = coder.follow_logs(
         task,
-        user=user,
+        owner=user,
         settled=settled,
         cursor=cursor,
         until=stop,
@@ -186,7 +186,7 @@ def logs(
                     output=output,
                 )
                 return
-            conversation = await coder.get_logs(task, user=user)
+            conversation = await coder.get_logs(task, owner=user)
         if output is OutputFormat.JSON:
             out.print_json(out.jsonable(conversation))
         else:

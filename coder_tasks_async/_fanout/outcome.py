@@ -1,0 +1,88 @@
+"""How one item of a fan-out ended: a :class:`Success` or a :class:`Failure`.
+
+``Outcome[I, R]`` is the union of the two, so a type checker narrows it the way
+the code reads::
+
+    for outcome in await coder.create_many(prompts, template_version_id=tv):
+        if outcome.ok:
+            print("created", outcome.result.name)   # a Task, not Task | None
+        else:
+            print(f"{outcome.item!r} failed: {outcome.error}")
+
+``match`` works too: ``case Success(result=task):`` / ``case Failure(error=exc):``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, Literal, NoReturn, TypeVar, Union
+
+import attrs
+
+__all__ = ["Failure", "Outcome", "Progress", "Success"]
+
+I_co = TypeVar("I_co", covariant=True)
+R_co = TypeVar("R_co", covariant=True)
+I = TypeVar("I")  # noqa: E741 - the item type, as in Outcome[I, R]
+R = TypeVar("R")
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Success(Generic[I_co, R_co]):
+    """The call for ``item`` returned ``result``.
+
+    Example::
+
+        Success(item="fix-login", result=task).unwrap()  # task
+    """
+
+    item: I_co
+    result: R_co
+
+    @property
+    def ok(self) -> Literal[True]:
+        """Always ``True``: the call returned."""
+        return True
+
+    @property
+    def error(self) -> None:
+        """Always ``None`` (present so code can read ``outcome.error`` on any outcome)."""
+        return None
+
+    def unwrap(self) -> R_co:
+        """The result."""
+        return self.result
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Failure(Generic[I_co]):
+    """The call for ``item`` raised ``error``.
+
+    Example::
+
+        Failure(item="fix-login", error=exc).unwrap()  # raises exc
+    """
+
+    item: I_co
+    error: Exception
+
+    @property
+    def ok(self) -> Literal[False]:
+        """Always ``False``: the call raised."""
+        return False
+
+    @property
+    def result(self) -> None:
+        """Always ``None`` (present so code can read ``outcome.result`` on any outcome)."""
+        return None
+
+    def unwrap(self) -> NoReturn:
+        """Raise the item's error."""
+        raise self.error
+
+
+#: One item's ending: ``Success[I, R] | Failure[I]``; ``if outcome.ok:`` narrows it.
+Outcome = Union[Success[I, R], Failure[I]]  # noqa: UP007 - a generic alias needs Union on 3.11
+
+#: ``progress(done, total, outcome)``, called after each item finishes.
+Progress = Callable[[int, int, Outcome[I, R]], object]
