@@ -91,7 +91,7 @@ class TaskEndpoints:
         self._tree: ApiTree | None = None if api == "auto" else api
         #: The polling pace of follow_logs, watch, wait_for and friends unless a call
         #: passes its own ``poll=``.
-        self.poll = poll or PollPolicy()
+        self.poll: PollPolicy = poll or PollPolicy()
         self._transport = Transport(
             validate_base_url(url),
             validate_token(token),

@@ -10,6 +10,8 @@ the code reads::
             print(f"{outcome.item!r} failed: {outcome.error}")
 
 ``match`` works too: ``case Success(result=task):`` / ``case Failure(error=exc):``.
+(pyright does not narrow on the truth of an attribute; with it, use ``match``,
+``isinstance(outcome, Success)`` or ``outcome.ok is True``.)
 """
 
 from __future__ import annotations
@@ -38,11 +40,9 @@ class Success(Generic[I_co, R_co]):
 
     item: I_co
     result: R_co
-
-    @property
-    def ok(self) -> Literal[True]:
-        """Always ``True``: the call returned."""
-        return True
+    #: Always ``True``: the call returned.  (A field, not a property, so that pyright
+    #: narrows ``outcome.ok is True`` as well as mypy narrows ``if outcome.ok:``.)
+    ok: Literal[True] = attrs.field(default=True, init=False, repr=False, eq=False)
 
     @property
     def error(self) -> None:
@@ -65,11 +65,8 @@ class Failure(Generic[I_co]):
 
     item: I_co
     error: Exception
-
-    @property
-    def ok(self) -> Literal[False]:
-        """Always ``False``: the call raised."""
-        return False
+    #: Always ``False``: the call raised.
+    ok: Literal[False] = attrs.field(default=False, init=False, repr=False, eq=False)
 
     @property
     def result(self) -> None:

@@ -109,9 +109,9 @@ class LogFollower(Closeable):
         #: The task as of the latest poll (``None`` before the first one).
         self.task: Task | None = None
         #: Settled mode: the newest entry is being held back until it settles.
-        self.holding = False
+        self.holding: bool = False
         #: The latest poll found something to hand out.
-        self.produced = False
+        self.produced: bool = False
 
     @property
     def cursor(self) -> LogCursor:

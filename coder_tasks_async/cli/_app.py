@@ -42,7 +42,7 @@ EXIT_API = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-app = typer.Typer(
+app: typer.Typer = typer.Typer(
     name="coder-tasks",
     help="Drive Coder AI tasks from the command line (mirrors `coder task`), and run the demo.",
     no_args_is_help=True,

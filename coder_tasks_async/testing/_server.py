@@ -79,12 +79,12 @@ class FakeCoder:
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         wall = getattr(self.clock, "wall", None)
         wall0: datetime = wall() if callable(wall) else datetime.now(UTC)
-        self.profile = Profile.parse(server_version)
+        self.profile: Profile = Profile.parse(server_version)
         self.server_version = server_version
-        self.timings = timings if timings is not None else Timings()
-        self.state = State(self.clock, wall0, self.timings, self.profile, seed)
+        self.timings: Timings = timings if timings is not None else Timings()
+        self.state: State = State(self.clock, wall0, self.timings, self.profile, seed)
         self.user: FakeUser = self.state.add_user("alice")
-        self.faults = FaultSet(seed)
+        self.faults: FaultSet = FaultSet(seed)
         self.rate_limit = rate_limit
         self.record_requests = record_requests
         #: Recent requests, oldest first (bounded so long benchmarks stay cheap).
