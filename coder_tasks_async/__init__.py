@@ -21,11 +21,11 @@ from ._fanout.outcome import Failure, Outcome, Progress, Success
 from ._fanout.ratelimit import RateLimiter
 from ._http.clock import Clock, SystemClock
 from ._http.hooks import ResponseHook
-from ._polling.conditions import StopConditions
+from ._polling.conditions import StopConditions, Until
 from ._polling.follow import LogEvent, LogEventKind, LogFollower
 from ._polling.logcursor import LogCursor, Step, StepKind
 from ._polling.many import ManyFollower, ManyWatcher
-from ._polling.watch import TaskWatcher, Until
+from ._polling.watch import TaskWatcher
 from ._version import __version__
 from ._wire.errors import (
     AgentBusyError,
@@ -51,6 +51,7 @@ from ._wire.errors import (
     WaitTimeoutError,
 )
 from ._wire.models import (
+    SETTLED_STATES,
     Task,
     TaskLogEntry,
     TaskLogs,
@@ -68,6 +69,7 @@ from ._wire.protocol import ApiTree, TaskRef
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
 
 __all__ = [
+    "SETTLED_STATES",
     "AgentBusyError",
     "AmbiguousRequestError",
     "ApiChoice",

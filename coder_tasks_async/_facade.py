@@ -8,18 +8,19 @@ that holds the logic, passing the client in.  Nothing below imports this module.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Self
 from uuid import UUID
 
-from ._config import settings_from_env
+from ._config import TOKEN_ENV, URL_ENV, settings_from_env
 from ._endpoints.tasks import TaskEndpoints
 from ._fanout import bounded as fanout
 from ._fanout.bounded import DEFAULT_CONCURRENCY, Q, Ref
 from ._fanout.outcome import Outcome, Progress
 from ._fanout.ratelimit import RateLimiter
 from ._polling import watch
-from ._polling.conditions import StopConditions
+from ._polling.conditions import StopConditions, predicate
 from ._polling.follow import LogFollower
 from ._polling.logcursor import LogCursor
 from ._polling.many import ManyFollower, ManyWatcher
@@ -31,6 +32,10 @@ from ._wire.protocol import TaskRef, as_uuid
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
 
 __all__ = ["CoderTasksClient"]
+
+
+def _test(until: Until | None) -> Callable[[Task], bool] | None:
+    return None if until is None else predicate(until)
 
 
 def _ids_and_names(tasks: Iterable[TaskRef]) -> tuple[list[UUID], list[str]]:
@@ -79,13 +84,22 @@ class CoderTasksClient(TaskEndpoints):
     """
 
     @classmethod
-    def from_env(cls, **kwargs: object) -> Self:
+    def from_env(
+        cls, *, url: str | None = None, token: str | None = None, **kwargs: object
+    ) -> Self:
         """Build a client from ``CODER_URL`` / ``CODER_SESSION_TOKEN``, falling back to the
         ``url`` and ``session`` files of the Coder CLI's config dir (``CODER_CONFIG_DIR``).
 
-        Other keyword arguments go to the constructor.
+        ``url``/``token``, when given, beat both (as command-line flags would).  Other
+        keyword arguments go to the constructor.  A missing URL or token raises
+        ``ValueError`` naming every place that was looked at.
         """
-        settings = settings_from_env()
+        env = dict(os.environ)
+        if url:
+            env[URL_ENV] = url
+        if token:
+            env[TOKEN_ENV] = token
+        settings = settings_from_env(env)
         return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
 
     async def send_input(
@@ -146,7 +160,7 @@ class CoderTasksClient(TaskEndpoints):
         settled: bool = False,
         cursor: LogCursor | str | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
         idle_timeout: float | None = None,
     ) -> LogFollower:
@@ -159,7 +173,8 @@ class CoderTasksClient(TaskEndpoints):
 
         The stream ends when the task is deleted, or when a stop condition holds:
         ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds
-        without change while the agent is not working, or ``until(task)``.
+        without change while the agent is not working, or ``until`` (a status, a
+        state, a collection of them, or a test on the task, as in :meth:`wait_for`).
         Transient errors and a task that is not active yet are waited out.
 
         Example::
@@ -168,7 +183,9 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in follower:
                     print(event.entry.content if event.entry else "-- conversation restarted --")
         """
-        stop = StopConditions(until=until, until_terminal=until_terminal, idle_timeout=idle_timeout)
+        stop = StopConditions(
+            until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
+        )
         return LogFollower(
             self,
             ref,
@@ -187,7 +204,7 @@ class CoderTasksClient(TaskEndpoints):
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
         idle_timeout: float | None = None,
     ) -> ManyFollower:
@@ -208,7 +225,9 @@ class CoderTasksClient(TaskEndpoints):
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
-        stop = StopConditions(until=until, until_terminal=until_terminal, idle_timeout=idle_timeout)
+        stop = StopConditions(
+            until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
+        )
         return ManyFollower(
             self,
             ids,
@@ -226,7 +245,7 @@ class CoderTasksClient(TaskEndpoints):
         *,
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
     ) -> ManyWatcher:
         """Watch many tasks with one list call per interval: yields each :class:`Task`
@@ -239,7 +258,7 @@ class CoderTasksClient(TaskEndpoints):
                 print(task.name, task.status, task.state)
         """
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
-        stop = StopConditions(until=until, until_terminal=until_terminal)
+        stop = StopConditions(until=_test(until), until_terminal=until_terminal)
         return ManyWatcher(self, ids, names=names, owner=owner, poll=poll, stop=stop)
 
     async def wait_for(
@@ -275,7 +294,7 @@ class CoderTasksClient(TaskEndpoints):
         owner: str | UUID = "me",
         user: str | UUID | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
     ) -> TaskWatcher:
         """An async iterator of :class:`Task` snapshots, one per change of status, agent
@@ -286,7 +305,7 @@ class CoderTasksClient(TaskEndpoints):
             async for task in coder.watch("fix-login", until_terminal=True):
                 print(task.status, task.state, task.current_state and task.current_state.message)
         """
-        stop = StopConditions(until=until, until_terminal=until_terminal)
+        stop = StopConditions(until=_test(until), until_terminal=until_terminal)
         return TaskWatcher(self, ref, owner=owner_from(owner, user), poll=poll, stop=stop)
 
     # -- fan-out --------------------------------------------------------------------

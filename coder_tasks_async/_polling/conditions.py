@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -10,12 +10,50 @@ from .._wire.models import SETTLED_STATES, Task, TaskState, TaskStatus
 
 __all__ = [
     "StopConditions",
+    "Until",
     "agent_working",
     "is_terminal",
+    "predicate",
     "ready_for_input",
     "serves_logs",
     "stop_requested",
 ]
+
+
+#: What ``until=`` accepts (``wait_for``, ``follow_logs``, ``watch``, ...): a status, a
+#: state, a collection of them (any matches), or a test on the task.
+Until = (
+    TaskStatus | TaskState | str | Iterable[TaskStatus | TaskState | str] | Callable[[Task], bool]
+)
+
+
+def predicate(until: Until) -> Callable[[Task], bool]:
+    """Turn ``until`` into a test on a task.
+
+    A status (``"active"``) matches ``task.status``; a state (``"idle"``) matches
+    ``task.current_state.state``; a collection matches any member; a callable is
+    used as is.
+    """
+    if callable(until):
+        return until
+    values = [until] if isinstance(until, str) else list(until)
+    statuses: set[str] = set()
+    states: set[str] = set()
+    for value in values:
+        text = str(value)
+        if isinstance(value, TaskStatus) or text in TaskStatus._value2member_map_:
+            statuses.add(text)
+        elif isinstance(value, TaskState) or text in TaskState._value2member_map_:
+            states.add(text)
+        else:
+            raise ValueError(f"{text!r} is neither a TaskStatus nor a TaskState")
+    if not values:
+        raise ValueError("until must name at least one status or state")
+
+    def matches(task: Task) -> bool:
+        return task.status in statuses or (task.state is not None and task.state in states)
+
+    return matches
 
 
 def is_terminal(task: Task) -> bool:

@@ -6,15 +6,15 @@ measure every wait on the client's clock so tests can drive them instantly.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
-from .._wire.models import Task, TaskState, TaskStatus
+from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy
 from .backoff import Backoff
-from .conditions import StopConditions, ready_for_input
+from .conditions import StopConditions, Until, predicate, ready_for_input
 from .iterator import Closeable
 from .verdict import Verdict, judge
 
@@ -32,45 +32,11 @@ __all__ = [
     "wait_ready",
 ]
 
-#: What ``wait_for(until=...)`` accepts.
-Until = (
-    TaskStatus | TaskState | str | Iterable[TaskStatus | TaskState | str] | Callable[[Task], bool]
-)
-
 #: How long an ``error`` status is tolerated while a task starts (as ``coder task send`` does).
 ERROR_GRACE = 300.0
 #: How long a just-resumed task may still read ``paused``.
 RESUME_GRACE = 60.0
 _NO_STOP = StopConditions()
-
-
-def predicate(until: Until) -> Callable[[Task], bool]:
-    """Turn ``until`` into a test on a task.
-
-    A status (``"active"``) matches ``task.status``; a state (``"idle"``) matches
-    ``task.current_state.state``; a collection matches any member; a callable is
-    used as is.
-    """
-    if callable(until):
-        return until
-    values = [until] if isinstance(until, str) else list(until)
-    statuses: set[str] = set()
-    states: set[str] = set()
-    for value in values:
-        text = str(value)
-        if isinstance(value, TaskStatus) or text in TaskStatus._value2member_map_:
-            statuses.add(text)
-        elif isinstance(value, TaskState) or text in TaskState._value2member_map_:
-            states.add(text)
-        else:
-            raise ValueError(f"{text!r} is neither a TaskStatus nor a TaskState")
-    if not values:
-        raise ValueError("until must name at least one status or state")
-
-    def matches(task: Task) -> bool:
-        return task.status in statuses or (task.state is not None and task.state in states)
-
-    return matches
 
 
 def fingerprint(task: Task) -> tuple[Any, ...]:

@@ -11,7 +11,6 @@ event loop and turns exceptions into one readable message and a distinct exit co
 from __future__ import annotations
 
 import enum
-import os
 from collections.abc import Awaitable, Callable
 from typing import Annotated, NoReturn
 
@@ -19,7 +18,6 @@ import anyio
 import typer
 
 from .. import CoderError, CoderTasksClient, PollPolicy, __version__
-from .._config import TOKEN_ENV, URL_ENV, settings_from_env
 from . import _output
 
 __all__ = [
@@ -64,7 +62,7 @@ UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
-        help=f"Deployment URL (default: ${URL_ENV}, else the Coder CLI's config dir).",
+        help="Deployment URL (default: $CODER_URL, else the Coder CLI's config dir).",
         show_default=False,
     ),
 ]
@@ -72,7 +70,7 @@ TokenOption = Annotated[
     str | None,
     typer.Option(
         "--token",
-        help=f"Session token (default: ${TOKEN_ENV}, else the Coder CLI's config dir).",
+        help="Session token (default: $CODER_SESSION_TOKEN, else the Coder CLI's config dir).",
         show_default=False,
     ),
 ]
@@ -121,16 +119,10 @@ def connect(url: str | None, token: str | None) -> CoderTasksClient:
 
     Raises ``ValueError`` (a usage error) naming every place that was looked at.
     """
-    env = dict(os.environ)
-    # Overlaying the flags on the environment keeps a single resolution rule: a flag
-    # beats the variable, which beats the config dir, for URL and token separately.
-    if url:
-        env[URL_ENV] = url
-    if token:
-        env[TOKEN_ENV] = token
-    settings = settings_from_env(env)
-    return CoderTasksClient(
-        settings.url, token=settings.token, user_agent=f"coder-tasks-cli/{__version__}"
+    # One resolution rule, the SDK's: a flag beats the variable, which beats the
+    # config dir, for URL and token separately.
+    return CoderTasksClient.from_env(
+        url=url, token=token, user_agent=f"coder-tasks-cli/{__version__}"
     )
 
 

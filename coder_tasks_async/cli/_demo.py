@@ -19,8 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import CoderTasksClient, PollPolicy, Task, TaskLogType, TaskStatus
-from .._wire.models import SETTLED_STATES
+from .. import SETTLED_STATES, CoderTasksClient, PollPolicy, Task, TaskLogType, TaskStatus
 from . import _output as out
 from ._app import EXIT_API, TokenOption, UrlOption, app, connect, run, usage_error
 from ._commands import TEMPLATE_VERSION_ENV

@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 
 from .. import CoderTasksClient, LogEvent, LogEventKind, PollPolicy
-from .._polling.watch import predicate
 from . import _output as out
 from ._app import (
     OutputFormat,
@@ -83,7 +82,7 @@ async def _follow(
     poll: PollPolicy | None,
     output: OutputFormat,
 ) -> None:
-    stop = predicate(until) if until else None
+    stop = until or None  # status or state names; the SDK turns them into a test
     cursor = _load_cursor(cursor_file) if cursor_file else None
     show = _TextPrinter()
     follower = coder.follow_logs(
