@@ -2,7 +2,7 @@
 
 The server (``_server.py logs``) rewrites the last entry on every request, so each
 follower poll sees exactly one ``UPDATE``.  The follower's per-poll core is
-measured as the follower runs it: ``client._get_logs_raw`` (GET + ``orjson.loads``),
+measured as the follower runs it: ``client.get_logs_raw`` (GET + ``orjson.loads``),
 ``LogCursor.plan`` and structuring of the changed entry only, then ``commit``.
 """
 
@@ -73,13 +73,13 @@ async def bench_logs(srv: ServerProcess, settings: Settings) -> list[Row]:
         gs, gr = await interleaved(settings.rounds, sdk_get_logs, raw_get_logs)
 
         cursor = LogCursor()
-        first, snapshot = await sdk._get_logs_raw(ref, owner="me")
+        first, snapshot = await sdk.get_logs_raw(ref, owner="me")
         for step in cursor.plan(first, snapshot, settled=None):
             cursor.commit(step)
 
         async def sdk_poll() -> int:
             for _ in range(polls):
-                raw_logs, snap = await sdk._get_logs_raw(ref, owner="me")
+                raw_logs, snap = await sdk.get_logs_raw(ref, owner="me")
                 changed = poll_core(cursor, raw_logs, snap)
                 assert changed == 1, changed
             return polls

@@ -438,8 +438,14 @@ class TaskEndpoints:
         path = protocol.task_path(ref, owner, "/logs")
         return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
 
-    async def _get_logs_raw(self, ref: TaskRef, *, owner: str | UUID) -> tuple[list[Any], bool]:
-        """The conversation as decoded JSON, for the follower to structure only what changed."""
+    async def get_logs_raw(
+        self, ref: TaskRef, *, owner: str | UUID = "me"
+    ) -> tuple[list[Any], bool]:
+        """The conversation as decoded JSON: ``(entries, snapshot)``.
+
+        Low level, for code that structures only what changed (the log followers do);
+        :meth:`get_logs` is the typed form.  The body's shape is checked, not each entry.
+        """
         path = protocol.task_path(ref, owner, "/logs")
         response = await self._call("GET", path)
         self._raise_for(response)
@@ -452,6 +458,9 @@ class TaskEndpoints:
             snippet = response.body[:200].decode("utf-8", "replace")
             raise CoderDecodeError("unexpected logs body", snippet=snippet)
         return logs, snapshot
+
+    #: The former private name, kept while branches that call it are merged.
+    _get_logs_raw = get_logs_raw
 
     async def send_input(
         self,

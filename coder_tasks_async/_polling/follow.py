@@ -179,7 +179,7 @@ class LogFollower(Closeable):
 
     async def _poll_logs(self, task: Task) -> None:
         try:
-            raw_logs, snapshot = await self._client._get_logs_raw(task, owner=self._owner)
+            raw_logs, snapshot = await self._client.get_logs_raw(task, owner=self._owner)
         except CoderError as exc:
             if judge(exc) is not Verdict.NOT_READY:
                 raise
