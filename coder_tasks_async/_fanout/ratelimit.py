@@ -38,7 +38,7 @@ from .._http.hooks import observe_responses
 from .._wire.errors import CoderAPIError, RateLimitError
 
 if TYPE_CHECKING:
-    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._endpoints.tasks import TaskEndpoints
     from .._http.clock import Clock
 
 __all__ = ["DEFAULT_LIMIT", "RateLimiter"]
@@ -81,7 +81,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        client: CoderTasksClient,
+        client: TaskEndpoints,
         *,
         per_minute: int | None = None,
         margin: float = 2.0,

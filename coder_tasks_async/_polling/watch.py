@@ -19,7 +19,7 @@ from .iterator import Closeable
 from .verdict import Verdict, judge
 
 if TYPE_CHECKING:
-    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._endpoints.tasks import TaskEndpoints
     from .._wire.protocol import TaskRef
 
 __all__ = [
@@ -52,7 +52,7 @@ def fingerprint(task: Task) -> tuple[Any, ...]:
 
 
 async def _poll_task(
-    client: CoderTasksClient, ref: TaskRef, owner: str | UUID, backoff: Backoff
+    client: TaskEndpoints, ref: TaskRef, owner: str | UUID, backoff: Backoff
 ) -> tuple[Task | None, float]:
     """One ``get_task``; returns (task or None on a transient error, suggested delay)."""
     try:
@@ -64,7 +64,7 @@ async def _poll_task(
 
 
 async def wait_for(
-    client: CoderTasksClient,
+    client: TaskEndpoints,
     ref: TaskRef,
     *,
     until: Until,
@@ -97,7 +97,7 @@ async def wait_for(
 
 
 async def wait_ready(
-    client: CoderTasksClient,
+    client: TaskEndpoints,
     ref: TaskRef,
     *,
     timeout: float | None,
@@ -144,7 +144,7 @@ async def wait_ready(
 
 
 async def send_when_ready(
-    client: CoderTasksClient,
+    client: TaskEndpoints,
     ref: TaskRef,
     send: Callable[[], Awaitable[None]],
     *,
@@ -185,7 +185,7 @@ class TaskWatcher(Closeable):
 
     def __init__(
         self,
-        client: CoderTasksClient,
+        client: TaskEndpoints,
         ref: TaskRef,
         *,
         owner: str | UUID = "me",
