@@ -17,9 +17,11 @@ the code reads::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, Literal, NoReturn, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar, Union
 
 import attrs
+
+from .._wire.deprecation import renamed
 
 __all__ = ["Failure", "Outcome", "Progress", "Success"]
 
@@ -78,8 +80,26 @@ class Failure(Generic[I_co]):
         raise self.error
 
 
-#: One item's ending: ``Success[I, R] | Failure[I]``; ``if outcome.ok:`` narrows it.
-Outcome = Union[Success[I, R], Failure[I]]  # noqa: UP007 - a generic alias needs Union on 3.11
+if TYPE_CHECKING:
+    #: One item's ending: ``Success[I, R] | Failure[I]``; ``if outcome.ok:`` narrows it.
+    Outcome = Union[Success[I, R], Failure[I]]  # noqa: UP007 - a generic alias needs Union
+else:
+
+    class Outcome:
+        """``Success[I, R] | Failure[I]``.  At run time ``Outcome[I, R]`` is that union, and
+        calling ``Outcome(item=..., result=... | error=...)`` (the spelling of earlier
+        releases) still builds one, with a ``DeprecationWarning``."""
+
+        def __class_getitem__(cls, params: Any) -> Any:
+            item, result = params
+            return Union[Success[item, result], Failure[item]]  # noqa: UP007
+
+        def __new__(cls, *, item: Any, result: Any = None, error: Exception | None = None) -> Any:
+            renamed("Outcome(...)", "Success(item=..., result=...) or Failure(item=..., error=...)")
+            if error is not None:
+                return Failure(item=item, error=error)
+            return Success(item=item, result=result)
+
 
 #: ``progress(done, total, outcome)``, called after each item finishes.
 Progress = Callable[[int, int, Outcome[I, R]], object]

@@ -6,7 +6,10 @@ import pytest
 
 from coder_tasks_async import (
     CoderTasksClient,
+    Failure,
+    Outcome,
     RateLimiter,
+    Success,
     create_many,
     delete_many,
     get_many,
@@ -63,3 +66,13 @@ async def test_rate_limiter_is_the_deprecated_spelling_of_rate_limit(
     with pytest.warns(DeprecationWarning, match="rate_limiter="):
         outcomes = await map_bounded(double, [3], rate_limiter=limiter)
     assert outcomes[0].unwrap() == 6
+
+
+def test_calling_outcome_builds_a_success_or_failure_with_a_warning() -> None:
+    with pytest.warns(DeprecationWarning, match=r"Outcome\(\.\.\.\)"):
+        ok = Outcome(item="a", result=1)
+    with pytest.warns(DeprecationWarning, match=r"Outcome\(\.\.\.\)"):
+        bad = Outcome(item="b", error=KeyError("b"))
+    assert ok == Success(item="a", result=1)
+    assert isinstance(bad, Failure)
+    assert bad.item == "b"
