@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Self
 from uuid import UUID
 
-from ._config import TOKEN_ENV, URL_ENV, settings_from_env
 from ._endpoints.tasks import TaskEndpoints
+from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
 from ._fanout import bounded as fanout
 from ._fanout.bounded import DEFAULT_CONCURRENCY, Q, Ref
 from ._fanout.outcome import Outcome, Progress
