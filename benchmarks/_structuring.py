@@ -99,8 +99,17 @@ def pydantic_models() -> tuple[Any, Any] | None:
     return PTask, PLogEntry
 
 
+def msgspec_decoders() -> tuple[Any, Any] | None:
+    """msgspec decoders for twins of ``Task`` and ``TaskLogEntry``, if msgspec is installed."""
+    try:
+        import _msgspec_twins
+    except ImportError:
+        return None
+    return _msgspec_twins.single_decoders()
+
+
 def _candidates(
-    cls: type[Any], pyd: Any | None, data: dict[str, Any], body: bytes
+    cls: type[Any], pyd: Any | None, ms: Any | None, data: dict[str, Any], body: bytes
 ) -> dict[str, Callable[[], object]]:
     stock = stock_converter()
     out: dict[str, Callable[[], object]] = {
@@ -110,6 +119,8 @@ def _candidates(
         "cattrs_bytes": lambda: stock.structure(orjson.loads(body), cls),
         "orjson": lambda: orjson.loads(body),
     }
+    if ms is not None:
+        out["msgspec"] = lambda: ms(body)
     if pyd is not None:
         out["pydantic_json"] = lambda: pyd.model_validate_json(body)
         out["pydantic_dict"] = lambda: pyd.model_validate(data)
@@ -122,6 +133,8 @@ def _rows(name: str, per: dict[str, float]) -> list[Row]:
     sdk, stock = per["sdk"], per["cattrs"]
     pyd_json = per.get("pydantic_json")
     na = "n/a (pydantic missing)"
+    ms_s = per.get("msgspec")
+    ms_text = "msgspec n/a" if ms_s is None else f"msgspec {fmt_time(ms_s)}"
     return [
         Row(
             bench=f"structure {name}",
@@ -154,10 +167,10 @@ def _rows(name: str, per: dict[str, float]) -> list[Row]:
             bench=f"structure {name}",
             figure="bytes -> model vs orjson floor",
             sdk=fmt_time(per["sdk_bytes"]),
-            baseline=fmt_time(per["orjson"]) + " (loads)",
+            baseline=fmt_time(per["orjson"]) + " (loads); " + ms_text,
             ratio=per["sdk_bytes"] / per["orjson"],
             unit="x orjson.loads",
-            data={"sdk_s": per["sdk_bytes"], "orjson_s": per["orjson"]},
+            data={"sdk_s": per["sdk_bytes"], "orjson_s": per["orjson"], "msgspec_s": ms_s},
         ),
     ]
 
@@ -165,6 +178,8 @@ def _rows(name: str, per: dict[str, float]) -> list[Row]:
 def bench_structuring(settings: Settings) -> list[Row]:
     models = pydantic_models()
     p_task, p_entry = models if models is not None else (None, None)
+    ms = msgspec_decoders()
+    ms_task, ms_entry = ms if ms is not None else (None, None)
     task_body = (FIXTURES / "task.json").read_bytes()
     logs = json.loads((FIXTURES / "task_logs.json").read_text())["logs"]
     entry = next(e for e in logs if e["type"] == "output" and len(e["content"]) > 200)
@@ -172,12 +187,12 @@ def bench_structuring(settings: Settings) -> list[Row]:
     number, repeat = settings.pick(2_000, 20_000), settings.pick(5, 9)
 
     task_per = micro(
-        _candidates(Task, p_task, orjson.loads(task_body), task_body),
+        _candidates(Task, p_task, ms_task, orjson.loads(task_body), task_body),
         number=number,
         repeat=repeat,
     )
     entry_per = micro(
-        _candidates(TaskLogEntry, p_entry, orjson.loads(entry_body), entry_body),
+        _candidates(TaskLogEntry, p_entry, ms_entry, orjson.loads(entry_body), entry_body),
         number=number * 5,
         repeat=repeat,
     )

@@ -21,8 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _bulk import bench_bulk
 from _follow import CHUNK_INTERVAL, bench_follow
 from _http import bench_create_fanout, bench_get_task, bench_list_tasks
+from _imports import bench_imports
 from _launch import bench_server, standalone_fake
 from _logs import bench_logs
 from _measure import Settings
@@ -64,7 +66,9 @@ def _follow(settings: Settings) -> list[Row]:
 
 
 BENCHMARKS: dict[str, Bench] = {
+    "imports": bench_imports,
     "structuring": _structuring,
+    "bulk": bench_bulk,
     "get_task": _get_task,
     "list_tasks": _list_tasks,
     "get_logs": _logs,

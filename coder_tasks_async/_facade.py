@@ -29,7 +29,7 @@ from ._wire import protocol
 from ._wire.deprecation import owner_from
 from ._wire.models import Task
 from ._wire.protocol import TaskRef, as_uuid
-from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, positive_seconds
 
 __all__ = ["CoderTasksClient"]
 
@@ -131,11 +131,21 @@ class CoderTasksClient(TaskEndpoints):
         A failure after the input may have been delivered raises
         :class:`AmbiguousRequestError` and is never re-sent.
 
+        A name is resolved through the task list first on servers before v2.29;
+        servers before v2.27 cannot send input (:class:`UnsupportedByServer`).  On
+        v2.27 a task has no task status: ``wait_ready`` then goes by the running
+        workspace and the server's refusals (docs/compatibility.md §2).  Coder
+        refuses only an empty string (whitespace reaches the agent); this client
+        refuses blank input too.
+
         Example::
 
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
         owner = owner_from(owner, user)
+        positive_seconds(
+            "send_input", "ready_timeout", ready_timeout, allow_none=True, allow_zero=True
+        )
         send_once = super().send_input
         if not wait_ready:
             await send_once(ref, input, owner=owner, timeouts=timeouts, retry=retry)
@@ -168,8 +178,11 @@ class CoderTasksClient(TaskEndpoints):
 
         Live mode (the default) yields each new entry, then an ``UPDATE`` each time
         the agent's newest reply changes.  ``settled=True`` yields every entry exactly
-        once, when it can no longer change.  Pass ``cursor=`` (a saved
-        ``follower.cursor.dumps()``) to resume without repeats.
+        once, when it can no longer change.  A new run of the agent (resume) is one
+        ``ResetEvent`` followed by all of its entries; a pause is one ``PausedEvent``.
+        Pass ``cursor=`` (a saved ``follower.cursor.dumps()``) to resume without
+        repeats; a cursor of another task is a ``ValueError``.  A name is resolved
+        once; ``follower.end_reason`` says why the stream ended.
 
         The stream ends when the task is deleted, or when a stop condition holds:
         ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds
@@ -183,6 +196,7 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in follower:
                     print(event.entry.content if event.entry else "-- conversation restarted --")
         """
+        positive_seconds("follow_logs", "idle_timeout", idle_timeout, allow_none=True)
         stop = StopConditions(
             until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
         )
@@ -224,6 +238,7 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in events:
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
+        positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
         stop = StopConditions(
             until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
@@ -283,6 +298,7 @@ class CoderTasksClient(TaskEndpoints):
             task = await coder.wait_for(task, until=[TaskState.IDLE, TaskState.COMPLETE],
                                         timeout=600)
         """
+        positive_seconds("wait_for", "timeout", timeout, allow_none=True, allow_zero=True)
         return await watch.wait_for(
             self, ref, until=until, timeout=timeout, owner=owner_from(owner, user), poll=poll
         )

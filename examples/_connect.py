@@ -17,8 +17,8 @@ from coder_tasks_async.testing import FakeCoder, Timings
 
 
 @asynccontextmanager
-async def connect() -> AsyncIterator[tuple[CoderTasksClient, str]]:
-    """Yield ``(client, template_version_id)``."""
+async def connect(server_version: str = "v2.28.0") -> AsyncIterator[tuple[CoderTasksClient, str]]:
+    """Yield ``(client, template_version_id)``; the fake imitates ``server_version``."""
     if os.environ.get("CODER_URL"):
         template_version = os.environ.get("CODER_TASK_TEMPLATE_VERSION", "")
         if not template_version:
@@ -28,7 +28,7 @@ async def connect() -> AsyncIterator[tuple[CoderTasksClient, str]]:
         return
     # Real time, but quick: a task is active after 0.5 s and answers in 0.6 s.
     timings = Timings(pending=0.2, initializing=0.3, chunk_interval=0.2, chunks=3)
-    async with FakeCoder(timings=timings) as fake:
+    async with FakeCoder(timings=timings, server_version=server_version) as fake:
         print(f"(CODER_URL is not set: using a FakeCoder at {fake.url})")
         async with CoderTasksClient(fake.url, token=fake.token) as coder:
             yield coder, str(fake.template_version_id)

@@ -25,6 +25,7 @@ from coder_tasks_async import (
     ConflictError,
     NotFoundError,
     RetryPolicy,
+    TaskStatus,
 )
 
 
@@ -43,6 +44,8 @@ async def main() -> None:
             for v in exc.validations:
                 print(f"  {v.field}: {v.detail}")
         finally:
+            # Coder refuses a delete while the start build runs (409): wait it out.
+            await coder.wait_for(task, until=lambda t: t.status != TaskStatus.PENDING, timeout=300)
             await coder.delete_task(task)
 
         try:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import ssl as ssl_module
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
+from urllib.parse import quote
 from uuid import UUID
 
 import aiohttp
+import anyio
 
+from .._http.budget import RetryBudget
 from .._http.clock import Clock, SystemClock
 from .._http.hooks import ResponseHook
 from .._http.transport import RawResponse, Transport, configure_debug_logging
@@ -22,6 +25,7 @@ from .._wire.deprecation import owner_from
 from .._wire.errors import (
     AmbiguousRequestError,
     CoderDecodeError,
+    CoderError,
     ConflictError,
     NotFoundError,
     ServerError,
@@ -30,6 +34,10 @@ from .._wire.errors import (
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts
+from .._wire.templates import Template, TemplateVersion
+from . import releases
+from .reconcile import may_have_created, this_calls_task
+from .releases import TaskTarget
 
 __all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -40,16 +48,6 @@ def _decode_list(body: bytes) -> TasksList:
 
 def _decode_logs(body: bytes) -> TaskLogs:
     return converter.decode(body, TaskLogs)
-
-
-def _may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
-    """Whether a failed create might nevertheless have created the task."""
-    if isinstance(exc, ServerError):
-        return exc.status in (502, 503, 504)  # a gateway may have lost a handled request
-    if isinstance(exc, ConflictError):
-        # On a retry, "name already in use" is most likely our own earlier attempt.
-        return not first_attempt
-    return True  # ambiguous transport failure, or an unreadable 201 body
 
 
 ApiChoice = Literal["auto", "experimental", "v2"]
@@ -89,6 +87,11 @@ class TaskEndpoints:
         if api not in ("auto", "experimental", "v2"):
             raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
         self._tree: ApiTree | None = None if api == "auto" else api
+        # One probe per client: concurrent first calls wait for it instead of each
+        # asking /api/v2 again.
+        self._probe_lock = anyio.Lock()
+        self._server_version: str | None = None
+        self._takes_names: bool | None = None  # what the version says, parsed once
         #: The polling pace of follow_logs, watch, wait_for and friends unless a call
         #: passes its own ``poll=``.
         self.poll: PollPolicy = poll or PollPolicy()
@@ -104,7 +107,6 @@ class TaskEndpoints:
             ssl=ssl,
             max_body_size=max_body_size,
         )
-        self._server_version: str | None = None
         self._transport.hooks.add(self._learn_version)
 
     def __repr__(self) -> str:
@@ -123,13 +125,14 @@ class TaskEndpoints:
 
     @property
     def server_version(self) -> str | None:
-        """``X-Coder-Build-Version`` from the latest response that carried it."""
-        return self._server_version
+        """The server's release (``X-Coder-Build-Version`` of the first response), e.g.
+        ``"v2.28.0"``; ``None`` until the client has had an answer.
 
-    def _learn_version(self, status: int, headers: Mapping[str, str]) -> None:
-        version = headers.get("X-Coder-Build-Version")
-        if version is not None:
-            self._server_version = version
+        Read-only.  Learnt once and kept for the life of the client, like the route
+        tree of ``api="auto"``; the client uses it to pick the create body's prompt
+        field and to know whether the server takes task names in paths.
+        """
+        return self._server_version
 
     def on_response(self, hook: ResponseHook) -> Callable[[], None]:
         """Call ``hook(status, headers)`` for every response this client receives
@@ -176,6 +179,11 @@ class TaskEndpoints:
 
     # -- plumbing ---------------------------------------------------------------
 
+    def _budget(self, retry: RetryPolicy | None) -> RetryBudget:
+        """The retry budget of one public call (see :class:`RetryPolicy`)."""
+        transport = self._transport
+        return RetryBudget(retry or transport.retry, transport.clock, transport.rand)
+
     async def _call(
         self,
         method: str,
@@ -184,35 +192,70 @@ class TaskEndpoints:
         params: dict[str, str] | None = None,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
+        parse: Callable[[bytes], object] | None = None,
         probe: bool = True,
     ) -> RawResponse:
         """Send ``path`` (relative to the tasks tree) to the current tree.
 
-        In auto mode the first answers teach the client which tree the server has.
-        ``probe=False`` is for endpoints only some servers have in both trees
-        (pause/resume): their 404 says nothing about the tree as a whole, but they
-        are still tried under the experimental tree when /api/v2 lacks them.
+        ``budget`` is the public call's retry budget: everything this call sends
+        draws on it.  In auto mode the first answers teach the client which tree
+        the server has.  ``probe=False`` is for endpoints only some servers have in
+        both trees (pause/resume): their 404 says nothing about the tree as a
+        whole, but they are still tried under the experimental tree when /api/v2
+        lacks them.
         """
+        if budget is None:
+            budget = self._budget(None)
+        if probe and self._tree is None:
+            async with self._probe_lock:
+                if self._tree is None:
+                    return await self._send_to_tree(
+                        method, path, params, body, timeouts, budget, parse, probe=True
+                    )
+        return await self._send_to_tree(
+            method, path, params, body, timeouts, budget, parse, probe=probe
+        )
+
+    async def _send_to_tree(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        body: bytes | None,
+        timeouts: Timeouts | None,
+        budget: RetryBudget,
+        parse: Callable[[bytes], object] | None,
+        *,
+        probe: bool,
+    ) -> RawResponse:
         # Decide on what this call saw when it started: a concurrent call may settle
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self._tree is None
         tree = self._tree or "v2"
         request = self._transport.request
         response = await request(
-            method, API_ROOTS[tree] + path, params=params, body=body, timeouts=timeouts, retry=retry
+            method,
+            API_ROOTS[tree] + path,
+            params=params,
+            body=body,
+            timeouts=timeouts,
+            budget=budget,
+            parse=parse,
         )
         missing = protocol.is_route_not_found(response.status, response.headers, response.body)
         if missing and tree == "v2" and (probing or not probe):
             # The 404 came from the router: nothing was handled, so asking the
             # experimental tree is safe, POST included.
+            budget.refund()
             fallback = await request(
                 method,
                 API_ROOTS["experimental"] + path,
                 params=params,
                 body=body,
                 timeouts=timeouts,
-                retry=retry,
+                budget=budget,
+                parse=parse,
             )
             if probing and not protocol.is_route_not_found(
                 fallback.status, fallback.headers, fallback.body
@@ -223,44 +266,116 @@ class TaskEndpoints:
             self._tree = tree
         return response
 
+    def _learn_version(self, status: int, headers: Mapping[str, str]) -> None:
+        # A response hook: the first response that names the release settles it.
+        if self._server_version is None:
+            self._server_version = headers.get("X-Coder-Build-Version") or None
+            self._takes_names = protocol.server_takes_names(self._server_version)
+
     async def _read(
         self,
-        path: str,
+        path: str | TaskTarget,
         decode: Callable[[bytes], T],
         *,
         params: dict[str, str] | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget,
     ) -> T:
-        """GET and decode; a body that is not JSON at all (cut short) is fetched again.
-
-        A body of the wrong *shape* is not retried: that will not heal.
+        """GET and decode; a body that is not JSON at all (cut short) is fetched again
+        within the same budget.  A body of the wrong *shape* is not retried: that will
+        not heal.  ``path`` may be a task target, whose name is resolved on servers
+        that need it.
         """
-        policy = retry or self._transport.retry
-        started = self.clock.now()
-        attempt = 0
-        while True:
-            attempt += 1
-            response = await self._call("GET", path, params=params, timeouts=timeouts, retry=retry)
-            self._raise_for(response)
-            try:
-                return decode(response.body)
-            except CoderDecodeError as exc:
-                delay = policy.backoff(attempt - 1)
-                elapsed = self.clock.now() - started
-                if not exc.invalid_json or not policy.has_budget(attempt, elapsed, delay):
-                    raise
-            await self.clock.sleep(delay)
+        if isinstance(path, TaskTarget):
+            response = await self._call_task(
+                "GET", path, timeouts=timeouts, budget=budget, parse=decode
+            )
+        else:
+            response = await self._call(
+                "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
+            )
+        self._raise_for(response, budget)
+        return cast(T, response.parsed)
 
-    def _raise_for(self, response: RawResponse) -> None:
+    def _decoded(self, decode: Callable[[], T]) -> T:
+        """``decode()``, with the token scrubbed from any decode error (it quotes the body)."""
+        try:
+            return decode()
+        except CoderDecodeError as exc:
+            raise self._transport.redactor.error(exc) from None
+
+    def _raise_for(self, response: RawResponse, budget: RetryBudget | None = None) -> None:
         if response.status >= 300:
-            raise protocol.error_from_response(
+            policy = budget.policy if budget is not None else self._transport.retry
+            error = protocol.error_from_response(
                 response.status,
                 response.headers,
                 response.body,
                 method=response.method,
                 url=response.url,
+                max_retry_after=policy.max_retry_after,
             )
+            raise self._transport.redactor.error(error)
+
+    async def _call_task(
+        self,
+        method: str,
+        target: TaskTarget,
+        *,
+        body: bytes | None = None,
+        timeouts: Timeouts | None = None,
+        budget: RetryBudget | None = None,
+        parse: Callable[[bytes], object] | None = None,
+    ) -> RawResponse:
+        """Call an endpoint of one task, looking a name up first where the server needs it.
+
+        Servers before v2.29 take only a UUID in ``{task}``.  When the version says
+        so, a name is resolved through the list before the call; when the version is
+        not known yet, the name is tried and the server's 400 ``Invalid UUID`` (a
+        refusal: nothing was handled, so it costs no retry) leads to the lookup and
+        one more attempt.
+        """
+        if budget is None:
+            budget = self._budget(None)
+        named = protocol.name_ref(target.ref, target.owner)
+        ref: TaskRef = target.ref
+        if named is not None and self._takes_names is False:
+            ref = await self._resolve_name(*named)
+        response = await self._call_path(method, target, ref, body, timeouts, budget, parse)
+        if (
+            named is not None
+            and ref is target.ref
+            and protocol.is_invalid_uuid(response.status, response.body)
+        ):
+            ref = await self._resolve_name(*named)
+            budget.refund()
+            response = await self._call_path(method, target, ref, body, timeouts, budget, parse)
+        return response
+
+    async def _call_path(
+        self,
+        method: str,
+        target: TaskTarget,
+        ref: TaskRef,
+        body: bytes | None,
+        timeouts: Timeouts | None,
+        budget: RetryBudget,
+        parse: Callable[[bytes], object] | None,
+    ) -> RawResponse:
+        path = target.path(ref)
+        if target.newer is not None:
+            feature, minimum = target.newer
+            return await self._call_newer(
+                method, path, feature, minimum, body, timeouts, budget, parse
+            )
+        return await self._call(
+            method, path, body=body, timeouts=timeouts, budget=budget, parse=parse
+        )
+
+    async def _resolve_name(self, owner: str | UUID, name: str) -> Task:
+        return await releases.find_by_name(
+            lambda who: self.list_tasks(owner=who), owner, name, url=self.url
+        )
 
     # -- endpoints ----------------------------------------------------------------
 
@@ -285,7 +400,7 @@ class TaskEndpoints:
         """
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
         listing = await self._read(
-            "", _decode_list, params={"q": q}, timeouts=timeouts, retry=retry
+            "", _decode_list, params={"q": q}, timeouts=timeouts, budget=self._budget(retry)
         )
         return listing.tasks
 
@@ -309,7 +424,9 @@ class TaskEndpoints:
         connection, a gateway error) and you gave a ``name``, the client looks the
         task up by name: it returns the task if its prompt matches, and otherwise
         sends again (the server refuses a second task with the same name, so this
-        is safe).  Without a name it raises :class:`AmbiguousRequestError`.
+        is safe).  A task of that name created before this call started (by the
+        server's ``Date``, with 5 s of tolerance) is never returned as created.
+        Without a name it raises :class:`AmbiguousRequestError`.
 
         Example::
 
@@ -335,24 +452,25 @@ class TaskEndpoints:
             name=name,
             display_name=display_name,
             template_version_preset_id=preset,
+            server_version=self.server_version,
         )
-        policy = retry or self._transport.retry
-        started = self.clock.now()
-        attempt = 0
+        budget = self._budget(retry)
+        path = protocol.owner_path(owner)
+        first = True
         while True:
-            attempt += 1
             try:
                 response = await self._call(
                     "POST",
-                    protocol.owner_path(owner),
+                    path,
                     body=body,
                     timeouts=timeouts,
-                    retry=retry,
+                    budget=budget,
+                    parse=converter.decode_task,
                 )
-                self._raise_for(response)
-                return converter.decode_task(response.body)
+                self._raise_for(response, budget)
+                return cast(Task, response.parsed)
             except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
-                if not _may_have_created(exc, first_attempt=attempt == 1):
+                if not may_have_created(exc, first_attempt=first):
                     raise
                 if not name:
                     if isinstance(exc, CoderDecodeError):
@@ -364,30 +482,105 @@ class TaskEndpoints:
                         method="POST",
                         url=self.url,
                     ) from exc
-                existing = await self._task_named(name, owner)
+                existing = await self._reconcile(exc, name, input, owner, budget)
                 if existing is not None:
-                    if existing.initial_prompt == input:
-                        return existing  # an earlier attempt landed
-                    raise AmbiguousRequestError(
-                        f"create_task failed ({exc}); a task named {name!r} already exists "
-                        "with a different prompt",
-                        method="POST",
-                        url=self.url,
-                    ) from exc
-                delay = policy.backoff(attempt - 1)
-                elapsed = self.clock.now() - started
-                if isinstance(exc, ConflictError | CoderDecodeError) or not policy.has_budget(
-                    attempt, elapsed, delay
-                ):
+                    return existing  # an earlier attempt of this call landed
+                delay = budget.backoff()
+                if isinstance(exc, ConflictError | CoderDecodeError) or not budget.fits(delay):
                     raise
                 # Not created, and the unique name makes a second attempt duplicate-safe.
                 await self.clock.sleep(delay)
+                first = False
 
-    async def _task_named(self, name: str, owner: str | UUID) -> Task | None:
+    async def _reconcile(
+        self, exc: CoderError, name: str, input: str, owner: str | UUID, budget: RetryBudget
+    ) -> Task | None:
+        """After a create that may have landed: the task this call created, or ``None``
+        when there is no task of that name (so sending again is safe).
+
+        See :func:`.reconcile.this_calls_task` for when a task found by name
+        counts as this call's.
+        """
         try:
-            return await self.get_task(name, owner=owner)
+            # Servers before v2.29 take no names in paths: the lookup goes through
+            # the task list there (docs/compatibility.md §9).
+            response = await self._call_task(
+                "GET", TaskTarget(name, owner), budget=budget, parse=converter.decode_task
+            )
+            if response.status == 404:
+                return None
+            self._raise_for(response, budget)
         except NotFoundError:
-            return None
+            return None  # the list has no task of that name
+        except CoderError as lookup:
+            raise AmbiguousRequestError(
+                f"create_task may or may not have created the task ({exc}); looking it up "
+                f"by name failed too ({lookup})",
+                method="POST",
+                url=self.url,
+            ) from exc
+        return this_calls_task(
+            cast(Task, response.parsed),
+            exc,
+            name=name,
+            input=input,
+            date=response.headers.get("Date"),
+            elapsed=self.clock.now() - budget.started,
+            url=self.url,
+        )
+
+    async def list_templates(
+        self,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[Template]:
+        """Every template you can see, across organizations (``GET /api/v2/templates``).
+
+        Example::
+
+            names = {t.name: t.active_version_id for t in await coder.list_templates()}
+        """
+        budget = self._budget(retry)
+        response = await self._transport.request(
+            "GET",
+            "/api/v2/templates",
+            timeouts=timeouts,
+            budget=budget,
+            parse=lambda body: converter.decode(body, list[Template]),
+        )
+        self._raise_for(response, budget)
+        return cast(list[Template], response.parsed)
+
+    async def get_template_version(
+        self,
+        template: Template | UUID | str,
+        name: str,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> TemplateVersion:
+        """A template's version by name (``GET /api/v2/templates/{id}/versions/{name}``).
+
+        Example::
+
+            version = await coder.get_template_version(template, "v1.2.0")
+            await coder.create_task("Fix it", template_version_id=version.id)
+        """
+        template_id = template.id if isinstance(template, Template) else UUID(str(template))
+        if not name or "/" in name:
+            raise ValueError(f"invalid template version name {name!r}")
+        path = f"/api/v2/templates/{template_id}/versions/{quote(name, safe='')}"
+        budget = self._budget(retry)
+        response = await self._transport.request(
+            "GET",
+            path,
+            timeouts=timeouts,
+            budget=budget,
+            parse=lambda body: converter.decode(body, TemplateVersion),
+        )
+        self._raise_for(response, budget)
+        return cast(TemplateVersion, response.parsed)
 
     async def get_task(
         self,
@@ -398,10 +591,17 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> Task:
-        """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``."""
+        """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``.
+
+        Servers before v2.29 accept only a UUID in the path: there a name is first
+        looked up through :meth:`list_tasks` (filtered by owner), then the task is
+        fetched by its id.  The lookup is never cached.
+        """
         owner = owner_from(owner, user)
-        path = protocol.task_path(ref, owner)
-        return await self._read(path, converter.decode_task, timeouts=timeouts, retry=retry)
+        target = TaskTarget(ref, owner)
+        return await self._read(
+            target, converter.decode_task, timeouts=timeouts, budget=self._budget(retry)
+        )
 
     async def delete_task(
         self,
@@ -412,17 +612,24 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        """Delete a task (the server tears its workspace down in the background)."""
+        """Delete a task (the server tears its workspace down in the background).
+
+        A name is resolved through the task list first on servers before v2.29 (see
+        :meth:`get_task`).  While the task's start build still runs the server
+        answers 409 ``A workspace build is already active.`` (:class:`ConflictError`).
+        Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServer`.
+        """
         owner = owner_from(owner, user)
-        path = protocol.task_path(ref, owner)
-        response = await self._call("DELETE", path, timeouts=timeouts, retry=retry)
+        target = TaskTarget(ref, owner, newer=releases.DELETE)
+        budget = self._budget(retry)
+        response = await self._call_task("DELETE", target, timeouts=timeouts, budget=budget)
         if (
             response.status == 404
             and response.may_have_landed
             and not protocol.is_route_not_found(response.status, response.headers, response.body)
         ):
             return  # an earlier attempt landed before its response was lost
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def get_logs(
         self,
@@ -433,10 +640,14 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> TaskLogs:
-        """The task's whole conversation (``.logs``), oldest first."""
+        """The task's whole conversation (``.logs``), oldest first.
+
+        Names are resolved on servers before v2.29 as in :meth:`get_task`.  Servers
+        before v2.27 have no logs endpoint: :class:`UnsupportedByServer`.
+        """
         owner = owner_from(owner, user)
-        path = protocol.task_path(ref, owner, "/logs")
-        return await self._read(path, _decode_logs, timeouts=timeouts, retry=retry)
+        target = TaskTarget(ref, owner, "/logs", releases.LOGS)
+        return await self._read(target, _decode_logs, timeouts=timeouts, budget=self._budget(retry))
 
     async def get_logs_raw(
         self, ref: TaskRef, *, owner: str | UUID = "me"
@@ -446,21 +657,20 @@ class TaskEndpoints:
         Low level, for code that structures only what changed (the log followers do);
         :meth:`get_logs` is the typed form.  The body's shape is checked, not each entry.
         """
-        path = protocol.task_path(ref, owner, "/logs")
-        response = await self._call("GET", path)
+        target = TaskTarget(ref, owner, "/logs", releases.LOGS)
+        response = await self._call_task("GET", target, parse=converter.loads)
         self._raise_for(response)
-        data = converter.loads(response.body)
+        data = response.parsed
         logs = data.get("logs") if isinstance(data, dict) else None
         snapshot = data.get("snapshot", False) if isinstance(data, dict) else None
         if not isinstance(logs, list) or not isinstance(snapshot, bool):
             # Let the full structuring explain exactly what is wrong.
-            converter.decode(response.body, TaskLogs)
+            self._decoded(lambda: converter.decode(response.body, TaskLogs))
             snippet = response.body[:200].decode("utf-8", "replace")
-            raise CoderDecodeError("unexpected logs body", snippet=snippet)
+            raise self._transport.redactor.error(
+                CoderDecodeError("unexpected logs body", snippet=snippet)
+            )
         return logs, snapshot
-
-    #: The former private name, kept while branches that call it are merged.
-    _get_logs_raw = get_logs_raw
 
     async def send_input(
         self,
@@ -475,18 +685,24 @@ class TaskEndpoints:
         """Send ``input`` to the task's agent: one POST, never re-sent once it may have landed.
 
         ``CoderTasksClient.send_input`` adds waiting until the agent is ready.
+
+        A name is resolved through the task list first on servers before v2.29 (see
+        :meth:`get_task`); servers before v2.27 cannot send input
+        (:class:`UnsupportedByServer`).  Only an empty string is refused by Coder
+        (whitespace reaches the agent); this client refuses blank input too.
         """
         owner = owner_from(owner, user)
         protocol.validate_input(input)
-        path = protocol.task_path(ref, owner, "/send")
-        response = await self._call(
+        target = TaskTarget(ref, owner, "/send", releases.SEND)
+        budget = self._budget(retry)
+        response = await self._call_task(
             "POST",
-            path,
+            target,
             body=protocol.input_body(input),
             timeouts=timeouts or SEND_TIMEOUTS,
-            retry=retry,
+            budget=budget,
         )
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def update_input(
         self,
@@ -501,15 +717,18 @@ class TaskEndpoints:
         """Replace a paused task's initial prompt (Coder v2.29+; ``PATCH .../input``).
 
         Servers before v2.29 raise :class:`UnsupportedByServer`; a task that is not
-        paused raises :class:`ConflictError`.
+        paused raises :class:`ConflictError`.  Before v2.31.1 a task is paused by
+        stopping its workspace.
         """
         owner = owner_from(owner, user)
         protocol.validate_input(input)
-        path = protocol.task_path(ref, owner, "/input")
-        response = await self._call_newer(
-            "PATCH", path, "update_input", "v2.29", protocol.input_body(input), timeouts, retry
+        target = TaskTarget(ref, owner, "/input", releases.UPDATE_INPUT)
+        budget = self._budget(retry)
+        body = protocol.input_body(input)
+        response = await self._call_task(
+            "PATCH", target, body=body, timeouts=timeouts, budget=budget
         )
-        self._raise_for(response)
+        self._raise_for(response, budget)
 
     async def pause_task(
         self,
@@ -521,7 +740,10 @@ class TaskEndpoints:
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
         """Pause a task: stop its workspace, keeping a snapshot of the conversation
-        (Coder v2.31+).  Returns the stop build the server started.
+        (Coder v2.31.1+).  Returns the stop build the server started.
+
+        A task whose build is still running (e.g. just created) is refused with
+        :class:`ConflictError`; pausing a paused task starts another stop build.
 
         Example::
 
@@ -540,7 +762,10 @@ class TaskEndpoints:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
-        """Resume a paused task: start its workspace again (Coder v2.31+).
+        """Resume a paused task: start its workspace again (Coder v2.31.1+).
+
+        A task whose workspace runs is refused with :class:`ConflictError`
+        (``Task workspace is already running.``); a task in ``error`` can be resumed.
 
         The agent restarts, so its conversation starts over; a follower reports
         that as a reset.
@@ -556,16 +781,21 @@ class TaskEndpoints:
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        path = protocol.task_path(ref, owner, f"/{action}")
-        response = await self._call_newer("POST", path, action, "v2.31", None, timeouts, retry)
-        self._raise_for(response)
-        data = converter.loads(response.body)
+        target = TaskTarget(ref, owner, f"/{action}", (action, releases.PAUSE_RESUME_SINCE))
+        budget = self._budget(retry)
+        response = await self._call_task("POST", target, timeouts=timeouts, budget=budget)
+        self._raise_for(response, budget)
+        data = self._decoded(lambda: converter.loads(response.body))
         if isinstance(data, dict) and "workspace_build" in data:
-            return converter.structure(data["workspace_build"], WorkspaceBuild)
+            build = data["workspace_build"]
+            return self._decoded(lambda: converter.structure(build, WorkspaceBuild))
         if isinstance(data, dict) and "workspace_build_id" in data:
-            return WorkspaceBuild(id=converter.parse_uuid(data["workspace_build_id"]))
+            build_id = data["workspace_build_id"]
+            return WorkspaceBuild(id=self._decoded(lambda: converter.parse_uuid(build_id)))
         snippet = response.body[:200].decode("utf-8", "replace")
-        raise CoderDecodeError(f"unexpected {action} response", snippet=snippet)
+        raise self._transport.redactor.error(
+            CoderDecodeError(f"unexpected {action} response", snippet=snippet)
+        )
 
     async def _call_newer(
         self,
@@ -575,17 +805,29 @@ class TaskEndpoints:
         minimum: str,
         body: bytes | None,
         timeouts: Timeouts | None,
-        retry: RetryPolicy | None,
+        budget: RetryBudget,
+        parse: Callable[[bytes], object] | None = None,
     ) -> RawResponse:
-        """Call an endpoint newer servers added; a missing route becomes UnsupportedByServer.
+        """Call an endpoint some releases lack; a missing route becomes UnsupportedByServer.
 
-        Pause/resume lived only under /api/experimental for a while (until coder
-        PR #22544), which ``_call(probe=False)`` covers.
+        Delete, send and logs exist in both trees from v2.27 on, so their answers
+        may settle the tree.  The rest (update input, pause, resume) may not: pause
+        and resume lived only under /api/experimental for a while (until coder PR
+        #22544), which ``_call(probe=False)`` covers.  A 405 is how a release that
+        has the path for another method (v2.26's get, not delete) says so.
         """
         response = await self._call(
-            method, path, body=body, timeouts=timeouts, retry=retry, probe=False
+            method,
+            path,
+            body=body,
+            timeouts=timeouts,
+            budget=budget,
+            parse=parse,
+            probe=feature in releases.IN_EVERY_TREE,
         )
-        if protocol.is_route_not_found(response.status, response.headers, response.body):
+        if response.status == 405 or protocol.is_route_not_found(
+            response.status, response.headers, response.body
+        ):
             raise UnsupportedByServer(
                 feature, minimum_version=minimum, server_version=self.server_version
             )

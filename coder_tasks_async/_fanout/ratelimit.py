@@ -36,6 +36,7 @@ import anyio
 
 from .._http.hooks import observe_responses
 from .._wire.errors import CoderAPIError, RateLimitError
+from .._wire.settings import MIN_PAUSE_AFTER_RATE_LIMIT, positive_seconds
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints
@@ -86,10 +87,12 @@ class RateLimiter:
         per_minute: int | None = None,
         margin: float = 2.0,
     ) -> None:
-        if per_minute is not None and per_minute < 1:
-            raise ValueError("per_minute must be at least 1")
-        if margin < 0:
-            raise ValueError("margin must not be negative")
+        if per_minute is not None and (
+            isinstance(per_minute, bool) or not isinstance(per_minute, int) or per_minute < 1
+        ):
+            raise ValueError(f"per_minute must be an int of at least 1, not {per_minute!r}")
+        positive_seconds("RateLimiter", "margin", margin, allow_zero=True)
+        self._client = client
         self._clock: Clock = client.clock
         self._ceiling = per_minute
         self._margin = margin
@@ -198,7 +201,8 @@ class RateLimiter:
             self._pause(now, _seconds_until_reset(headers))
 
     def rate_limited(self, retry_after: float | None) -> None:
-        """Record a 429: nothing is sent for ``retry_after`` seconds (60 if unknown).
+        """Record a 429: nothing is sent for ``retry_after`` seconds (60 if unknown or
+        unusable, at most 60, at least one second).
 
         Example::
 
@@ -208,9 +212,13 @@ class RateLimiter:
         now = self._clock.now()
         self._refill(now)
         self._tokens = min(self._tokens, 0.0)
-        self._pause(now, _WINDOW if retry_after is None else retry_after)
+        usable = retry_after is not None and math.isfinite(retry_after) and retry_after > 0
+        wait = min(retry_after, _WINDOW) if usable and retry_after is not None else _WINDOW
+        self._pause(now, max(wait, MIN_PAUSE_AFTER_RATE_LIMIT))
 
     def _pause(self, now: float, seconds: float) -> None:
+        # A pause is never longer than one window, whatever a header said.
+        seconds = min(seconds, _WINDOW) if math.isfinite(seconds) else _WINDOW
         self._blocked_until = max(self._blocked_until, now + max(seconds, 0.0))
 
     async def run(self, func: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:

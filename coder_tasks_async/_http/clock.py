@@ -8,6 +8,7 @@ protocol so lifecycle tests run instantly and never flake.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Protocol, runtime_checkable
 
@@ -52,8 +53,8 @@ class SystemClock:
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
-        """``anyio.sleep(seconds)`` (negative means zero)."""
-        await anyio.sleep(max(seconds, 0.0))
+        """``anyio.sleep(seconds)``; negative or NaN means zero (a yield), never an error."""
+        await anyio.sleep(seconds if seconds > 0 and not math.isnan(seconds) else 0.0)
 
     def __repr__(self) -> str:
         return "SystemClock()"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import random
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -28,9 +29,11 @@ from .._wire.deployment import public_url
 from .._wire.errors import (
     AmbiguousRequestError,
     ClientClosedError,
+    CoderDecodeError,
     CoderTimeoutError,
     CoderTransportError,
 )
+from .._wire.redact import Redactor
 from .._wire.settings import (
     IDEMPOTENT_METHODS,
     Failure,
@@ -38,6 +41,8 @@ from .._wire.settings import (
     Timeouts,
     parse_retry_after,
 )
+from .body import read_limited
+from .budget import RetryBudget
 from .clock import Clock
 from .hooks import ResponseHooks
 
@@ -47,6 +52,8 @@ logger = logging.getLogger("coder_tasks_async")
 
 DEBUG_ENV = "CODER_TASKS_DEBUG"
 _MAX_REDIRECTS = 5
+#: Attempt timeouts are cut to the call's remaining time in steps of this many seconds.
+_CUT_GRAIN = 0.1
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -84,7 +91,16 @@ class RawResponse:
     into its public string form when an error needs it.
     """
 
-    __slots__ = ("_url", "attempts", "body", "headers", "may_have_landed", "method", "status")
+    __slots__ = (
+        "_url",
+        "attempts",
+        "body",
+        "headers",
+        "may_have_landed",
+        "method",
+        "parsed",
+        "status",
+    )
 
     def __init__(
         self,
@@ -104,6 +120,8 @@ class RawResponse:
         self.attempts = attempts
         #: An earlier attempt may have been handled (lost response, gateway error).
         self.may_have_landed = False
+        #: What the request's ``parse`` made of a 2xx body (``None`` without one).
+        self.parsed: object = None
 
     @property
     def url(self) -> str:
@@ -144,8 +162,12 @@ class Transport:
         max_body_size: int,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+            raise ValueError(f"max_concurrency must be an int, not {max_concurrency!r}")
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+            raise ValueError(f"max_body_size must be an int, not {max_body_size!r}")
         if max_body_size < 1024:
             raise ValueError("max_body_size must be at least 1024 bytes")
         self.base_url = base_url
@@ -157,12 +179,15 @@ class Transport:
         self.max_body_size = max_body_size
         self.max_concurrency = max_concurrency
         self._token = token
+        #: Scrubs the token from anything built from a response.
+        self.redactor = Redactor(token)
         self._ssl = ssl
         self._session = session
         self._owns_session = session is None
         self._closed = False
         self._slots: asyncio.Semaphore | None = None
-        self._rand = random.Random()
+        #: Jitter for every backoff of this client (shared: seeding one per call is costly).
+        self.rand = random.Random()
         agent = user_agent or (
             f"coder-tasks-async/{__version__} aiohttp/{aiohttp.__version__} "
             f"python/{sys.version_info.major}.{sys.version_info.minor}"
@@ -248,37 +273,49 @@ class Transport:
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
+        parse: Callable[[bytes], object] | None = None,
     ) -> RawResponse:
-        """Send ``method path`` with retries; return the final response, whatever its status.
+        """Send ``method path`` within ``budget``; return the final response, whatever its status.
+
+        This is the one retry loop of the SDK.  ``budget`` is the calling public
+        method's (a fresh one from the client's policy when omitted): every attempt
+        made here counts against it, each attempt's timeout is cut to the time it
+        has left, and a retry whose wait would overrun it is not made.  ``parse``
+        turns a 2xx body into a value (kept as ``response.parsed``); a body that is
+        not JSON at all (cut short) is fetched again under the same budget.
 
         Raises :class:`CoderTimeoutError` / :class:`CoderTransportError` when no
-        response could be had, and :class:`AmbiguousRequestError` when a
-        non-idempotent request failed after it may have been handled.
+        response could be had, :class:`AmbiguousRequestError` when a
+        non-idempotent request failed after it may have been handled, and
+        :class:`ClientClosedError` when the client was closed meanwhile.
         """
         session = self._session_or_open()
-        policy = retry or self.retry
-        timeout = self._default_timeout if timeouts is None else self._client_timeout(timeouts)
+        if budget is None:
+            budget = self.budget()
+        policy = budget.policy
+        limits = timeouts or self.timeouts
         url = self._url(path)
         if params:
             url = url.with_query(params)
-        started = self.clock.now()
-        attempt = 0
         landed = False  # whether an earlier attempt may have been handled by the server
+        attempt = 0  # of this request (the budget counts the whole call's)
         while True:
+            budget.used += 1  # budget.spend(), inlined on the hot path
             attempt += 1
             t0 = time.perf_counter()
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
-            result = await self._attempt(session, method, url, body, timeout, attempt)
+            result = await self._attempt(session, method, url, body, limits, budget, attempt)
             if isinstance(result, _Failed):
                 self._log(method, url, None, attempt, t0, result.error)
+                if self._closed:
+                    raise ClientClosedError("the client was closed while this call ran")
                 ambiguous = result.failure is Failure.AMBIGUOUS
                 landed = landed or ambiguous
-                retryable = policy.should_retry_failure(method, result.failure)
-                delay = policy.backoff(attempt - 1, self._rand.random)
-                if retryable and policy.has_budget(attempt, self.clock.now() - started, delay):
+                delay = budget.backoff()
+                if policy.should_retry_failure(method, result.failure) and budget.fits(delay):
                     await self.clock.sleep(delay)
                     continue
                 if ambiguous and method not in IDEMPOTENT_METHODS:
@@ -291,18 +328,45 @@ class Transport:
                 raise result.error
             response = result
             response.may_have_landed = landed
-            self.hooks.emit(response.status, response.headers)
-            self._log(method, url, response.status, attempt, t0, None)
-            if response.status >= 400 and policy.should_retry_status(method, response.status):
-                delay = policy.backoff(attempt - 1, self._rand.random)
-                advised = parse_retry_after(response.headers.get("Retry-After"))
-                if advised is not None:
-                    delay = advised
-                if policy.has_budget(attempt, self.clock.now() - started, delay):
-                    landed = landed or response.status >= 500  # a gateway may hide a success
+            status = response.status
+            self.hooks.emit(status, response.headers)
+            self._log(method, url, status, attempt, t0, None)
+            if status >= 400:
+                if policy.should_retry_status(method, status):
+                    advised = parse_retry_after(
+                        response.headers.get("Retry-After"), maximum=policy.max_retry_after
+                    )
+                    delay = budget.wait_before_retry(advised, rate_limited=status == 429)
+                    if budget.fits(delay):
+                        landed = landed or status >= 500  # a gateway may hide a success
+                        await self.clock.sleep(delay)
+                        continue
+                return response
+            if parse is not None and status < 300:
+                try:
+                    response.parsed = parse(response.body)
+                except CoderDecodeError as exc:
+                    delay = budget.backoff()
+                    healable = exc.invalid_json and method in IDEMPOTENT_METHODS
+                    if not (healable and budget.fits(delay)):
+                        raise self.redactor.error(exc) from None
                     await self.clock.sleep(delay)
                     continue
             return response
+
+    def budget(self, retry: RetryPolicy | None = None) -> RetryBudget:
+        """A fresh budget for one public call (``retry`` or the client's policy)."""
+        return RetryBudget(retry or self.retry, self.clock, self.rand)
+
+    def _cut_timeout(self, limits: Timeouts, left: float) -> aiohttp.ClientTimeout:
+        """``limits`` with every part cut to the ``left`` seconds the call still has.
+
+        Rounded down to a tenth of a second, so the cache sees few distinct values.
+        """
+        total = max(math.floor(left / _CUT_GRAIN) * _CUT_GRAIN, _CUT_GRAIN)
+        return self._client_timeout(
+            Timeouts(connect=min(limits.connect, total), read=min(limits.read, total), total=total)
+        )
 
     def _url(self, path: str) -> URL:
         # Pollers ask for the same few paths over and over; building a URL costs ~2 us.
@@ -359,19 +423,40 @@ class Transport:
         method: str,
         url: URL,
         body: bytes | None,
-        timeout: aiohttp.ClientTimeout,
+        limits: Timeouts,
+        budget: RetryBudget,
         attempt: int,
     ) -> RawResponse | _Failed:
         assert self._slots is not None
-        options = self._request_options(timeout, body is not None)
+        closed = False
         async with self._slots:
+            # Measured once a slot is held: time queued counts against the deadline.
+            # (budget.remaining(), inlined: this runs for every request.)
+            deadline_at = budget.deadline_at
+            left = None if deadline_at is None else deadline_at - self.clock.now()
+            if left is None or left >= limits.total - _CUT_GRAIN:
+                if limits is self.timeouts:
+                    timeout = self._default_timeout
+                else:
+                    timeout = self._client_timeout(limits)
+            elif left <= 0:
+                raise CoderTimeoutError(
+                    f"the call's deadline of {budget.policy.deadline}s ran out",
+                    method=method,
+                    url=public_url(url),
+                )
+            else:
+                timeout = self._cut_timeout(limits, left)
+            options = self._request_options(timeout, body is not None)
             for _ in range(_MAX_REDIRECTS + 1):
+                if self._closed:  # closed while this call waited for a slot or a retry
+                    raise ClientClosedError("the client was closed while this call ran")
                 try:
                     async with session.request(method, url, data=body, **options) as resp:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
                             continue
-                        data = await self._read_body(resp, method, url)
+                        data = await read_limited(resp, self.max_body_size, method, url)
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
@@ -386,6 +471,13 @@ class Transport:
                     return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url))
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                     return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
+                except RuntimeError:
+                    # aiohttp's "Session is closed": our aclose() won the race.
+                    if not self._closed and not session.closed:
+                        raise
+                    closed = True
+                if closed:  # raised outside the except block: no aiohttp error is chained
+                    raise ClientClosedError("the client was closed while this call ran")
             raise CoderTransportError(
                 f"more than {_MAX_REDIRECTS} redirects", method=method, url=public_url(url)
             )
@@ -410,35 +502,12 @@ class Transport:
             )
         return target
 
-    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: URL) -> bytes:
-        limit = self.max_body_size
-        length = resp.content_length
-        if length is not None:
-            if length > limit:
-                raise CoderTransportError(
-                    f"response body of {length} bytes exceeds max_body_size={limit}",
-                    method=method,
-                    url=public_url(url),
-                )
-            return await resp.read()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                raise CoderTransportError(
-                    f"response body exceeds max_body_size={limit} bytes",
-                    method=method,
-                    url=public_url(url),
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     def _wrap(self, exc: BaseException, method: str, url: URL) -> CoderTransportError:
         # Our own message from the aiohttp error's type and text: aiohttp's
         # exception objects can carry request headers (the token), so they are
         # not chained.
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        what = self.redactor.text(what)
         if isinstance(exc, TimeoutError):
             return CoderTimeoutError(f"timed out ({what})", method=method, url=public_url(url))
         return CoderTransportError(what, method=method, url=public_url(url))
@@ -455,7 +524,7 @@ class Transport:
         if not logger.isEnabledFor(logging.DEBUG):
             return
         elapsed_ms = (time.perf_counter() - t0) * 1000
-        outcome = str(status) if error is None else f"failed ({error})"
+        outcome = str(status) if error is None else f"failed ({self.redactor.text(str(error))})"
         logger.debug(
             "%s %s -> %s attempt=%d elapsed=%.1fms",
             method,

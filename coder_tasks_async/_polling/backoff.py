@@ -7,10 +7,11 @@ each error means is :mod:`.verdict`'s business.
 
 from __future__ import annotations
 
+import math
 import random
 
 from .._wire.errors import CoderError, RateLimitError
-from .._wire.settings import PollPolicy
+from .._wire.settings import MAX_RETRY_AFTER, MIN_PAUSE_AFTER_RATE_LIMIT, PollPolicy
 
 __all__ = ["Backoff"]
 
@@ -39,12 +40,22 @@ class Backoff:
 
     def after_failure(self, exc: CoderError) -> float:
         """Seconds to wait after a transient error, honouring a 429's ``retry_after``."""
-        return self.after_error(exc.retry_after if isinstance(exc, RateLimitError) else None)
+        if isinstance(exc, RateLimitError):
+            return self.after_error(exc.retry_after, rate_limited=True)
+        return self.after_error()
 
-    def after_error(self, advised: float | None = None) -> float:
-        """Seconds to wait after a transient error (``advised``: the server's Retry-After)."""
+    def after_error(self, advised: float | None = None, *, rate_limited: bool = False) -> float:
+        """Seconds to wait after a transient error (``advised``: the server's Retry-After).
+
+        Advice that is not a finite positive number is ignored (the backoff
+        applies); usable advice is capped at ``max(error_maximum, 60)``.  After a
+        429 the wait is at least one second.
+        """
         self._errors += 1
-        if advised is not None:
-            return advised
-        grown = self.policy.initial * (self.policy.factor**self._errors)
-        return self._jittered(min(self.policy.error_maximum, grown))
+        grown = self.policy.initial * (self.policy.factor ** min(self._errors, 64))
+        wait = self._jittered(min(self.policy.error_maximum, grown))
+        if advised is not None and math.isfinite(advised) and advised > 0:
+            wait = min(advised, max(self.policy.error_maximum, MAX_RETRY_AFTER))
+        if rate_limited:
+            wait = max(wait, MIN_PAUSE_AFTER_RATE_LIMIT)
+        return wait

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from .._wire.models import SETTLED_STATES, Task, TaskState, TaskStatus
+from .tracker import may_be_active
 
 __all__ = [
     "StopConditions",
@@ -66,7 +67,7 @@ def is_terminal(task: Task) -> bool:
 
 def ready_for_input(task: Task) -> bool:
     """Active, and the agent is not working (it would take input; a follower calls it idle)."""
-    return task.status is TaskStatus.ACTIVE and task.state is not TaskState.WORKING
+    return may_be_active(task) and task.state is not TaskState.WORKING
 
 
 def agent_working(task: Task) -> bool:
@@ -75,8 +76,9 @@ def agent_working(task: Task) -> bool:
 
 
 def serves_logs(task: Task) -> bool:
-    """The logs endpoint can answer: live while active, from a snapshot while paused."""
-    return task.status in (TaskStatus.ACTIVE, TaskStatus.PAUSED)
+    """The logs endpoint can answer: live while active (or, on servers that report no
+    task status, while the workspace runs), from a snapshot while paused."""
+    return may_be_active(task) or task.status is TaskStatus.PAUSED
 
 
 @attrs.define(frozen=True, kw_only=True)

@@ -1,43 +1,34 @@
-"""The log cursor: what a follower has already handed out, as a pure state machine.
+"""The log cursor: what a follower has already handed out of one task's conversation.
 
-The logs endpoint returns the whole conversation on every poll.  Ids are dense
-indices; only the newest output entry changes while the agent works; entries
-before it are final; ids restart when the agent restarts; a paused task answers
-from a stored snapshot (docs/compatibility.md §5).  The cursor turns each poll into
-the few steps that matter (new entry, update, reset) by looking only at the tail
-of the conversation: a poll of a 10,000-entry conversation where the last entry
-grew costs one digest, not 10,000.
+A cursor is plain, saveable state; :class:`~coder_tasks_async.ConversationTracker`
+decides what a poll means and records each handed-out event here.  It holds:
 
-Memory is bounded: the cursor keeps a digest of the last ``WINDOW`` entries it
-handed out, never their text.  It is saved with :meth:`LogCursor.dumps` and
-restored with :meth:`LogCursor.loads` so a restarted bot resumes without repeats.
+* the task it belongs to (id and name), so it cannot be resumed on another task;
+* the conversation it is in: the run that served it (the task's workspace build
+  number and agent id, see docs/compatibility.md §5), or ``None`` where the server
+  showed none;
+* the newest id handed out and a digest of the last ``WINDOW`` entries (never their
+  text), which keeps memory bounded whatever the conversation's length;
+* whether the latest answer was a stored snapshot (the task was paused).
+
+Save it with :meth:`LogCursor.dumps`, restore it with :meth:`LogCursor.loads`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import attrs
 import orjson
 
-__all__ = ["LogCursor", "Step", "StepKind"]
+__all__ = ["LogCursor", "RunId"]
 
 #: How many recent entries the cursor remembers (ids, types and content digests).
 WINDOW = 32
-_FORMAT = 1
-
-
-class StepKind(Enum):
-    """What one step of a poll means for the caller."""
-
-    NEW = "new"
-    UPDATE = "update"
-    RESET = "reset"
-    #: Already handed out before a reset (same type and content): record, don't emit.
-    SKIP = "skip"
+#: Version 1 (0.x releases before the tracker) had no task and no run; it still loads.
+_FORMAT = 2
 
 
 def digest(content: str) -> str:
@@ -46,24 +37,41 @@ def digest(content: str) -> str:
 
 
 @attrs.define(frozen=True, slots=True)
-class Step:
-    """One planned step; ``raw`` is the entry's decoded JSON (``None`` for a reset)."""
+class RunId:
+    """The live run that served a conversation: workspace build number and agent id.
 
-    kind: StepKind
-    id: int = -1
-    type: str = ""
-    digest: str = ""
-    raw: dict[str, Any] | None = None
-    snapshot: bool = False
-    #: For a reset: the new source continues the same conversation (keep the cursor).
-    keep: bool = False
+    ``build == -1`` marks a conversation known only from a stored snapshot (the run
+    that produced it was never seen live).
+    """
+
+    build: int = 0
+    agent: UUID | None = None
+
+    @property
+    def known(self) -> bool:
+        """The server showed something to tell runs apart."""
+        return self.build != 0 or self.agent is not None
+
+    def differs(self, other: RunId) -> bool:
+        """``other`` is certainly another run (unknown parts never count as different)."""
+        if self.build == -1 or other.build == -1:
+            return self.build != other.build and other.known and self.known
+        if self.build and other.build and self.build != other.build:
+            return True
+        return self.agent is not None and other.agent is not None and self.agent != other.agent
+
+
+#: The run of a conversation seen only as a snapshot.
+SNAPSHOT_RUN = RunId(build=-1)
 
 
 @attrs.define(slots=True)
-class _Seen:
+class Seen:
+    """What the cursor remembers of one handed-out entry."""
+
     type: str
     digest: str
-    #: A newer entry existed when this one was recorded, so it can no longer change.
+    #: It can no longer change (a newer entry existed, or it was handed out settled).
     final: bool
 
 
@@ -75,211 +83,115 @@ class LogCursor:
 
         saved = follower.cursor.dumps()          # e.g. into a database
         ...
-        coder.follow_logs(ref, cursor=LogCursor.loads(saved))
+        coder.follow_logs(task.id, cursor=LogCursor.loads(saved))
     """
 
+    #: The task this cursor belongs to (``None`` until first used, or from an old cursor).
+    task_id: UUID | None = None
+    task_name: str = ""
+    #: The run of the conversation handed out so far (``None``: not known).
+    run: RunId | None = None
     last_id: int | None = None
+    #: The latest accepted answer was a stored snapshot (``None`` before any).
     snapshot: bool | None = None
-    _window: dict[int, _Seen] = attrs.field(factory=dict, alias="window")
-    #: After a reset: what the caller held before it, recognised (and not handed out
-    #: again) among the new conversation's ids up to ``_previous_upto``, until the
-    #: first genuinely new entry.  A snapshot of the same tail, a restored agent, or a
-    #: restarted agent's identical first screen are not repeats; a later message whose
-    #: text happens to match an old one is still new.
-    _previous: frozenset[tuple[str, str]] = attrs.field(factory=frozenset, alias="previous")
-    _previous_upto: int = attrs.field(default=-1, alias="previous_upto")
+    window: dict[int, Seen] = attrs.field(factory=dict)
 
-    def plan(self, raw_logs: Sequence[Any], snapshot: bool, *, settled: bool | None) -> list[Step]:
-        """The steps that bring the caller from this cursor to ``raw_logs`` (pure).
+    @property
+    def empty(self) -> bool:
+        """Nothing of a conversation was handed out yet."""
+        return self.last_id is None and not self.window
 
-        ``settled=None`` is live mode: new entries and updates of the newest one.
-        ``True``/``False`` is settled mode: an entry is handed out once, when a newer
-        one exists or (for the newest) when ``settled`` says the task stopped working.
-        Apply each step with :meth:`commit` once the caller has it.
-        """
-        window = self._window
-        steps: list[Step] = []
-        tail = _tail(raw_logs, min(window) if window else None)
-        flip = self.snapshot is not None and snapshot != self.snapshot
-        restart = flip or (bool(window) and _conversation_restarted(self, raw_logs, tail))
-        # A switch between the live agent and the stored snapshot that shows the same
-        # conversation (the snapshot is its tail; a restored agent has it all) is
-        # reported, but nothing already handed out is handed out again.
-        continued = flip and _continues(self, raw_logs, tail)
-        known = window
-        previous, upto = self._previous, self._previous_upto
-        last_id = self.last_id
-        if restart:
-            newest = _newest_id(raw_logs)
-            steps.append(Step(StepKind.RESET, id=newest, snapshot=snapshot, keep=continued))
-            if not continued:
-                previous, upto = self._recognition(newest)
-                known, last_id, tail = {}, None, range(len(raw_logs))
-        count = len(raw_logs)
-        for pos in tail:
-            raw = raw_logs[pos]
-            entry_id, entry_type, content = entry_fields(raw)
-            newer_exists = pos < count - 1
-            seen = known.get(entry_id)
-            if seen is None and last_id is not None and entry_id <= last_id:
-                continue  # older than the window: handed out long ago
-            if seen is not None and seen.final:
-                continue  # verified unchanged by the restart check
-            if settled is not None and not newer_exists and not settled:
-                break  # settled mode: the newest entry may still change
-            entry_digest = digest(content)
-            if seen is None:
-                repeat = entry_id <= upto and (entry_type, entry_digest) in previous
-                kind = StepKind.SKIP if repeat else StepKind.NEW
-                if kind is StepKind.NEW:
-                    previous, upto = frozenset(), -1  # the first new entry ends recognition
-            elif seen.digest != entry_digest:
-                kind = StepKind.UPDATE
-            else:
-                continue
-            steps.append(Step(kind, entry_id, entry_type, entry_digest, raw, snapshot))
-        if not steps and self.snapshot is None:
-            steps.append(Step(StepKind.SKIP, -1, snapshot=snapshot))
-        return steps
+    def remember(self, entry_id: int, entry_type: str, entry_digest: str, final: bool) -> None:
+        """Record one handed-out entry (older entries become final: a newer one exists)."""
+        window = self.window
+        if entry_id not in window or self.last_id is None or entry_id > self.last_id:
+            for seen in window.values():
+                seen.final = True
+        window[entry_id] = Seen(entry_type, entry_digest, final)
+        if len(window) > WINDOW:
+            for old in sorted(window)[: len(window) - WINDOW]:
+                del window[old]
+        if self.last_id is None or entry_id > self.last_id:
+            self.last_id = entry_id
 
-    # -- committing ---------------------------------------------------------------
-
-    def commit(self, step: Step) -> None:
-        """Record that the caller now has ``step``."""
-        if step.kind is StepKind.RESET:
-            self.snapshot = step.snapshot
-            if step.keep:
-                return
-            self._previous, self._previous_upto = self._recognition(step.id)
-            self._window.clear()
-            self.last_id = None
-            self.snapshot = step.snapshot
-            return
-        if step.id < 0:  # first poll of an empty conversation: only the snapshot flag
-            self.snapshot = step.snapshot
-            return
-        if step.kind is StepKind.NEW:
-            self._previous, self._previous_upto = frozenset(), -1
-        for seen in self._window.values():
-            if not seen.final:
-                seen.final = True  # a newer entry exists now
-        self._window[step.id] = _Seen(step.type, step.digest, final=False)
-        self._window.pop(step.id - WINDOW, None)
-        if len(self._window) > WINDOW:  # ids not dense: prune the oldest
-            for old in sorted(self._window)[: len(self._window) - WINDOW]:
-                del self._window[old]
-        if self.last_id is None or step.id > self.last_id:
-            self.last_id = step.id
-        self.snapshot = step.snapshot
-
-    def _recognition(self, newest: int) -> tuple[frozenset[tuple[str, str]], int]:
-        """What a reset remembers of what the caller holds, and up to which id.
-
-        A reset to an empty conversation (an empty snapshot) keeps what an earlier
-        reset remembered instead of forgetting it.
-        """
-        if self._window:
-            return frozenset((s.type, s.digest) for s in self._window.values()), newest
-        return self._previous, max(newest, self._previous_upto)
+    def forget_conversation(self, run: RunId | None) -> None:
+        """A new conversation starts: nothing of it was handed out yet."""
+        self.window.clear()
+        self.last_id = None
+        self.run = run
 
     # -- persistence --------------------------------------------------------------
 
     def dumps(self) -> str:
         """A compact JSON string (a few kilobytes at most) to save and pass back later."""
+        run = self.run
         return orjson.dumps(
             {
                 "v": _FORMAT,
+                "task": None if self.task_id is None else str(self.task_id),
+                "name": self.task_name,
+                "run": None if run is None else [run.build, run.agent and str(run.agent)],
                 "last": self.last_id,
                 "snap": self.snapshot,
-                "win": [[i, s.type, s.digest, s.final] for i, s in sorted(self._window.items())],
-                "prev": sorted(self._previous),
-                "upto": self._previous_upto,
+                "win": [[i, s.type, s.digest, s.final] for i, s in sorted(self.window.items())],
             }
         ).decode()
 
     @classmethod
     def loads(cls, text: str | bytes) -> LogCursor:
-        """Restore a cursor saved with :meth:`dumps`; a foreign string is a ``ValueError``."""
+        """Restore a cursor saved with :meth:`dumps` (this release or the previous one).
+
+        A string that is not a saved cursor is a ``ValueError`` saying what to do.
+        """
         try:
             data = orjson.loads(text)
-            if data.get("v") != _FORMAT:
-                raise ValueError(f"unsupported cursor format {data.get('v')!r}")
-            window = {int(i): _Seen(str(t), str(d), bool(f)) for i, t, d, f in data["win"]}
+            version = data.get("v")
+            if version not in (1, _FORMAT):
+                raise ValueError(f"unsupported cursor format {version!r}")
+            window = {int(i): Seen(str(t), str(d), bool(f)) for i, t, d, f in data["win"]}
             last = data["last"]
             return cls(
+                task_id=_uuid_or_none(data.get("task")),
+                task_name=str(data.get("name", "")),
+                run=_run(data.get("run")),
                 last_id=None if last is None else int(last),
                 snapshot=None if data["snap"] is None else bool(data["snap"]),
                 window=window,
-                previous=frozenset((str(t), str(d)) for t, d in data.get("prev", [])),
-                previous_upto=int(data.get("upto", -1)),
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"not a log cursor saved by LogCursor.dumps(): {exc}") from None
+            raise ValueError(
+                f"not a log cursor saved by LogCursor.dumps() ({exc}); "
+                "delete it to follow the task from its start"
+            ) from None
 
     def __len__(self) -> int:
-        return len(self._window)
+        return len(self.window)
+
+
+def _uuid_or_none(value: Any) -> UUID | None:
+    return None if value is None else UUID(str(value))
+
+
+def _run(value: Any) -> RunId | None:
+    if value is None:
+        return None
+    build, agent = value
+    return RunId(int(build), _uuid_or_none(agent))
 
 
 def entry_fields(raw: Any) -> tuple[int, str, str]:
     """(id, type, content) of one raw entry; ``ValueError`` when it is malformed."""
     try:
         entry_id, entry_type, content = raw["id"], raw["type"], raw["content"]
-    except (KeyError, TypeError):
-        raise ValueError(f"malformed log entry: {str(raw)[:120]}") from None
+    except (KeyError, TypeError, IndexError):
+        raise ValueError(f"malformed log entry: {_short(raw)}") from None
     if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
-        raise ValueError(f"malformed log entry: {str(raw)[:120]}")
+        raise ValueError(f"malformed log entry: {_short(raw)}")
     return entry_id, entry_type, content
 
 
-def _newest_id(raw_logs: Sequence[Any]) -> int:
-    return entry_fields(raw_logs[-1])[0] if raw_logs else -1
-
-
-def _tail(raw_logs: Sequence[Any], window_start: int | None) -> range:
-    """Positions worth looking at: the window and anything after it, found from the end."""
-    if window_start is None:
-        return range(len(raw_logs))
-    pos = len(raw_logs)
-    while pos > 0:
-        entry = raw_logs[pos - 1]
-        if not isinstance(entry, dict) or type(entry.get("id")) is not int:
-            break
-        if entry["id"] < window_start:
-            break
-        pos -= 1
-    return range(pos, len(raw_logs))
-
-
-def _continues(cursor: LogCursor, raw_logs: Sequence[Any], tail: range) -> bool:
-    """The logs show the conversation the window remembers: they share ids with it,
-    and every shared entry has the same type and (if it was final) the same content."""
-    shared = False
-    for pos in tail:
-        entry_id, entry_type, content = entry_fields(raw_logs[pos])
-        seen = cursor._window.get(entry_id)
-        if seen is None:
-            continue
-        if seen.type != entry_type or (seen.final and digest(content) != seen.digest):
-            return False
-        shared = True
-    return shared
-
-
-def _conversation_restarted(cursor: LogCursor, raw_logs: Sequence[Any], tail: range) -> bool:
-    """Ids went backwards, or an entry that could no longer change did change."""
-    present: dict[int, tuple[str, str]] = {}
-    for pos in tail:
-        entry_id, entry_type, content = entry_fields(raw_logs[pos])
-        present[entry_id] = (entry_type, content)
-    newest = max(present) if present else -1
-    if cursor.last_id is not None and newest < cursor.last_id:
-        return True
-    for entry_id, seen in cursor._window.items():
-        found = present.get(entry_id)
-        if found is None:
-            return True  # a remembered id vanished
-        if found[0] != seen.type:
-            return True
-        if seen.final and digest(found[1]) != seen.digest:
-            return True
-    return False
+def _short(raw: Any) -> str:
+    try:
+        return str(raw)[:120]
+    except (RecursionError, ValueError):  # a pathologically nested value
+        return f"<{type(raw).__name__}>"

@@ -23,7 +23,7 @@ from .._wire.models import Task, TaskState
 from .._wire.settings import PollPolicy
 from .backoff import Backoff
 from .conditions import StopConditions, serves_logs, stop_requested
-from .follow import LogEvent, LogFollower
+from .follow import EndReason, LogEvent, LogFollower
 from .iterator import Closeable
 from .logcursor import LogCursor
 from .verdict import Verdict, judge
@@ -122,7 +122,7 @@ class _Lister:
 
 
 class ManyFollower(Closeable):
-    """Async iterator of :class:`LogEvent` for many tasks.  Create with ``client.follow_many``.
+    """Async iterator of :data:`LogEvent` for many tasks.  Create with ``client.follow_many``.
 
     Follows the given task ids, or with ``ids=None`` every task ``owner`` has,
     including tasks created later.  ``cursors`` (task id to :class:`LogCursor` or
@@ -164,7 +164,7 @@ class ManyFollower(Closeable):
     @property
     def active(self) -> int:
         """How many tasks are still being followed."""
-        return sum(1 for f in self._followers.values() if not f._done)
+        return sum(1 for f in self._followers.values() if not f.finished)
 
     async def aclose(self) -> None:
         """Stop following; events not yet handed out are dropped (cursors exclude them)."""
@@ -188,7 +188,7 @@ class ManyFollower(Closeable):
     async def __anext__(self) -> LogEvent:
         while True:
             while self._ready:
-                event = self._ready[0]._take()
+                event = self._ready[0].take()
                 if event is not None:
                     return event
                 self._ready.popleft()
@@ -208,11 +208,11 @@ class ManyFollower(Closeable):
                 del self._followers[task_id]
                 self._marks.pop(task_id, None)
             elif task_id in self._lister.gone:
-                self._followers[task_id]._done = True
+                self._followers[task_id].end(EndReason.DELETED)
         due: list[tuple[LogFollower, Task]] = []
         for task in tasks.values():
             follower = self._follower(task)
-            if not follower._done:
+            if not follower.finished:
                 due.append((follower, task))
         errors: list[BaseException] = []
         try:
@@ -225,7 +225,7 @@ class ManyFollower(Closeable):
             # interval was cancelled or another poll failed: planned again later from
             # the same cursor, it would come out twice.
             for follower, _ in due:
-                if follower._pending:
+                if follower.tracker.pending:
                     self._ready.append(follower)
         if errors:
             raise errors[0]  # as follow_logs would: the error itself, not an ExceptionGroup
@@ -234,7 +234,7 @@ class ManyFollower(Closeable):
         if self._ids is not None:  # following everything (ids=None) goes on until aclose()
             self._done = all(
                 task_id in self._lister.gone
-                or (task_id in self._followers and self._followers[task_id]._done)
+                or (task_id in self._followers and self._followers[task_id].finished)
                 for task_id in self._ids
             )
 
@@ -264,7 +264,7 @@ async def _observe(
     scope: anyio.CancelScope,
 ) -> None:
     try:
-        await follower._observe(task, fetch_logs=fetch_logs)
+        await follower.observe(task, fetch_logs=fetch_logs)
     except Exception as exc:
         errors.append(exc)
         scope.cancel()  # the other polls of this interval stop; the error is raised once

@@ -193,7 +193,7 @@ class TaskWatcher(Closeable):
         stop: StopConditions = _NO_STOP,
     ) -> None:
         self._client = client
-        self._ref = ref
+        self._ref = ref  # replaced by the task's id once seen, as LogFollower does
         self._owner = owner
         self._backoff = Backoff(poll or client.poll)
         self._stop = stop
@@ -216,6 +216,7 @@ class TaskWatcher(Closeable):
                 raise
             if task is None:
                 continue
+            self._ref = task.id
             mark = fingerprint(task)
             changed = mark != self._previous
             self._previous = mark

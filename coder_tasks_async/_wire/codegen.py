@@ -3,11 +3,15 @@
 cattrs' generated functions collect keyword arguments into a dict and call the
 frozen class's ``__init__``, which sets each slot through ``object.__setattr__``;
 for a 24-field ``Task`` that is most of the cost of structuring it.  Here each
-model gets a function that creates the instance and fills its slots directly
-through their descriptors, with primitive, optional and enum fields checked
-inline.  It validates exactly as strictly as the hooks it inlines (a wrong type
-raises), and anything unexpected falls back to cattrs' detailed converter,
-which then names the offending field.
+model gets a function that fills a *builder* instead: a subclass with no slots of
+its own and plain ``object.__setattr__``, so each field is one specialised
+``STORE_ATTR`` into the slot (a slot descriptor's ``__set__`` call costs several times
+more).  Once filled, the object's ``__class__`` becomes the model: same layout,
+nothing copied, and from then on it is as frozen as any other instance.
+Primitive, optional and enum fields are checked inline.  It validates exactly
+as strictly as the hooks it inlines (a wrong type raises), and anything
+unexpected falls back to cattrs' detailed converter, which then names the
+offending field.
 
 Only used for frozen, slotted attrs classes without validators, converters or
 ``__attrs_post_init__``: :func:`supports` checks that.
@@ -19,13 +23,21 @@ import enum
 import linecache
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import attrs
-import cattrs
 
-__all__ = ["make_structure_fn", "supports"]
+__all__ = ["HookSource", "make_structure_fn", "supports"]
+
+
+class HookSource(Protocol):
+    """Where field types' hooks come from: a ``cattrs.Converter`` or the SDK's own table."""
+
+    def get_structure_hook(self, type_: Any, /) -> Callable[[Any, Any], Any]:
+        """The function structuring a value of ``type_`` (called as ``hook(value, type_)``)."""
+        ...
+
 
 _MISSING = object()
 _PRIMITIVES = (str, int, bool)
@@ -49,15 +61,18 @@ def _optional_inner(type_: Any) -> Any:
 
 def make_structure_fn(
     cls: type[Any],
-    converter: cattrs.Converter,
+    converter: HookSource,
     type_error: Callable[..., Any],
     uuid_cache: Mapping[str, UUID] | None = None,
+    upgrade: tuple[str, Callable[[Any], Any]] | None = None,
 ) -> Callable[[Any, Any], Any]:
     """Generate ``structure(o, _)`` for ``cls`` using ``converter``'s hooks for field types.
 
     ``type_error(value)`` is called (and must raise) when a primitive field has the
     wrong JSON type.  ``uuid_cache`` (string to UUID) is consulted inline before the
-    UUID hook.
+    UUID hook.  ``upgrade = (key, function)``: when ``key`` is missing from the
+    input, ``function(o)`` rewrites an older shape first (one inline ``in`` test
+    for the current shape).
     """
     attrs.resolve_types(cls)
     ns: dict[str, Any] = {
@@ -67,13 +82,22 @@ def make_structure_fn(
         "__bad": type_error,
     }
     if uuid_cache is not None:
-        ns["uuids"] = uuid_cache
-    lines = ["def structure(o, _=None):", "    obj = __new(__cls)", "    get = o.get"]
+        ns["uuid_get"] = uuid_cache.get
+    ns["__builder"] = _builder(cls)
+    lines = ["def structure(o, _=None):"]
+    if upgrade is not None:
+        ns["__upgrade"] = upgrade[1]
+        lines.append(f"    if {upgrade[0]!r} not in o: o = __upgrade(o)")
+    lines += ["    obj = __new(__builder)", "    get = o.get"]
     for i, field in enumerate(attrs.fields(cls)):
-        ns[f"set{i}"] = cls.__dict__[field.name].__set__
         name = field.name
         if field.default is attrs.NOTHING:
             lines.append(f"    v = o[{name!r}]")
+            value = _expression(i, field.type, converter, ns)
+        elif _passes_as_is(field.default, field.type):
+            # The default goes through the field's checks unchanged: no ``missing`` test.
+            ns[f"default{i}"] = field.default
+            lines.append(f"    v = get({name!r}, default{i})")
             value = _expression(i, field.type, converter, ns)
         else:
             if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
@@ -84,8 +108,8 @@ def make_structure_fn(
                 fallback = f"default{i}"
             lines.append(f"    v = get({name!r}, __missing)")
             value = f"{fallback} if v is __missing else {_expression(i, field.type, converter, ns)}"
-        lines.append(f"    set{i}(obj, {value})")
-    lines.append("    return obj")
+        lines.append(f"    obj.{name} = {value}")
+    lines += ["    obj.__class__ = __cls", "    return obj"]
     source = "\n".join(lines) + "\n"
     filename = f"<coder_tasks_async structure {cls.__module__}.{cls.__qualname__}>"
     # Registered so tracebacks and debuggers show the generated lines, as attrs does.
@@ -95,7 +119,36 @@ def make_structure_fn(
     return function
 
 
-def _expression(i: int, type_: Any, converter: cattrs.Converter, ns: dict[str, Any]) -> str:
+def _builder(cls: type[Any]) -> type[Any]:
+    """A subclass of ``cls`` whose instances take plain attribute assignment.
+
+    Both of attrs' frozen hooks are replaced: with only ``__setattr__`` reset, the
+    inherited ``__delattr__`` would still route every assignment through Python.
+    """
+    builder = type(
+        f"_Building{cls.__name__}",
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": __name__,
+            "__doc__": f"A {cls.__name__} being filled in (never handed out).",
+        },
+    )
+    probe: Any = object.__new__(builder)
+    probe.__class__ = cls  # fails here, not per object, if the layouts ever differ
+    return builder
+
+
+def _passes_as_is(default: Any, type_: Any) -> bool:
+    """Whether the generated checks would hand ``default`` back unchanged."""
+    if default is None:
+        return _optional_inner(type_) is not None
+    return type_ in _PRIMITIVES and type(default) is type_
+
+
+def _expression(i: int, type_: Any, converter: HookSource, ns: dict[str, Any]) -> str:
     """Python source turning ``v`` into the field's value."""
     if type_ in _PRIMITIVES:
         ns[f"type{i}"] = type_
@@ -112,11 +165,11 @@ def _expression(i: int, type_: Any, converter: cattrs.Converter, ns: dict[str, A
         return f"(None if v is None else {_expression(i, inner, converter, ns)})"
     ns[f"hook{i}"] = converter.get_structure_hook(type_)
     ns[f"arg{i}"] = type_
-    if type_ is UUID and "uuids" in ns:
+    if type_ is UUID and "uuid_get" in ns:
         # A recently seen id is one dict lookup; anything else goes through the hook.
-        return f"(u if (u := uuids.get(v)) is not None else hook{i}(v, arg{i}))"
+        return f"(u if (u := uuid_get(v)) is not None else hook{i}(v, arg{i}))"
     if isinstance(type_, type) and issubclass(type_, enum.Enum):
-        ns[f"members{i}"] = dict(type_._value2member_map_)
+        ns[f"member{i}"] = dict(type_._value2member_map_).get
         # A known value is one dict lookup; anything else goes through the hook.
-        return f"(m if (m := members{i}.get(v)) is not None else hook{i}(v, arg{i}))"
+        return f"(m if (m := member{i}(v)) is not None else hook{i}(v, arg{i}))"
     return f"hook{i}(v, arg{i})"

@@ -66,7 +66,23 @@ __all__ = [
 
 
 class CoderError(Exception):
-    """Root of every error the SDK raises on purpose."""
+    """Root of every error the SDK raises on purpose.
+
+    Every one survives ``pickle`` (a fan-out across processes, a logging queue)
+    with the same type, message and attributes.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt without calling __init__ (most take keyword-only or extra
+        # arguments): the message and every attribute come back exactly as they were.
+        return (_restore, (type(self), self.args, dict(vars(self))))
+
+
+def _restore(cls: type[CoderError], args: tuple[Any, ...], state: dict[str, Any]) -> CoderError:
+    exc = cls.__new__(cls)
+    exc.args = args
+    vars(exc).update(state)
+    return exc
 
 
 @attrs.define(frozen=True, kw_only=True)
@@ -140,27 +156,6 @@ class CoderAPIError(CoderError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status}, message={self.message!r})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only __init__: teach pickle (multiprocessing, logging handlers) to rebuild it.
-        return (_rebuild_api_error, (type(self), self._state()))
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "message": self.message,
-            "detail": self.detail,
-            "validations": self.validations,
-            "method": self.method,
-            "url": self.url,
-            "headers": self.headers,
-            "body": self.body,
-            "helper": self.helper,
-        }
-
-
-def _rebuild_api_error(cls: type[CoderAPIError], state: dict[str, Any]) -> CoderAPIError:
-    return cls(**state)
-
 
 class BadRequestError(CoderAPIError):
     """400: the server refused the request (bad query, name, body, or a task not active)."""
@@ -201,9 +196,6 @@ class TaskNotActiveError(CoderAPIError):
         self.task_status = task_status
         super().__init__(**kwargs)
 
-    def _state(self) -> dict[str, Any]:
-        return {**super()._state(), "task_status": self.task_status}
-
 
 class AgentBusyError(CoderAPIError):
     """The agent is working and refused new input (nothing was delivered): try later.
@@ -214,16 +206,15 @@ class AgentBusyError(CoderAPIError):
 
 
 class RateLimitError(CoderAPIError):
-    """429: rate limited.  ``retry_after`` is the server's advice in seconds (or ``None``)."""
+    """429: rate limited.  ``retry_after`` is the server's advice in seconds, sanitized:
+    ``None`` when missing or unusable (NaN, negative, zero, unreadable, an absurd date),
+    otherwise at most ``RetryPolicy.max_retry_after`` (60 s by default)."""
 
     retry_after: float | None
 
     def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
         super().__init__(**kwargs)
-
-    def _state(self) -> dict[str, Any]:
-        return {**super()._state(), "retry_after": self.retry_after}
 
 
 class ServerError(CoderAPIError):

@@ -154,13 +154,20 @@ class Task:
             print(task.current_state.state, task.current_state.message)
     """
 
+    # Keyword-only, so fields keep the wire's order even where an optional one
+    # comes before a required one.
     id: UUID
     organization_id: UUID
     owner_id: UUID
-    owner_name: str
+    #: The owner's username; ``None`` from v2.26 servers, which do not send it.
+    owner_name: str | None = None
     name: str
     template_id: UUID
-    template_version_id: UUID
+    #: ``None`` from v2.26/v2.27 servers, which do not send it.
+    template_version_id: UUID | None = None
+    #: The task status.  v2.26/v2.27 servers send none (their ``status`` is the
+    #: workspace's, kept in :attr:`workspace_status`): then ``UNKNOWN``, unless the
+    #: server sent a ``task_status`` field.
     status: TaskStatus
     created_at: datetime
     updated_at: datetime
@@ -189,8 +196,12 @@ class Task:
 
     @property
     def ref(self) -> str:
-        """``"owner/name"``: how the CLI and this SDK address the task by name."""
-        return f"{self.owner_name}/{self.name}"
+        """``"owner/name"``: how the CLI and this SDK address the task by name.
+
+        A v2.26 server does not say the owner's name; the owner's id stands in.
+        """
+        owner = self.owner_name if self.owner_name is not None else str(self.owner_id)
+        return f"{owner}/{self.name}"
 
 
 @define(frozen=True, kw_only=True)
@@ -226,7 +237,7 @@ class TaskLogs:
 
 @define(frozen=True, kw_only=True)
 class WorkspaceBuild:
-    """The workspace build a pause or resume started (Coder v2.31+, HTTP 202).
+    """The workspace build a pause or resume started (Coder v2.31.1+, HTTP 202).
 
     Early servers only say the build's ``id``; the other fields then keep defaults.
     """

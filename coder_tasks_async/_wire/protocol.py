@@ -32,7 +32,7 @@ from .errors import (
     ValidationError,
 )
 from .models import Task, TaskStatus
-from .settings import parse_retry_after
+from .settings import MAX_RETRY_AFTER, parse_retry_after
 
 __all__ = [
     "API_ROOTS",
@@ -41,8 +41,11 @@ __all__ = [
     "build_query",
     "create_body",
     "error_from_response",
+    "is_invalid_uuid",
     "is_route_not_found",
+    "name_ref",
     "segment",
+    "server_takes_names",
     "task_path",
     "validate_input",
     "validate_task_name",
@@ -65,6 +68,7 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_~-]+")
 #: Lengths of the spellings ``uuid.UUID`` accepts (hex, canonical, braces, urn:uuid:).
 _UUID_LENGTHS = frozenset({32, 36, 38, 45})
+_RELEASE = re.compile(r"v?(\d+)\.(\d+)")
 _NAME_RE = re.compile(r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")
 _RESERVED_NAMES = frozenset({"new", "create"})
 _LOGIN_HINT = "Try logging in using 'coder login'."
@@ -94,16 +98,27 @@ def _owner_segment(owner: str | UUID) -> str:
         return str(owner)
     if not isinstance(owner, str):
         raise TypeError(f"owner must be a str or UUID, not {type(owner).__name__}")
-    if not owner.strip():
+    text = owner.strip()
+    if not text:
         raise ValueError("owner must not be empty (use 'me' for yourself)")
-    return segment(owner)
+    if _CANONICAL_UUID.fullmatch(text.lower()):
+        return text.lower()
+    if len(text) > 32 or not _NAME_RE.fullmatch(text):
+        raise ValueError(
+            f"invalid owner {owner!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
+            "digits in groups joined by single hyphens)"
+        )
+    return segment(text)
 
 
 def resolve_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str]:
     """Turn a task reference into (owner segment, task segment), both encoded.
 
     Accepts what Coder's CLI accepts: a ``Task``, a ``UUID``, a UUID string,
-    a ``name`` (looked up under ``owner``) or ``"owner/name"``.
+    a ``name`` (looked up under ``owner``) or ``"owner/name"``.  Names and owners
+    must follow Coder's rules (see :func:`validate_task_name`); anything else is
+    a ``ValueError`` before any request, so no name can reach a proxy that might
+    decode and normalise it.
 
     >>> resolve_ref("alice/fix-login")
     ('alice', 'fix-login')
@@ -126,10 +141,65 @@ def resolve_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str]:
             pass
     parts = text.split("/")
     if len(parts) == 1:
-        return _owner_segment(owner), segment(text)
+        return _owner_segment(owner), segment(validate_task_name(text))
     if len(parts) == 2 and all(parts):
-        return _owner_segment(parts[0]), segment(parts[1])
+        return _owner_segment(parts[0]), segment(validate_task_name(parts[1]))
     raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
+
+
+def name_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str | UUID, str] | None:
+    """``(owner, name)`` when ``ref`` addresses a task by name; ``None`` for an id.
+
+    Servers before v2.29 take only a UUID in the path, so a name has to be looked
+    up first; this tells the client when.
+
+    >>> name_ref("alice/fix-login")
+    ('alice', 'fix-login')
+    """
+    if isinstance(ref, Task | UUID):
+        return None
+    resolve_ref(ref, owner)  # the same validation and errors as any other call
+    text = ref.strip()
+    if _CANONICAL_UUID.fullmatch(text):
+        return None
+    if len(text) in _UUID_LENGTHS:
+        try:
+            UUID(text)
+            return None
+        except ValueError:
+            pass
+    named_owner, _, name = text.rpartition("/")
+    return (named_owner or owner), name
+
+
+def server_takes_names(version: str | None) -> bool | None:
+    """Whether a server of ``version`` (``X-Coder-Build-Version``) accepts task names in
+    the path (v2.29+); ``None`` when the version says nothing (unknown, a dev build).
+
+    >>> server_takes_names("v2.28.3"), server_takes_names("v2.29.0")
+    (False, True)
+    """
+    if not version:
+        return None
+    found = _RELEASE.match(version.strip())
+    if not found:
+        return None
+    major, minor = int(found.group(1)), int(found.group(2))
+    if major == 0:
+        return None  # "v0.0.0-devel": a build from source says nothing
+    return (major, minor) >= (2, 29)
+
+
+def is_invalid_uuid(status: int, body: bytes) -> bool:
+    """The 400 an older server gives for a name where it wants a task UUID."""
+    if status != 400 or b"Invalid UUID" not in body:
+        return False
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    message = data.get("message") if isinstance(data, dict) else None
+    return isinstance(message, str) and message.startswith('Invalid UUID "')
 
 
 def task_path(ref: TaskRef, owner: str | UUID = "me", suffix: str = "") -> str:
@@ -193,15 +263,35 @@ def validate_input(text: str, what: str = "input") -> str:
 
 
 def validate_task_name(name: str) -> str:
-    """Apply Coder's name rules: 1-32 ASCII letters/digits in hyphen-separated groups."""
+    """Apply Coder's name rules: 1-32 ASCII letters/digits in groups joined by single
+    hyphens, and not ``new`` or ``create``.  The ``ValueError`` names the rule broken.
+
+    >>> validate_task_name("fix-login")
+    'fix-login'
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, not {type(name).__name__}")
-    if len(name) > 32 or not _NAME_RE.fullmatch(name) or name.lower() in _RESERVED_NAMES:
+    rule = _broken_name_rule(name)
+    if rule:
         raise ValueError(
-            f"invalid task name {name!r}: use 1-32 letters, digits and single hyphens "
-            "(not starting or ending with one), and not 'new' or 'create'"
+            f"invalid task name {name!r}: {rule} (a task name is 1-32 ASCII letters and "
+            "digits in groups joined by single hyphens, and not 'new' or 'create')"
         )
     return name
+
+
+def _broken_name_rule(name: str) -> str:
+    if not name:
+        return "it is empty"
+    if len(name) > 32:
+        return f"it has {len(name)} characters, more than 32"
+    if name.lower() in _RESERVED_NAMES:
+        return f"{name.lower()!r} is reserved"
+    if not name.isascii() or not all(c.isalnum() or c == "-" for c in name):
+        return "only ASCII letters, digits and hyphens are allowed"
+    if not _NAME_RE.fullmatch(name):
+        return "hyphens must sit between letters or digits, one at a time"
+    return ""
 
 
 def as_uuid(value: UUID | str, what: str) -> UUID:
@@ -223,9 +313,17 @@ def create_body(
     name: str | None,
     display_name: str | None,
     template_version_preset_id: UUID | None,
+    server_version: str | None = None,
 ) -> bytes:
-    """The create request body; optional fields are left out, as Go's ``omitempty`` does."""
-    body: dict[str, Any] = {"input": input, "template_version_id": str(template_version_id)}
+    """The create request body; optional fields are left out, as Go's ``omitempty`` does.
+
+    v2.26 read the prompt from ``prompt``, later releases from ``input``.  When the
+    server's version is not known yet, both are sent: each release ignores the
+    field it does not know, so the prompt is never silently lost.
+    """
+    fields = _prompt_fields(server_version)
+    body: dict[str, Any] = dict.fromkeys(fields, input)
+    body["template_version_id"] = str(template_version_id)
     if name:
         body["name"] = name
     if display_name:
@@ -233,6 +331,15 @@ def create_body(
     if template_version_preset_id is not None:
         body["template_version_preset_id"] = str(template_version_preset_id)
     return orjson.dumps(body)
+
+
+def _prompt_fields(version: str | None) -> tuple[str, ...]:
+    found = _RELEASE.match(version.strip()) if version else None
+    if found is None or int(found.group(1)) == 0:
+        return ("input", "prompt")
+    if (int(found.group(1)), int(found.group(2))) >= (2, 27):
+        return ("input",)
+    return ("prompt",)
 
 
 def input_body(text: str) -> bytes:
@@ -262,11 +369,14 @@ def error_from_response(
     method: str,
     url: str,
     now: float | None = None,
+    max_retry_after: float = MAX_RETRY_AFTER,
 ) -> CoderAPIError:
     """Build the exception for a non-2xx response, as Coder's ``ReadBodyAsError`` does.
 
     Non-JSON bodies (a proxy's HTML page), empty bodies and bodies without a
     ``message`` still give a useful error; the raw text is kept in ``detail``.
+    A 429's ``retry_after`` is the sanitized ``Retry-After`` (see
+    :func:`~coder_tasks_async._wire.settings.parse_retry_after`), at most ``max_retry_after``.
     """
     text = body.decode("utf-8", "replace")
     content_type = headers.get("Content-Type", "")
@@ -325,7 +435,10 @@ def error_from_response(
         return cls(task_status=task_status, **common)
     if cls is RateLimitError:
         return RateLimitError(
-            retry_after=parse_retry_after(headers.get("Retry-After"), now=now), **common
+            retry_after=parse_retry_after(
+                headers.get("Retry-After"), now=now, maximum=max_retry_after
+            ),
+            **common,
         )
     return cls(**common)
 

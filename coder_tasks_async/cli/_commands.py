@@ -1,55 +1,54 @@
-"""``list``, ``create``, ``status``, ``send``, ``pause``/``resume``, ``delete``, ``wait``."""
+"""``list``, ``status``, ``wait``, ``pause``/``resume`` and ``delete``.
+
+The SDK is imported inside command bodies, so ``--help`` never loads aiohttp.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 
-from .. import Task, TaskState, TaskStatus, WorkspaceAgentLifecycle, WorkspaceStatus
 from . import _output as out
 from ._app import (
+    Conn,
+    HeaderOption,
     OutputFormat,
     OutputOption,
+    OwnerOption,
     PollOption,
     TokenOption,
     UrlOption,
+    UserAlias,
+    VerboseOption,
     app,
-    connect,
+    owner_of,
     poll_policy,
     run,
     usage_error,
 )
+from ._errors import CliError
 
-__all__ = ["create", "delete", "list_tasks", "pause", "resume", "send", "status", "wait"]
+if TYPE_CHECKING:
+    from coder_tasks_async import Task
 
-TEMPLATE_VERSION_ENV = "CODER_TASK_TEMPLATE_VERSION"
+from ._common import (
+    DEFAULT_WAIT_TIMEOUT,
+    ColumnOption,
+    TaskArg,
+    WideOption,
+    deleted,
+    owner_kw,
+    parse_status,
+    parse_until,
+    resolve,
+    show_task,
+    table_columns,
+    wait_until,
+)
 
-TaskArg = Annotated[
-    str, typer.Argument(help="Task: UUID, name, or owner/name.", show_default=False)
-]
-UserOption = Annotated[str, typer.Option("--user", help="Owner used to resolve a bare task name.")]
-StdinOption = Annotated[bool, typer.Option("--stdin", help="Read the input from stdin.")]
-
-
-def _input_from(text: str | None, stdin: bool) -> str:
-    """The task input from the argument or stdin (exactly one of them)."""
-    if stdin:
-        if text is not None:
-            usage_error("give the input as an argument or with --stdin, not both")
-        return sys.stdin.read().strip()
-    if text is None:
-        usage_error("missing input: pass it as an argument or use --stdin")
-    return text
-
-
-def _show_task(task: Task, fmt: OutputFormat) -> None:
-    if fmt is OutputFormat.JSON:
-        out.print_json(out.jsonable(task))
-    else:
-        out.console.print(out.tasks_table([task]))
+__all__ = ["delete", "list_tasks", "pause", "resume", "status", "wait"]
 
 
 @app.command("list")
@@ -58,96 +57,62 @@ def list_tasks(
         str | None,
         typer.Option(
             "--status",
-            help="Only tasks in this status (pending, initializing, active, paused, error...).",
+            help="Only tasks in this status (pending, initializing, active, paused, error, "
+            "unknown); any case.",
+            metavar="STATUS",
         ),
     ] = None,
     all_users: Annotated[bool, typer.Option("-a", "--all", help="Tasks of every user.")] = False,
-    user: Annotated[
-        str | None, typer.Option("--user", help="Tasks of this user (default: me).")
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Tasks of this user (default: me).", metavar="USER"),
+    ] = None,
+    user: UserAlias = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="Only tasks in this organization (name or id).", metavar="ORG"),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only task ids.")] = False,
+    column: ColumnOption = None,
+    wide: WideOption = False,
     output: OutputOption = OutputFormat.TABLE,
     url: UrlOption = None,
     token: TokenOption = None,
+    header: HeaderOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """List tasks (default: yours, newest first)."""
-    if all_users and user:
-        usage_error("--all and --user cannot be combined")
-    owner = None if all_users else user or "me"
+    """List tasks (default: yours, newest first).
+
+    Example: coder-tasks list -a --status active -c owner,name,state
+    """
+    who = owner_of(owner or "me", user) if (owner or user) else None
+    if all_users and who:
+        usage_error("--all and --owner cannot be combined")
+    who = None if all_users else who or "me"
+    wanted = parse_status(status)
+    columns = table_columns(column)
+    conn = Conn(url, token, header, verbose)
 
     async def main() -> None:
-        async with connect(url, token) as coder:
-            tasks = await coder.list_tasks(owner=owner, status=status)
+        async with conn.client() as coder:
+            tasks = await coder.list_tasks(owner=who, organization=org, status=wanted)
         if quiet:
             for task in tasks:
                 out.write_stdout(str(task.id))
         elif output is OutputFormat.JSON:
             out.print_json([out.jsonable(t) for t in tasks])
         elif not tasks:
-            out.err_console.print("No tasks found.")
+            out.print_notice("No tasks found.")
         else:
-            out.console.print(out.tasks_table(tasks, owner=all_users))
+            out.tasks_table(tasks, owner=all_users, columns=columns, wide=wide)
 
-    run(main)
-
-
-@app.command()
-def create(
-    input: Annotated[
-        str | None, typer.Argument(help="What the agent should do.", show_default=False)
-    ] = None,
-    stdin: StdinOption = False,
-    name: Annotated[
-        str | None, typer.Option("--name", help="Task name (default: generated).")
-    ] = None,
-    template_version: Annotated[
-        str | None,
-        typer.Option(
-            "--template-version",
-            envvar=TEMPLATE_VERSION_ENV,
-            help=f"Template version id to run the task on [env: {TEMPLATE_VERSION_ENV}].",
-            show_envvar=False,
-        ),
-    ] = None,
-    preset: Annotated[
-        str | None, typer.Option("--preset", help="Template version preset id.")
-    ] = None,
-    owner: Annotated[str, typer.Option("--owner", help="Create the task for this user.")] = "me",
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the task id.")] = False,
-    output: OutputOption = OutputFormat.TABLE,
-    url: UrlOption = None,
-    token: TokenOption = None,
-) -> None:
-    """Create a task; it starts `pending` and becomes `active` when its workspace is up."""
-    text = _input_from(input, stdin)
-    if not template_version:
-        usage_error(f"--template-version is required (or set ${TEMPLATE_VERSION_ENV})")
-
-    async def main() -> None:
-        async with connect(url, token) as coder:
-            task = await coder.create_task(
-                text,
-                template_version_id=template_version,
-                name=name,
-                template_version_preset_id=preset,
-                owner=owner,
-            )
-        if quiet:
-            out.write_stdout(str(task.id))
-        elif output is OutputFormat.JSON:
-            out.print_json(out.jsonable(task))
-        else:
-            out.console.print(
-                f"Created task [bold]{task.ref}[/] ({task.id}).\n"
-                f"[dim]Follow it with: coder-tasks logs {task.ref} --follow[/]",
-                highlight=False,
-            )
-
-    run(main)
+    run(main, verbose=verbose)
 
 
 def _watch_done(task: Task) -> bool:
     """Where ``coder task status --watch`` stops: workspace down, or agent up and not working."""
+    from coder_tasks_async import TaskState, TaskStatus, WorkspaceAgentLifecycle, WorkspaceStatus
+
     if task.status is TaskStatus.PAUSED or task.workspace_status in (
         WorkspaceStatus.STOPPED,
         WorkspaceStatus.FAILED,
@@ -173,134 +138,170 @@ def status(
         bool,
         typer.Option("--watch", help="Print each change until the agent is ready and not working."),
     ] = False,
-    user: UserOption = "me",
+    owner: OwnerOption = "me",
+    user: UserAlias = None,
     poll_interval: PollOption = None,
     output: OutputOption = OutputFormat.TABLE,
     url: UrlOption = None,
     token: TokenOption = None,
+    header: HeaderOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Show a task's status, state and message."""
+    """Show a task's status, state and message.
+
+    Example: coder-tasks status fix-login --watch
+    """
+    who = owner_of(owner, user)
+    conn = Conn(url, token, header, verbose)
 
     async def main() -> None:
-        async with connect(url, token) as coder:
+        from coder_tasks_async import NotFoundError
+
+        async with conn.client() as coder:
+            found = await resolve(coder, task, who)
             if not watch:
-                _show_task(await coder.get_task(task, owner=user), output)
+                show_task(found, output)
                 return
-            async for snapshot in coder.watch(
-                task, owner=user, until=_watch_done, poll=poll_policy(poll_interval)
-            ):
-                if output is OutputFormat.JSON:
-                    out.print_json_line(out.jsonable(snapshot))
-                else:
-                    out.console.print(out.task_line(snapshot), highlight=False)
+            try:
+                async for snapshot in coder.watch(
+                    found.id, until=_watch_done, poll=poll_policy(poll_interval), **owner_kw(who)
+                ):
+                    if output is OutputFormat.JSON:
+                        out.print_json_line(out.jsonable(snapshot))
+                    else:
+                        out.write_stdout(out.task_line(snapshot))
+                # The watch also ends, quietly, when the task is deleted: say so.
+                await coder.get_task(found.id)
+            except NotFoundError:
+                raise deleted(found) from None
 
-    run(main)
+    run(main, subject=f"task {task}", verbose=verbose)
 
 
-@app.command()
-def send(
-    task: TaskArg,
-    input: Annotated[
-        str | None, typer.Argument(help="The message for the agent.", show_default=False)
-    ] = None,
-    stdin: StdinOption = False,
-    wait_ready: Annotated[
-        bool,
-        typer.Option(
-            "--wait-ready", help="Wait until the task is active and its agent idle, then send."
-        ),
-    ] = False,
-    resume: Annotated[
-        bool,
-        typer.Option("--resume", help="With --wait-ready: resume a paused task first (v2.31+)."),
-    ] = False,
-    ready_timeout: Annotated[
-        float, typer.Option("--ready-timeout", help="Seconds --wait-ready may wait.", min=0)
-    ] = 600.0,
-    user: UserOption = "me",
-    poll_interval: PollOption = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-) -> None:
-    """Send input to a task's agent (exactly once; never re-sent after a doubtful failure)."""
-    text = _input_from(input, stdin)
-    if resume and not wait_ready:
-        usage_error("--resume needs --wait-ready")
-
+def _transition(action: str, task: str, who: str, conn: Conn) -> None:
     async def main() -> None:
-        async with connect(url, token) as coder:
-            await coder.send_input(
-                task,
-                text,
-                owner=user,
-                wait_ready=wait_ready,
-                resume=resume,
-                ready_timeout=ready_timeout,
-                poll=poll_policy(poll_interval),
-            )
-        out.err_console.print(f"Sent input to {task}.", highlight=False)
-
-    run(main)
-
-
-def _transition(action: str, task: str, user: str, url: str | None, token: str | None) -> None:
-    async def main() -> None:
-        async with connect(url, token) as coder:
-            found = await coder.get_task(task, owner=user)
+        async with conn.client() as coder:
+            found = await resolve(coder, task, who)
             if action == "pause":
                 await coder.pause_task(found)
             else:
                 await coder.resume_task(found)
         verb = "Pausing" if action == "pause" else "Resuming"
-        out.console.print(f"{verb} task [bold]{found.ref}[/].", highlight=False)
+        out.write_stdout(f"{verb} task {found.ref}.")
 
-    run(main)
+    run(main, subject=f"task {task}", verbose=conn.verbose)
 
 
 @app.command()
 def pause(
-    task: TaskArg, user: UserOption = "me", url: UrlOption = None, token: TokenOption = None
+    task: TaskArg,
+    owner: OwnerOption = "me",
+    user: UserAlias = None,
+    url: UrlOption = None,
+    token: TokenOption = None,
+    header: HeaderOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Pause a task: stop its workspace, keeping the conversation (Coder v2.31+)."""
-    _transition("pause", task, user, url, token)
+    """Pause a task: stop its workspace, keeping the conversation (Coder v2.31+).
+
+    Example: coder-tasks pause fix-login
+    """
+    _transition("pause", task, owner_of(owner, user), Conn(url, token, header, verbose))
 
 
 @app.command()
 def resume(
-    task: TaskArg, user: UserOption = "me", url: UrlOption = None, token: TokenOption = None
+    task: TaskArg,
+    owner: OwnerOption = "me",
+    user: UserAlias = None,
+    url: UrlOption = None,
+    token: TokenOption = None,
+    header: HeaderOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Resume a paused task; its agent starts a new conversation (Coder v2.31+)."""
-    _transition("resume", task, user, url, token)
+    """Resume a paused task; its agent starts a new conversation (Coder v2.31+).
+
+    Example: coder-tasks resume fix-login
+    """
+    _transition("resume", task, owner_of(owner, user), Conn(url, token, header, verbose))
 
 
 @app.command()
 def delete(
     tasks: Annotated[
-        list[str], typer.Argument(help="Tasks to delete: UUIDs, names or owner/name.")
+        list[str],
+        typer.Argument(help="Tasks to delete: UUIDs, names or owner/name.", metavar="TASK..."),
     ],
     yes: Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")] = False,
-    user: UserOption = "me",
+    owner: OwnerOption = "me",
+    user: UserAlias = None,
     url: UrlOption = None,
     token: TokenOption = None,
+    header: HeaderOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Delete one or more tasks (asks first unless -y)."""
+    """Delete tasks (asks first unless -y); reports each one, exit 1 if any failed.
+
+    Example: coder-tasks delete fix-login old-task -y
+    """
+    who = owner_of(owner, user)
+    conn = Conn(url, token, header, verbose)
 
     async def main() -> None:
-        async with connect(url, token) as coder:
-            # Resolve every task first, so a typo fails before anything is deleted.
-            found = [await coder.get_task(ref, owner=user) for ref in tasks]
-            names = ", ".join(t.ref for t in found)
-            if not yes:
-                question = f"Delete these tasks: {names}?"
-                # typer.confirm blocks on stdin; keep the event loop free meanwhile.
-                await anyio.to_thread.run_sync(lambda: typer.confirm(question, abort=True))
-            async with anyio.create_task_group() as tg:
-                for t in found:
-                    tg.start_soon(coder.delete_task, t)
-        for t in found:
-            out.console.print(f"Deleted task [bold]{t.ref}[/].", highlight=False)
+        import anyio
 
-    run(main)
+        from ._errors import describe
+
+        failed = 0
+        async with conn.client() as coder:
+            found: list[Task] = []
+            for ref in tasks:
+                try:
+                    found.append(await resolve(coder, ref, who))
+                except CliError as exc:
+                    failed += 1
+                    out.print_error(exc.message)
+            if found and not yes:
+                names = ", ".join(t.ref for t in found)
+                if not await anyio.to_thread.run_sync(_confirm, f"Delete {names}?"):
+                    out.print_notice("Nothing deleted.")
+                    raise typer.Exit(1)
+            for t in found:
+                try:
+                    await coder.delete_task(t.id, **owner_kw(who))
+                except Exception as exc:
+                    failed += 1
+                    message, _ = describe(exc, subject=f"task {t.ref}")
+                    out.print_error(message)
+                else:
+                    out.write_stdout(f"Deleted task {t.ref}.")
+        if failed:
+            raise typer.Exit(1)
+
+    run(main, verbose=verbose)
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; no answer (stdin closed or empty) is a usage error naming -y.
+
+    Without a terminal the answer is read from stdin unprompted (``yes | coder-tasks
+    delete x`` works), so a script never shows a question nobody will see.
+    """
+    refused = CliError(
+        "no confirmation: "
+        + ("no answer given" if sys.stdin.isatty() else "stdin is not a terminal"),
+        "pass -y to delete without asking",
+        code=2,
+    )
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise refused
+        return line.strip().lower() in ("y", "yes")
+    try:
+        return typer.confirm(question, err=True)
+    except (typer.Abort, EOFError):
+        raise refused from None
 
 
 @app.command()
@@ -310,27 +311,42 @@ def wait(
         str,
         typer.Option(
             "--until",
-            help="Status(es) or state(s) to wait for, comma-separated (e.g. idle,complete).",
+            help="Status(es) or state(s) to wait for, comma-separated, any case "
+            "(e.g. idle,complete).",
             show_default=False,
+            metavar="VALUES",
         ),
     ],
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Give up after this many seconds.", min=0)
-    ] = None,
-    user: UserOption = "me",
+        float,
+        typer.Option(
+            "--timeout",
+            help="Give up after this many seconds (0: wait forever).",
+            min=0,
+            metavar="SECONDS",
+        ),
+    ] = DEFAULT_WAIT_TIMEOUT,
+    owner: OwnerOption = "me",
+    user: UserAlias = None,
     poll_interval: PollOption = None,
     output: OutputOption = OutputFormat.TABLE,
     url: UrlOption = None,
     token: TokenOption = None,
+    header: HeaderOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Wait until a task reaches a status or state, then show it (exit 1 on timeout)."""
-    wanted = [part.strip() for part in until.split(",") if part.strip()]
+    """Wait until a task reaches a status or state, then show it (exit 1 on timeout).
+
+    Example: coder-tasks wait fix-login --until idle,complete --timeout 300
+    """
+    wanted = parse_until("--until", until)
+    who = owner_of(owner, user)
+    conn = Conn(url, token, header, verbose)
 
     async def main() -> None:
-        async with connect(url, token) as coder:
-            found = await coder.wait_for(
-                task, until=wanted, timeout=timeout, owner=user, poll=poll_policy(poll_interval)
-            )
-            _show_task(found, output)
+        async with conn.client() as coder:
+            found = await resolve(coder, task, who)
+            done = await wait_until(coder, found, wanted, timeout or None, poll_interval)
+            show_task(done, output)
 
-    run(main)
+    run(main, subject=f"task {task}", verbose=verbose)

@@ -1,64 +1,77 @@
-"""Rendering: rich tables for people, stable JSON for programs, and readable errors.
+"""Rendering: aligned tables for people, stable JSON for programs, and one-line errors.
 
-JSON goes to stdout with plain ``print`` (no rich markup, wrapping or colour) so it
-can be piped; tables and messages go through rich consoles; errors go to stderr.
+Results go to stdout, progress, notices and errors to stderr.  Tables never cut
+identity or state columns: on a terminal only the message column shrinks, and when
+stdout is not a terminal (a pipe, a file) nothing is cut at all, so names can be
+grepped and copied.  Consoles are made per call: a test runner swaps ``sys.stdout``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import attrs
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from .. import (
-    CoderAPIError,
-    CoderError,
-    LogEvent,
-    LogEventKind,
-    Task,
-    TaskLogEntry,
-    TaskLogs,
-    TaskLogType,
-    TaskState,
-)
+if TYPE_CHECKING:
+    from coder_tasks_async import LogEvent, Task, TaskLogEntry, TaskLogs
 
 __all__ = [
+    "TASK_COLUMNS",
     "console",
+    "entry_header",
     "err_console",
     "event_json",
     "first_line",
     "jsonable",
-    "logs_table",
+    "logs_text",
+    "parse_columns",
+    "print_detail",
     "print_error",
-    "print_exception",
     "print_json",
     "print_json_line",
+    "print_notice",
+    "print_warning",
+    "render_table",
     "task_line",
     "tasks_table",
+    "write_stdout",
 ]
 
-#: Tables and messages.
-console = Console()
-#: Errors and progress notes, so stdout stays parseable.
-err_console = Console(stderr=True, soft_wrap=True)
-
-_STATE_STYLE = {
-    TaskState.WORKING: "yellow",
-    TaskState.IDLE: "green",
-    TaskState.COMPLETE: "green",
-    TaskState.COMPLETED: "green",
-    TaskState.FAILED: "red",
-    TaskState.FAILURE: "red",
-}
 _BOX_CHARS = "│╭╮╰╯─┃┏┓┗┛━ \t"
+_STATE_COLOR = {
+    "working": "33",
+    "idle": "32",
+    "complete": "32",
+    "completed": "32",
+    "failed": "31",
+    "failure": "31",
+}
+
+
+class _Console(Console):
+    """A rich console that leaves a closed pipe to the CLI's policy (exit 0, not rich's 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def console() -> Console:
+    """Results (stdout), never soft-wrapped or highlighted."""
+    return _Console(soft_wrap=True, highlight=False)
+
+
+def err_console() -> Console:
+    """Errors, progress and notices (stderr), so stdout stays parseable."""
+    return _Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _serialize(_: Any, __: Any, value: Any) -> Any:
@@ -73,6 +86,8 @@ def _serialize(_: Any, __: Any, value: Any) -> Any:
 
 def jsonable(model: Any) -> Any:
     """An attrs model as JSON-ready data: attribute order, wire names, ISO timestamps."""
+    import attrs
+
     return attrs.asdict(model, value_serializer=_serialize)
 
 
@@ -95,6 +110,12 @@ def print_json(data: Any) -> None:
 def print_json_line(data: Any) -> None:
     """One compact JSON line on stdout, flushed (a consumer may be reading live)."""
     print(json.dumps(data, ensure_ascii=False, separators=(",", ":")), flush=True)
+
+
+def write_stdout(text: str) -> None:
+    """Raw text to stdout (ids, table lines), flushed."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def first_line(content: str, limit: int = 72) -> str:
@@ -121,60 +142,123 @@ def _ago(when: datetime | None) -> str:
     return f"{seconds // 86400}d ago"
 
 
-def _state_cell(task: Task, width: int = 0) -> str:
-    """The state, coloured; ``width`` pads the plain text (markup has no width)."""
-    state = task.state
-    text = "-" if state is None else str(state)
-    style = _STATE_STYLE.get(state, "") if state is not None else ""
-    padded = escape(text) + " " * max(width - len(text), 0)
-    return f"[{style}]{padded}[/]" if style else padded
+def _message(task: Task) -> str:
+    current = task.current_state
+    return " ".join((current.message if current else "").split())
 
 
-def tasks_table(tasks: list[Task], *, owner: bool = False) -> Table:
-    """Coder's ``task list`` columns: name, status, state, state changed, message."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    if owner:
-        table.add_column("OWNER", no_wrap=True)
-    table.add_column("NAME", no_wrap=True)
-    table.add_column("STATUS", no_wrap=True)
-    table.add_column("STATE", no_wrap=True)
-    table.add_column("STATE CHANGED", no_wrap=True)
-    table.add_column("MESSAGE", overflow="ellipsis", no_wrap=True)
-    for task in tasks:
-        current = task.current_state
-        row = [
-            escape(task.name),
-            escape(task.status),
-            _state_cell(task),
-            _ago(current.timestamp if current else None),
-            escape(current.message if current else ""),
-        ]
-        table.add_row(*([escape(task.owner_name)] if owner else []), *row)
-    return table
+def _changed(task: Task) -> str:
+    current = task.current_state
+    return _ago(current.timestamp if current else None)
+
+
+#: Column name → value, in ``-c`` order; lower-case names, ``-`` or space accepted.
+TASK_COLUMNS: dict[str, Callable[[Task], str]] = {
+    "id": lambda t: str(t.id),
+    "owner": lambda t: t.owner_name if t.owner_name is not None else str(t.owner_id),
+    "name": lambda t: t.name,
+    "status": lambda t: str(t.status),
+    "state": lambda t: "-" if t.state is None else str(t.state),
+    "state changed": _changed,
+    "created": lambda t: _ago(t.created_at),
+    "template": lambda t: t.template_name or "-",
+    "message": _message,
+}
+DEFAULT_COLUMNS = ("name", "status", "state", "state changed", "message")
+
+
+def parse_columns(spec: Sequence[str]) -> list[str]:
+    """``-c name,status -c message`` as column names; raises ``ValueError`` naming valid ones."""
+    names = []
+    for part in (p for item in spec for p in item.split(",")):
+        name = part.strip().lower().replace("-", " ").replace("_", " ")
+        if not name:
+            continue
+        if name not in TASK_COLUMNS:
+            valid = ", ".join(n.replace(" ", "-") for n in TASK_COLUMNS)
+            raise ValueError(f"unknown column {part.strip()!r}; valid columns: {valid}")
+        names.append(name)
+    return names
+
+
+def _terminal_width() -> int | None:
+    """The width to fit on, or ``None`` when stdout is not a terminal (never cut then)."""
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def _colour() -> bool:
+    return _terminal_width() is not None and "NO_COLOR" not in os.environ
+
+
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    width: int | None,
+    flexible: str = "MESSAGE",
+) -> list[str]:
+    """Rows as aligned lines; only the ``flexible`` column is cut (with ``…``) to fit ``width``.
+
+    Other columns keep their full text even if the line then exceeds ``width``.
+    """
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    flex = headers.index(flexible) if flexible in headers else -1
+    if width is not None and flex >= 0:
+        fixed = sum(w for i, w in enumerate(widths) if i != flex) + 2 * (len(headers) - 1)
+        widths[flex] = min(widths[flex], max(width - fixed, len(flexible), 10))
+    lines = []
+    for row in [list(headers), *[list(r) for r in rows]]:
+        cells = []
+        for i, cell in enumerate(row):
+            text = cell
+            if i == flex and len(text) > widths[i]:
+                text = text[: widths[i] - 1] + "…"
+            cells.append(text.ljust(widths[i]))
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def tasks_table(
+    tasks: Sequence[Task],
+    *,
+    owner: bool = False,
+    columns: Sequence[str] | None = None,
+    wide: bool = False,
+) -> None:
+    """Print Coder's ``task list`` columns (or ``columns``) to stdout."""
+    names = list(columns or (("owner", *DEFAULT_COLUMNS) if owner else DEFAULT_COLUMNS))
+    headers = [n.upper() for n in names]
+    rows = [[TASK_COLUMNS[n](t) for n in names] for t in tasks]
+    lines = render_table(headers, rows, width=None if wide else _terminal_width())
+    colour = _colour()
+    if colour and "STATE" in headers:
+        # Colour after layout: escape codes have no width.
+        at = lines[0].index("STATE")
+        for i, task in enumerate(tasks, start=1):
+            state = str(task.state) if task.state is not None else ""
+            code = _STATE_COLOR.get(state)
+            if code and lines[i][at : at + len(state)] == state:
+                lines[i] = f"{lines[i][:at]}\x1b[{code}m{state}\x1b[0m{lines[i][at + len(state) :]}"
+    if colour:
+        lines[0] = f"\x1b[1m{lines[0]}\x1b[0m"
+    for line in lines:
+        write_stdout(line)
 
 
 def task_line(task: Task) -> str:
-    """One rich-markup line for ``status --watch``: time, status, state, message."""
-    current = task.current_state
-    message = escape(current.message) if current and current.message else ""
+    """One plain line for ``status --watch``: time, name, status, state, message."""
     now = datetime.now().astimezone().strftime("%H:%M:%S")
-    return f"[dim]{now}[/] {escape(f'{task.status:<12}')} {_state_cell(task, 8)} {message}"
-
-
-def logs_table(logs: TaskLogs) -> Table:
-    """The conversation as a table: id, type, time, content."""
-    table = Table(box=None, header_style="bold", pad_edge=False, show_lines=False)
-    table.add_column("ID", justify="right", no_wrap=True)
-    table.add_column("TYPE", no_wrap=True)
-    table.add_column("TIME", no_wrap=True)
-    table.add_column("CONTENT")
-    for entry in logs.logs:
-        table.add_row(str(entry.id), _type_cell(entry), _clock(entry), escape(entry.content))
-    return table
+    state = "-" if task.state is None else str(task.state)
+    return f"{now}  {task.name}  {task.status}  {state}  {_message(task)}".rstrip()
 
 
 def _type_cell(entry: TaskLogEntry) -> str:
-    return "[cyan]input[/]" if entry.type is TaskLogType.INPUT else escape(entry.type)
+    return "[cyan]input[/]" if entry.type == "input" else escape(str(entry.type))
 
 
 def _clock(entry: TaskLogEntry) -> str:
@@ -186,38 +270,52 @@ def entry_header(event: LogEvent) -> str:
     if event.entry is None:
         return "[magenta]── conversation restarted ──[/]"
     entry = event.entry
-    note = " (updated)" if event.kind is LogEventKind.UPDATE else ""
+    note = " (updated)" if event.kind.value == "update" else ""
     return f"[dim]── #{entry.id}[/] {_type_cell(entry)} [dim]{_clock(entry)}{note} ──[/]"
 
 
-def print_error(message: str) -> None:
-    """A one-line error on stderr."""
-    err_console.print(f"[red]{escape(message)}[/]", highlight=False)
-
-
-def print_exception(exc: BaseException) -> None:
-    """Everything useful about an SDK error on one screen: message, detail, validations."""
-    if isinstance(exc, CoderAPIError):
-        err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", highlight=False)
-        if exc.helper:
-            err_console.print(f"  {escape(exc.helper)}", highlight=False)
-        if exc.detail:
-            err_console.print(f"  [bold]Detail:[/] {escape(exc.detail)}", highlight=False)
-        for v in exc.validations:
-            err_console.print(
-                f"  [bold]Invalid {escape(v.field)}:[/] {escape(v.detail)}", highlight=False
-            )
-        err_console.print(
-            f"  [dim]{exc.status} {escape(exc.method)} {escape(exc.url)}[/]", highlight=False
+def logs_text(logs: TaskLogs | Sequence[TaskLogEntry]) -> None:
+    """A conversation on stdout: a header line per entry, then its full content."""
+    entries = logs if isinstance(logs, Sequence) else logs.logs
+    out = console()
+    for entry in entries:
+        out.print(
+            f"[dim]── #{entry.id}[/] {_type_cell(entry)} [dim]{_clock(entry)} ──[/]",
         )
-    elif isinstance(exc, CoderError):
-        name = type(exc).__name__
-        err_console.print(f"[bold red]Error:[/] {escape(str(exc))} [dim]({name})[/]")
-    else:  # a usage error the SDK refused before sending anything
-        err_console.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
+        out.print(escape(entry.content))
 
 
-def write_stdout(text: str) -> None:
-    """Raw text to stdout (for ``-q`` ids), flushed."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+def print_error(message: str, hint: str | None = None) -> None:
+    """``error: message`` (and ``hint: …``) on stderr: the one error style of the CLI."""
+    err = err_console()
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    if hint:
+        err.print(f"[dim]hint: {escape(hint)}[/]")
+
+
+def print_warning(message: str) -> None:
+    """``warning: message`` on stderr."""
+    err_console().print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def print_notice(markup: str) -> None:
+    """Progress or a note for people, on stderr."""
+    err_console().print(markup)
+
+
+def print_detail(exc: BaseException) -> None:
+    """Under ``-v``: what the server sent back, for the curious and for bug reports."""
+    err = err_console()
+    for attr in ("method", "url", "status", "detail", "snippet"):
+        value = getattr(exc, attr, None)
+        if value:
+            err.print(f"[dim]  {attr}: {escape(str(value))}[/]")
+    from coder_tasks_async import CoderError
+
+    from ._errors import CliError
+
+    if not isinstance(exc, CoderError | CliError | ValueError | OSError):
+        # Not an error the CLI expects: show where it came from (a bug to report).
+        import traceback
+
+        err.print(escape("".join(traceback.format_exception(exc)).rstrip()))

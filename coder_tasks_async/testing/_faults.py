@@ -14,7 +14,7 @@ FAULT_ROUTES = (
 )  # fmt: skip
 FAULT_KINDS = (
     "status", "html", "rate_limit", "latency", "slow_body", "reset", "truncated_json",
-    "lost_response",
+    "lost_response", "gzip_bomb",
 )  # fmt: skip
 # Kinds after which the request has really been processed by the fake.
 HANDLED_KINDS = frozenset({"latency", "slow_body", "truncated_json", "lost_response"})
@@ -31,11 +31,15 @@ class Fault:
     * ``status`` — reply ``status`` (default 503) with a coderd-style JSON error; not handled.
     * ``html`` — reply ``status`` (default 502) with a ``text/html`` proxy page; not handled.
     * ``rate_limit`` — 429 with ``Retry-After: <retry_after>`` and coderd's body; not handled.
+      ``retry_after`` may be any text (``"nan"``, ``"-5"``, an HTTP-date) to play a
+      broken proxy.
     * ``latency`` — really sleep ``delay`` seconds (wall time), then handle normally.
     * ``slow_body`` — handle; stream the body in small pieces with ``delay`` between them.
     * ``reset`` — not handled; send headers and half a body, then drop the connection.
     * ``truncated_json`` — handle; reply 200 with the body cut in half (Content-Length matches).
     * ``lost_response`` — handle fully, then drop the connection without any response.
+    * ``gzip_bomb`` — not handled; reply 200 with a small gzip body (``Content-Length`` of
+      the compressed bytes) that inflates to ``size`` bytes (default 20 MB).
 
     ``rate`` is the probability per matching request (seeded, deterministic);
     ``times`` caps the number of injections (``None`` = unlimited).
@@ -46,8 +50,9 @@ class Fault:
     rate: float = 1.0
     times: int | None = None
     status: int | None = None
-    retry_after: int = 1
+    retry_after: int | float | str = 1
     delay: float = 0.0
+    size: int = 20 * 1024 * 1024
 
     @property
     def effective_status(self) -> int:

@@ -16,6 +16,7 @@ import attrs
 
 from ._jsonio import Reply, empty, error, format_ns, json_reply
 from ._names import name_error
+from ._profile import Profile
 from ._query import KNOWN_KEYS, parse
 from ._reqbody import read_body
 from ._state import FakeTask, FakeUser, State
@@ -23,6 +24,7 @@ from ._state import FakeTask, FakeUser, State
 __all__ = ["Api", "Match", "match_route"]
 
 NOT_FOUND = "Resource not found or you do not have access to this resource"
+_BUILD_ACTIVE = "A workspace build is already active."
 TASK_STATUSES = frozenset({"pending", "initializing", "active", "paused", "unknown", "error"})
 _TREES = {("api", "experimental", "tasks"): "experimental", ("api", "v2", "tasks"): "v2"}
 # (number of path segments after /tasks, last literal or None, method) → route name
@@ -51,19 +53,17 @@ _PATTERNS = {
 
 @attrs.define(frozen=True, slots=True)
 class Match:
-    """A routed request: route name, route pattern (rate-limit key) and path params."""
+    """A routed request: route name, route pattern and path params."""
 
     route: str
     pattern: str
     params: tuple[str, ...]
 
 
-def match_route(
-    segments: list[str], method: str, *, stable: bool, input_route: bool, pause: bool
-) -> Match | Reply:
+def match_route(segments: list[str], method: str, profile: Profile) -> Match | Reply:
     """Route decoded path segments (without the leading empty one) like coderd's chi tree."""
     tree = _TREES.get(tuple(segments[:3]))  # type: ignore[arg-type]
-    if tree is None or (tree == "v2" and not stable):
+    if tree is None or (tree == "v2" and not profile.stable_tree):
         return error(404, "Route not found.")
     rest = segments[3:]
     if rest == [""]:
@@ -74,16 +74,37 @@ def match_route(
     methods = _ROUTES.get((len(rest), last))
     if methods is None:
         return error(404, "Route not found.")
-    route = next(iter(methods.values()))
-    if (route == "update_input" and not input_route) or (
-        route in ("pause", "resume") and not pause
-    ):
+    available = {verb: route for verb, route in methods.items() if _route_exists(route, profile)}
+    if not available:
         return error(404, "Route not found.")
-    name = methods.get(method)
+    name = available.get(method)
     if name is None:
         return error(405, "Method not allowed.")
     prefix = "/api/experimental" if tree == "experimental" else "/api/v2"
     return Match(name, prefix + _PATTERNS[name], tuple(rest[:2]))
+
+
+def _route_exists(route: str, profile: Profile) -> bool:
+    if route in ("delete", "send", "logs"):
+        return profile.delete_send_logs
+    if route == "update_input":
+        return profile.update_input
+    if route in ("pause", "resume"):
+        return profile.pause_resume
+    return True
+
+
+def _invalid_uuid(text: str) -> Reply | None:
+    """Before v2.29 ``{task}`` must be a UUID: coderd's ``ParseUUIDParam`` refusal."""
+    if len(text) not in (32, 36, 38, 45):
+        why = f"invalid UUID length: {len(text)}"
+    else:
+        try:
+            uuid.UUID(text)
+            return None
+        except ValueError:
+            why = "invalid UUID format"
+    return error(400, f'Invalid UUID "{text}".', why)
 
 
 Delivery = tuple[uuid.UUID, str, datetime]
@@ -101,10 +122,9 @@ class Api:
         p = state.profile
         self._dispatch: dict[str, Callable[[FakeUser, FakeTask, bytes], Reply]] = {
             "get": self._get,
-            "delete": self._delete,
-            "send": self._send,
-            "logs": self._logs,
         }
+        if p.delete_send_logs:
+            self._dispatch.update(delete=self._delete, send=self._send, logs=self._logs)
         if p.update_input:
             self._dispatch["update_input"] = self._update_input
         if p.pause_resume:
@@ -120,6 +140,8 @@ class Api:
             return error(400, '"user" must be an existing uuid or username.')
         if m.route == "create":
             return self._create(actor, user, body)
+        if not self.state.profile.names_in_path and (bad := _invalid_uuid(m.params[1])):
+            return bad
         task = self.state.find_task(m.params[1], user)
         if task is None or not (actor.is_owner or task.owner is actor):
             return error(404, NOT_FOUND)
@@ -195,10 +217,11 @@ class Api:
     # -- create --------------------------------------------------------------
     def _create(self, actor: FakeUser, user: FakeUser, body: bytes) -> Reply:
         st = self.state
+        prompt_field = st.profile.prompt_field
         fields = {
             "template_version_id": "uuid",
             "template_version_preset_id": "uuid",
-            "input": "string",
+            prompt_field: "string",
             "name": "string",
         }
         if st.profile.display_name:
@@ -206,12 +229,8 @@ class Api:
         req = read_body(body, "codersdk.CreateTaskRequest", fields)
         if isinstance(req, Reply):
             return req
-        display_name = req.get("display_name", "")
-        if len(display_name) > 64:
-            return error(400, "Display name must be 64 characters or less.")
-        name = req.get("name", "")
-        if name and (problem := name_error(name)):
-            return error(400, "Unable to create a Task with the provided name.", problem)
+        # The order of checks is coderd's: template version, AI-task resource,
+        # name, display name; presets are not checked by the task handler.
         tv = req.get("template_version_id", uuid.UUID(int=0))
         if tv not in (st.template_version_id, st.template_version_id_no_ai):
             return error(
@@ -219,9 +238,12 @@ class Api:
             )
         if tv == st.template_version_id_no_ai:
             return error(400, 'Template does not have a valid "coder_ai_task" resource.')
-        preset = req.get("template_version_preset_id", uuid.UUID(int=0))
-        if preset.int and preset != st.preset_id:
-            return error(400, "Template version preset not found.")
+        name = req.get("name", "")
+        if name and (problem := name_error(name)):
+            return error(400, "Unable to create a Task with the provided name.", problem)
+        display_name = req.get("display_name", "").strip()
+        if len(display_name) > 64:
+            return error(400, "Display name must be 64 characters or less.")
         if user is not actor and not actor.is_owner:
             return error(
                 403, "Forbidden.", "Insufficient permissions to create a task for this user."
@@ -237,7 +259,7 @@ class Api:
                     }
                 ],
             )
-        task = st.create_task(user, req.get("input", ""), name or None, display_name or None)
+        task = st.create_task(user, req.get(prompt_field, ""), name or None, display_name or None)
         return Reply(201, st.wire_bytes(task, st.clock.now()) + b"\n")
 
     # -- single task ---------------------------------------------------------
@@ -245,7 +267,10 @@ class Api:
         return Reply(200, self.state.wire_bytes(task, self.state.clock.now()) + b"\n")
 
     def _delete(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
-        self.state.delete_task(task)
+        st = self.state
+        if st.build_running(task, st.clock.now()):
+            return error(409, _BUILD_ACTIVE)
+        st.delete_task(task)
         return empty(202)
 
     def _not_active(self, status: str, *, logs: bool) -> Reply | None:
@@ -278,14 +303,14 @@ class Api:
         if isinstance(req, Reply):
             return req
         text = req.get("input", "")
-        if not text.strip():
+        if text == "":  # coderd does not trim: whitespace reaches the agent
             return error(400, "Task input is required.")
         now = st.clock.now()
         refusal = self._not_active(st.status_of(task, now), logs=False)
         if refusal is not None:
             return refusal
         if st.agent_busy(task, now):
-            code = 409 if st.profile.pause_resume else 502
+            code = 409 if st.profile.busy_is_conflict else 502
             return error(code, "Task app is not ready to accept input.", "Status: running")
         st.send_input(task, text, now)
         self.deliveries.append((task.id, text, self._wall(now)))
@@ -311,28 +336,32 @@ class Api:
         if isinstance(req, Reply):
             return req
         text = req.get("input", "")
-        status = st.status_of(task, st.clock.now())
-        if st.profile.pause_resume:
-            if not text.strip():
-                return error(400, "Task input is required.")
-            if status != "paused":
-                return error(409, "Unable to update task input, task must be paused.")
-        elif status in ("initializing", "active"):
-            return error(409, "Cannot update input while task is initializing or active.")
+        if not text.strip():
+            return error(400, "Task input is required.")
+        if st.status_of(task, st.clock.now()) != "paused":
+            return error(
+                409,
+                "Unable to update task input, task must be paused.",
+                "Please stop the task's workspace before updating the input.",
+            )
         st.update_prompt(task, text)
         return empty(204)
 
     def _pause(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
         st = self.state
-        if st.status_of(task, st.clock.now()) == "paused":
-            return error(409, "Task is already paused.")
+        # No "already paused" check in coderd: a paused task just gets another stop build.
+        if st.build_running(task, st.clock.now()):
+            return error(409, _BUILD_ACTIVE)
         st.pause(task)
         return json_reply(202, {"workspace_build": self._build(actor, task, "stop")})
 
     def _resume(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
         st = self.state
-        if st.status_of(task, st.clock.now()) != "paused":
-            return error(409, "Task is not paused.")
+        now = st.clock.now()
+        if st.build_running(task, now):
+            return error(409, _BUILD_ACTIVE)
+        if st.workspace_running(task, now):
+            return error(409, "Task workspace is already running.")
         st.resume(task)
         return json_reply(202, {"workspace_build": self._build(actor, task, "start")})
 

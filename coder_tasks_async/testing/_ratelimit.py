@@ -38,7 +38,7 @@ def limited_message(limit: int) -> str:
 
 
 class ServerRateLimit:
-    """Sliding 60 s window per key (user + method + route pattern)."""
+    """Sliding 60 s window per key (on the task routes: client address + URL path)."""
 
     def __init__(self, limit: int, unix_at: Callable[[float], float]) -> None:
         self.limit = limit

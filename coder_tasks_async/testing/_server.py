@@ -8,9 +8,11 @@ limiting, fault injection, recording.  Endpoint logic lives in
 from __future__ import annotations
 
 import asyncio
+import gzip
 import uuid
 from collections import deque
 from datetime import UTC, datetime
+from email.utils import formatdate
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
 from ._profile import Profile
 from ._ratelimit import ServerRateLimit, limited_message
 from ._state import FakeTask, FakeUser, State
+from ._templates import TemplateCatalog
 
 if TYPE_CHECKING:
     from coder_tasks_async import Clock
@@ -61,6 +64,11 @@ class FakeCoder:
     Use as ``async with FakeCoder(clock=FakeClock()) as fake:`` and point a client
     at ``fake.url`` with ``fake.token``.  Everything is deterministic for a given
     ``seed`` and sequence of requests.
+
+    ``server_version`` picks the release to imitate: a profile from
+    :data:`~coder_tasks_async.testing.PROFILES` (``"v2.26"`` … ``"latest"``) or a
+    release version such as ``"v2.30.2"``; anything else is a ``ValueError``.
+    The default, ``v2.28.0``, is the era the SDK's seed contract describes.
     """
 
     def __init__(
@@ -80,7 +88,8 @@ class FakeCoder:
         wall = getattr(self.clock, "wall", None)
         wall0: datetime = wall() if callable(wall) else datetime.now(UTC)
         self.profile: Profile = Profile.parse(server_version)
-        self.server_version = server_version
+        #: What ``X-Coder-Build-Version`` announces (a profile name becomes its version).
+        self.server_version: str = self.profile.version
         self.timings: Timings = timings if timings is not None else Timings()
         self.state: State = State(self.clock, wall0, self.timings, self.profile, seed)
         self.user: FakeUser = self.state.add_user("alice")
@@ -102,8 +111,19 @@ class FakeCoder:
         self._runner: web.ServerRunner | None = None
         self._url: str | None = None
         self._routes: dict[tuple[str, str], Match | Reply] = {}
+        self._date_second = -1
+        self._date_text = ""
+        self.templates: TemplateCatalog = TemplateCatalog(self.state.new_id)
+        self.templates.add(
+            "claude-code-agent",
+            organization_id=self.state.organization_id,
+            organization_name=self.state.organization_name,
+            versions={"v1": self.state.template_version_id},
+            active_version="v1",
+            template_id=self.state.template_id,
+        )
         self._base_headers = {
-            "X-Coder-Build-Version": server_version,
+            "X-Coder-Build-Version": self.profile.version,
             "X-Content-Type-Options": "nosniff",
         }
 
@@ -172,6 +192,14 @@ class FakeCoder:
         """The task vanishes as if deleted elsewhere (later GET → 404)."""
         self.state.delete_task(self.task(ref))
 
+    def stop_out_of_band(self, ref: uuid.UUID | str) -> None:
+        """The task's workspace is stopped elsewhere (``coder stop``): the task is paused.
+
+        The only way to pause a task on releases before v2.31.1, which have no
+        pause endpoint; later releases also keep a log snapshot, as a pause does.
+        """
+        self.state.pause(self.task(ref))
+
     def restart_agent(self, ref: uuid.UUID | str) -> None:
         """AgentAPI restarts: the conversation starts again at id 0 with a new initial screen."""
         self.state.restart_agent(self.task(ref))
@@ -225,16 +253,12 @@ class FakeCoder:
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
         path = request.raw_path.partition("?")[0]
         query = {k: request.query.getone(k) for k in request.query} if request.query_string else {}
+        if path.startswith("/api/v2/templates"):
+            return await self._templates(request, path, query)
         key = (request.method, path)
         m = self._routes.get(key)
         if m is None:
-            m = match_route(
-                [unquote(s) for s in path.split("/")[1:]],
-                request.method,
-                stable=self.profile.stable_tree,
-                input_route=self.profile.update_input,
-                pause=self.profile.pause_resume,
-            )
+            m = match_route([unquote(s) for s in path.split("/")[1:]], request.method, self.profile)
             # Benchmarks poll the same few paths; bound the cache against path scans.
             if len(self._routes) >= 4096:
                 self._routes.clear()
@@ -257,28 +281,40 @@ class FakeCoder:
             )
         return resp
 
-    async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
+    async def _templates(
+        self, request: BaseRequest, path: str, query: dict[str, str]
+    ) -> web.StreamResponse:
+        segments = [unquote(s) for s in path.split("/")[1:]]
         actor = self._authenticate(request, query)
-        if isinstance(actor, Reply):
-            return actor
+        reply = (
+            actor if isinstance(actor, Reply) else self.templates.handle(request.method, segments)
+        )
+        resp = self._response(reply)
+        if self.record_requests:
+            self.requests.append(
+                RecordedRequest(
+                    request.method, path, query, dict(request.headers), "templates", resp.status
+                )
+            )
+        return resp
+
+    async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
+        # The task routes' limiter runs before authentication, so it cannot know the
+        # user: its key is the client address plus the URL path, and the bypass
+        # header is never looked at (docs/compatibility.md §4).
         limit_headers: tuple[tuple[str, str], ...] = ()
         if self._limiter is not None:
-            bypass = request.headers.get("X-Coder-Bypass-Ratelimit", "").lower() == "true"
-            if bypass and not actor.is_owner:
-                return Reply(
-                    428,
-                    b"forbidden: only owners may bypass rate limits\n",
-                    "text/plain; charset=utf-8",
-                )
-            if not bypass:
-                decision = self._limiter.hit(
-                    (actor.username, request.method, m.pattern), self.clock.now()
-                )
-                limit_headers = decision.headers()
-                if not decision.allowed:
-                    return error(429, limited_message(self._limiter.limit), headers=limit_headers)
-        body = b"" if request.method == "GET" else await request.read()
-        reply = self._api.handle(m, actor, query, body)
+            path = request.raw_path.partition("?")[0]
+            decision = self._limiter.hit((request.remote or "", path), self.clock.now())
+            limit_headers = decision.headers()
+            if not decision.allowed:
+                return error(429, limited_message(self._limiter.limit), headers=limit_headers)
+        actor = self._authenticate(request, query)
+        if isinstance(actor, Reply):
+            reply = actor
+        else:
+            body = b"" if request.method == "GET" else await request.read()
+            reply = self._api.handle(m, actor, query, body)
         if limit_headers:
             reply = attrs.evolve(reply, headers=reply.headers + limit_headers)
         return reply
@@ -313,8 +349,18 @@ class FakeCoder:
             )
         return error(401, _SIGNED_OUT, f"Invalid API key format: {why}")
 
+    def _date(self) -> str:
+        # The HTTP Date follows the fake's clock, as coderd's follows the host's:
+        # clients compare it with created_at (reconcile-by-name).  Cached per second.
+        second = self.state.wall_ns(self.clock.now()) // 1_000_000_000
+        if second != self._date_second:
+            self._date_second = second
+            self._date_text = formatdate(second, usegmt=True)
+        return self._date_text
+
     def _headers(self, reply: Reply) -> dict[str, str]:
         headers = dict(self._base_headers)
+        headers["Date"] = self._date()
         if reply.content_type:
             headers["Content-Type"] = reply.content_type
         headers.update(reply.headers)
@@ -339,6 +385,12 @@ class FakeCoder:
             body: dict[str, Any] = {"message": limited_message(self.rate_limit or 512)}
             headers = (("Retry-After", str(fault.retry_after)),)
             return self._response(Reply(429, dumps(body), JSON_CONTENT_TYPE, headers))
+        if kind == "gzip_bomb":
+            # Not handled: a small gzip body that inflates to ``fault.size`` bytes.
+            bomb = _gzip_bomb(fault.size)
+            bomb_headers = self._headers(Reply(200, b"", JSON_CONTENT_TYPE))
+            bomb_headers["Content-Encoding"] = "gzip"
+            return web.Response(status=200, body=bomb, headers=bomb_headers)
         if kind == "reset":
             # Not handled: the connection dies mid-body before the server did anything.
             fake_body = dumps({"message": "x" * 200})
@@ -380,6 +432,16 @@ class FakeCoder:
             await resp.write(body[i : i + step])
         await resp.write_eof()
         return resp
+
+
+def _gzip_bomb(size: int) -> bytes:
+    """``{"logs": [` followed by ``size`` spaces, gzipped (about 1 KB per MB)."""
+    return _BOMBS.get(size) or _BOMBS.setdefault(
+        size, gzip.compress(b'{"logs": [' + b" " * size, compresslevel=9)
+    )
+
+
+_BOMBS: dict[int, bytes] = {}
 
 
 def _phrase(status: int) -> str:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from ._profile import PROFILES
 from ._server import FakeCoder
 
 __all__ = ["main", "serve"]
@@ -27,6 +28,7 @@ async def serve(
 ) -> None:
     """Serve a real-time :class:`FakeCoder` until SIGINT/SIGTERM (or ``stop`` is set).
 
+    ``server_version`` is a profile from ``PROFILES`` or a release version.
     Prints ``URL=<url>`` and ``TOKEN=<token>`` lines to ``out`` (stdout by default)
     so a parent process can read them.  Request recording is off by default
     because a long-running benchmark target would only accumulate it.
@@ -66,7 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--server-version", default="v2.28.0")
+    parser.add_argument(
+        "--server-version",
+        "--profile",
+        dest="server_version",
+        default="v2.28.0",
+        help=f"release to imitate: one of {', '.join(PROFILES)}, or a version like v2.30.2",
+    )
     parser.add_argument(
         "--rate-limit", type=int, default=None, help="requests/minute; off if unset"
     )

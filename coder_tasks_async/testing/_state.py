@@ -30,6 +30,8 @@ __all__ = ["FakeTask", "FakeUser", "State"]
 
 _TOKEN_CHARS = string.ascii_letters + string.digits
 _SNAPSHOT_MESSAGES = 10
+#: The workspace's latest build status for each phase of the fake's lifecycle.
+_WORKSPACE_STATUS = {"pending": "pending", "paused": "stopped"}
 
 
 @attrs.define(eq=False, slots=True, kw_only=True)
@@ -287,6 +289,14 @@ class State:
             return "initializing"
         return "active"
 
+    def build_running(self, task: FakeTask, now: float) -> bool:
+        """A start build is still running: the task is pending after create or resume."""
+        return task.paused_t is None and task.error_t is None and self.phase(task, now) == "pending"
+
+    def workspace_running(self, task: FakeTask, now: float) -> bool:
+        """The start build finished and the workspace runs (initializing or active)."""
+        return self.status_of(task, now) in ("initializing", "active")
+
     def status_of(self, task: FakeTask, now: float) -> str:
         """TaskStatus: error and paused override the start-build phase."""
         if task.error_t is not None:
@@ -304,10 +314,10 @@ class State:
         if phase == "pending":
             return None
         if phase == "initializing":
-            if not self.profile.pause_resume:
+            if not self.profile.synthesized_state:
                 return None
-            changed = task.started_t + self.timings.pending
-            return self._state_entry(changed, "working", "Agent is starting")
+            # coderd stamps the made-up state with the start build's creation time.
+            return self._state_entry(task.started_t, "working", "Agent is starting")
         state, message, changed = task.conversation.state(t)
         return self._state_entry(changed, state, message)
 
@@ -360,6 +370,8 @@ class State:
 
     def wire(self, task: FakeTask, now: float) -> dict[str, Any]:
         """The ``codersdk.Task`` JSON object, field order and omitempty as coderd writes it."""
+        if self.profile.workspace_shape:
+            return self._workspace_wire(task, now)
         status = self.status_of(task, now)
         t = task.view_time(now)
         phase = "paused" if status == "paused" else self.phase(task, t)
@@ -377,21 +389,15 @@ class State:
             d["display_name"] = task.display_name
         d["template_id"] = str(self.template_id)
         d["template_version_id"] = str(task.template_version_id)
-        d["template_name"] = "claude-code-agent"
-        d["template_display_name"] = "Claude Code"
-        d["template_icon"] = "/icon/claude.svg"
+        self._template_fields(d)
         d["workspace_id"] = str(task.workspace_id)
         d["workspace_name"] = task.name
         up = phase in ("initializing", "active")
-        d["workspace_status"] = {"pending": "pending", "paused": "stopped"}.get(phase, "running")
+        d["workspace_status"] = _WORKSPACE_STATUS.get(phase, "running")
         build = task.build_number if phase != "pending" else task.build_number - 1
         if build > 0:
             d["workspace_build_number"] = build
-        d["workspace_agent_id"] = str(task.agent_id) if up else None
-        d["workspace_agent_lifecycle"] = (
-            ("ready" if phase == "active" else "starting") if up else None
-        )
-        d["workspace_agent_health"] = {"healthy": True} if up else None
+        self._agent_fields(d, task, phase)
         d["workspace_app_id"] = str(task.app_id) if up else None
         d["initial_prompt"] = task.prompt
         d["status"] = status
@@ -399,6 +405,49 @@ class State:
         d["created_at"] = self.db_time(task.created_t)
         d["updated_at"] = self.db_time(self._updated_t(task, t))
         return d
+
+    def _workspace_wire(self, task: FakeTask, now: float) -> dict[str, Any]:
+        """The v2.26/v2.27 task, built from its workspace: ``status`` is a workspace status.
+
+        No ``template_version_id``, ``workspace_name``, ``workspace_status``, build
+        number or app id; ``owner_name`` only from v2.27.
+        """
+        status = self.status_of(task, now)
+        t = task.view_time(now)
+        phase = "paused" if status == "paused" else self.phase(task, t)
+        d: dict[str, Any] = {
+            "id": str(task.id),
+            "organization_id": str(self.organization_id),
+            "owner_id": str(task.owner.id),
+        }
+        if self.profile.owner_name:
+            d["owner_name"] = task.owner.username
+        d["name"] = task.name
+        d["template_id"] = str(self.template_id)
+        self._template_fields(d)
+        d["workspace_id"] = str(task.workspace_id)
+        self._agent_fields(d, task, phase)
+        d["initial_prompt"] = task.prompt
+        d["status"] = _WORKSPACE_STATUS.get(phase, "running")
+        d["current_state"] = self.current_state(task, now)
+        d["created_at"] = self.db_time(task.created_t)
+        d["updated_at"] = self.db_time(self._updated_t(task, t))
+        return d
+
+    @staticmethod
+    def _template_fields(d: dict[str, Any]) -> None:
+        d["template_name"] = "claude-code-agent"
+        d["template_display_name"] = "Claude Code"
+        d["template_icon"] = "/icon/claude.svg"
+
+    @staticmethod
+    def _agent_fields(d: dict[str, Any], task: FakeTask, phase: str) -> None:
+        up = phase in ("initializing", "active")
+        d["workspace_agent_id"] = str(task.agent_id) if up else None
+        d["workspace_agent_lifecycle"] = (
+            ("ready" if phase == "active" else "starting") if up else None
+        )
+        d["workspace_agent_health"] = {"healthy": True} if up else None
 
     def _updated_t(self, task: FakeTask, t: float) -> float:
         """The workspace's ``updated_at``: the last lifecycle change at or before ``t``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +32,11 @@ EXPECTED = {
         "] ● Looking at: Add type hints to module_9.py",
         "deleted 10",
     ],
-    "bot.py": ["bot answers: Also add a regression test.", "input #5: And update the CHANGELOG."],
+    "bot.py": [
+        "bot answers: Also add a regression test.",
+        "conversation restarted",
+        "input #1: And update the CHANGELOG.",
+    ],
     "wait_for_status.py": ["is active", "not complete after 0.5 s", "agent finished its turn"],
     "handle_errors.py": [
         "404 GET",
@@ -51,9 +56,40 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-async def run(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[int, str]:
-    proc = await anyio.run_process(args, env=env, cwd=cwd, check=False)
-    return proc.returncode, proc.stdout.decode() + proc.stderr.decode()
+#: Seconds a script may run before it is killed: a safety net against a hang (a clear
+#: failure with the script's output instead of a CI job stuck forever), not a timing
+#: assertion.
+BOUND = 120.0
+
+
+async def run(
+    args: list[str], env: dict[str, str], cwd: Path = ROOT, bound: float = BOUND
+) -> tuple[int, str]:
+    """Run a script; ``(exit code, stdout and stderr)``.  A script that runs longer
+    than ``bound`` seconds is killed and the test fails with what it printed."""
+    chunks: list[bytes] = []
+    async with await anyio.open_process(
+        args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    ) as proc:
+        stdout = proc.stdout
+        assert stdout is not None
+
+        async def drain() -> None:
+            async for chunk in stdout:
+                chunks.append(chunk)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(drain)
+            with anyio.move_on_after(bound) as limit:
+                await proc.wait()
+            if limit.cancelled_caught:
+                proc.kill()
+                await proc.wait()
+    output = b"".join(chunks).decode(errors="replace")
+    if limit.cancelled_caught:
+        pytest.fail(f"{' '.join(args[1:])} hung: killed after {bound} s; it printed:\n{output}")
+    assert proc.returncode is not None
+    return proc.returncode, output
 
 
 def test_every_example_is_covered() -> None:

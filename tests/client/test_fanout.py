@@ -224,7 +224,7 @@ async def test_create_many_reports_each_failure_with_its_request(
 
 
 async def test_create_many_keeps_order_and_get_and_delete_many_follow(
-    fake_coder: FakeCoder, coder: CoderTasksClient
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
     names = [f"task-{i}" for i in range(40)]
     created = await coder.create_many(
@@ -238,6 +238,7 @@ async def test_create_many_keeps_order_and_get_and_delete_many_follow(
     assert [o.result.name for o in fetched[:-1] if o.result] == list(reversed(names))
     assert not fetched[-1].ok
 
+    fake_clock.advance(fake_coder.timings.pending)  # no delete while the start build runs
     deleted = await coder.delete_many([o.unwrap() for o in created[:10]])
     assert all(o.ok for o in deleted)
     assert {t.name for t in await coder.list_tasks()} == set(names[10:])

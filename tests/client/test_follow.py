@@ -103,15 +103,24 @@ async def test_restart_of_the_agent_is_a_reset_without_repeats(
                     fake_coder.restart_agent(task.id)
                 if event.kind is LogEventKind.RESET:
                     break
-            # The restarted agent shows the same welcome screen the caller already has:
-            # it is not sent again.  New input to the new agent is.
+            # The restarted agent's welcome screen is the first entry of a new
+            # conversation: handed out again, even though its text is the same.
             await coder.send_input(task, "hello again", wait_ready=True, poll=FAST)
             async for event in follower:
                 events.append(event)
-                break
-    assert summary(events) == [("new", 0), ("new", 1), ("new", 2), ("reset", None), ("new", 1)]
-    assert events[4].entry is not None
-    assert events[4].entry.content == "hello again"
+                if event.entry is not None and event.entry.id == 1:
+                    break
+    assert summary(events) == [
+        ("new", 0),
+        ("new", 1),
+        ("new", 2),
+        ("reset", None),
+        ("new", 0),
+        ("new", 1),
+    ]
+    assert events[4].entry is not None and events[5].entry is not None
+    assert events[4].entry.content == events[0].entry.content  # type: ignore[union-attr]
+    assert events[5].entry.content == "hello again"
 
 
 async def test_429_and_502_mid_follow_lose_nothing(
@@ -176,7 +185,7 @@ async def test_auth_failure_raises_instead_of_retrying(fake_coder: FakeCoder) ->
 async def test_until_terminal_stops_on_pause_like_states(
     fake_clock: FakeClock,
 ) -> None:
-    async with FakeCoder(clock=fake_clock, server_version="v2.31.0") as fake:
+    async with FakeCoder(clock=fake_clock, server_version="v2.31.1") as fake:
         async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
             task = await client.create_task("x", template_version_id=fake.template_version_id)
             fake_clock.advance(20)

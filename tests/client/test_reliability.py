@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -191,9 +192,10 @@ async def test_create_with_name_taken_by_another_prompt_is_not_hidden(
 
 
 async def test_retried_delete_that_gets_404_has_succeeded(
-    fake_coder: FakeCoder, coder: CoderTasksClient
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
     task = await coder.create_task("x", template_version_id=fake_coder.template_version_id)
+    fake_clock.advance(fake_coder.timings.pending)  # no delete while the start build runs
     fake_coder.faults.add(Fault(route="delete", kind="lost_response", times=1))
     await coder.delete_task(task)
     assert fake_coder.task(task.id).deleted
@@ -451,6 +453,6 @@ async def test_caller_session_that_raises_for_status_still_gets_typed_errors(
             fake_coder.url, token=fake_coder.token, session=session
         ) as client:
             with pytest.raises(NotFoundError) as info:
-                await client.get_task("missing")
+                await client.get_task(uuid.UUID(int=7))
             assert info.value.headers["content-type"].startswith("application/json")
             assert len([r for r in fake_coder.requests if r.route == "get"]) == 1

@@ -55,7 +55,7 @@ async def test_the_limiter_learns_only_from_the_call_it_ran() -> None:
             assert limiter.limit == 7
 
 
-async def test_server_version_keeps_the_last_version_seen_and_hooks_hear_every_response() -> None:
+async def test_server_version_keeps_the_version_seen_and_hooks_hear_every_response() -> None:
     async with serve_app(_listing_app()) as port:
         async with CoderTasksClient(f"http://127.0.0.1:{port}", token="t") as client:
             heard: list[int] = []

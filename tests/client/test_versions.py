@@ -24,7 +24,7 @@ from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
 
-SEED, GA, PAUSE = "v2.28.0", "v2.29.0", "v2.31.0"
+SEED, GA, PAUSE, BUSY_409 = "v2.28.0", "v2.29.0", "v2.31.1", "v2.32"
 
 
 @pytest.mark.parametrize(
@@ -46,16 +46,16 @@ async def test_auto_detects_the_tree_and_reads_the_version(
             assert task.name.startswith("task-") is (version == SEED)
 
 
-@pytest.mark.parametrize("version", [SEED, GA])
+@pytest.mark.parametrize("version", [SEED, GA, "v2.31.0"])
 async def test_pause_and_resume_need_a_newer_server(fake_clock: FakeClock, version: str) -> None:
     async with FakeCoder(clock=fake_clock, server_version=version) as fake:
         async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
             task = await client.create_task("x", template_version_id=fake.template_version_id)
             with pytest.raises(UnsupportedByServer) as info:
                 await client.pause_task(task)
-            assert info.value.minimum_version == "v2.31"
+            assert info.value.minimum_version == "v2.31.1"
             assert info.value.server_version == version
-            assert "v2.31 or later" in str(info.value)
+            assert "v2.31.1 or later" in str(info.value)
             with pytest.raises(UnsupportedByServer):
                 await client.resume_task(task)
 
@@ -95,7 +95,7 @@ async def test_pause_resume_update_input_and_snapshot_logs(fake_clock: FakeClock
             await client.wait_for(task, until="active", poll=FAST)
 
 
-async def test_follower_sees_pause_and_resume_as_resets_without_repeats(
+async def test_follower_sees_a_pause_and_one_reset_at_resume_without_repeats(
     fake_clock: FakeClock,
 ) -> None:
     async with FakeCoder(clock=fake_clock, server_version=PAUSE) as fake:
@@ -113,12 +113,11 @@ async def test_follower_sees_pause_and_resume_as_resets_without_repeats(
                         await client.pause_task(task)
                     if event.kind is LogEventKind.RESET and not event.snapshot:
                         break  # resumed: the live conversation started over
-                    if event.kind is LogEventKind.RESET:
+                    if event.kind is LogEventKind.PAUSED:
                         await client.resume_task(task)
-            # Live entries, then the snapshot (nothing repeated), then the restart.
+            # Live entries, then the pause (the snapshot repeats nothing), then one restart.
             assert kinds[:3] == [("new", False)] * 3
-            assert ("reset", True) in kinds
-            assert kinds[-1] == ("reset", False)
+            assert kinds[3:] == [("paused", True), ("reset", False)]
             assert len(contents) == len(set(contents)) == 3
 
 
@@ -149,7 +148,10 @@ async def test_not_active_is_typed_on_every_server(
             assert info.value.task_status == "pending"
 
 
-@pytest.mark.parametrize(("version", "status_class"), [(SEED, ServerError), (PAUSE, ConflictError)])
+@pytest.mark.parametrize(
+    ("version", "status_class"),
+    [(SEED, ServerError), (PAUSE, ServerError), (BUSY_409, ConflictError)],
+)
 async def test_busy_agent_is_typed_on_every_server(
     fake_clock: FakeClock, version: str, status_class: type[Exception]
 ) -> None:

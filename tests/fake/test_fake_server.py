@@ -129,7 +129,9 @@ async def test_auth_failures_and_token_sources(fake: FakeCoder) -> None:
         assert st == 200
 
 
-async def test_json_writing_rules(fake: FakeCoder, http: aiohttp.ClientSession) -> None:
+async def test_json_writing_rules(
+    fake: FakeCoder, clock: FakeClock, http: aiohttp.ClientSession
+) -> None:
     async with http.post(
         f"{EXP}/me",
         json={"template_version_id": str(fake.template_version_id), "input": "a <b> & c"},
@@ -147,6 +149,7 @@ async def test_json_writing_rules(fake: FakeCoder, http: aiohttp.ClientSession) 
     assert task["status"] == "pending" and task["current_state"] is None
     assert task["workspace_agent_id"] is None and "workspace_build_number" not in task
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z", task["created_at"])
+    clock.advance(1.0)  # past the start build: a delete during it is refused
     async with http.delete(f"{EXP}/me/{task['id']}") as r:
         assert r.status == 202 and await r.read() == b""
         assert r.headers["X-Coder-Build-Version"] == "v2.28.0"
@@ -266,10 +269,10 @@ async def test_rbac(fake: FakeCoder, http: aiohttp.ClientSession) -> None:
     assert (st, data["message"]) == (403, "Forbidden.")
     async with aiohttp.ClientSession(fake.url, headers={"Coder-Session-Token": bob.token}) as b:
         assert (await call(b, "GET", f"{EXP}/alice/{mine['id']}"))[0] == 404
-        assert (await call(b, "GET", f"{EXP}/alice/mine"))[1] == {"message": NOT_FOUND}
+        assert (await call(b, "GET", f"{EXP}/alice/{mine['id']}"))[1] == {"message": NOT_FOUND}
         assert (await call(b, "GET", EXP))[1] == {"tasks": [], "count": 0}
     async with aiohttp.ClientSession(fake.url, headers={"Coder-Session-Token": boss.token}) as o:
-        assert (await call(o, "GET", f"{EXP}/ALICE/MINE"))[0] == 200
+        assert (await call(o, "GET", f"{EXP}/ALICE/{mine['id']}"))[0] == 200
         assert (await call(o, "GET", f"{EXP}/me/{mine['id']}"))[0] == 200  # id: user not checked
         st, data, _ = await call(o, "POST", f"{EXP}/{bob.id}", {"template_version_id": tv})
         assert st == 201 and data["owner_name"] == "bob"
@@ -406,7 +409,7 @@ async def test_lifecycle_and_growing_reply(
     assert [e["id"] for e in entries] == [0, 1, 2, 3, 4]
     assert entries[3]["content"] == "Also update docs" and entries[4]["type"] == "output"
     assert fake.task(task["id"]).state == "working"
-    st, data, _ = await call(http, "POST", f"{url}/send", {"input": "  "})
+    st, data, _ = await call(http, "POST", f"{url}/send", {"input": ""})
     assert (st, data) == (400, {"message": "Task input is required."})
     st, data, _ = await call(http, "POST", f"{url}/send", data=b"")
     assert (st, data) == (400, {"message": "Request body must be valid JSON.", "detail": "EOF"})
@@ -417,20 +420,23 @@ async def test_delete_and_out_of_band_controls(
 ) -> None:
     a = await create(http, fake, name="a")
     b = await create(http, fake, name="b")
-    st, body, _ = await call(http, "DELETE", f"{EXP}/me/a")
+    st, body, _ = await call(http, "DELETE", f"{EXP}/me/{a['id']}")
+    assert (st, body) == (409, {"message": "A workspace build is already active."})
+    clock.advance(1.0)
+    st, body, _ = await call(http, "DELETE", f"{EXP}/me/{a['id']}")
     assert (st, body) == (202, None)
     assert (await call(http, "GET", f"{EXP}/me/{a['id']}"))[1] == {"message": NOT_FOUND}
-    assert (await call(http, "DELETE", f"{EXP}/me/a"))[0] == 404
+    assert (await call(http, "DELETE", f"{EXP}/me/{a['id']}"))[0] == 404
     assert fake.task(a["id"]).deleted
     await create(http, fake, name="a")  # the name is free again
     clock.advance(10)
     fake.restart_agent("b")
-    logs = (await call(http, "GET", f"{EXP}/me/b/logs"))[1]["logs"]
+    logs = (await call(http, "GET", f"{EXP}/me/{b['id']}/logs"))[1]["logs"]
     assert [e["id"] for e in logs] == [0] and "Welcome" in logs[0]["content"]
     fake.set_error("b")
-    assert (await call(http, "GET", f"{EXP}/me/b"))[1]["status"] == "error"
+    assert (await call(http, "GET", f"{EXP}/me/{b['id']}"))[1]["status"] == "error"
     fake.delete_out_of_band(b["id"])
-    assert (await call(http, "GET", f"{EXP}/me/b"))[0] == 404
+    assert (await call(http, "GET", f"{EXP}/me/{b['id']}"))[0] == 404
     assert [t["name"] for t in (await call(http, "GET", EXP))[1]["tasks"]] == ["a"]
 
 
@@ -467,7 +473,8 @@ async def test_rate_limit(clock: FakeClock) -> None:
         assert body == {
             "message": "You've been rate limited for sending more than 2 requests in 1m0s."
         }
-        assert (await call(s, "GET", f"{EXP}/me/x"))[0] == 404  # another route pattern
+        # The key is the client address plus the URL path: another path has its own budget.
+        assert (await call(s, "GET", f"{EXP}/me/x"))[0] == 400
         clock.advance(60.5)
         assert (await call(s, "GET", EXP))[0] == 200
 
@@ -560,20 +567,25 @@ async def test_profile_2_29(clock: FakeClock) -> None:
         )
         assert (st, body) == (400, {"message": "Display name must be 64 characters or less."})
         url = f"{V2}/me/{t['id']}/input"
-        assert (await call(s, "PATCH", url, {"input": "Do it better"}))[0] == 204  # still pending
-        assert fake.task(t["id"]).prompt == "Do it better"
-        clock.advance(1.0)
-        st, body, _ = await call(s, "PATCH", url, {"input": "again"})
+        st, body, _ = await call(s, "PATCH", url, {"input": "Do it better"})
         assert (st, body) == (
             409,
-            {"message": "Cannot update input while task is initializing or active."},
+            {
+                "message": "Unable to update task input, task must be paused.",
+                "detail": "Please stop the task's workspace before updating the input.",
+            },
         )
+        assert (await call(s, "PATCH", url, {"input": " \t"}))[0] == 400  # checked first
+        clock.advance(10.0)
+        fake.stop_out_of_band(t["id"])  # e.g. `coder stop`: the task is paused
+        assert (await call(s, "PATCH", url, {"input": "Do it better"}))[0] == 204
+        assert fake.task(t["id"]).prompt == "Do it better"
         assert (await call(s, "POST", f"{V2}/me/{t['id']}/pause"))[0] == 404
 
 
 async def test_profile_2_31_pause_resume(clock: FakeClock) -> None:
     async with (
-        FakeCoder(clock=clock, server_version="v2.31.0") as fake,
+        FakeCoder(clock=clock, server_version="v2.31.1") as fake,
         aiohttp.ClientSession(fake.url, headers={"Coder-Session-Token": fake.token}) as s,
     ):
         t = await create(s, fake)
@@ -587,7 +599,7 @@ async def test_profile_2_31_pause_resume(clock: FakeClock) -> None:
         assert got["current_state"]["state"] == "working"  # synthesized while initializing
         clock.advance(2.0)
         st, body, _ = await call(s, "POST", f"{url}/send", {"input": "hi"})
-        assert (st, body["message"]) == (409, "Task app is not ready to accept input.")
+        assert (st, body["message"]) == (502, "Task app is not ready to accept input.")
         clock.advance(10.0)
         live = (await call(s, "GET", f"{url}/logs"))[1]
         assert "snapshot" not in live
@@ -641,7 +653,7 @@ async def test_requests_are_recorded(fake: FakeCoder, http: aiohttp.ClientSessio
         f"{EXP}/me/some%20name",
         {"x": "1"},
         "get",
-        404,
+        400,  # v2.28 takes only UUIDs in {task}
     )
     assert rec.headers["Coder-Session-Token"] == fake.token
 

@@ -39,6 +39,5 @@ async def tail_many(coder: CoderTasksClient, names: list[str]) -> dict[UUID, int
     async with coder.follow_many(names, poll=poll, until_terminal=True) as events:
         event: LogEvent
         async for event in events:
-            if event.task_id is not None:
-                counts[event.task_id] = counts.get(event.task_id, 0) + 1
+            counts[event.task_id] = counts.get(event.task_id, 0) + 1
     return counts

@@ -63,7 +63,7 @@ def test_references_like_the_go_sdk() -> None:
     assert resolve_ref("bob/fix-login") == ("bob", "fix-login")
     assert resolve_ref(TASK_ID.upper()) == ("me", TASK_ID)
     assert resolve_ref(UUID(TASK_ID), owner="bob") == ("bob", TASK_ID)
-    assert resolve_ref("fix-login", owner="a b") == ("a%20b", "fix-login")
+    assert resolve_ref("fix-login", owner="bob-2") == ("bob-2", "fix-login")
     task = decode((FIXTURES / "task.json").read_bytes(), Task)
     assert resolve_ref(task) == (str(task.owner_id), str(task.id))
 
@@ -132,7 +132,36 @@ def test_create_body_omits_empty_optionals() -> None:
             template_version_preset_id=None,
         )
     )
-    assert body == {"input": "hi", "template_version_id": str(tv)}
+    # Until the server's version is known both prompt fields go out (v2.26 reads "prompt").
+    assert body == {"input": "hi", "prompt": "hi", "template_version_id": str(tv)}
+
+
+@pytest.mark.parametrize(
+    ("version", "fields"),
+    [
+        (None, {"input", "prompt"}),
+        ("v0.0.0-devel", {"input", "prompt"}),
+        ("v2.26.3", {"prompt"}),
+        ("v2.27.0", {"input"}),
+        ("v2.32.0", {"input"}),
+    ],
+)
+def test_create_body_prompt_field_follows_the_release(
+    version: str | None, fields: set[str]
+) -> None:
+    tv = UUID("09c9c31a-e2f9-4909-b4a3-cc3052800e04")
+    body = json.loads(
+        create_body(
+            input="hi",
+            template_version_id=tv,
+            name=None,
+            display_name=None,
+            template_version_preset_id=None,
+            server_version=version,
+        )
+    )
+    assert set(body) - {"template_version_id"} == fields
+    assert all(body[f] == "hi" for f in fields)
 
 
 def error(status: int, body: bytes, headers: dict[str, str] | None = None) -> CoderAPIError:

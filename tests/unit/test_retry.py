@@ -50,7 +50,21 @@ def test_attempts_must_be_positive() -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("60", 60.0), (" 1.5 ", 1.5), ("-3", 0.0), ("", None), (None, None), ("soon", None)],
+    [
+        ("60", 60.0),
+        (" 1.5 ", 1.5),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        # Unusable advice is ignored (the caller's backoff applies), never "wait 0".
+        ("-3", None),
+        ("0", None),
+        ("nan", None),
+        ("-inf", None),
+        # Too long is capped at the documented maximum (coderd's 60 s window).
+        ("1000000000", 60.0),
+        ("inf", 60.0),
+    ],
 )
 def test_retry_after_seconds(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header) == expected
@@ -61,7 +75,11 @@ def test_retry_after_http_date() -> None:
     later = datetime(2025, 10, 27, 14, 0, 30, tzinfo=UTC)
     header = format_datetime(later, usegmt=True)
     assert parse_retry_after(header, now=now.timestamp()) == 30.0
-    assert parse_retry_after(format_datetime(now, usegmt=True), now=later.timestamp()) == 0.0
+    # A date already past, and one absurdly far ahead, are no advice at all.
+    assert parse_retry_after(format_datetime(now, usegmt=True), now=later.timestamp()) is None
+    assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now=now.timestamp()) is None
+    soon = format_datetime(datetime(2025, 10, 27, 14, 5, 0, tzinfo=UTC), usegmt=True)
+    assert parse_retry_after(soon, now=now.timestamp()) == 60.0  # five minutes, capped
 
 
 def test_budget_counts_attempts_and_the_deadline() -> None:

@@ -1,0 +1,155 @@
+"""Bulk decodes without HTTP: a 1,000-task listing (warm and cold) and a 10,000-entry log.
+
+"Warm" decodes the same body again and again, so every UUID string is already in the
+converter's cache.  "Cold" gives every call a body it has never seen (fresh UUIDs),
+which is what a first listing, or a fleet whose tasks change, costs.
+
+Each SDK figure is printed beside its floor, ``orjson.loads`` of the same bytes (the
+work every Python client has to do), and beside ``msgspec``'s typed decode of an
+equivalent schema, the fastest typed JSON decode in Python, as a reference.  msgspec
+is measured only when installed (``pip install msgspec``); it is not a dependency.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from _measure import Settings, micro
+from _report import Row, fmt_time
+
+from coder_tasks_async._wire import converter
+from coder_tasks_async._wire.models import TaskLogs, TasksList
+
+__all__ = ["bench_bulk"]
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "v2.28"
+TASKS = 1_000
+ENTRIES = 10_000
+LIST_WARM_TARGET = 2.5  # x orjson.loads, per task
+LIST_COLD_TARGET = 3.5
+_UUID_FIELDS = (
+    "id",
+    "organization_id",
+    "owner_id",
+    "template_id",
+    "template_version_id",
+    "workspace_id",
+    "workspace_agent_id",
+    "workspace_app_id",
+)
+
+
+def _listing(rng_seed: int) -> bytes:
+    """A listing of TASKS active tasks whose every UUID is new (deterministic per seed)."""
+    base = json.loads((FIXTURES / "task.json").read_text())
+    tasks = []
+    for i in range(TASKS):
+        task = copy.deepcopy(base)
+        for k, field in enumerate(_UUID_FIELDS):
+            task[field] = str(uuid.UUID(int=(rng_seed << 64) | (i << 8) | k))
+        task["name"] = f"task-{rng_seed}-{i}"
+        tasks.append(task)
+    return orjson.dumps({"tasks": tasks, "count": len(tasks)})
+
+
+def _logs() -> bytes:
+    fixture = json.loads((FIXTURES / "task_logs.json").read_text())["logs"]
+    entries = []
+    for i in range(ENTRIES):
+        entry = dict(fixture[i % len(fixture)])
+        entry["id"] = i
+        entries.append(entry)
+    return orjson.dumps({"logs": entries})
+
+
+def _msgspec_types() -> tuple[Any, Any] | None:
+    """msgspec decoders for twins of ``TasksList`` and ``TaskLogs``, if msgspec is installed."""
+    try:
+        import _msgspec_twins
+    except ImportError:
+        return None
+    return _msgspec_twins.decoders()
+
+
+def _cycle(bodies: list[bytes]) -> Callable[[], bytes]:
+    """Each call returns the next body, round-robin (a fresh body per call when long enough)."""
+    state = {"i": -1}
+
+    def nxt() -> bytes:
+        state["i"] = (state["i"] + 1) % len(bodies)
+        return bodies[state["i"]]
+
+    return nxt
+
+
+def bench_bulk(settings: Settings) -> list[Row]:
+    ms = _msgspec_types()
+    repeat = settings.pick(3, 7)
+    rows: list[Row] = []
+
+    # Warm: one body, decoded again and again.
+    warm = _listing(0)
+    cands: dict[str, Callable[[], object]] = {
+        "sdk": lambda: converter.decode(warm, TasksList),
+        "orjson": lambda: orjson.loads(warm),
+    }
+    if ms is not None:
+        cands["msgspec"] = lambda: ms[0](warm)
+    per = micro(cands, number=settings.pick(3, 10), repeat=repeat)
+    rows.append(_row("list_tasks 1k warm", per, TASKS, LIST_WARM_TARGET))
+
+    # Cold: a body never seen before on every call (more bodies than calls in a loop).
+    number = settings.pick(3, 6)
+    # micro warms up with min(number, 200) calls, then runs `repeat` loops of `number`.
+    count = number * (repeat + 1) * 3 + 1
+    bodies = [_listing(seed) for seed in range(1, count + 1)]
+    nxt_sdk, nxt_raw, nxt_ms = _cycle(bodies), _cycle(bodies), _cycle(bodies)
+    cands = {
+        "sdk": lambda: converter.decode(nxt_sdk(), TasksList),
+        "orjson": lambda: orjson.loads(nxt_raw()),
+    }
+    if ms is not None:
+        cands["msgspec"] = lambda: ms[0](nxt_ms())
+    per = micro(cands, number=number, repeat=repeat)
+    rows.append(_row("list_tasks 1k cold", per, TASKS, LIST_COLD_TARGET))
+    del bodies
+
+    logs = _logs()
+    cands = {
+        "sdk": lambda: converter.decode(logs, TaskLogs),
+        "orjson": lambda: orjson.loads(logs),
+    }
+    if ms is not None:
+        cands["msgspec"] = lambda: ms[1](logs)
+    per = micro(cands, number=settings.pick(2, 5), repeat=repeat)
+    rows.append(_row("get_logs 10k decode", per, ENTRIES, None))
+    return rows
+
+
+def _row(bench: str, per: dict[str, float], items: int, target: float | None) -> Row:
+    sdk, floor = per["sdk"] / items, per["orjson"] / items
+    ref = per.get("msgspec")
+    ref_text = "msgspec n/a" if ref is None else f"msgspec {fmt_time(ref / items)}"
+    row = Row(
+        bench=bench,
+        figure="decode per item (no HTTP)",
+        sdk=fmt_time(sdk),
+        baseline=f"{fmt_time(floor)} (loads); {ref_text}",
+        ratio=sdk / floor,
+        unit="x orjson.loads",
+        data={
+            "sdk_s": sdk,
+            "orjson_s": floor,
+            "msgspec_s": None if ref is None else ref / items,
+        },
+    )
+    if target is not None:
+        row.target = f"<= {target:.1f}x"
+        row.passed = row.ratio is not None and row.ratio <= target
+    return row

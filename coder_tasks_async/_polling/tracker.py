@@ -1,0 +1,394 @@
+"""The conversation tracker: one task's polls in, exactly-once events out (pure).
+
+No client, no clock, no I/O: :meth:`ConversationTracker.observe` takes the task and
+the raw logs body of one poll, and queues the events that bring the caller from
+its cursor to that answer; :meth:`ConversationTracker.take` hands them out one by
+one, recording each in the cursor as it goes, so the cursor always reflects
+exactly what the caller has.  ``follow_logs`` and ``follow_many`` both drive it.
+
+How a poll is read (docs/compatibility.md §5):
+
+* A conversation is the task plus the live run that served it (workspace build
+  number, agent id as a second signal).  Live logs from another run than the last
+  live answer are a new conversation: one ``RESET``, then every entry of it, even
+  entries whose text equals older ones.
+* A stored snapshot (paused task) belongs to the last live conversation: what was
+  handed out is recognised, the rest is handed out, and no ``RESET`` is emitted.
+  Pausing emits one ``PAUSED`` event first.
+* Within a run, an answer that does not continue what was handed out (ids went
+  backwards, an entry that can no longer change did, an id changed type) is
+  ignored once: a stale, empty or truncated answer looks exactly like that.  Only
+  when the next poll confirms it is it taken for a restart of the agent.
+* Duplicate ids keep their last occurrence, negative ids are ignored, answers
+  are read in id order, and entries after a hole in the ids wait until the next
+  poll shows the same hole.
+
+What stays ambiguous without a run identity (servers that show no build number or
+agent id, or an agent restarted inside one run): a restarted agent whose
+conversation, when first polled, continues what was handed out (same ids and
+texts, or a single entry that was still changing) is taken for the old one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, Literal, TypeAlias
+from uuid import UUID
+
+from attrs import define
+
+from .._wire.converter import structure
+from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus, WorkspaceStatus
+from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
+from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, digest, entry_fields
+
+__all__ = [
+    "ConversationTracker",
+    "EntryEvent",
+    "LogEvent",
+    "LogEventKind",
+    "PausedEvent",
+    "ResetEvent",
+]
+
+
+#: (id, type, content, raw entry) of one entry of an answer.
+_Entry: TypeAlias = tuple[int, str, str, Any]
+
+
+@define(frozen=True, slots=True)
+class _Step:
+    """What taking one event changes in the cursor."""
+
+    kind: LogEventKind
+    id: int = -1
+    type: str = ""
+    digest: str = ""
+    final: bool = False
+    run: RunId | None = None
+
+
+def may_be_active(task: Task) -> bool:
+    """Active, as far as the task says.
+
+    v2.26/v2.27 send no task status (``status`` is ``unknown``), only the
+    workspace's: there a running workspace is the best hint, and the server's
+    "not active" refusal, which the pollers already wait out, settles the rest
+    (docs/compatibility.md §2).
+    """
+    return task.status is TaskStatus.ACTIVE or (
+        task.status is TaskStatus.UNKNOWN and task.workspace_status is WorkspaceStatus.RUNNING
+    )
+
+
+def agent_settled(task: Task) -> bool:
+    """The newest entry can no longer change: the agent is not working, or cannot run."""
+    return not may_be_active(task) or task.state is not TaskState.WORKING
+
+
+def _describe(task_id: UUID, name: str) -> str:
+    return f"{name} ({task_id})" if name else str(task_id)
+
+
+class ConversationTracker:
+    """Turns one task's polls into exactly-once :data:`LogEvent` objects (pure, no I/O).
+
+    ``settled=False`` (live mode) hands out each entry as ``NEW`` once, then an
+    ``UPDATE`` whenever its content changes.  ``settled=True`` hands out each entry
+    once, when it can no longer change: a newer entry exists, the agent was seen not
+    working twice in a row with the entry unchanged, or the task is paused.
+
+    Example::
+
+        tracker = ConversationTracker(settled=True, cursor=saved)
+        tracker.observe(task, body["logs"], body.get("snapshot", False))
+        while (event := tracker.take()) is not None:
+            handle(event)
+            saved = tracker.cursor.dumps()
+    """
+
+    def __init__(self, *, settled: bool = False, cursor: LogCursor | str | None = None) -> None:
+        self.settled = settled
+        if isinstance(cursor, str):
+            cursor = LogCursor.loads(cursor)
+        self._cursor = cursor if cursor is not None else LogCursor()
+        self._queue: deque[tuple[_Step, LogEvent]] = deque()
+        # Per-poll memory (not saved: after a restart it is rebuilt within two polls).
+        self._suspect = False
+        self._gap: int | None = None
+        self._quiet_before = False
+        self._newest_before: tuple[int, str] | None = None
+        self._held: tuple[Task, _Entry] | None = None
+
+    @property
+    def cursor(self) -> LogCursor:
+        """What the caller has been handed; ``cursor.dumps()`` saves it."""
+        return self._cursor
+
+    @property
+    def pending(self) -> bool:
+        """Events are queued and not handed out yet."""
+        return bool(self._queue)
+
+    @property
+    def holding(self) -> bool:
+        """Settled mode: the newest entry of the latest answer is held back."""
+        return self._held is not None
+
+    def check(self, task_id: UUID, task_name: str = "") -> None:
+        """Raise ``ValueError`` when the cursor belongs to another task."""
+        cursor = self._cursor
+        if cursor.task_id is not None and cursor.task_id != task_id:
+            theirs = _describe(cursor.task_id, cursor.task_name)
+            ours = _describe(task_id, task_name)
+            raise ValueError(
+                f"this log cursor belongs to task {theirs}, not to task {ours}; "
+                "resume each task with its own cursor, or start without one"
+            )
+
+    def bind(self, task: Task) -> None:
+        """Tie the cursor to ``task`` (``ValueError`` when it belongs to another task)."""
+        self.check(task.id, task.name)
+        self._cursor.task_id = task.id
+        self._cursor.task_name = task.name
+
+    def take(self) -> LogEvent | None:
+        """Hand out the next queued event, recording it in the cursor."""
+        if not self._queue:
+            return None
+        step, event = self._queue.popleft()
+        self._commit(step)
+        return event
+
+    def drop(self) -> None:
+        """Forget queued events (the cursor excludes them: they are planned again)."""
+        self._queue.clear()
+
+    def observe(self, task: Task, raw_logs: Sequence[Any], snapshot: bool) -> bool:
+        """Read one poll: ``task`` and its logs (``snapshot``: from a stored snapshot).
+
+        Returns whether events were queued.  While events are queued, a poll is
+        ignored (it is read again later).  A malformed entry is a ``ValueError``;
+        an entry that does not fit :class:`TaskLogEntry` a ``CoderDecodeError``.
+        """
+        if self._queue:
+            return False
+        self.bind(task)
+        if not snapshot and task.status is TaskStatus.PAUSED:
+            # The task was read before a resume and its logs after: the run these
+            # logs belong to is unknown, so the answer is read again next poll.
+            return False
+        cursor = self._cursor
+        paused = snapshot and task.status is TaskStatus.PAUSED
+        steps: list[_Step] = []
+        if paused and cursor.snapshot is not True:
+            steps.append(_Step(LogEventKind.PAUSED))
+        # Ids below the window were handed out long ago and cannot change the outcome.
+        gap_before = self._gap
+        entries = self._clean(raw_logs, min(cursor.window) if cursor.window else 0)
+        run = None if snapshot else RunId(task.workspace_build_number, task.workspace_agent_id)
+        new_conversation = (
+            run is not None and run.known and cursor.run is not None and cursor.run.differs(run)
+        )
+        if not new_conversation and not cursor.empty and not self._continues(entries, snapshot):
+            if not self._suspect:  # once could be a stale or truncated answer
+                self._suspect = True
+                self._quiet_before, self._held = False, None
+                self._queue_events(steps, [], task, snapshot)
+                return self.pending
+            new_conversation = True  # confirmed: the agent restarted
+        self._suspect = False
+        known, last = cursor.window, cursor.last_id
+        if new_conversation:
+            conversation_run = run if run is not None and run.known else cursor.run
+            if snapshot and conversation_run is cursor.run:
+                conversation_run = SNAPSHOT_RUN  # a run we never saw live
+            if cursor.empty and cursor.run is None:
+                cursor.run = conversation_run  # nothing known before: nothing restarted
+            else:
+                steps.append(_Step(LogEventKind.RESET, run=conversation_run))
+            known, last = {}, None
+            # All of it: everything is new again.  Read as the first look at this
+            # answer, or a hole in it would count as seen twice.
+            self._gap = gap_before
+            entries = self._clean(raw_logs)
+            # Quiet polls of the previous conversation say nothing about this one.
+            self._quiet_before, self._newest_before = False, None
+        elif run is not None and run.known:
+            cursor.run = run  # the run of what was handed out (refines an unknown one)
+        if not snapshot:
+            cursor.snapshot = False
+        elif entries and cursor.run is None:
+            # Its run was never seen live; the next live answer is another run
+            # (a resume always starts a new build).
+            cursor.run = SNAPSHOT_RUN
+        planned = self._plan(task, entries, snapshot, known, last)
+        self._queue_events(steps, planned, task, snapshot)
+        return self.pending
+
+    def release(self, task: Task) -> bool:
+        """Settled mode, last poll: hand out the held-back newest entry too, if the agent
+        is not working.  Returns whether an event was queued.
+
+        This trusts ``task``, read before the logs: an input sent in between shows a
+        reply that only just started next to a task read as idle.  ``follow_logs`` does
+        not call it; it polls once more, so two polls in a row settle the entry.
+        """
+        held = self._held
+        if held is None or not agent_settled(task):
+            return False
+        self._held = None
+        entry = held[1]
+        step = _Step(LogEventKind.NEW, entry[0], entry[1], digest(entry[2]), final=True)
+        self._queue_events([], [(step, entry, False)], held[0], False)
+        return True
+
+    # -- reading an answer ---------------------------------------------------------
+
+    def _clean(self, raw_logs: Sequence[Any], start: int = 0) -> list[_Entry]:
+        """The answer's entries by id: last duplicate wins, negative ids dropped, and
+        nothing after a hole in the ids unless the previous poll showed the same hole.
+
+        Entries below ``start`` may be left out: a long conversation in the usual shape
+        (ids dense and in order) costs a look at its ids, not a check of every entry.
+        """
+        try:
+            ids = [raw["id"] for raw in raw_logs]
+        except (TypeError, KeyError, IndexError):
+            ids = []
+        first = ids[0] if ids else -1
+        if type(first) is int and first >= 0 and ids == list(range(first, first + len(ids))):
+            self._gap = None
+            skip = min(max(0, start - first), len(ids))
+            return [(*entry_fields(raw), raw) for raw in raw_logs[skip:]]
+        by_id: dict[int, _Entry] = {}
+        ordered = True
+        previous = -1
+        for raw in raw_logs:
+            entry_id, entry_type, content = entry_fields(raw)
+            if entry_id < 0:
+                continue
+            ordered = ordered and entry_id > previous
+            previous = entry_id
+            by_id[entry_id] = (entry_id, entry_type, content, raw)
+        entries = list(by_id.values()) if ordered else [by_id[i] for i in sorted(by_id)]
+        for pos in range(1, len(entries)):
+            if entries[pos][0] != entries[pos - 1][0] + 1:
+                hole = entries[pos - 1][0] + 1
+                if self._gap != hole:
+                    self._gap = hole
+                    return entries[:pos]
+                return entries
+        self._gap = None
+        return entries
+
+    def _continues(self, entries: list[_Entry], snapshot: bool) -> bool:
+        """The answer shows the conversation handed out so far, as far as it goes."""
+        cursor = self._cursor
+        window = cursor.window
+        for entry_id, entry_type, content, _ in entries:
+            seen = window.get(entry_id)
+            if seen is None:
+                continue
+            if seen.type != entry_type:
+                return False
+            if (seen.final or self.settled) and seen.digest != digest(content):
+                return False
+        if snapshot or cursor.last_id is None:
+            return True  # a snapshot holds only the tail
+        newest = entries[-1][0] if entries else -1
+        return newest >= cursor.last_id
+
+    def _settled_now(self, task: Task, entries: list[_Entry], snapshot: bool) -> bool:
+        """The newest entry can no longer change.
+
+        The task and its logs are two requests, so one poll can pair a stale "idle"
+        with a reply that just started: the newest counts as settled only when two
+        polls in a row saw the agent not working and the entry unchanged.
+        """
+        if snapshot:
+            self._quiet_before, self._newest_before = False, None
+            return True  # frozen until the next run
+        quiet = agent_settled(task)
+        newest = (entries[-1][0], digest(entries[-1][2])) if entries else None
+        settled = quiet and self._quiet_before and newest == self._newest_before
+        self._quiet_before, self._newest_before = quiet, newest
+        return settled
+
+    def _plan(
+        self,
+        task: Task,
+        entries: list[_Entry],
+        snapshot: bool,
+        known: dict[int, Any],
+        last: int | None,
+    ) -> list[tuple[_Step, _Entry, bool]]:
+        settled_now = self._settled_now(task, entries, snapshot) if self.settled else False
+        # A reply cut off by a pause: the snapshot's last entry while the agent worked.
+        cut_off = snapshot and task.status is TaskStatus.PAUSED and task.state is TaskState.WORKING
+        self._held = None
+        planned: list[tuple[_Step, _Entry, bool]] = []
+        for pos, entry in enumerate(entries):
+            entry_id, entry_type, content, _ = entry
+            newest = pos == len(entries) - 1
+            seen = known.get(entry_id)
+            if seen is None and last is not None and entry_id <= last:
+                continue  # handed out before (older than the window)
+            if seen is not None and (seen.final or self.settled):
+                continue
+            interrupted = newest and cut_off and entry_type == "output"
+            entry_digest = digest(content)
+            if self.settled:
+                if newest and not settled_now:
+                    self._held = (task, entry)
+                    break
+                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True)
+            elif seen is None:
+                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest)
+            elif seen.digest != entry_digest:
+                step = _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest)
+            else:
+                continue
+            planned.append((step, entry, interrupted))
+        return planned
+
+    def _queue_events(
+        self,
+        steps: list[_Step],
+        planned: list[tuple[_Step, _Entry, bool]],
+        task: Task,
+        snapshot: bool,
+    ) -> None:
+        # Everything is built before anything is queued: a misfit entry queues nothing.
+        events: list[tuple[_Step, LogEvent]] = []
+        for step in steps:
+            if step.kind is LogEventKind.PAUSED:
+                events.append((step, PausedEvent(task_id=task.id, task_name=task.name)))
+            else:
+                reset = ResetEvent(task_id=task.id, task_name=task.name, snapshot=snapshot)
+                events.append((step, reset))
+        for step, (entry_id, _, _, raw), interrupted in planned:
+            entry = structure(raw, TaskLogEntry, path=f"logs[id={entry_id}]")
+            kind: Literal[LogEventKind.NEW, LogEventKind.UPDATE] = (
+                LogEventKind.NEW if step.kind is LogEventKind.NEW else LogEventKind.UPDATE
+            )
+            event = EntryEvent(
+                kind=kind,
+                entry=entry,
+                task_id=task.id,
+                task_name=task.name,
+                snapshot=snapshot,
+                interrupted=interrupted,
+            )
+            events.append((step, event))
+        self._queue.extend(events)
+
+    def _commit(self, step: _Step) -> None:
+        cursor = self._cursor
+        if step.kind is LogEventKind.PAUSED:
+            cursor.snapshot = True
+        elif step.kind is LogEventKind.RESET:
+            cursor.forget_conversation(step.run)
+        else:
+            cursor.remember(step.id, step.type, step.digest, step.final)

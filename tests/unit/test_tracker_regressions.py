@@ -1,0 +1,90 @@
+"""Counterexamples the property suite found, kept as plain regression tests."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from tracking import make_task, run
+
+from coder_tasks_async import ConversationTracker, TaskState, TaskStatus
+
+SCREEN = {"id": 0, "type": "output", "content": "screen", "time": "2025-10-27T14:03:38Z"}
+
+
+def live(build: int) -> object:
+    return make_task(build=build, agent=UUID(int=build, version=4))
+
+
+def test_each_restart_is_announced_even_when_nothing_came_between() -> None:
+    """Found: a second restart with nothing handed out since the first emitted no RESET,
+    so the next entries looked like the first restarted conversation's."""
+    tracker = ConversationTracker(settled=True)
+    assert run(tracker, [SCREEN], task=live(1)) == []  # held: not settled yet
+    paused = make_task(status=TaskStatus.PAUSED, build=2, agent=None)
+    assert run(tracker, [SCREEN], snapshot=True, task=paused) == [
+        ("paused", -1, ""),
+        ("new", 0, "screen"),
+    ]
+    assert run(tracker, [SCREEN], task=live(3)) == [("reset", -1, "")]
+    assert run(tracker, [SCREEN], task=live(5)) == [("reset", -1, "")]
+    assert run(tracker, [SCREEN], task=live(5)) == [("new", 0, "screen")]
+
+
+def test_a_snapshot_seen_first_while_the_task_restarts_is_not_the_next_run() -> None:
+    """Found: a follower whose first answer was the old snapshot, served while the task
+    was starting again, took the new run's live entries for that conversation's."""
+    tracker = ConversationTracker(settled=True)
+    starting = make_task(status=TaskStatus.INITIALIZING, state=TaskState.WORKING, build=3)
+    assert run(tracker, [SCREEN], snapshot=True, task=starting) == [("new", 0, "screen")]
+    more = [
+        SCREEN,
+        {**SCREEN, "id": 1, "type": "input", "content": "same"},
+        {**SCREEN, "id": 2, "content": "…"},
+    ]
+    working = make_task(build=3, state=TaskState.WORKING, agent=UUID(int=3, version=4))
+    assert run(tracker, more, task=working) == [
+        ("reset", -1, ""),
+        ("new", 0, "screen"),
+        ("new", 1, "same"),
+    ]
+
+
+def test_a_shuffled_snapshot_marks_its_newest_entry_interrupted() -> None:
+    """Met while writing the model: the cut-off reply is the highest id, wherever the
+    answer lists it."""
+    tracker = ConversationTracker(settled=True)
+    paused = make_task(status=TaskStatus.PAUSED, state=TaskState.WORKING, build=2, agent=None)
+    shuffled = [
+        SCREEN,
+        {**SCREEN, "id": 2, "content": "half a reply"},
+        {**SCREEN, "id": 1, "type": "input", "content": "same"},
+    ]
+    tracker.observe(paused, shuffled, True)
+    events = []
+    while (event := tracker.take()) is not None:
+        events.append(event)
+    marked = [(e.entry.id, e.interrupted) for e in events if e.entry is not None]
+    assert marked == [(0, False), (1, False), (2, True)]
+
+
+def test_two_odd_answers_in_a_row_are_taken_for_a_restart() -> None:
+    """Met while writing the model (an error between two empty answers): the documented
+    limit.  Without a run change, only the next answer tells a glitch from a restart."""
+    tracker = ConversationTracker()
+    logs = [SCREEN, {**SCREEN, "id": 1, "type": "input", "content": "same"}]
+    assert len(run(tracker, logs)) == 2
+    assert run(tracker, []) == []
+    assert run(tracker, logs) == []  # one odd answer: nothing happens
+    assert run(tracker, []) == []
+    assert run(tracker, []) == [("reset", -1, "")]  # two: the agent restarted
+
+
+def test_a_hole_in_the_first_answer_of_a_new_run_is_not_taken_as_confirmed() -> None:
+    """Found (long profile): the first answer of a new run was read twice, so a hole in
+    it counted as seen on two polls and the entry missing from it was never handed out."""
+    tracker = ConversationTracker()
+    assert run(tracker, [SCREEN], task=live(1)) == [("new", 0, "screen")]
+    holey = [SCREEN, {**SCREEN, "id": 2, "content": "…"}]
+    assert run(tracker, holey, task=live(3)) == [("reset", -1, ""), ("new", 0, "screen")]
+    whole = [SCREEN, {**SCREEN, "id": 1, "type": "input", "content": "same"}, holey[1]]
+    assert run(tracker, whole, task=live(3)) == [("new", 1, "same"), ("new", 2, "…")]
