@@ -2,7 +2,7 @@
 
 The server (``_server.py logs``) rewrites the last entry on every request, so each
 follower poll sees exactly one ``UPDATE``.  The follower's per-poll core is
-measured as the follower runs it: ``client._get_logs_raw`` (GET + ``orjson.loads``),
+measured as the follower runs it: ``client.get_logs_raw`` (GET + ``orjson.loads``),
 ``ConversationTracker.observe`` (which structures the changed entry only), then ``take``.
 """
 
@@ -72,12 +72,12 @@ async def bench_logs(srv: ServerProcess, settings: Settings) -> list[Row]:
 
         task = await sdk.get_task(ref)
         tracker = ConversationTracker()
-        first, snapshot = await sdk._get_logs_raw(ref, user="me")
+        first, snapshot = await sdk.get_logs_raw(ref, owner="me")
         poll_core(tracker, task, first, snapshot)
 
         async def sdk_poll() -> int:
             for _ in range(polls):
-                raw_logs, snap = await sdk._get_logs_raw(ref, user="me")
+                raw_logs, snap = await sdk.get_logs_raw(ref, owner="me")
                 changed = poll_core(tracker, task, raw_logs, snap)
                 assert changed == 1, changed
             return polls

@@ -18,17 +18,15 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._endpoints.tasks import ApiChoice
     from ._facade import CoderTasksClient
-    from ._fanout.bounded import (
-        Outcome,
-        TaskRequest,
-        create_many,
-        delete_many,
-        get_many,
-        map_bounded,
-    )
+    from ._fanout.bounded import TaskRequest, map_bounded
+    from ._fanout.deprecated import create_many, delete_many, get_many
+    from ._fanout.outcome import Failure, Outcome, Progress, Success
     from ._fanout.ratelimit import RateLimiter
     from ._http.clock import Clock, SystemClock
+    from ._http.hooks import ResponseHook
+    from ._polling.conditions import StopConditions, Until
     from ._polling.events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
     from ._polling.follow import EndReason, LogFollower
     from ._polling.logcursor import LogCursor
@@ -59,6 +57,7 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from ._wire.models import (
+        SETTLED_STATES,
         Task,
         TaskLogEntry,
         TaskLogs,
@@ -72,22 +71,30 @@ if TYPE_CHECKING:
         WorkspaceBuild,
         WorkspaceStatus,
     )
+    from ._wire.protocol import ApiTree, TaskRef
     from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
     from ._wire.templates import Template, TemplateVersion
 
 # Names load on first use (PEP 562): `coder-tasks --help` and other light users of
 # the package must not pay for importing aiohttp.
 _LAZY: dict[str, str] = {
+    "ApiChoice": "_endpoints.tasks",
     "CoderTasksClient": "_facade",
-    "Outcome": "_fanout.bounded",
+    "Failure": "_fanout.outcome",
+    "Outcome": "_fanout.outcome",
+    "Progress": "_fanout.outcome",
+    "Success": "_fanout.outcome",
     "TaskRequest": "_fanout.bounded",
-    "create_many": "_fanout.bounded",
-    "delete_many": "_fanout.bounded",
-    "get_many": "_fanout.bounded",
+    "create_many": "_fanout.deprecated",
+    "delete_many": "_fanout.deprecated",
+    "get_many": "_fanout.deprecated",
     "map_bounded": "_fanout.bounded",
     "RateLimiter": "_fanout.ratelimit",
     "Clock": "_http.clock",
     "SystemClock": "_http.clock",
+    "ResponseHook": "_http.hooks",
+    "StopConditions": "_polling.conditions",
+    "Until": "_polling.conditions",
     "EntryEvent": "_polling.events",
     "LogEvent": "_polling.events",
     "LogEventKind": "_polling.events",
@@ -121,6 +128,7 @@ _LAZY: dict[str, str] = {
     "UnsupportedByServer": "_wire.errors",
     "ValidationError": "_wire.errors",
     "WaitTimeoutError": "_wire.errors",
+    "SETTLED_STATES": "_wire.models",
     "Task": "_wire.models",
     "TaskLogEntry": "_wire.models",
     "TaskLogs": "_wire.models",
@@ -133,6 +141,8 @@ _LAZY: dict[str, str] = {
     "WorkspaceAgentLifecycle": "_wire.models",
     "WorkspaceBuild": "_wire.models",
     "WorkspaceStatus": "_wire.models",
+    "ApiTree": "_wire.protocol",
+    "TaskRef": "_wire.protocol",
     "PollPolicy": "_wire.settings",
     "RetryPolicy": "_wire.settings",
     "Timeouts": "_wire.settings",
@@ -157,8 +167,11 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "SETTLED_STATES",
     "AgentBusyError",
     "AmbiguousRequestError",
+    "ApiChoice",
+    "ApiTree",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -173,6 +186,7 @@ __all__ = [
     "ConversationTracker",
     "EndReason",
     "EntryEvent",
+    "Failure",
     "LogCursor",
     "LogEvent",
     "LogEventKind",
@@ -184,12 +198,16 @@ __all__ = [
     "PausedEvent",
     "PermissionDeniedError",
     "PollPolicy",
+    "Progress",
     "RateLimitError",
     "RateLimiter",
     "ResetEvent",
+    "ResponseHook",
     "RetryPolicy",
     "RouteNotFoundError",
     "ServerError",
+    "StopConditions",
+    "Success",
     "SystemClock",
     "Task",
     "TaskLogEntry",
@@ -197,6 +215,7 @@ __all__ = [
     "TaskLogs",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskRef",
     "TaskRequest",
     "TaskState",
     "TaskStateEntry",
@@ -207,6 +226,7 @@ __all__ = [
     "TemplateVersion",
     "Timeouts",
     "UnsupportedByServer",
+    "Until",
     "ValidationError",
     "WaitTimeoutError",
     "WorkspaceAgentHealth",

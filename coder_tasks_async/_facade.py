@@ -8,21 +8,25 @@ that holds the logic, passing the client in.  Nothing below imports this module.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Self
 from uuid import UUID
 
-from ._config import settings_from_env
 from ._endpoints.tasks import TaskEndpoints
-from ._fanout import bounded as _fanout
-from ._fanout.bounded import Outcome, Progress, TaskRequest
+from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
+from ._fanout import bounded as fanout
+from ._fanout.bounded import DEFAULT_CONCURRENCY, Q, Ref
+from ._fanout.outcome import Outcome, Progress
 from ._fanout.ratelimit import RateLimiter
-from ._polling import watch as _watch
+from ._polling import watch
+from ._polling.conditions import StopConditions, predicate
 from ._polling.follow import LogFollower
 from ._polling.logcursor import LogCursor
 from ._polling.many import ManyFollower, ManyWatcher
 from ._polling.watch import TaskWatcher, Until
 from ._wire import protocol
+from ._wire.deprecation import owner_from
 from ._wire.models import Task
 from ._wire.protocol import TaskRef, as_uuid
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_seconds
@@ -30,18 +34,26 @@ from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_se
 __all__ = ["CoderTasksClient"]
 
 
-def _task_id(task: Task | UUID | str) -> UUID:
-    if isinstance(task, Task):
-        return task.id
-    if isinstance(task, UUID):
-        return task
-    try:
-        return as_uuid(task, "task")
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"follow_many/watch_many take Tasks or task ids, not {task!r}; "
-            "resolve names with get_task() first"
-        ) from None
+def _test(until: Until | None) -> Callable[[Task], bool] | None:
+    return None if until is None else predicate(until)
+
+
+def _ids_and_names(tasks: Iterable[TaskRef]) -> tuple[list[UUID], list[str]]:
+    """Split what ``follow_many``/``watch_many`` were given into ids and names to look up."""
+    ids: list[UUID] = []
+    names: list[str] = []
+    for task in tasks:
+        if isinstance(task, Task):
+            ids.append(task.id)
+        elif isinstance(task, UUID):
+            ids.append(task)
+        else:
+            try:
+                ids.append(as_uuid(task, "task"))
+            except (TypeError, ValueError):
+                protocol.task_path(task, "me")  # a malformed reference fails here, typed
+                names.append(task)
+    return ids, names
 
 
 class CoderTasksClient(TaskEndpoints):
@@ -66,16 +78,28 @@ class CoderTasksClient(TaskEndpoints):
     ``watch``, ``wait_for``, ``follow_many``, ...); each also takes its own ``poll=``.
     ``clock`` replaces the real clock (tests pass ``FakeClock`` from
     ``coder_tasks_async.testing``).
+
+    Every method that names a task takes ``owner=`` (default ``"me"``; an
+    ``"owner/name"`` reference carries its own); ``user=`` is its deprecated spelling.
     """
 
     @classmethod
-    def from_env(cls, **kwargs: object) -> Self:
+    def from_env(
+        cls, *, url: str | None = None, token: str | None = None, **kwargs: object
+    ) -> Self:
         """Build a client from ``CODER_URL`` / ``CODER_SESSION_TOKEN``, falling back to the
         ``url`` and ``session`` files of the Coder CLI's config dir (``CODER_CONFIG_DIR``).
 
-        Other keyword arguments go to the constructor.
+        ``url``/``token``, when given, beat both (as command-line flags would).  Other
+        keyword arguments go to the constructor.  A missing URL or token raises
+        ``ValueError`` naming every place that was looked at.
         """
-        settings = settings_from_env()
+        env = dict(os.environ)
+        if url:
+            env[URL_ENV] = url
+        if token:
+            env[TOKEN_ENV] = token
+        settings = settings_from_env(env)
         return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
 
     async def send_input(
@@ -83,7 +107,8 @@ class CoderTasksClient(TaskEndpoints):
         ref: TaskRef,
         input: str,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         wait_ready: bool = False,
         resume: bool = False,
         ready_timeout: float | None = 600.0,
@@ -117,31 +142,35 @@ class CoderTasksClient(TaskEndpoints):
 
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
+        owner = owner_from(owner, user)
         positive_seconds(
             "send_input", "ready_timeout", ready_timeout, allow_none=True, allow_zero=True
         )
         send_once = super().send_input
         if not wait_ready:
-            await send_once(ref, input, user=user, timeouts=timeouts, retry=retry)
+            await send_once(ref, input, owner=owner, timeouts=timeouts, retry=retry)
             return
         protocol.validate_input(input)  # before any waiting
 
         async def send() -> None:
-            await send_once(ref, input, user=user, timeouts=timeouts, retry=retry)
+            await send_once(ref, input, owner=owner, timeouts=timeouts, retry=retry)
 
-        await _watch.send_when_ready(
-            self, ref, send, timeout=ready_timeout, user=user, poll=poll, resume=resume
+        await watch.send_when_ready(
+            self, ref, send, timeout=ready_timeout, owner=owner, poll=poll, resume=resume
         )
+
+    # -- following and watching (the polling layer) ------------------------------
 
     def follow_logs(
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         settled: bool = False,
         cursor: LogCursor | str | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
         idle_timeout: float | None = None,
         wake: Wake | None = None,
@@ -158,7 +187,8 @@ class CoderTasksClient(TaskEndpoints):
 
         The stream ends when the task is deleted, or when a stop condition holds:
         ``until_terminal`` (complete, failed or paused), ``idle_timeout`` seconds
-        without change while the agent is not working, or ``until(task)``.
+        without change while the agent is not working, or ``until`` (a status, a
+        state, a collection of them, or a test on the task, as in :meth:`wait_for`).
         Transient errors and a task that is not active yet are waited out.
 
         ``wake`` (default: the client's ``wake``): ``"auto"`` also listens to the
@@ -172,100 +202,29 @@ class CoderTasksClient(TaskEndpoints):
                     print(event.entry.content if event.entry else "-- conversation restarted --")
         """
         positive_seconds("follow_logs", "idle_timeout", idle_timeout, allow_none=True)
+        stop = StopConditions(
+            until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
+        )
         return LogFollower(
             self,
             ref,
-            user=user,
+            owner=owner_from(owner, user),
             settled=settled,
             cursor=cursor,
             poll=poll,
-            until=until,
-            until_terminal=until_terminal,
-            idle_timeout=idle_timeout,
+            stop=stop,
             wake=wake,
-        )
-
-    async def create_many(
-        self,
-        requests: Iterable[TaskRequest],
-        *,
-        template_version_id: UUID | str | None = None,
-        concurrency: int = _fanout.DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[TaskRequest, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[TaskRequest, Task]]:
-        """Create many tasks concurrently; results in input order, one :class:`Outcome` each.
-
-        A request is a prompt or a dict of :meth:`create_task` arguments.  See
-        :func:`coder_tasks_async.create_many`.
-
-        Example::
-
-            outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
-            failed = [o for o in outcomes if not o.ok]
-        """
-        return await _fanout.create_many(
-            self,
-            requests,
-            template_version_id=template_version_id,
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def get_many(
-        self,
-        refs: Iterable[TaskRef],
-        *,
-        user: str | UUID = "me",
-        concurrency: int = _fanout.DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[TaskRef, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[TaskRef, Task]]:
-        """Fetch many tasks concurrently; see :func:`coder_tasks_async.get_many`."""
-        return await _fanout.get_many(
-            self,
-            refs,
-            user=user,
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def delete_many(
-        self,
-        refs: Iterable[TaskRef],
-        *,
-        user: str | UUID = "me",
-        concurrency: int = _fanout.DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[TaskRef, None] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[TaskRef, None]]:
-        """Delete many tasks concurrently; see :func:`coder_tasks_async.delete_many`."""
-        return await _fanout.delete_many(
-            self,
-            refs,
-            user=user,
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
         )
 
     def follow_many(
         self,
-        tasks: Iterable[Task | UUID | str] | None = None,
+        tasks: Iterable[TaskRef] | None = None,
         *,
         owner: str | UUID | None = "me",
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
         idle_timeout: float | None = None,
     ) -> ManyFollower:
@@ -275,8 +234,9 @@ class CoderTasksClient(TaskEndpoints):
         One ``list_tasks(owner=...)`` call per interval learns every status; logs are
         fetched only for tasks whose agent is working or whose state just changed.
         ``tasks=None`` follows every task of ``owner``, including new ones, until
-        closed; with explicit tasks (``Task``, ``UUID`` or UUID string) the stream ends
-        once each of them ended (deleted, or a stop condition as in :meth:`follow_logs`).
+        closed; with explicit tasks (anything :meth:`get_task` accepts: names are
+        looked up on the first poll) the stream ends once each of them ended
+        (deleted, or a stop condition as in :meth:`follow_logs`).
 
         Example::
 
@@ -285,40 +245,42 @@ class CoderTasksClient(TaskEndpoints):
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
         positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
-        ids = None if tasks is None else [_task_id(t) for t in tasks]
+        ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
+        stop = StopConditions(
+            until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
+        )
         return ManyFollower(
             self,
             ids,
+            names=names,
             owner=owner,
             settled=settled,
             cursors=cursors,
             poll=poll,
-            until=until,
-            until_terminal=until_terminal,
-            idle_timeout=idle_timeout,
+            stop=stop,
         )
 
     def watch_many(
         self,
-        tasks: Iterable[Task | UUID | str] | None = None,
+        tasks: Iterable[TaskRef] | None = None,
         *,
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
     ) -> ManyWatcher:
         """Watch many tasks with one list call per interval: yields each :class:`Task`
-        whose status, agent health, state or message changed.
+        whose status, agent health, state or message changed.  ``tasks`` as in
+        :meth:`follow_many`.
 
         Example::
 
             async for task in coder.watch_many(created, until=lambda t: t.state == "idle"):
                 print(task.name, task.status, task.state)
         """
-        ids = None if tasks is None else [_task_id(t) for t in tasks]
-        return ManyWatcher(
-            self, ids, owner=owner, poll=poll, until=until, until_terminal=until_terminal
-        )
+        ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
+        stop = StopConditions(until=_test(until), until_terminal=until_terminal)
+        return ManyWatcher(self, ids, names=names, owner=owner, poll=poll, stop=stop)
 
     async def wait_for(
         self,
@@ -326,7 +288,8 @@ class CoderTasksClient(TaskEndpoints):
         *,
         until: Until,
         timeout: float | None = None,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         poll: PollPolicy | None = None,
     ) -> Task:
         """Poll the task until ``until`` holds and return it.
@@ -342,15 +305,18 @@ class CoderTasksClient(TaskEndpoints):
                                         timeout=600)
         """
         positive_seconds("wait_for", "timeout", timeout, allow_none=True, allow_zero=True)
-        return await _watch.wait_for(self, ref, until=until, timeout=timeout, user=user, poll=poll)
+        return await watch.wait_for(
+            self, ref, until=until, timeout=timeout, owner=owner_from(owner, user), poll=poll
+        )
 
     def watch(
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
+        until: Until | None = None,
         until_terminal: bool = False,
     ) -> TaskWatcher:
         """An async iterator of :class:`Task` snapshots, one per change of status, agent
@@ -361,6 +327,103 @@ class CoderTasksClient(TaskEndpoints):
             async for task in coder.watch("fix-login", until_terminal=True):
                 print(task.status, task.state, task.current_state and task.current_state.message)
         """
-        return TaskWatcher(
-            self, ref, user=user, poll=poll, until=until, until_terminal=until_terminal
+        stop = StopConditions(until=_test(until), until_terminal=until_terminal)
+        return TaskWatcher(self, ref, owner=owner_from(owner, user), poll=poll, stop=stop)
+
+    # -- fan-out --------------------------------------------------------------------
+
+    async def create_many(
+        self,
+        requests: Iterable[Q],
+        *,
+        template_version_id: UUID | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        fail_fast: bool = False,
+        progress: Progress[Q, Task] | None = None,
+        rate_limit: bool | RateLimiter = False,
+    ) -> list[Outcome[Q, Task]]:
+        """Create many tasks concurrently; one :class:`Outcome` per request, in order.
+
+        A request is a prompt, or :meth:`create_task` keyword arguments (``input``,
+        ``template_version_id``, ``name``, ``display_name``,
+        ``template_version_preset_id``, ``owner``) as a dict or attrs instance.
+        ``template_version_id`` fills in requests that do not name one.  A malformed
+        request fails on its own (``ValueError``/``TypeError`` in its outcome).
+
+        ``rate_limit=True`` paces the creates below the server's per-minute limit
+        (pass a shared :class:`RateLimiter` instead to pace several fan-outs together).
+        See :func:`map_bounded` for ``concurrency``, ``fail_fast``, ``progress`` and
+        cancellation.
+
+        Example::
+
+            outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
+            for outcome in outcomes:
+                if outcome.ok:
+                    print("created", outcome.result.name)
+                else:
+                    print(f"{outcome.item!r} failed: {outcome.error}")
+        """
+        return await fanout.create_tasks(
+            self,
+            requests,
+            template_version_id=template_version_id,
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            progress=progress,
+            rate_limit=rate_limit,
+        )
+
+    async def get_many(
+        self,
+        refs: Iterable[Ref],
+        *,
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        fail_fast: bool = False,
+        progress: Progress[Ref, Task] | None = None,
+        rate_limit: bool | RateLimiter = False,
+    ) -> list[Outcome[Ref, Task]]:
+        """Fetch many tasks concurrently (a missing one is a ``NotFoundError`` outcome).
+
+        Example::
+
+            fresh = [o.unwrap() for o in await coder.get_many(tasks)]
+        """
+        return await fanout.get_tasks(
+            self,
+            refs,
+            owner=owner_from(owner, user),
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            progress=progress,
+            rate_limit=rate_limit,
+        )
+
+    async def delete_many(
+        self,
+        refs: Iterable[Ref],
+        *,
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        fail_fast: bool = False,
+        progress: Progress[Ref, None] | None = None,
+        rate_limit: bool | RateLimiter = False,
+    ) -> list[Outcome[Ref, None]]:
+        """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
+
+        Example::
+
+            outcomes = await coder.delete_many(await coder.list_tasks())
+        """
+        return await fanout.delete_tasks(
+            self,
+            refs,
+            owner=owner_from(owner, user),
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            progress=progress,
+            rate_limit=rate_limit,
         )

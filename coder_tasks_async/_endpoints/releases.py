@@ -44,14 +44,14 @@ class TaskTarget:
     """A task endpoint: which task (as the caller named it), for whom, which sub-path."""
 
     ref: TaskRef
-    user: str | UUID
+    owner: str | UUID
     suffix: str = ""
     #: (feature, minimum version) when some supported releases lack the endpoint.
     newer: tuple[str, str] | None = None
 
     def path(self, ref: TaskRef) -> str:
         """The encoded path below the tasks tree, for ``ref`` (the caller's or resolved)."""
-        return protocol.task_path(ref, self.user, self.suffix)
+        return protocol.task_path(ref, self.owner, self.suffix)
 
 
 async def find_by_name(

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
 from urllib.parse import quote
@@ -17,10 +17,12 @@ import anyio
 
 from .._http.budget import RetryBudget
 from .._http.clock import Clock, SystemClock
+from .._http.hooks import ResponseHook
 from .._http.streams import EventStream, StreamUnavailable
 from .._http.transport import RawResponse, Transport, configure_debug_logging
 from .._wire import converter, protocol
 from .._wire.deployment import validate_base_url, validate_token
+from .._wire.deprecation import owner_from
 from .._wire.errors import (
     AmbiguousRequestError,
     CoderDecodeError,
@@ -97,7 +99,7 @@ class TaskEndpoints:
         self._takes_names: bool | None = None  # what the version says, parsed once
         #: The polling pace of follow_logs, watch, wait_for and friends unless a call
         #: passes its own ``poll=``.
-        self.poll = poll or PollPolicy()
+        self.poll: PollPolicy = poll or PollPolicy()
         self._transport = Transport(
             validate_base_url(url),
             validate_token(token),
@@ -116,6 +118,7 @@ class TaskEndpoints:
         self.wake: Wake = wake
         #: Long-lived watch streams; their own connections, never request slots.
         self._streams = self._transport.stream_pool(max_streams)
+        self._transport.hooks.add(self._learn_version)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -142,10 +145,28 @@ class TaskEndpoints:
         """
         return self._server_version
 
+    def on_response(self, hook: ResponseHook) -> Callable[[], None]:
+        """Call ``hook(status, headers)`` for every response this client receives
+        (each attempt's, retries included); returns a function that removes the hook.
+
+        For metrics or logging; a hook must not block or raise.
+
+        Example::
+
+            remove = coder.on_response(lambda status, headers: statuses.append(status))
+        """
+        return self._transport.hooks.add(hook)
+
     @property
     def clock(self) -> Clock:
         """The clock every wait of this client uses."""
         return self._transport.clock
+
+    @property
+    def connections_in_use(self) -> int:
+        """Pooled connections currently held by requests: 0 between calls means nothing
+        leaked (for tests and debugging)."""
+        return self._transport.connections_in_use
 
     @property
     def closed(self) -> bool:
@@ -240,7 +261,6 @@ class TaskEndpoints:
             budget=budget,
             parse=parse,
         )
-        self._learn_version(response)
         missing = protocol.is_route_not_found(response.status, response.headers, response.body)
         if missing and tree == "v2" and (probing or not probe):
             # The 404 came from the router: nothing was handled, so asking the
@@ -264,9 +284,10 @@ class TaskEndpoints:
             self._tree = tree
         return response
 
-    def _learn_version(self, response: RawResponse) -> None:
+    def _learn_version(self, status: int, headers: Mapping[str, str]) -> None:
+        # A response hook: the first response that names the release settles it.
         if self._server_version is None:
-            self._server_version = response.headers.get("X-Coder-Build-Version") or None
+            self._server_version = headers.get("X-Coder-Build-Version") or None
             self._takes_names = protocol.server_takes_names(self._server_version)
 
     async def _read(
@@ -334,7 +355,7 @@ class TaskEndpoints:
         """
         if budget is None:
             budget = self._budget(None)
-        named = protocol.name_ref(target.ref, target.user)
+        named = protocol.name_ref(target.ref, target.owner)
         ref: TaskRef = target.ref
         if named is not None and self._takes_names is False:
             ref = await self._resolve_name(*named)
@@ -409,7 +430,8 @@ class TaskEndpoints:
         name: str | None = None,
         display_name: str | None = None,
         template_version_preset_id: UUID | str | None = None,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> Task:
@@ -430,6 +452,7 @@ class TaskEndpoints:
                 "Fix the flaky TestLogin", template_version_id=tv_id, name="fix-login"
             )
         """
+        owner = owner_from(owner, user)
         protocol.validate_input(input)
         tv_id = protocol.as_uuid(template_version_id, "template_version_id")
         preset = (
@@ -450,7 +473,7 @@ class TaskEndpoints:
             server_version=self.server_version,
         )
         budget = self._budget(retry)
-        path = protocol.user_path(user)
+        path = protocol.owner_path(owner)
         first = True
         while True:
             try:
@@ -477,7 +500,7 @@ class TaskEndpoints:
                         method="POST",
                         url=self.url,
                     ) from exc
-                existing = await self._reconcile(exc, name, input, user, budget)
+                existing = await self._reconcile(exc, name, input, owner, budget)
                 if existing is not None:
                     return existing  # an earlier attempt of this call landed
                 delay = budget.backoff()
@@ -488,7 +511,7 @@ class TaskEndpoints:
                 first = False
 
     async def _reconcile(
-        self, exc: CoderError, name: str, input: str, user: str | UUID, budget: RetryBudget
+        self, exc: CoderError, name: str, input: str, owner: str | UUID, budget: RetryBudget
     ) -> Task | None:
         """After a create that may have landed: the task this call created, or ``None``
         when there is no task of that name (so sending again is safe).
@@ -500,7 +523,7 @@ class TaskEndpoints:
             # Servers before v2.29 take no names in paths: the lookup goes through
             # the task list there (docs/compatibility.md §9).
             response = await self._call_task(
-                "GET", TaskTarget(name, user), budget=budget, parse=converter.decode_task
+                "GET", TaskTarget(name, owner), budget=budget, parse=converter.decode_task
             )
             if response.status == 404:
                 return None
@@ -581,7 +604,8 @@ class TaskEndpoints:
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> Task:
@@ -591,7 +615,8 @@ class TaskEndpoints:
         looked up through :meth:`list_tasks` (filtered by owner), then the task is
         fetched by its id.  The lookup is never cached.
         """
-        target = TaskTarget(ref, user)
+        owner = owner_from(owner, user)
+        target = TaskTarget(ref, owner)
         return await self._read(
             target, converter.decode_task, timeouts=timeouts, budget=self._budget(retry)
         )
@@ -600,7 +625,8 @@ class TaskEndpoints:
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -611,7 +637,8 @@ class TaskEndpoints:
         answers 409 ``A workspace build is already active.`` (:class:`ConflictError`).
         Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServer`.
         """
-        target = TaskTarget(ref, user, newer=releases.DELETE)
+        owner = owner_from(owner, user)
+        target = TaskTarget(ref, owner, newer=releases.DELETE)
         budget = self._budget(retry)
         response = await self._call_task("DELETE", target, timeouts=timeouts, budget=budget)
         if (
@@ -626,7 +653,8 @@ class TaskEndpoints:
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> TaskLogs:
@@ -635,12 +663,19 @@ class TaskEndpoints:
         Names are resolved on servers before v2.29 as in :meth:`get_task`.  Servers
         before v2.27 have no logs endpoint: :class:`UnsupportedByServer`.
         """
-        target = TaskTarget(ref, user, "/logs", releases.LOGS)
+        owner = owner_from(owner, user)
+        target = TaskTarget(ref, owner, "/logs", releases.LOGS)
         return await self._read(target, _decode_logs, timeouts=timeouts, budget=self._budget(retry))
 
-    async def _get_logs_raw(self, ref: TaskRef, *, user: str | UUID) -> tuple[list[Any], bool]:
-        """The conversation as decoded JSON, for the follower to structure only what changed."""
-        target = TaskTarget(ref, user, "/logs", releases.LOGS)
+    async def get_logs_raw(
+        self, ref: TaskRef, *, owner: str | UUID = "me"
+    ) -> tuple[list[Any], bool]:
+        """The conversation as decoded JSON: ``(entries, snapshot)``.
+
+        Low level, for code that structures only what changed (the log followers do);
+        :meth:`get_logs` is the typed form.  The body's shape is checked, not each entry.
+        """
+        target = TaskTarget(ref, owner, "/logs", releases.LOGS)
         response = await self._call_task("GET", target, parse=converter.loads)
         self._raise_for(response)
         data = response.parsed
@@ -660,7 +695,8 @@ class TaskEndpoints:
         ref: TaskRef,
         input: str,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -673,8 +709,9 @@ class TaskEndpoints:
         (:class:`UnsupportedByServer`).  Only an empty string is refused by Coder
         (whitespace reaches the agent); this client refuses blank input too.
         """
+        owner = owner_from(owner, user)
         protocol.validate_input(input)
-        target = TaskTarget(ref, user, "/send", releases.SEND)
+        target = TaskTarget(ref, owner, "/send", releases.SEND)
         budget = self._budget(retry)
         response = await self._call_task(
             "POST",
@@ -690,7 +727,8 @@ class TaskEndpoints:
         ref: TaskRef,
         input: str,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -700,8 +738,9 @@ class TaskEndpoints:
         paused raises :class:`ConflictError`.  Before v2.31.1 a task is paused by
         stopping its workspace.
         """
+        owner = owner_from(owner, user)
         protocol.validate_input(input)
-        target = TaskTarget(ref, user, "/input", releases.UPDATE_INPUT)
+        target = TaskTarget(ref, owner, "/input", releases.UPDATE_INPUT)
         budget = self._budget(retry)
         body = protocol.input_body(input)
         response = await self._call_task(
@@ -713,7 +752,8 @@ class TaskEndpoints:
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
@@ -728,13 +768,15 @@ class TaskEndpoints:
             build = await coder.pause_task("fix-login")
             await coder.wait_for("fix-login", until="paused")
         """
-        return await self._transition(ref, "pause", user, timeouts, retry)
+        owner = owner_from(owner, user)
+        return await self._transition(ref, "pause", owner, timeouts, retry)
 
     async def resume_task(
         self,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
+        user: str | UUID | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> WorkspaceBuild:
@@ -746,17 +788,18 @@ class TaskEndpoints:
         The agent restarts, so its conversation starts over; a follower reports
         that as a reset.
         """
-        return await self._transition(ref, "resume", user, timeouts, retry)
+        owner = owner_from(owner, user)
+        return await self._transition(ref, "resume", owner, timeouts, retry)
 
     async def _transition(
         self,
         ref: TaskRef,
         action: str,
-        user: str | UUID,
+        owner: str | UUID,
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        target = TaskTarget(ref, user, f"/{action}", (action, releases.PAUSE_RESUME_SINCE))
+        target = TaskTarget(ref, owner, f"/{action}", (action, releases.PAUSE_RESUME_SINCE))
         budget = self._budget(retry)
         response = await self._call_task("POST", target, timeouts=timeouts, budget=budget)
         self._raise_for(response, budget)

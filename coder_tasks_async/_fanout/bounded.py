@@ -1,7 +1,8 @@
 """Fan-out: run one async call over many items with bounded concurrency.
 
-:func:`map_bounded` is the engine; :func:`create_many`, :func:`get_many` and
-:func:`delete_many` are thin uses of it.  Anything else (sending input to many
+:func:`map_bounded` is the engine; :func:`create_tasks`, :func:`get_tasks` and
+:func:`delete_tasks` (behind ``coder.create_many``, ``get_many`` and
+``delete_many``) are thin uses of it.  Anything else (sending input to many
 tasks, waiting on many) is a lambda away::
 
     outcomes = await map_bounded(lambda t: coder.send_input(t, "Also run the tests"), tasks)
@@ -13,7 +14,7 @@ bad item never cancels the others (unless you ask for ``fail_fast``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 import anyio
@@ -21,72 +22,37 @@ import anyio.lowlevel
 import attrs
 from attrs import AttrsInstance
 
+from .._wire.deprecation import value_from
+from .outcome import Failure, Outcome, Progress, Success
 from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
-    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._endpoints.tasks import TaskEndpoints
     from .._wire.models import Task
     from .._wire.protocol import TaskRef
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
-    "Outcome",
-    "Progress",
     "TaskRequest",
-    "create_many",
-    "delete_many",
-    "get_many",
+    "create_tasks",
+    "delete_tasks",
+    "get_tasks",
     "map_bounded",
 ]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: What :func:`create_many` accepts per task: the prompt alone, or ``create_task``
+#: What ``create_many`` accepts per task: the prompt alone, or ``create_task``
 #: keyword arguments as a mapping or an attrs instance.
 TaskRequest = str | Mapping[str, Any] | AttrsInstance
 
+#: The request type of one ``create_many`` call (``str`` for a list of prompts).
+Q = TypeVar("Q", bound=TaskRequest)
+#: The reference type of one ``get_many``/``delete_many`` call.
+Ref = TypeVar("Ref", bound="TaskRef")
+
 DEFAULT_CONCURRENCY = 16
-
-
-@attrs.define(frozen=True, kw_only=True)
-class Outcome(Generic[T, R]):
-    """How one item of a fan-out ended: its ``item`` and either ``result`` or ``error``.
-
-    Example::
-
-        for outcome in await create_many(coder, prompts, template_version_id=tv):
-            if outcome.ok:
-                print("created", outcome.result.name)
-            else:
-                print(f"{outcome.item!r} failed: {outcome.error}")
-        tasks = [o.unwrap() for o in outcomes]  # or: raise the first failure
-    """
-
-    item: T
-    result: R | None = None
-    error: Exception | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the call returned (``error`` is ``None``)."""
-        return self.error is None
-
-    def unwrap(self) -> R:
-        """The result, or raise the item's error.
-
-        Example::
-
-            task = outcome.unwrap()
-        """
-        if self.error is not None:
-            raise self.error
-        # R may itself admit None (delete_many), so None is a valid result here.
-        return cast(R, self.result)
-
-
-#: ``progress(done, total, outcome)``, called after each item finishes.
-Progress = Callable[[int, int, Outcome[T, R]], object]
 
 
 async def map_bounded(
@@ -96,6 +62,7 @@ async def map_bounded(
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     progress: Progress[T, R] | None = None,
+    rate_limit: RateLimiter | None = None,
     rate_limiter: RateLimiter | None = None,
 ) -> list[Outcome[T, R]]:
     """Await ``func(item)`` for every item, at most ``concurrency`` at a time.
@@ -112,7 +79,8 @@ async def map_bounded(
 
     ``progress(done, total, outcome)`` is a plain function called after each item.
 
-    ``rate_limiter`` paces every call (see :class:`RateLimiter`).
+    ``rate_limit`` paces every call (see :class:`RateLimiter`); ``rate_limiter=`` is
+    its deprecated spelling.
 
     Cancelling the surrounding scope stops the fan-out: no new call starts, calls
     in flight are cancelled, and nothing keeps running in the background (the
@@ -125,15 +93,16 @@ async def map_bounded(
     Example::
 
         outcomes = await map_bounded(coder.get_task, ["fix-login", "bump-deps"], concurrency=8)
-        tasks = [o.result for o in outcomes if o.ok]
+        tasks = [o.result for o in outcomes if o.ok]  # list[Task]
     """
+    limiter = value_from(rate_limit, rate_limiter, "rate_limiter", "rate_limit")
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     work = list(items)
     total = len(work)
     outcomes: list[Outcome[T, R] | None] = [None] * total
     call: Callable[[T], Awaitable[R]] = (
-        func if rate_limiter is None else (lambda item: rate_limiter.run(func, item))
+        func if limiter is None else (lambda item: limiter.run(func, item))
     )
     # One iterator shared by a fixed pool of workers: N tasks for any number of items,
     # and each item is taken exactly once (next() never yields to the event loop).
@@ -157,12 +126,12 @@ async def map_bounded(
                 try:
                     result = await call(item)
                 except Exception as exc:
-                    outcome: Outcome[T, R] = Outcome(item=item, error=exc)
+                    outcome: Outcome[T, R] = Failure(item=item, error=exc)
                     if fail_fast:
                         stop(exc, scope)
                         return
                 else:
-                    outcome = Outcome(item=item, result=result)
+                    outcome = Success(item=item, result=result)
                 outcomes[index] = outcome
                 done += 1
                 if progress is not None:
@@ -184,7 +153,7 @@ async def map_bounded(
     return cast("list[Outcome[T, R]]", outcomes)
 
 
-def _limiter(client: CoderTasksClient, rate_limit: bool | RateLimiter) -> RateLimiter | None:
+def _limiter(client: TaskEndpoints, rate_limit: bool | RateLimiter) -> RateLimiter | None:
     if isinstance(rate_limit, RateLimiter):
         return rate_limit
     return RateLimiter(client) if rate_limit else None
@@ -207,41 +176,19 @@ def _create_kwargs(request: TaskRequest, template_version_id: UUID | str | None)
     return kwargs
 
 
-async def create_many(
-    client: CoderTasksClient,
-    requests: Iterable[TaskRequest],
+async def create_tasks(
+    client: TaskEndpoints,
+    requests: Iterable[Q],
     *,
     template_version_id: UUID | str | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
-    progress: Progress[TaskRequest, Task] | None = None,
+    progress: Progress[Q, Task] | None = None,
     rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[TaskRequest, Task]]:
-    """Create many tasks concurrently; one :class:`Outcome` per request, in order.
+) -> list[Outcome[Q, Task]]:
+    """``coder.create_many``: create each request, one :class:`Outcome` per request."""
 
-    A request is a prompt, or ``create_task`` keyword arguments (``input``,
-    ``template_version_id``, ``name``, ``display_name``,
-    ``template_version_preset_id``, ``user``) as a dict or attrs instance.
-    ``template_version_id`` fills in requests that do not name one.  A malformed
-    request fails on its own (``ValueError``/``TypeError`` in its outcome).
-
-    ``rate_limit=True`` paces the creates below the server's per-minute limit
-    (pass a shared :class:`RateLimiter` instead to pace several fan-outs together).
-    See :func:`map_bounded` for ``concurrency``, ``fail_fast``, ``progress`` and
-    cancellation.
-
-    Example::
-
-        outcomes = await create_many(
-            coder,
-            ["Fix the flaky test", {"input": "Bump deps", "name": "bump-deps"}],
-            template_version_id=tv_id,
-            rate_limit=True,
-        )
-        failed = [(o.item, o.error) for o in outcomes if not o.ok]
-    """
-
-    async def create(request: TaskRequest) -> Task:
+    async def create(request: Q) -> Task:
         return await client.create_task(**_create_kwargs(request, template_version_id))
 
     return await map_bounded(
@@ -250,29 +197,24 @@ async def create_many(
         concurrency=concurrency,
         fail_fast=fail_fast,
         progress=progress,
-        rate_limiter=_limiter(client, rate_limit),
+        rate_limit=_limiter(client, rate_limit),
     )
 
 
-async def get_many(
-    client: CoderTasksClient,
-    refs: Iterable[TaskRef],
+async def get_tasks(
+    client: TaskEndpoints,
+    refs: Iterable[Ref],
     *,
-    user: str | UUID = "me",
+    owner: str | UUID = "me",
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
-    progress: Progress[TaskRef, Task] | None = None,
+    progress: Progress[Ref, Task] | None = None,
     rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[TaskRef, Task]]:
-    """Fetch many tasks concurrently (a missing one is a ``NotFoundError`` outcome).
+) -> list[Outcome[Ref, Task]]:
+    """``coder.get_many``: fetch each task (a missing one is a ``NotFoundError`` outcome)."""
 
-    Example::
-
-        fresh = [o.unwrap() for o in await get_many(coder, tasks)]
-    """
-
-    async def get(ref: TaskRef) -> Task:
-        return await client.get_task(ref, user=user)
+    async def get(ref: Ref) -> Task:
+        return await client.get_task(ref, owner=owner)
 
     return await map_bounded(
         get,
@@ -280,29 +222,24 @@ async def get_many(
         concurrency=concurrency,
         fail_fast=fail_fast,
         progress=progress,
-        rate_limiter=_limiter(client, rate_limit),
+        rate_limit=_limiter(client, rate_limit),
     )
 
 
-async def delete_many(
-    client: CoderTasksClient,
-    refs: Iterable[TaskRef],
+async def delete_tasks(
+    client: TaskEndpoints,
+    refs: Iterable[Ref],
     *,
-    user: str | UUID = "me",
+    owner: str | UUID = "me",
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
-    progress: Progress[TaskRef, None] | None = None,
+    progress: Progress[Ref, None] | None = None,
     rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[TaskRef, None]]:
-    """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
+) -> list[Outcome[Ref, None]]:
+    """``coder.delete_many``: delete each task; ``outcome.ok`` tells which were accepted."""
 
-    Example::
-
-        outcomes = await delete_many(coder, await coder.list_tasks())
-    """
-
-    async def delete(ref: TaskRef) -> None:
-        await client.delete_task(ref, user=user)
+    async def delete(ref: Ref) -> None:
+        await client.delete_task(ref, owner=owner)
 
     return await map_bounded(
         delete,
@@ -310,5 +247,5 @@ async def delete_many(
         concurrency=concurrency,
         fail_fast=fail_fast,
         progress=progress,
-        rate_limiter=_limiter(client, rate_limit),
+        rate_limit=_limiter(client, rate_limit),
     )

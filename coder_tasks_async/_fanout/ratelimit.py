@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import anyio
 
+from .._http.hooks import observe_responses
 from .._wire.errors import CoderAPIError, RateLimitError
 from .._wire.settings import MIN_PAUSE_AFTER_RATE_LIMIT, positive_seconds
 
 if TYPE_CHECKING:
-    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._endpoints.tasks import TaskEndpoints
     from .._http.clock import Clock
 
 __all__ = ["DEFAULT_LIMIT", "RateLimiter"]
@@ -73,15 +74,15 @@ class RateLimiter:
         task = await limiter.run(coder.get_task, "fix-login")   # one paced call
 
     Limits: it only sees this process's calls (another process using the same
-    token is noticed through ``Remaining`` and 429s, after the fact); it reads the
-    client's *latest* response headers, which may come from a concurrent call to
-    another endpoint; and the client's own retries of a 429 (see
-    :class:`RetryPolicy`) are not paced by it.
+    token is noticed through ``Remaining`` and 429s, after the fact); and the
+    client's own retries of a 429 (see :class:`RetryPolicy`) are not paced by it,
+    though their headers are learnt from.  It reads the headers of the calls it
+    runs and of nothing else.
     """
 
     def __init__(
         self,
-        client: CoderTasksClient,
+        client: TaskEndpoints,
         *,
         per_minute: int | None = None,
         margin: float = 2.0,
@@ -235,8 +236,12 @@ class RateLimiter:
         # moment in between, so the log can never expire it before the server does.
         self._in_flight += 1
         headers: Mapping[str, str] | None = None
+        seen: list[Mapping[str, str]] = []
         try:
-            return await func(*args, **kwargs)
+            # Only the responses of this very call: a concurrent call's headers may
+            # belong to another endpoint with its own budget.
+            with observe_responses(lambda _status, h: seen.append(h)):
+                return await func(*args, **kwargs)
         except CoderAPIError as exc:
             headers = exc.headers  # exactly this call's response
             if isinstance(exc, RateLimitError):
@@ -248,9 +253,10 @@ class RateLimiter:
             if self._finished is not None:
                 self._finished.set()
                 self._finished = None
-            if headers is None:
-                headers = self._client._transport.last_headers
-            self.observe(headers)
+            if headers is None and seen:
+                headers = seen[-1]
+            if headers is not None:
+                self.observe(headers)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

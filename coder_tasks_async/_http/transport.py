@@ -1,5 +1,5 @@
 """The thin I/O layer: one ``aiohttp.ClientSession``, timeouts, retries, the
-concurrency cap, redirects, and request logging.  It knows nothing of tasks.
+concurrency cap, redirects, response hooks and request logging.  It knows nothing of tasks.
 
 Hot-path notes (measured, see benchmarks/): the concurrency cap is a plain
 ``asyncio.Semaphore`` (no suspension when a slot is free) rather than an anyio
@@ -44,6 +44,7 @@ from .._wire.settings import (
 from .body import read_limited
 from .budget import RetryBudget
 from .clock import Clock
+from .hooks import ResponseHooks
 from .streams import StreamPool
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
@@ -198,7 +199,8 @@ class Transport:
             "Accept": "application/json",
             **(extra_headers or {}),
         }
-        self.last_headers: Mapping[str, str] = {}
+        #: Told ``(status, headers)`` of every response (see :mod:`.hooks`).
+        self.hooks = ResponseHooks()
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
@@ -220,6 +222,15 @@ class Transport:
             ssl=self._ssl,
             connect_timeout=self.timeouts.connect,
         )
+
+    @property
+    def connections_in_use(self) -> int:
+        """Connections of the pool currently checked out by a request (0 when idle)."""
+        connector = None if self._session is None else self._session.connector
+        if connector is None:
+            return 0
+        # aiohttp counts them but offers no public accessor; read in this one place.
+        return len(connector._acquired)
 
     def _session_or_open(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -329,6 +340,7 @@ class Transport:
             response = result
             response.may_have_landed = landed
             status = response.status
+            self.hooks.emit(status, response.headers)
             self._log(method, url, status, attempt, t0, None)
             if status >= 400:
                 if policy.should_retry_status(method, status):
@@ -456,7 +468,6 @@ class Transport:
                             url = self._redirect_target(method, url, resp)
                             continue
                         data = await read_limited(resp, self.max_body_size, method, url)
-                        self.last_headers = resp.headers
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise

@@ -14,17 +14,19 @@ task is deleted, even if a new task takes its name.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from .._wire.errors import CoderDecodeError, CoderError
-from .._wire.models import SETTLED_STATES, Task, TaskState, TaskStatus
+from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy, Wake
+from .backoff import Backoff
+from .conditions import StopConditions, ready_for_input, serves_logs, stop_requested
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
+from .iterator import Closeable
 from .logcursor import LogCursor
-from .pace import Backoff, Closeable, Verdict, judge
-from .tracker import ConversationTracker, agent_settled, may_be_active
+from .tracker import ConversationTracker, agent_settled
+from .verdict import Verdict, judge
 from .wake import Waker, WakeResult, event_says_idle
 
 if TYPE_CHECKING:
@@ -39,10 +41,10 @@ __all__ = [
     "LogFollower",
     "PausedEvent",
     "ResetEvent",
-    "is_terminal",
 ]
 
 _MAX_DECODE_ERRORS = 3
+_NO_STOP = StopConditions()
 
 
 class EndReason(enum.Enum):
@@ -56,19 +58,6 @@ class EndReason(enum.Enum):
     CLOSED = "closed"
 
 
-def is_terminal(task: Task) -> bool:
-    """The agent finished (complete or failed) or the task is paused."""
-    if task.status is TaskStatus.PAUSED:
-        return True
-    state = task.state
-    return state is not None and state in SETTLED_STATES and state is not TaskState.IDLE
-
-
-def stop_requested(task: Task, until_terminal: bool, until: Callable[[Task], bool] | None) -> bool:
-    """The stop conditions every poller offers: terminal, or the caller's predicate."""
-    return (until_terminal and is_terminal(task)) or (until is not None and until(task))
-
-
 class LogFollower(Closeable):
     """Async iterator of :data:`LogEvent` for one task.  Create with ``client.follow_logs``.
 
@@ -80,28 +69,26 @@ class LogFollower(Closeable):
         client: CoderTasksClient,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
         settled: bool = False,
         cursor: LogCursor | str | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
-        idle_timeout: float | None = None,
+        stop: StopConditions = _NO_STOP,
         wake: Wake | None = None,
     ) -> None:
         self._client = client
         self._waker = Waker(client, wake, ref if isinstance(ref, str) else "task")
         self._ref: TaskRef = ref
-        self._user = user
+        self._owner = owner
         self._tracker = ConversationTracker(settled=settled, cursor=cursor)
         if isinstance(ref, Task):
             self._tracker.check(ref.id, ref.name)  # a foreign cursor fails here, not later
         elif isinstance(ref, UUID):
             self._tracker.check(ref)
         self._backoff = Backoff(poll or client.poll)
-        self._until = until
-        self._until_terminal = until_terminal
-        self._idle_timeout = idle_timeout
+        self._until = stop.until
+        self._until_terminal = stop.until_terminal
+        self._idle_timeout = stop.idle_timeout
         self._done = False
         self._polled = False
         self._idle_since: float | None = None
@@ -114,9 +101,9 @@ class LogFollower(Closeable):
         #: Why the stream ended (``None`` while it goes on).
         self.end_reason: EndReason | None = None
         #: Settled mode: the newest entry is being held back until it settles.
-        self.holding = False
+        self.holding: bool = False
         #: The latest poll found something to hand out.
-        self.produced = False
+        self.produced: bool = False
 
     @property
     def cursor(self) -> LogCursor:
@@ -180,14 +167,16 @@ class LogFollower(Closeable):
         # Pinned: once resolved, the task is addressed by id, never by name again.
         ref = self.task if self.task is not None else self._ref
         try:
-            task = await self._client.get_task(ref, user=self._user)
+            task = await self._client.get_task(ref, owner=self._owner)
         except CoderError as exc:
             self._handle_error(exc)
             return
         await self._waker.attach(task)
         if await self.observe(task):
             delay = self._backoff.after_poll(changed=self._tracker.pending)
-            self._next_delay = self._waker.pace(delay, task)
+            # A stop put off by one poll waits for that poll at the normal pace, not
+            # the slow pace of an idle agent.
+            self._next_delay = delay if self._confirming else self._waker.pace(delay, task)
 
     async def observe(self, task: Task, *, fetch_logs: bool = True) -> bool:
         """Take in a fresh snapshot of the task and, when useful, poll its logs.
@@ -200,7 +189,7 @@ class LogFollower(Closeable):
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
-            if fetch_logs and (may_be_active(task) or task.status is TaskStatus.PAUSED):
+            if fetch_logs and serves_logs(task):
                 await self._poll_logs(task)
             else:
                 self._ends(task)
@@ -212,7 +201,7 @@ class LogFollower(Closeable):
 
     async def _poll_logs(self, task: Task) -> None:
         try:
-            raw_logs, snapshot = await self._client._get_logs_raw(task, user=self._user)
+            raw_logs, snapshot = await self._client.get_logs_raw(task, owner=self._owner)
         except CoderError as exc:
             if judge(exc) is not Verdict.NOT_READY:
                 raise
@@ -247,7 +236,7 @@ class LogFollower(Closeable):
         """
         if task.status is not TaskStatus.ACTIVE:
             return True  # not running: nothing can grow
-        again = await self._client.get_task(task, user=self._user)
+        again = await self._client.get_task(task, owner=self._owner)
         before, after = task.current_state, again.current_state
         if before is None or after is None:
             return before is None and after is None and agent_settled(again)
@@ -269,7 +258,7 @@ class LogFollower(Closeable):
         if self._idle_timeout is not None:
             # Idle means: active, agent not working, and no new events.  A task that
             # is still starting is not idle, however long it takes.
-            if may_be_active(task) and task.state is not TaskState.WORKING:
+            if ready_for_input(task):
                 now = self._client.clock.now()
                 if self._idle_since is None:
                     self._idle_since = now

@@ -12,19 +12,21 @@ iterator, tagged with their task.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio
 
 from .._wire.errors import CoderError
-from .._wire.models import Task, TaskState, TaskStatus
+from .._wire.models import Task, TaskState
 from .._wire.settings import PollPolicy
-from .follow import EndReason, LogEvent, LogFollower, stop_requested
+from .backoff import Backoff
+from .conditions import StopConditions, serves_logs, stop_requested
+from .follow import EndReason, LogEvent, LogFollower
+from .iterator import Closeable
 from .logcursor import LogCursor
-from .pace import Backoff, Closeable, Verdict, judge
-from .tracker import may_be_active
+from .verdict import Verdict, judge
 from .watch import fingerprint
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ __all__ = ["ManyFollower", "ManyWatcher"]
 _QUIET_POLLS = 2
 #: A quiet task's logs are still fetched every this many intervals.
 _FLOOR_POLLS = 5
+_NO_STOP = StopConditions()
 
 
 class _Lister:
@@ -52,9 +55,12 @@ class _Lister:
         ids: Collection[UUID] | None,
         owner: str | UUID | None,
         poll: PollPolicy | None,
+        names: Collection[str] = (),
     ) -> None:
         self.client = client
-        self.ids = None if ids is None else set(ids)
+        self.ids = None if ids is None and not names else set(ids or ())
+        #: Tasks asked for by name, turned into ids by the first poll.
+        self.names = list(names)
         self.owner = owner
         self.backoff = Backoff(poll or client.poll)
         self.delay: float | None = None
@@ -66,6 +72,7 @@ class _Lister:
         if self.delay is not None:
             await self.client.clock.sleep(self.delay)
         try:
+            await self._resolve_names()
             listed = await self.client.list_tasks(owner=self.owner)
         except CoderError as exc:
             if judge(exc) in (Verdict.RAISE, Verdict.GONE):
@@ -83,6 +90,14 @@ class _Lister:
                 if errors:
                     raise errors[0]  # the error itself, not an ExceptionGroup
         return tasks
+
+    async def _resolve_names(self) -> None:
+        """Look up the tasks asked for by name, once; a name that does not exist raises."""
+        owner = "me" if self.owner is None else self.owner
+        while self.names and self.ids is not None:
+            task = await self.client.get_task(self.names[0], owner=owner)
+            self.ids.add(task.id)
+            self.names.pop(0)
 
     async def _fetch(
         self,
@@ -119,28 +134,23 @@ class ManyFollower(Closeable):
         client: CoderTasksClient,
         ids: Collection[UUID] | None = None,
         *,
+        names: Collection[str] = (),
         owner: str | UUID | None = "me",
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
-        idle_timeout: float | None = None,
+        stop: StopConditions = _NO_STOP,
     ) -> None:
-        self._lister = _Lister(client, ids, owner, poll)
-        self._options: dict[str, Any] = {
-            "settled": settled,
-            "poll": poll,
-            "until": until,
-            "until_terminal": until_terminal,
-            "idle_timeout": idle_timeout,
-        }
+        self._lister = _Lister(client, ids, owner, poll, names)
+        self._settled = settled
+        self._poll_policy = poll
+        self._stop = stop
         self._saved = dict(cursors or {})
         self._followers: dict[UUID, LogFollower] = {}
         self._marks: dict[UUID, tuple[Any, int]] = {}
         self._ready: deque[LogFollower] = deque()
         self._done = False
-        self._ids = None if ids is None else list(ids)
+        self._ids = self._lister.ids  # grows as names are resolved
 
     @property
     def cursors(self) -> dict[UUID, LogCursor]:
@@ -165,7 +175,12 @@ class ManyFollower(Closeable):
         follower = self._followers.get(task.id)
         if follower is None:
             follower = LogFollower(
-                self._lister.client, task, cursor=self._saved.get(task.id), **self._options
+                self._lister.client,
+                task,
+                cursor=self._saved.get(task.id),
+                settled=self._settled,
+                poll=self._poll_policy,
+                stop=self._stop,
             )
             self._followers[task.id] = follower
         return follower
@@ -226,7 +241,7 @@ class ManyFollower(Closeable):
     def _worth_polling(self, follower: LogFollower, task: Task) -> bool:
         """Logs can have news: the agent works, its state or conversation changed lately,
         or settled mode still holds its newest entry back."""
-        if not (may_be_active(task) or task.status is TaskStatus.PAUSED):
+        if not serves_logs(task):
             return False
         if task.state in (TaskState.WORKING, None) or follower.holding or follower.produced:
             # Working, or an agent that reports no state (no signal to go by).
@@ -268,19 +283,19 @@ class ManyWatcher(Closeable):
         client: CoderTasksClient,
         ids: Collection[UUID] | None = None,
         *,
+        names: Collection[str] = (),
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
+        stop: StopConditions = _NO_STOP,
     ) -> None:
-        self._lister = _Lister(client, ids, owner, poll)
-        self._until = until
-        self._until_terminal = until_terminal
+        self._lister = _Lister(client, ids, owner, poll, names)
+        self._until = stop.until
+        self._until_terminal = stop.until_terminal
         self._marks: dict[UUID, tuple[Any, ...]] = {}
         self._finished: set[UUID] = set()
         self._ready: deque[Task] = deque()
         self._done = False
-        self._ids = None if ids is None else set(ids)
+        self._ids = self._lister.ids  # grows as names are resolved
 
     async def aclose(self) -> None:
         """Stop watching."""

@@ -6,19 +6,20 @@ measure every wait on the client's clock so tests can drive them instantly.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
-from .._wire.models import Task, TaskState, TaskStatus
+from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy
-from .follow import stop_requested
-from .pace import Backoff, Closeable, Verdict, judge
-from .tracker import may_be_active
+from .backoff import Backoff
+from .conditions import StopConditions, Until, predicate, ready_for_input
+from .iterator import Closeable
+from .verdict import Verdict, judge
 
 if TYPE_CHECKING:
-    from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._endpoints.tasks import TaskEndpoints
     from .._wire.protocol import TaskRef
 
 __all__ = [
@@ -31,44 +32,11 @@ __all__ = [
     "wait_ready",
 ]
 
-#: What ``wait_for(until=...)`` accepts.
-Until = (
-    TaskStatus | TaskState | str | Iterable[TaskStatus | TaskState | str] | Callable[[Task], bool]
-)
-
 #: How long an ``error`` status is tolerated while a task starts (as ``coder task send`` does).
 ERROR_GRACE = 300.0
 #: How long a just-resumed task may still read ``paused``.
 RESUME_GRACE = 60.0
-
-
-def predicate(until: Until) -> Callable[[Task], bool]:
-    """Turn ``until`` into a test on a task.
-
-    A status (``"active"``) matches ``task.status``; a state (``"idle"``) matches
-    ``task.current_state.state``; a collection matches any member; a callable is
-    used as is.
-    """
-    if callable(until):
-        return until
-    values = [until] if isinstance(until, str) else list(until)
-    statuses: set[str] = set()
-    states: set[str] = set()
-    for value in values:
-        text = str(value)
-        if isinstance(value, TaskStatus) or text in TaskStatus._value2member_map_:
-            statuses.add(text)
-        elif isinstance(value, TaskState) or text in TaskState._value2member_map_:
-            states.add(text)
-        else:
-            raise ValueError(f"{text!r} is neither a TaskStatus nor a TaskState")
-    if not values:
-        raise ValueError("until must name at least one status or state")
-
-    def matches(task: Task) -> bool:
-        return task.status in statuses or (task.state is not None and task.state in states)
-
-    return matches
+_NO_STOP = StopConditions()
 
 
 def fingerprint(task: Task) -> tuple[Any, ...]:
@@ -84,11 +52,11 @@ def fingerprint(task: Task) -> tuple[Any, ...]:
 
 
 async def _poll_task(
-    client: CoderTasksClient, ref: TaskRef, user: str | UUID, backoff: Backoff
+    client: TaskEndpoints, ref: TaskRef, owner: str | UUID, backoff: Backoff
 ) -> tuple[Task | None, float]:
     """One ``get_task``; returns (task or None on a transient error, suggested delay)."""
     try:
-        return await client.get_task(ref, user=user), 0.0
+        return await client.get_task(ref, owner=owner), 0.0
     except CoderError as exc:
         if judge(exc) in (Verdict.RAISE, Verdict.GONE):
             raise
@@ -96,12 +64,12 @@ async def _poll_task(
 
 
 async def wait_for(
-    client: CoderTasksClient,
+    client: TaskEndpoints,
     ref: TaskRef,
     *,
     until: Until,
     timeout: float | None,
-    user: str | UUID,
+    owner: str | UUID,
     poll: PollPolicy | None,
 ) -> Task:
     """Poll until ``until`` holds; see ``CoderTasksClient.wait_for``."""
@@ -112,7 +80,7 @@ async def wait_for(
     last: Task | None = None
     previous: tuple[Any, ...] | None = None
     while True:
-        task, delay = await _poll_task(client, ref, user, backoff)
+        task, delay = await _poll_task(client, ref, owner, backoff)
         if task is not None:
             if test(task):
                 return task
@@ -128,16 +96,12 @@ async def wait_for(
         await clock.sleep(delay)
 
 
-def _ready(task: Task) -> bool:
-    return may_be_active(task) and task.state is not TaskState.WORKING
-
-
 async def wait_ready(
-    client: CoderTasksClient,
+    client: TaskEndpoints,
     ref: TaskRef,
     *,
     timeout: float | None,
-    user: str | UUID,
+    owner: str | UUID,
     poll: PollPolicy | None,
     resume: bool = False,
     error_grace: float = ERROR_GRACE,
@@ -153,7 +117,7 @@ async def wait_ready(
     first_error: float | None = None
     resumed_at: float | None = None
     if resume:
-        task = await client.get_task(ref, user=user)
+        task = await client.get_task(ref, owner=owner)
         if task.status is TaskStatus.PAUSED:
             await client.resume_task(task)
             resumed_at = clock.now()
@@ -174,18 +138,18 @@ async def wait_ready(
                 )
         else:
             first_error = None
-        return _ready(task)
+        return ready_for_input(task)
 
-    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, user=user, poll=poll)
+    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, owner=owner, poll=poll)
 
 
 async def send_when_ready(
-    client: CoderTasksClient,
+    client: TaskEndpoints,
     ref: TaskRef,
     send: Callable[[], Awaitable[None]],
     *,
     timeout: float | None,
-    user: str | UUID,
+    owner: str | UUID,
     poll: PollPolicy | None,
     resume: bool,
 ) -> None:
@@ -198,7 +162,7 @@ async def send_when_ready(
     deadline = None if timeout is None else clock.now() + timeout
     while True:
         remaining = None if deadline is None else max(deadline - clock.now(), 0.0)
-        await wait_ready(client, ref, timeout=remaining, user=user, poll=poll, resume=resume)
+        await wait_ready(client, ref, timeout=remaining, owner=owner, poll=poll, resume=resume)
         try:
             await send()
         except CoderAPIError as exc:
@@ -221,20 +185,18 @@ class TaskWatcher(Closeable):
 
     def __init__(
         self,
-        client: CoderTasksClient,
+        client: TaskEndpoints,
         ref: TaskRef,
         *,
-        user: str | UUID = "me",
+        owner: str | UUID = "me",
         poll: PollPolicy | None = None,
-        until: Callable[[Task], bool] | None = None,
-        until_terminal: bool = False,
+        stop: StopConditions = _NO_STOP,
     ) -> None:
         self._client = client
         self._ref = ref  # replaced by the task's id once seen, as LogFollower does
-        self._user = user
+        self._owner = owner
         self._backoff = Backoff(poll or client.poll)
-        self._until = until
-        self._until_terminal = until_terminal
+        self._stop = stop
         self._previous: tuple[Any, ...] | None = None
         self._delay: float | None = None
         self._done = False
@@ -245,7 +207,7 @@ class TaskWatcher(Closeable):
                 await self._client.clock.sleep(self._delay)
             try:
                 task, self._delay = await _poll_task(
-                    self._client, self._ref, self._user, self._backoff
+                    self._client, self._ref, self._owner, self._backoff
                 )
             except CoderError as exc:
                 if judge(exc) is Verdict.GONE and self._previous is not None:
@@ -259,7 +221,7 @@ class TaskWatcher(Closeable):
             changed = mark != self._previous
             self._previous = mark
             self._delay = self._backoff.after_poll(changed)
-            if stop_requested(task, self._until_terminal, self._until):
+            if self._stop.reached(task):
                 self._done = True
                 return task
             if changed:

@@ -20,6 +20,7 @@ Only used for frozen, slotted attrs classes without validators, converters or
 from __future__ import annotations
 
 import enum
+import linecache
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -109,8 +110,11 @@ def make_structure_fn(
             value = f"{fallback} if v is __missing else {_expression(i, field.type, converter, ns)}"
         lines.append(f"    obj.{name} = {value}")
     lines += ["    obj.__class__ = __cls", "    return obj"]
-    source = "\n".join(lines)
-    exec(compile(source, f"<coder_tasks_async structure {cls.__name__}>", "exec"), ns)
+    source = "\n".join(lines) + "\n"
+    filename = f"<coder_tasks_async structure {cls.__module__}.{cls.__qualname__}>"
+    # Registered so tracebacks and debuggers show the generated lines, as attrs does.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), ns)
     function: Callable[[Any, Any], Any] = ns["structure"]
     return function
 

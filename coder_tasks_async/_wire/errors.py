@@ -38,6 +38,8 @@ from typing import Any
 import attrs
 from multidict import CIMultiDict
 
+from .models import Task
+
 __all__ = [
     "AgentBusyError",
     "AmbiguousRequestError",
@@ -312,8 +314,8 @@ class TaskNotReadyError(CoderError):
     ``task`` is the latest snapshot.
     """
 
-    def __init__(self, message: str, task: Any) -> None:
-        self.task = task
+    def __init__(self, message: str, task: Task) -> None:
+        self.task: Task = task
         super().__init__(message)
 
 
@@ -323,8 +325,8 @@ class WaitTimeoutError(CoderError, TimeoutError):
     ``task`` is the latest snapshot seen (``None`` if none could be fetched).
     """
 
-    def __init__(self, message: str, task: Any) -> None:
-        self.task = task
+    def __init__(self, message: str, task: Task | None) -> None:
+        self.task: Task | None = task
         super().__init__(message)
 
 

@@ -15,12 +15,10 @@ from uuid import UUID
 from attrs import define, field
 
 __all__ = [
-    "CreateTaskRequest",
     "Task",
     "TaskLogEntry",
     "TaskLogType",
     "TaskLogs",
-    "TaskSendRequest",
     "TaskState",
     "TaskStateEntry",
     "TaskStatus",
@@ -250,21 +248,3 @@ class WorkspaceBuild:
     status: str = ""
     reason: str = ""
     created_at: datetime | None = None
-
-
-@define(frozen=True, kw_only=True)
-class CreateTaskRequest:
-    """Body of ``POST /tasks/{user}``; empty optional fields are left out on the wire."""
-
-    input: str
-    template_version_id: UUID
-    name: str = ""
-    display_name: str = ""
-    template_version_preset_id: UUID | None = None
-
-
-@define(frozen=True, kw_only=True)
-class TaskSendRequest:
-    """Body of ``POST /tasks/{user}/{task}/send`` (and of ``PATCH .../input``)."""
-
-    input: str

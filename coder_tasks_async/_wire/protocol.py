@@ -91,31 +91,31 @@ def segment(value: str) -> str:
     return encoded
 
 
-def _user_segment(user: str | UUID) -> str:
-    if user == "me":
+def _owner_segment(owner: str | UUID) -> str:
+    if owner == "me":
         return "me"  # the common case, first
-    if isinstance(user, UUID):
-        return str(user)
-    if not isinstance(user, str):
-        raise TypeError(f"user must be a str or UUID, not {type(user).__name__}")
-    text = user.strip()
+    if isinstance(owner, UUID):
+        return str(owner)
+    if not isinstance(owner, str):
+        raise TypeError(f"owner must be a str or UUID, not {type(owner).__name__}")
+    text = owner.strip()
     if not text:
-        raise ValueError("user must not be empty (use 'me' for yourself)")
+        raise ValueError("owner must not be empty (use 'me' for yourself)")
     if _CANONICAL_UUID.fullmatch(text.lower()):
         return text.lower()
     if len(text) > 32 or not _NAME_RE.fullmatch(text):
         raise ValueError(
-            f"invalid user {user!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
+            f"invalid owner {owner!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
             "digits in groups joined by single hyphens)"
         )
     return segment(text)
 
 
-def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
-    """Turn a task reference into (user segment, task segment), both encoded.
+def resolve_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str]:
+    """Turn a task reference into (owner segment, task segment), both encoded.
 
     Accepts what Coder's CLI accepts: a ``Task``, a ``UUID``, a UUID string,
-    a ``name`` (looked up under ``user``) or ``"owner/name"``.  Names and owners
+    a ``name`` (looked up under ``owner``) or ``"owner/name"``.  Names and owners
     must follow Coder's rules (see :func:`validate_task_name`); anything else is
     a ``ValueError`` before any request, so no name can reach a proxy that might
     decode and normalise it.
@@ -126,28 +126,28 @@ def resolve_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str, str]:
     if isinstance(ref, Task):
         return str(ref.owner_id), str(ref.id)
     if isinstance(ref, UUID):
-        return _user_segment(user), str(ref)
+        return _owner_segment(owner), str(ref)
     if not isinstance(ref, str):
         raise TypeError(f"task reference must be a Task, UUID or str, not {type(ref).__name__}")
     text = ref.strip()
     if not text:
         raise ValueError("task reference must not be empty")
     if _CANONICAL_UUID.fullmatch(text):
-        return _user_segment(user), text
+        return _owner_segment(owner), text
     if len(text) in _UUID_LENGTHS:  # avoid a raised ValueError for every name
         try:
-            return _user_segment(user), str(UUID(text))
+            return _owner_segment(owner), str(UUID(text))
         except ValueError:
             pass
     parts = text.split("/")
     if len(parts) == 1:
-        return _user_segment(user), segment(validate_task_name(text))
+        return _owner_segment(owner), segment(validate_task_name(text))
     if len(parts) == 2 and all(parts):
-        return _user_segment(parts[0]), segment(validate_task_name(parts[1]))
+        return _owner_segment(parts[0]), segment(validate_task_name(parts[1]))
     raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
 
 
-def name_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str | UUID, str] | None:
+def name_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str | UUID, str] | None:
     """``(owner, name)`` when ``ref`` addresses a task by name; ``None`` for an id.
 
     Servers before v2.29 take only a UUID in the path, so a name has to be looked
@@ -158,7 +158,7 @@ def name_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str | UUID, str] | 
     """
     if isinstance(ref, Task | UUID):
         return None
-    resolve_ref(ref, user)  # the same validation and errors as any other call
+    resolve_ref(ref, owner)  # the same validation and errors as any other call
     text = ref.strip()
     if _CANONICAL_UUID.fullmatch(text):
         return None
@@ -168,8 +168,8 @@ def name_ref(ref: TaskRef, user: str | UUID = "me") -> tuple[str | UUID, str] | 
             return None
         except ValueError:
             pass
-    owner, _, name = text.rpartition("/")
-    return (owner or user), name
+    named_owner, _, name = text.rpartition("/")
+    return (named_owner or owner), name
 
 
 def server_takes_names(version: str | None) -> bool | None:
@@ -202,19 +202,19 @@ def is_invalid_uuid(status: int, body: bytes) -> bool:
     return isinstance(message, str) and message.startswith('Invalid UUID "')
 
 
-def task_path(ref: TaskRef, user: str | UUID = "me", suffix: str = "") -> str:
+def task_path(ref: TaskRef, owner: str | UUID = "me", suffix: str = "") -> str:
     """The encoded path of one task below the tasks tree (plus ``/send``, ``/logs``, ...).
 
     >>> task_path("bob/fix-login", suffix="/logs")
     '/bob/fix-login/logs'
     """
-    user_seg, task_seg = resolve_ref(ref, user)
-    return f"/{user_seg}/{task_seg}{suffix}"
+    owner_seg, task_seg = resolve_ref(ref, owner)
+    return f"/{owner_seg}/{task_seg}{suffix}"
 
 
-def user_path(user: str | UUID) -> str:
-    """The encoded path below the tasks tree for creating a task for ``user``."""
-    return f"/{_user_segment(user)}"
+def owner_path(owner: str | UUID) -> str:
+    """The encoded path below the tasks tree for creating a task for ``owner``."""
+    return f"/{_owner_segment(owner)}"
 
 
 def _quoted(key: str, value: str) -> str:

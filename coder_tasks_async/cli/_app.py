@@ -114,7 +114,7 @@ class _Group(typer.core.TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-app = typer.Typer(
+app: typer.Typer = typer.Typer(
     name="coder-tasks",
     cls=_Group,
     # Plain help: no type placeholders, and no rich import just to print it.
@@ -268,7 +268,7 @@ class Conn:
         Raises ``ValueError`` (a usage error) naming every place that was looked at.
         """
         from coder_tasks_async import CoderTasksClient
-        from coder_tasks_async._config import settings_from_env
+        from coder_tasks_async._environment import settings_from_env
 
         env = dict(os.environ)
         # Overlaying the flags on the environment keeps a single resolution rule: a flag

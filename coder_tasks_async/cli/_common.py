@@ -71,7 +71,7 @@ WideOption = Annotated[
 
 def owner_kw(owner: str) -> dict[str, Any]:
     """The SDK keyword naming a task's owner (one place to follow the SDK's spelling)."""
-    return {"user": owner}
+    return {"owner": owner}
 
 
 def input_from(text: str | None, stdin: bool) -> str:

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import sys
 
-if __name__ == "__main__":
+
+def _run() -> None:
     try:
         from coder_tasks_async.cli._fake import standalone
     except ImportError as exc:  # typer or rich missing
         sys.exit(f"error: {exc.name} is missing: pip install 'coder-tasks-async[cli]'")
     standalone()
+
+
+if __name__ == "__main__":
+    _run()

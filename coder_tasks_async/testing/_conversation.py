@@ -82,8 +82,8 @@ class Conversation:
     def __init__(
         self, base_t: float, timings: Timings, workdir: str, prompt: str | None = None
     ) -> None:
-        self.base_t = base_t
-        self.timings = timings
+        self.base_t: float = base_t
+        self.timings: Timings = timings
         self._turns: list[_Turn] = [_Turn("output", base_t, welcome_screen(workdir))]
         if prompt:
             self.send(prompt, base_t)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import attrs
 
-__all__ = ["RateDecision", "RateLimiter", "limited_message"]
+__all__ = ["RateDecision", "ServerRateLimit", "limited_message"]
 
 WINDOW = 60.0
 
@@ -37,7 +37,7 @@ def limited_message(limit: int) -> str:
     return f"You've been rate limited for sending more than {limit} requests in 1m0s."
 
 
-class RateLimiter:
+class ServerRateLimit:
     """Sliding 60 s window per key (on the task routes: client address + URL path)."""
 
     def __init__(self, limit: int, unix_at: Callable[[float], float]) -> None:

@@ -28,7 +28,7 @@ from ._faults import Fault, FaultSet
 from ._handlers import Api, Delivery, Match, match_route
 from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
 from ._profile import Profile
-from ._ratelimit import RateLimiter, limited_message
+from ._ratelimit import ServerRateLimit, limited_message
 from ._state import FakeTask, FakeUser, State
 from ._templates import TemplateCatalog
 from ._watch import WatchHub
@@ -88,13 +88,13 @@ class FakeCoder:
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         wall = getattr(self.clock, "wall", None)
         wall0: datetime = wall() if callable(wall) else datetime.now(UTC)
-        self.profile = Profile.parse(server_version)
+        self.profile: Profile = Profile.parse(server_version)
         #: What ``X-Coder-Build-Version`` announces (a profile name becomes its version).
-        self.server_version = self.profile.version
-        self.timings = timings if timings is not None else Timings()
-        self.state = State(self.clock, wall0, self.timings, self.profile, seed)
+        self.server_version: str = self.profile.version
+        self.timings: Timings = timings if timings is not None else Timings()
+        self.state: State = State(self.clock, wall0, self.timings, self.profile, seed)
         self.user: FakeUser = self.state.add_user("alice")
-        self.faults = FaultSet(seed)
+        self.faults: FaultSet = FaultSet(seed)
         self.rate_limit = rate_limit
         self.record_requests = record_requests
         #: Recent requests, oldest first (bounded so long benchmarks stay cheap).
@@ -105,7 +105,9 @@ class FakeCoder:
         #: The workspace watch streams (``fake.watch.faults`` injects their faults).
         self.watch = WatchHub(self.state)
         self._limiter = (
-            RateLimiter(rate_limit, lambda t: self.state.wall_ns(t) / 1e9) if rate_limit else None
+            ServerRateLimit(rate_limit, lambda t: self.state.wall_ns(t) / 1e9)
+            if rate_limit
+            else None
         )
         self._host = host
         self._port = port
@@ -114,7 +116,7 @@ class FakeCoder:
         self._routes: dict[tuple[str, str], Match | Reply] = {}
         self._date_second = -1
         self._date_text = ""
-        self.templates = TemplateCatalog(self.state.new_id)
+        self.templates: TemplateCatalog = TemplateCatalog(self.state.new_id)
         self.templates.add(
             "claude-code-agent",
             organization_id=self.state.organization_id,

@@ -126,12 +126,12 @@ class State:
         self.tasks: dict[uuid.UUID, FakeTask] = {}
         self._by_name: dict[tuple[uuid.UUID, str], FakeTask] = {}
         self.created: list[uuid.UUID] = []
-        self.organization_id = self.new_id()
+        self.organization_id: uuid.UUID = self.new_id()
         self.organization_name = "coder"
-        self.template_id = self.new_id()
-        self.template_version_id = self.new_id()
-        self.template_version_id_no_ai = self.new_id()
-        self.preset_id = self.new_id()
+        self.template_id: uuid.UUID = self.new_id()
+        self.template_version_id: uuid.UUID = self.new_id()
+        self.template_version_id_no_ai: uuid.UUID = self.new_id()
+        self.preset_id: uuid.UUID = self.new_id()
 
     # -- ids, time -----------------------------------------------------------
     def new_id(self) -> uuid.UUID:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from coder_tasks_async import PollPolicy, RetryPolicy
 from coder_tasks_async._http.budget import RetryBudget
-from coder_tasks_async._polling.pace import Backoff
+from coder_tasks_async._polling.backoff import Backoff
 from coder_tasks_async._wire.protocol import validate_task_name
 from coder_tasks_async._wire.redact import REDACTED, Redactor
 from coder_tasks_async._wire.settings import MIN_PAUSE_AFTER_RATE_LIMIT, parse_retry_after

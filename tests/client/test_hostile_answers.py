@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import orjson
 import pytest
 from aiohttp import web
-from helpers import serve_app
+from helpers import TESTS, serve_app
 
 from coder_tasks_async import (
     AmbiguousRequestError,
@@ -25,7 +24,7 @@ from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+FIXTURES = TESTS / "fixtures" / "v2.28"
 TOKEN = "AbCdEfGhIj-0123456789abcdefghijkl"
 
 

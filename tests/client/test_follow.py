@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
-from helpers import acquired
+from helpers import FAST, acquired
 
 from coder_tasks_async import (
     AuthenticationError,
@@ -24,8 +24,6 @@ from coder_tasks_async import (
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
 
 pytestmark = pytest.mark.anyio
-
-FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
 
 
 async def collect(follower: AsyncIterator[LogEvent]) -> list[LogEvent]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import inspect
 import math
 import pickle
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import TESTS
 
 import coder_tasks_async
 from coder_tasks_async import (
@@ -38,7 +38,7 @@ from coder_tasks_async.testing import FakeCoder
 
 pytestmark = pytest.mark.anyio
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+FIXTURES = TESTS / "fixtures" / "v2.28"
 BAD_NAMES = [
     ("..", "only ASCII letters"),
     (".", "only ASCII letters"),
@@ -73,10 +73,10 @@ async def test_bad_task_names_never_reach_the_server(
 async def test_bad_owners_never_reach_the_server(
     fake_coder: FakeCoder, coder: CoderTasksClient, user: str
 ) -> None:
-    with pytest.raises(ValueError, match=r"invalid (user|task reference)"):
+    with pytest.raises(ValueError, match=r"invalid (owner|task reference)"):
         await coder.get_task(f"{user}/fix-login")
-    with pytest.raises(ValueError, match="invalid user"):
-        await coder.get_task("fix-login", user=user)
+    with pytest.raises(ValueError, match="invalid owner"):
+        await coder.get_task("fix-login", owner=user)
     assert not fake_coder.requests
 
 
@@ -86,7 +86,7 @@ async def test_good_references_still_pass(fake_coder: FakeCoder, coder: CoderTas
     )
     for ref in (str(task.id), str(task.id).upper(), task.id.hex, "alice/fix-login-2"):
         assert (await coder.get_task(ref)).id == task.id
-    assert (await coder.get_task("fix-login-2", user=str(task.owner_id))).id == task.id
+    assert (await coder.get_task("fix-login-2", owner=str(task.owner_id))).id == task.id
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import anyio
 import pytest
+from helpers import TESTS
 
 from coder_tasks_async.testing import FakeCoder, Timings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = TESTS.parent
 EXAMPLES = ROOT / "examples"
 README = ROOT / "README.md"
 

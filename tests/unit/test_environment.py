@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coder_tasks_async import CoderTasksClient
-from coder_tasks_async._config import default_config_dir, settings_from_env
+from coder_tasks_async._environment import default_config_dir, settings_from_env
 
 TOKEN = "AbCdEfGhIj-0123456789abcdefghijkl"
 

@@ -26,7 +26,7 @@ async def start(app: web.Application, context: ssl.SSLContext | None) -> tuple[w
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
     await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, runner.addresses[0][1]
 
 
 def listing_app(seen: list[str | None]) -> web.Application:

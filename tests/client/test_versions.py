@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 from aiohttp import web
-from helpers import serve_app
+from helpers import FAST, serve_app
 
 from coder_tasks_async import (
     AgentBusyError,
@@ -13,7 +13,6 @@ from coder_tasks_async import (
     CoderTasksClient,
     ConflictError,
     LogEventKind,
-    PollPolicy,
     ServerError,
     TaskNotActiveError,
     TaskNotReadyError,
@@ -25,7 +24,6 @@ from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
 
-FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
 SEED, GA, PAUSE, BUSY_409 = "v2.28.0", "v2.29.0", "v2.31.1", "v2.32"
 
 

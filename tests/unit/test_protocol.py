@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from uuid import UUID
 
 import pytest
+from helpers import TESTS
 
 from coder_tasks_async import (
     AuthenticationError,
@@ -32,7 +32,7 @@ from coder_tasks_async._wire.protocol import (
     validate_task_name,
 )
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+FIXTURES = TESTS / "fixtures" / "v2.28"
 TASK_ID = "89fb1806-dc3f-4287-aa16-2b8dc835698d"
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 
@@ -62,8 +62,8 @@ def test_references_like_the_go_sdk() -> None:
     assert resolve_ref("fix-login") == ("me", "fix-login")
     assert resolve_ref("bob/fix-login") == ("bob", "fix-login")
     assert resolve_ref(TASK_ID.upper()) == ("me", TASK_ID)
-    assert resolve_ref(UUID(TASK_ID), user="bob") == ("bob", TASK_ID)
-    assert resolve_ref("fix-login", user="bob-2") == ("bob-2", "fix-login")
+    assert resolve_ref(UUID(TASK_ID), owner="bob") == ("bob", TASK_ID)
+    assert resolve_ref("fix-login", owner="bob-2") == ("bob-2", "fix-login")
     task = decode((FIXTURES / "task.json").read_bytes(), Task)
     assert resolve_ref(task) == (str(task.owner_id), str(task.id))
 
@@ -77,8 +77,8 @@ def test_bad_references_are_value_errors(bad: str) -> None:
 def test_reference_type_errors() -> None:
     with pytest.raises(TypeError):
         resolve_ref(42)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="user"):
-        resolve_ref("x", user=" ")
+    with pytest.raises(ValueError, match="owner"):
+        resolve_ref("x", owner=" ")
 
 
 def test_task_path() -> None:

@@ -168,17 +168,17 @@ async def test_list_query_validation_errors_come_back_typed(coder: CoderTasksCli
 
 async def test_path_values_stay_one_segment(fake_coder: FakeCoder, coder: CoderTasksClient) -> None:
     # Names and users that could change the route are refused before any request
-    # (test_hostile_input.py has the full list); an unknown but valid user reaches
+    # (test_hostile_input.py has the full list); an unknown but valid owner reaches
     # the server as one segment.
-    with pytest.raises(ValueError, match="invalid user"):
-        await coder.get_task("x", user="a b?c#d")
+    with pytest.raises(ValueError, match="invalid owner"):
+        await coder.get_task("x", owner="a b?c#d")
     with pytest.raises(ValueError, match="invalid task name"):
         await coder.get_task("..")
     with pytest.raises(ValueError, match="task reference"):
         await coder.get_task("a/b/c")
     assert not fake_coder.requests
     with pytest.raises(BadRequestError) as info:
-        await coder.get_task("x", user="nobody")
+        await coder.get_task("x", owner="nobody")
     assert info.value.message == '"user" must be an existing uuid or username.'
     recorded = fake_coder.requests[-1]
     assert recorded.path.endswith("/tasks/nobody/x")
@@ -198,9 +198,9 @@ async def test_other_users_tasks(fake_coder: FakeCoder, fake_clock: FakeClock) -
         with pytest.raises(NotFoundError):
             await bob_c.get_task("alice/mine")
         with pytest.raises(PermissionDeniedError):
-            await bob_c.create_task("b", template_version_id=tv, user="alice")
+            await bob_c.create_task("b", template_version_id=tv, owner="alice")
         assert (await admin_c.get_task("alice/mine")).id == mine.id
-        theirs = await admin_c.create_task("c", template_version_id=tv, user="bob")
+        theirs = await admin_c.create_task("c", template_version_id=tv, owner="bob")
         assert theirs.owner_name == "bob"
         assert {t.owner_name for t in await admin_c.list_tasks(owner=None)} == {"alice", "bob"}
         assert [t.name for t in await bob_c.list_tasks()] == [theirs.name]

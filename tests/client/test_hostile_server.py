@@ -9,13 +9,12 @@ import math
 import tracemalloc
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 
 import anyio
 import pytest
 from aiohttp import web
 from aiohttp.compression_utils import HAS_BROTLI, HAS_ZSTD
-from helpers import acquired, serve_app
+from helpers import TESTS, acquired, serve_app
 
 from coder_tasks_async import (
     AmbiguousRequestError,
@@ -35,7 +34,7 @@ from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+FIXTURES = TESTS / "fixtures" / "v2.28"
 TOKEN = "AbCdEfGhIj-0123456789abcdefghijkl"
 FAST = PollPolicy(initial=0.5, maximum=2.0, error_maximum=4.0)
 ABSURD = ["1000000000", "Fri, 31 Dec 9999 23:59:59 GMT", "1e400"]

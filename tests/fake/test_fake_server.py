@@ -8,12 +8,12 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import anyio
 import pytest
+from helpers import TESTS
 
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 
 EXP = "/api/experimental/tasks"
 V2 = "/api/v2/tasks"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+FIXTURES = TESTS / "fixtures" / "v2.28"
 SIGNED_OUT = "You are signed out or your session has expired. Please sign in again to continue."
 NOT_FOUND = "Resource not found or you do not have access to this resource"
 

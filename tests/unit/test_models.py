@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from helpers import TESTS
 
 from coder_tasks_async import (
     CoderDecodeError,
@@ -30,7 +30,7 @@ from coder_tasks_async._wire.converter import (
     structure,
 )
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v2.28"
+FIXTURES = TESTS / "fixtures" / "v2.28"
 
 
 def fixture(name: str) -> bytes:

@@ -7,10 +7,10 @@ sets, order and encodings follow what each release sends.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from uuid import UUID
 
 import pytest
+from helpers import TESTS
 
 from coder_tasks_async import (
     Task,
@@ -23,7 +23,7 @@ from coder_tasks_async import (
 )
 from coder_tasks_async._wire.converter import decode, decode_task
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = TESTS / "fixtures"
 
 
 def body(era: str, name: str) -> bytes:

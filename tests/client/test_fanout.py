@@ -10,16 +10,19 @@ import anyio.lowlevel
 import attrs
 import pytest
 
-from coder_tasks_async import CoderTasksClient, ConflictError, RateLimitError, RetryPolicy, Task
-from coder_tasks_async._fanout.bounded import (
+from coder_tasks_async import (
+    CoderTasksClient,
+    ConflictError,
+    Failure,
     Outcome,
+    RateLimiter,
+    RateLimitError,
+    RetryPolicy,
+    Success,
+    Task,
     TaskRequest,
-    create_many,
-    delete_many,
-    get_many,
     map_bounded,
 )
-from coder_tasks_async._fanout.ratelimit import RateLimiter
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
@@ -203,8 +206,8 @@ async def test_create_many_reports_each_failure_with_its_request(
         {"input": "typo", "nmae": "x"},
     ]
     # Run the duplicate strictly after the first "taken" so the 409 lands on item 4.
-    outcomes = await create_many(
-        coder, requests, template_version_id=fake_coder.template_version_id, concurrency=1
+    outcomes = await coder.create_many(
+        requests, template_version_id=fake_coder.template_version_id, concurrency=1
     )
 
     assert [o.item for o in outcomes] == requests
@@ -224,20 +227,19 @@ async def test_create_many_keeps_order_and_get_and_delete_many_follow(
     fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
     names = [f"task-{i}" for i in range(40)]
-    created = await create_many(
-        coder,
+    created = await coder.create_many(
         [{"input": f"prompt {n}", "name": n} for n in names],
         template_version_id=fake_coder.template_version_id,
         concurrency=8,
     )
     assert [o.unwrap().name for o in created] == names
 
-    fetched = await get_many(coder, [*reversed(names), "no-such-task"], concurrency=5)
+    fetched = await coder.get_many([*reversed(names), "no-such-task"], concurrency=5)
     assert [o.result.name for o in fetched[:-1] if o.result] == list(reversed(names))
     assert not fetched[-1].ok
 
     fake_clock.advance(fake_coder.timings.pending)  # no delete while the start build runs
-    deleted = await delete_many(coder, [o.unwrap() for o in created[:10]])
+    deleted = await coder.delete_many([o.unwrap() for o in created[:10]])
     assert all(o.ok for o in deleted)
     assert {t.name for t in await coder.list_tasks()} == set(names[10:])
 
@@ -249,8 +251,7 @@ async def test_create_many_fail_fast_stops_creating(
     requests[10]["name"] = "bad name!"
 
     with pytest.raises(ValueError, match="invalid task name"):
-        await create_many(
-            coder,
+        await coder.create_many(
             requests,
             template_version_id=fake_coder.template_version_id,
             concurrency=4,
@@ -269,8 +270,7 @@ async def test_cancelling_a_fan_out_stops_new_creations_and_leaves_the_client_us
             if done == 20:
                 scope.cancel()
 
-        await create_many(
-            coder,
+        await coder.create_many(
             [f"prompt {i}" for i in range(1000)],
             template_version_id=fake_coder.template_version_id,
             concurrency=8,
@@ -291,7 +291,7 @@ async def test_an_expired_deadline_starts_nothing(
     fake_coder: FakeCoder, coder: CoderTasksClient
 ) -> None:
     with anyio.move_on_after(0):
-        await create_many(coder, ["never"] * 50, template_version_id=fake_coder.template_version_id)
+        await coder.create_many(["never"] * 50, template_version_id=fake_coder.template_version_id)
     assert await _settle(fake_coder, coder) == 0
 
 
@@ -343,8 +343,7 @@ async def test_rate_limited_fan_out_stays_under_the_server_limit(
     fake, clock, client = limited
     t0 = clock.now()
 
-    outcomes = await create_many(
-        client,
+    outcomes = await client.create_many(
         [f"prompt {i}" for i in range(600)],
         template_version_id=fake.template_version_id,
         concurrency=32,
@@ -361,8 +360,7 @@ async def test_without_the_limiter_the_same_fan_out_is_refused(
     limited: tuple[FakeCoder, FakeClock, CoderTasksClient],
 ) -> None:
     fake, _, client = limited
-    outcomes = await create_many(
-        client,
+    outcomes = await client.create_many(
         [f"prompt {i}" for i in range(600)],
         template_version_id=fake.template_version_id,
         concurrency=32,
@@ -382,8 +380,7 @@ async def test_limiter_learns_a_lower_server_limit_and_stays_under_it() -> None:
         limiter = RateLimiter(client)
         assert limiter.limit == 512
         t0 = clock.now()
-        outcomes = await create_many(
-            client,
+        outcomes = await client.create_many(
             [f"prompt {i}" for i in range(120)],
             template_version_id=fake.template_version_id,
             concurrency=4,
@@ -437,8 +434,8 @@ async def test_limiter_headers_feedback() -> None:
 
 
 async def test_outcome_is_a_small_frozen_value() -> None:
-    ok: Outcome[str, int] = Outcome(item="a", result=1)
-    bad: Outcome[str, Any] = Outcome(item="b", error=KeyError("b"))
+    ok: Outcome[str, int] = Success(item="a", result=1)
+    bad: Outcome[str, Any] = Failure(item="b", error=KeyError("b"))
     assert ok.ok and not bad.ok
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         ok.result = 2  # type: ignore[misc]

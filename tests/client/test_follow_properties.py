@@ -1,6 +1,6 @@
 """Property-based proof through the real follower over loopback HTTP against FakeCoder.
 
-Smaller than the tracker suite (tests/test_tracker_properties.py): this one proves the
+Smaller than the tracker suite (tests/unit/test_tracker_properties.py): this one proves the
 I/O path.  A pause-capable FakeCoder on a fake clock serves one task; the machine
 sends input (the same few texts again and again), pauses (also mid-reply), resumes,
 injects faults into the logs route (5xx, 429, HTML, cut bodies, lost responses), and

@@ -6,6 +6,7 @@ from collections import Counter
 
 import anyio
 import pytest
+from helpers import FAST
 
 from coder_tasks_async import (
     CoderTasksClient,
@@ -13,15 +14,12 @@ from coder_tasks_async import (
     LogEvent,
     NotFoundError,
     PermissionDeniedError,
-    PollPolicy,
     Task,
     TaskState,
 )
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
-
-FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
 
 
 async def create(fake: FakeCoder, coder: CoderTasksClient, n: int) -> list[Task]:
@@ -105,9 +103,23 @@ async def test_watch_many_yields_changes_of_all_tasks(
     assert Counter(r.route for r in fake_coder.requests)["get"] == 0
 
 
-async def test_follow_many_rejects_names(coder: CoderTasksClient) -> None:
-    with pytest.raises(ValueError, match="task ids"):
-        coder.follow_many(["fix-login"])
+async def test_follow_many_and_watch_many_take_names_like_every_other_method(
+    fake_coder: FakeCoder, coder: CoderTasksClient
+) -> None:
+    tasks = await create(fake_coder, coder, 2)
+    refs = [tasks[0].name, f"{tasks[1].owner_name}/{tasks[1].name}"]
+    events = [e async for e in coder.follow_many(refs, settled=True, poll=FAST, idle_timeout=4)]
+    assert {e.task_id for e in events} == {t.id for t in tasks}
+    watched = [
+        t
+        async for t in coder.watch_many(refs, poll=FAST, until=lambda t: t.state is TaskState.IDLE)
+    ]
+    assert {t.id for t in watched} == {t.id for t in tasks}
+    with pytest.raises(NotFoundError):
+        async for _ in coder.follow_many(["no-such-task"], poll=FAST):
+            pass
+    with pytest.raises(ValueError, match="task reference"):
+        coder.follow_many(["a/b/c"])
 
 
 async def test_follow_many_raises_the_error_itself(

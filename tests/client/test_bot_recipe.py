@@ -9,12 +9,13 @@ from pathlib import Path
 
 import anyio
 import pytest
+from helpers import TESTS
 from profiles import PAUSE_CAPABLE, fake_at
 
 from coder_tasks_async import PollPolicy, TaskLogEntry
 from coder_tasks_async.testing import FakeClock
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+sys.path.insert(0, str(TESTS.parent / "examples"))
 from bot import run_bot
 
 pytestmark = pytest.mark.anyio
