@@ -17,7 +17,7 @@ import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from typer.testing import CliRunner
 
-from coder_tasks_async import CoderTasksClient, Task
+from coder_tasks_async import CoderTasksClient, PollPolicy, Task
 from coder_tasks_async.cli import app
 from coder_tasks_async.testing import FakeCoder, Timings
 
@@ -55,7 +55,10 @@ class Served:
                 )
                 # Past the start build, as a task made by hand would be: Coder refuses
                 # a delete (409) while that build runs.
-                return await coder.wait_for(task, until=lambda t: t.status != "pending", timeout=20)
+                fast = PollPolicy(initial=0.05, maximum=0.2)
+                return await coder.wait_for(
+                    task, until=lambda t: t.status != "pending", timeout=20, poll=fast
+                )
 
         return self.call(create)  # type: ignore[no-any-return]
 

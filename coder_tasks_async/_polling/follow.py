@@ -173,10 +173,25 @@ class LogFollower(Closeable):
             return
         await self._waker.attach(task)
         if await self.observe(task):
-            delay = self._backoff.after_poll(changed=self._tracker.pending)
-            # A stop put off by one poll waits for that poll at the normal pace, not
-            # the slow pace of an idle agent.
-            self._next_delay = delay if self._confirming else self._waker.pace(delay, task)
+            changed = self._tracker.pending
+            delay = self._backoff.after_poll(changed=changed)
+            # The slow pace of an idle agent only follows a quiet poll: what was just
+            # handed out may satisfy an ``until`` that reads the caller's own state, and
+            # a stop put off by one poll waits for that poll at the normal pace.
+            quiet = not changed and not self._confirming
+            self._next_delay = self._slow_pace(delay, task) if quiet else delay
+
+    def _slow_pace(self, delay: float, task: Task) -> float:
+        """The waker's slow idle pace, but never past the moment ``idle_timeout`` fires.
+
+        No event marks the passing of an idle timeout, so the poll that notices it
+        must come on time.
+        """
+        paced = self._waker.pace(delay, task)
+        if self._idle_timeout is not None and self._idle_since is not None:
+            left = self._idle_since + self._idle_timeout - self._client.clock.now()
+            paced = min(paced, max(delay, left))
+        return paced
 
     async def observe(self, task: Task, *, fetch_logs: bool = True) -> bool:
         """Take in a fresh snapshot of the task and, when useful, poll its logs.

@@ -11,6 +11,7 @@ import asyncio
 import gzip
 import uuid
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate
 from http import HTTPStatus
@@ -99,6 +100,10 @@ class FakeCoder:
         self.record_requests = record_requests
         #: Recent requests, oldest first (bounded so long benchmarks stay cheap).
         self.requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
+        #: Called on the server's event loop with each request once it is answered:
+        #: a test can act at an exact point of a conversation (say, delete the task
+        #: after its third poll) without watching the clock.
+        self.request_observers: list[Callable[[RecordedRequest], None]] = []
         #: ``(task_id, input, wall time)`` of every input actually delivered by ``/send``.
         self.deliveries: list[Delivery] = []
         self._api = Api(self.state, self.deliveries, self._wall_at)
@@ -284,16 +289,10 @@ class FakeCoder:
                 resp = await self._faulty(request, m, query, fault)
         if request.method != "GET":
             self.watch.poke()
-        self._record(request, path, query, route, resp.status)
+        self._record(
+            RecordedRequest(request.method, path, query, dict(request.headers), route, resp.status)
+        )
         return resp
-
-    def _record(
-        self, request: BaseRequest, path: str, query: dict[str, str], route: str | None, status: int
-    ) -> None:
-        if self.record_requests:
-            self.requests.append(
-                RecordedRequest(request.method, path, query, dict(request.headers), route, status)
-            )
 
     async def _serve_watch(
         self, request: BaseRequest, path: str, query: dict[str, str]
@@ -313,9 +312,14 @@ class FakeCoder:
             elif mode == "ws" and request.headers.get("Upgrade", "").lower() != "websocket":
                 reply = error(400, "Expected a websocket upgrade.")
             else:
-                self._record(request, path, query, route, 101 if mode == "ws" else 200)
+                status = 101 if mode == "ws" else 200
+                self._record(
+                    RecordedRequest(request.method, path, query, dict(request.headers), route, status)
+                )
                 return await self.watch.serve(request, checked, mode)
-        self._record(request, path, query, route, reply.status)
+        self._record(
+            RecordedRequest(request.method, path, query, dict(request.headers), route, reply.status)
+        )
         return self._response(reply)
 
     def _watch_access(
@@ -343,13 +347,18 @@ class FakeCoder:
             actor if isinstance(actor, Reply) else self.templates.handle(request.method, segments)
         )
         resp = self._response(reply)
-        if self.record_requests:
-            self.requests.append(
-                RecordedRequest(
-                    request.method, path, query, dict(request.headers), "templates", resp.status
-                )
+        self._record(
+            RecordedRequest(
+                request.method, path, query, dict(request.headers), "templates", resp.status
             )
+        )
         return resp
+
+    def _record(self, recorded: RecordedRequest) -> None:
+        if self.record_requests:
+            self.requests.append(recorded)
+        for observer in self.request_observers:
+            observer(recorded)
 
     async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
         # The task routes' limiter runs before authentication, so it cannot know the

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
 from cli_support import POLL, Served, no_python_leaks, served
 
-from coder_tasks_async.testing import Fault
+from coder_tasks_async.testing import Fault, RecordedRequest
 
 __all__ = ["served"]  # the fixture, imported for pytest
 
@@ -106,19 +105,24 @@ def test_wait_follow_and_watch_of_a_deleted_task(served: Served) -> None:
         def invoke(a: list[str] = args, into: list[Any] = results) -> None:
             into.append(served.cli(*a, *POLL))
 
-        def polls(task_id: str = str(task.id)) -> int:
-            # Counted on the fake's own thread: the deque is appended to there.
-            return sum(task_id in r.path for r in served.fake.requests)
+        seen: list[RecordedRequest] = []
 
+        def delete_after_three_polls(
+            request: RecordedRequest, task_id: str = str(task.id), seen: list[Any] = seen
+        ) -> None:
+            # Runs on the fake's own thread, right after it answered the request.
+            if task_id in request.path:
+                seen.append(request)
+                if len(seen) == 3:
+                    served.fake.delete_out_of_band(task_id)
+
+        served.call(served.fake.request_observers.append, delete_after_three_polls)
         worker = threading.Thread(target=invoke)
         worker.start()
-        deadline = time.monotonic() + 10
-        # Delete once the CLI has polled the task a few times.
-        while served.call(polls) < 3:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        served.call(served.fake.delete_out_of_band, task.id)
-        worker.join(10)
+        worker.join(30)
+        served.call(served.fake.request_observers.remove, delete_after_three_polls)
+        assert not worker.is_alive(), args
+        assert len(seen) >= 3, args
         (result,) = results
         assert result.exit_code == 1, (args, result.output)
         assert "error: task alice/doomed was deleted" in result.stderr

@@ -20,8 +20,11 @@ FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
 
 
 async def eventually(cond: Callable[[], bool], what: str) -> None:
-    """Let real IO run until ``cond()`` holds (the fake and the client talk over loopback)."""
-    for _ in range(400):
+    """Let real IO run until ``cond()`` holds (the fake and the client talk over loopback).
+
+    Bounded at 20 s of waiting so a loaded machine still gets there; nothing is timed.
+    """
+    for _ in range(4000):
         if cond():
             return
         await asyncio.sleep(0.005)
@@ -269,3 +272,37 @@ async def test_stale_idle_never_hands_out_a_growing_reply_as_final(
         fake_clock.advance(60)
         truth = {e["id"]: e["content"] for e in fake_coder.task(task.id).entries}
         assert all(e.entry.content == truth[e.entry.id] for e in got if e.entry)
+
+
+async def test_idle_timeout_fires_on_time_while_the_stream_slows_polling(
+    fake_coder: FakeCoder, coder: CoderTasksClient, fake_clock: FakeClock
+) -> None:
+    """Regression: the slow idle pace (150 s) outlived a 5 s ``idle_timeout``."""
+    task = await coder.create_task("hi", template_version_id=fake_coder.template_version_id)
+    await coder.wait_for(task, until=TaskState.IDLE)
+    start = fake_clock.now()
+    async with coder.follow_logs(task, idle_timeout=5, poll=FAST) as follower:
+        ids = [e.entry.id async for e in follower if e.entry]
+    assert ids == [0, 1, 2]
+    assert fake_coder.watch.opened["ws"] == 1  # the stream was on (and said idle)
+    assert fake_clock.now() - start <= 5 + FAST.maximum
+
+
+async def test_until_on_the_callers_own_state_is_checked_at_the_normal_pace(
+    fake_coder: FakeCoder, coder: CoderTasksClient, fake_clock: FakeClock
+) -> None:
+    """Regression: the poll after a delivery came at the idle pace, so an ``until`` that
+    reads what the caller has received (the demo's) waited 150 s to see it."""
+    task = await coder.create_task("hi", template_version_id=fake_coder.template_version_id)
+    received: list[int] = []
+    async with coder.follow_logs(
+        task, settled=True, poll=FAST, until=lambda t: len(received) == 3
+    ) as follower:
+        async for event in follower:
+            assert event.entry is not None
+            received.append(event.entry.id)
+            if len(received) == 3:
+                done_at = fake_clock.now()
+    assert received == [0, 1, 2]
+    assert fake_coder.watch.opened["ws"] == 1
+    assert fake_clock.now() - done_at <= FAST.maximum
