@@ -227,6 +227,8 @@ class CoderTasksClient(TaskEndpoints):
         until: Until | None = None,
         until_terminal: bool = False,
         idle_timeout: float | None = None,
+        wake: Wake | None = None,
+        max_streams: int | None = None,
     ) -> ManyFollower:
         """Follow many conversations as one stream of :class:`LogEvent` (tagged with
         ``event.task_id`` / ``event.task_name``).
@@ -237,6 +239,11 @@ class CoderTasksClient(TaskEndpoints):
         closed; with explicit tasks (anything :meth:`get_task` accepts: names are
         looked up on the first poll) the stream ends once each of them ended
         (deleted, or a stop condition as in :meth:`follow_logs`).
+
+        ``wake`` as in :meth:`follow_logs`: each task's workspace watch stream wakes
+        the poll, and while every stream reports its agent idle the list call slows
+        to a safety net.  At most ``max_streams`` tasks listen (default: the client's
+        ``max_streams``); the rest are polled as without streams.
 
         Example::
 
@@ -258,6 +265,8 @@ class CoderTasksClient(TaskEndpoints):
             cursors=cursors,
             poll=poll,
             stop=stop,
+            wake=wake,
+            max_streams=max_streams,
         )
 
     def watch_many(
@@ -268,10 +277,12 @@ class CoderTasksClient(TaskEndpoints):
         poll: PollPolicy | None = None,
         until: Until | None = None,
         until_terminal: bool = False,
+        wake: Wake | None = None,
+        max_streams: int | None = None,
     ) -> ManyWatcher:
         """Watch many tasks with one list call per interval: yields each :class:`Task`
-        whose status, agent health, state or message changed.  ``tasks`` as in
-        :meth:`follow_many`.
+        whose status, agent health, state or message changed.  ``tasks``, ``wake``
+        and ``max_streams`` as in :meth:`follow_many`.
 
         Example::
 
@@ -280,7 +291,16 @@ class CoderTasksClient(TaskEndpoints):
         """
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
-        return ManyWatcher(self, ids, names=names, owner=owner, poll=poll, stop=stop)
+        return ManyWatcher(
+            self,
+            ids,
+            names=names,
+            owner=owner,
+            poll=poll,
+            stop=stop,
+            wake=wake,
+            max_streams=max_streams,
+        )
 
     async def wait_for(
         self,
@@ -291,13 +311,15 @@ class CoderTasksClient(TaskEndpoints):
         owner: str | UUID = "me",
         user: str | UUID | None = None,
         poll: PollPolicy | None = None,
+        wake: Wake | None = None,
     ) -> Task:
         """Poll the task until ``until`` holds and return it.
 
         ``until`` is a :class:`TaskStatus` (``"active"``), a :class:`TaskState`
         (``"idle"``), a collection of them (any matches), or a predicate on the
         :class:`Task`.  Raises :class:`WaitTimeoutError` after ``timeout`` seconds,
-        :class:`NotFoundError` if the task is deleted meanwhile.
+        :class:`NotFoundError` if the task is deleted meanwhile.  ``wake`` as in
+        :meth:`follow_logs`: the workspace watch stream's events end a wait early.
 
         Example::
 
@@ -306,7 +328,13 @@ class CoderTasksClient(TaskEndpoints):
         """
         positive_seconds("wait_for", "timeout", timeout, allow_none=True, allow_zero=True)
         return await watch.wait_for(
-            self, ref, until=until, timeout=timeout, owner=owner_from(owner, user), poll=poll
+            self,
+            ref,
+            until=until,
+            timeout=timeout,
+            owner=owner_from(owner, user),
+            poll=poll,
+            wake=wake,
         )
 
     def watch(
@@ -318,9 +346,11 @@ class CoderTasksClient(TaskEndpoints):
         poll: PollPolicy | None = None,
         until: Until | None = None,
         until_terminal: bool = False,
+        wake: Wake | None = None,
     ) -> TaskWatcher:
         """An async iterator of :class:`Task` snapshots, one per change of status, agent
         health, state or state message (like ``coder task status --watch``).
+        ``wake`` as in :meth:`follow_logs`.
 
         Example::
 
@@ -328,7 +358,9 @@ class CoderTasksClient(TaskEndpoints):
                 print(task.status, task.state, task.current_state and task.current_state.message)
         """
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
-        return TaskWatcher(self, ref, owner=owner_from(owner, user), poll=poll, stop=stop)
+        return TaskWatcher(
+            self, ref, owner=owner_from(owner, user), poll=poll, stop=stop, wake=wake
+        )
 
     # -- fan-out --------------------------------------------------------------------
 

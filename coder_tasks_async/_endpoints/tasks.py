@@ -169,6 +169,12 @@ class TaskEndpoints:
         return self._transport.connections_in_use
 
     @property
+    def streams_open(self) -> int:
+        """Workspace watch streams open right now (their own connections, never request
+        slots); 0 once every follower and watcher ended means none leaked."""
+        return self._streams.open_count
+
+    @property
     def closed(self) -> bool:
         """True after :meth:`aclose`."""
         return self._transport.closed

@@ -29,6 +29,10 @@ class Backoff:
         spread = self.policy.jitter
         return value * (1.0 + self._rand.uniform(-spread, spread)) if spread else value
 
+    def restart(self) -> None:
+        """Something changed (a watch event said so): poll at the initial pace again."""
+        self.interval = self.policy.initial
+
     def after_poll(self, changed: bool) -> float:
         """Seconds to wait after a successful poll."""
         self._errors = 0

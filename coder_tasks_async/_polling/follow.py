@@ -75,9 +75,11 @@ class LogFollower(Closeable):
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
         wake: Wake | None = None,
+        waker: Waker | None = None,
     ) -> None:
         self._client = client
-        self._waker = Waker(client, wake, ref if isinstance(ref, str) else "task")
+        # ``waker``: given by a many-task poller, which does the sleeping for all its tasks.
+        self._waker = waker or Waker(client, wake, ref if isinstance(ref, str) else "task")
         self._ref: TaskRef = ref
         self._owner = owner
         self._tracker = ConversationTracker(settled=settled, cursor=cursor)
@@ -153,7 +155,7 @@ class LogFollower(Closeable):
                 if self._polled:
                     woke = await self._waker.sleep(self._next_delay)
                     if woke is WakeResult.EVENT:
-                        self._backoff.interval = self._backoff.policy.initial
+                        self._backoff.restart()
                 await self._poll()
         except StopAsyncIteration:
             raise
@@ -180,6 +182,15 @@ class LogFollower(Closeable):
             # a stop put off by one poll waits for that poll at the normal pace.
             quiet = not changed and not self._confirming
             self._next_delay = self._slow_pace(delay, task) if quiet else delay
+
+    @property
+    def waker(self) -> Waker:
+        """This follower's workspace watch (internal: shared with a many-task poller)."""
+        return self._waker
+
+    def paced(self, delay: float) -> float:
+        """``delay`` stretched to the slow pace if the latest poll was quiet on the stream."""
+        return delay if self.task is None else self._slow_pace(delay, self.task)
 
     def _slow_pace(self, delay: float, task: Task) -> float:
         """The waker's slow idle pace, but never past the moment ``idle_timeout`` fires.
@@ -240,6 +251,7 @@ class LogFollower(Closeable):
         ):
             tracker.release(task)  # an idle event plus this one poll settle the newest
         self.holding = tracker.holding and not self._done
+        self._waker.eager = self.holding
         self.produced = tracker.pending
 
     async def _still_idle(self, task: Task) -> bool:

@@ -12,7 +12,7 @@ iterator, tagged with their task.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -20,13 +20,14 @@ import anyio
 
 from .._wire.errors import CoderError
 from .._wire.models import Task, TaskState
-from .._wire.settings import PollPolicy
+from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
 from .conditions import StopConditions, serves_logs, stop_requested
 from .follow import EndReason, LogEvent, LogFollower
 from .iterator import Closeable
 from .logcursor import LogCursor
 from .verdict import Verdict, judge
+from .wake import WakeResult, WakerPool
 from .watch import fingerprint
 
 if TYPE_CHECKING:
@@ -56,8 +57,15 @@ class _Lister:
         owner: str | UUID | None,
         poll: PollPolicy | None,
         names: Collection[str] = (),
+        *,
+        wake: Wake | None = None,
+        max_streams: int | None = None,
     ) -> None:
         self.client = client
+        #: One workspace watch per task (up to ``max_streams``); their events wake the poll.
+        self.wakers = WakerPool(client, wake, max_streams)
+        #: Tasks whose stream spoke during the last wait: poll them now.
+        self.woken: set[UUID] = set()
         self.ids = None if ids is None and not names else set(ids or ())
         #: Tasks asked for by name, turned into ids by the first poll.
         self.names = list(names)
@@ -69,8 +77,11 @@ class _Lister:
 
     async def poll_tasks(self) -> dict[UUID, Task] | None:
         """The tasks of interest by id, or ``None`` after a transient error."""
+        self.woken = set()
         if self.delay is not None:
-            await self.client.clock.sleep(self.delay)
+            result, self.woken = await self.wakers.sleep(self.delay)
+            if result is WakeResult.EVENT:
+                self.backoff.restart()
         try:
             await self._resolve_names()
             listed = await self.client.list_tasks(owner=self.owner)
@@ -117,8 +128,10 @@ class _Lister:
                 scope.cancel()
             # Otherwise transient: the task is simply not part of this interval.
 
-    def paced(self, changed: bool) -> None:
-        self.delay = self.backoff.after_poll(changed)
+    def paced(self, changed: bool, slow: Callable[[float], float]) -> None:
+        """Set the next wait; after a quiet interval ``slow`` may stretch it (streams on)."""
+        delay = self.backoff.after_poll(changed)
+        self.delay = delay if changed else slow(delay)
 
 
 class ManyFollower(Closeable):
@@ -140,8 +153,10 @@ class ManyFollower(Closeable):
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
+        wake: Wake | None = None,
+        max_streams: int | None = None,
     ) -> None:
-        self._lister = _Lister(client, ids, owner, poll, names)
+        self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
         self._settled = settled
         self._poll_policy = poll
         self._stop = stop
@@ -170,6 +185,7 @@ class ManyFollower(Closeable):
         """Stop following; events not yet handed out are dropped (cursors exclude them)."""
         self._done = True
         self._ready.clear()
+        await self._lister.wakers.aclose()
 
     def _follower(self, task: Task) -> LogFollower:
         follower = self._followers.get(task.id)
@@ -181,20 +197,29 @@ class ManyFollower(Closeable):
                 settled=self._settled,
                 poll=self._poll_policy,
                 stop=self._stop,
+                waker=self._lister.wakers.get(task),
             )
             self._followers[task.id] = follower
         return follower
 
     async def __anext__(self) -> LogEvent:
-        while True:
-            while self._ready:
-                event = self._ready[0].take()
-                if event is not None:
-                    return event
-                self._ready.popleft()
-            if self._done:
-                raise StopAsyncIteration
-            await self._poll()
+        try:
+            while True:
+                while self._ready:
+                    event = self._ready[0].take()
+                    if event is not None:
+                        return event
+                    self._ready.popleft()
+                if self._done:
+                    await self._lister.wakers.aclose()
+                    raise StopAsyncIteration
+                await self._poll()
+        except StopAsyncIteration:
+            raise
+        except BaseException:
+            # Errors and cancellation: no watch stream outlives this call's failure.
+            await self._lister.wakers.aclose()
+            raise
 
     async def _poll(self) -> None:
         tasks = await self._lister.poll_tasks()
@@ -207,12 +232,14 @@ class ManyFollower(Closeable):
                 # Gone from the listing: deleted.  Its memory is released.
                 del self._followers[task_id]
                 self._marks.pop(task_id, None)
+                await self._lister.wakers.drop(task_id)
             elif task_id in self._lister.gone:
                 self._followers[task_id].end(EndReason.DELETED)
         due: list[tuple[LogFollower, Task]] = []
         for task in tasks.values():
             follower = self._follower(task)
             if not follower.finished:
+                await follower.waker.attach(task)
                 due.append((follower, task))
         errors: list[BaseException] = []
         try:
@@ -229,8 +256,10 @@ class ManyFollower(Closeable):
                     self._ready.append(follower)
         if errors:
             raise errors[0]  # as follow_logs would: the error itself, not an ExceptionGroup
-        changed = bool(self._ready)
-        self._lister.paced(changed)
+        for follower, _ in due:
+            if follower.finished and follower.task is not None:
+                await self._lister.wakers.drop(follower.task.id)  # its slot is free again
+        self._lister.paced(bool(self._ready), self._slow_pace)
         if self._ids is not None:  # following everything (ids=None) goes on until aclose()
             self._done = all(
                 task_id in self._lister.gone
@@ -238,11 +267,21 @@ class ManyFollower(Closeable):
                 for task_id in self._ids
             )
 
+    def _slow_pace(self, delay: float) -> float:
+        """Slow only while every followed task is quiet on its stream (and no
+        ``idle_timeout`` is due sooner); one task polled as today keeps today's pace."""
+        return min(
+            (f.paced(delay) for f in self._followers.values() if not f.finished),
+            default=delay,
+        )
+
     def _worth_polling(self, follower: LogFollower, task: Task) -> bool:
         """Logs can have news: the agent works, its state or conversation changed lately,
-        or settled mode still holds its newest entry back."""
+        its stream just spoke, or settled mode still holds its newest entry back."""
         if not serves_logs(task):
             return False
+        if task.id in self._lister.woken:
+            return True
         if task.state in (TaskState.WORKING, None) or follower.holding or follower.produced:
             # Working, or an agent that reports no state (no signal to go by).
             self._marks[task.id] = (None, 0)
@@ -251,6 +290,10 @@ class ManyFollower(Closeable):
         previous, quiet = self._marks.get(task.id, (None, 0))
         quiet = quiet + 1 if mark == previous else 0
         self._marks[task.id] = (mark, quiet)
+        if follower.waker.quiet(task):
+            # The stream and the poll agree the agent idles, and nothing is held back:
+            # new output needs the agent to work, which the stream publishes first.
+            return False
         # Quiet tasks are still looked at every few intervals: output can appear
         # without the agent reporting a new state.
         return quiet < _QUIET_POLLS or quiet % _FLOOR_POLLS == 0
@@ -287,8 +330,11 @@ class ManyWatcher(Closeable):
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
+        wake: Wake | None = None,
+        max_streams: int | None = None,
     ) -> None:
-        self._lister = _Lister(client, ids, owner, poll, names)
+        self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
+        self._tasks: dict[UUID, Task] = {}
         self._until = stop.until
         self._until_terminal = stop.until_terminal
         self._marks: dict[UUID, tuple[Any, ...]] = {}
@@ -301,12 +347,20 @@ class ManyWatcher(Closeable):
         """Stop watching."""
         self._done = True
         self._ready.clear()
+        await self._lister.wakers.aclose()
 
     async def __anext__(self) -> Task:
-        while not self._ready:
-            if self._done:
-                raise StopAsyncIteration
-            await self._poll()
+        try:
+            while not self._ready:
+                if self._done:
+                    await self._lister.wakers.aclose()
+                    raise StopAsyncIteration
+                await self._poll()
+        except StopAsyncIteration:
+            raise
+        except BaseException:
+            await self._lister.wakers.aclose()
+            raise
         return self._ready.popleft()
 
     async def _poll(self) -> None:
@@ -316,16 +370,32 @@ class ManyWatcher(Closeable):
         for task in tasks.values():
             if task.id in self._finished:
                 continue
+            await self._lister.wakers.get(task).attach(task)
             mark = fingerprint(task)
             ended = stop_requested(task, self._until_terminal, self._until)
             if ended:
                 self._finished.add(task.id)
+                await self._lister.wakers.drop(task.id)
             if ended or mark != self._marks.get(task.id):
                 self._marks[task.id] = mark
                 self._ready.append(task)
         if self._ids is None:
             for task_id in self._marks.keys() - tasks.keys():
                 del self._marks[task_id]  # deleted: forget it
-        self._lister.paced(bool(self._ready))
+                await self._lister.wakers.drop(task_id)
+        self._tasks = tasks
+        self._lister.paced(bool(self._ready), self._slow_pace)
         if self._ids is not None:
             self._done = self._ids <= self._finished | self._lister.gone
+
+    def _slow_pace(self, delay: float) -> float:
+        """Slow only while every watched task is quiet on its stream."""
+        wakers = self._lister.wakers
+        return min(
+            (
+                wakers.get(task).pace(delay, task)
+                for task in self._tasks.values()
+                if task.id not in self._finished
+            ),
+            default=delay,
+        )

@@ -12,11 +12,12 @@ from uuid import UUID
 
 from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
 from .._wire.models import Task, TaskStatus
-from .._wire.settings import PollPolicy
+from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
 from .conditions import StopConditions, Until, predicate, ready_for_input
 from .iterator import Closeable
 from .verdict import Verdict, judge
+from .wake import Waker, WakeResult
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints
@@ -71,29 +72,38 @@ async def wait_for(
     timeout: float | None,
     owner: str | UUID,
     poll: PollPolicy | None,
+    wake: Wake | None = None,
 ) -> Task:
     """Poll until ``until`` holds; see ``CoderTasksClient.wait_for``."""
     test = predicate(until)
     clock = client.clock
     backoff = Backoff(poll or client.poll)
+    waker = Waker(client, wake, ref if isinstance(ref, str) else "task")
     deadline = None if timeout is None else clock.now() + timeout
     last: Task | None = None
     previous: tuple[Any, ...] | None = None
-    while True:
-        task, delay = await _poll_task(client, ref, owner, backoff)
-        if task is not None:
-            if test(task):
-                return task
-            last = task
-            mark = fingerprint(task)
-            delay = backoff.after_poll(changed=mark != previous)
-            previous = mark
-        now = clock.now()
-        if deadline is not None:
-            if now >= deadline:
-                raise WaitTimeoutError(f"task did not reach {until!r} within {timeout}s", last)
-            delay = min(delay, deadline - now)
-        await clock.sleep(delay)
+    try:
+        while True:
+            task, delay = await _poll_task(client, ref, owner, backoff)
+            if task is not None:
+                if test(task):
+                    return task
+                last = task
+                mark = fingerprint(task)
+                delay = backoff.after_poll(changed=mark != previous)
+                if mark == previous:  # the slow pace only after a quiet poll
+                    delay = waker.pace(delay, task)
+                previous = mark
+                await waker.attach(task)
+            now = clock.now()
+            if deadline is not None:
+                if now >= deadline:
+                    raise WaitTimeoutError(f"task did not reach {until!r} within {timeout}s", last)
+                delay = min(delay, deadline - now)
+            if await waker.sleep(delay) is WakeResult.EVENT:
+                backoff.restart()
+    finally:
+        await waker.aclose()
 
 
 async def wait_ready(
@@ -191,8 +201,10 @@ class TaskWatcher(Closeable):
         owner: str | UUID = "me",
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
+        wake: Wake | None = None,
     ) -> None:
         self._client = client
+        self._waker = Waker(client, wake, ref if isinstance(ref, str) else "task")
         self._ref = ref  # replaced by the task's id once seen, as LogFollower does
         self._owner = owner
         self._backoff = Backoff(poll or client.poll)
@@ -201,10 +213,24 @@ class TaskWatcher(Closeable):
         self._delay: float | None = None
         self._done = False
 
+    async def aclose(self) -> None:
+        """Stop watching (closes the workspace watch stream, if one is open)."""
+        self._done = True
+        await self._waker.aclose()
+
     async def __anext__(self) -> Task:
+        try:
+            return await self._next()
+        except BaseException:
+            # The end, an error or cancellation: the stream must not outlive it.
+            await self._waker.aclose()
+            raise
+
+    async def _next(self) -> Task:
         while not self._done:
-            if self._delay is not None:
-                await self._client.clock.sleep(self._delay)
+            woke = None if self._delay is None else await self._waker.sleep(self._delay)
+            if woke is WakeResult.EVENT:
+                self._backoff.restart()
             try:
                 task, self._delay = await _poll_task(
                     self._client, self._ref, self._owner, self._backoff
@@ -217,10 +243,13 @@ class TaskWatcher(Closeable):
             if task is None:
                 continue
             self._ref = task.id
+            await self._waker.attach(task)
             mark = fingerprint(task)
             changed = mark != self._previous
             self._previous = mark
-            self._delay = self._backoff.after_poll(changed)
+            delay = self._backoff.after_poll(changed)
+            # The slow pace only after a quiet poll: the caller may act on a change.
+            self._delay = delay if changed else self._waker.pace(delay, task)
             if self._stop.reached(task):
                 self._done = True
                 return task

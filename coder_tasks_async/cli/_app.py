@@ -36,6 +36,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
     "Conn",
+    "NoWatchOption",
     "OutputFormat",
     "app",
     "poll_policy",
@@ -182,6 +183,14 @@ PollOption = Annotated[
         metavar="SECONDS",
     ),
 ]
+NoWatchOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-watch",
+        help="Only poll: do not listen to the task's workspace watch stream, whose "
+        "events otherwise wake the poll at once.",
+    ),
+]
 OwnerOption = Annotated[
     str,
     typer.Option("--owner", help="Owner used to resolve a bare task name.", metavar="USER"),
@@ -254,6 +263,8 @@ class Conn:
     token: str | None = None
     header: list[str] | None = None
     verbose: bool = False
+    #: Listen to workspace watch streams while waiting (``--no-watch`` turns it off).
+    watch: bool = True
     _headers: dict[str, str] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
@@ -292,6 +303,7 @@ class Conn:
             token=settings.token,
             user_agent=f"coder-tasks-cli/{__version__}",
             session=session,
+            wake="auto" if self.watch else "poll",
         )
         if session is not None:
             _own_session(client, session)

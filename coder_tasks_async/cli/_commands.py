@@ -14,6 +14,7 @@ from . import _output as out
 from ._app import (
     Conn,
     HeaderOption,
+    NoWatchOption,
     OutputFormat,
     OutputOption,
     OwnerOption,
@@ -141,6 +142,7 @@ def status(
     owner: OwnerOption = "me",
     user: UserAlias = None,
     poll_interval: PollOption = None,
+    no_watch: NoWatchOption = False,
     output: OutputOption = OutputFormat.TABLE,
     url: UrlOption = None,
     token: TokenOption = None,
@@ -151,8 +153,10 @@ def status(
 
     Example: coder-tasks status fix-login --watch
     """
+    if no_watch and not watch:
+        usage_error("--no-watch only makes sense with --watch", "add --watch")
     who = owner_of(owner, user)
-    conn = Conn(url, token, header, verbose)
+    conn = Conn(url, token, header, verbose, watch=not no_watch)
 
     async def main() -> None:
         from coder_tasks_async import NotFoundError
@@ -329,6 +333,7 @@ def wait(
     owner: OwnerOption = "me",
     user: UserAlias = None,
     poll_interval: PollOption = None,
+    no_watch: NoWatchOption = False,
     output: OutputOption = OutputFormat.TABLE,
     url: UrlOption = None,
     token: TokenOption = None,
@@ -341,7 +346,7 @@ def wait(
     """
     wanted = parse_until("--until", until)
     who = owner_of(owner, user)
-    conn = Conn(url, token, header, verbose)
+    conn = Conn(url, token, header, verbose, watch=not no_watch)
 
     async def main() -> None:
         async with conn.client() as coder:

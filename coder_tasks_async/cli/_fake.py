@@ -147,7 +147,7 @@ def fake_server(
     Prints URL=, TOKEN=, TEMPLATE_VERSION= and PRESET= lines on stdout for scripts,
     and the matching `export` line on stderr for people.
 
-    Example: eval "$(coder-tasks fake-server --speed 4 | sed 's/^/export CODER_/')" &
+    Example: coder-tasks fake-server --speed 4 2>fake.env & sleep 2; eval "$(grep ^export fake.env)"
     """
     known = known_versions()
     version = server_version or known[-1]

@@ -15,6 +15,7 @@ from . import _output as out
 from ._app import (
     Conn,
     HeaderOption,
+    NoWatchOption,
     OutputFormat,
     OutputOption,
     OwnerOption,
@@ -274,6 +275,7 @@ def logs(
     owner: OwnerOption = "me",
     user: UserAlias = None,
     poll_interval: PollOption = None,
+    no_watch: NoWatchOption = False,
     output: OutputOption = OutputFormat.TABLE,
     url: UrlOption = None,
     token: TokenOption = None,
@@ -290,6 +292,7 @@ def logs(
         "--until": until is not None,
         "--until-terminal": until_terminal,
         "--idle-timeout": idle_timeout is not None,
+        "--no-watch": no_watch,
     }
     misplaced = [flag for flag, used in follow_only.items() if used]
     if misplaced and not follow:
@@ -299,7 +302,7 @@ def logs(
         _check_cursor_dir(cursor_file)
     since_at = parse_since(since) if since is not None else None
     who = owner_of(owner, user)
-    conn = Conn(url, token, header, verbose)
+    conn = Conn(url, token, header, verbose, watch=not no_watch)
 
     async def main() -> None:
         async with conn.client() as coder:

@@ -313,9 +313,8 @@ class FakeCoder:
                 reply = error(400, "Expected a websocket upgrade.")
             else:
                 status = 101 if mode == "ws" else 200
-                self._record(
-                    RecordedRequest(request.method, path, query, dict(request.headers), route, status)
-                )
+                headers = dict(request.headers)
+                self._record(RecordedRequest(request.method, path, query, headers, route, status))
                 return await self.watch.serve(request, checked, mode)
         self._record(
             RecordedRequest(request.method, path, query, dict(request.headers), route, reply.status)

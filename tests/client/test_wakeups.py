@@ -72,7 +72,7 @@ async def test_follower_takes_websocket_else_event_stream_else_polls_and_logs_it
     assert f"wake mode {mode}" in caplog.text
     expected = {"ws": {"ws": 1, "sse": 0}, "sse": {"ws": 0, "sse": 1}, "poll": {"ws": 0, "sse": 0}}
     assert fake_coder.watch.opened == expected[mode]
-    assert coder._streams.open_count == 0
+    assert coder.streams_open == 0
 
 
 async def test_wake_poll_opens_no_stream_per_call_and_per_client(
@@ -122,7 +122,7 @@ async def test_idle_event_settles_the_reply_after_one_poll_without_the_clock_mov
             tg.cancel_scope.cancel()
     assert got[4].entry is not None and got[4].entry.content.endswith("and the tests")
     assert [e.entry.id for e in got if e.entry] == [0, 1, 2, 3, 4]
-    assert client._streams.open_count == 0
+    assert client.streams_open == 0
 
 
 async def test_idle_follower_polls_about_once_a_minute_with_the_stream(
@@ -156,23 +156,28 @@ async def test_idle_follower_polls_about_once_a_minute_with_the_stream(
 
 
 async def test_stream_never_takes_a_request_slot(
-    fake_coder: FakeCoder, fake_clock: FakeClock
+    manual: tuple[FakeCoder, FakeClock, CoderTasksClient],
 ) -> None:
-    clock = fake_clock
+    fake, clock, _ = manual
     async with CoderTasksClient(
-        fake_coder.url, token=fake_coder.token, clock=clock, max_concurrency=1
+        fake.url, token=fake.token, clock=clock, max_concurrency=1
     ) as client:
-        task = await client.create_task("hi", template_version_id=fake_coder.template_version_id)
-        stream = await client._open_workspace_watch(task.workspace_id)  # type: ignore[arg-type]
-        try:
-            assert stream.mode == "ws"
-            assert (await client.get_task(task)).id == task.id  # the one slot is free
-            session = client._transport._session
-            assert session is not None
-            assert len(session.connector._acquired) == 0  # type: ignore[union-attr]
-        finally:
-            await stream.aclose()
-        assert client._streams.open_count == 0
+        task = await client.create_task("hi", template_version_id=fake.template_version_id)
+        clock.advance(10)
+        async with client.follow_logs(task, poll=FAST) as follower, anyio.create_task_group() as tg:
+
+            async def consume() -> None:
+                async for _ in follower:
+                    pass
+
+            tg.start_soon(consume)
+            await eventually(lambda: client.streams_open == 1, "the stream is open")
+            # The only request slot is free while the stream stays open.
+            with anyio.fail_after(10):
+                assert (await client.get_task(task)).id == task.id
+            assert client.connections_in_use == 0 and client.streams_open == 1
+            tg.cancel_scope.cancel()
+        assert client.streams_open == 0
 
 
 @pytest.mark.parametrize("how", ["break", "cancel", "error"])
@@ -185,7 +190,7 @@ async def test_stream_is_closed_on_exit_cancellation_and_errors(
         try:
             async with follower:
                 async for _ in follower:
-                    if coder._streams.open_count == 0:
+                    if coder.streams_open == 0:
                         continue
                     if how == "cancel":
                         raise asyncio.CancelledError
@@ -195,7 +200,7 @@ async def test_stream_is_closed_on_exit_cancellation_and_errors(
         except (KeyError, asyncio.CancelledError):
             pass
     assert fake_coder.watch.opened["ws"] >= 1
-    assert coder._streams.open_count == 0
+    assert coder.streams_open == 0
     await eventually(lambda: fake_coder.watch.open_streams == 0, "the fake saw the close")
 
 
@@ -235,7 +240,7 @@ async def test_no_entry_lost_or_repeated_with_the_stream_on_off_or_flapping(
             truth = [(e["id"], e["content"]) for e in fake.task(task.id).entries]
             assert seen == truth
             assert len(seen) == 3 + 2 * 4
-            assert client._streams.open_count == 0
+            assert client.streams_open == 0
 
 
 async def test_stale_idle_never_hands_out_a_growing_reply_as_final(
@@ -279,7 +284,7 @@ async def test_idle_timeout_fires_on_time_while_the_stream_slows_polling(
 ) -> None:
     """Regression: the slow idle pace (150 s) outlived a 5 s ``idle_timeout``."""
     task = await coder.create_task("hi", template_version_id=fake_coder.template_version_id)
-    await coder.wait_for(task, until=TaskState.IDLE)
+    await coder.wait_for(task, until=TaskState.IDLE, wake="poll")
     start = fake_clock.now()
     async with coder.follow_logs(task, idle_timeout=5, poll=FAST) as follower:
         ids = [e.entry.id async for e in follower if e.entry]
