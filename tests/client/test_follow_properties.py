@@ -3,8 +3,9 @@
 Smaller than the tracker suite (tests/unit/test_tracker_properties.py): this one proves the
 I/O path.  A pause-capable FakeCoder on a fake clock serves one task; the machine
 sends input (the same few texts again and again), pauses (also mid-reply), resumes,
-injects faults into the logs route (5xx, 429, HTML, cut bodies, lost responses), and
-runs bot sessions: each follows settled from the saved cursor for a while, saving the
+injects faults into the logs route (5xx, 429, HTML, cut bodies, lost responses), turns
+the workspace watch stream (wake-ups) on, off, flapping, stalled or noisy, and runs bot
+sessions: each follows settled from the saved cursor for a while, saving the
 cursor after every event, and may be killed after any event.  Invariants: no entry of a
 conversation twice, a RESET only for a resume, and at the end every message of the last
 conversation exactly once with its final content.
@@ -27,6 +28,7 @@ _LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
 TEXTS = ("same", "again", "same")
 FAULTS = ("status", "html", "rate_limit", "truncated_json", "lost_response")
+STREAMS = ("on", "off", "sse", "flapping", "stalled", "noisy")
 
 
 class HttpFollowerMachine(RuleBasedStateMachine):
@@ -89,6 +91,16 @@ class HttpFollowerMachine(RuleBasedStateMachine):
     def faults(self, kind: str, times: int) -> None:
         times = 1 if kind == "truncated_json" else times
         self.fake.faults.add(Fault("logs", kind, rate=0.5, times=times))
+
+    @rule(stream=st.sampled_from(STREAMS))
+    def watch_stream(self, stream: str) -> None:
+        """The workspace watch stream (wake-ups) on, off, flapping, stalled or noisy."""
+        faults = self.fake.watch.faults
+        faults.refuse = stream == "off"
+        faults.refuse_ws = stream == "sse"
+        faults.drop_after = 1 if stream == "flapping" else None
+        faults.stall = stream == "stalled"
+        faults.duplicate = faults.noise = stream == "noisy"
 
     @rule(seconds=st.sampled_from((2.0, 6.0, 15.0)), kill=st.none() | st.integers(1, 3))
     def run_bot(self, seconds: float, kill: int | None) -> None:
