@@ -17,8 +17,9 @@ Phases (both modes side by side in each):
 1. Active bot: bots on ``active_tasks`` tasks each get the first reply, then
    another client sends input at once; ``active_rounds`` times per task.
 2. After idling: bots on ``idle_tasks`` tasks get the first reply, keep following
-   for ``idle_seconds``, then another client sends input (one trial per task, all
-   tasks at once, so the idle wait is paid once).
+   for ``idle_seconds`` (plus an offset spread over one longest poll interval, so
+   the inputs meet every phase of the bots' pace), then another client sends input
+   (one trial per task, all tasks at once, so the idle wait is paid once).
 3. Requests per idle task: ``singles`` tasks each followed by one settled
    ``follow_logs`` from the start; requests counted from ``warmup`` seconds in
    until the end of phase 4 (the watch stream opens are counted apart).
@@ -43,7 +44,7 @@ from _measure import Settings
 from _report import Row
 from _wake_server import REPLY_SECONDS
 
-from coder_tasks_async import CoderTasksClient, TaskLogEntry
+from coder_tasks_async import CoderTasksClient, PollPolicy, TaskLogEntry
 
 __all__ = ["bench_wake", "wake_server"]
 
@@ -213,10 +214,18 @@ def _active_trial(rounds: int) -> Callable[[Bot, CoderTasksClient], Awaitable[li
     return trial
 
 
-def _idle_trial(seconds: float) -> Callable[[Bot, CoderTasksClient], Awaitable[list[float]]]:
+def _idle_trial(
+    seconds: float, tasks: int
+) -> Callable[[Bot, CoderTasksClient], Awaitable[list[float]]]:
+    # The bots start together, so their polls stay nearly in step: the inputs go out
+    # spread evenly over one longest poll interval, at every phase of the pace.
+    spread = PollPolicy().maximum / tasks
+    turn = iter(range(tasks))
+
     async def trial(bot: Bot, sender: CoderTasksClient) -> list[float]:
+        offset = next(turn) * spread
         await bot.entry(2)
-        await asyncio.sleep(seconds)  # the bot keeps following: its pace backs off
+        await asyncio.sleep(seconds + offset)  # the bot keeps following: its pace backs off
         sent = time.monotonic()
         await sender.send_input(bot.task_id, "Back from lunch: open the pull request.")
         return [await bot.latency(4, sent)]
@@ -343,7 +352,8 @@ async def bench_wake(srv: ServerProcess, settings: Settings) -> list[Row]:
             return _with_bots(srv, f"active{suffix}", MODES[suffix], trial)
 
         def idle(suffix: str) -> Awaitable[list[float]]:
-            return _with_bots(srv, f"idle{suffix}", MODES[suffix], _idle_trial(plan.idle_seconds))
+            trial = _idle_trial(plan.idle_seconds, plan.idle_tasks)
+            return _with_bots(srv, f"idle{suffix}", MODES[suffix], trial)
 
         active_lat = await _both(active)
         # The singles' window opens after their warm-up (phase 1 may be shorter).
