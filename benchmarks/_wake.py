@@ -294,10 +294,6 @@ async def _many(srv: ServerProcess, suffix: str, plan: Plan) -> dict[str, Any]:
     }
 
 
-def _fmt(seconds: float) -> str:
-    return f"{seconds:.2f} s"
-
-
 def _latency_rows(bench: str, lat: dict[str, list[float]]) -> list[Row]:
     wake, poll = lat["wake"], lat["poll"]
     data = {"wake_s": wake, "poll_s": poll, "trials": len(wake)}
@@ -311,8 +307,8 @@ def _latency_rows(bench: str, lat: dict[str, list[float]]) -> list[Row]:
             Row(
                 bench=bench,
                 figure=f"reply done -> bot has it, {what} ({len(wake)} trials)",
-                sdk=f"wake: {_fmt(value)}",
-                baseline=f"poll: {_fmt(fn(poll))}",
+                sdk=f"wake: {value:.2f} s",
+                baseline=f"poll: {fn(poll):.2f} s",
                 ratio=value,
                 unit="s (wake)",
                 target=f"<= {target:g} s",
