@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run.py                          # everything (~5-8 minutes)
+    python benchmarks/run.py                          # everything (~8-12 minutes)
     python benchmarks/run.py --quick                  # fewer rounds (smoke test)
     python benchmarks/run.py --only get_task,structuring --json results.json
 
@@ -30,6 +30,7 @@ from _logs import bench_logs
 from _measure import Settings
 from _report import Row, render, write_json
 from _structuring import bench_structuring
+from _wake import bench_wake, plan_for, wake_server
 
 Bench = Callable[[Settings], list[Row]]
 
@@ -65,6 +66,12 @@ def _follow(settings: Settings) -> list[Row]:
         return asyncio.run(bench_follow(srv, settings))
 
 
+def _wake(settings: Settings) -> list[Row]:
+    # Real time on purpose: minutes of idling, measured with the default PollPolicy.
+    with wake_server(plan_for(settings)) as srv:
+        return asyncio.run(bench_wake(srv, settings))
+
+
 BENCHMARKS: dict[str, Bench] = {
     "imports": bench_imports,
     "structuring": _structuring,
@@ -74,6 +81,7 @@ BENCHMARKS: dict[str, Bench] = {
     "get_logs": _logs,
     "create_fanout": _create,
     "follow": _follow,
+    "wake": _wake,
 }
 
 
