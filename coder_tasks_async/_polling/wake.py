@@ -88,6 +88,15 @@ def event_says_idle(signal: WorkspaceSignal | None, task: Task) -> bool:
     )
 
 
+async def _next_or_end(stream: EventStream) -> tuple[str, Any] | None:
+    """The stream's next message, or ``None`` once it ended: a pending read never raises,
+    so one that finishes after its waker stopped listening leaves no unretrieved error."""
+    try:
+        return await stream.next()
+    except EOFError:
+        return None
+
+
 def _agrees(signal: WorkspaceSignal, task: Task) -> bool:
     """The event shows the agent state report and build the task already showed."""
     cs = task.current_state
@@ -108,7 +117,7 @@ class Waker:
         self._label = label
         self._workspace: UUID | None = None
         self._stream: EventStream | None = None
-        self._reader: asyncio.Future[tuple[str, Any]] | None = None
+        self._reader: asyncio.Future[tuple[str, Any] | None] | None = None
         self._retry_at = 0.0
         self._retry_delay = _RETRY_FIRST
         self._permanent = False
@@ -184,20 +193,20 @@ class Waker:
             and now >= self._retry_at
         )
 
-    def _read(self, stream: EventStream) -> asyncio.Future[tuple[str, Any]]:
+    def _read(self, stream: EventStream) -> asyncio.Future[tuple[str, Any] | None]:
         """The pending read of the next message (one at a time, kept across sleeps)."""
         if self._reader is None:
-            self._reader = asyncio.ensure_future(stream.next())
+            self._reader = asyncio.ensure_future(_next_or_end(stream))
         return self._reader
 
-    async def _heard_from(self, reader: asyncio.Future[tuple[str, Any]]) -> WakeResult | None:
+    async def _heard_from(self, reader: asyncio.Future[tuple[str, Any] | None]) -> WakeResult | None:
         """A message arrived: an event or a break ends the sleep, a ping or noise does not."""
         self._reader = None
-        try:
-            kind, data = reader.result()
-        except EOFError:
+        message = reader.result()
+        if message is None:
             await self._lost("dropped")
             return WakeResult.LOST
+        kind, data = message
         self._heard = self._client.clock.now()
         if kind == "data":
             self.signal = read_signal(data)
@@ -239,8 +248,6 @@ class Waker:
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()
-            if reader.done() and not reader.cancelled():
-                reader.exception()  # a read that already failed: retrieved, not "never retrieved"
         stream, self._stream = self._stream, None
         if stream is not None:
             await stream.aclose()
