@@ -199,7 +199,9 @@ class Waker:
             self._reader = asyncio.ensure_future(_next_or_end(stream))
         return self._reader
 
-    async def _heard_from(self, reader: asyncio.Future[tuple[str, Any] | None]) -> WakeResult | None:
+    async def _heard_from(
+        self, reader: asyncio.Future[tuple[str, Any] | None]
+    ) -> WakeResult | None:
         """A message arrived: an event or a break ends the sleep, a ping or noise does not."""
         self._reader = None
         message = reader.result()
