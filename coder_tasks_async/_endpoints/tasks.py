@@ -659,6 +659,24 @@ class TaskEndpoints:
         """
         target = TaskTarget(ref, owner, "/logs", releases.LOGS)
         response = await self._call_task("GET", target, parse=converter.loads)
+        return self._raw_logs(response)
+
+    async def _get_task_at(self, path: str) -> Task:
+        """:meth:`get_task` of a task whose path is known (:func:`protocol.task_path`).
+
+        For pollers: they resolve their task once, not on every poll.
+        """
+        return await self._read(path, converter.decode_task, budget=self._budget(None))
+
+    async def _get_logs_raw_at(self, path: str) -> tuple[list[Any], bool]:
+        """:meth:`get_logs_raw` of a task whose path is known; ``path`` ends in ``/logs``."""
+        feature, minimum = releases.LOGS
+        response = await self._call_newer(
+            "GET", path, feature, minimum, None, None, self._budget(None), converter.loads
+        )
+        return self._raw_logs(response)
+
+    def _raw_logs(self, response: RawResponse) -> tuple[list[Any], bool]:
         self._raise_for(response)
         data = response.parsed
         logs = data.get("logs") if isinstance(data, dict) else None

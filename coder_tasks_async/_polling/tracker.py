@@ -32,10 +32,8 @@ texts, or a single entry that was still changing) is taken for the old one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 from uuid import UUID
-
-from attrs import define
 
 from .._wire.converter import structure
 from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus, WorkspaceStatus
@@ -56,9 +54,8 @@ __all__ = [
 _Entry: TypeAlias = tuple[int, str, str, Any]
 
 
-@define(frozen=True, slots=True)
-class _Step:
-    """What taking one event changes in the cursor."""
+class _Step(NamedTuple):
+    """What taking one event changes in the cursor (a tuple: one is made per event)."""
 
     kind: LogEventKind
     id: int = -1
@@ -84,6 +81,14 @@ def may_be_active(task: Task) -> bool:
 def agent_settled(task: Task) -> bool:
     """The newest entry can no longer change: the agent is not working, or cannot run."""
     return not may_be_active(task) or task.state is not TaskState.WORKING
+
+
+def _run_of(task: Task, known: RunId | None) -> RunId:
+    """The run that served ``task``: ``known`` again when it is that one (the usual poll)."""
+    build, agent = task.workspace_build_number, task.workspace_agent_id
+    if known is not None and known.build == build and known.agent == agent:
+        return known
+    return RunId(build, agent)
 
 
 def _describe(task_id: UUID, name: str) -> str:
@@ -209,7 +214,7 @@ class ConversationTracker:
         # Ids below the window were handed out long ago and cannot change the outcome.
         gap_before = self._gap
         entries = self._clean(raw_logs, min(cursor.window) if cursor.window else 0)
-        run = None if snapshot else RunId(task.workspace_build_number, task.workspace_agent_id)
+        run = None if snapshot else _run_of(task, cursor.run)
         new_conversation = (
             run is not None and run.known and cursor.run is not None and cursor.run.differs(run)
         )

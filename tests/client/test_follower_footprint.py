@@ -80,3 +80,17 @@ async def test_a_follower_still_follows_after_its_first_poll(
             seen.append(event)
     assert seen
     assert follower.cursor.last_id is not None
+
+
+async def test_cut_timeouts_are_built_once_per_tenth_of_a_second(
+    coder: CoderTasksClient,
+) -> None:
+    transport = coder._transport
+    limits = transport.timeouts
+    first = transport._cut_timeout(limits, 12.34)
+    assert transport._cut_timeout(limits, 12.36) is first  # the same tenth: reused
+    assert first.total == pytest.approx(12.3)
+    assert first.sock_connect == pytest.approx(min(limits.connect, 12.3))
+    other = transport._cut_timeout(limits, 0.01)
+    assert other.total == pytest.approx(0.1)  # never cut to nothing
+    assert len(transport._cut_cache) == 2
