@@ -666,16 +666,39 @@ class TaskEndpoints:
     async def _get_task_at(self, path: str) -> Task:
         """:meth:`get_task` of a task whose path is known (:func:`protocol.task_path`).
 
-        For pollers: they resolve their task once, not on every poll.
+        For pollers: they resolve their task once, not on every poll.  Once the
+        route tree is known this goes straight to the transport (nothing left to
+        probe: the tree's answer is the answer).
         """
-        return await self._read(path, converter.decode_task, budget=self._budget(None))
+        budget = self._budget(None)
+        tree = self._tree
+        if tree is None:
+            return await self._read(path, converter.decode_task, budget=budget)
+        response = await self._transport.request(
+            "GET", API_ROOTS[tree] + path, budget=budget, parse=converter.decode_task
+        )
+        self._raise_for(response, budget)
+        return cast(Task, response.parsed)
 
     async def _get_logs_raw_at(self, path: str) -> tuple[list[Any], bool]:
         """:meth:`get_logs_raw` of a task whose path is known; ``path`` ends in ``/logs``."""
         feature, minimum = releases.LOGS
-        response = await self._call_newer(
-            "GET", path, feature, minimum, None, None, self._budget(None), converter.loads
-        )
+        budget = self._budget(None)
+        tree = self._tree
+        if tree is None:
+            response = await self._call_newer(
+                "GET", path, feature, minimum, None, None, budget, converter.loads
+            )
+        else:
+            response = await self._transport.request(
+                "GET", API_ROOTS[tree] + path, budget=budget, parse=converter.loads
+            )
+            if response.status == 405 or protocol.is_route_not_found(
+                response.status, response.headers, response.body
+            ):
+                raise UnsupportedByServer(
+                    feature, minimum_version=minimum, server_version=self.server_version
+                )
         return self._raw_logs(response)
 
     def _raw_logs(self, response: RawResponse) -> tuple[list[Any], bool]:

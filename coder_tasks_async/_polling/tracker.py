@@ -63,6 +63,8 @@ class _Step(NamedTuple):
     digest: str = ""
     final: bool = False
     run: RunId | None = None
+    #: ``hash()`` of the content: lets the next polls skip the digest of unchanged text.
+    quick: int = 0
 
 
 def may_be_active(task: Task) -> bool:
@@ -138,7 +140,7 @@ class ConversationTracker:
         self._suspect = False
         self._gap: int | None = None
         self._quiet_before = False
-        self._newest_before: tuple[int, str] | None = None
+        self._newest_before: tuple[int, int] | None = None
         self._held: tuple[Task, _Entry] | None = None
 
     @property
@@ -320,8 +322,14 @@ class ConversationTracker:
                 continue
             if seen.type != entry_type:
                 return False
-            if (seen.final or self.settled) and seen.digest != digest(content):
-                return False
+            if seen.final or self.settled:
+                # Only text that changed since the last look is digested: an unchanged
+                # window costs a hash() per entry (no encoding, no allocation).
+                quick = hash(content)
+                if seen.quick != quick:
+                    if seen.digest != digest(content):
+                        return False
+                    seen.quick = quick
         if snapshot or cursor.last_id is None:
             return True  # a snapshot holds only the tail
         newest = entries[-1][0] if entries else -1
@@ -338,7 +346,8 @@ class ConversationTracker:
             self._quiet_before, self._newest_before = False, None
             return True  # frozen until the next run
         quiet = agent_settled(task)
-        newest = (entries[-1][0], digest(entries[-1][2])) if entries else None
+        # In-process memory only (never saved), so Python's hash() is enough here.
+        newest = (entries[-1][0], hash(entries[-1][2])) if entries else None
         settled = quiet and self._quiet_before and newest == self._newest_before
         self._quiet_before, self._newest_before = quiet, newest
         return settled
@@ -365,17 +374,23 @@ class ConversationTracker:
             if seen is not None and (seen.final or self.settled):
                 continue
             interrupted = newest and cut_off and entry_type == "output"
+            if self.settled and newest and not settled_now:
+                self._held = (task, entry)
+                break
+            quick = hash(content)
+            if seen is not None and seen.quick == quick:
+                continue  # live mode: unchanged since it was handed out
             entry_digest = digest(content)
             if self.settled:
-                if newest and not settled_now:
-                    self._held = (task, entry)
-                    break
-                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True)
+                step = _Step(
+                    LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True, quick=quick
+                )
             elif seen is None:
-                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest)
+                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick)
             elif seen.digest != entry_digest:
-                step = _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest)
+                step = _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick)
             else:
+                seen.quick = quick  # the same text (restored cursor): no digest next time
                 continue
             planned.append((step, entry, interrupted))
         return planned
@@ -418,4 +433,4 @@ class ConversationTracker:
         elif step.kind is LogEventKind.RESET:
             cursor.forget_conversation(step.run)
         else:
-            cursor.remember(step.id, step.type, step.digest, step.final)
+            cursor.remember(step.id, step.type, step.digest, step.final, step.quick)
