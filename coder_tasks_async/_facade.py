@@ -10,31 +10,36 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
 from ._endpoints.tasks import TaskEndpoints
 from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
-from ._fanout import bounded as fanout
-from ._fanout.bounded import DEFAULT_CONCURRENCY, Q, Ref
-from ._fanout.outcome import Outcome, Progress
-from ._fanout.ratelimit import RateLimiter
-from ._polling import watch
-from ._polling.conditions import StopConditions, predicate
-from ._polling.follow import LogFollower
-from ._polling.logcursor import LogCursor
-from ._polling.many import ManyFollower, ManyWatcher
-from ._polling.watch import TaskWatcher, Until
+from ._fanout import DEFAULT_CONCURRENCY
 from ._wire import protocol
 from ._wire.deprecation import owner_from
 from ._wire.models import Task
 from ._wire.protocol import TaskRef, as_uuid
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_seconds
 
+# The polling and fan-out layers are imported by the methods that use them: a
+# program that only lists or creates tasks does not pay for them at import
+# (about a third of the package's import time).
+if TYPE_CHECKING:
+    from ._fanout.bounded import Q, Ref
+    from ._fanout.outcome import Outcome, Progress
+    from ._fanout.ratelimit import RateLimiter
+    from ._polling.follow import LogFollower
+    from ._polling.logcursor import LogCursor
+    from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.watch import TaskWatcher, Until
+
 __all__ = ["CoderTasksClient"]
 
 
 def _test(until: Until | None) -> Callable[[Task], bool] | None:
+    from ._polling.conditions import predicate
+
     return None if until is None else predicate(until)
 
 
@@ -142,6 +147,8 @@ class CoderTasksClient(TaskEndpoints):
 
             await coder.send_input("fix-login", "Also update the CHANGELOG", wait_ready=True)
         """
+        from ._polling import watch
+
         owner = owner_from(owner, user)
         positive_seconds(
             "send_input", "ready_timeout", ready_timeout, allow_none=True, allow_zero=True
@@ -201,6 +208,9 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in follower:
                     print(event.entry.content if event.entry else "-- conversation restarted --")
         """
+        from ._polling.conditions import StopConditions
+        from ._polling.follow import LogFollower
+
         positive_seconds("follow_logs", "idle_timeout", idle_timeout, allow_none=True)
         stop = StopConditions(
             until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
@@ -251,6 +261,9 @@ class CoderTasksClient(TaskEndpoints):
                 async for event in events:
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
+        from ._polling.conditions import StopConditions
+        from ._polling.many import ManyFollower
+
         positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
         stop = StopConditions(
@@ -289,6 +302,9 @@ class CoderTasksClient(TaskEndpoints):
             async for task in coder.watch_many(created, until=lambda t: t.state == "idle"):
                 print(task.name, task.status, task.state)
         """
+        from ._polling.conditions import StopConditions
+        from ._polling.many import ManyWatcher
+
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
         return ManyWatcher(
@@ -326,6 +342,8 @@ class CoderTasksClient(TaskEndpoints):
             task = await coder.wait_for(task, until=[TaskState.IDLE, TaskState.COMPLETE],
                                         timeout=600)
         """
+        from ._polling import watch
+
         positive_seconds("wait_for", "timeout", timeout, allow_none=True, allow_zero=True)
         return await watch.wait_for(
             self,
@@ -357,6 +375,9 @@ class CoderTasksClient(TaskEndpoints):
             async for task in coder.watch("fix-login", until_terminal=True):
                 print(task.status, task.state, task.current_state and task.current_state.message)
         """
+        from ._polling.conditions import StopConditions
+        from ._polling.watch import TaskWatcher
+
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
         return TaskWatcher(
             self, ref, owner=owner_from(owner, user), poll=poll, stop=stop, wake=wake
@@ -396,6 +417,8 @@ class CoderTasksClient(TaskEndpoints):
                 else:
                     print(f"{outcome.item!r} failed: {outcome.error}")
         """
+        from ._fanout import bounded as fanout
+
         return await fanout.create_tasks(
             self,
             requests,
@@ -423,6 +446,8 @@ class CoderTasksClient(TaskEndpoints):
 
             fresh = [o.unwrap() for o in await coder.get_many(tasks)]
         """
+        from ._fanout import bounded as fanout
+
         return await fanout.get_tasks(
             self,
             refs,
@@ -450,6 +475,8 @@ class CoderTasksClient(TaskEndpoints):
 
             outcomes = await coder.delete_many(await coder.list_tasks())
         """
+        from ._fanout import bounded as fanout
+
         return await fanout.delete_tasks(
             self,
             refs,

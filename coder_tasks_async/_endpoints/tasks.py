@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl as ssl_module
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -13,7 +14,6 @@ from urllib.parse import quote
 from uuid import UUID
 
 import aiohttp
-import anyio
 
 from .._http.budget import RetryBudget
 from .._http.clock import Clock, SystemClock
@@ -94,7 +94,9 @@ class TaskEndpoints:
         self._tree: ApiTree | None = None if api == "auto" else api
         # One probe per client: concurrent first calls wait for it instead of each
         # asking /api/v2 again.
-        self._probe_lock = anyio.Lock()
+        # asyncio's lock, not anyio's: importing anyio costs the package ~10% of its
+        # import time, and the SDK runs on asyncio only (aiohttp does).
+        self._probe_lock = asyncio.Lock()
         self._server_version: str | None = None
         self._takes_names: bool | None = None  # what the version says, parsed once
         #: The polling pace of follow_logs, watch, wait_for and friends unless a call
@@ -683,6 +685,47 @@ class TaskEndpoints:
         """
         target = TaskTarget(ref, owner, "/logs", releases.LOGS)
         response = await self._call_task("GET", target, parse=converter.loads)
+        return self._raw_logs(response)
+
+    async def _get_task_at(self, path: str) -> Task:
+        """:meth:`get_task` of a task whose path is known (:func:`protocol.task_path`).
+
+        For pollers: they resolve their task once, not on every poll.  Once the
+        route tree is known this goes straight to the transport (nothing left to
+        probe: the tree's answer is the answer).
+        """
+        budget = self._budget(None)
+        tree = self._tree
+        if tree is None:
+            return await self._read(path, converter.decode_task, budget=budget)
+        response = await self._transport.request(
+            "GET", API_ROOTS[tree] + path, budget=budget, parse=converter.decode_task
+        )
+        self._raise_for(response, budget)
+        return cast(Task, response.parsed)
+
+    async def _get_logs_raw_at(self, path: str) -> tuple[list[Any], bool]:
+        """:meth:`get_logs_raw` of a task whose path is known; ``path`` ends in ``/logs``."""
+        feature, minimum = releases.LOGS
+        budget = self._budget(None)
+        tree = self._tree
+        if tree is None:
+            response = await self._call_newer(
+                "GET", path, feature, minimum, None, None, budget, converter.loads
+            )
+        else:
+            response = await self._transport.request(
+                "GET", API_ROOTS[tree] + path, budget=budget, parse=converter.loads
+            )
+            if response.status == 405 or protocol.is_route_not_found(
+                response.status, response.headers, response.body
+            ):
+                raise UnsupportedByServer(
+                    feature, minimum_version=minimum, server_version=self.server_version
+                )
+        return self._raw_logs(response)
+
+    def _raw_logs(self, response: RawResponse) -> tuple[list[Any], bool]:
         self._raise_for(response)
         data = response.parsed
         logs = data.get("logs") if isinstance(data, dict) else None

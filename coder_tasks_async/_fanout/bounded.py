@@ -23,6 +23,7 @@ import attrs
 from attrs import AttrsInstance
 
 from .._wire.deprecation import value_from
+from . import DEFAULT_CONCURRENCY
 from .outcome import Failure, Outcome, Progress, Success
 from .ratelimit import RateLimiter
 
@@ -51,8 +52,6 @@ TaskRequest = str | Mapping[str, Any] | AttrsInstance
 Q = TypeVar("Q", bound=TaskRequest)
 #: The reference type of one ``get_many``/``delete_many`` call.
 Ref = TypeVar("Ref", bound="TaskRef")
-
-DEFAULT_CONCURRENCY = 16
 
 
 async def map_bounded(

@@ -8,22 +8,32 @@ each error means is :mod:`.verdict`'s business.
 from __future__ import annotations
 
 import math
+import os
 import random
 
 from .._wire.errors import CoderError, RateLimitError
 from .._wire.settings import MAX_RETRY_AFTER, MIN_PAUSE_AFTER_RATE_LIMIT, PollPolicy
 
-__all__ = ["Backoff"]
+__all__ = ["SHARED_RANDOM", "Backoff"]
+
+#: The jitter source of every poller without its own: a ``random.Random`` is ~3 KB of
+#: state, too much to hold per follower when one client follows thousands of tasks.
+#: Jitter needs no independence between pollers, only that they do not move in step.
+SHARED_RANDOM = random.Random()
+if hasattr(os, "register_at_fork"):  # forked workers must not jitter in step either
+    os.register_at_fork(after_in_child=SHARED_RANDOM.seed)
 
 
 class Backoff:
     """The current polling interval of one poller (mutable; one per follower)."""
 
+    __slots__ = ("_errors", "_rand", "interval", "policy")
+
     def __init__(self, policy: PollPolicy, rand: random.Random | None = None) -> None:
         self.policy = policy
         self.interval = policy.initial
         self._errors = 0
-        self._rand = rand or random.Random()
+        self._rand = rand or SHARED_RANDOM
 
     def _jittered(self, value: float) -> float:
         spread = self.policy.jitter

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from .._wire.errors import CoderDecodeError, CoderError
 from .._wire.models import Task, TaskStatus
+from .._wire.protocol import task_path
 from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
 from .conditions import StopConditions, ready_for_input, serves_logs, stop_requested
@@ -98,6 +99,8 @@ class LogFollower(Closeable):
         self._next_delay = 0.0
         #: A stop was put off by one poll to let the held-back entry settle.
         self._confirming = False
+        #: The pinned task's path, built once (``None`` before the first poll).
+        self._path: str | None = None
         #: The task as of the latest poll (``None`` before the first one).
         self.task: Task | None = None
         #: Why the stream ended (``None`` while it goes on).
@@ -167,9 +170,11 @@ class LogFollower(Closeable):
     async def _poll(self) -> None:
         self._polled = True
         # Pinned: once resolved, the task is addressed by id, never by name again.
-        ref = self.task if self.task is not None else self._ref
         try:
-            task = await self._client.get_task(ref, owner=self._owner)
+            if self._path is None:
+                task = await self._client.get_task(self._ref, owner=self._owner)
+            else:
+                task = await self._client._get_task_at(self._path)
         except CoderError as exc:
             self._handle_error(exc)
             return
@@ -212,6 +217,8 @@ class LogFollower(Closeable):
         """
         self._tracker.bind(task)
         self.task = task
+        if self._path is None:
+            self._path = task_path(task)
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
@@ -227,7 +234,7 @@ class LogFollower(Closeable):
 
     async def _poll_logs(self, task: Task) -> None:
         try:
-            raw_logs, snapshot = await self._client.get_logs_raw(task, owner=self._owner)
+            raw_logs, snapshot = await self._client._get_logs_raw_at(f"{self._path}/logs")
         except CoderError as exc:
             if judge(exc) is not Verdict.NOT_READY:
                 raise

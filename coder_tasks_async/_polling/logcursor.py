@@ -73,6 +73,9 @@ class Seen:
     digest: str
     #: It can no longer change (a newer entry existed, or it was handed out settled).
     final: bool
+    #: ``hash()`` of the text last seen with this digest (0: not known).  In-process
+    #: only, never saved: it lets a poll skip digesting text that did not change.
+    quick: int = attrs.field(default=0, eq=False, repr=False)
 
 
 @attrs.define(slots=True)
@@ -101,13 +104,18 @@ class LogCursor:
         """Nothing of a conversation was handed out yet."""
         return self.last_id is None and not self.window
 
-    def remember(self, entry_id: int, entry_type: str, entry_digest: str, final: bool) -> None:
-        """Record one handed-out entry (older entries become final: a newer one exists)."""
+    def remember(
+        self, entry_id: int, entry_type: str, entry_digest: str, final: bool, quick: int = 0
+    ) -> None:
+        """Record one handed-out entry (older entries become final: a newer one exists).
+
+        ``quick``: the text's ``hash()``, if known (see :attr:`Seen.quick`).
+        """
         window = self.window
         if entry_id not in window or self.last_id is None or entry_id > self.last_id:
             for seen in window.values():
                 seen.final = True
-        window[entry_id] = Seen(entry_type, entry_digest, final)
+        window[entry_id] = Seen(entry_type, entry_digest, final, quick)
         if len(window) > WINDOW:
             for old in sorted(window)[: len(window) - WINDOW]:
                 del window[old]

@@ -31,12 +31,9 @@ texts, or a single entry that was still changing) is taken for the old one.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 from uuid import UUID
-
-from attrs import define
 
 from .._wire.converter import structure
 from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus, WorkspaceStatus
@@ -57,9 +54,8 @@ __all__ = [
 _Entry: TypeAlias = tuple[int, str, str, Any]
 
 
-@define(frozen=True, slots=True)
-class _Step:
-    """What taking one event changes in the cursor."""
+class _Step(NamedTuple):
+    """What taking one event changes in the cursor (a tuple: one is made per event)."""
 
     kind: LogEventKind
     id: int = -1
@@ -67,6 +63,8 @@ class _Step:
     digest: str = ""
     final: bool = False
     run: RunId | None = None
+    #: ``hash()`` of the content: lets the next polls skip the digest of unchanged text.
+    quick: int = 0
 
 
 def may_be_active(task: Task) -> bool:
@@ -85,6 +83,14 @@ def may_be_active(task: Task) -> bool:
 def agent_settled(task: Task) -> bool:
     """The newest entry can no longer change: the agent is not working, or cannot run."""
     return not may_be_active(task) or task.state is not TaskState.WORKING
+
+
+def _run_of(task: Task, known: RunId | None) -> RunId:
+    """The run that served ``task``: ``known`` again when it is that one (the usual poll)."""
+    build, agent = task.workspace_build_number, task.workspace_agent_id
+    if known is not None and known.build == build and known.agent == agent:
+        return known
+    return RunId(build, agent)
 
 
 def _describe(task_id: UUID, name: str) -> str:
@@ -108,17 +114,33 @@ class ConversationTracker:
             saved = tracker.cursor.dumps()
     """
 
+    # Slots: one tracker per followed task, and a client may follow thousands.
+    __slots__ = (
+        "_cursor",
+        "_gap",
+        "_head",
+        "_held",
+        "_newest_before",
+        "_queue",
+        "_quiet_before",
+        "_suspect",
+        "settled",
+    )
+
     def __init__(self, *, settled: bool = False, cursor: LogCursor | str | None = None) -> None:
         self.settled = settled
         if isinstance(cursor, str):
             cursor = LogCursor.loads(cursor)
         self._cursor = cursor if cursor is not None else LogCursor()
-        self._queue: deque[tuple[_Step, LogEvent]] = deque()
+        # A list read from ``_head`` on, not a deque: an empty deque is ~0.6 KB, held by
+        # every follower of a client that follows thousands of tasks.
+        self._queue: list[tuple[_Step, LogEvent]] = []
+        self._head = 0
         # Per-poll memory (not saved: after a restart it is rebuilt within two polls).
         self._suspect = False
         self._gap: int | None = None
         self._quiet_before = False
-        self._newest_before: tuple[int, str] | None = None
+        self._newest_before: tuple[int, int] | None = None
         self._held: tuple[Task, _Entry] | None = None
 
     @property
@@ -129,7 +151,7 @@ class ConversationTracker:
     @property
     def pending(self) -> bool:
         """Events are queued and not handed out yet."""
-        return bool(self._queue)
+        return self._head < len(self._queue)
 
     @property
     def holding(self) -> bool:
@@ -155,15 +177,22 @@ class ConversationTracker:
 
     def take(self) -> LogEvent | None:
         """Hand out the next queued event, recording it in the cursor."""
-        if not self._queue:
+        queue, head = self._queue, self._head
+        if head >= len(queue):
             return None
-        step, event = self._queue.popleft()
+        step, event = queue[head]
+        if head + 1 == len(queue):
+            queue.clear()
+            self._head = 0
+        else:
+            self._head = head + 1
         self._commit(step)
         return event
 
     def drop(self) -> None:
         """Forget queued events (the cursor excludes them: they are planned again)."""
         self._queue.clear()
+        self._head = 0
 
     def observe(self, task: Task, raw_logs: Sequence[Any], snapshot: bool) -> bool:
         """Read one poll: ``task`` and its logs (``snapshot``: from a stored snapshot).
@@ -172,7 +201,7 @@ class ConversationTracker:
         ignored (it is read again later).  A malformed entry is a ``ValueError``;
         an entry that does not fit :class:`TaskLogEntry` a ``CoderDecodeError``.
         """
-        if self._queue:
+        if self.pending:
             return False
         self.bind(task)
         if not snapshot and task.status is TaskStatus.PAUSED:
@@ -187,7 +216,7 @@ class ConversationTracker:
         # Ids below the window were handed out long ago and cannot change the outcome.
         gap_before = self._gap
         entries = self._clean(raw_logs, min(cursor.window) if cursor.window else 0)
-        run = None if snapshot else RunId(task.workspace_build_number, task.workspace_agent_id)
+        run = None if snapshot else _run_of(task, cursor.run)
         new_conversation = (
             run is not None and run.known and cursor.run is not None and cursor.run.differs(run)
         )
@@ -293,8 +322,14 @@ class ConversationTracker:
                 continue
             if seen.type != entry_type:
                 return False
-            if (seen.final or self.settled) and seen.digest != digest(content):
-                return False
+            if seen.final or self.settled:
+                # Only text that changed since the last look is digested: an unchanged
+                # window costs a hash() per entry (no encoding, no allocation).
+                quick = hash(content)
+                if seen.quick != quick:
+                    if seen.digest != digest(content):
+                        return False
+                    seen.quick = quick
         if snapshot or cursor.last_id is None:
             return True  # a snapshot holds only the tail
         newest = entries[-1][0] if entries else -1
@@ -311,7 +346,8 @@ class ConversationTracker:
             self._quiet_before, self._newest_before = False, None
             return True  # frozen until the next run
         quiet = agent_settled(task)
-        newest = (entries[-1][0], digest(entries[-1][2])) if entries else None
+        # In-process memory only (never saved), so Python's hash() is enough here.
+        newest = (entries[-1][0], hash(entries[-1][2])) if entries else None
         settled = quiet and self._quiet_before and newest == self._newest_before
         self._quiet_before, self._newest_before = quiet, newest
         return settled
@@ -338,17 +374,23 @@ class ConversationTracker:
             if seen is not None and (seen.final or self.settled):
                 continue
             interrupted = newest and cut_off and entry_type == "output"
+            if self.settled and newest and not settled_now:
+                self._held = (task, entry)
+                break
+            quick = hash(content)
+            if seen is not None and seen.quick == quick:
+                continue  # live mode: unchanged since it was handed out
             entry_digest = digest(content)
             if self.settled:
-                if newest and not settled_now:
-                    self._held = (task, entry)
-                    break
-                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True)
+                step = _Step(
+                    LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True, quick=quick
+                )
             elif seen is None:
-                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest)
+                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick)
             elif seen.digest != entry_digest:
-                step = _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest)
+                step = _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick)
             else:
+                seen.quick = quick  # the same text (restored cursor): no digest next time
                 continue
             planned.append((step, entry, interrupted))
         return planned
@@ -391,4 +433,4 @@ class ConversationTracker:
         elif step.kind is LogEventKind.RESET:
             cursor.forget_conversation(step.run)
         else:
-            cursor.remember(step.id, step.type, step.digest, step.final)
+            cursor.remember(step.id, step.type, step.digest, step.final, step.quick)

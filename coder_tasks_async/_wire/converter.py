@@ -437,26 +437,33 @@ def _decode(body: bytes, cls: type[T]) -> T:
         raise CoderDecodeError(misfit.reason, path=misfit.path, snippet=_snippet(body)) from None
 
 
-#: Recent ``get_task`` bodies and the Task each decoded to.  Pollers fetch the same
-#: unchanged task every interval and Coder sends it byte for byte the same; a Task is
-#: deeply immutable (frozen attrs, UUIDs, datetimes, enums), so handing out the same
-#: object again is safe and skips parsing entirely.  Emptied when full.
-_TASKS: dict[bytes, Task] = {}
+#: Recent ``get_task`` bodies (by digest) and the Task each decoded to.  Pollers fetch
+#: the same unchanged task every interval and Coder sends it byte for byte the same; a
+#: Task is deeply immutable (frozen attrs, UUIDs, datetimes, enums), so handing out the
+#: same object again is safe and skips parsing entirely.  Emptied when full.
+#:
+#: Keyed by ``(len(body), hash(body))``, not the body: holding ~1.2 KB of bytes per
+#: followed task doubled a follower's memory.  Python's bytes hash is SipHash keyed
+#: with a per-process random secret, so no server can aim a collision at it (unless
+#: ``PYTHONHASHSEED`` pins the secret), and by chance one is ~1e-13 likely with the
+#: memo full.  It costs nothing extra: a dict keyed by the body hashed it too.
+_TASKS: dict[tuple[int, int], Task] = {}
 _TASKS_MAX = 2048
-#: Bodies larger than this (a long prompt) are not remembered: memory stays under
-#: ``_TASKS_MAX * _TASK_BODY_MAX`` (16 MiB) whatever the tasks look like.
+#: Tasks from bodies larger than this (a long prompt) are not remembered: the memo
+#: holds at most ``_TASKS_MAX`` tasks of that size whatever the tasks look like.
 _TASK_BODY_MAX = 8192
 
 
 def decode_task(body: bytes) -> Task:
     """:func:`decode` for a single :class:`Task`, remembering recent bodies."""
-    task = _TASKS.get(body)
+    key = (len(body), hash(body))
+    task = _TASKS.get(key)
     if task is None:
         task = decode(body, Task)
-        if len(body) <= _TASK_BODY_MAX:
+        if key[0] <= _TASK_BODY_MAX:
             if len(_TASKS) >= _TASKS_MAX:
                 _TASKS.clear()
-            _TASKS[body] = task
+            _TASKS[key] = task
     return task
 
 
