@@ -99,6 +99,8 @@ async def _next_or_end(stream: EventStream) -> tuple[str, Any] | None:
 
 def _agrees(signal: WorkspaceSignal, task: Task) -> bool:
     """The event shows the agent state report and build the task already showed."""
+    if signal.build_number is not None and signal.build_number != task.workspace_build_number:
+        return False
     cs = task.current_state
     if cs is None or signal.app_state is None:
         return cs is None and signal.app_state is None
