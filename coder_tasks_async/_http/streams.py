@@ -206,15 +206,23 @@ class StreamPool:
                 )
             except aiohttp.WSServerHandshakeError as exc:
                 refused += exc.status in (404, 405)
-            except (aiohttp.ClientError, OSError, TimeoutError):
+            except Exception:
+                # Refused, unreachable, or the client closed the session under it
+                # (aiohttp then raises RuntimeError or AssertionError): see below.
                 pass
             else:
                 return await self._track(EventStream(self, "ws", ws, None))
+        if self._closed:
+            raise StreamUnavailable("client closed")
         sse_url = url.with_path(url.path.removesuffix("-ws"), encoded=True)
         try:
             resp = await session.get(sse_url, headers={"Accept": "text/event-stream"})
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise StreamUnavailable(f"event stream: {type(exc).__name__}") from None
+        except Exception as exc:
+            if self._closed:
+                raise StreamUnavailable("client closed") from None  # closed while connecting
+            if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+                raise StreamUnavailable(f"event stream: {type(exc).__name__}") from None
+            raise
         ctype = resp.headers.get("Content-Type", "")
         if resp.status != 200 or not ctype.startswith("text/event-stream"):
             status = resp.status
