@@ -128,7 +128,7 @@ class ConversationTracker:
     )
 
     def __init__(self, *, settled: bool = False, cursor: LogCursor | str | None = None) -> None:
-        self.settled = settled
+        self.settled: bool = settled
         if isinstance(cursor, str):
             cursor = LogCursor.loads(cursor)
         self._cursor = cursor if cursor is not None else LogCursor()

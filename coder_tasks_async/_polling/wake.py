@@ -131,11 +131,11 @@ class Waker:
         self._snapshot_due = False
         #: The owner holds an entry back until the agent is seen idle: even a connect
         #: snapshot that agrees with the last poll is worth a poll then.
-        self.eager = False
+        self.eager: bool = False
         #: The latest data event (``None`` before the first).
         self.signal: WorkspaceSignal | None = None
         #: Data events seen.
-        self.events = 0
+        self.events: int = 0
 
     @property
     def streaming(self) -> bool:

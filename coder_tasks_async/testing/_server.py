@@ -108,7 +108,7 @@ class FakeCoder:
         self.deliveries: list[Delivery] = []
         self._api = Api(self.state, self.deliveries, self._wall_at)
         #: The workspace watch streams (``fake.watch.faults`` injects their faults).
-        self.watch = WatchHub(self.state)
+        self.watch: WatchHub = WatchHub(self.state)
         self._limiter = (
             ServerRateLimit(rate_limit, lambda t: self.state.wall_ns(t) / 1e9)
             if rate_limit

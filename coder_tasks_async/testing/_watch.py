@@ -144,9 +144,9 @@ class WatchHub:
 
     def __init__(self, state: State) -> None:
         self.state = state
-        self.faults = WatchFaults()
+        self.faults: WatchFaults = WatchFaults()
         #: Streams open right now (tests assert the SDK closes its side).
-        self.open_streams = 0
+        self.open_streams: int = 0
         #: Streams opened in total, by mode (``"ws"`` or ``"sse"``).
         self.opened: dict[str, int] = {"ws": 0, "sse": 0}
         self._changed = asyncio.Event()
