@@ -14,6 +14,10 @@ a subset of the tasks, as tracemalloc slows everything), the Python heap this
 process holds above a warmed-up client at the moment every followed task has
 been polled at least twice, divided by the number of tasks.  RSS deltas were
 not used: a long-lived process reuses freed memory, so they depend on run order.
+The SDK's followers only poll (``wake="poll"``), like the raw pollers: the watch
+streams are measured by the ``wake`` group.  With the default ``wake="auto"`` each
+follower also holds a stream while it sleeps (up to ``max_streams``, 256), about
+54 KiB of heap each (21.9 KiB per task here with 256 of 1,000 open, 8 KiB without).
 Neither side keeps log entries between polls (the SDK loop lets each event go,
 the raw loop never keeps the logs body): the replies grow all along the run, and
 an entry held by the loop would make the figure depend on when it was measured.
@@ -57,7 +61,7 @@ async def sdk_followers(srv: ServerProcess, ids: list[str], polls: int) -> tuple
     done = 0
     events = 0
     async with CoderTasksClient(
-        srv.url, token=srv.token, api="experimental", max_concurrency=64
+        srv.url, token=srv.token, api="experimental", max_concurrency=64, wake="poll"
     ) as client:
 
         async def follow(ref: str) -> None:
@@ -123,7 +127,7 @@ async def _heap_held(srv: ServerProcess, ids: list[str], *, sdk: bool) -> float:
     try:
         async with (
             CoderTasksClient(
-                srv.url, token=srv.token, api="experimental", max_concurrency=64
+                srv.url, token=srv.token, api="experimental", max_concurrency=64, wake="poll"
             ) as client,
             RawClient(srv.url, srv.token, limit=64) as raw,
         ):

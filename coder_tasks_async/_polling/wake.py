@@ -111,6 +111,13 @@ def _agrees(signal: WorkspaceSignal, task: Task) -> bool:
 class Waker:
     """One poller's workspace watch: ``await waker.sleep(delay)`` instead of ``clock.sleep``."""
 
+    # One per follower: thousands of them for a client following thousands of tasks.
+    __slots__ = (
+        "_client", "_heard", "_label", "_mode", "_permanent", "_reader", "_retry_at",
+        "_retry_delay", "_snapshot_due", "_stream", "_task", "_workspace", "eager",
+        "events", "signal", "wake",
+    )  # fmt: skip
+
     def __init__(self, client: TaskEndpoints, wake: Wake | None, label: str) -> None:
         self._client = client
         self.wake: Wake = wake if wake is not None else getattr(client, "wake", "auto")
