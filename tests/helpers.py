@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
 
 from coder_tasks_async import CoderTasksClient, PollPolicy
+from coder_tasks_async.testing import Timings
 
 #: The tests folder (fixture bodies live in ``TESTS / "fixtures" / <server era>``).
 TESTS = Path(__file__).resolve().parent
@@ -34,3 +36,20 @@ def acquired(client: CoderTasksClient) -> int:
 
 #: A fast polling pace for tests on the fake clock (no jitter: runs repeat exactly).
 FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
+
+
+async def eventually(cond: Callable[[], bool], what: str) -> None:
+    """Let real IO run until ``cond()`` holds (the fake and the client talk over loopback).
+
+    For tests on a manual fake clock, where only socket traffic is left to happen.
+    Bounded at 20 s of waiting so a loaded machine still gets there; nothing is timed.
+    """
+    for _ in range(4000):
+        if cond():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")
+
+
+#: The task lifecycle of the wake-up tests: a reply of four chunks, half a second apart.
+WAKE_TIMINGS = Timings(pending=1.0, initializing=1.0, chunk_interval=0.5, chunks=4)

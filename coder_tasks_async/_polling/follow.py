@@ -153,17 +153,14 @@ class LogFollower(Closeable):
                 if event is not None:
                     return event
                 if self._done:
-                    await self._waker.aclose()
                     raise StopAsyncIteration
                 if self._polled:
                     woke = await self._waker.sleep(self._next_delay)
                     if woke is WakeResult.EVENT:
                         self._backoff.restart()
                 await self._poll()
-        except StopAsyncIteration:
-            raise
         except BaseException:
-            # Errors and cancellation: the watch stream must not outlive this call's failure.
+            # The end, an error or cancellation: the watch stream must not outlive it.
             await self._waker.aclose()
             raise
 

@@ -211,13 +211,10 @@ class ManyFollower(Closeable):
                         return event
                     self._ready.popleft()
                 if self._done:
-                    await self._lister.wakers.aclose()
                     raise StopAsyncIteration
                 await self._poll()
-        except StopAsyncIteration:
-            raise
         except BaseException:
-            # Errors and cancellation: no watch stream outlives this call's failure.
+            # The end, an error or cancellation: no watch stream outlives the iteration.
             await self._lister.wakers.aclose()
             raise
 
@@ -353,12 +350,10 @@ class ManyWatcher(Closeable):
         try:
             while not self._ready:
                 if self._done:
-                    await self._lister.wakers.aclose()
                     raise StopAsyncIteration
                 await self._poll()
-        except StopAsyncIteration:
-            raise
         except BaseException:
+            # The end, an error or cancellation: no watch stream outlives the iteration.
             await self._lister.wakers.aclose()
             raise
         return self._ready.popleft()

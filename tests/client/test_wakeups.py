@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
 from typing import Literal
 
 import anyio
 import pytest
+from helpers import FAST, eventually
+from helpers import WAKE_TIMINGS as TIMINGS
 
-from coder_tasks_async import CoderTasksClient, LogEvent, PollPolicy, Task, TaskState
-from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
+from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskState
+from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
-
-TIMINGS = Timings(pending=1.0, initializing=1.0, chunk_interval=0.5, chunks=4)
-FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
-
-
-async def eventually(cond: Callable[[], bool], what: str) -> None:
-    """Let real IO run until ``cond()`` holds (the fake and the client talk over loopback).
-
-    Bounded at 20 s of waiting so a loaded machine still gets there; nothing is timed.
-    """
-    for _ in range(4000):
-        if cond():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"never happened: {what}")
-
-
-@pytest.fixture
-async def manual() -> AsyncIterator[tuple[FakeCoder, FakeClock, CoderTasksClient]]:
-    clock = FakeClock(autojump=False)
-    async with FakeCoder(clock=clock, timings=TIMINGS) as fake:
-        async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as client:
-            yield fake, clock, client
 
 
 async def started(fake: FakeCoder, clock: FakeClock, client: CoderTasksClient) -> Task:

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from helpers import FAST, eventually
 
-from coder_tasks_async import CoderTasksClient, LogEvent, PollPolicy, Task, TaskState
-from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
+from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskState
+from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
-
-TIMINGS = Timings(pending=1.0, initializing=1.0, chunk_interval=0.5, chunks=4)
-FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
-
-
-async def eventually(cond: Callable[[], bool], what: str) -> None:
-    """Let real IO run until ``cond()`` holds (bounded at 20 s of waiting; nothing is timed)."""
-    for _ in range(4000):
-        if cond():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"never happened: {what}")
-
-
-@pytest.fixture
-async def manual() -> AsyncIterator[tuple[FakeCoder, FakeClock, CoderTasksClient]]:
-    clock = FakeClock(autojump=False)
-    async with FakeCoder(clock=clock, timings=TIMINGS) as fake:
-        async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as client:
-            yield fake, clock, client
 
 
 async def idle_tasks(
