@@ -81,6 +81,10 @@ class CoderTasksClient(TaskEndpoints):
 
     ``poll`` sets the default pace of every polling helper (``follow_logs``,
     ``watch``, ``wait_for``, ``follow_many``, ...); each also takes its own ``poll=``.
+    ``wake`` does the same for how they learn of changes: ``"auto"`` (the default)
+    also listens to each task's workspace watch stream, whose events end a poller's
+    wait at once; ``"poll"`` only polls.  Streams use connections of their own, never
+    ``max_concurrency`` slots, at most ``max_streams`` (256) at once.
     ``clock`` replaces the real clock (tests pass ``FakeClock`` from
     ``coder_tasks_async.testing``).
 
