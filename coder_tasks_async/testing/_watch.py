@@ -149,8 +149,20 @@ class WatchHub:
         self.open_streams: int = 0
         #: Streams opened in total, by mode (``"ws"`` or ``"sse"``).
         self.opened: dict[str, int] = {"ws": 0, "sse": 0}
+        #: Messages sent on all streams (events, pings, noise): a test reads exactly
+        #: this many instead of waiting some time for more.
+        self.sent: int = 0
+        #: Per running stream loop: the clock time it next looks at the task.
+        self._looks: dict[object, float] = {}
         self._changed = asyncio.Event()
         self._closing = False
+
+    @property
+    def caught_up(self) -> bool:
+        """Every stream loop has sent what the clock's present calls for (for tests on a
+        manual clock: after ``advance``, wait for this instead of for wall time)."""
+        now = self.state.clock.now()
+        return all(look > now for look in self._looks.values())
 
     @staticmethod
     def route(path: str) -> tuple[str, str] | None:
@@ -231,8 +243,28 @@ class WatchHub:
         send: Callable[[str, Any], Awaitable[None]],
         gone: asyncio.Future[Any] | None,
     ) -> None:
+        me = object()
+        try:
+            await self._loop(request, task, mode, send, gone, me)
+        finally:
+            self._looks.pop(me, None)
+
+    async def _loop(
+        self,
+        request: BaseRequest,
+        task: FakeTask,
+        mode: str,
+        raw_send: Callable[[str, Any], Awaitable[None]],
+        gone: asyncio.Future[Any] | None,
+        me: object,
+    ) -> None:
         clock = self.state.clock
         faults = self.faults
+
+        async def send(kind: str, data: Any) -> None:
+            await raw_send(kind, data)
+            self.sent += 1
+
         if mode == "sse":
             await send("ping", None)
         last_sig: tuple[Any, ...] | None = None
@@ -266,6 +298,7 @@ class WatchHub:
                 return
             until = self.state._stable_until(task, now)
             wait = min(until, last_ping + PING_INTERVAL) - now
+            self._looks[me] = now + max(wait, 0.001)
             await self._wait(changed, max(wait, 0.001), gone)
 
     async def _wait(

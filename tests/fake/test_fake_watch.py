@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+from helpers import eventually
 
 from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
 
@@ -40,29 +42,32 @@ async def get_task(fake: FakeCoder, session: aiohttp.ClientSession, tid: str) ->
         return task
 
 
+#: Messages each websocket has read so far (``drain`` reads up to the fake's count).
+_read: Counter[aiohttp.ClientWebSocketResponse] = Counter()
+
+
 async def next_json(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
     msg = await asyncio.wait_for(ws.receive(), 10)
     assert msg.type is aiohttp.WSMsgType.TEXT, msg
+    _read[ws] += 1
     data: dict[str, Any] = json.loads(msg.data)
     return data
 
 
-async def settle() -> None:
-    """Let the fake's stream loop run after a clock move (real IO, no timing asserted)."""
-    for _ in range(20):
-        await asyncio.sleep(0)
-    await asyncio.sleep(0.02)
+async def settle(fake: FakeCoder) -> None:
+    """After a clock move: until the fake's stream loops sent what the present calls for."""
+    await eventually(lambda: fake.watch.caught_up, "the stream loop caught up")
 
 
-async def drain(ws: aiohttp.ClientWebSocketResponse) -> list[dict[str, Any]]:
-    """Every message already sent, without waiting for more."""
+async def drain(
+    ws: aiohttp.ClientWebSocketResponse, fake: FakeCoder, before: int
+) -> list[dict[str, Any]]:
+    """Every message the fake sent on ``ws`` that the test has not read yet: ``ws`` is the
+    only stream open since the fake had sent ``before`` messages in all."""
     out = []
-    while True:
-        try:
-            msg = await asyncio.wait_for(ws.receive(), 0.05)
-        except TimeoutError:
-            return out
-        out.append(json.loads(msg.data))
+    while _read[ws] < fake.watch.sent - before:
+        out.append(await next_json(ws))
+    return out
 
 
 def agrees(ws: dict[str, Any], task: dict[str, Any]) -> None:
@@ -96,6 +101,7 @@ async def test_websocket_sends_snapshot_then_one_event_per_change_none_per_chunk
     fake, clock, session = setup
     task = await create(fake, session)
     url = f"{fake.url}/api/v2/workspaces/{task['workspace_id']}/watch-ws"
+    before = fake.watch.sent
     async with session.ws_connect(url) as ws:
         first = await next_json(ws)
         assert first["type"] == "data"
@@ -103,8 +109,8 @@ async def test_websocket_sends_snapshot_then_one_event_per_change_none_per_chunk
         seen = [first]
         for _ in range(40):  # 10 s of fake time: start, the whole first reply, idle
             clock.advance(0.25)
-            await settle()
-            events = await drain(ws)
+            await settle(fake)
+            events = await drain(ws, fake, before)
             now = await get_task(fake, session, task["id"])
             for event in events:
                 assert event["type"] == "data"
@@ -125,7 +131,7 @@ async def test_websocket_sends_snapshot_then_one_event_per_change_none_per_chunk
             ("running", "idle"),
         ]
         assert fake.watch.open_streams == 1
-    await settle()
+    await settle(fake)
     assert fake.watch.open_streams == 0
 
 
@@ -147,7 +153,7 @@ async def test_event_stream_pings_on_connect_and_every_15_seconds(
         agrees(json.loads(line[6:]), await get_task(fake, session, task["id"]))
         assert await r.content.readline() == b"\n"
         clock.advance(15)
-        await settle()
+        await settle(fake)
         assert await asyncio.wait_for(r.content.readline(), 5) == b"event: ping\n"
 
 
@@ -157,6 +163,7 @@ async def test_input_publishes_working_then_idle(
     fake, clock, session = setup
     task = await create(fake, session)
     clock.advance(20)
+    before = fake.watch.sent
     async with session.ws_connect(
         f"{fake.url}/api/v2/workspaces/{task['workspace_id']}/watch-ws"
     ) as ws:
@@ -167,8 +174,10 @@ async def test_input_publishes_working_then_idle(
         event = await next_json(ws)
         assert event["data"]["latest_app_status"]["state"] == "working"
         clock.advance(10)
-        await settle()
-        assert [e["data"]["latest_app_status"]["state"] for e in await drain(ws)] == ["idle"]
+        await settle(fake)
+        assert [e["data"]["latest_app_status"]["state"] for e in await drain(ws, fake, before)] == [
+            "idle"
+        ]
 
 
 async def test_streams_are_authenticated_and_scoped_to_visible_workspaces(
@@ -240,8 +249,9 @@ async def test_faults_refuse_drop_duplicate_noise(
     fake.watch.faults.drop_after = None
 
     fake.watch.faults.stall = True
+    before = fake.watch.sent
     async with session.ws_connect(base + "/watch-ws") as ws:
         assert (await next_json(ws))["type"] == "data"
         clock.advance(30)  # state changes and two ping intervals: nothing comes
-        await settle()
-        assert await drain(ws) == []
+        await settle(fake)
+        assert await drain(ws, fake, before) == []
