@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from coder_tasks_async import CoderTasksClient, PollPolicy
-from coder_tasks_async.testing import Timings
+from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
 
 #: The tests folder (fixture bodies live in ``TESTS / "fixtures" / <server era>``).
 TESTS = Path(__file__).resolve().parent
@@ -41,14 +41,29 @@ FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
 async def eventually(cond: Callable[[], bool], what: str) -> None:
     """Let real IO run until ``cond()`` holds (the fake and the client talk over loopback).
 
-    For tests on a manual fake clock, where only socket traffic is left to happen.
-    Bounded at 20 s of waiting so a loaded machine still gets there; nothing is timed.
+    For tests on a manual fake clock, where only socket traffic is left to happen: it
+    spins on event-loop turns (each one polls the sockets), never on wall time, and gives
+    up after a bound no loopback exchange comes near.
     """
-    for _ in range(4000):
+    for _ in range(_TURNS):
         if cond():
             return
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0)
     raise AssertionError(f"never happened: {what}")
+
+
+_TURNS = 500_000
+
+
+async def tick(clock: FakeClock, fake: FakeCoder, seconds: float, pollers: int = 1) -> None:
+    """Move the manual clock, then let everything run until the fake's watch streams have
+    sent what the new time calls for and ``pollers`` client pollers sleep on the clock
+    again (with the fake's stream loops, which sleep on it too)."""
+    clock.advance(seconds)
+    await eventually(
+        lambda: fake.watch.caught_up and clock.sleepers >= pollers + fake.watch.open_streams,
+        f"asleep again at t={clock.now()}",
+    )
 
 
 #: The task lifecycle of the wake-up tests: a reply of four chunks, half a second apart.

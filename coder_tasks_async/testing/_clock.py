@@ -70,6 +70,12 @@ class FakeClock:
         finally:
             self._waiters = [w for w in self._waiters if w[1] is not event]
 
+    @property
+    def sleepers(self) -> int:
+        """Sleeps still waiting for a later time: a test knows its pollers are asleep (done
+        with their I/O) once this many are, and only then moves the clock on."""
+        return sum(1 for target, _ in self._waiters if target > self._now)
+
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds`` and wake sleepers whose target passed."""
         if seconds < 0:

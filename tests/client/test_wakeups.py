@@ -8,7 +8,7 @@ from typing import Literal
 
 import anyio
 import pytest
-from helpers import FAST, eventually
+from helpers import FAST, eventually, tick
 from helpers import WAKE_TIMINGS as TIMINGS
 
 from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskState
@@ -121,12 +121,10 @@ async def test_idle_follower_polls_about_once_a_minute_with_the_stream(
             async with anyio.create_task_group() as tg:
                 tg.start_soon(consume)
                 while len(got) < 3:  # the settled rule needs quiet polls: let time pass
-                    clock.advance(0.5)
-                    await asyncio.sleep(0.005)
+                    await tick(clock, fake, 0.5)
                 before = task_gets(fake, task)
                 for _ in range(300):  # five idle minutes in one-second steps
-                    clock.advance(1)
-                    await asyncio.sleep(0.005)
+                    await tick(clock, fake, 1)
                 counts[wake] = task_gets(fake, task) - before
                 tg.cancel_scope.cancel()
     assert counts["poll"] >= 20  # today: every 10 s at most

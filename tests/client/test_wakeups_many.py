@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import anyio
 import pytest
-from helpers import FAST, eventually
+from helpers import FAST, eventually, tick
 
 from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskState
 from coder_tasks_async.testing import FakeClock, FakeCoder
@@ -51,17 +50,14 @@ async def test_follow_many_over_idle_tasks_asks_the_server_little_with_streams(
             async with anyio.create_task_group() as tg:
                 tg.start_soon(consume)
                 while len(got) < 15:  # the settled rule needs quiet polls: let time pass
-                    clock.advance(0.5)
-                    await asyncio.sleep(0.005)
+                    await tick(clock, fake, 0.5)
                 if wake == "auto":
                     await eventually(lambda: client.streams_open == 5, "a stream per task")
                 for _ in range(10):  # the polls that confirm the last delivery
-                    clock.advance(1)
-                    await asyncio.sleep(0.005)
+                    await tick(clock, fake, 1)
                 before = polls(fake)
                 for _ in range(300):  # five idle minutes in one-second steps
-                    clock.advance(1)
-                    await asyncio.sleep(0.005)
+                    await tick(clock, fake, 1)
                 counts[wake] = polls(fake) - before
                 tg.cancel_scope.cancel()
         assert client.streams_open == 0
@@ -107,8 +103,7 @@ async def test_follow_many_hears_an_input_at_once(
             tg.start_soon(consume)
             await eventually(lambda: len(got) == 9 and client.streams_open == 3, "streams open")
             for _ in range(60):  # a quiet minute: the list call slows down
-                clock.advance(1)
-                await asyncio.sleep(0.005)
+                await tick(clock, fake, 1)
             async with CoderTasksClient(
                 fake.url, token=fake.token, clock=clock, wake="poll"
             ) as other:
