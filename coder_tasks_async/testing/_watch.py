@@ -223,12 +223,14 @@ class WatchHub:
 
         self.open_streams += 1
         self.opened[mode] += 1
+        me = object()  # this stream's key in ``_looks``
         try:
-            await self._run(request, task, mode, send, gone)
+            await self._run(request, task, mode, send, gone, me)
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             pass  # the client went away
         finally:
             self.open_streams -= 1
+            self._looks.pop(me, None)
             if gone is not None:
                 gone.cancel()
             if isinstance(resp, web.WebSocketResponse):
@@ -236,20 +238,6 @@ class WatchHub:
         return resp
 
     async def _run(
-        self,
-        request: BaseRequest,
-        task: FakeTask,
-        mode: str,
-        send: Callable[[str, Any], Awaitable[None]],
-        gone: asyncio.Future[Any] | None,
-    ) -> None:
-        me = object()
-        try:
-            await self._loop(request, task, mode, send, gone, me)
-        finally:
-            self._looks.pop(me, None)
-
-    async def _loop(
         self,
         request: BaseRequest,
         task: FakeTask,
