@@ -34,7 +34,7 @@ from .._wire.errors import (
 )
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
-from .._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake
+from .._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, check_wake
 from .._wire.templates import Template, TemplateVersion
 from . import releases
 from .reconcile import may_have_created, this_calls_task
@@ -87,8 +87,7 @@ class TaskEndpoints:
         max_streams: int = 256,
     ) -> None:
         configure_debug_logging()
-        if wake not in ("auto", "poll"):
-            raise ValueError(f"wake must be 'auto' or 'poll', not {wake!r}")
+        check_wake(wake)
         if api not in ("auto", "experimental", "v2"):
             raise ValueError(f"api must be 'auto', 'experimental' or 'v2', not {api!r}")
         self._tree: ApiTree | None = None if api == "auto" else api

@@ -168,10 +168,7 @@ class LogFollower(Closeable):
         self._polled = True
         # Pinned: once resolved, the task is addressed by id, never by name again.
         try:
-            if self._path is None:
-                task = await self._client.get_task(self._ref, owner=self._owner)
-            else:
-                task = await self._client._get_task_at(self._path)
+            task = await self._read_task()
         except CoderError as exc:
             self._handle_error(exc)
             return
@@ -258,6 +255,12 @@ class LogFollower(Closeable):
         self._waker.eager = self.holding
         self.produced = tracker.pending
 
+    async def _read_task(self) -> Task:
+        """The task, by its pinned path once resolved (never by name again)."""
+        if self._path is None:
+            return await self._client.get_task(self._ref, owner=self._owner)
+        return await self._client._get_task_at(self._path)
+
     async def _still_idle(self, task: Task) -> bool:
         """Whether the logs just read end with a final entry: the task, read again, agrees.
 
@@ -267,7 +270,7 @@ class LogFollower(Closeable):
         """
         if task.status is not TaskStatus.ACTIVE:
             return True  # not running: nothing can grow
-        again = await self._client.get_task(task, owner=self._owner)
+        again = await self._read_task()
         before, after = task.current_state, again.current_state
         if before is None or after is None:
             return before is None and after is None and agent_settled(again)

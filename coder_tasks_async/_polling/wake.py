@@ -25,7 +25,7 @@ from uuid import UUID
 
 from .._http.streams import EventStream, StreamUnavailable
 from .._wire.models import Task, TaskState, TaskStatus
-from .._wire.settings import Wake
+from .._wire.settings import Wake, check_wake
 from .._wire.wakeup import WorkspaceSignal, read_signal
 
 if TYPE_CHECKING:
@@ -120,9 +120,7 @@ class Waker:
 
     def __init__(self, client: TaskEndpoints, wake: Wake | None, label: str) -> None:
         self._client = client
-        self.wake: Wake = wake if wake is not None else getattr(client, "wake", "auto")
-        if self.wake not in ("auto", "poll"):
-            raise ValueError(f"wake must be 'auto' or 'poll', not {self.wake!r}")
+        self.wake: Wake = client.wake if wake is None else check_wake(wake)
         self._label = label
         self._workspace: UUID | None = None
         self._stream: EventStream | None = None
@@ -318,7 +316,7 @@ class WakerPool:
 
     def __init__(self, client: TaskEndpoints, wake: Wake | None, limit: int | None) -> None:
         self._client = client
-        self._wake: Wake = wake if wake is not None else getattr(client, "wake", "auto")
+        self._wake: Wake = client.wake if wake is None else check_wake(wake)
         if limit is not None and limit < 0:
             raise ValueError("max_streams must not be negative")
         self._limit = limit

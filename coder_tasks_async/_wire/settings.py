@@ -187,6 +187,15 @@ class RetryPolicy:
 Wake = Literal["auto", "poll"]
 
 
+def check_wake(value: str) -> Wake:
+    """``value`` as a :data:`Wake` mode; anything else is a ``ValueError``."""
+    if value == "auto":
+        return "auto"
+    if value == "poll":
+        return "poll"
+    raise ValueError(f"wake must be 'auto' or 'poll', not {value!r}")
+
+
 @define(frozen=True, kw_only=True)
 class PollPolicy:
     """Polling pace for ``follow_logs``, ``watch`` and ``wait_for``.

@@ -85,6 +85,13 @@ async def test_follow_many_listens_to_at_most_max_streams_and_polls_the_rest(
     assert coder.streams_open == 0
     with pytest.raises(ValueError, match="max_streams"):
         coder.follow_many(tasks, max_streams=-1)
+    for bad in (
+        lambda: coder.follow_many(tasks, wake="sometimes"),  # type: ignore[arg-type]
+        lambda: coder.watch_many(tasks, wake="sometimes"),  # type: ignore[arg-type]
+        lambda: coder.watch(tasks[0], wake="sometimes"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValueError, match="wake must be 'auto' or 'poll'"):
+            bad()
 
 
 async def test_follow_many_hears_an_input_at_once(
