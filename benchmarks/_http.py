@@ -1,12 +1,16 @@
 """Request/response benchmarks: ``get_task`` throughput, ``list_tasks`` of 1,000, create fan-out.
 
 Each figure runs the SDK and raw aiohttp + orjson against the same server process
-in interleaved rounds and reports medians.
+in interleaved rounds and reports medians.  ``get_task`` is measured twice: on the
+standalone fake, whose task body stays the same between calls (the SDK's body memo
+answers), and on ``_server.py task``, whose body changes on every call (every
+answer is parsed and structured, as for a fleet of busy tasks).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from uuid import UUID
 
@@ -21,10 +25,11 @@ from coder_tasks_async._wire import converter
 from coder_tasks_async._wire.models import TasksList
 from coder_tasks_async.testing import FakeCoder
 
-__all__ = ["bench_create_fanout", "bench_get_task", "bench_list_tasks"]
+__all__ = ["bench_create_fanout", "bench_get_task", "bench_get_task_changing", "bench_list_tasks"]
 
 PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
 GET_TASK_TARGET = 0.80
+CHANGING_CPU_TARGET = 1.15  # x raw client CPU per get_task, body changes every call (issue 15)
 FANOUT_TARGET = 1.25
 
 
@@ -94,6 +99,83 @@ async def bench_get_task(srv: ServerProcess, settings: Settings) -> list[Row]:
                 )
             )
     return rows
+
+
+async def bench_get_task_changing(srv: ServerProcess, settings: Settings) -> list[Row]:
+    """``get_task`` at c=64 where no two bodies are alike, so every answer is structured."""
+    task_id = UUID(srv.info["TASK_ID"])
+    path = f"/me/{task_id}"
+    concurrency = 64
+    total = settings.pick(1000, 4000)
+    async with (
+        CoderTasksClient(srv.url, token=srv.token, api="experimental", max_concurrency=64) as sdk,
+        RawClient(srv.url, srv.token, limit=64) as raw,
+    ):
+        first, second = await sdk.get_task(task_id), await sdk.get_task(task_id)
+        # The premise of the row: consecutive answers differ, so the memo never answers.
+        assert first.updated_at < second.updated_at, (first.updated_at, second.updated_at)
+        sdk_run = partial(run_workers, concurrency, total, partial(sdk.get_task, task_id))
+        raw_run = partial(run_workers, concurrency, total, partial(raw.get_json, path))
+        await run_workers(concurrency, 2 * concurrency, partial(sdk.get_task, task_id))
+        await run_workers(concurrency, 2 * concurrency, partial(raw.get_json, path))
+        s, r = await interleaved(settings.rounds, sdk_run, raw_run)
+        bodies = [await raw.get_body(path) for _ in range(settings.pick(400, 1600))]
+    # Where the difference goes: structuring one fresh body, no HTTP (memo never hits).
+    per = _decode_fresh(bodies, settings)
+    ms = per.get("msgspec")
+    rate_ratio = _rate(s) / _rate(r)
+    cpu_ratio = _cpu(s) / _cpu(r)
+    figure = f"c={concurrency}, body changes"
+    return [
+        Row(
+            bench="get_task",
+            figure=f"throughput {figure}",
+            sdk=f"{_rate(s):,.0f} req/s",
+            baseline=f"{_rate(r):,.0f} req/s",
+            ratio=rate_ratio,
+            unit="x raw req/s",
+            data={"sdk_rps": _rate(s), "raw_rps": _rate(r)},
+        ),
+        Row(
+            bench="get_task",
+            figure=f"client CPU/req {figure}",
+            sdk=fmt_time(_cpu(s)),
+            baseline=fmt_time(_cpu(r)) + " (GET + loads)",
+            ratio=cpu_ratio,
+            unit="x raw CPU",
+            target=f"<= {CHANGING_CPU_TARGET:.2f}x",
+            passed=cpu_ratio <= CHANGING_CPU_TARGET,
+            data={"sdk_cpu_s": _cpu(s), "raw_cpu_s": _cpu(r)},
+        ),
+        Row(
+            bench="get_task",
+            figure="decode_task, fresh body, no HTTP",
+            sdk=fmt_time(per["sdk"]),
+            baseline=f"{fmt_time(per['orjson'])} (loads); "
+            + ("msgspec n/a" if ms is None else f"msgspec {fmt_time(ms)}"),
+            ratio=per["sdk"] / per["orjson"],
+            unit="x orjson.loads",
+            data={"sdk_s": per["sdk"], "orjson_s": per["orjson"], "msgspec_s": ms},
+        ),
+    ]
+
+
+def _decode_fresh(bodies: list[bytes], settings: Settings) -> dict[str, float]:
+    """Seconds per decode of a body not seen before: SDK, ``orjson.loads``, msgspec."""
+    number = max(len(bodies) // (settings.pick(3, 7) + 1), 1)
+    sdk_bodies, raw_bodies, ms_bodies = iter(bodies), iter(bodies), iter(bodies)
+    candidates: dict[str, Callable[[], object]] = {
+        "sdk": lambda: converter.decode_task(next(sdk_bodies)),
+        "orjson": lambda: orjson.loads(next(raw_bodies)),
+    }
+    try:
+        from _msgspec_twins import single_decoders
+    except ImportError:
+        pass
+    else:
+        ms_task = single_decoders()[0]
+        candidates["msgspec"] = lambda: ms_task(next(ms_bodies))
+    return micro(candidates, number=number, repeat=settings.pick(3, 7))
 
 
 # -- list_tasks of 1,000 ----------------------------------------------------------------

@@ -15,7 +15,13 @@
     working agent's newest reply does.  Bodies are spliced from a pre-encoded
     prefix, so the server stays cheap.
 
-Both print ``URL=``, ``TOKEN=`` and extra ``KEY=value`` lines, then ``READY``, and
+``python benchmarks/_server.py task``
+    A plain aiohttp app serving ``GET /api/experimental/tasks/{user}/{task}``: the
+    ``api/fixtures/task.json`` task with a working agent whose status message, state
+    timestamp and ``updated_at`` move on every request, so no two bodies are alike
+    (what a client polling a fleet of busy tasks receives).
+
+All print ``URL=``, ``TOKEN=`` and extra ``KEY=value`` lines, then ``READY``, and
 serve until SIGTERM/SIGINT.
 """
 
@@ -122,6 +128,58 @@ class ChangingLogs:
         return self._prefix + _encode(last) + b"]}\n"
 
 
+# -- one task whose body changes on every request ------------------------------------
+
+
+class ChangingTask:
+    """The fixture task; every body has a new status message and newer timestamps.
+
+    The fields that move are the last ones of the object, so a body is a fixed,
+    pre-encoded prefix plus a small tail encoded per request.
+    """
+
+    def __init__(self, fixture: dict[str, Any]) -> None:
+        task = dict(fixture)
+        self._state = dict(task.pop("current_state"), state="working", uri="")
+        task.pop("updated_at")
+        self._prefix = _encode(task)[:-1] + b","
+        self._epoch = datetime.fromisoformat(fixture["updated_at"])
+        self.version = 0
+
+    def body(self) -> bytes:
+        self.version += 1
+        at = self._epoch + timedelta(milliseconds=7 * self.version)
+        stamp = f"{at:%Y-%m-%dT%H:%M:%S.%f}Z"
+        state = dict(self._state, timestamp=stamp, message=f"Step {self.version}: running tests")
+        tail = {"current_state": state, "updated_at": stamp}
+        return self._prefix + _encode(tail)[1:] + b"\n"
+
+
+async def serve_task() -> None:
+    fixture = json.loads((FIXTURES / "task.json").read_text())
+    task = ChangingTask(fixture)
+
+    async def get_task(request: web.Request) -> web.Response:
+        if request.headers.get("Coder-Session-Token") != TOKEN:
+            return web.json_response({"message": "unauthorized"}, status=401)
+        if request.match_info["task"] != fixture["id"]:
+            return web.json_response({"message": "not found"}, status=404)
+        return web.Response(body=task.body(), headers={"Content-Type": _JSON})
+
+    app = web.Application()
+    app.router.add_get("/api/experimental/tasks/{user}/{task}", get_task)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        _announce(URL=f"http://{host}:{port}", TOKEN=TOKEN, TASK_ID=fixture["id"])
+        await _until_signalled()
+    finally:
+        await runner.cleanup()
+
+
 async def serve_logs(entries: int) -> None:
     logs = ChangingLogs(entries)
     fixture_task = (FIXTURES / "task.json").read_bytes()
@@ -164,9 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     fake.add_argument("--chunks", type=int, default=4)
     logs = sub.add_parser("logs", help="a large conversation whose last entry keeps changing")
     logs.add_argument("--entries", type=int, default=10_000)
+    sub.add_parser("task", help="one task whose body changes on every request")
     args = parser.parse_args(argv)
     if args.mode == "fake":
         asyncio.run(serve_fake(args.tasks, args.chunk_interval, args.chunks))
+    elif args.mode == "task":
+        asyncio.run(serve_task())
     else:
         asyncio.run(serve_logs(args.entries))
     return 0

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bulk import bench_bulk
 from _follow import CHUNK_INTERVAL, bench_follow
-from _http import bench_create_fanout, bench_get_task, bench_list_tasks
+from _http import bench_create_fanout, bench_get_task, bench_get_task_changing, bench_list_tasks
 from _imports import bench_imports
 from _launch import bench_server, standalone_fake
 from _logs import bench_logs
@@ -37,7 +37,9 @@ Bench = Callable[[Settings], list[Row]]
 
 def _get_task(settings: Settings) -> list[Row]:
     with standalone_fake() as srv:
-        return asyncio.run(bench_get_task(srv, settings))
+        rows = asyncio.run(bench_get_task(srv, settings))
+    with bench_server("task") as srv:
+        return rows + asyncio.run(bench_get_task_changing(srv, settings))
 
 
 def _list_tasks(settings: Settings) -> list[Row]:
