@@ -623,10 +623,13 @@ class TaskEndpoints:
         fetched by its id.  The lookup is never cached.
         """
         owner = owner_from(owner, user)
+        budget = self._budget(retry)
+        if protocol.name_ref(ref, owner) is None:
+            # An id: every release takes it in the path, so there is nothing to look up.
+            path = protocol.task_path(ref, owner)
+            return await self._get_task_at(path, timeouts=timeouts, budget=budget)
         target = TaskTarget(ref, owner)
-        return await self._read(
-            target, converter.decode_task, timeouts=timeouts, budget=self._budget(retry)
-        )
+        return await self._read(target, converter.decode_task, timeouts=timeouts, budget=budget)
 
     async def delete_task(
         self,
@@ -686,19 +689,26 @@ class TaskEndpoints:
         response = await self._call_task("GET", target, parse=converter.loads)
         return self._raw_logs(response)
 
-    async def _get_task_at(self, path: str) -> Task:
+    async def _get_task_at(
+        self, path: str, *, timeouts: Timeouts | None = None, budget: RetryBudget | None = None
+    ) -> Task:
         """:meth:`get_task` of a task whose path is known (:func:`protocol.task_path`).
 
-        For pollers: they resolve their task once, not on every poll.  Once the
-        route tree is known this goes straight to the transport (nothing left to
-        probe: the tree's answer is the answer).
+        For pollers (they resolve their task once, not on every poll) and for
+        :meth:`get_task` of an id.  Once the route tree is known this goes straight
+        to the transport (nothing left to probe: the tree's answer is the answer).
         """
-        budget = self._budget(None)
+        if budget is None:
+            budget = self._budget(None)
         tree = self._tree
         if tree is None:
-            return await self._read(path, converter.decode_task, budget=budget)
+            return await self._read(path, converter.decode_task, timeouts=timeouts, budget=budget)
         response = await self._transport.request(
-            "GET", API_ROOTS[tree] + path, budget=budget, parse=converter.decode_task
+            "GET",
+            API_ROOTS[tree] + path,
+            timeouts=timeouts,
+            budget=budget,
+            parse=converter.decode_task,
         )
         self._raise_for(response, budget)
         return cast(Task, response.parsed)
