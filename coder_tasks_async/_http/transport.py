@@ -1,10 +1,11 @@
 """The thin I/O layer: one ``aiohttp.ClientSession``, timeouts, retries, the
 concurrency cap, redirects, response hooks and request logging.  It knows nothing of tasks.
 
-Hot-path notes (measured, see benchmarks/): the concurrency cap is a plain
-``asyncio.Semaphore`` (no suspension when a slot is free) rather than an anyio
-``CapacityLimiter``, and timeouts are aiohttp's own ``ClientTimeout``, applied
-only once a slot is held, so queueing never eats into the server timeout.
+Hot-path notes (measured, see benchmarks/): the concurrency cap is :class:`.Slots`
+(a free slot is a counter decrement: no await, no coroutine) rather than an anyio
+``CapacityLimiter`` or an ``asyncio.Semaphore``, and timeouts are aiohttp's own
+``ClientTimeout``, applied only once a slot is held, so queueing never eats into the
+server timeout.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from .body import read_limited
 from .budget import RetryBudget
 from .clock import Clock
 from .hooks import ResponseHooks
+from .slots import Slots
 from .streams import StreamPool
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
@@ -186,7 +188,7 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: Slots | None = None
         #: Jitter for every backoff of this client (shared: seeding one per call is costly).
         self.rand = random.Random()
         agent = user_agent or (
@@ -267,7 +269,7 @@ class Transport:
                 session._retry_connection = False
             self._session = session
         if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_concurrency)
+            self._slots = Slots(self.max_concurrency)
         return session
 
     async def aclose(self) -> None:
@@ -447,9 +449,12 @@ class Transport:
         budget: RetryBudget,
         attempt: int,
     ) -> RawResponse | _Failed:
-        assert self._slots is not None
+        slots = self._slots
+        assert slots is not None
         closed = False
-        async with self._slots:
+        if not slots.take_nowait():
+            await slots.take()
+        try:
             # Measured once a slot is held: time queued counts against the deadline.
             # (budget.remaining(), inlined: this runs for every request.)
             deadline_at = budget.deadline_at
@@ -476,7 +481,15 @@ class Transport:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
                             continue
-                        data = await read_limited(resp, self.max_body_size, method, url)
+                        length = resp.content_length
+                        if (
+                            length is not None
+                            and length <= self.max_body_size
+                            and "Content-Encoding" not in resp.headers
+                        ):
+                            data = await resp.read()  # read_limited's common case, inlined
+                        else:
+                            data = await read_limited(resp, self.max_body_size, method, url)
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
@@ -501,6 +514,8 @@ class Transport:
             raise CoderTransportError(
                 f"more than {_MAX_REDIRECTS} redirects", method=method, url=public_url(url)
             )
+        finally:
+            slots.give()
 
     def _redirect_target(self, method: str, url: URL, resp: aiohttp.ClientResponse) -> URL:
         target = url.join(URL(resp.headers["Location"]))
