@@ -164,8 +164,10 @@ async def serve_task() -> None:
             return web.json_response({"message": "unauthorized"}, status=401)
         if request.match_info["task"] != fixture["id"]:
             return web.json_response({"message": "not found"}, status=404)
-        return web.Response(body=task.body(), headers={"Content-Type": _JSON})
+        return web.Response(body=task.body(), headers=headers)
 
+    # coderd names its release on every response; the fixture is from v2.28.
+    headers = {"Content-Type": _JSON, "X-Coder-Build-Version": "v2.28.0"}
     app = web.Application()
     app.router.add_get("/api/experimental/tasks/{user}/{task}", get_task)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)

@@ -314,16 +314,18 @@ class Transport:
             url = url.with_query(params)
         landed = False  # whether an earlier attempt may have been handled by the server
         attempt = 0  # of this request (the budget counts the whole call's)
+        debug = logger.isEnabledFor(logging.DEBUG)  # asked once: no timing when not logging
         while True:
             budget.used += 1  # budget.spend(), inlined on the hot path
             attempt += 1
-            t0 = time.perf_counter()
+            t0 = time.perf_counter() if debug else 0.0
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
             result = await self._attempt(session, method, url, body, limits, budget, attempt)
             if isinstance(result, _Failed):
-                self._log(method, url, None, attempt, t0, result.error)
+                if debug:
+                    self._log(method, url, None, attempt, t0, result.error)
                 if self._closed:
                     raise ClientClosedError("the client was closed while this call ran")
                 ambiguous = result.failure is Failure.AMBIGUOUS
@@ -344,7 +346,8 @@ class Transport:
             response.may_have_landed = landed
             status = response.status
             self.hooks.emit(status, response.headers)
-            self._log(method, url, status, attempt, t0, None)
+            if debug:
+                self._log(method, url, status, attempt, t0, None)
             if status >= 400:
                 if policy.should_retry_status(method, status):
                     advised = parse_retry_after(
@@ -556,8 +559,6 @@ class Transport:
         t0: float,
         error: BaseException | None,
     ) -> None:
-        if not logger.isEnabledFor(logging.DEBUG):
-            return
         elapsed_ms = (time.perf_counter() - t0) * 1000
         outcome = str(status) if error is None else f"failed ({self.redactor.text(str(error))})"
         logger.debug(

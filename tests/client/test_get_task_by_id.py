@@ -4,6 +4,7 @@ typed errors, owners, and the look-up of names on releases that need one."""
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 import pytest
@@ -109,3 +110,19 @@ async def test_a_name_is_still_looked_up_where_the_release_needs_it(
     assert (await coder.get_task(task.name)).id == task.id
     routes = [r.route for r in list(fake_coder.requests)[-2:]]
     assert routes == ["list", "get"]
+
+
+async def test_each_attempt_is_logged_when_debugging(
+    fake_coder: FakeCoder, coder: CoderTasksClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = await _task(fake_coder, coder)
+    fake_coder.faults.add(Fault(route="get", kind="reset", times=1))
+    with caplog.at_level(logging.DEBUG, logger="coder_tasks_async"):
+        await coder.get_task(task.id)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("-> failed (" in line and "attempt=1" in line for line in lines), lines
+    assert any("-> 200 attempt=2" in line for line in lines), lines
+    assert all(fake_coder.token not in line for line in lines)
+    caplog.clear()
+    await coder.get_task(task.id)  # not debugging: nothing is logged
+    assert not caplog.records
