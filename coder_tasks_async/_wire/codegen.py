@@ -30,7 +30,7 @@ from uuid import UUID
 
 import attrs
 
-__all__ = ["HookSource", "make_list_fn", "make_structure_fn", "supports"]
+__all__ = ["HookSource", "make_structure_fn", "supports"]
 
 
 class HookSource(Protocol):
@@ -67,6 +67,8 @@ def make_structure_fn(
     type_error: Callable[..., Any],
     uuid_cache: Mapping[str, UUID] | None = None,
     upgrade: tuple[str, Callable[[Any], Any]] | None = None,
+    *,
+    many: bool = False,
 ) -> Callable[[Any, Any], Any]:
     """Generate ``structure(o, _)`` for ``cls`` using ``converter``'s hooks for field types.
 
@@ -74,26 +76,14 @@ def make_structure_fn(
     wrong JSON type.  ``uuid_cache`` (string to UUID) is consulted inline before the
     UUID hook.  ``upgrade = (key, function)``: when ``key`` is missing from the
     input, ``function(o)`` rewrites an older shape first (one inline ``in`` test
-    for the current shape).
+    for the current shape).  ``many``: generate ``structure_list(value, _)`` for
+    ``list[cls]`` instead, the model's code inlined in the loop (thousands of log
+    entries per poll: a call per element would cost a fifth of its structuring).
     """
     ns, body = _body(cls, converter, type_error, uuid_cache, upgrade)
-    lines = ["def structure(o, _=None):", *_indent(body, 1), "    return obj"]
-    return _compile(cls, "structure", lines, ns)
-
-
-def make_list_fn(
-    cls: type[Any],
-    converter: HookSource,
-    type_error: Callable[..., Any],
-    uuid_cache: Mapping[str, UUID] | None = None,
-    upgrade: tuple[str, Callable[[Any], Any]] | None = None,
-) -> Callable[[Any, Any], Any]:
-    """Generate ``structure_list(value, _)`` for ``list[cls]``: the model's body inlined in a loop.
-
-    Thousands of log entries per poll: a call per element would cost a fifth of
-    the element's structuring.  Arguments as :func:`make_structure_fn`.
-    """
-    ns, body = _body(cls, converter, type_error, uuid_cache, upgrade)
+    if not many:
+        lines = ["def structure(o, _=None):", *_indent(body, 1), "    return obj"]
+        return _compile(cls, "structure", lines, ns)
     ns["__list_error"] = _not_a_list
     lines = [
         "def structure_list(value, _=None):",

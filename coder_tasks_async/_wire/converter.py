@@ -252,7 +252,9 @@ class _FastHooks:
         if get_origin(type_) is list and len(get_args(type_)) == 1:
             element = get_args(type_)[0]
             if _generated(element):
-                return codegen.make_list_fn(element, self, _type_error, _UUIDS, _upgrade(element))
+                return codegen.make_structure_fn(
+                    element, self, _type_error, _UUIDS, _upgrade(element), many=True
+                )
             list_hook: Callable[[Any, Any], Any] = _fast_list(
                 self.get_structure_hook(element), element
             )

@@ -10,7 +10,7 @@ import attrs
 import cattrs
 import pytest
 
-from coder_tasks_async._wire.codegen import make_list_fn, make_structure_fn
+from coder_tasks_async._wire.codegen import make_structure_fn
 
 
 @attrs.define(frozen=True, kw_only=True)
@@ -37,7 +37,7 @@ def test_generated_functions_are_registered_in_linecache() -> None:
 
 def test_list_functions_match_the_element_function_and_refuse_what_it_refuses() -> None:
     one = make_structure_fn(Point, cattrs.Converter(), _refuse)
-    many = make_list_fn(Point, cattrs.Converter(), _refuse)
+    many = make_structure_fn(Point, cattrs.Converter(), _refuse, many=True)
     items: list[Any] = [{"x": 1}, {"x": 2, "label": "b"}]
     assert many(items, None) == [one(item, None) for item in items]
     assert many([], None) == []
@@ -51,7 +51,7 @@ def test_list_functions_match_the_element_function_and_refuse_what_it_refuses() 
 
 
 def test_generated_objects_skip_the_model_init_but_are_the_model() -> None:
-    point = make_list_fn(Point, cattrs.Converter(), _refuse)([{"x": 5}], None)[0]
+    point = make_structure_fn(Point, cattrs.Converter(), _refuse, many=True)([{"x": 5}], None)[0]
     assert type(point) is Point
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         point.x = 6  # type: ignore[misc]
