@@ -1,8 +1,10 @@
-"""Bulk decodes without HTTP: a 1,000-task listing (warm and cold) and a 10,000-entry log.
+"""Bulk decodes without HTTP: 1,000-task listings (warm, cold), one task (cold), 10,000 entries.
 
 "Warm" decodes the same body again and again, so every UUID string is already in the
 converter's cache.  "Cold" gives every call a body it has never seen (fresh UUIDs),
-which is what a first listing, or a fleet whose tasks change, costs.
+which is what a first listing, or a fleet whose tasks change, costs.  The single-task
+row decodes as ``get_task`` does (``decode_task``, whose memo of recent bodies never
+hits here) a task whose every UUID is new.
 
 Each SDK figure is printed beside its floor, ``orjson.loads`` of the same bytes (the
 work every Python client has to do), and beside ``msgspec``'s typed decode of an
@@ -77,6 +79,12 @@ def _msgspec_types() -> tuple[Any, Any] | None:
     return _msgspec_twins.decoders()
 
 
+def _msgspec_single() -> Callable[[bytes], Any]:
+    import _msgspec_twins
+
+    return _msgspec_twins.single_decoders()[0]
+
+
 def _cycle(bodies: list[bytes]) -> Callable[[], bytes]:
     """Each call returns the next body, round-robin (a fresh body per call when long enough)."""
     state = {"i": -1}
@@ -119,6 +127,25 @@ def bench_bulk(settings: Settings) -> list[Row]:
     per = micro(cands, number=number, repeat=repeat)
     rows.append(_row("list_tasks 1k cold", per, TASKS, LIST_COLD_TARGET))
     del bodies
+
+    # get_task cold: single-task bodies cut from fresh listings, each decoded once a cycle.
+    number = settings.pick(100, 200)
+    singles = [
+        orjson.dumps(task)
+        for seed in range(1, 4)
+        for task in orjson.loads(_listing(1_000 + seed))["tasks"]
+    ]
+    nxt_sdk, nxt_raw, nxt_ms = _cycle(singles), _cycle(singles), _cycle(singles)
+    cands = {
+        "sdk": lambda: converter.decode_task(nxt_sdk()),
+        "orjson": lambda: orjson.loads(nxt_raw()),
+    }
+    if ms is not None:
+        single = _msgspec_single()
+        cands["msgspec"] = lambda: single(nxt_ms())
+    per = micro(cands, number=number, repeat=repeat)
+    rows.append(_row("get_task cold", per, 1, None))
+    del singles
 
     logs = _logs()
     cands = {

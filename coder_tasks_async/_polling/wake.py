@@ -186,7 +186,10 @@ class Waker:
     async def sleep(self, delay: float) -> WakeResult:
         """Wait up to ``delay`` seconds of the client's clock, or until the stream speaks."""
         if self.wake == "poll":
+            # Never a stream: the plain sleep, without a wait over streams per poll.
             self._say("poll", "wake='poll'")
+            await self._client.clock.sleep(delay)
+            return WakeResult.TIMEOUT
         result, _ = await sleep_any(self._client.clock, (self,), delay)
         return result
 

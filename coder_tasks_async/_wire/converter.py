@@ -251,14 +251,25 @@ class _FastHooks:
             return self._optional(type_)
         if get_origin(type_) is list and len(get_args(type_)) == 1:
             element = get_args(type_)[0]
+            if _generated(element):
+                return codegen.make_structure_fn(
+                    element, self, _type_error, _UUIDS, _upgrade(element), many=True
+                )
             list_hook: Callable[[Any, Any], Any] = _fast_list(
                 self.get_structure_hook(element), element
             )
             return list_hook
-        if isinstance(type_, type) and codegen.supports(type_):
-            upgrade = ("workspace_name", _from_workspace_shape) if type_ is Task else None
-            return codegen.make_structure_fn(type_, self, _type_error, _UUIDS, upgrade)
+        if _generated(type_):
+            return codegen.make_structure_fn(type_, self, _type_error, _UUIDS, _upgrade(type_))
         return _detailed().get_structure_hook(type_)
+
+
+def _generated(type_: Any) -> bool:
+    return isinstance(type_, type) and codegen.supports(type_)
+
+
+def _upgrade(model: type[Any]) -> tuple[str, Callable[[Any], Any]] | None:
+    return ("workspace_name", _from_workspace_shape) if model is Task else None
 
 
 _FAST = _FastHooks()

@@ -7,21 +7,21 @@ event loop and turns exceptions into one readable message and a distinct exit co
   ``1`` an API, transport or wait error, ``2`` a usage error (bad arguments, or a
   ``ValueError`` the SDK raised before sending anything), ``130`` interrupted.
 
-Nothing here imports the SDK client (and so aiohttp) at module level: ``--help``
-and argument errors must stay fast, so command bodies import it when they run.
+Nothing here imports the SDK client (and so aiohttp), attrs, rich or logging at module
+level: ``--help`` and argument errors must stay fast, so command bodies import what
+they need when they run (``tests/cli/test_help_footprint.py`` holds the line).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import attrs
 import typer
 import typer.core
 
@@ -29,6 +29,8 @@ from .. import __version__
 from . import _output
 
 if TYPE_CHECKING:
+    import logging
+
     from coder_tasks_async import CoderTasksClient, PollPolicy
 
 __all__ = [
@@ -77,6 +79,19 @@ class _Group(typer.core.TyperGroup):
         names = super().list_commands(ctx)
         rank = {name: i for i, name in enumerate(self.ORDER)}
         return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """Typer's ``--help`` flag, ``False`` (not ``None``) when absent.
+
+        Typer coerces a ``None`` value through a pydantic validator, built (and pydantic
+        imported, dearer than all the rest of ``--help``) just for that; a ``bool``
+        skips coercion.  This matters for ``coder-tasks <command> --help``, where the
+        group's own ``--help`` is absent.
+        """
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         from typer._click import exceptions as click_errors
@@ -255,19 +270,20 @@ def _parse_headers(pairs: list[str] | None) -> dict[str, str]:
     return headers
 
 
-@attrs.define
+# A dataclass, not attrs: dataclasses is loaded by typer already, attrs is not.
+@dataclasses.dataclass(slots=True)
 class Conn:
     """How to reach the deployment: the connection flags every API command takes."""
 
     url: str | None = None
-    token: str | None = None
-    header: list[str] | None = None
+    token: str | None = dataclasses.field(default=None, repr=False)
+    header: list[str] | None = dataclasses.field(default=None, repr=False)
     verbose: bool = False
     #: Listen to workspace watch streams while waiting (``--no-watch`` turns it off).
     watch: bool = True
-    _headers: dict[str, str] = attrs.field(init=False, factory=dict)
+    _headers: dict[str, str] = dataclasses.field(init=False, default_factory=dict, repr=False)
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         # Checked before any request, so a typo is a usage error (exit 2), not a network one.
         if self.url is not None:
             self.url = check_url(self.url)
@@ -351,16 +367,20 @@ def quiet_broken_pipe() -> NoReturn:
     raise typer.Exit(0)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is now (a test runner swaps it)."""
+def _stderr_handler() -> logging.Handler:
+    """A handler that writes to whatever ``sys.stderr`` is now (a test runner swaps it)."""
+    import logging
 
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
+    class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+        @property
+        def stream(self) -> Any:
+            return sys.stderr
 
-    @stream.setter
-    def stream(self, _: Any) -> None:
-        pass
+        @stream.setter
+        def stream(self, _: Any) -> None:
+            pass
+
+    return _StderrHandler()
 
 
 @contextlib.contextmanager
@@ -369,8 +389,10 @@ def _debug_log(verbose: bool) -> Iterator[None]:
     if not verbose:
         yield
         return
+    import logging
+
     logger = logging.getLogger("coder_tasks_async")
-    handler = _StderrHandler()
+    handler = _stderr_handler()
     handler.setFormatter(logging.Formatter("debug: %(message)s"))
     level = logger.level
     logger.addHandler(handler)

@@ -7,7 +7,6 @@ so both have one set of options and one help text.
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import signal
 import string
 from typing import TYPE_CHECKING, Annotated
@@ -81,6 +80,9 @@ def _set_token(fake: FakeCoder, token: str) -> None:
 
 def random_token() -> str:
     """A fresh token in Coder's ``<10 id>-<22 secret>`` shape."""
+    # Imported here: `secrets` loads hashlib and hmac, which `--help` does not need.
+    import secrets
+
     pick = secrets.choice
     return (
         "".join(pick(_TOKEN_CHARS) for _ in range(10))

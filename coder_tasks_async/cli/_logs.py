@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from . import _output as out
 from ._app import (
@@ -95,7 +94,7 @@ class _TextPrinter:
     def __call__(self, event: LogEvent) -> None:
         if event.kind.value == "paused":
             # What follows (if anything) was stored at pause; nothing is printed twice.
-            name = escape(event.task_name)
+            name = out.escape(event.task_name)
             self._console.print(
                 f"[yellow]── task {name} is paused: what follows is its stored snapshot ──[/]"
             )
@@ -115,7 +114,7 @@ class _TextPrinter:
             shown = lines[common:]
         self._last = (entry.id, lines)
         if shown:
-            self._console.print(escape("\n".join(shown)))
+            self._console.print(out.escape("\n".join(shown)))
 
 
 async def _conversation(coder: CoderTasksClient, task: Task, owner: str) -> TaskLogs | None:

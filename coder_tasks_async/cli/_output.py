@@ -4,24 +4,26 @@ Results go to stdout, progress, notices and errors to stderr.  Tables never cut
 identity or state columns: on a terminal only the message column shrinks, and when
 stdout is not a terminal (a pipe, a file) nothing is cut at all, so names can be
 grepped and copied.  Consoles are made per call: a test runner swaps ``sys.stdout``.
+
+rich (and ``json``) load on the first output, not at import: ``--help`` and argument
+errors never print through rich, and importing it costs more than they do.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from rich.console import Console
-from rich.markup import escape
-
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from coder_tasks_async import LogEvent, Task, TaskLogEntry, TaskLogs
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "console",
     "entry_header",
     "err_console",
+    "escape",
     "event_json",
     "first_line",
     "jsonable",
@@ -57,21 +60,34 @@ _STATE_COLOR = {
 }
 
 
-class _Console(Console):
-    """A rich console that leaves a closed pipe to the CLI's policy (exit 0, not rich's 1)."""
+@cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
 
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
+    class _Console(Console):
+        """A rich console that leaves a closed pipe to the CLI's policy (exit 0, not rich's 1)."""
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return _Console
 
 
 def console() -> Console:
     """Results (stdout), never soft-wrapped or highlighted."""
-    return _Console(soft_wrap=True, highlight=False)
+    return _console_class()(soft_wrap=True, highlight=False)
 
 
 def err_console() -> Console:
     """Errors, progress and notices (stderr), so stdout stays parseable."""
-    return _Console(stderr=True, soft_wrap=True, highlight=False)
+    return _console_class()(stderr=True, soft_wrap=True, highlight=False)
+
+
+def escape(text: str) -> str:
+    """``text`` with rich markup characters escaped, so it prints literally."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def _serialize(_: Any, __: Any, value: Any) -> Any:
@@ -104,11 +120,15 @@ def event_json(event: LogEvent) -> dict[str, Any]:
 
 def print_json(data: Any) -> None:
     """One indented JSON document on stdout."""
+    import json
+
     print(json.dumps(data, indent=2, ensure_ascii=False), flush=True)
 
 
 def print_json_line(data: Any) -> None:
     """One compact JSON line on stdout, flushed (a consumer may be reading live)."""
+    import json
+
     print(json.dumps(data, ensure_ascii=False, separators=(",", ":")), flush=True)
 
 

@@ -106,21 +106,30 @@ def test_wait_follow_and_watch_of_a_deleted_task(served: Served) -> None:
             into.append(served.cli(*a, *POLL))
 
         seen: list[RecordedRequest] = []
+        polled_twice = threading.Event()
 
-        def delete_after_three_polls(
-            request: RecordedRequest, task_id: str = str(task.id), seen: list[Any] = seen
+        def count_polls(
+            request: RecordedRequest,
+            task_id: str = str(task.id),
+            seen: list[Any] = seen,
+            polled_twice: threading.Event = polled_twice,
         ) -> None:
             # Runs on the fake's own thread, right after it answered the request.
             if task_id in request.path:
                 seen.append(request)
-                if len(seen) == 3:
-                    served.fake.delete_out_of_band(task_id)
+                if len(seen) == 2:
+                    polled_twice.set()
 
-        served.call(served.fake.request_observers.append, delete_after_three_polls)
+        served.call(served.fake.request_observers.append, count_polls)
         worker = threading.Thread(target=invoke)
         worker.start()
+        # Deleted once the command has polled twice, whenever that is: a third poll may
+        # come only after the slow idle pace (150 s) when the watch stream reports the
+        # agent idle; the deletion ends the stream, which makes the command poll at once.
+        assert polled_twice.wait(30), args
+        served.call(served.fake.delete_out_of_band, task.id)
         worker.join(30)
-        served.call(served.fake.request_observers.remove, delete_after_three_polls)
+        served.call(served.fake.request_observers.remove, count_polls)
         assert not worker.is_alive(), args
         assert len(seen) >= 3, args
         (result,) = results
