@@ -132,7 +132,7 @@ async def bench_get_task_changing(srv: ServerProcess, settings: Settings) -> lis
             bench="get_task",
             figure=f"throughput {figure}",
             sdk=f"{_rate(s):,.0f} req/s",
-            baseline=f"{_rate(r):,.0f} req/s",
+            baseline=f"{_rate(r):,.0f} req/s (GET + loads)",
             ratio=rate_ratio,
             unit="x raw req/s",
             data={"sdk_rps": _rate(s), "raw_rps": _rate(r)},
