@@ -627,19 +627,7 @@ class TaskEndpoints:
         if protocol.name_ref(ref, owner) is None:
             # An id: every release takes it in the path, so there is nothing to look up.
             path = protocol.task_path(ref, owner)
-            tree = self._tree
-            if tree is None:
-                return await self._get_task_at(path, timeouts=timeouts, budget=budget)
-            # _get_task_at's known-tree case, in place: one coroutine less per call.
-            response = await self._transport.request(
-                "GET",
-                API_ROOTS[tree] + path,
-                timeouts=timeouts,
-                budget=budget,
-                parse=converter.decode_task,
-            )
-            self._raise_for(response, budget)
-            return cast(Task, response.parsed)
+            return await self._get_task_at(path, timeouts=timeouts, budget=budget)
         target = TaskTarget(ref, owner)
         return await self._read(target, converter.decode_task, timeouts=timeouts, budget=budget)
 

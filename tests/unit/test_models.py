@@ -273,6 +273,22 @@ def test_unchanged_task_bodies_decode_to_the_same_immutable_object() -> None:
         decode_task(b'{"id": "nope"}')
 
 
+def test_a_changing_task_keeps_one_remembered_body() -> None:
+    from coder_tasks_async._wire import converter
+
+    body = fixture("task.json")
+    first = decode_task(body)
+    held = len(converter._TASKS)
+    versions = [body.replace(b'"idle"', f'"idle", "v": {i}'.encode(), 1) for i in range(50)]
+    latest = [decode_task(version) for version in versions][-1]
+    # Each new body of the task replaced the previous one: the memo did not grow.
+    assert len(converter._TASKS) == held
+    assert decode_task(versions[-1]) is latest
+    again = decode_task(body)  # an older body was forgotten: decoded afresh, same value
+    assert again is not first
+    assert again == first
+
+
 @pytest.mark.parametrize("body", [b"[]", b'"logs"', b"3"])
 def test_a_body_that_is_not_an_object_names_what_it_is(body: bytes) -> None:
     with pytest.raises(CoderDecodeError, match="expected a JSON object"):
