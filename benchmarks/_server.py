@@ -10,14 +10,14 @@
 ``python benchmarks/_server.py logs --entries 10000``
     A plain aiohttp app serving ``GET /api/experimental/tasks/{user}/{task}/logs``: a
     fixed conversation of ``--entries`` entries shaped like
-    ``api/fixtures/task_logs.json``, whose last (output) entry changes on every
+    ``tests/fixtures/v2.28/task_logs.json``, whose last (output) entry changes on every
     request (a counter is appended to its content and its time moves), as a
     working agent's newest reply does.  Bodies are spliced from a pre-encoded
     prefix, so the server stays cheap.
 
 ``python benchmarks/_server.py task``
     A plain aiohttp app serving ``GET /api/experimental/tasks/{user}/{task}``: the
-    ``api/fixtures/task.json`` task with a working agent whose status message, state
+    ``tests/fixtures/v2.28/task.json`` task with a working agent whose status message, state
     timestamp and ``updated_at`` move on every request, so no two bodies are alike
     (what a client polling a fleet of busy tasks receives).
 

@@ -1,6 +1,6 @@
 """Structuring one ``Task`` and one ``TaskLogEntry``: SDK converter vs stock cattrs vs pydantic.
 
-No HTTP here: timeit-style loops over the fixtures in ``api/fixtures``.  The stock
+No HTTP here: timeit-style loops over the fixtures in ``tests/fixtures``.  The stock
 cattrs converter gets only the hooks any user would have to add (``UUID(str)`` and
 ``datetime.fromisoformat``); pydantic v2 is optional and reported as n/a if absent.
 """
