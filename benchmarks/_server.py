@@ -128,6 +128,24 @@ class ChangingLogs:
         return self._prefix + _encode(last) + b"]}\n"
 
 
+def _authorized(request: web.Request) -> bool:
+    return request.headers.get("Coder-Session-Token") == TOKEN
+
+
+async def _serve_app(app: web.Application, **announce: object) -> None:
+    """Serve ``app`` on a free loopback port, announce it (plus ``announce``), until signalled."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        _announce(URL=f"http://{host}:{port}", TOKEN=TOKEN, **announce)
+        await _until_signalled()
+    finally:
+        await runner.cleanup()
+
+
 # -- one task whose body changes on every request ------------------------------------
 
 
@@ -160,7 +178,7 @@ async def serve_task() -> None:
     task = ChangingTask(fixture)
 
     async def get_task(request: web.Request) -> web.Response:
-        if request.headers.get("Coder-Session-Token") != TOKEN:
+        if not _authorized(request):
             return web.json_response({"message": "unauthorized"}, status=401)
         if request.match_info["task"] != fixture["id"]:
             return web.json_response({"message": "not found"}, status=404)
@@ -170,24 +188,12 @@ async def serve_task() -> None:
     headers = {"Content-Type": _JSON, "X-Coder-Build-Version": "v2.28.0"}
     app = web.Application()
     app.router.add_get("/api/experimental/tasks/{user}/{task}", get_task)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        _announce(URL=f"http://{host}:{port}", TOKEN=TOKEN, TASK_ID=fixture["id"])
-        await _until_signalled()
-    finally:
-        await runner.cleanup()
+    await _serve_app(app, TASK_ID=fixture["id"])
 
 
 async def serve_logs(entries: int) -> None:
     logs = ChangingLogs(entries)
     fixture_task = (FIXTURES / "task.json").read_bytes()
-
-    def _authorized(request: web.Request) -> bool:
-        return request.headers.get("Coder-Session-Token") == TOKEN
 
     async def get_logs(request: web.Request) -> web.Response:
         if not _authorized(request):
@@ -202,17 +208,7 @@ async def serve_logs(entries: int) -> None:
     app = web.Application()
     app.router.add_get("/api/experimental/tasks/{user}/{task}/logs", get_logs)
     app.router.add_get("/api/experimental/tasks/{user}/{task}", get_task)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    task_id = json.loads(fixture_task)["id"]
-    try:
-        _announce(URL=f"http://{host}:{port}", TOKEN=TOKEN, TASK_ID=task_id, ENTRIES=entries)
-        await _until_signalled()
-    finally:
-        await runner.cleanup()
+    await _serve_app(app, TASK_ID=json.loads(fixture_task)["id"], ENTRIES=entries)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
