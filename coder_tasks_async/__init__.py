@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._polling.follow import EndReason, LogFollower
     from ._polling.logcursor import LogCursor
     from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.settle import SendOutcome
     from ._polling.tracker import ConversationTracker
     from ._polling.watch import TaskWatcher
     from ._wire.errors import (
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         ServerError,
         TaskNotActiveError,
         TaskNotReadyError,
+        TaskPausedError,
         UnsupportedByServer,
         ValidationError,
         WaitTimeoutError,
@@ -106,6 +108,7 @@ _LAZY: dict[str, str] = {
     "LogCursor": "_polling.logcursor",
     "ManyFollower": "_polling.many",
     "ManyWatcher": "_polling.many",
+    "SendOutcome": "_polling.settle",
     "TaskWatcher": "_polling.watch",
     "AgentBusyError": "_wire.errors",
     "AmbiguousRequestError": "_wire.errors",
@@ -125,6 +128,7 @@ _LAZY: dict[str, str] = {
     "ServerError": "_wire.errors",
     "TaskNotActiveError": "_wire.errors",
     "TaskNotReadyError": "_wire.errors",
+    "TaskPausedError": "_wire.errors",
     "UnsupportedByServer": "_wire.errors",
     "ValidationError": "_wire.errors",
     "WaitTimeoutError": "_wire.errors",
@@ -205,6 +209,7 @@ __all__ = [
     "ResponseHook",
     "RetryPolicy",
     "RouteNotFoundError",
+    "SendOutcome",
     "ServerError",
     "StopConditions",
     "Success",
@@ -215,6 +220,7 @@ __all__ = [
     "TaskLogs",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskPausedError",
     "TaskRef",
     "TaskRequest",
     "TaskState",

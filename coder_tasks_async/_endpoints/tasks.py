@@ -16,7 +16,7 @@ from uuid import UUID
 import aiohttp
 
 from .._http.budget import RetryBudget
-from .._http.clock import Clock, SystemClock
+from .._http.clock import Clock, SystemClock, wall_time
 from .._http.hooks import ResponseHook
 from .._http.streams import EventStream, StreamUnavailable
 from .._http.transport import RawResponse, Transport, configure_debug_logging
@@ -339,6 +339,7 @@ class TaskEndpoints:
                 method=response.method,
                 url=response.url,
                 max_retry_after=policy.max_retry_after,
+                redact=self._transport.redactor.text,
             )
             raise self._transport.redactor.error(error)
 
@@ -416,13 +417,16 @@ class TaskEndpoints:
     ) -> list[Task]:
         """Tasks visible to you, newest first.  ``owner=None`` lists every owner you may see.
 
-        ``status`` must be a known :class:`TaskStatus`; ``query`` is appended raw to
-        Coder's search query.
+        ``owner`` is ``"me"``, a UUID or a username, checked by Coder's username rules
+        before any request (``ValueError``); ``status`` must be a known
+        :class:`TaskStatus`; ``query`` is appended raw to Coder's search query.
 
         Example::
 
             active = await coder.list_tasks(status=TaskStatus.ACTIVE)
         """
+        if owner is not None and owner != "":
+            owner = protocol.validate_owner(owner)  # inside q, as in a path: Coder's rules
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
         listing = await self._read(
             "", _decode_list, params={"q": q}, timeouts=timeouts, budget=self._budget(retry)
@@ -552,6 +556,7 @@ class TaskEndpoints:
             date=response.headers.get("Date"),
             elapsed=self.clock.now() - budget.started,
             url=self.url,
+            local_time=wall_time(self.clock),
         )
 
     async def list_templates(

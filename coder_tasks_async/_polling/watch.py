@@ -10,7 +10,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
+from .._wire.errors import (
+    CoderAPIError,
+    CoderError,
+    TaskNotActiveError,
+    TaskNotReadyError,
+    TaskPausedError,
+    WaitTimeoutError,
+)
 from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
@@ -138,7 +145,7 @@ async def wait_ready(
         if task.status is TaskStatus.PAUSED:
             if resumed_at is not None and clock.now() - resumed_at < RESUME_GRACE:
                 return False  # the start build has not shown up in the status yet
-            raise TaskNotReadyError("the task is paused; resume it before sending input", task)
+            raise TaskPausedError("the task is paused; resume it before sending input", task)
         if task.status is TaskStatus.ERROR:
             now = clock.now()
             first_error = now if first_error is None else first_error
@@ -164,7 +171,14 @@ async def send_when_ready(
     resume: bool,
 ) -> None:
     """Wait until the task is ready, then ``send()``; wait again when the server says
-    the agent is busy (that refusal proves nothing was delivered).
+    the agent is busy or the task not active yet (those refusals prove nothing was
+    delivered).
+
+    A send refused because the task is paused does not depend on timing: without
+    ``resume`` it raises :class:`TaskPausedError` at once (the task may be resumed
+    any moment, and the input would then land in a new conversation the caller has
+    not seen); with ``resume`` the task is resumed and the input sent once, into the
+    new conversation.
 
     ``timeout`` bounds all the waiting together; ``send`` is one POST of the input.
     """
@@ -172,15 +186,26 @@ async def send_when_ready(
     deadline = None if timeout is None else clock.now() + timeout
     while True:
         remaining = None if deadline is None else max(deadline - clock.now(), 0.0)
-        await wait_ready(client, ref, timeout=remaining, owner=owner, poll=poll, resume=resume)
+        task = await wait_ready(
+            client, ref, timeout=remaining, owner=owner, poll=poll, resume=resume
+        )
         try:
             await send()
         except CoderAPIError as exc:
             # Only a refusal that proves nothing was delivered is tried again.
-            if judge(exc) is Verdict.NOT_READY:
-                await clock.sleep((poll or client.poll).initial)
+            if judge(exc) is not Verdict.NOT_READY:
+                raise
+            if isinstance(exc, TaskNotActiveError) and exc.task_status == "paused":
+                if not resume:
+                    raise TaskPausedError(
+                        "the task was paused as the input was sent (nothing was "
+                        "delivered); resume it, or pass resume=True, to send it",
+                        task,
+                    ) from exc
+                ref = task  # resumed by the next wait_ready, then sent once
                 continue
-            raise
+            await clock.sleep((poll or client.poll).initial)
+            continue
         return
 
 

@@ -20,6 +20,7 @@ Shape::
     ├── CoderDecodeError              a 2xx body that does not fit the model
     ├── UnsupportedByServer           the server is too old for this call
     ├── TaskNotReadyError             waiting for a task that cannot become ready
+    │   └── TaskPausedError           ...because it is paused (and ``resume=True`` was not given)
     ├── WaitTimeoutError              ``wait_for(timeout=...)`` ran out (also a TimeoutError)
     └── ClientClosedError             the client was used after ``aclose()``
 
@@ -59,6 +60,7 @@ __all__ = [
     "ServerError",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskPausedError",
     "UnsupportedByServer",
     "ValidationError",
     "WaitTimeoutError",
@@ -317,6 +319,16 @@ class TaskNotReadyError(CoderError):
     def __init__(self, message: str, task: Task) -> None:
         self.task: Task = task
         super().__init__(message)
+
+
+class TaskPausedError(TaskNotReadyError):
+    """The task is paused, so input cannot be sent without resuming it
+    (``send_input(..., wait_ready=True, resume=True)`` resumes it).
+
+    Raised whether the task was paused before the wait or as the input was sent:
+    the server refused the input, so nothing was delivered.  ``task`` is the latest
+    snapshot.
+    """
 
 
 class WaitTimeoutError(CoderError, TimeoutError):

@@ -27,6 +27,7 @@ from coder_tasks_async import (
     RetryPolicy,
     TaskNotActiveError,
     TaskNotReadyError,
+    TaskPausedError,
     Timeouts,
     UnsupportedByServer,
     ValidationError,
@@ -211,6 +212,7 @@ def _samples() -> dict[type[BaseException], BaseException]:
             "pause", minimum_version="v2.31", server_version="v2.28.0"
         ),
         TaskNotReadyError: TaskNotReadyError("paused", _task()),
+        TaskPausedError: TaskPausedError("paused", _task()),
         WaitTimeoutError: WaitTimeoutError("too slow", _task()),
         RateLimitError: RateLimitError(retry_after=60.0, **{**api, "status": 429}),
         TaskNotActiveError: TaskNotActiveError(task_status="paused", **api),
