@@ -26,7 +26,6 @@ JSON text messages) or, failing that, as ``text/event-stream``, and hands out
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl as ssl_module
 from collections.abc import Callable, Coroutine, Mapping
 from types import SimpleNamespace
@@ -43,8 +42,8 @@ __all__ = ["MAX_EVENT", "EventStream", "StreamPool", "StreamUnavailable"]
 StreamMode = Literal["ws", "sse"]
 #: The largest websocket message, event-stream line or event-stream event accepted (bytes).
 MAX_EVENT = 1024 * 1024
-#: Seconds a websocket close may wait for the server's close frame.
-_CLOSE_WAIT = 2.0
+#: Seconds a websocket's closing handshake may take before the connection is dropped.
+_CLOSE_WAIT = 1.0
 #: Answers that mean the path is not served here (an older server, a stripping proxy,
 #: a redirect elsewhere): with the websocket refused as well, the pool stops asking.
 _REFUSALS = frozenset({"refused (404)", "refused (405)", "redirect"})
@@ -158,8 +157,9 @@ class EventStream:
             raise
         except Exception as exc:  # any failure of a hint is its end
             why = type(exc).__name__
-        # Raised outside the except block: no aiohttp error (and its headers) is chained.
-        await self.aclose()
+        # Dropped at once: a server that sent garbage may never answer a closing
+        # handshake.  Raised outside the except block: no aiohttp error is chained.
+        self.shut(abort=True)
         raise EOFError(why)
 
     async def _next_ws(self, ws: aiohttp.ClientWebSocketResponse) -> tuple[str, Any]:
@@ -207,9 +207,10 @@ class EventStream:
         if rest is not None:
             await rest
 
-    def shut(self) -> Coroutine[Any, Any, None] | None:
+    def shut(self, *, abort: bool = False) -> Coroutine[Any, Any, None] | None:
         """Start closing without an await: the stream is closed and its budget slot free
-        at once.  Returns what is left to await (a websocket's closing handshake), if any.
+        at once.  Returns what is left to await (a websocket's closing handshake), if any;
+        ``abort`` drops the connection without one.
         """
         if self._closed:
             return None
@@ -217,12 +218,35 @@ class EventStream:
         self._pool._release(self)
         if self._resp is not None:
             self._resp.close()
-        return None if self._ws is None else _close_ws(self._ws)
+        if self._ws is None:
+            return None
+        if abort:
+            _abort_ws(self._ws)
+            return None
+        return _close_ws(self._ws)
 
 
 async def _close_ws(ws: aiohttp.ClientWebSocketResponse) -> None:
-    with contextlib.suppress(Exception):
-        await ws.close()
+    """The closing handshake, bounded in all: aiohttp's own close waits ``ws_close`` for
+    each message, so a server that keeps talking would hold it open for ever."""
+    try:
+        async with asyncio.timeout(_CLOSE_WAIT):
+            await ws.close()
+    except Exception:  # timed out or broken: the connection goes all the same
+        pass
+    finally:
+        _abort_ws(ws)
+
+
+def _abort_ws(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Drop a websocket's connection now, without the closing handshake.
+
+    aiohttp offers no public abort; closing the upgraded response is what its own
+    ``close()`` does last (and what it does on a broken ping).  Read in this one place.
+    """
+    response = getattr(ws, "_response", None)
+    if response is not None:
+        response.close()
 
 
 class StreamPool:
@@ -328,7 +352,7 @@ class StreamPool:
                     autoping=True,
                     heartbeat=None,
                     max_msg_size=MAX_EVENT,
-                    # Closing must not hang on a server that never answers the close frame.
+                    # See _close_ws: a close is bounded in all, not only per message.
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=_CLOSE_WAIT),
                 )
             return ws, False

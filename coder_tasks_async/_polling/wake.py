@@ -330,8 +330,17 @@ async def close_all(wakers: Iterable[Waker]) -> None:
     if not left:
         return
     closing = asyncio.gather(*left, return_exceptions=True)
+    cancelled = False
     with anyio.CancelScope(shield=True):
-        await asyncio.shield(closing)
+        while not closing.done():
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                # A cancellation already on its way in: every close is bounded (a
+                # second or so), so it is honoured once they are all done.
+                cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 async def sleep_any(
