@@ -126,19 +126,14 @@ async def wait_ready(
     """Wait until the task is active and its agent is not working.
 
     An ``error`` status is tolerated for ``error_grace`` seconds (it shows up
-    transiently while a workspace starts).  A paused task is resumed once when
-    ``resume`` is true, and otherwise raises :class:`TaskNotReadyError` rather
-    than waiting forever.
+    transiently while a workspace starts).  A paused task, whenever it is seen paused,
+    is resumed once when ``resume`` is true, and otherwise raises
+    :class:`TaskPausedError` rather than waiting forever.
     """
     clock = client.clock
+    deadline = None if timeout is None else clock.now() + timeout
     first_error: float | None = None
     resumed_at: float | None = None
-    if resume:
-        task = await client.get_task(ref, owner=owner)
-        if task.status is TaskStatus.PAUSED:
-            await client.resume_task(task)
-            resumed_at = clock.now()
-            ref = task
 
     def ready_or_fail(task: Task) -> bool:
         nonlocal first_error
@@ -157,7 +152,19 @@ async def wait_ready(
             first_error = None
         return ready_for_input(task)
 
-    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, owner=owner, poll=poll)
+    while True:
+        left = None if deadline is None else max(deadline - clock.now(), 0.0)
+        try:
+            return await wait_for(
+                client, ref, until=ready_or_fail, timeout=left, owner=owner, poll=poll
+            )
+        except TaskPausedError as exc:
+            if not resume or resumed_at is not None:
+                raise
+            paused = exc.task
+        await client.resume_task(paused)
+        resumed_at = clock.now()
+        ref = paused
 
 
 async def send_when_ready(
