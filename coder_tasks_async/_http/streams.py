@@ -261,6 +261,7 @@ class StreamPool:
         ssl: ssl_module.SSLContext | bool | None,
         timeouts: Timeouts,
         check_loop: Callable[[], None] = lambda: None,
+        proxy: tuple[URL | None, aiohttp.BasicAuth | None] = (None, None),
     ) -> None:
         if max_streams < 0:
             raise ValueError("max_streams must not be negative")
@@ -271,6 +272,7 @@ class StreamPool:
         self._ssl = ssl
         self._timeouts = timeouts
         self._check_loop = check_loop
+        self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
         self._open: set[EventStream] = set()
         self._opening = 0
@@ -302,6 +304,9 @@ class StreamPool:
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._timeouts.connect),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trace_configs=[trace],
+                # The environment's proxy, as for requests (read once, by the transport).
+                proxy=self._proxy[0],
+                proxy_auth=self._proxy[1],
             )
         return self._session
 

@@ -231,6 +231,7 @@ class Transport:
             ssl=self._ssl,
             timeouts=self.timeouts,
             check_loop=self.check_loop,
+            proxy=_env_proxy(self.base_url),
         )
 
     def check_loop(self) -> None:

@@ -86,7 +86,7 @@ def _parse_time(value: Any) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

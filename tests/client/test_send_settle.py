@@ -85,6 +85,20 @@ async def ambiguous_send(client: CoderTasksClient, task: Task, text: str) -> Non
         await client.send_input(task, text)
 
 
+async def saved_cursor_then_a_lost_send(
+    fake: FakeCoder, coder: CoderTasksClient, task: Task
+) -> str:
+    """A bot's saved cursor (the whole first reply), then a send of "and the tests" that
+    never reached the server although its answer was lost: AmbiguousRequestError."""
+    async with coder.follow_logs(
+        task, settled=True, until=lambda t: t.state is TaskState.IDLE
+    ) as follower:
+        [e async for e in follower]
+    fake.faults.add(Fault("send", "reset", times=1))  # never handled, answer broken
+    await ambiguous_send(coder, task, "and the tests")
+    return follower.cursor.dumps()
+
+
 async def test_settle_send_finds_a_delivered_input(
     fake_coder: FakeCoder, coder: CoderTasksClient
 ) -> None:
@@ -100,13 +114,7 @@ async def test_settle_send_says_not_delivered_so_sending_again_delivers_once(
     fake_coder: FakeCoder, coder: CoderTasksClient
 ) -> None:
     task = await idle_task(fake_coder, coder)
-    async with coder.follow_logs(
-        task, settled=True, until=lambda t: t.state is TaskState.IDLE
-    ) as f:
-        [e async for e in f]
-    saved = f.cursor.dumps()
-    fake_coder.faults.add(Fault("send", "reset", times=1))  # never handled, answer broken
-    await ambiguous_send(coder, task, "and the tests")
+    saved = await saved_cursor_then_a_lost_send(fake_coder, coder, task)
     outcome = await coder.settle_send(task, "and the tests", since=saved)
     assert outcome is SendOutcome.NOT_DELIVERED
     await coder.send_input(task, "and the tests")
@@ -126,13 +134,7 @@ async def test_settle_send_says_unknown_when_it_cannot_tell(
     """A stored snapshot, a conversation restarted since, or an agent at work (it may be
     taking the input right now): UNKNOWN, never a guess."""
     task = await idle_task(fake_coder, coder)
-    async with coder.follow_logs(
-        task, settled=True, until=lambda t: t.state is TaskState.IDLE
-    ) as f:
-        [e async for e in f]
-    saved = f.cursor.dumps()
-    fake_coder.faults.add(Fault("send", "reset", times=1))
-    await ambiguous_send(coder, task, "and the tests")
+    saved = await saved_cursor_then_a_lost_send(fake_coder, coder, task)
     if what == "paused":
         fake_coder.stop_out_of_band(task.id)
     elif what == "restarted":
