@@ -94,7 +94,8 @@ async def test_a_bad_stream_message_never_kills_any_poller(mode: str, drops: Dro
     and dropped, and hands out what polling alone would."""
     async with hostile([mode], pile=4 << 20) as (fake, streams, client, _):
         task = await created(fake, client)
-        await client.wait_for(task, until=drops.after(1), poll=FAST)
+        with anyio.fail_after(60):  # a guard (a pile used to stall the poller), not a measure
+            await client.wait_for(task, until=drops.after(1), poll=FAST)
         async with client.follow_logs(task, settled=True, poll=FAST, until=drops.after(1)) as f:
             ids = [e.entry.id async for e in f if e.entry]
         async with client.watch(task, poll=FAST, until=drops.after(1)) as w:
