@@ -187,8 +187,10 @@ class CoderTasksClient(TaskEndpoints):
         Looks for ``input`` as an ``input`` entry of the conversation after ``since``,
         what you knew of it before sending: a log cursor as it was then (its saved
         string, e.g. the ``follower.cursor.dumps()`` a bot saves before answering), or
-        the id of the newest entry you had seen (``-1``: none).  A live
-        ``follower.cursor`` moves on as entries arrive, so pass what it was, not it.
+        the id of the newest entry you had seen (``-1``: none).  A cursor also tells a
+        conversation restarted since (its digests of what was seen); a bare id cannot
+        when the restart kept the same run.  A live ``follower.cursor`` moves on as
+        entries arrive, so pass what it was, not it.
 
         Returns :attr:`SendOutcome.DELIVERED`, :attr:`SendOutcome.NOT_DELIVERED` (the
         same live conversation, the agent not working, no such input: sending again
