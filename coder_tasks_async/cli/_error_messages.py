@@ -129,6 +129,8 @@ def reason(exc: BaseException) -> str:
     text = re.sub(r"\b[A-Z]\w*(?:Error|Exception): ", "", text)
     text = text.replace(" ssl:default", "").replace(" ssl:None", "")
     text = re.sub(r"\s*\[Connect call failed [^]]*\]", " (connection refused)", text)
+    # "Cannot connect to host h:p (connection refused)": the host is already named.
+    text = re.sub(r"^Cannot connect to host \S+ \((.*)\)$", r"\1", text.strip())
     return one_line(text)
 
 
