@@ -107,22 +107,25 @@ class _Group(typer.core.TyperGroup):
 
 
 def _click_error(exc: Exception) -> int:
-    """Print one of click's errors (or a bug of ours outside a command body); its exit code."""
-    # Typer's own click, where its exception classes live.
-    from typer._click import exceptions as click_errors
+    """Print one of click's errors (or a bug of ours outside a command body); its exit code.
 
-    if isinstance(exc, click_errors.NoArgsIsHelpError):
-        exc.show()
-        return exc.exit_code
-    if isinstance(exc, click_errors.UsageError):
-        where = exc.ctx.command_path if exc.ctx is not None else "coder-tasks"
-        # Typer words enum refusals like pydantic ("Value error, …"): keep the fact only.
-        message = exc.format_message().replace("Value error, ", "")
-        print_error(message, f"see `{where} --help`")
-        return exc.exit_code
-    if isinstance(exc, click_errors.ClickException):
-        print_error(exc.format_message())
-        return exc.exit_code
+    Click's exception classes are told apart by what they offer, not imported: typer
+    ships its own copy of click, as a private module.
+    """
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        exc.show()  # type: ignore[attr-defined]
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    message = getattr(exc, "format_message", None)
+    code = getattr(exc, "exit_code", None)
+    if callable(message) and isinstance(code, int):
+        if hasattr(exc, "ctx"):  # a usage error: point at the command's help
+            ctx = exc.ctx
+            where = ctx.command_path if ctx is not None else "coder-tasks"
+            # Typer words enum refusals like pydantic ("Value error, …"): keep the fact only.
+            print_error(message().replace("Value error, ", ""), f"see `{where} --help`")
+        else:
+            print_error(message())
+        return code
     if os.environ.get(TRACEBACK_ENV):
         raise exc
     print_error(

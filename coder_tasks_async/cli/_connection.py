@@ -21,12 +21,10 @@ Nothing here imports the SDK at module level: building a client happens in
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import functools
 import inspect
 import os
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
@@ -176,6 +174,8 @@ def _header_lines(flags: list[str], command: str | None, url: str) -> list[str]:
     """``--header`` (else ``$CODER_HEADER``), then what ``--header-command`` prints."""
     lines = list(flags)
     if not lines and os.environ.get(HEADER_ENV):
+        import csv
+
         # coder reads this variable as CSV, so a value may hold a quoted comma.
         lines = [item for row in csv.reader([os.environ[HEADER_ENV]]) for item in row]
     if command:
@@ -185,6 +185,8 @@ def _header_lines(flags: list[str], command: str | None, url: str) -> list[str]:
 
 def _run_header_command(command: str, url: str) -> list[str]:
     """Run ``--header-command`` as ``coder`` does: ``sh -c``, ``CODER_URL`` set, stderr dropped."""
+    import subprocess
+
     try:
         done = subprocess.run(
             ["sh", "-c", command],

@@ -15,7 +15,7 @@ import typer
 from ._app import command
 from ._connection import Connection, connection_options
 from ._error_messages import CliError
-from ._options import OwnerOption, TaskArg, UserAlias, owner_of
+from ._options import OwnerOption, PollOption, TaskArg, UserAlias, owner_of
 from ._outage import watched
 from ._runner import run
 from ._task_lookup import display, resolve
@@ -38,7 +38,11 @@ _RUNNING = ("pending", "initializing", "active")
 
 
 async def wait_for_transition(
-    coder: CoderTasksClient, task: Task, build: WorkspaceBuild, goal: Goal
+    coder: CoderTasksClient,
+    task: Task,
+    build: WorkspaceBuild,
+    goal: Goal,
+    poll_interval: float | None = None,
 ) -> Task:
     """Wait until the build a pause or resume started has done its work.
 
@@ -48,7 +52,7 @@ async def wait_for_transition(
     ``active`` once the started workspace's agent is up.
     """
     del build  # see above: not yet waited on directly
-    return await wait_until(coder, task, goal, DEFAULT_WAIT_TIMEOUT, None, explain=False)
+    return await wait_until(coder, task, goal, DEFAULT_WAIT_TIMEOUT, poll_interval, explain=False)
 
 
 async def _transition(coder: CoderTasksClient, task: Task, action: str) -> WorkspaceBuild:
@@ -73,7 +77,9 @@ def _already(found: Task, action: str) -> str | None:
     return None
 
 
-def _run_transition(action: str, task: str, who: str, no_wait: bool, conn: Connection) -> None:
+def _run_transition(
+    action: str, task: str, who: str, no_wait: bool, poll: float | None, conn: Connection
+) -> None:
     goal = Goal.of(["paused" if action == "pause" else "active"])
     verb = {"pause": ("Pausing", "Paused"), "resume": ("Resuming", "Resumed")}[action]
 
@@ -93,7 +99,7 @@ def _run_transition(action: str, task: str, who: str, no_wait: bool, conn: Conne
                 coder,
                 found.id,
                 conn.patience,
-                lambda: wait_for_transition(coder, found, build, goal),
+                lambda: wait_for_transition(coder, found, build, goal, poll),
             )
         write_stdout(f"{verb[1]} task {display(found)}.")
 
@@ -109,6 +115,7 @@ def pause(
     no_wait: NoWaitOption = False,
     owner: OwnerOption = "me",
     user: UserAlias = None,
+    poll_interval: PollOption = None,
     conn: Connection,
 ) -> None:
     """Pause a task: stop its workspace, keeping the conversation (Coder v2.31.1+).
@@ -117,7 +124,7 @@ def pause(
 
     Example: coder-tasks pause fix-login
     """
-    _run_transition("pause", task, owner_of(owner, user), no_wait, conn)
+    _run_transition("pause", task, owner_of(owner, user), no_wait, poll_interval, conn)
 
 
 @command("resume")
@@ -129,6 +136,7 @@ def resume(
     no_wait: NoWaitOption = False,
     owner: OwnerOption = "me",
     user: UserAlias = None,
+    poll_interval: PollOption = None,
     conn: Connection,
 ) -> None:
     """Resume a paused task; its agent starts a new conversation (Coder v2.31.1+).
@@ -137,4 +145,4 @@ def resume(
 
     Example: coder-tasks resume fix-login --no-wait
     """
-    _run_transition("resume", task, owner_of(owner, user), no_wait, conn)
+    _run_transition("resume", task, owner_of(owner, user), no_wait, poll_interval, conn)

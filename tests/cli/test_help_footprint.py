@@ -12,7 +12,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from cli_support import Served, served
+
 from coder_tasks_async.cli._connection import Connection
+
+__all__ = ["served"]
 
 #: Top-level packages none of the help paths may import.  pydantic: typer validates
 #: option values with it, but ``--help`` (and the group's absent ``--help`` flag under
@@ -94,3 +98,24 @@ def test_conn_repr_shows_no_token_or_headers() -> None:
     assert "coder.example.com" in text
     assert "tok-1234567890-secret" not in text
     assert "xyz" not in text
+
+
+def test_list_and_version_load_no_rich_anyio_or_cattrs(served: Served) -> None:
+    # Issue 23: `coder-tasks list` took 0.47 s.  Besides the SDK and typer, an everyday
+    # command loads nothing it does not use: rich (colour is a few escape codes here),
+    # anyio (plain asyncio.run), cattrs (only when a body misfits).  Measured in
+    # benchmarks/_cli.py; here only what is imported is checked.
+    probe = (
+        "import sys\n"
+        "from coder_tasks_async.cli import main\n"
+        "for args in (['list'], ['version']):\n"
+        "    sys.argv = ['coder-tasks', *args]\n"
+        "    try:\n        main()\n    except SystemExit as exc:\n        assert not exc.code\n"
+        "print('LOADED', *sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], env=served.subprocess_env(),
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stderr.split("LOADED", 1)[1].split())
+    assert "aiohttp" in loaded and "Server: " in done.stdout  # it did talk to the server
+    assert loaded.isdisjoint({"rich", "anyio", "cattrs"}), loaded & {"rich", "anyio", "cattrs"}
