@@ -93,7 +93,7 @@ def test_colour_at_a_terminal_and_never_with_no_color(served: Served, idle_task:
 )
 def test_no_color_rules(served: Served, idle_task: str, env: dict[str, str], colour: bool) -> None:
     # https://no-color.org: present *and not empty* turns colour off, whatever its value.
-    shown = in_terminal(served, "$CT status no-such-task", **env)
+    shown = in_terminal(served, "$CT list; $CT status no-such-task", **env)
     assert ("\x1b[" in shown) is colour, shown
 
 
