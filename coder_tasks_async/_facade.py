@@ -141,7 +141,7 @@ class CoderTasksClient(TaskEndpoints):
         :class:`AmbiguousRequestError` and is never re-sent.
 
         A name is resolved through the task list first on servers before v2.29;
-        servers before v2.27 cannot send input (:class:`UnsupportedByServer`).  On
+        servers before v2.27 cannot send input (:class:`UnsupportedByServerError`).  On
         v2.27 a task has no task status: ``wait_ready`` then goes by the running
         workspace and the server's refusals (docs/compatibility.md §2).  Coder
         refuses only an empty string (whitespace reaches the agent); this client

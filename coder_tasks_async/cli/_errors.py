@@ -80,7 +80,7 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
         ServerError,
         TaskNotActiveError,
         TaskNotReadyError,
-        UnsupportedByServer,
+        UnsupportedByServerError,
         WaitTimeoutError,
     )
 
@@ -194,7 +194,7 @@ def describe(exc: BaseException, *, subject: str | None = None) -> tuple[str, st
         if getattr(exc.task, "status", None) == "paused":
             return f"{about} is paused", "pass --resume to resume it first"
         return f"{about} cannot become ready ({_state_of(exc.task)})", None
-    if isinstance(exc, UnsupportedByServer):
+    if isinstance(exc, UnsupportedByServerError):
         return str(exc), None
     if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
         return f"cannot use {exc.filename}: {exc.strerror}", None
