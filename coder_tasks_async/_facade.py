@@ -416,10 +416,11 @@ class CoderTasksClient(TaskEndpoints):
 
             outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
             for outcome in outcomes:
-                if outcome.ok:
-                    print("created", outcome.result.name)
-                else:
-                    print(f"{outcome.item!r} failed: {outcome.error}")
+                match outcome:  # narrows under mypy and pyright alike
+                    case Success(result=task):
+                        print("created", task.name)
+                    case Failure(item=prompt, error=exc):
+                        print(f"{prompt!r} failed: {exc}")
         """
         from ._fanout import bounded as fanout
 
