@@ -141,7 +141,7 @@ class CoderTasksClient(TaskEndpoints):
         :class:`AmbiguousRequestError` and is never re-sent.
 
         A name is resolved through the task list first on servers before v2.29;
-        servers before v2.27 cannot send input (:class:`UnsupportedByServer`).  On
+        servers before v2.27 cannot send input (:class:`UnsupportedByServerError`).  On
         v2.27 a task has no task status: ``wait_ready`` then goes by the running
         workspace and the server's refusals (docs/compatibility.md §2).  Coder
         refuses only an empty string (whitespace reaches the agent); this client
@@ -416,10 +416,11 @@ class CoderTasksClient(TaskEndpoints):
 
             outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
             for outcome in outcomes:
-                if outcome.ok:
-                    print("created", outcome.result.name)
-                else:
-                    print(f"{outcome.item!r} failed: {outcome.error}")
+                match outcome:  # narrows under mypy and pyright alike
+                    case Success(result=task):
+                        print("created", task.name)
+                    case Failure(item=prompt, error=exc):
+                        print(f"{prompt!r} failed: {exc}")
         """
         from ._fanout import bounded as fanout
 

@@ -30,7 +30,7 @@ from .._wire.errors import (
     ConflictError,
     NotFoundError,
     ServerError,
-    UnsupportedByServer,
+    UnsupportedByServerError,
 )
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
@@ -645,7 +645,7 @@ class TaskEndpoints:
         A name is resolved through the task list first on servers before v2.29 (see
         :meth:`get_task`).  While the task's start build still runs the server
         answers 409 ``A workspace build is already active.`` (:class:`ConflictError`).
-        Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServer`.
+        Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServerError`.
         """
         owner = owner_from(owner, user)
         target = TaskTarget(ref, owner, newer=releases.DELETE)
@@ -671,7 +671,7 @@ class TaskEndpoints:
         """The task's whole conversation (``.logs``), oldest first.
 
         Names are resolved on servers before v2.29 as in :meth:`get_task`.  Servers
-        before v2.27 have no logs endpoint: :class:`UnsupportedByServer`.
+        before v2.27 have no logs endpoint: :class:`UnsupportedByServerError`.
         """
         owner = owner_from(owner, user)
         target = TaskTarget(ref, owner, "/logs", releases.LOGS)
@@ -729,7 +729,7 @@ class TaskEndpoints:
             if response.status == 405 or protocol.is_route_not_found(
                 response.status, response.headers, response.body
             ):
-                raise UnsupportedByServer(
+                raise UnsupportedByServerError(
                     feature, minimum_version=minimum, server_version=self.server_version
                 )
         return self._raw_logs(response)
@@ -764,7 +764,7 @@ class TaskEndpoints:
 
         A name is resolved through the task list first on servers before v2.29 (see
         :meth:`get_task`); servers before v2.27 cannot send input
-        (:class:`UnsupportedByServer`).  Only an empty string is refused by Coder
+        (:class:`UnsupportedByServerError`).  Only an empty string is refused by Coder
         (whitespace reaches the agent); this client refuses blank input too.
         """
         owner = owner_from(owner, user)
@@ -792,7 +792,7 @@ class TaskEndpoints:
     ) -> None:
         """Replace a paused task's initial prompt (Coder v2.29+; ``PATCH .../input``).
 
-        Servers before v2.29 raise :class:`UnsupportedByServer`; a task that is not
+        Servers before v2.29 raise :class:`UnsupportedByServerError`; a task that is not
         paused raises :class:`ConflictError`.  Before v2.31.1 a task is paused by
         stopping its workspace.
         """
@@ -884,7 +884,7 @@ class TaskEndpoints:
         budget: RetryBudget,
         parse: Callable[[bytes], object] | None = None,
     ) -> RawResponse:
-        """Call an endpoint some releases lack; a missing route becomes UnsupportedByServer.
+        """Call an endpoint some releases lack; a missing route becomes UnsupportedByServerError.
 
         Delete, send and logs exist in both trees from v2.27 on, so their answers
         may settle the tree.  The rest (update input, pause, resume) may not: pause
@@ -904,7 +904,7 @@ class TaskEndpoints:
         if response.status == 405 or protocol.is_route_not_found(
             response.status, response.headers, response.body
         ):
-            raise UnsupportedByServer(
+            raise UnsupportedByServerError(
                 feature, minimum_version=minimum, server_version=self.server_version
             )
         return response

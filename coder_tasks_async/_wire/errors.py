@@ -5,23 +5,31 @@ Shape::
     CoderError
     ├── CoderAPIError                 the server answered with a non-2xx status
     │   ├── BadRequestError           400
+    │   │   └── TaskNotActiveBadRequest   (also a TaskNotActiveError: before v2.31.1)
     │   ├── AuthenticationError       401 (message carries the `coder login` hint)
     │   ├── PermissionDeniedError     403
     │   ├── NotFoundError             404
     │   │   └── RouteNotFoundError    404 "Route not found." (the path does not exist)
     │   ├── ConflictError             409
+    │   │   ├── TaskNotActiveConflict     (also a TaskNotActiveError: v2.31.1 on)
+    │   │   └── AgentBusyConflict         (also an AgentBusyError: v2.32 on)
     │   ├── TaskNotActiveError        400/409: the task is not active (``task_status`` says why)
     │   ├── AgentBusyError            502/409: the agent is mid-turn and refused the input
     │   ├── RateLimitError            429 (``retry_after`` in seconds)
     │   └── ServerError               5xx
+    │       └── AgentBusyServerError      (also an AgentBusyError: before v2.32)
     ├── CoderTransportError           no usable HTTP response (connection, TLS, redirect)
     │   ├── CoderTimeoutError         one of the SDK's own timeouts expired
     │   └── AmbiguousRequestError     a POST may or may not have reached the server
     ├── CoderDecodeError              a 2xx body that does not fit the model
-    ├── UnsupportedByServer           the server is too old for this call
+    ├── UnsupportedByServerError      the server is too old for this call
     ├── TaskNotReadyError             waiting for a task that cannot become ready
     ├── WaitTimeoutError              ``wait_for(timeout=...)`` ran out (also a TimeoutError)
     └── ClientClosedError             the client was used after ``aclose()``
+
+The classes with two parents are what the SDK raises for "not active" and "busy",
+so ``except TaskNotActiveError`` and ``except ConflictError`` both catch a 409
+"Task is paused.".
 
 Bad arguments are refused before any request with a plain ``ValueError`` or
 ``TypeError``, as Python libraries usually do.
@@ -33,7 +41,7 @@ userinfo stripped) but no request headers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import attrs
 from multidict import CIMultiDict
@@ -41,7 +49,9 @@ from multidict import CIMultiDict
 from .models import Task
 
 __all__ = [
+    "AgentBusyConflict",
     "AgentBusyError",
+    "AgentBusyServerError",
     "AmbiguousRequestError",
     "AuthenticationError",
     "BadRequestError",
@@ -57,9 +67,11 @@ __all__ = [
     "RateLimitError",
     "RouteNotFoundError",
     "ServerError",
+    "TaskNotActiveBadRequest",
+    "TaskNotActiveConflict",
     "TaskNotActiveError",
     "TaskNotReadyError",
-    "UnsupportedByServer",
+    "UnsupportedByServerError",
     "ValidationError",
     "WaitTimeoutError",
 ]
@@ -91,6 +103,19 @@ class ValidationError:
 
     field: str
     detail: str
+
+
+class APIErrorFields(TypedDict, total=False):
+    """The keyword arguments every :class:`CoderAPIError` takes besides ``status`` and
+    ``message`` (so subclasses that add their own spell them once)."""
+
+    detail: str
+    validations: tuple[ValidationError, ...]
+    method: str
+    url: str
+    headers: Mapping[str, str] | None
+    body: str
+    helper: str
 
 
 class CoderAPIError(CoderError):
@@ -192,9 +217,16 @@ class TaskNotActiveError(CoderAPIError):
 
     task_status: str | None
 
-    def __init__(self, *, task_status: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        status: int,
+        message: str,
+        task_status: str | None = None,
+        **fields: Unpack[APIErrorFields],
+    ) -> None:
         self.task_status = task_status
-        super().__init__(**kwargs)
+        super().__init__(status=status, message=message, **fields)
 
 
 class AgentBusyError(CoderAPIError):
@@ -212,9 +244,16 @@ class RateLimitError(CoderAPIError):
 
     retry_after: float | None
 
-    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        status: int,
+        message: str,
+        retry_after: float | None = None,
+        **fields: Unpack[APIErrorFields],
+    ) -> None:
         self.retry_after = retry_after
-        super().__init__(**kwargs)
+        super().__init__(status=status, message=message, **fields)
 
 
 class ServerError(CoderAPIError):
@@ -295,8 +334,11 @@ class CoderDecodeError(CoderError):
         super().__init__(f"{prefix}cannot decode response{where}: {message}; body: {snippet!r}")
 
 
-class UnsupportedByServer(CoderError):
-    """The server does not offer this call; ``minimum_version`` says which Coder version does."""
+class UnsupportedByServerError(CoderError):
+    """The server does not offer this call; ``minimum_version`` says which Coder version does.
+
+    Its old spelling ``UnsupportedByServerError`` still works, with a ``DeprecationWarning``.
+    """
 
     def __init__(self, feature: str, *, minimum_version: str, server_version: str | None) -> None:
         self.feature = feature

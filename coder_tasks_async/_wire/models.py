@@ -14,6 +14,8 @@ from uuid import UUID
 
 from attrs import define, field
 
+from .serialize import Model
+
 __all__ = [
     "Task",
     "TaskLogEntry",
@@ -126,7 +128,7 @@ SETTLED_STATES = frozenset(
 
 
 @define(frozen=True, kw_only=True)
-class WorkspaceAgentHealth:
+class WorkspaceAgentHealth(Model):
     """``Task.workspace_agent_health``: ``healthy`` and, when not, a ``reason``."""
 
     healthy: bool
@@ -134,7 +136,7 @@ class WorkspaceAgentHealth:
 
 
 @define(frozen=True, kw_only=True)
-class TaskStateEntry:
+class TaskStateEntry(Model):
     """``Task.current_state``: the latest status the agent reported about its work."""
 
     timestamp: datetime
@@ -144,7 +146,7 @@ class TaskStateEntry:
 
 
 @define(frozen=True, kw_only=True)
-class Task:
+class Task(Model):
     """A Coder AI task.
 
     Example::
@@ -205,7 +207,7 @@ class Task:
 
 
 @define(frozen=True, kw_only=True)
-class TasksList:
+class TasksList(Model):
     """The list endpoint's body: ``tasks`` (newest first) and ``count``."""
 
     tasks: list[Task] = field(factory=list)
@@ -213,7 +215,7 @@ class TasksList:
 
 
 @define(frozen=True, kw_only=True)
-class TaskLogEntry:
+class TaskLogEntry(Model):
     """One message of the conversation.  ``id`` is its index; the last output entry may change."""
 
     id: int
@@ -223,7 +225,7 @@ class TaskLogEntry:
 
 
 @define(frozen=True, kw_only=True)
-class TaskLogs:
+class TaskLogs(Model):
     """The logs endpoint's body.
 
     ``snapshot`` is true when a newer server answers from the conversation it
@@ -236,7 +238,7 @@ class TaskLogs:
 
 
 @define(frozen=True, kw_only=True)
-class WorkspaceBuild:
+class WorkspaceBuild(Model):
     """The workspace build a pause or resume started (Coder v2.31.1+, HTTP 202).
 
     Early servers only say the build's ``id``; the other fields then keep defaults.

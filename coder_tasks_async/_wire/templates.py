@@ -12,11 +12,13 @@ from uuid import UUID
 
 from attrs import define
 
+from .serialize import Model
+
 __all__ = ["Template", "TemplateVersion"]
 
 
 @define(frozen=True, kw_only=True)
-class Template:
+class Template(Model):
     """A template as ``GET /api/v2/templates`` lists it (the fields tasks need)."""
 
     id: UUID
@@ -29,7 +31,7 @@ class Template:
 
 
 @define(frozen=True, kw_only=True)
-class TemplateVersion:
+class TemplateVersion(Model):
     """One version of a template; ``id`` is what ``create_task`` takes."""
 
     id: UUID

@@ -28,7 +28,7 @@ from coder_tasks_async import (
     TaskNotActiveError,
     TaskNotReadyError,
     Timeouts,
-    UnsupportedByServer,
+    UnsupportedByServerError,
     ValidationError,
     WaitTimeoutError,
 )
@@ -207,7 +207,7 @@ def _samples() -> dict[type[BaseException], BaseException]:
         CoderDecodeError: CoderDecodeError(
             "bad", path="tasks[0].id", snippet="{", method="GET", url="http://x/", invalid_json=True
         ),
-        UnsupportedByServer: UnsupportedByServer(
+        UnsupportedByServerError: UnsupportedByServerError(
             "pause", minimum_version="v2.31", server_version="v2.28.0"
         ),
         TaskNotReadyError: TaskNotReadyError("paused", _task()),

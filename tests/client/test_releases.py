@@ -25,7 +25,7 @@ from coder_tasks_async import (
     Task,
     TaskNotActiveError,
     TaskStatus,
-    UnsupportedByServer,
+    UnsupportedByServerError,
     WorkspaceStatus,
 )
 from coder_tasks_async.testing import PROFILES, FakeClock, FakeCoder, Fault
@@ -194,7 +194,7 @@ async def test_logs(
 ) -> None:
     task = await create(coder, fake, "talker", "Say hello")
     if not release.delete_send_logs:
-        with pytest.raises(UnsupportedByServer) as unsupported:
+        with pytest.raises(UnsupportedByServerError) as unsupported:
             await coder.get_logs(task)
         assert unsupported.value.minimum_version == "v2.27"
         return
@@ -219,7 +219,7 @@ async def test_send(
 ) -> None:
     task = await create(coder, fake, "chat", "Start")
     if not release.delete_send_logs:
-        with pytest.raises(UnsupportedByServer) as unsupported:
+        with pytest.raises(UnsupportedByServerError) as unsupported:
             await coder.send_input(task, "hello")
         assert unsupported.value.minimum_version == "v2.27"
         return
@@ -252,7 +252,7 @@ async def test_delete(
 ) -> None:
     task = await create(coder, fake, "doomed", "x")
     if not release.delete_send_logs:
-        with pytest.raises(UnsupportedByServer) as unsupported:
+        with pytest.raises(UnsupportedByServerError) as unsupported:
             await coder.delete_task(task)
         assert unsupported.value.minimum_version == "v2.27"
         assert not fake.task(task.id).deleted
@@ -279,7 +279,7 @@ async def test_update_input(
 ) -> None:
     task = await create(coder, fake, "editable", "Old prompt")
     if not release.update_input:
-        with pytest.raises(UnsupportedByServer) as unsupported:
+        with pytest.raises(UnsupportedByServerError) as unsupported:
             await coder.update_input(task, "New prompt")
         assert unsupported.value.minimum_version == "v2.29"
         return
@@ -301,7 +301,7 @@ async def test_pause_and_resume(
     task = await create(coder, fake, "sleepy", "Work")
     if not release.pause_resume:
         for call in (coder.pause_task, coder.resume_task):
-            with pytest.raises(UnsupportedByServer) as unsupported:
+            with pytest.raises(UnsupportedByServerError) as unsupported:
                 await call(task)
             assert unsupported.value.minimum_version == "v2.31.1"
         return
@@ -423,7 +423,7 @@ async def test_following_logs_needs_v2_27(
 ) -> None:
     await create(coder, fake, "mute", "x")
     until_active(fake, fake_clock)
-    with pytest.raises(UnsupportedByServer) as info:
+    with pytest.raises(UnsupportedByServerError) as info:
         await drain(coder.follow_logs("mute"))
     assert (info.value.feature, info.value.minimum_version) == ("get_logs", "v2.27")
 

@@ -18,7 +18,7 @@ from coder_tasks_async import (
     TaskNotReadyError,
     TaskState,
     TaskStatus,
-    UnsupportedByServer,
+    UnsupportedByServerError,
 )
 from coder_tasks_async.testing import FakeClock, FakeCoder
 
@@ -51,12 +51,12 @@ async def test_pause_and_resume_need_a_newer_server(fake_clock: FakeClock, versi
     async with FakeCoder(clock=fake_clock, server_version=version) as fake:
         async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
             task = await client.create_task("x", template_version_id=fake.template_version_id)
-            with pytest.raises(UnsupportedByServer) as info:
+            with pytest.raises(UnsupportedByServerError) as info:
                 await client.pause_task(task)
             assert info.value.minimum_version == "v2.31.1"
             assert info.value.server_version == version
             assert "v2.31.1 or later" in str(info.value)
-            with pytest.raises(UnsupportedByServer):
+            with pytest.raises(UnsupportedByServerError):
                 await client.resume_task(task)
 
 
@@ -64,7 +64,7 @@ async def test_update_input_needs_v229(fake_clock: FakeClock) -> None:
     async with FakeCoder(clock=fake_clock, server_version=SEED) as fake:
         async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
             task = await client.create_task("x", template_version_id=fake.template_version_id)
-            with pytest.raises(UnsupportedByServer, match=r"v2\.29"):
+            with pytest.raises(UnsupportedByServerError, match=r"v2\.29"):
                 await client.update_input(task, "new prompt")
 
 
