@@ -76,7 +76,7 @@ _PARAMETER_FLAGS = {
     r"\b\w+\.ready_timeout\b|\bready_timeout\b": "--ready-timeout",
     r"\b\w+\.timeout\b": "--timeout",
 }
-#: What each release-dependent SDK call gives a user, by ``UnsupportedByServer.feature``.
+#: What each release-dependent SDK call gives a user, by ``UnsupportedByServerError.feature``.
 _FEATURES = {
     "get_logs": "task logs",
     "send_input": "input to tasks",
@@ -306,7 +306,7 @@ ROWS: dict[str, Row] = {
     "CoderTransportError": _unreachable,
     "WaitTimeoutError": _wait_timeout,
     "TaskNotReadyError": _not_ready,
-    "UnsupportedByServer": _unsupported,
+    "UnsupportedByServerError": _unsupported,
     "FileNotFoundError": _file_error,
     "PermissionError": _file_error,
     "IsADirectoryError": _file_error,

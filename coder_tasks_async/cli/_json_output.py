@@ -1,52 +1,23 @@
-"""JSON for programs: the wire's field names and order, times in RFC 3339 as Coder writes them.
+"""JSON for programs: the models' own ``to_dict()`` (wire names, RFC 3339 times with ``Z``).
 
-``coder`` (Go) writes times with ``Z`` for UTC and only the fractional digits it
-needs (``2025-01-02T03:04:05.5Z``); so does this module, so a script's ``jq``
-filter or date parsing works on both.
+``coder`` (Go) writes times with ``Z`` for UTC; so does the SDK's serialization, so a
+script's ``jq`` filter or date parsing works on both.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
-from enum import Enum
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 if TYPE_CHECKING:
     from coder_tasks_async import LogEvent
 
-__all__ = ["event_json", "jsonable", "print_json", "print_json_line", "rfc3339"]
-
-
-def rfc3339(when: datetime, *, fraction: bool = True) -> str:
-    """``when`` as Go's ``time.RFC3339Nano`` (``fraction=False``: ``time.RFC3339``)."""
-    offset = when.utcoffset()
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    if fraction and when.microsecond:
-        text += f".{when.microsecond:06d}".rstrip("0")
-    if offset is None or offset == timedelta(0):
-        return text + "Z"
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _serialize(_: Any, __: Any, value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return rfc3339(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
+__all__ = ["event_json", "jsonable", "print_json", "print_json_line"]
 
 
 def jsonable(model: Any) -> Any:
-    """An attrs model as JSON-ready data: attribute order, wire names, RFC 3339 times."""
-    import attrs
-
-    return attrs.asdict(model, value_serializer=_serialize)
+    """A model as JSON-ready data (``model.to_dict()``: one serialization for SDK and CLI)."""
+    return model.to_dict()
 
 
 def event_json(event: LogEvent) -> dict[str, Any]:

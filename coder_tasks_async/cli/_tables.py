@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ._json_output import rfc3339
 from ._terminal import cells, paint, styled, terminal_width, truncate, write_stdout
 
 if TYPE_CHECKING:
@@ -70,12 +69,18 @@ def first_line(content: str, limit: int = 72) -> str:
     return ""
 
 
+def rfc3339(when: datetime) -> str:
+    """A table's time, as ``coder``'s tables write it (Go's ``time.RFC3339``: no fraction)."""
+    text = when.replace(microsecond=0).isoformat()
+    return text.removesuffix("+00:00") + "Z" if when.utcoffset() == UTC.utcoffset(None) else text
+
+
 def _text(value: Any) -> str:
     """A cell's text: nothing for a missing value, plain words otherwise."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return rfc3339(value, fraction=False)
+        return rfc3339(value)
     return " ".join(str(value).split())
 
 

@@ -92,8 +92,8 @@ CASES: dict[str, tuple[BaseException, Subject, str, str | None]] = {
         sdk.TaskNotReadyError("stuck", SimpleNamespace(status="error", state=None)),  # type: ignore[arg-type]
         TASK, "task alice/fix cannot become ready (status error)", None,
     ),
-    "UnsupportedByServer": (
-        sdk.UnsupportedByServer("get_logs", minimum_version="v2.27", server_version="v2.26.0"),
+    "UnsupportedByServerError": (
+        sdk.UnsupportedByServerError("get_logs", minimum_version="v2.27", server_version="v2.26.0"),
         TASK, "https://coder.example.com (Coder v2.26.0) has no task logs: it needs Coder "
         "v2.27 or later", None,
     ),
