@@ -11,9 +11,9 @@ import json
 import re
 
 import pytest
-from cli_support import CLI, POLL, Served, run_cli, served
+from cli_support import CLI, POLL, Frozen, Served, frozen, run_cli, served
 
-__all__ = ["served"]
+__all__ = ["frozen", "served"]
 
 
 def settled(served: Served, name: str, prompt: str = "") -> str:
@@ -130,3 +130,16 @@ def test_completion_offers_task_names_and_values(served: Served) -> None:
     assert complete(served, "coder-tasks list --status ac") == ["active"]
     assert complete(served, "coder-tasks list -o ") == ["table", "json"]
     assert complete(served, "coder-tasks wait tidy --until idle,c") == ["idle,complete"]
+
+
+def test_logs_say_what_coder_says_about_snapshots_and_no_logs(frozen: Frozen) -> None:
+    task = frozen.create("quiet-one", "Tidy up")
+    empty = frozen.cli("logs", "quiet-one", "-o", "json")  # pending: nothing yet
+    assert empty.exit_code == 0 and empty.stdout == "", empty.output
+    assert empty.stderr.splitlines()[-1] == "No task logs found."
+    frozen.advance(7)  # active, and the reply is done
+    frozen.sdk(lambda coder: coder.pause_task(task.id))
+    paused = frozen.cli("logs", "quiet-one", "-o", "json")
+    assert paused.exit_code == 0, paused.output
+    assert paused.stderr == "warning: Task is paused. Showing last 3 messages from snapshot.\n"
+    assert [e["id"] for e in json.loads(paused.stdout)] == [0, 1, 2]
