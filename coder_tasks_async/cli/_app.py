@@ -19,6 +19,7 @@ import typer.core
 
 from .. import __version__
 from ._connection import lift_global_options
+from ._plain_values import plain_values
 from ._runner import EXIT_API, EXIT_INTERRUPTED, TRACEBACK_ENV, point_stdout_at_devnull
 from ._terminal import print_error, print_notice
 
@@ -36,11 +37,20 @@ _TYPE_LABEL = re.compile(r" <[^<>]*>$")
 
 
 class _Command(typer.core.TyperCommand):
-    """A command whose help lists arguments by their metavar only.
+    """A command whose plain option values skip pydantic, and whose help lists arguments
+    by their metavar only.
 
-    Typer labels every argument with its Python type (``TASK <str>``); the metavar
-    and the help text already say what to pass.
+    Typer converts every value through pydantic (see ``_plain_values``), and labels
+    every argument with its Python type (``TASK <str>``) where the metavar and the
+    help text already say what to pass.
     """
+
+    def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, params=[plain_values(p) for p in params or ()], **kwargs)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """Typer's ``--help`` flag, converted plainly too (it is absent on nearly every run)."""
+        return plain_values(super().get_help_option(ctx))
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         """Typer's Arguments and Options sections, without type labels on arguments."""
