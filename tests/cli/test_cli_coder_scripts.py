@@ -47,6 +47,7 @@ section rm;           coder task rm s2 s3 -y
 section header-env;   CODER_HEADER="X-Trace=from-env,X-Other=2" coder task ls -q
 section header-cmd;   coder task ls -q --header-command 'echo X-From-Command=yes'
 section global;       $CT --url "$CODER_URL" -v ls -q 2>&1 | grep -c '^debug: GET'
+section verbose-env;  CODER_VERBOSE=true coder task ls -q 2>&1 | grep -c '^debug: GET'
 section times;        coder task list -o json | grep -o '"created_at": "[^"]*"' | head -1
 """
 
@@ -105,6 +106,7 @@ def test_a_coder_task_script_runs_unchanged(served: Served) -> None:
     assert any(h.get("X-From-Command") == "yes" for h in headers)
     # Global flags before the command.
     assert int(out["global"][0]) >= 1
+    assert int(out["verbose-env"][0]) >= 1  # $CODER_VERBOSE, as coder reads it
     # Times in RFC 3339 with Z, as Go writes them.
     (created,) = out["times"]
     assert re.fullmatch(r'"created_at": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"', created)

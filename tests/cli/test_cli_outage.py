@@ -26,8 +26,10 @@ def test_a_dead_server_is_reported_then_given_up_on(served: Served) -> None:
     runs = {
         "logs": Running(["logs", "followed", "-f", "-o", "json", *limit], env),
         "status": Running(["status", "watched", "--watch", *limit], env),
+        # The limit from the environment this time ($CODER_TASKS_RETRY_FOR).
         "wait": Running(
-            ["-v", "wait", "awaited", "--until", "complete", "--timeout", "0", *limit], env
+            ["-v", "wait", "awaited", "--until", "complete", "--timeout", "0", *limit[2:]],
+            {**env, "CODER_TASKS_RETRY_FOR": "1"},
         ),
     }
     try:
