@@ -57,7 +57,10 @@ def complete_task(ctx: typer.Context, incomplete: str) -> list[str]:
             connect=COMPLETION_TIMEOUT, read=COMPLETION_TIMEOUT, total=COMPLETION_TIMEOUT
         )
         owner = None if "/" in incomplete else "me"
-        async with CoderTasksClient.from_env(timeouts=limit, retry=RetryPolicy.none()) as coder:
+        given = ctx.params  # what the command line says so far (--url, --token)
+        async with CoderTasksClient.from_env(
+            url=given.get("url"), token=given.get("token"), timeouts=limit, retry=RetryPolicy.none()
+        ) as coder:
             tasks = await coder.list_tasks(owner=owner)
         if owner is None:
             return [f"{t.owner_name}/{t.name}" for t in tasks if t.owner_name]
