@@ -15,7 +15,9 @@ from ._options import (
     OutputFormat,
     OutputOption,
     PollOption,
+    StdinOption,
     UserAlias,
+    input_argument,
     input_from,
     owner_of,
     poll_policy,
@@ -96,16 +98,9 @@ def _announce(task: Task, *, quiet: bool, output: OutputFormat, later: bool) -> 
 @command("create")
 @connection_options
 def create(
-    input: Annotated[
-        str | None,
-        typer.Argument(
-            help="What the agent should do (`-`: read it from stdin).",
-            show_default=False,
-            metavar="INPUT",
-        ),
-    ] = None,
+    input: Annotated[str | None, input_argument("What the agent should do")] = None,
     *,
-    stdin: Annotated[bool, typer.Option("--stdin", help="Read the input from stdin.")] = False,
+    stdin: StdinOption = False,
     name: Annotated[
         str | None, typer.Option("--name", help="Task name (default: generated).", metavar="NAME")
     ] = None,

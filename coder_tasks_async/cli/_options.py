@@ -29,10 +29,12 @@ __all__ = [
     "OwnerOption",
     "PollOption",
     "QuietOption",
+    "StdinOption",
     "TaskArg",
     "UserAlias",
     "WideOption",
     "column_option",
+    "input_argument",
     "input_from",
     "owner_of",
     "parse_columns",
@@ -74,6 +76,16 @@ OutputOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="Print only task ids.")]
+StdinOption = Annotated[bool, typer.Option("--stdin", help="Read the input from stdin.")]
+
+
+def input_argument(what: str) -> object:
+    """The optional INPUT argument of ``create`` and ``send`` (``-`` reads stdin)."""
+    return typer.Argument(
+        help=f"{what} (`-`: read it from stdin).", show_default=False, metavar="INPUT"
+    )
+
+
 WideOption = Annotated[
     bool,
     typer.Option(

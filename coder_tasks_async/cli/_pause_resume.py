@@ -8,6 +8,7 @@ that runs.  Neither asks for confirmation (both are undone by the other);
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -106,43 +107,41 @@ def _run_transition(
     run(main, conn=conn, about=f"task {task}")
 
 
-@command("pause")
-@connection_options
-def pause(
-    task: TaskArg,
-    *,
-    yes: YesOption = False,
-    no_wait: NoWaitOption = False,
-    owner: OwnerOption = "me",
-    user: UserAlias = None,
-    poll_interval: PollOption = None,
-    conn: Connection,
-) -> None:
+def _transition_command(action: str, doc: str) -> Callable[..., None]:
+    """The ``pause`` or ``resume`` command (the two take the same flags)."""
+
+    def transition(
+        task: TaskArg,
+        *,
+        yes: YesOption = False,
+        no_wait: NoWaitOption = False,
+        owner: OwnerOption = "me",
+        user: UserAlias = None,
+        poll_interval: PollOption = None,
+        conn: Connection,
+    ) -> None:
+        _run_transition(action, task, owner_of(owner, user), no_wait, poll_interval, conn)
+
+    transition.__doc__ = doc  # before the decorators copy it: typer shows it as help
+    transition.__name__ = transition.__qualname__ = action
+    return command(action)(connection_options(transition))
+
+
+pause = _transition_command(
+    "pause",
     """Pause a task: stop its workspace, keeping the conversation (Coder v2.31.1+).
 
     Waits until the task is paused; a paused task is left alone.
 
     Example: coder-tasks pause fix-login
-    """
-    _run_transition("pause", task, owner_of(owner, user), no_wait, poll_interval, conn)
-
-
-@command("resume")
-@connection_options
-def resume(
-    task: TaskArg,
-    *,
-    yes: YesOption = False,
-    no_wait: NoWaitOption = False,
-    owner: OwnerOption = "me",
-    user: UserAlias = None,
-    poll_interval: PollOption = None,
-    conn: Connection,
-) -> None:
+    """,
+)
+resume = _transition_command(
+    "resume",
     """Resume a paused task; its agent starts a new conversation (Coder v2.31.1+).
 
     Waits until the task is active again; a running task is left alone.
 
     Example: coder-tasks resume fix-login --no-wait
-    """
-    _run_transition("resume", task, owner_of(owner, user), no_wait, poll_interval, conn)
+    """,
+)

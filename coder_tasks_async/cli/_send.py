@@ -11,8 +11,10 @@ from ._connection import Connection, connection_options
 from ._options import (
     OwnerOption,
     PollOption,
+    StdinOption,
     TaskArg,
     UserAlias,
+    input_argument,
     input_from,
     owner_of,
     poll_policy,
@@ -29,16 +31,9 @@ __all__ = ["send"]
 @connection_options
 def send(
     task: TaskArg,
-    input: Annotated[
-        str | None,
-        typer.Argument(
-            help="The message for the agent (`-`: read it from stdin).",
-            show_default=False,
-            metavar="INPUT",
-        ),
-    ] = None,
+    input: Annotated[str | None, input_argument("The message for the agent")] = None,
     *,
-    stdin: Annotated[bool, typer.Option("--stdin", help="Read the input from stdin.")] = False,
+    stdin: StdinOption = False,
     wait_ready: Annotated[
         bool,
         typer.Option(
