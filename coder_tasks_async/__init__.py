@@ -28,11 +28,15 @@ if TYPE_CHECKING:
     from ._http.hooks import ResponseHook
     from ._polling.conditions import StopConditions, Until
     from ._polling.events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
+    from ._polling.fleet import FleetFollower
     from ._polling.follow import EndReason, LogFollower
     from ._polling.logcursor import LogCursor
     from ._polling.many import ManyFollower, ManyWatcher
     from ._polling.tracker import ConversationTracker
     from ._polling.watch import TaskWatcher
+    from ._stores.base import CursorStore, Lease, LeaseLostError, StoreSchemaError
+    from ._stores.postgres import PostgresCursorStore
+    from ._stores.sqlite import SQLiteCursorStore
     from ._wire.errors import (
         AgentBusyError,
         AmbiguousRequestError,
@@ -100,6 +104,7 @@ _LAZY: dict[str, str] = {
     "LogEventKind": "_polling.events",
     "PausedEvent": "_polling.events",
     "ResetEvent": "_polling.events",
+    "FleetFollower": "_polling.fleet",
     "EndReason": "_polling.follow",
     "LogFollower": "_polling.follow",
     "ConversationTracker": "_polling.tracker",
@@ -107,6 +112,12 @@ _LAZY: dict[str, str] = {
     "ManyFollower": "_polling.many",
     "ManyWatcher": "_polling.many",
     "TaskWatcher": "_polling.watch",
+    "CursorStore": "_stores.base",
+    "Lease": "_stores.base",
+    "LeaseLostError": "_stores.base",
+    "StoreSchemaError": "_stores.base",
+    "PostgresCursorStore": "_stores.postgres",
+    "SQLiteCursorStore": "_stores.sqlite",
     "AgentBusyError": "_wire.errors",
     "AmbiguousRequestError": "_wire.errors",
     "AuthenticationError": "_wire.errors",
@@ -184,9 +195,13 @@ __all__ = [
     "CoderTransportError",
     "ConflictError",
     "ConversationTracker",
+    "CursorStore",
     "EndReason",
     "EntryEvent",
     "Failure",
+    "FleetFollower",
+    "Lease",
+    "LeaseLostError",
     "LogCursor",
     "LogEvent",
     "LogEventKind",
@@ -198,6 +213,7 @@ __all__ = [
     "PausedEvent",
     "PermissionDeniedError",
     "PollPolicy",
+    "PostgresCursorStore",
     "Progress",
     "RateLimitError",
     "RateLimiter",
@@ -205,8 +221,10 @@ __all__ = [
     "ResponseHook",
     "RetryPolicy",
     "RouteNotFoundError",
+    "SQLiteCursorStore",
     "ServerError",
     "StopConditions",
+    "StoreSchemaError",
     "Success",
     "SystemClock",
     "Task",

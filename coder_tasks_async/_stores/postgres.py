@@ -224,9 +224,7 @@ class PostgresCursorStore:
         wanted = sorted({check_key(k) for k in keys})
         if not wanted:
             return {}
-        rows = await self._fetch(
-            _CLAIM, self._namespace, wanted, holder, float(ttl), self._clock()
-        )
+        rows = await self._fetch(_CLAIM, self._namespace, wanted, holder, float(ttl), self._clock())
         return {str(k): int(t) for k, t in rows}
 
     async def release(self, keys: Collection[str], holder: str) -> None:

@@ -216,9 +216,7 @@ class SQLiteCursorStore:
         await self._run(lambda conn: None)  # the schema exists before the caller's write
         self._save_on(connection, key, cursor, token)
 
-    def _save_on(
-        self, conn: sqlite3.Connection, key: str, cursor: str, token: int | None
-    ) -> None:
+    def _save_on(self, conn: sqlite3.Connection, key: str, cursor: str, token: int | None) -> None:
         if conn.execute(_SAVE, (self._namespace, key, cursor, token)).rowcount == 0:
             assert token is not None
             raise LeaseLostError(key, token)
