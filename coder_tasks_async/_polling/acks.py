@@ -58,6 +58,7 @@ class Acks:
     ``key_of`` names each task's cursor in the store; ``token_of`` gives the fencing
     token a fleet worker holds for it (``None``: saves are not fenced); ``on_lost``
     hears of a task whose lease was found taken over while acknowledging implicitly.
+    ``fenced``: a fleet's book, where a task without a token is one no longer held.
     """
 
     def __init__(
@@ -67,8 +68,11 @@ class Acks:
         key_of: Callable[[UUID], str] = str,
         token_of: Callable[[UUID], int | None] = _no_token,
         on_lost: Callable[[UUID], None] | None = None,
+        fenced: bool = False,
     ) -> None:
         self.store = store
+        #: Every save must name a token: a task not held (no token) cannot be saved.
+        self._fenced = fenced
         self.key_of = key_of
         self._token_of = token_of
         self._on_lost = on_lost
@@ -125,6 +129,8 @@ class Acks:
         if self._saved.get(task_id, 0) >= stamp.seq:
             return  # an older event: the newer save covers it
         key = self.key_of(task_id)
+        if self._fenced and stamp.token is None:
+            raise LeaseLostError(key, 0)
         self.saves += 1
         if connection is None:
             await self.store.save(key, stamp.cursor, token=stamp.token)

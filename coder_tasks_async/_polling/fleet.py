@@ -258,7 +258,14 @@ class FleetFollower(ManyFollower):
             poll=poll, wake=wake, max_streams=max_streams,
         )  # fmt: skip
         self._lister = self._fleet = lister
-        self._acks = Acks(store, token_of=lister.token_of, on_lost=lister.lost)
+        self._acks = Acks(store, token_of=lister.token_of, on_lost=self._lost, fenced=True)
+
+    def _lost(self, task_id: UUID) -> None:
+        """Another worker holds the task now: hand out nothing more of it from here."""
+        self._fleet.lost(task_id)
+        follower = self._followers.get(task_id)
+        if follower is not None:
+            follower.tracker.drop()
 
     @property
     def worker(self) -> str:
