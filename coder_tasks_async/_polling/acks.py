@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+import anyio
 import attrs
 
 from .._stores.base import LeaseLostError
@@ -133,7 +134,10 @@ class Acks:
             raise LeaseLostError(key, 0)
         self.saves += 1
         if connection is None:
-            await self.store.save(key, stamp.cursor, token=stamp.token)
+            # Once sent, a save is seen through: cancelled halfway, the database could
+            # have taken it while the caller thinks it did not (and never sees it again).
+            with anyio.CancelScope(shield=True):
+                await self.store.save(key, stamp.cursor, token=stamp.token)
         else:
             await self.store.save_in(connection, key, stamp.cursor, token=stamp.token)
         self._saved[task_id] = stamp.seq

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from conftest import KINDS, store_maker
+from storekit import KINDS, store_maker
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (

@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import asyncpg
 import pytest
-from conftest import MakeStore
+from storekit import MakeStore
 
 from coder_tasks_async import (
     CursorStore,
