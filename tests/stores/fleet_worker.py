@@ -76,7 +76,7 @@ async def main(url: str, token: str, where: str, name: str, plain_log: str) -> N
                 )
                 await event.ack(conn)
 
-    with open(plain_log, "ab", buffering=0) as log:
+    with open(plain_log, "ab", buffering=0) as log:  # noqa: ASYNC230 -- opened once, at start
         async with (
             CoderTasksClient(url, token=token) as coder,
             coder.follow_fleet(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import anyio
 import pytest
 
 from coder_tasks_async import CursorStore, PostgresCursorStore, SQLiteCursorStore
@@ -30,3 +31,14 @@ def store_maker(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ma
         return SQLiteCursorStore(path, namespace=namespace or uuid.uuid4().hex, now=now)
 
     return make_sqlite
+
+
+async def wait_until(holds: Callable[[], Awaitable[bool]], *, every: float, bound: float) -> None:
+    """Check ``holds()`` every ``every`` seconds until it is true, at most ``bound`` seconds.
+
+    For conditions in another process or database, which cannot signal this one: the
+    check is the pass condition, the interval only its pace.
+    """
+    with anyio.fail_after(bound):
+        while not await holds():  # noqa: ASYNC110 -- nothing here can be awaited instead
+            await anyio.sleep(every)

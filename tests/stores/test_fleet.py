@@ -19,7 +19,7 @@ from uuid import UUID
 
 import anyio
 import pytest
-from storekit import MakeStore
+from storekit import MakeStore, wait_until
 
 from coder_tasks_async import CoderTasksClient, EntryEvent, FleetFollower, PollPolicy
 from coder_tasks_async.testing import FakeCoder, RecordedRequest, Timings
@@ -82,8 +82,11 @@ class Worker:
                                 tg.cancel_scope.cancel()
 
                     tg.start_soon(consume)
-                    while not until():  # a condition this worker's events may not change
-                        await anyio.sleep(0.05)
+
+                    async def stopped() -> bool:
+                        return until()  # may depend on other workers, not only on this one
+
+                    await wait_until(stopped, every=0.05, bound=BOUND)
                     tg.cancel_scope.cancel()
             finally:
                 if not abandon:

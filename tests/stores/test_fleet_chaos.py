@@ -34,7 +34,7 @@ import anyio
 import anyio.abc
 import orjson
 import pytest
-from storekit import KINDS
+from storekit import KINDS, wait_until
 
 from coder_tasks_async import (
     CoderError,
@@ -145,9 +145,11 @@ class Chaos:
 
     async def caught_up(self, keys: set[str]) -> None:
         """Wait until every one of ``keys`` was delivered (bounded)."""
-        with anyio.fail_after(BOUND):
-            while not keys <= {row[0] for row in await anyio.to_thread.run_sync(self.deliveries)}:
-                await anyio.sleep(0.2)
+
+        async def delivered() -> bool:
+            return keys <= {row[0] for row in await anyio.to_thread.run_sync(self.deliveries)}
+
+        await wait_until(delivered, every=0.2, bound=BOUND)
 
     # -- the chaos itself -----------------------------------------------------------
 
@@ -255,18 +257,22 @@ async def test_a_fleet_killed_at_random_loses_nothing_and_repeats_nothing_it_com
                             await chaos.kill_one()
                         await chaos.operate()
                 # Quiet now: every task still there finishes its turn and is delivered.
-                with anyio.fail_after(BOUND):
-                    while any(
+
+                async def quiet() -> bool:
+                    return not any(
                         t.status is TaskStatus.ACTIVE and t.state == "working"
                         for t in await coder.list_tasks(owner=None)
-                    ):
-                        await anyio.sleep(0.2)
+                    )
+
+                await wait_until(quiet, every=0.2, bound=BOUND)
                 want = chaos.expected()
                 await chaos.caught_up(set(want))
                 live = {str(t) for t in fake.created if t not in chaos.deleted}
-                with anyio.fail_after(BOUND):
-                    while {lease.key for lease in await holders(where)} != live:
-                        await anyio.sleep(0.2)
+
+                async def each_held() -> bool:
+                    return {lease.key for lease in await holders(where)} == live
+
+                await wait_until(each_held, every=0.2, bound=BOUND)
                 leases = await holders(where)
                 alive = set(chaos.procs)
             finally:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from storekit import KINDS, store_maker
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -28,6 +27,7 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+from storekit import KINDS, store_maker
 
 from coder_tasks_async import CursorStore, LeaseLostError, LogCursor, ResetEvent
 from coder_tasks_async._polling.acks import Acks
@@ -131,9 +131,7 @@ class AckBook(RuleBasedStateMachine):
         self.key = str(self.task)
         self.store = self.make()
         self.token: int | None = self.call(self.store.claim, [self.key], "me", 3600)[self.key]
-        self.acks = Acks(
-            self.store, token_of=lambda _: self.token, on_lost=self.lost, fenced=True
-        )
+        self.acks = Acks(self.store, token_of=lambda _: self.token, on_lost=self.lost, fenced=True)
         self.cursor = LogCursor(task_id=self.task)
         self.counter = 0
         #: Sequence numbers as the cursor text: the saved cursor names the newest saved.

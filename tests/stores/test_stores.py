@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import asyncpg
 import pytest
-from storekit import MakeStore
+from storekit import MakeStore, wait_until
 
 from coder_tasks_async import (
     CursorStore,
@@ -94,7 +94,7 @@ async def test_a_fenced_save_needs_a_lease(store: CursorStore) -> None:
 async def test_bad_arguments_are_refused_before_any_write(
     store: CursorStore, call: str, args: tuple[Any, ...]
 ) -> None:
-    with pytest.raises(ValueError, match="non-empty|positive"):
+    with pytest.raises(ValueError, match=r"non-empty|positive"):
         await getattr(store, call)(*args)
     assert await store.leases() == []
 
@@ -120,7 +120,7 @@ async def test_sqlite_ack_in_the_callers_transaction_commits_or_rolls_back_with_
         assert [r[0] for r in conn.execute("SELECT key FROM replies")] == ["r1"]
         with pytest.raises(ValueError, match="inside your transaction"):
             await store.save_in(conn, "task", "x", token=1)
-        with pytest.raises(TypeError, match="sqlite3.Connection"):
+        with pytest.raises(TypeError, match=r"sqlite3\.Connection"):
             await store.save_in(object(), "task", "x")
         conn.close()
     finally:
@@ -142,11 +142,14 @@ async def test_postgres_ack_in_the_callers_transaction_commits_or_rolls_back_wit
         class Crash(Exception):
             pass
 
-        with pytest.raises(Crash):
+        async def crash_before_commit() -> None:
             async with conn.transaction():
                 await conn.execute("INSERT INTO replies_tx VALUES ('r2')")
                 await store.save_in(conn, "task", "after r2", token=1)
                 raise Crash
+
+        with pytest.raises(Crash):
+            await crash_before_commit()
         assert await store.load("task") == "after r1"
         assert await conn.fetchval("SELECT count(*) FROM replies_tx") == 1
         with pytest.raises(ValueError, match="inside your transaction"):
@@ -179,8 +182,11 @@ async def test_postgres_takeover_waits_for_a_late_save_to_commit(postgres_dsn: s
                 now[0] += 11  # the lease expires while the save's transaction is open
                 tg.start_soon(take_over)
                 waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                while not await watcher.fetchval(waiting):
-                    await anyio.sleep(0.01)
+
+                async def blocked() -> bool:
+                    return bool(await watcher.fetchval(waiting))
+
+                await wait_until(blocked, every=0.01, bound=30)
                 assert claimed == {}  # blocked on the row the save locked
                 await tx.commit()
         assert claimed == {"task": 2}
