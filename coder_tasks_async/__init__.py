@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ._polling.events import LogEventKind as LogEventKind
     from ._polling.events import PausedEvent as PausedEvent
     from ._polling.events import ResetEvent as ResetEvent
+    from ._polling.fleet import FleetFollower as FleetFollower
     from ._polling.follow import EndReason as EndReason
     from ._polling.follow import LogFollower as LogFollower
     from ._polling.logcursor import LogCursor as LogCursor
@@ -52,6 +53,10 @@ if TYPE_CHECKING:
     from ._polling.many import ManyWatcher as ManyWatcher
     from ._polling.tracker import ConversationTracker as ConversationTracker
     from ._polling.watch import TaskWatcher as TaskWatcher
+    from ._stores.base import CursorStore as CursorStore
+    from ._stores.base import Lease as Lease
+    from ._stores.postgres import PostgresCursorStore as PostgresCursorStore
+    from ._stores.sqlite import SQLiteCursorStore as SQLiteCursorStore
     from ._wire.errors import AgentBusyConflict as AgentBusyConflict
     from ._wire.errors import AgentBusyError as AgentBusyError
     from ._wire.errors import AgentBusyServerError as AgentBusyServerError
@@ -65,11 +70,13 @@ if TYPE_CHECKING:
     from ._wire.errors import CoderTimeoutError as CoderTimeoutError
     from ._wire.errors import CoderTransportError as CoderTransportError
     from ._wire.errors import ConflictError as ConflictError
+    from ._wire.errors import LeaseLostError as LeaseLostError
     from ._wire.errors import NotFoundError as NotFoundError
     from ._wire.errors import PermissionDeniedError as PermissionDeniedError
     from ._wire.errors import RateLimitError as RateLimitError
     from ._wire.errors import RouteNotFoundError as RouteNotFoundError
     from ._wire.errors import ServerError as ServerError
+    from ._wire.errors import StoreSchemaError as StoreSchemaError
     from ._wire.errors import TaskNotActiveBadRequest as TaskNotActiveBadRequest
     from ._wire.errors import TaskNotActiveConflict as TaskNotActiveConflict
     from ._wire.errors import TaskNotActiveError as TaskNotActiveError
@@ -118,9 +125,13 @@ _LAZY: dict[str, str] = {
     "CoderTransportError": "_wire.errors",
     "ConflictError": "_wire.errors",
     "ConversationTracker": "_polling.tracker",
+    "CursorStore": "_stores.base",
     "EndReason": "_polling.follow",
     "EntryEvent": "_polling.events",
     "Failure": "_fanout.outcome",
+    "FleetFollower": "_polling.fleet",
+    "Lease": "_stores.base",
+    "LeaseLostError": "_wire.errors",
     "LogCursor": "_polling.logcursor",
     "LogEvent": "_polling.events",
     "LogEventKind": "_polling.events",
@@ -132,6 +143,7 @@ _LAZY: dict[str, str] = {
     "PausedEvent": "_polling.events",
     "PermissionDeniedError": "_wire.errors",
     "PollPolicy": "_wire.settings",
+    "PostgresCursorStore": "_stores.postgres",
     "Progress": "_fanout.outcome",
     "RateLimitError": "_wire.errors",
     "RateLimiter": "_fanout.ratelimit",
@@ -140,8 +152,10 @@ _LAZY: dict[str, str] = {
     "RetryPolicy": "_wire.settings",
     "RouteNotFoundError": "_wire.errors",
     "SETTLED_STATES": "_wire.models",
+    "SQLiteCursorStore": "_stores.sqlite",
     "ServerError": "_wire.errors",
     "StopConditions": "_polling.conditions",
+    "StoreSchemaError": "_wire.errors",
     "Success": "_fanout.outcome",
     "SystemClock": "_http.clock",
     "Task": "_wire.models",
@@ -195,9 +209,13 @@ __all__ = [
     "CoderTransportError",
     "ConflictError",
     "ConversationTracker",
+    "CursorStore",
     "EndReason",
     "EntryEvent",
     "Failure",
+    "FleetFollower",
+    "Lease",
+    "LeaseLostError",
     "LogCursor",
     "LogEvent",
     "LogEventKind",
@@ -209,6 +227,7 @@ __all__ = [
     "PausedEvent",
     "PermissionDeniedError",
     "PollPolicy",
+    "PostgresCursorStore",
     "Progress",
     "RateLimitError",
     "RateLimiter",
@@ -216,8 +235,10 @@ __all__ = [
     "ResponseHook",
     "RetryPolicy",
     "RouteNotFoundError",
+    "SQLiteCursorStore",
     "ServerError",
     "StopConditions",
+    "StoreSchemaError",
     "Success",
     "SystemClock",
     "Task",

@@ -25,6 +25,8 @@ Shape::
     ├── UnsupportedByServerError      the server is too old for this call
     ├── TaskNotReadyError             waiting for a task that cannot become ready
     ├── WaitTimeoutError              ``wait_for(timeout=...)`` ran out (also a TimeoutError)
+    ├── LeaseLostError                a fenced save after the task's lease changed hands
+    ├── StoreSchemaError              a cursor store's database has a newer schema
     └── ClientClosedError             the client was used after ``aclose()``
 
 The classes with two parents are what the SDK raises for "not active" and "busy",
@@ -62,11 +64,13 @@ __all__ = [
     "CoderTimeoutError",
     "CoderTransportError",
     "ConflictError",
+    "LeaseLostError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "RouteNotFoundError",
     "ServerError",
+    "StoreSchemaError",
     "TaskNotActiveBadRequest",
     "TaskNotActiveConflict",
     "TaskNotActiveError",
@@ -374,3 +378,24 @@ class WaitTimeoutError(CoderError, TimeoutError):
 
 class ClientClosedError(CoderError, RuntimeError):
     """The client was used after ``aclose()`` (or after its ``async with`` block ended)."""
+
+
+class LeaseLostError(CoderError):
+    """A save named a fencing token that is no longer the key's: the lease changed hands.
+
+    Raised by a fenced save (``token=``), so inside your own transaction it rolls back
+    your write together with the cursor; the worker now holding the task delivers
+    the event instead.
+    """
+
+    def __init__(self, key: str, token: int) -> None:
+        super().__init__(
+            f"the lease on {key!r} was taken over (token {token} is stale); "
+            "another worker now follows it and will deliver this event"
+        )
+        self.key = key
+        self.token = token
+
+
+class StoreSchemaError(CoderError):
+    """The database holds a schema this release does not know (a newer release made it)."""

@@ -21,6 +21,7 @@ from coder_tasks_async import (
     CoderTasksClient,
     CoderTimeoutError,
     CoderTransportError,
+    LeaseLostError,
     PollPolicy,
     RateLimiter,
     RateLimitError,
@@ -214,6 +215,7 @@ def _samples() -> dict[type[BaseException], BaseException]:
         WaitTimeoutError: WaitTimeoutError("too slow", _task()),
         RateLimitError: RateLimitError(retry_after=60.0, **{**api, "status": 429}),
         TaskNotActiveError: TaskNotActiveError(task_status="paused", **api),
+        LeaseLostError: LeaseLostError("0b7c1f0e-task", 3),
     }
     for cls in _exported_errors():
         if cls not in samples and issubclass(cls, CoderAPIError):
