@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import _output as out
-from ._app import app, run, usage_error
+from . import _terminal as out
+from ._app import app
+from ._runner import run, usage_error
 
 if TYPE_CHECKING:
     from ..testing import FakeCoder, Timings
@@ -198,9 +199,9 @@ def fake_server(
                     print(f"{key}={value}", flush=True)
                 out.print_notice(
                     f"export CODER_URL={fake.url} CODER_SESSION_TOKEN={fake.token} "
-                    f"CODER_TASK_TEMPLATE_VERSION={fake.template_version_id}\n"
-                    f"[dim]Fake Coder {version} is running; Ctrl-C to stop.[/]"
+                    f"CODER_TASK_TEMPLATE_VERSION={fake.template_version_id}"
                 )
+                out.print_notice(f"Fake Coder {version} is running; Ctrl-C to stop.", "dim")
                 async for _ in signals:
                     break
             finally:
