@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         AmbiguousRequestError,
         AuthenticationError,
         BadRequestError,
+        BuildFailedError,
         ClientClosedError,
         CoderAPIError,
         CoderDecodeError,
@@ -58,7 +59,10 @@ if TYPE_CHECKING:
     )
     from ._wire.models import (
         SETTLED_STATES,
+        ProvisionerJob,
+        ProvisionerJobStatus,
         Task,
+        TaskList,
         TaskLogEntry,
         TaskLogs,
         TaskLogType,
@@ -70,10 +74,11 @@ if TYPE_CHECKING:
         WorkspaceAgentLifecycle,
         WorkspaceBuild,
         WorkspaceStatus,
+        WorkspaceTransition,
     )
     from ._wire.protocol import ApiTree, TaskRef
     from ._wire.settings import PollPolicy, RetryPolicy, Timeouts
-    from ._wire.templates import Template, TemplateVersion
+    from ._wire.templates import Preset, Template, TemplateVersion
 
 # Names load on first use (PEP 562): `coder-tasks --help` and other light users of
 # the package must not pay for importing aiohttp.
@@ -111,6 +116,7 @@ _LAZY: dict[str, str] = {
     "AmbiguousRequestError": "_wire.errors",
     "AuthenticationError": "_wire.errors",
     "BadRequestError": "_wire.errors",
+    "BuildFailedError": "_wire.errors",
     "ClientClosedError": "_wire.errors",
     "CoderAPIError": "_wire.errors",
     "CoderDecodeError": "_wire.errors",
@@ -129,7 +135,10 @@ _LAZY: dict[str, str] = {
     "ValidationError": "_wire.errors",
     "WaitTimeoutError": "_wire.errors",
     "SETTLED_STATES": "_wire.models",
+    "ProvisionerJob": "_wire.models",
+    "ProvisionerJobStatus": "_wire.models",
     "Task": "_wire.models",
+    "TaskList": "_wire.models",
     "TaskLogEntry": "_wire.models",
     "TaskLogs": "_wire.models",
     "TaskLogType": "_wire.models",
@@ -141,11 +150,13 @@ _LAZY: dict[str, str] = {
     "WorkspaceAgentLifecycle": "_wire.models",
     "WorkspaceBuild": "_wire.models",
     "WorkspaceStatus": "_wire.models",
+    "WorkspaceTransition": "_wire.models",
     "ApiTree": "_wire.protocol",
     "TaskRef": "_wire.protocol",
     "PollPolicy": "_wire.settings",
     "RetryPolicy": "_wire.settings",
     "Timeouts": "_wire.settings",
+    "Preset": "_wire.templates",
     "Template": "_wire.templates",
     "TemplateVersion": "_wire.templates",
 }
@@ -174,6 +185,7 @@ __all__ = [
     "ApiTree",
     "AuthenticationError",
     "BadRequestError",
+    "BuildFailedError",
     "ClientClosedError",
     "Clock",
     "CoderAPIError",
@@ -198,7 +210,10 @@ __all__ = [
     "PausedEvent",
     "PermissionDeniedError",
     "PollPolicy",
+    "Preset",
     "Progress",
+    "ProvisionerJob",
+    "ProvisionerJobStatus",
     "RateLimitError",
     "RateLimiter",
     "ResetEvent",
@@ -210,6 +225,7 @@ __all__ = [
     "Success",
     "SystemClock",
     "Task",
+    "TaskList",
     "TaskLogEntry",
     "TaskLogType",
     "TaskLogs",
@@ -233,6 +249,7 @@ __all__ = [
     "WorkspaceAgentLifecycle",
     "WorkspaceBuild",
     "WorkspaceStatus",
+    "WorkspaceTransition",
     "__version__",
     "create_many",
     "delete_many",
