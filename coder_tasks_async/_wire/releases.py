@@ -29,7 +29,10 @@ RELEASES: Mapping[str, str] = {
     "pause_task": "v2.31.1",
     "resume_task": "v2.31.1",
     "snapshots": "v2.31.1",
+    "pending_status": "v2.31.1",
+    "unknown_user_404": "v2.31.1",
     "busy_is_conflict": "v2.32",
+    "failure_is_failed": "v2.32",
 }
 
 #: One line per feature for the documentation table.
@@ -47,7 +50,10 @@ RELEASE_NOTES: Mapping[str, str] = {
     "pause_task": "`POST …/pause`",
     "resume_task": "`POST …/resume`",
     "snapshots": "logs of a task that is not active come from a stored snapshot; 409s",
+    "pending_status": "a queued start job shows as `pending` (`initializing` before)",
+    "unknown_user_404": "an unknown `{user}` is a 404 (a 400 with detail before)",
     "busy_is_conflict": "a busy agent is a 409 (a 502 before)",
+    "failure_is_failed": "the agent's `failure` state is shown as `failed`",
 }
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")

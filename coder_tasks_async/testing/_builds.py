@@ -59,24 +59,22 @@ class FakeBuild:
     outcome: str = "succeeded"
     #: Held by a test: the job keeps running until :meth:`release`.
     held: bool = False
-    #: When a held build was let go (its job ends then, or when it would have anyway).
+    #: When a test ended the build (:meth:`release`): the job ends then.
     released_t: float | None = None
 
     def ends_at(self) -> float:
         """When the job ends (``inf`` while a test holds it)."""
         if self.held:
             return math.inf
-        natural = self.created_t + self.queued + self.duration
-        return natural if self.released_t is None else max(natural, self.released_t)
+        if self.released_t is not None:
+            return self.released_t
+        return self.created_t + self.queued + self.duration
 
     def job_status(self, now: float) -> str:
         """The provisioner job's status at ``now``."""
-        dt = now - self.created_t + _EPS
-        if dt < self.queued:
-            return "pending"
-        if now + _EPS < self.ends_at():
-            return "running"
-        return self.outcome
+        if now + _EPS >= self.ends_at():
+            return self.outcome
+        return "pending" if now - self.created_t + _EPS < self.queued else "running"
 
     def active(self, now: float) -> bool:
         """Coder's ``ProvisionerJobStatus.Active``: a new build is refused while this holds."""
@@ -92,7 +90,7 @@ class FakeBuild:
 
     def next_change(self, now: float) -> float:
         """When :meth:`job_status` next changes by time alone (``inf`` if never)."""
-        for t in (self.created_t + self.queued, self.ends_at()):
+        for t in (min(self.created_t + self.queued, self.ends_at()), self.ends_at()):
             if now + _EPS < t:
                 return t - _EPS
         return math.inf
@@ -120,7 +118,7 @@ class FakeBuild:
             "created_at": db_time(self.created_t),
         }
         if job != "pending":
-            job_json["started_at"] = db_time(self.created_t + self.queued)
+            job_json["started_at"] = db_time(min(self.created_t + self.queued, self.ends_at()))
         if job in JOB_ENDED:
             job_json["completed_at"] = db_time(min(self.ends_at(), now))
         if job == "failed":

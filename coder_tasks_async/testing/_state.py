@@ -68,6 +68,8 @@ class FakeTask:
     #: The workspace's builds, oldest first; the last one decides the task's status.
     builds: list[FakeBuild] = attrs.field(factory=list)
     deleted: bool = False
+    #: The live conversation when the task was deleted (what ``entries`` shows then).
+    final_entries: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
     #: The task app turned unhealthy at this time (status ``error``; the view freezes).
     error_t: float | None = None
     #: ``(time, app status state, message)`` the agent reported explicitly, if any.
@@ -117,7 +119,10 @@ class FakeTask:
 
     @property
     def entries(self) -> list[dict[str, Any]]:
-        """The live conversation now (empty unless the agent is up)."""
+        """The live conversation now, or when the task was deleted (empty unless the
+        agent was up)."""
+        if self.deleted:
+            return self.final_entries
         now = self._state.clock.now()
         if self._state.view.status(self, now) not in ("active", "error"):
             return []
@@ -335,7 +340,9 @@ class State:
     def delete_task(self, task: FakeTask, actor: FakeUser | None = None) -> None:
         """A delete build, and the task is gone from lookups and lists at once (still
         reachable via ``fake.task``)."""
-        if task.builds and not task.latest_build.active(self.clock.now()):
+        task.final_entries = task.entries
+        now = self.clock.now()
+        if task.builds and not task.latest_build.active(now):
             self._build(task, "delete", "initiator", actor or task.owner)
         task.deleted = True
         self._by_name.pop((task.owner.id, task.name.lower()), None)

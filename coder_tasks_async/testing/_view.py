@@ -238,7 +238,11 @@ class View:
     def _updated_t(self, task: FakeTask, now: float) -> float:
         """The workspace's ``updated_at``: the last lifecycle change at or before ``now``."""
         build = task.latest_build
-        marks = [build.created_t, build.created_t + build.queued, build.ends_at()]
+        marks = [
+            build.created_t,
+            min(build.created_t + build.queued, build.ends_at()),
+            build.ends_at(),
+        ]
         if build.transition == "start" and build.job_status(now) not in JOB_ENDED - {"succeeded"}:
             marks.append(self.agent_up_t(task))
         return max(m for m in marks if m <= now + _EPS)

@@ -40,7 +40,7 @@ from coder_tasks_async.testing import FakeCoder, Timings
 pytestmark = pytest.mark.anyio
 
 #: A task is active 0.15 s after creation and answers in 0.15 s.
-FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3)
+FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3, stop_job=0.05)
 CLI = (sys.executable, "-m", "coder_tasks_async.cli")
 #: Poll the fast fake fast (the SDK's default starts at 1 s).
 POLL = ("--poll-interval", "0.05")
@@ -243,7 +243,8 @@ async def test_pause_and_resume(tmp_path: Path) -> None:
         await coder.wait_for(task, until="idle", timeout=20)
         paused = await cli(env, "pause", "napper")
         assert paused.rc == 0 and "Pausing task alice/napper" in paused.out, paused
-        assert (await coder.get_task(task)).status == "paused"
+        # A pause is a stop build: the task is "unknown" until it ends.
+        await coder.wait_for(task, until="paused", timeout=20)
         resumed = await cli(env, "resume", "napper")
         assert resumed.rc == 0, resumed
         assert (await coder.get_task(task)).status in ("pending", "initializing", "active")

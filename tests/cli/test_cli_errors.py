@@ -166,6 +166,8 @@ def test_send_to_paused_task_points_at_resume(served: Served) -> None:
     served.make("napping")
     assert served.cli("wait", "napping", "--until", "idle", *POLL).exit_code == 0
     assert served.cli("pause", "napping").exit_code == 0
+    # A pause is a stop build: the task is "unknown" until it ends.
+    assert served.cli("wait", "napping", "--until", "paused", *POLL).exit_code == 0
     plain = served.cli("send", "napping", "hello")
     assert plain.exit_code == 1
     assert "task napping is paused" in plain.stderr and "--wait-ready --resume" in plain.stderr

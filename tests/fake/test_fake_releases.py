@@ -69,7 +69,9 @@ def test_profiles_are_importable_and_unknown_names_are_refused() -> None:
     assert FakeCoder(server_version="v2.31.1").server_version == "v2.31.1"
     assert FakeCoder(server_version="latest").profile.pause_resume
     # Any release version: v2.30.4 has v2.29's PATCH …/input.
-    assert "update_input" in {r.name for r in routes_of(FakeCoder(server_version="v2.30.4").profile)}
+    assert "update_input" in {
+        r.name for r in routes_of(FakeCoder(server_version="v2.30.4").profile)
+    }
     for bad in ("v2.25", "2.x", "newest", ""):
         with pytest.raises(ValueError, match=r"known profiles: v2\.26, v2\.27") as info:
             FakeCoder(server_version=bad)
