@@ -270,6 +270,13 @@ class FakeCoder:
         self.state.pause(task, task.owner, "initiator")
         self.watch.poke()
 
+    def start_out_of_band(self, ref: uuid.UUID | str) -> None:
+        """The task's workspace is started elsewhere (``coder start``): a start build, as a
+        resume makes (on any release; resume itself needs v2.31.1)."""
+        task = self.task(ref)
+        self.state.resume(task, task.owner, "initiator")
+        self.watch.poke()
+
     def restart_agent(self, ref: uuid.UUID | str) -> None:
         """AgentAPI restarts: the conversation starts again at id 0 with a new initial screen."""
         self.state.restart_agent(self.task(ref))

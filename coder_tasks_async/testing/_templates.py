@@ -138,6 +138,24 @@ class TemplateCatalog:
         self.templates.append(template)
         return template
 
+    def add_version(
+        self,
+        template: FakeTemplate,
+        name: str,
+        *,
+        version_id: uuid.UUID | None = None,
+        has_ai_task: bool = True,
+        active: bool = False,
+    ) -> FakeVersion:
+        """Give ``template`` another version (``active=True`` makes it the active one)."""
+        version = FakeVersion(
+            id=version_id or self._new_id(), name=name, template=template, has_ai_task=has_ai_task
+        )
+        template.versions[name] = version
+        if active:
+            template.active_version = name
+        return version
+
     def version(self, version_id: uuid.UUID) -> FakeVersion | None:
         """The version with ``version_id``, in any template."""
         for template in self.templates:
