@@ -57,8 +57,9 @@ class FakeBuild:
     duration: float
     #: ``succeeded`` unless a test makes the build fail or cancels it.
     outcome: str = "succeeded"
-    #: Held by a test: the job keeps running until :meth:`release`.
-    held: bool = False
+    #: Held by a test until :meth:`release`: ``"pending"`` keeps the job in the queue (no
+    #: provisioner takes it), ``"running"`` keeps it running; ``None`` lets it go.
+    held: str | None = None
     #: When a test ended the build (:meth:`release`): the job ends then.
     released_t: float | None = None
 
@@ -74,7 +75,12 @@ class FakeBuild:
         """The provisioner job's status at ``now``."""
         if now + _EPS >= self.ends_at():
             return self.outcome
-        return "pending" if now - self.created_t + _EPS < self.queued else "running"
+        if self.held == "pending":
+            return "pending"
+        # A job is queued when it is created, even one no provisioner makes wait: the 202
+        # of a pause shows it "pending", as coderd's does.
+        dt = now - self.created_t
+        return "pending" if dt < _EPS or dt + _EPS < self.queued else "running"
 
     def active(self, now: float) -> bool:
         """Coder's ``ProvisionerJobStatus.Active``: a new build is refused while this holds."""
@@ -90,14 +96,15 @@ class FakeBuild:
 
     def next_change(self, now: float) -> float:
         """When :meth:`job_status` next changes by time alone (``inf`` if never)."""
-        for t in (min(self.created_t + self.queued, self.ends_at()), self.ends_at()):
+        started = math.inf if self.held == "pending" else self.created_t + self.queued
+        for t in (min(started, self.ends_at()), self.ends_at()):
             if now + _EPS < t:
                 return t - _EPS
         return math.inf
 
     def release(self, now: float, outcome: str) -> None:
         """A test lets a held (or still running) build end now with ``outcome``."""
-        self.held = False
+        self.held = None
         self.released_t = now
         self.outcome = outcome
 

@@ -218,7 +218,8 @@ class FakeCoder:
     # -- controls ------------------------------------------------------------------
     @property
     def hold_builds(self) -> bool:
-        """While true, every new build's job keeps running until :meth:`finish_build`."""
+        """While true, every new build waits in the provisioner queue (as when no
+        provisioner runs: a new task stays ``pending``) until :meth:`finish_build`."""
         return self.state.hold_new_builds
 
     @hold_builds.setter
@@ -226,13 +227,15 @@ class FakeCoder:
         self.state.hold_new_builds = bool(value)
 
     def hold_build(self, ref: uuid.UUID | str) -> None:
-        """Keep the task's newest build running until :meth:`finish_build` (it must still
-        be running: hold it right after the call that started it)."""
+        """Keep the task's newest build where it is (queued, or running) until
+        :meth:`finish_build`; it must not have ended: hold it right after the call that
+        started it."""
         task = self.task(ref)
         build = task.latest_build
+        job = build.job_status(self.clock.now())
         if not build.active(self.clock.now()):
             raise ValueError(f"the newest build of {task.name} has ended already")
-        build.held = True
+        build.held = "pending" if job == "pending" else "running"
         task.rev += 1
 
     def finish_build(self, ref: uuid.UUID | str, outcome: str = "succeeded") -> None:

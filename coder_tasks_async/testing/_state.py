@@ -157,7 +157,7 @@ class State:
         self.builds: dict[uuid.UUID, tuple[FakeTask, FakeBuild]] = {}
         self.by_agent_token: dict[str, FakeTask] = {}
         self.created: list[uuid.UUID] = []
-        #: Builds created while this is true start held (see ``FakeCoder.hold_builds``).
+        #: Builds created while this is true wait in the queue (``FakeCoder.hold_builds``).
         self.hold_new_builds = False
         self.organization_id: uuid.UUID = self.new_id()
         self.organization_name = "coder"
@@ -325,7 +325,7 @@ class State:
             created_t=now,
             queued=t.pending if start else 0.0,
             duration=t.start_job if start else t.stop_job,
-            held=self.hold_new_builds,
+            held="pending" if self.hold_new_builds else None,
         )
         task.builds.append(build)
         self.builds[build.id] = (task, build)

@@ -393,10 +393,10 @@ async def test_an_uploaded_snapshot_with_an_unknown_role_is_a_500_when_read(env:
 async def test_pause_status_unknown_while_the_stop_job_runs(env: Env) -> None:
     created = await env.create()
     await env.idle(created)
-    env.fake.hold_builds = True
+    env.fake.hold_builds = True  # the stop job waits in the queue
     build = await env.sdk.pause_task(created["id"])
     task = await env.sdk.get_task(created["id"])
-    assert (task.status, task.workspace_status) == (TaskStatus.UNKNOWN, "stopping")
+    assert (task.status, task.workspace_status) == (TaskStatus.UNKNOWN, "pending")
     status, body = await env.call("GET", f"{EXP}/me/{created['id']}/logs")
     assert (status, body["detail"]) == (409, 'Task status is "unknown".')
     env.fake.finish_build(created["id"])

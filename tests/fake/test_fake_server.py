@@ -642,11 +642,14 @@ async def test_profile_2_31_pause_resume(clock: FakeClock) -> None:
         assert st == 202 and body["workspace_build"]["transition"] == "stop"
         assert body["workspace_build"]["build_number"] == 2
         st, got, _ = await call(s, "GET", url)
-        # While the stop job runs the task is "unknown" and its logs answer 409.
+        # The stop job is queued, then runs: the task is "unknown", its logs answer 409.
+        assert (got["status"], got["workspace_status"]) == ("unknown", "pending")
+        clock.advance(0.5)
+        st, got, _ = await call(s, "GET", url)
         assert (got["status"], got["workspace_status"]) == ("unknown", "stopping")
         st, stopping, _ = await call(s, "GET", f"{url}/logs")
         assert (st, stopping["detail"]) == (409, 'Task status is "unknown".')
-        clock.advance(1.0)
+        clock.advance(0.5)
         st, got, _ = await call(s, "GET", url)
         assert (got["status"], got["workspace_status"], got["workspace_agent_id"]) == (
             "paused",
