@@ -96,7 +96,8 @@ class FakeBuild:
 
     def next_change(self, now: float) -> float:
         """When :meth:`job_status` next changes by time alone (``inf`` if never)."""
-        started = math.inf if self.held == "pending" else self.created_t + self.queued
+        queued = max(self.queued, 2 * _EPS)  # "pending" at least at the instant of creation
+        started = math.inf if self.held == "pending" else self.created_t + queued
         for t in (min(started, self.ends_at()), self.ends_at()):
             if now + _EPS < t:
                 return t - _EPS
