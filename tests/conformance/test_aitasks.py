@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import BUILD_ACTIVE, EXP, NOT_FOUND, TIMINGS, Env, at
+from conformance_support import BUILD_ACTIVE, EXP, NOT_FOUND, TIMINGS, Env, at
 
 from coder_tasks_async import (
     CoderTasksClient,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import TIMINGS, Env, at
+from conformance_support import TIMINGS, Env, at
 
 from coder_tasks_async import (
     CoderTasksClient,

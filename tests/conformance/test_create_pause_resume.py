@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import BUILD_ACTIVE, EXP, TIMINGS, Env, at, since
+from conformance_support import BUILD_ACTIVE, EXP, TIMINGS, Env, at, since
 
 from coder_tasks_async import BadRequestError, ConflictError, NotFoundError, TaskStatus
 from coder_tasks_async.testing._names import name_error

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import EXP, NOT_FOUND, Env, at
+from conformance_support import EXP, NOT_FOUND, Env, at
 
 from coder_tasks_async import NotFoundError
 

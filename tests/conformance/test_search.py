@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import EXP, TIMINGS, Env, at
+from conformance_support import EXP, TIMINGS, Env, at
 
 from coder_tasks_async import BadRequestError
 

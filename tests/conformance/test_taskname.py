@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Env, at
+from conformance_support import Env, at
 
 from coder_tasks_async.testing._names import name_error
 
