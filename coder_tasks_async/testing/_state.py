@@ -26,6 +26,7 @@ from ._templates import FakeTemplate, FakeVersion, TemplateCatalog
 
 if TYPE_CHECKING:
     from ._clock import WallClock
+    from ._view import View
 
 __all__ = ["FakeTask", "FakeUser", "State"]
 
@@ -165,7 +166,7 @@ class State:
         self.template_version_id: uuid.UUID = self.new_id()
         self.template_version_id_no_ai: uuid.UUID = self.new_id()
         self.preset_id: uuid.UUID = self.new_id()
-        self.templates = TemplateCatalog(self.new_id)
+        self.templates: TemplateCatalog = TemplateCatalog(self.new_id)
         template = self.templates.add(
             "claude-code-agent",
             organization_id=self.organization_id,
@@ -180,7 +181,7 @@ class State:
         self.templates.add_preset(
             self.template_version_id, "Default", default=True, preset_id=self.preset_id
         )
-        self.view = View(self)
+        self.view: View = View(self)
 
     # -- ids, time -----------------------------------------------------------
     def new_id(self) -> uuid.UUID:

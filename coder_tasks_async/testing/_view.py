@@ -20,6 +20,8 @@ from ._builds import JOB_ENDED
 from ._jsonio import dumps_value
 
 if TYPE_CHECKING:
+    from ._conversation import Timings
+    from ._profile import Profile
     from ._state import FakeTask, State
 
 __all__ = ["View"]
@@ -36,9 +38,9 @@ class View:
     """Derives statuses and wire JSON of tasks from a :class:`State`."""
 
     def __init__(self, state: State) -> None:
-        self.state = state
-        self.profile = state.profile
-        self.timings = state.timings
+        self.state: State = state
+        self.profile: Profile = state.profile
+        self.timings: Timings = state.timings
 
     # -- phases --------------------------------------------------------------
     def agent_up_t(self, task: FakeTask) -> float:
