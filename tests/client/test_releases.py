@@ -357,8 +357,8 @@ async def test_pause_and_resume(
     build = await coder.pause_task("sleepy")
     assert (build.transition, build.build_number, build.reason) == ("stop", 2, "task_manual_pause")
     assert build.workspace_id == task.workspace_id and build.job is not None
-    stopping = await coder.get_task("sleepy")  # the stop job runs: no status, no logs
-    assert (stopping.status, stopping.workspace_status) == ("unknown", "stopping")
+    stopping = await coder.get_task("sleepy")  # the stop job is queued: no status, no logs
+    assert (stopping.status, stopping.workspace_status) == ("unknown", "pending")
     with pytest.raises(TaskNotActiveError):
         await coder.get_logs("sleepy")
     with pytest.raises(ConflictError) as info:
