@@ -213,16 +213,21 @@ def server_takes_names(version: str | None) -> bool | None:
     return releases.has(version, "names_in_path")
 
 
+def _message(body: bytes) -> str | None:
+    """The ``message`` of a Coder error body, if it is one."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    message = data.get("message") if isinstance(data, dict) else None
+    return message if isinstance(message, str) else None
+
+
 def is_invalid_uuid(status: int, body: bytes) -> bool:
     """The 400 an older server gives for a name where it wants a task UUID."""
     if status != 400 or b"Invalid UUID" not in body:
         return False
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    message = data.get("message") if isinstance(data, dict) else None
-    return isinstance(message, str) and message.startswith('Invalid UUID "')
+    return (_message(body) or "").startswith('Invalid UUID "')
 
 
 def task_path(ref: TaskRef, owner: str | UUID = "me", suffix: str = "") -> str:
@@ -566,21 +571,9 @@ def _not_active(status: int, message: str, detail: str) -> tuple[bool, str | Non
 def is_build_active(status: int, body: bytes) -> bool:
     """The 409 Coder gives while another workspace build of the task runs (the refusal
     of a delete, pause or resume that says only "not yet")."""
-    if status != 409 or BUILD_ACTIVE.encode() not in body:
-        return False
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and data.get("message") == BUILD_ACTIVE
+    return status == 409 and BUILD_ACTIVE.encode() in body and _message(body) == BUILD_ACTIVE
 
 
 def is_route_not_found(status: int, headers: Mapping[str, str], body: bytes) -> bool:
     """True for the 404 a server gives when the whole route tree is missing."""
-    if status != 404:
-        return False
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and data.get("message") == ROUTE_NOT_FOUND
+    return status == 404 and _message(body) == ROUTE_NOT_FOUND

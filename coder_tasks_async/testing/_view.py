@@ -166,7 +166,6 @@ class View:
         """The ``codersdk.Task`` JSON object, field order and omitempty as coderd writes it."""
         if self.profile.workspace_shape:
             return self._workspace_wire(task, now)
-        st = self.state
         o = task.owner
         template = task.template
         d: dict[str, Any] = {
@@ -190,11 +189,7 @@ class View:
         phase = self.phase(task, now)
         self._agent_fields(d, task, phase)
         d["workspace_app_id"] = str(task.app_id) if phase in ("booting", "up") else None
-        d["initial_prompt"] = task.prompt
-        d["status"] = self.status(task, now)
-        d["current_state"] = self.current_state(task, now)
-        d["created_at"] = st.db_time(task.created_t)
-        d["updated_at"] = st.db_time(self._updated_t(task, now))
+        self._tail_fields(d, task, now, self.status(task, now))
         return d
 
     def _workspace_wire(self, task: FakeTask, now: float) -> dict[str, Any]:
@@ -203,7 +198,6 @@ class View:
         No ``template_version_id``, ``workspace_name``, ``workspace_status``, build
         number or app id; ``owner_name`` only from v2.27.
         """
-        st = self.state
         d: dict[str, Any] = {
             "id": str(task.id),
             "organization_id": str(task.template.organization_id),
@@ -216,12 +210,16 @@ class View:
         self._template_fields(d, task)
         d["workspace_id"] = str(task.workspace_id)
         self._agent_fields(d, task, self.phase(task, now))
-        d["initial_prompt"] = task.prompt
-        d["status"] = self.workspace_status(task, now)
-        d["current_state"] = self.current_state(task, now)
-        d["created_at"] = st.db_time(task.created_t)
-        d["updated_at"] = st.db_time(self._updated_t(task, now))
+        self._tail_fields(d, task, now, self.workspace_status(task, now))
         return d
+
+    def _tail_fields(self, d: dict[str, Any], task: FakeTask, now: float, status: str) -> None:
+        """The fields every release ends a task with (``status`` is the release's)."""
+        d["initial_prompt"] = task.prompt
+        d["status"] = status
+        d["current_state"] = self.current_state(task, now)
+        d["created_at"] = self.state.db_time(task.created_t)
+        d["updated_at"] = self.state.db_time(self._updated_t(task, now))
 
     @staticmethod
     def _template_fields(d: dict[str, Any], task: FakeTask) -> None:

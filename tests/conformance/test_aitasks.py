@@ -341,6 +341,15 @@ async def _update(env: Env, task_id: str, text: str) -> tuple[int, Any]:
     return await env.call("PATCH", f"{EXP}/me/{task_id}/input", {"input": text})
 
 
+async def _stopped(env: Env) -> dict[str, Any]:
+    """A task whose workspace was stopped (``coder stop``; a pause where there is one)."""
+    created = await env.create("initial prompt")
+    await env.idle(created)
+    env.fake.stop_out_of_band(created["id"])
+    env.clock.advance(TIMINGS.stop_job)
+    return created
+
+
 @at("v2.31.1")
 async def test_tasks_update_input_task_status_pending(env: Env) -> None:
     env.fake.hold_builds = True  # no provisioner: the task stays pending
@@ -361,10 +370,7 @@ async def test_tasks_update_input_task_status_initializing(env: Env) -> None:
 
 @at("v2.29")
 async def test_tasks_update_input_task_status_paused(env: Env) -> None:
-    created = await env.create("initial prompt")
-    await env.idle(created)
-    env.fake.stop_out_of_band(created["id"])
-    env.clock.advance(TIMINGS.stop_job)
+    created = await _stopped(env)
     assert (await env.sdk.get_task(created["id"])).status is TaskStatus.PAUSED
     assert await _update(env, created["id"], "Valid prompt") == (204, None)
     assert (await env.sdk.get_task(created["id"])).initial_prompt == "Valid prompt"
@@ -382,10 +388,7 @@ async def test_tasks_update_input_task_status_error(env: Env) -> None:
 
 @at("v2.29")
 async def test_tasks_update_input_empty_prompt(env: Env) -> None:
-    created = await env.create("initial prompt")
-    await env.idle(created)
-    env.fake.stop_out_of_band(created["id"])
-    env.clock.advance(TIMINGS.stop_job)
+    created = await _stopped(env)
     assert await _update(env, created["id"], "") == (400, {"message": "Task input is required."})
 
 
@@ -407,10 +410,7 @@ async def test_tasks_update_input_non_existent_task(env: Env) -> None:
 
 @at("v2.29")
 async def test_tasks_update_input_unauthorized_user(env: Env) -> None:
-    created = await env.create("initial prompt")
-    await env.idle(created)
-    env.fake.stop_out_of_band(created["id"])
-    env.clock.advance(TIMINGS.stop_job)
+    created = await _stopped(env)
     bob = env.fake.add_user("bob")
     status, _ = await env.call(
         "PATCH", f"{EXP}/alice/{created['id']}/input", {"input": "x"}, token=bob.token
