@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
-from ._endpoints.tasks import TaskEndpoints
+from ._endpoints.tasks import DELETE_WAITS_FOR_BUILD, TaskEndpoints
 from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
 from ._fanout import DEFAULT_CONCURRENCY
 from ._wire import protocol
 from ._wire.deprecation import owner_from
-from ._wire.models import Task
+from ._wire.models import Task, WorkspaceBuild
 from ._wire.protocol import TaskRef, as_uuid
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_seconds
 
@@ -445,6 +445,30 @@ class CoderTasksClient(TaskEndpoints):
             wake=wake,
         )
 
+    async def wait_for_build(
+        self,
+        build: WorkspaceBuild | UUID | str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> WorkspaceBuild:
+        """Poll a workspace build (``GET /api/v2/workspacebuilds/{id}``) until its job ends
+        and return it, e.g. the build ``pause_task`` or ``resume_task`` started.
+
+        Raises :class:`BuildFailedError` when the job failed or was canceled (``build``
+        on the error, ``build.job.error`` says why) and :class:`WaitTimeoutError` after
+        ``timeout`` seconds on the client's clock (``None``: no limit).
+
+        Example::
+
+            build = await coder.pause_task("fix-login")
+            await coder.wait_for_build(build, timeout=300)  # now the task is paused
+        """
+        from ._polling import builds
+
+        positive_seconds("wait_for_build", "timeout", timeout, allow_none=True, allow_zero=True)
+        return await builds.wait_for_build(self, build, timeout=timeout, poll=poll)
+
     def watch(
         self,
         ref: TaskRef,
@@ -559,8 +583,12 @@ class CoderTasksClient(TaskEndpoints):
         fail_fast: bool = False,
         progress: Progress[Ref, None] | None = None,
         rate_limit: bool | RateLimiter = False,
+        wait_build: float = DELETE_WAITS_FOR_BUILD,
     ) -> list[Outcome[Ref, None]]:
         """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
+
+        ``wait_build`` as in :meth:`delete_task`: a task whose workspace build still runs
+        (just created, resumed, being paused) is deleted once the build ends.
 
         Example::
 
@@ -576,4 +604,5 @@ class CoderTasksClient(TaskEndpoints):
             fail_fast=fail_fast,
             progress=progress,
             rate_limit=rate_limit,
+            wait_build=wait_build,
         )

@@ -14,7 +14,7 @@ from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTim
 from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
-from .conditions import StopConditions, Until, predicate, ready_for_input
+from .conditions import StopConditions, Until, predicate, ready_for_input, stopping
 from .iterator import Closeable
 from .verdict import Verdict, judge
 from .wake import Waker, WakeResult
@@ -121,24 +121,32 @@ async def wait_ready(
     An ``error`` status is tolerated for ``error_grace`` seconds (it shows up
     transiently while a workspace starts).  A paused task is resumed once when
     ``resume`` is true, and otherwise raises :class:`TaskNotReadyError` rather
-    than waiting forever.
+    than waiting forever; so does a task being paused (its stop build runs, the
+    status is ``unknown``), which with ``resume`` is first waited out.
     """
     clock = client.clock
+    deadline = None if timeout is None else clock.now() + timeout
     first_error: float | None = None
     resumed_at: float | None = None
     if resume:
         task = await client.get_task(ref, owner=owner)
+        if stopping(task):  # a pause is under way: resume once it is done
+            task = await wait_for(
+                client, task, until=lambda t: not stopping(t), timeout=timeout, owner=owner,
+                poll=poll,
+            )  # fmt: skip
         if task.status is TaskStatus.PAUSED:
             await client.resume_task(task)
             resumed_at = clock.now()
-            ref = task
+        ref = task
 
     def ready_or_fail(task: Task) -> bool:
         nonlocal first_error
-        if task.status is TaskStatus.PAUSED:
+        if task.status is TaskStatus.PAUSED or (stopping(task) and resumed_at is None):
             if resumed_at is not None and clock.now() - resumed_at < RESUME_GRACE:
                 return False  # the start build has not shown up in the status yet
-            raise TaskNotReadyError("the task is paused; resume it before sending input", task)
+            what = "paused" if task.status is TaskStatus.PAUSED else "being paused"
+            raise TaskNotReadyError(f"the task is {what}; resume it before sending input", task)
         if task.status is TaskStatus.ERROR:
             now = clock.now()
             first_error = now if first_error is None else first_error
@@ -150,7 +158,8 @@ async def wait_ready(
             first_error = None
         return ready_for_input(task)
 
-    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, owner=owner, poll=poll)
+    left = None if deadline is None else max(deadline - clock.now(), 0.0)
+    return await wait_for(client, ref, until=ready_or_fail, timeout=left, owner=owner, poll=poll)
 
 
 async def send_when_ready(

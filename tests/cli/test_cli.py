@@ -40,7 +40,7 @@ from coder_tasks_async.testing import FakeCoder, Timings
 pytestmark = pytest.mark.anyio
 
 #: A task is active 0.15 s after creation and answers in 0.15 s.
-FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3)
+FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3, stop_job=0.05)
 CLI = (sys.executable, "-m", "coder_tasks_async.cli")
 #: Poll the fast fake fast (the SDK's default starts at 1 s).
 POLL = ("--poll-interval", "0.05")
