@@ -165,6 +165,11 @@ async def test_create_variants(fake: FakeCoder, env: dict[str, str]) -> None:
     )  # fmt: skip
     assert plain.rc == 0 and "alice/c-plain" in plain.out
     assert as_json.json()["initial_prompt"] == "As JSON"  # type: ignore[index]
+    # A preset by name, as `coder task create --preset` takes it: looked up in the version.
+    named = await cli(env, "create", "Preset by name", "--template-version", tv,
+                      "--preset", "Default", "--name", "c-preset")  # fmt: skip
+    assert named.rc == 0, named
+    assert any(r.route == "list_presets" for r in fake.requests)
     # No template named: the only one there is, as `coder task create` picks it.
     assert no_tv.rc == 0, no_tv
     assert fake.task("c-only").template_version_id == fake.template_version_id
@@ -382,3 +387,22 @@ def test_followed_update_prints_only_the_new_lines(capsys: pytest.CaptureFixture
     text = capsys.readouterr().out
     assert text.count("● Looking at: it") == 1  # the unchanged first line is not repeated
     assert "(updated)" in text and "● Read(README.md)" in text
+
+
+async def test_create_picks_the_only_template_with_an_ai_task(
+    fake: FakeCoder, env: dict[str, str]
+) -> None:
+    # A template without a coder_ai_task resource is not a task template: as `coder task
+    # create` asks (has-ai-task:true), it does not count when none is named.
+    fake.templates.add(
+        "plain-workspace",
+        organization_id=fake.organization_id,
+        organization_name=fake.organization_name,
+        versions={"v1": uuid.uuid4()},
+        active_version="v1",
+        has_ai_task=False,
+    )
+    made = await cli(env, "create", "Only the AI one", "--name", "c-ai-only")
+    assert made.rc == 0, made
+    assert fake.task("c-ai-only").template_version_id == fake.template_version_id
+    assert any(r.query.get("q") == "has-ai-task:true" for r in fake.requests)
