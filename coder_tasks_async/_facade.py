@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
-from ._endpoints.tasks import TaskEndpoints
+from ._endpoints.tasks import DELETE_WAITS_FOR_BUILD, TaskEndpoints
 from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
 from ._fanout import DEFAULT_CONCURRENCY
 from ._wire import protocol
 from ._wire.deprecation import owner_from
-from ._wire.models import Task
+from ._wire.models import Task, WorkspaceBuild
 from ._wire.protocol import TaskRef, as_uuid
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_seconds
 
@@ -29,11 +29,13 @@ if TYPE_CHECKING:
     from ._fanout.bounded import Q, Ref
     from ._fanout.outcome import Outcome, Progress
     from ._fanout.ratelimit import RateLimiter
+    from ._polling.fleet import FleetFollower
     from ._polling.follow import LogFollower
     from ._polling.logcursor import LogCursor
     from ._polling.many import ManyFollower, ManyWatcher
     from ._polling.settle import SendOutcome
     from ._polling.watch import TaskWatcher, Until
+    from ._stores.base import CursorStore
 
 __all__ = ["CoderTasksClient"]
 
@@ -60,6 +62,13 @@ def _ids_and_names(tasks: Iterable[TaskRef]) -> tuple[list[UUID], list[str]]:
                 protocol.task_path(task, "me")  # a malformed reference fails here, typed
                 names.append(task)
     return ids, names
+
+
+def _check_store_key(key: str) -> str:
+    """A store key or worker name: a non-empty string without NUL (refused before any I/O)."""
+    if not isinstance(key, str) or not key or "\x00" in key or len(key) > 512:
+        raise ValueError(f"expected a non-empty name of at most 512 characters, got {key!r}")
+    return key
 
 
 class CoderTasksClient(TaskEndpoints):
@@ -145,7 +154,7 @@ class CoderTasksClient(TaskEndpoints):
         tells whether it arrived.
 
         A name is resolved through the task list first on servers before v2.29;
-        servers before v2.27 cannot send input (:class:`UnsupportedByServer`).  On
+        servers before v2.27 cannot send input (:class:`UnsupportedByServerError`).  On
         v2.27 a task has no task status: ``wait_ready`` then goes by the running
         workspace and the server's refusals (docs/compatibility.md §2).  Coder
         refuses only an empty string (whitespace reaches the agent); this client
@@ -195,7 +204,8 @@ class CoderTasksClient(TaskEndpoints):
         Returns :attr:`SendOutcome.DELIVERED`, :attr:`SendOutcome.NOT_DELIVERED` (the
         same live conversation, the agent not working, no such input: sending again
         delivers it once), or :attr:`SendOutcome.UNKNOWN` when it cannot tell: a stored
-        snapshot (paused task), a conversation restarted or replaced since, or an
+        snapshot (paused task) or no conversation to read (a task being paused or
+        starting), a conversation restarted or replaced since, or an
         agent at work (it may be taking the input right now; ask again later).
         Three requests: the task, its conversation, the task again.
 
@@ -228,6 +238,8 @@ class CoderTasksClient(TaskEndpoints):
         until_terminal: bool = False,
         idle_timeout: float | None = None,
         wake: Wake | None = None,
+        store: CursorStore | None = None,
+        key: str | None = None,
     ) -> LogFollower:
         """Follow a task's conversation as it happens: an async iterator of :class:`LogEvent`.
 
@@ -249,6 +261,13 @@ class CoderTasksClient(TaskEndpoints):
         task's workspace watch stream, whose events wake the follower at once and let
         it poll slowly while the agent is idle; ``"poll"`` only polls.
 
+        ``store`` (a :class:`SQLiteCursorStore` or :class:`PostgresCursorStore`) makes
+        the cursor durable: it is loaded from ``key`` (default: the task's id) at the
+        start, winning over ``cursor=``, and saved as each event is acknowledged
+        (``await event.ack()``, asking for the next event, or leaving the ``async with``
+        block without an exception), so a restarted bot resumes after the last event it
+        finished with.  ``event.ack(connection)`` saves it inside your own transaction.
+
         Example::
 
             async with coder.follow_logs(task, settled=True, until_terminal=True) as follower:
@@ -262,6 +281,8 @@ class CoderTasksClient(TaskEndpoints):
         stop = StopConditions(
             until=_test(until), until_terminal=until_terminal, idle_timeout=idle_timeout
         )
+        if key is not None:
+            _check_store_key(key)
         return LogFollower(
             self,
             ref,
@@ -271,6 +292,8 @@ class CoderTasksClient(TaskEndpoints):
             poll=poll,
             stop=stop,
             wake=wake,
+            store=store,
+            key=key,
         )
 
     def follow_many(
@@ -286,6 +309,7 @@ class CoderTasksClient(TaskEndpoints):
         idle_timeout: float | None = None,
         wake: Wake | None = None,
         max_streams: int | None = None,
+        store: CursorStore | None = None,
     ) -> ManyFollower:
         """Follow many conversations as one stream of :class:`LogEvent` (tagged with
         ``event.task_id`` / ``event.task_name``).
@@ -301,6 +325,9 @@ class CoderTasksClient(TaskEndpoints):
         the poll, and while every stream reports its agent idle the list call slows
         to a safety net.  At most ``max_streams`` tasks listen (default: the client's
         ``max_streams``); the rest are polled as without streams.
+
+        ``store`` as in :meth:`follow_logs`, one cursor per task under the task's id:
+        loaded when a task is first seen, saved as its events are acknowledged.
 
         Example::
 
@@ -325,6 +352,66 @@ class CoderTasksClient(TaskEndpoints):
             cursors=cursors,
             poll=poll,
             stop=stop,
+            wake=wake,
+            max_streams=max_streams,
+            store=store,
+        )
+
+    def follow_fleet(
+        self,
+        store: CursorStore,
+        *,
+        worker: str | None = None,
+        owner: str | UUID | None = "me",
+        filter: Callable[[Task], bool] | None = None,
+        lease: float = 30.0,
+        settled: bool = False,
+        poll: PollPolicy | None = None,
+        wake: Wake | None = None,
+        max_streams: int | None = None,
+    ) -> FleetFollower:
+        """Be one worker of a fleet that shares ``owner``'s tasks through ``store``.
+
+        Every worker claims tasks through leases in the store (each at most its fair
+        share, ``ceil(tasks / workers)``), renews them while it runs and follows only
+        what it holds, as :meth:`follow_many` would: one stream of :class:`LogEvent`,
+        acknowledged as with ``store=`` there.  One worker at a time lists the tasks
+        for the whole fleet (one list call per interval, not one per worker).  A
+        worker that dies loses its leases after ``lease`` seconds and the others take
+        its tasks over from their saved cursors; a graceful close (leaving the ``async
+        with`` block) hands them over at once.  Every takeover raises the task's fencing
+        token, and a worker whose lease was taken over can no longer save its cursor
+        (:class:`LeaseLostError`), so with ``event.ack(connection)`` in your own
+        transaction each event has its effect exactly once.
+
+        ``worker`` names this worker (default: host, pid and a random suffix); names
+        must differ between live workers.  ``filter`` keeps the tasks to follow
+        (applied by whichever worker lists).  Handle each event well within ``lease``
+        seconds: leases are renewed between events.
+
+        Example::
+
+            store = SQLiteCursorStore("fleet.sqlite3")
+            async with coder.follow_fleet(store, worker="bot-1", settled=True) as events:
+                async for event in events:
+                    if event.entry is not None and event.entry.type == "output":
+                        await post(event.idempotency_key, event.entry.content)
+        """
+        from ._polling.conditions import StopConditions
+        from ._polling.fleet import FleetFollower, default_worker_name
+
+        positive_seconds("follow_fleet", "lease", lease)
+        name = default_worker_name() if worker is None else _check_store_key(worker)
+        return FleetFollower(
+            self,
+            store,
+            worker=name,
+            owner=owner,
+            accept=filter,
+            lease=lease,
+            settled=settled,
+            poll=poll,
+            stop=StopConditions(),
             wake=wake,
             max_streams=max_streams,
         )
@@ -402,6 +489,30 @@ class CoderTasksClient(TaskEndpoints):
             wake=wake,
         )
 
+    async def wait_for_build(
+        self,
+        build: WorkspaceBuild | UUID | str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> WorkspaceBuild:
+        """Poll a workspace build (``GET /api/v2/workspacebuilds/{id}``) until its job ends
+        and return it, e.g. the build ``pause_task`` or ``resume_task`` started.
+
+        Raises :class:`BuildFailedError` when the job failed or was canceled (``build``
+        on the error, ``build.job.error`` says why) and :class:`WaitTimeoutError` after
+        ``timeout`` seconds on the client's clock (``None``: no limit).
+
+        Example::
+
+            build = await coder.pause_task("fix-login")
+            await coder.wait_for_build(build, timeout=300)  # now the task is paused
+        """
+        from ._polling import builds
+
+        positive_seconds("wait_for_build", "timeout", timeout, allow_none=True, allow_zero=True)
+        return await builds.wait_for_build(self, build, timeout=timeout, poll=poll)
+
     def watch(
         self,
         ref: TaskRef,
@@ -459,10 +570,11 @@ class CoderTasksClient(TaskEndpoints):
 
             outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
             for outcome in outcomes:
-                if outcome.ok:
-                    print("created", outcome.result.name)
-                else:
-                    print(f"{outcome.item!r} failed: {outcome.error}")
+                match outcome:  # narrows under mypy and pyright alike
+                    case Success(result=task):
+                        print("created", task.name)
+                    case Failure(item=prompt, error=exc):
+                        print(f"{prompt!r} failed: {exc}")
         """
         from ._fanout import bounded as fanout
 
@@ -515,8 +627,12 @@ class CoderTasksClient(TaskEndpoints):
         fail_fast: bool = False,
         progress: Progress[Ref, None] | None = None,
         rate_limit: bool | RateLimiter = False,
+        wait_build: float = DELETE_WAITS_FOR_BUILD,
     ) -> list[Outcome[Ref, None]]:
         """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
+
+        ``wait_build`` as in :meth:`delete_task`: a task whose workspace build still runs
+        (just created, resumed, being paused) is deleted once the build ends.
 
         Example::
 
@@ -532,4 +648,5 @@ class CoderTasksClient(TaskEndpoints):
             fail_fast=fail_fast,
             progress=progress,
             rate_limit=rate_limit,
+            wait_build=wait_build,
         )

@@ -5,7 +5,7 @@ CoderError
 │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
 │   ├── NotFoundError 404, ConflictError 409, RateLimitError 429, ServerError 5xx
 ├── CoderTransportError (connection, TLS) > CoderTimeoutError, AmbiguousRequestError
-├── CoderDecodeError, UnsupportedByServer, TaskNotReadyError, WaitTimeoutError
+├── CoderDecodeError, UnsupportedByServerError, TaskNotReadyError, WaitTimeoutError
 └── ClientClosedError
 ValueError / TypeError: bad arguments, refused before any request
 

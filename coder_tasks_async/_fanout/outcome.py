@@ -4,14 +4,15 @@
 the code reads::
 
     for outcome in await coder.create_many(prompts, template_version_id=tv):
-        if outcome.ok:
-            print("created", outcome.result.name)   # a Task, not Task | None
-        else:
-            print(f"{outcome.item!r} failed: {outcome.error}")
+        match outcome:
+            case Success(result=task):
+                print("created", task.name)   # a Task, not Task | None
+            case Failure(item=prompt, error=exc):
+                print(f"{prompt!r} failed: {exc}")
 
-``match`` works too: ``case Success(result=task):`` / ``case Failure(error=exc):``.
-(pyright does not narrow on the truth of an attribute; with it, use ``match``,
-``isinstance(outcome, Success)`` or ``outcome.ok is True``.)
+``isinstance(outcome, Success)`` and ``outcome.ok is True`` narrow under mypy and
+pyright too.  ``if outcome.ok:`` narrows under mypy only: pyright does not narrow
+a union on the truth of an attribute (only on ``is``/``==`` against a literal).
 """
 
 from __future__ import annotations

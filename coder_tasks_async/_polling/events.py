@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from typing import Literal, TypeAlias
 from uuid import UUID
 
-from attrs import define
+from attrs import define, field
 
 from .._wire.models import TaskLogEntry
+from .logcursor import digest
+
+#: Saves the cursor as of one event: ``None``, or the caller's own connection.
+Acker: TypeAlias = Callable[[object], Awaitable[None]]
 
 __all__ = ["EntryEvent", "LogEvent", "LogEventKind", "PausedEvent", "ResetEvent"]
 
@@ -26,8 +31,46 @@ class LogEventKind(enum.Enum):
     PAUSED = "paused"
 
 
+class _Acknowledged:
+    """What every event offers a durable follower's caller: ``ack`` and an idempotency key."""
+
+    __slots__ = ()
+    task_id: UUID
+    conversation: str
+    _acker: Acker | None
+
+    async def ack(self, connection: object = None) -> None:
+        """Tell the follower you are done with this event: its cursor is saved now.
+
+        Only a follower given a ``store=`` saves anything (elsewhere this does nothing);
+        asking for the next event acknowledges this one too.  With ``connection`` (your
+        own asyncpg connection, or sqlite3 connection to the store's file) the cursor is
+        saved inside your open transaction, so your write and the cursor commit
+        together: exactly once.  A fleet worker whose lease on the task was taken over
+        gets :class:`~coder_tasks_async.LeaseLostError` (your transaction rolls back;
+        the new holder delivers the event).
+
+        Example::
+
+            async with conn.transaction():
+                await conn.execute("INSERT INTO replies VALUES ($1)", event.idempotency_key)
+                await event.ack(conn)
+        """
+        if self._acker is not None:
+            await self._acker(connection)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across re-deliveries: ``task id/conversation/entry id`` (and for an
+        ``UPDATE`` the content's digest).  Use it to make a handler idempotent."""
+        return f"{self.task_id}/{self.conversation}/{self._what()}"
+
+    def _what(self) -> str:
+        raise NotImplementedError
+
+
 @define(frozen=True, kw_only=True)
-class EntryEvent:
+class EntryEvent(_Acknowledged):
     """A ``NEW`` or ``UPDATE`` of one entry.
 
     ``interrupted`` is True for the last entry of a snapshot taken while the agent
@@ -47,10 +90,18 @@ class EntryEvent:
     #: The server answered from the snapshot stored when the task was paused.
     snapshot: bool = False
     interrupted: bool = False
+    #: The conversation it belongs to: the run that served it (``"build.agent"``).
+    conversation: str = ""
+    _acker: Acker | None = field(default=None, eq=False, repr=False, alias="acker")
+
+    def _what(self) -> str:
+        if self.kind is LogEventKind.UPDATE:
+            return f"{self.entry.id}@{digest(self.entry.content)}"
+        return str(self.entry.id)
 
 
 @define(frozen=True, kw_only=True)
-class ResetEvent:
+class ResetEvent(_Acknowledged):
     """The conversation restarted: entries that follow belong to a new conversation."""
 
     kind: Literal[LogEventKind.RESET] = LogEventKind.RESET
@@ -59,10 +110,16 @@ class ResetEvent:
     task_name: str = ""
     snapshot: bool = False
     interrupted: Literal[False] = False
+    #: The new conversation.
+    conversation: str = ""
+    _acker: Acker | None = field(default=None, eq=False, repr=False, alias="acker")
+
+    def _what(self) -> str:
+        return "reset"
 
 
 @define(frozen=True, kw_only=True)
-class PausedEvent:
+class PausedEvent(_Acknowledged):
     """The task is paused: entries that follow come from its stored snapshot."""
 
     kind: Literal[LogEventKind.PAUSED] = LogEventKind.PAUSED
@@ -71,6 +128,12 @@ class PausedEvent:
     task_name: str = ""
     snapshot: bool = True
     interrupted: Literal[False] = False
+    #: The conversation that was paused.
+    conversation: str = ""
+    _acker: Acker | None = field(default=None, eq=False, repr=False, alias="acker")
+
+    def _what(self) -> str:
+        return "paused"
 
 
 #: One change in a followed conversation; ``kind``, ``match`` or ``isinstance`` narrow it.

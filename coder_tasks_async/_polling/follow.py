@@ -21,10 +21,10 @@ from .._wire.errors import CoderDecodeError, CoderError
 from .._wire.models import Task, TaskStatus
 from .._wire.protocol import task_path
 from .._wire.settings import PollPolicy, Wake
+from .acks import Acknowledging, Acks
 from .backoff import Backoff
 from .conditions import StopConditions, ready_for_input, serves_logs, stop_requested
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
-from .iterator import Closeable
 from .logcursor import LogCursor
 from .tracker import ConversationTracker, agent_settled
 from .verdict import Verdict, judge
@@ -32,6 +32,7 @@ from .wake import Waker, WakeResult, event_says_idle
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._stores.base import CursorStore
     from .._wire.protocol import TaskRef
 
 __all__ = [
@@ -59,7 +60,7 @@ class EndReason(enum.Enum):
     CLOSED = "closed"
 
 
-class LogFollower(Closeable):
+class LogFollower(Acknowledging):
     """Async iterator of :data:`LogEvent` for one task.  Create with ``client.follow_logs``.
 
     ``follow_many`` drives one per task through :meth:`observe` and :meth:`take`.
@@ -77,8 +78,14 @@ class LogFollower(Closeable):
         stop: StopConditions = _NO_STOP,
         wake: Wake | None = None,
         waker: Waker | None = None,
+        store: CursorStore | None = None,
+        key: str | None = None,
     ) -> None:
         self._client = client
+        #: With a store: the cursor is loaded by the first poll, saved as events are acked.
+        self._acks: Acks | None = None
+        if store is not None:
+            self._acks = Acks(store, key_of=lambda task_id: key or str(task_id))
         # ``waker``: given by a many-task poller, which does the sleeping for all its tasks.
         self._waker = waker or Waker(client, wake, ref if isinstance(ref, str) else "task")
         self._ref: TaskRef = ref
@@ -148,10 +155,12 @@ class LogFollower(Closeable):
 
     async def __anext__(self) -> LogEvent:
         try:
+            if self._acks is not None:
+                await self._acks.flush()  # asking for more acknowledges what was handed out
             while True:
                 event = self._tracker.take()
                 if event is not None:
-                    return event
+                    return event if self._acks is None else self._acks.stamp(event, self.cursor)
                 if self._done:
                     raise StopAsyncIteration
                 if self._polled:
@@ -172,6 +181,8 @@ class LogFollower(Closeable):
         except CoderError as exc:
             self._handle_error(exc)
             return
+        if self._acks is not None and self.task is None:  # the first answer: resume
+            await self._load(task)
         await self._waker.attach(task)
         if await self.observe(task):
             changed = self._tracker.pending
@@ -181,6 +192,15 @@ class LogFollower(Closeable):
             # a stop put off by one poll waits for that poll at the normal pace.
             quiet = not changed and not self._confirming
             self._next_delay = self._slow_pace(delay, task) if quiet else delay
+
+    async def _load(self, task: Task) -> None:
+        """Resume from the store's cursor of ``task``, if it has one (before any event)."""
+        assert self._acks is not None
+        saved = (await self._acks.load([task.id])).get(task.id)
+        if saved is not None:
+            tracker = ConversationTracker(settled=self._tracker.settled, cursor=saved)
+            tracker.check(task.id, task.name)  # another task's cursor under this key
+            self._tracker = tracker
 
     @property
     def waker(self) -> Waker:

@@ -21,6 +21,7 @@ import anyio
 from .._wire.errors import CoderError
 from .._wire.models import Task, TaskState
 from .._wire.settings import PollPolicy, Wake
+from .acks import Acknowledging, Acks
 from .backoff import Backoff
 from .conditions import StopConditions, serves_logs, stop_requested
 from .follow import EndReason, LogEvent, LogFollower
@@ -32,6 +33,7 @@ from .watch import fingerprint
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._stores.base import CursorStore
 
 __all__ = ["ManyFollower", "ManyWatcher"]
 
@@ -134,7 +136,7 @@ class _Lister:
         self.delay = delay if changed else slow(delay)
 
 
-class ManyFollower(Closeable):
+class ManyFollower(Acknowledging):
     """Async iterator of :data:`LogEvent` for many tasks.  Create with ``client.follow_many``.
 
     Follows the given task ids, or with ``ids=None`` every task ``owner`` has,
@@ -155,8 +157,11 @@ class ManyFollower(Closeable):
         stop: StopConditions = _NO_STOP,
         wake: Wake | None = None,
         max_streams: int | None = None,
+        store: CursorStore | None = None,
     ) -> None:
         self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
+        #: With a store: each task's cursor is loaded when first seen, saved when acked.
+        self._acks = None if store is None else Acks(store)
         self._settled = settled
         self._poll_policy = poll
         self._stop = stop
@@ -204,10 +209,14 @@ class ManyFollower(Closeable):
 
     async def __anext__(self) -> LogEvent:
         try:
+            if self._acks is not None:
+                await self._acks.flush()  # asking for more acknowledges what was handed out
             while True:
                 while self._ready:
                     event = self._ready[0].take()
                     if event is not None:
+                        if self._acks is not None:
+                            return self._acks.stamp(event, self._ready[0].cursor)
                         return event
                     self._ready.popleft()
                 if self._done:
@@ -222,12 +231,16 @@ class ManyFollower(Closeable):
         tasks = await self._lister.poll_tasks()
         if tasks is None:
             return
+        if self._acks is not None:  # resume tasks seen for the first time from the store
+            self._saved.update(await self._acks.load(tasks.keys() - self._followers.keys()))
         for task_id in list(self._followers):
             if task_id in tasks:
                 continue
             if self._ids is None:
                 # Gone from the listing: deleted.  Its memory is released.
                 del self._followers[task_id]
+                if self._acks is not None:
+                    self._acks.forget(task_id)
                 self._marks.pop(task_id, None)
                 await self._lister.wakers.drop(task_id)
             elif task_id in self._lister.gone:

@@ -5,7 +5,8 @@
 conversation: the input, if delivered, is an ``input`` entry after what the caller
 had seen before sending.  :func:`settle_send` reads the task and its conversation
 and answers with a :class:`SendOutcome`, ``UNKNOWN`` whenever the answer could be
-wrong (a stored snapshot, a restarted or replaced conversation, an agent at work).
+wrong (a stored snapshot or none to read, a restarted or replaced conversation, an
+agent at work).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from .._wire.errors import TaskNotActiveError
 from .._wire.models import Task, TaskLogType, TaskState, TaskStatus
 from .._wire.protocol import validate_input
 from .logcursor import LogCursor, RunId, digest
@@ -119,6 +121,9 @@ async def settle_send(
         raise ValueError(
             f"since is a cursor of task {before.task_id}, not of task {first.id} ({first.name})"
         )
-    entries, snapshot = await client.get_logs_raw(first)
+    try:
+        entries, snapshot = await client.get_logs_raw(first)
+    except TaskNotActiveError:
+        return SendOutcome.UNKNOWN  # no conversation to read (being paused, starting)
     last = await client.get_task(first)
     return judge(before, input, first, entries, snapshot, last)

@@ -93,6 +93,13 @@ def _run_of(task: Task, known: RunId | None) -> RunId:
     return RunId(build, agent)
 
 
+def conversation_name(run: RunId | None) -> str:
+    """A conversation as text for idempotency keys: ``"build.agent"`` of its run."""
+    if run is None:
+        return ""
+    return f"{run.build}" if run.agent is None else f"{run.build}.{run.agent}"
+
+
 def _describe(task_id: UUID, name: str) -> str:
     return f"{name} ({task_id})" if name else str(task_id)
 
@@ -404,11 +411,22 @@ class ConversationTracker:
     ) -> None:
         # Everything is built before anything is queued: a misfit entry queues nothing.
         events: list[tuple[_Step, LogEvent]] = []
+        # Each event names its conversation: entries after a reset belong to the new one.
+        conversation = conversation_name(self._cursor.run)
         for step in steps:
             if step.kind is LogEventKind.PAUSED:
-                events.append((step, PausedEvent(task_id=task.id, task_name=task.name)))
+                paused = PausedEvent(
+                    task_id=task.id, task_name=task.name, conversation=conversation
+                )
+                events.append((step, paused))
             else:
-                reset = ResetEvent(task_id=task.id, task_name=task.name, snapshot=snapshot)
+                conversation = conversation_name(step.run)
+                reset = ResetEvent(
+                    task_id=task.id,
+                    task_name=task.name,
+                    snapshot=snapshot,
+                    conversation=conversation,
+                )
                 events.append((step, reset))
         for step, (entry_id, _, _, raw), interrupted in planned:
             entry = structure(raw, TaskLogEntry, path=f"logs[id={entry_id}]")
@@ -422,6 +440,7 @@ class ConversationTracker:
                 task_name=task.name,
                 snapshot=snapshot,
                 interrupted=interrupted,
+                conversation=conversation,
             )
             events.append((step, event))
         self._queue.extend(events)

@@ -21,7 +21,7 @@ from .._wire.errors import (
 from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
-from .conditions import StopConditions, Until, predicate, ready_for_input
+from .conditions import StopConditions, Until, predicate, ready_for_input, stopping
 from .iterator import Closeable
 from .verdict import Verdict, judge
 from .wake import Waker, WakeResult
@@ -128,7 +128,9 @@ async def wait_ready(
     An ``error`` status is tolerated for ``error_grace`` seconds (it shows up
     transiently while a workspace starts).  A paused task, whenever it is seen paused,
     is resumed once when ``resume`` is true, and otherwise raises
-    :class:`TaskPausedError` rather than waiting forever.
+    :class:`TaskPausedError` rather than waiting forever; so does a task being paused
+    (its stop build runs, the status is ``unknown``), which with ``resume`` is first
+    waited out.
     """
     clock = client.clock
     deadline = None if timeout is None else clock.now() + timeout
@@ -137,10 +139,11 @@ async def wait_ready(
 
     def ready_or_fail(task: Task) -> bool:
         nonlocal first_error
-        if task.status is TaskStatus.PAUSED:
+        if task.status is TaskStatus.PAUSED or (stopping(task) and resumed_at is None):
             if resumed_at is not None and clock.now() - resumed_at < RESUME_GRACE:
                 return False  # the start build has not shown up in the status yet
-            raise TaskPausedError("the task is paused; resume it before sending input", task)
+            what = "paused" if task.status is TaskStatus.PAUSED else "being paused"
+            raise TaskPausedError(f"the task is {what}; resume it before sending input", task)
         if task.status is TaskStatus.ERROR:
             now = clock.now()
             first_error = now if first_error is None else first_error
@@ -152,18 +155,26 @@ async def wait_ready(
             first_error = None
         return ready_for_input(task)
 
+    def left() -> float | None:
+        return None if deadline is None else max(deadline - clock.now(), 0.0)
+
     while True:
-        left = None if deadline is None else max(deadline - clock.now(), 0.0)
         try:
             return await wait_for(
-                client, ref, until=ready_or_fail, timeout=left, owner=owner, poll=poll
+                client, ref, until=ready_or_fail, timeout=left(), owner=owner, poll=poll
             )
         except TaskPausedError as exc:
             if not resume or resumed_at is not None:
                 raise
             paused = exc.task
-        await client.resume_task(paused)
-        resumed_at = clock.now()
+        if stopping(paused):  # a pause is under way: resume once it is done
+            paused = await wait_for(
+                client, paused, until=lambda t: not stopping(t), timeout=left(), owner=owner,
+                poll=poll,
+            )  # fmt: skip
+        if paused.status is TaskStatus.PAUSED:
+            await client.resume_task(paused)
+            resumed_at = clock.now()
         ref = paused
 
 

@@ -5,24 +5,35 @@ Shape::
     CoderError
     ├── CoderAPIError                 the server answered with a non-2xx status
     │   ├── BadRequestError           400
+    │   │   └── TaskNotActiveBadRequest   (also a TaskNotActiveError: before v2.31.1)
     │   ├── AuthenticationError       401 (message carries the `coder login` hint)
     │   ├── PermissionDeniedError     403
     │   ├── NotFoundError             404
     │   │   └── RouteNotFoundError    404 "Route not found." (the path does not exist)
     │   ├── ConflictError             409
+    │   │   ├── TaskNotActiveConflict     (also a TaskNotActiveError: v2.31.1 on)
+    │   │   └── AgentBusyConflict         (also an AgentBusyError: v2.32 on)
     │   ├── TaskNotActiveError        400/409: the task is not active (``task_status`` says why)
     │   ├── AgentBusyError            502/409: the agent is mid-turn and refused the input
     │   ├── RateLimitError            429 (``retry_after`` in seconds)
     │   └── ServerError               5xx
+    │       └── AgentBusyServerError      (also an AgentBusyError: before v2.32)
     ├── CoderTransportError           no usable HTTP response (connection, TLS, redirect)
     │   ├── CoderTimeoutError         one of the SDK's own timeouts expired
     │   └── AmbiguousRequestError     a POST may or may not have reached the server
     ├── CoderDecodeError              a 2xx body that does not fit the model
-    ├── UnsupportedByServer           the server is too old for this call
+    ├── UnsupportedByServerError      the server is too old for this call
     ├── TaskNotReadyError             waiting for a task that cannot become ready
     │   └── TaskPausedError           ...because it is paused (and ``resume=True`` was not given)
+    ├── BuildFailedError              ``wait_for_build``: the build failed or was canceled
     ├── WaitTimeoutError              ``wait_for(timeout=...)`` ran out (also a TimeoutError)
+    ├── LeaseLostError                a fenced save after the task's lease changed hands
+    ├── StoreSchemaError              a cursor store's database has a newer schema
     └── ClientClosedError             the client was used after ``aclose()``
+
+The classes with two parents are what the SDK raises for "not active" and "busy",
+so ``except TaskNotActiveError`` and ``except ConflictError`` both catch a 409
+"Task is paused.".
 
 Bad arguments are refused before any request with a plain ``ValueError`` or
 ``TypeError``, as Python libraries usually do.
@@ -34,18 +45,21 @@ userinfo stripped) but no request headers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import attrs
 from multidict import CIMultiDict
 
-from .models import Task
+from .models import Task, WorkspaceBuild
 
 __all__ = [
+    "AgentBusyConflict",
     "AgentBusyError",
+    "AgentBusyServerError",
     "AmbiguousRequestError",
     "AuthenticationError",
     "BadRequestError",
+    "BuildFailedError",
     "ClientClosedError",
     "CoderAPIError",
     "CoderDecodeError",
@@ -53,15 +67,19 @@ __all__ = [
     "CoderTimeoutError",
     "CoderTransportError",
     "ConflictError",
+    "LeaseLostError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "RouteNotFoundError",
     "ServerError",
+    "StoreSchemaError",
+    "TaskNotActiveBadRequest",
+    "TaskNotActiveConflict",
     "TaskNotActiveError",
     "TaskNotReadyError",
     "TaskPausedError",
-    "UnsupportedByServer",
+    "UnsupportedByServerError",
     "ValidationError",
     "WaitTimeoutError",
 ]
@@ -93,6 +111,19 @@ class ValidationError:
 
     field: str
     detail: str
+
+
+class APIErrorFields(TypedDict, total=False):
+    """The keyword arguments every :class:`CoderAPIError` takes besides ``status`` and
+    ``message`` (so subclasses that add their own spell them once)."""
+
+    detail: str
+    validations: tuple[ValidationError, ...]
+    method: str
+    url: str
+    headers: Mapping[str, str] | None
+    body: str
+    helper: str
 
 
 class CoderAPIError(CoderError):
@@ -194,9 +225,16 @@ class TaskNotActiveError(CoderAPIError):
 
     task_status: str | None
 
-    def __init__(self, *, task_status: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        status: int,
+        message: str,
+        task_status: str | None = None,
+        **fields: Unpack[APIErrorFields],
+    ) -> None:
         self.task_status = task_status
-        super().__init__(**kwargs)
+        super().__init__(status=status, message=message, **fields)
 
 
 class AgentBusyError(CoderAPIError):
@@ -214,9 +252,16 @@ class RateLimitError(CoderAPIError):
 
     retry_after: float | None
 
-    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        status: int,
+        message: str,
+        retry_after: float | None = None,
+        **fields: Unpack[APIErrorFields],
+    ) -> None:
         self.retry_after = retry_after
-        super().__init__(**kwargs)
+        super().__init__(status=status, message=message, **fields)
 
 
 class ServerError(CoderAPIError):
@@ -297,8 +342,11 @@ class CoderDecodeError(CoderError):
         super().__init__(f"{prefix}cannot decode response{where}: {message}; body: {snippet!r}")
 
 
-class UnsupportedByServer(CoderError):
-    """The server does not offer this call; ``minimum_version`` says which Coder version does."""
+class UnsupportedByServerError(CoderError):
+    """The server does not offer this call; ``minimum_version`` says which Coder version does.
+
+    Its old spelling ``UnsupportedByServerError`` still works, with a ``DeprecationWarning``.
+    """
 
     def __init__(self, feature: str, *, minimum_version: str, server_version: str | None) -> None:
         self.feature = feature
@@ -331,16 +379,53 @@ class TaskPausedError(TaskNotReadyError):
     """
 
 
-class WaitTimeoutError(CoderError, TimeoutError):
-    """``wait_for`` / ``send_input(wait_ready=True)`` ran out of the time you gave it.
+class BuildFailedError(CoderError):
+    """A workspace build ended without succeeding (its job failed or was canceled).
 
-    ``task`` is the latest snapshot seen (``None`` if none could be fetched).
+    ``build`` is the ended build; ``build.job.error`` says why, when Coder says.
     """
 
-    def __init__(self, message: str, task: Task | None) -> None:
+    def __init__(self, message: str, build: WorkspaceBuild) -> None:
+        self.build: WorkspaceBuild = build
+        super().__init__(message)
+
+
+class WaitTimeoutError(CoderError, TimeoutError):
+    """``wait_for`` / ``send_input(wait_ready=True)`` / ``wait_for_build`` ran out of the
+    time you gave it.
+
+    ``task`` is the latest snapshot seen (``None`` if none could be fetched, and for a
+    build); ``build`` the latest build seen by ``wait_for_build``.
+    """
+
+    def __init__(
+        self, message: str, task: Task | None, *, build: WorkspaceBuild | None = None
+    ) -> None:
         self.task: Task | None = task
+        self.build: WorkspaceBuild | None = build
         super().__init__(message)
 
 
 class ClientClosedError(CoderError, RuntimeError):
     """The client was used after ``aclose()`` (or after its ``async with`` block ended)."""
+
+
+class LeaseLostError(CoderError):
+    """A save named a fencing token that is no longer the key's: the lease changed hands.
+
+    Raised by a fenced save (``token=``), so inside your own transaction it rolls back
+    your write together with the cursor; the worker now holding the task delivers
+    the event instead.
+    """
+
+    def __init__(self, key: str, token: int) -> None:
+        super().__init__(
+            f"the lease on {key!r} was taken over (token {token} is stale); "
+            "another worker now follows it and will deliver this event"
+        )
+        self.key = key
+        self.token = token
+
+
+class StoreSchemaError(CoderError):
+    """The database holds a schema this release does not know (a newer release made it)."""

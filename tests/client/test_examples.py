@@ -37,6 +37,7 @@ EXPECTED = {
         "conversation restarted",
         "input #1: And update the CHANGELOG.",
     ],
+    "fleet_bot.py": ["[bot-1] following", "posted to", "posted 3 replies, each once"],
     "wait_for_status.py": ["is active", "not complete after 0.5 s", "agent finished its turn"],
     "handle_errors.py": [
         "404 GET",

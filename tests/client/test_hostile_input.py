@@ -15,12 +15,14 @@ from helpers import TESTS
 import coder_tasks_async
 from coder_tasks_async import (
     AmbiguousRequestError,
+    BuildFailedError,
     CoderAPIError,
     CoderDecodeError,
     CoderError,
     CoderTasksClient,
     CoderTimeoutError,
     CoderTransportError,
+    LeaseLostError,
     PollPolicy,
     RateLimiter,
     RateLimitError,
@@ -29,9 +31,10 @@ from coder_tasks_async import (
     TaskNotReadyError,
     TaskPausedError,
     Timeouts,
-    UnsupportedByServer,
+    UnsupportedByServerError,
     ValidationError,
     WaitTimeoutError,
+    WorkspaceBuild,
 )
 from coder_tasks_async._wire.converter import decode
 from coder_tasks_async._wire.models import Task
@@ -51,7 +54,7 @@ BAD_NAMES = [
     ("a--b", "hyphens must sit between"),
     ("a" * 33, "more than 32"),
     ("new", "reserved"),
-    ("alice/Create", "reserved"),
+    ("alice/create", "reserved"),  # case-sensitive, as Coder's NameValid: "Create" is fine
 ]
 
 
@@ -208,14 +211,16 @@ def _samples() -> dict[type[BaseException], BaseException]:
         CoderDecodeError: CoderDecodeError(
             "bad", path="tasks[0].id", snippet="{", method="GET", url="http://x/", invalid_json=True
         ),
-        UnsupportedByServer: UnsupportedByServer(
+        UnsupportedByServerError: UnsupportedByServerError(
             "pause", minimum_version="v2.31", server_version="v2.28.0"
         ),
         TaskNotReadyError: TaskNotReadyError("paused", _task()),
         TaskPausedError: TaskPausedError("paused", _task()),
         WaitTimeoutError: WaitTimeoutError("too slow", _task()),
+        BuildFailedError: BuildFailedError("failed", WorkspaceBuild(id=_task().id)),
         RateLimitError: RateLimitError(retry_after=60.0, **{**api, "status": 429}),
         TaskNotActiveError: TaskNotActiveError(task_status="paused", **api),
+        LeaseLostError: LeaseLostError("0b7c1f0e-task", 3),
     }
     for cls in _exported_errors():
         if cls not in samples and issubclass(cls, CoderAPIError):

