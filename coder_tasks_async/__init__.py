@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._polling.logcursor import LogCursor as LogCursor
     from ._polling.many import ManyFollower as ManyFollower
     from ._polling.many import ManyWatcher as ManyWatcher
+    from ._polling.settle import SendOutcome as SendOutcome
     from ._polling.tracker import ConversationTracker as ConversationTracker
     from ._polling.watch import TaskWatcher as TaskWatcher
     from ._stores.base import CursorStore as CursorStore
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
     from ._wire.errors import TaskNotActiveConflict as TaskNotActiveConflict
     from ._wire.errors import TaskNotActiveError as TaskNotActiveError
     from ._wire.errors import TaskNotReadyError as TaskNotReadyError
+    from ._wire.errors import TaskPausedError as TaskPausedError
     from ._wire.errors import UnsupportedByServerError as UnsupportedByServerError
     from ._wire.errors import ValidationError as ValidationError
     from ._wire.errors import WaitTimeoutError as WaitTimeoutError
@@ -163,6 +165,7 @@ _LAZY: dict[str, str] = {
     "RouteNotFoundError": "_wire.errors",
     "SETTLED_STATES": "_wire.models",
     "SQLiteCursorStore": "_stores.sqlite",
+    "SendOutcome": "_polling.settle",
     "ServerError": "_wire.errors",
     "StopConditions": "_polling.conditions",
     "StoreSchemaError": "_wire.errors",
@@ -177,6 +180,7 @@ _LAZY: dict[str, str] = {
     "TaskNotActiveConflict": "_wire.errors",
     "TaskNotActiveError": "_wire.errors",
     "TaskNotReadyError": "_wire.errors",
+    "TaskPausedError": "_wire.errors",
     "TaskRef": "_wire.protocol",
     "TaskRequest": "_fanout.bounded",
     "TaskState": "_wire.models",
@@ -252,6 +256,7 @@ __all__ = [
     "RetryPolicy",
     "RouteNotFoundError",
     "SQLiteCursorStore",
+    "SendOutcome",
     "ServerError",
     "StopConditions",
     "StoreSchemaError",
@@ -266,6 +271,7 @@ __all__ = [
     "TaskNotActiveConflict",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskPausedError",
     "TaskRef",
     "TaskRequest",
     "TaskState",

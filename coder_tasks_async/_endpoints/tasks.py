@@ -15,7 +15,7 @@ from uuid import UUID
 import aiohttp
 
 from .._http.budget import RetryBudget
-from .._http.clock import Clock, SystemClock
+from .._http.clock import Clock, SystemClock, wall_time
 from .._http.hooks import ResponseHook
 from .._http.streams import EventStream, StreamUnavailable
 from .._http.transport import RawResponse, Transport, configure_debug_logging
@@ -348,6 +348,7 @@ class TaskEndpoints(ResourceEndpoints):
                 method=response.method,
                 url=response.url,
                 max_retry_after=policy.max_retry_after,
+                redact=self._transport.redactor.text,
             )
             raise self._transport.redactor.error(error)
 
@@ -443,11 +444,13 @@ class TaskEndpoints(ResourceEndpoints):
         """Tasks visible to you, newest first, as a :class:`TaskList` (a ``list`` whose
         ``total`` is Coder's ``count``).  ``owner=None`` lists every owner you may see.
 
-        ``status`` must be a known :class:`TaskStatus`.  ``query`` is Coder's search
-        syntax (``owner:``, ``organization:``, ``status:``; bare words are an owner); it is
-        merged with the arguments so Coder never sees a key twice: an owner named in
-        ``query`` replaces the default ``owner="me"``, and a key given both ways is a
-        ``ValueError`` before any request.
+        ``owner`` is ``"me"``, a UUID or a username, checked by Coder's username rules
+        before any request (``ValueError``).  ``status`` must be a known
+        :class:`TaskStatus`.  ``query`` is Coder's search syntax (``owner:``,
+        ``organization:``, ``status:``; bare words are an owner); it is merged with the
+        arguments so Coder never sees a key twice: an owner named in ``query`` replaces
+        the default ``owner="me"``, and a key given both ways is a ``ValueError`` before
+        any request.
 
         Example::
 
@@ -455,6 +458,8 @@ class TaskEndpoints(ResourceEndpoints):
             print(active.total, [t.name for t in active])
             bobs = await coder.list_tasks(query="bob")  # owner bob, not "me"
         """
+        if owner is not None and owner != "":
+            owner = protocol.validate_owner(owner)  # inside q, as in a path: Coder's rules
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
         listing = await self._read(
             "", _decode_list, params={"q": q}, timeouts=timeouts, budget=self._budget(retry)
@@ -584,6 +589,7 @@ class TaskEndpoints(ResourceEndpoints):
             date=response.headers.get("Date"),
             elapsed=self.clock.now() - budget.started,
             url=self.url,
+            local_time=wall_time(self.clock),
         )
 
     async def get_task(

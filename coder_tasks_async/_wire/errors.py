@@ -24,6 +24,7 @@ Shape::
     ├── CoderDecodeError              a 2xx body that does not fit the model
     ├── UnsupportedByServerError      the server is too old for this call
     ├── TaskNotReadyError             waiting for a task that cannot become ready
+    │   └── TaskPausedError           ...because it is paused (and ``resume=True`` was not given)
     ├── BuildFailedError              ``wait_for_build``: the build failed or was canceled
     ├── WaitTimeoutError              ``wait_for(timeout=...)`` ran out (also a TimeoutError)
     ├── LeaseLostError                a fenced save after the task's lease changed hands
@@ -77,6 +78,7 @@ __all__ = [
     "TaskNotActiveConflict",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskPausedError",
     "UnsupportedByServerError",
     "ValidationError",
     "WaitTimeoutError",
@@ -365,6 +367,16 @@ class TaskNotReadyError(CoderError):
     def __init__(self, message: str, task: Task) -> None:
         self.task: Task = task
         super().__init__(message)
+
+
+class TaskPausedError(TaskNotReadyError):
+    """The task is paused, so input cannot be sent without resuming it
+    (``send_input(..., wait_ready=True, resume=True)`` resumes it).
+
+    Raised whether the task was paused before the wait or as the input was sent:
+    the server refused the input, so nothing was delivered.  ``task`` is the latest
+    snapshot.
+    """
 
 
 class BuildFailedError(CoderError):

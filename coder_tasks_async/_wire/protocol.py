@@ -7,7 +7,7 @@ Nothing here touches a socket or an event loop, so all of it is tested directly.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID
@@ -52,6 +52,7 @@ __all__ = [
     "task_path",
     "validate_display_name",
     "validate_input",
+    "validate_owner",
     "validate_task_name",
 ]
 
@@ -97,7 +98,15 @@ def segment(value: str) -> str:
     return encoded
 
 
-def _owner_segment(owner: str | UUID) -> str:
+def validate_owner(owner: str | UUID) -> str:
+    """An owner as Coder takes it in a path or a ``q`` filter: ``"me"``, a UUID (lower
+    case), or a username by Coder's rules (``codersdk.NameValid``: 1-32 ASCII letters and
+    digits in groups joined by single hyphens, not ``new`` or ``create``).  Anything
+    else is a ``ValueError`` before any request.
+
+    >>> validate_owner("Alice"), validate_owner("me")
+    ('Alice', 'me')
+    """
     if owner == "me":
         return "me"  # the common case, first
     if isinstance(owner, UUID):
@@ -109,12 +118,17 @@ def _owner_segment(owner: str | UUID) -> str:
         raise ValueError("owner must not be empty (use 'me' for yourself)")
     if _CANONICAL_UUID.fullmatch(text.lower()):
         return text.lower()
-    if len(text) > 32 or not _NAME_RE.fullmatch(text):
+    if len(text) > 32 or not _NAME_RE.fullmatch(text) or text.lower() in _RESERVED_NAMES:
         raise ValueError(
             f"invalid owner {owner!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
-            "digits in groups joined by single hyphens)"
+            "digits in groups joined by single hyphens, not 'new' or 'create')"
         )
-    return segment(text)
+    return text
+
+
+def _owner_segment(owner: str | UUID) -> str:
+    # A valid owner needs no percent-encoding: it is its own path segment.
+    return validate_owner(owner)
 
 
 def _uuid_text(text: str) -> str | None:
@@ -473,56 +487,24 @@ def error_from_response(
     url: str,
     now: float | None = None,
     max_retry_after: float = MAX_RETRY_AFTER,
+    redact: Callable[[str], str] | None = None,
 ) -> CoderAPIError:
     """Build the exception for a non-2xx response, as Coder's ``ReadBodyAsError`` does.
 
     Non-JSON bodies (a proxy's HTML page), empty bodies and bodies without a
     ``message`` still give a useful error; the raw text is kept in ``detail``.
-    A 429's ``retry_after`` is the sanitized ``Retry-After`` (see
+    Any shape of JSON gives an error, never a ``TypeError`` (``validations`` that is
+    not a list, fields of the wrong type).  ``redact`` scrubs the raw text *before* it
+    is cut to length, so no secret straddling the cut survives in part.  A 429's
+    ``retry_after`` is the sanitized ``Retry-After`` (see
     :func:`~coder_tasks_async._wire.settings.parse_retry_after`), at most ``max_retry_after``.
     """
     text = body.decode("utf-8", "replace")
+    if redact is not None:
+        text = redact(text)
     content_type = headers.get("Content-Type", "")
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    message, detail = "", ""
-    validations: tuple[ValidationError, ...] = ()
-    if media_type != "application/json":
-        message = f'unexpected non-JSON response "{content_type}"'
-        detail = _truncate(text, _MAX_DETAIL) if text else "no response body"
-    elif not body.strip():
-        message = "empty response body"
-    else:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            message = f"invalid JSON error body ({exc})"
-            detail = _truncate(text, _MAX_DETAIL)
-        else:
-            if isinstance(data, dict):
-                raw_message = data.get("message")
-                message = raw_message if isinstance(raw_message, str) else ""
-                raw_detail = data.get("detail")
-                detail = raw_detail if isinstance(raw_detail, str) else ""
-                validations = tuple(
-                    ValidationError(field=str(v.get("field", "")), detail=str(v.get("detail", "")))
-                    for v in data.get("validations") or ()
-                    if isinstance(v, dict)
-                )
-            if not message:
-                message = f"unexpected status code {status}, response has no message"
-                detail = detail or _truncate(text, 1024)
-    cls: type[CoderAPIError]
-    not_active, task_status = _not_active(status, message, detail)
-    if not_active:
-        cls = TaskNotActiveConflict if status == 409 else TaskNotActiveBadRequest
-    elif message == AGENT_BUSY and status in (409, 502):
-        cls = AgentBusyConflict if status == 409 else AgentBusyServerError
-    elif status == 404 and message == ROUTE_NOT_FOUND:
-        cls = RouteNotFoundError
-    elif status >= 500:
-        cls = ServerError
-    else:
-        cls = _BY_STATUS.get(status, CoderAPIError)
+    message, detail, validations = _read_error_body(status, content_type, body, text)
+    cls, task_status = _error_class(status, message, detail)
     common: dict[str, Any] = {
         "status": status,
         "message": message,
@@ -544,6 +526,70 @@ def error_from_response(
             **common,
         )
     return cls(**common)
+
+
+def _read_error_body(
+    status: int, content_type: str, body: bytes, text: str
+) -> tuple[str, str, tuple[ValidationError, ...]]:
+    """``(message, detail, validations)`` of an error body (``text``: its redacted text)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        detail = _truncate(text, _MAX_DETAIL) if text else "no response body"
+        return f'unexpected non-JSON response "{content_type}"', detail, ()
+    if not body.strip():
+        return "empty response body", "", ()
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return f"invalid JSON error body ({exc})", _truncate(text, _MAX_DETAIL), ()
+    message = detail = ""
+    validations: tuple[ValidationError, ...] = ()
+    if isinstance(data, dict):
+        message = _text_field(data, "message")
+        detail = _text_field(data, "detail")
+        validations = _validations(data.get("validations"))
+    if not message:
+        message = f"unexpected status code {status}, response has no message"
+        detail = detail or _truncate(text, 1024)
+    return message, detail, validations
+
+
+def _text_field(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _scalar_text(value: Any) -> str:
+    """A string field as text; a number or bool as its text; nested JSON (whose ``str``
+    could recurse past Python's limit) and a missing one as ``""``."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None or isinstance(value, list | dict) else str(value)
+
+
+def _validations(raw: Any) -> tuple[ValidationError, ...]:
+    """Coder's ``validations`` list; anything else (a number, a bool, an object) is none."""
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        ValidationError(field=_scalar_text(v.get("field")), detail=_scalar_text(v.get("detail")))
+        for v in raw
+        if isinstance(v, dict)
+    )
+
+
+def _error_class(status: int, message: str, detail: str) -> tuple[type[CoderAPIError], str | None]:
+    """The error class for a status and message, and the task status a refusal names."""
+    not_active, task_status = _not_active(status, message, detail)
+    if not_active:
+        return (TaskNotActiveConflict if status == 409 else TaskNotActiveBadRequest), task_status
+    if message == AGENT_BUSY and status in (409, 502):
+        return (AgentBusyConflict if status == 409 else AgentBusyServerError), None
+    if status == 404 and message == ROUTE_NOT_FOUND:
+        return RouteNotFoundError, None
+    if status >= 500:
+        return ServerError, None
+    return _BY_STATUS.get(status, CoderAPIError), None
 
 
 _STATUS_IN_DETAIL = re.compile(r'Task status is "([^"]*)"')

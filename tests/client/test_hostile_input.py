@@ -29,6 +29,7 @@ from coder_tasks_async import (
     RetryPolicy,
     TaskNotActiveError,
     TaskNotReadyError,
+    TaskPausedError,
     Timeouts,
     UnsupportedByServerError,
     ValidationError,
@@ -214,6 +215,7 @@ def _samples() -> dict[type[BaseException], BaseException]:
             "pause", minimum_version="v2.31", server_version="v2.28.0"
         ),
         TaskNotReadyError: TaskNotReadyError("paused", _task()),
+        TaskPausedError: TaskPausedError("paused", _task()),
         WaitTimeoutError: WaitTimeoutError("too slow", _task()),
         BuildFailedError: BuildFailedError("failed", WorkspaceBuild(id=_task().id)),
         RateLimitError: RateLimitError(retry_after=60.0, **{**api, "status": 429}),
