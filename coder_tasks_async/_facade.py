@@ -76,7 +76,8 @@ class CoderTasksClient(TaskEndpoints):
 
     Example::
 
-        async with CoderTasksClient("https://coder.example.com", token=token) as coder:
+        # url = "https://coder.example.com", token = a session token
+        async with CoderTasksClient(url, token=token) as coder:
             task = await coder.create_task("Fix the flaky test", template_version_id=tv_id)
             for t in await coder.list_tasks(status="active"):
                 print(t.name, t.status)
@@ -568,7 +569,7 @@ class CoderTasksClient(TaskEndpoints):
 
         Example::
 
-            outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
+            outcomes = await coder.create_many(prompts, template_version_id=tv_id, rate_limit=True)
             for outcome in outcomes:
                 match outcome:  # narrows under mypy and pyright alike
                     case Success(result=task):

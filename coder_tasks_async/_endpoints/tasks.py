@@ -163,6 +163,7 @@ class TaskEndpoints(ResourceEndpoints):
 
         Example::
 
+            statuses: list[int] = []
             remove = coder.on_response(lambda status, headers: statuses.append(status))
         """
         return self._transport.hooks.add(hook)
