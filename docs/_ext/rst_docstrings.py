@@ -146,5 +146,24 @@ else:
             self._public = public_identifiers()
 
         def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+            if obj.docstring is None and obj.kind is griffe.Kind.ATTRIBUTE:
+                text = _comment_above(obj)
+                if text:
+                    obj.docstring = griffe.Docstring(text, parent=obj)
             if obj.docstring is not None:
                 obj.docstring.value = to_markdown(obj.docstring.value, self._public)
+
+    def _comment_above(obj: griffe.Object) -> str:
+        """An attribute's ``#:`` comment lines (the Sphinx convention the models use)."""
+        if obj.lineno is None or obj.filepath is None or isinstance(obj.filepath, list):
+            return ""
+        try:
+            lines = obj.lines_collection[obj.filepath]
+        except KeyError:
+            return ""
+        found: list[str] = []
+        at = obj.lineno - 2  # the line above, 0-based
+        while at >= 0 and lines[at].strip().startswith("#:"):
+            found.insert(0, lines[at].strip()[2:].strip())
+            at -= 1
+        return "\n".join(found)

@@ -105,8 +105,11 @@ def _wiring_above(text: str, fence_at: int) -> Wiring:
 
 def markdown_blocks(path: Path) -> Iterator[Block]:
     """The ```python blocks of one Markdown file, with their wiring."""
-    text = path.read_text()
-    name = path.relative_to(ROOT).as_posix()
+    return blocks_in(path.read_text(), path.relative_to(ROOT).as_posix())
+
+
+def blocks_in(text: str, name: str) -> Iterator[Block]:
+    """The ```python blocks of Markdown ``text`` (from the file ``name``)."""
     for match in _FENCE.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         wiring = _wiring_above(text, match.start())

@@ -11,7 +11,9 @@ How a block runs:
   whenever everything sleeps: waits of minutes take no real time), ``task`` (the
   task ``fix-login``, active, its agent idle), ``tv_id``/``template_version`` (the
   template version to create tasks from), ``url`` and ``token``, and for fan-outs
-  ``prompts``, ``tasks``/``created`` (``[task]``), ``refs``/``ref`` (``"fix-login"``).
+  ``prompts``, ``tasks``/``created`` (``[task]``), ``refs``/``ref`` (``"fix-login"``);
+  ``dsn``, a new database on the session's PostgreSQL, when the block or its wiring
+  names it; and for wiring, ``reads(route)``, the requests the fake answered there.
   Docstring examples also see every public name of ``coder_tasks_async`` and
   ``coder_tasks_async.testing`` (they live in the package); Markdown blocks import
   what they use, as a reader copying them must.
@@ -42,7 +44,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
-from codeblocks import Block, Wiring, all_blocks, public_docstrings, source_examples
+from codeblocks import Block, Wiring, all_blocks, blocks_in, public_docstrings, source_examples
 from helpers import eventually
 
 import coder_tasks_async
@@ -61,7 +63,7 @@ PUBLIC: dict[str, Any] = {
 
 #: Real seconds a block may take before it is stopped: a safety net against a hang
 #: (a clear failure instead of a stuck run), not a timing assertion.
-BOUND = 15.0
+BOUND = 60.0
 
 #: A table for the PostgreSQL examples' replies (their database is new for each block).
 _PG_TABLE = (
@@ -136,8 +138,10 @@ DOCSTRING_WIRING: dict[str, Wiring] = {
     "RateLimiter.observe": Wiring(before="limiter = RateLimiter(coder)"),
     "RateLimiter.rate_limited": Wiring(
         before="limiter = RateLimiter(coder)\n"
-        # A wait as long as the call's deadline: the 429 is raised at once, not retried.
-        'fake.faults.add(Fault(route="get", kind="rate_limit", retry_after=60))',
+        # Every attempt is refused: two waits of 25 s, then the third wait would overrun
+        # the call's 60 s deadline, so RateLimitError.  (Not 60: a wait exactly as long
+        # as the deadline is slept or not, by float rounding of what is left.)
+        'fake.faults.add(Fault(route="get", kind="rate_limit", retry_after=25))',
     ),
     "RateLimiter.run": Wiring(before="limiter = RateLimiter(coder)"),
 }
@@ -190,6 +194,9 @@ async def namespace(clock: FakeClock | None) -> AsyncIterator[dict[str, Any]]:
             name="fix-login",
         )
         task = await coder.wait_for(task, until=TaskState.IDLE, timeout=600)
+        # The wait's watch stream, closed on both ends: nothing sleeps on the fake clock
+        # (moving it) while a block starts.
+        await eventually(lambda: fake.watch.open_streams == 0, "the watch stream closed")
 
         def reads(route: str) -> int:
             """Requests the fake has answered on ``route`` (for test wiring)."""
@@ -273,20 +280,20 @@ async def run_block(block: Block, wiring: Wiring, scope: dict[str, Any]) -> None
     if not wiring.stop_when:
         await body()
         return
-    async with anyio.create_task_group() as tg:
+    fake: FakeCoder = scope["fake"]
+    with anyio.CancelScope() as stop:
 
-        async def stop() -> None:
-            # On event-loop turns (the fake and the client talk over loopback, on the
-            # fake clock): no wall-clock sleep.
-            await eventually(lambda: holds(wiring.stop_when, scope), wiring.stop_when)
-            tg.cancel_scope.cancel()
+        def check(_: object) -> None:
+            # Checked as the fake answers each request: a block that runs forever keeps
+            # polling, and what it did with one answer shows by the next request.
+            if holds(wiring.stop_when, scope):
+                stop.cancel()
 
-        async def run_body() -> None:
+        fake.request_observers.append(check)
+        try:
             await body()
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(stop)
-        tg.start_soon(run_body)
+        finally:
+            fake.request_observers.remove(check)
 
 
 async def close_leftovers(scope: dict[str, Any], keep: dict[str, Any]) -> None:
@@ -352,3 +359,25 @@ def test_blocks_not_run_are_few() -> None:
     """Marking a block not run is a decision: this count changes with it."""
     marked = [(b.where, wiring_of(b).not_run) for b in BLOCKS if wiring_of(b).not_run]
     assert len(marked) == NOT_RUN, marked
+
+
+def test_wiring_comments_are_read() -> None:
+    """The comments above a block are its wiring; anything else above them is not."""
+    text = (
+        "<!-- --8<-- [start:x] -->\n"
+        "<!-- test-before: a = 1 -->\n"
+        "<!-- test-after:\n    assert a == 2\n    print(a)\n-->\n"
+        "<!-- test-stop-when: a > 1 -->\n"
+        "```python\na += 1\n```\n\n"
+        "<!-- not-run: a signature only -->\n\n"
+        "```python\ndef f(x: int) -> int: ...\n```\n"
+        "<!-- test-before: not mine -->\nText between.\n\n```python\nb = 2\n```\n"
+    )
+    first, second, third = blocks_in(text, "page.md")
+    assert first.where == "page.md:8"  # the fence's line
+    assert first.wiring == Wiring(
+        before="a = 1", after="assert a == 2\nprint(a)", stop_when="a > 1"
+    )
+    assert first.code == "a += 1\n"
+    assert second.wiring == Wiring(not_run="a signature only")
+    assert third.wiring == Wiring()
