@@ -30,7 +30,7 @@ class _TablePipes(Preprocessor):
 class TablePipes(Extension):
     """``\\|`` in a table's code spans read as GitHub reads it."""
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's name)
+    def extendMarkdown(self, md: Markdown) -> None:  # Markdown's name for it
         # After pymdownx.snippets (32), so included README tables are covered too.
         md.preprocessors.register(_TablePipes(md), "table_pipes", 25)
 

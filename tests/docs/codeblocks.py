@@ -27,9 +27,10 @@ from types import FunctionType, ModuleType
 
 from helpers import TESTS
 
+sys.path.insert(0, str(TESTS.parent / "docs" / "_ext"))
+from rst_docstrings import LiteralBlock, is_python, literal_blocks  # the site's reading
+
 ROOT = TESTS.parent
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-from rst_docstrings import literal_blocks  # noqa: E402  (the site's own reading of docstrings)
 
 #: The Markdown files whose blocks run: the README and every page of the site.
 MARKDOWN = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -166,26 +167,52 @@ def public_docstrings() -> dict[str, str]:
     return found
 
 
+def is_example(block: LiteralBlock) -> bool:
+    """An ``Example::`` block, or any other the site shows as Python or as a ``>>>``
+    session (rst_docstrings decides how a block is shown)."""
+    return block.header in EXAMPLE_HEADERS or is_python(block.code) or is_session(block.code)
+
+
+def is_session(code: str) -> bool:
+    """A ``>>>`` session: it runs as a doctest."""
+    return code.lstrip().startswith(">>>")
+
+
 def docstring_blocks() -> Iterator[Block]:
-    """The ``Example::`` blocks of the public docstrings."""
+    """The examples of the public docstrings (:func:`is_example`)."""
     for path, doc in public_docstrings().items():
-        examples = [b for b in literal_blocks(doc) if b.header in EXAMPLE_HEADERS]
+        examples = [b for b in literal_blocks(doc) if is_example(b)]
         for i, block in enumerate(examples):
             suffix = f"#{i + 1}" if len(examples) > 1 else ""
             yield Block(f"docstring:{path}{suffix}", block.code, markdown=False)
 
 
-def source_examples() -> list[str]:
-    """The code of every ``Example::`` block anywhere in the package's source (read
-    statically): the public walk above must reach each one."""
-    found: list[str] = []
+def source_examples() -> dict[str, list[str]]:
+    """Every example (:func:`is_example`) anywhere in the package's source, read
+    statically: ``{"coder_tasks_async._fanout.bounded:map_bounded": [code, ...]}``
+    (the module's own docstring under ``"<module>"``)."""
+    found: dict[str, list[str]] = {}
     for path in sorted((ROOT / PACKAGE).rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                doc = ast.get_docstring(node)
-                if doc:
-                    found += [b.code for b in literal_blocks(doc) if b.header in EXAMPLE_HEADERS]
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for node in _with_qualnames(ast.parse(path.read_text())):
+            doc = ast.get_docstring(node[1])
+            if doc:
+                codes = [b.code for b in literal_blocks(doc) if is_example(b)]
+                if codes:
+                    found[f"{module}:{node[0]}"] = codes
     return found
+
+
+def _with_qualnames(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
+    yield "<module>", tree
+    stack: list[tuple[str, ast.AST]] = [("", tree)]
+    while stack:
+        prefix, parent = stack.pop()
+        for child in ast.iter_child_nodes(parent):
+            if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{prefix}{child.name}"
+                yield name, child
+                stack.append((f"{name}.", child))
 
 
 def all_blocks() -> list[Block]:
