@@ -1,6 +1,6 @@
 """``TaskEndpoints``: one short method per endpoint, composing protocol and transport.
 
-``CoderTasksClient`` (in ``_facade``) builds on it with following, watching and fan-out.
+``CoderTasksClient`` (in ``_client``) builds on it with following, watching and fan-out.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from .._wire.deprecation import owner_from, renamed
-from .bounded import DEFAULT_CONCURRENCY, Q, Ref, create_tasks, delete_tasks, get_tasks
+from .map_bounded import DEFAULT_CONCURRENCY, Q, Ref, create_tasks, delete_tasks, get_tasks
 from .outcome import Outcome, Progress
 from .ratelimit import RateLimiter
 

@@ -24,10 +24,10 @@ from .._wire.settings import PollPolicy, Wake
 from .acks import Acknowledging, Acks
 from .backoff import Backoff
 from .conditions import StopConditions, ready_for_input, serves_logs, stop_requested
+from .error_policy import Verdict, judge
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import LogCursor
 from .tracker import ConversationTracker, agent_settled
-from .verdict import Verdict, judge
 from .wake import Waker, WakeResult, event_says_idle
 
 if TYPE_CHECKING:

@@ -24,10 +24,10 @@ from .._wire.settings import PollPolicy, Wake
 from .acks import Acknowledging, Acks
 from .backoff import Backoff
 from .conditions import StopConditions, serves_logs, stop_requested
+from .error_policy import Verdict, judge
 from .follow import EndReason, LogEvent, LogFollower
 from .iterator import Closeable
 from .logcursor import LogCursor
-from .verdict import Verdict, judge
 from .wake import WakeResult, WakerPool
 from .watch import fingerprint
 

@@ -26,13 +26,13 @@ from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_se
 # program that only lists or creates tasks does not pay for them at import
 # (about a third of the package's import time).
 if TYPE_CHECKING:
-    from ._fanout.bounded import Q, Ref
+    from ._fanout.map_bounded import Q, Ref
     from ._fanout.outcome import Outcome, Progress
     from ._fanout.ratelimit import RateLimiter
     from ._polling.fleet import FleetFollower
     from ._polling.follow import LogFollower
     from ._polling.logcursor import LogCursor
-    from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.many_tasks import ManyFollower, ManyWatcher
     from ._polling.settle import SendOutcome
     from ._polling.watch import TaskWatcher, Until
     from ._stores.base import CursorStore
@@ -336,7 +336,7 @@ class CoderTasksClient(TaskEndpoints):
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
         from ._polling.conditions import StopConditions
-        from ._polling.many import ManyFollower
+        from ._polling.many_tasks import ManyFollower
 
         positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
@@ -437,7 +437,7 @@ class CoderTasksClient(TaskEndpoints):
                 print(task.name, task.status, task.state)
         """
         from ._polling.conditions import StopConditions
-        from ._polling.many import ManyWatcher
+        from ._polling.many_tasks import ManyWatcher
 
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
@@ -576,7 +576,7 @@ class CoderTasksClient(TaskEndpoints):
                     case Failure(item=prompt, error=exc):
                         print(f"{prompt!r} failed: {exc}")
         """
-        from ._fanout import bounded as fanout
+        from ._fanout import map_bounded as fanout
 
         return await fanout.create_tasks(
             self,
@@ -605,7 +605,7 @@ class CoderTasksClient(TaskEndpoints):
 
             fresh = [o.unwrap() for o in await coder.get_many(tasks)]
         """
-        from ._fanout import bounded as fanout
+        from ._fanout import map_bounded as fanout
 
         return await fanout.get_tasks(
             self,
@@ -638,7 +638,7 @@ class CoderTasksClient(TaskEndpoints):
 
             outcomes = await coder.delete_many(await coder.list_tasks())
         """
-        from ._fanout import bounded as fanout
+        from ._fanout import map_bounded as fanout
 
         return await fanout.delete_tasks(
             self,
