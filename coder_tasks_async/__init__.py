@@ -24,7 +24,7 @@ from ._version import __version__
 # other light users of the package never pay for importing aiohttp.
 if TYPE_CHECKING:
     from ._client import CoderTasksClient as CoderTasksClient
-    from ._endpoints.tasks import ApiChoice as ApiChoice
+    from ._endpoints.calls import ApiChoice as ApiChoice
     from ._fanout.deprecated import create_many as create_many
     from ._fanout.deprecated import delete_many as delete_many
     from ._fanout.deprecated import get_many as get_many
@@ -119,7 +119,7 @@ _LAZY: dict[str, str] = {
     "AgentBusyError": "_wire.errors",
     "AgentBusyServerError": "_wire.errors",
     "AmbiguousRequestError": "_wire.errors",
-    "ApiChoice": "_endpoints.tasks",
+    "ApiChoice": "_endpoints.calls",
     "ApiTree": "_wire.protocol",
     "AuthenticationError": "_wire.errors",
     "BadRequestError": "_wire.errors",
