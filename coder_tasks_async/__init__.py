@@ -25,10 +25,10 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._client import CoderTasksClient as CoderTasksClient
     from ._endpoints.calls import ApiChoice as ApiChoice
-    from ._fanout.deprecated import create_many as create_many
-    from ._fanout.deprecated import delete_many as delete_many
-    from ._fanout.deprecated import get_many as get_many
-    from ._fanout.map_bounded import TaskRequest as TaskRequest
+    from ._fanout.client_methods import TaskRequest as TaskRequest
+    from ._fanout.client_methods import create_many as create_many
+    from ._fanout.client_methods import delete_many as delete_many
+    from ._fanout.client_methods import get_many as get_many
     from ._fanout.map_bounded import map_bounded as map_bounded
     from ._fanout.outcome import Failure as Failure
     from ._fanout.outcome import Outcome as Outcome
@@ -182,7 +182,7 @@ _LAZY: dict[str, str] = {
     "TaskNotReadyError": "_wire.errors",
     "TaskPausedError": "_wire.errors",
     "TaskRef": "_wire.protocol",
-    "TaskRequest": "_fanout.map_bounded",
+    "TaskRequest": "_fanout.client_methods",
     "TaskState": "_wire.models",
     "TaskStateEntry": "_wire.models",
     "TaskStatus": "_wire.models",
@@ -200,9 +200,9 @@ _LAZY: dict[str, str] = {
     "WorkspaceBuild": "_wire.models",
     "WorkspaceStatus": "_wire.models",
     "WorkspaceTransition": "_wire.models",
-    "create_many": "_fanout.deprecated",
-    "delete_many": "_fanout.deprecated",
-    "get_many": "_fanout.deprecated",
+    "create_many": "_fanout.client_methods",
+    "delete_many": "_fanout.client_methods",
+    "get_many": "_fanout.client_methods",
     "map_bounded": "_fanout.map_bounded",
 }
 __all__ = [

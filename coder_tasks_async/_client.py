@@ -1,9 +1,10 @@
-"""``CoderTasksClient``: the facade users hold.
+"""``CoderTasksClient``: the client users hold.
 
-It is the endpoint client (``_endpoints``) plus the helpers of the layers above
-it: following, watching and waiting (``_polling``) and fan-out (``_fanout``).
-Each helper method is thin: it builds the helper object or calls the function
-that holds the logic, passing the client in.  Nothing below imports this module.
+It is the endpoints (``_endpoints``) with the fan-out methods (``_fanout``'s
+``FanOutMethods``, a subclass of them), plus the helpers of the polling layer:
+following, watching and waiting (``_polling``).  Each of those methods is thin: it
+builds the helper object or calls the function that holds the logic, passing the
+client in.  Nothing below imports this module.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
-from ._endpoints.tasks import DELETE_WAITS_FOR_BUILD, TaskEndpoints
 from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
-from ._fanout import DEFAULT_CONCURRENCY
+from ._fanout.client_methods import FanOutMethods
 from ._wire import protocol
 from ._wire.deprecation import owner_from
 from ._wire.models import Task, WorkspaceBuild
@@ -26,9 +26,6 @@ from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_se
 # program that only lists or creates tasks does not pay for them at import
 # (about a third of the package's import time).
 if TYPE_CHECKING:
-    from ._fanout.map_bounded import Q, Ref
-    from ._fanout.outcome import Outcome, Progress
-    from ._fanout.ratelimit import RateLimiter
     from ._polling.fleet import FleetFollower
     from ._polling.follow import LogFollower
     from ._polling.logcursor import LogCursor
@@ -71,7 +68,7 @@ def _check_store_key(key: str) -> str:
     return key
 
 
-class CoderTasksClient(TaskEndpoints):
+class CoderTasksClient(FanOutMethods):
     """Async client for Coder's AI Tasks API.
 
     Example::
@@ -539,114 +536,4 @@ class CoderTasksClient(TaskEndpoints):
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
         return TaskWatcher(
             self, ref, owner=owner_from(owner, user), poll=poll, stop=stop, wake=wake
-        )
-
-    # -- fan-out --------------------------------------------------------------------
-
-    async def create_many(
-        self,
-        requests: Iterable[Q],
-        *,
-        template_version_id: UUID | str | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Q, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Q, Task]]:
-        """Create many tasks concurrently; one :class:`Outcome` per request, in order.
-
-        A request is a prompt, or :meth:`create_task` keyword arguments (``input``,
-        ``template_version_id``, ``name``, ``display_name``,
-        ``template_version_preset_id``, ``owner``) as a dict or attrs instance.
-        ``template_version_id`` fills in requests that do not name one.  A malformed
-        request fails on its own (``ValueError``/``TypeError`` in its outcome).
-
-        ``rate_limit=True`` paces the creates below the server's per-minute limit
-        (pass a shared :class:`RateLimiter` instead to pace several fan-outs together).
-        See :func:`map_bounded` for ``concurrency``, ``fail_fast``, ``progress`` and
-        cancellation.
-
-        Example::
-
-            outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
-            for outcome in outcomes:
-                match outcome:  # narrows under mypy and pyright alike
-                    case Success(result=task):
-                        print("created", task.name)
-                    case Failure(item=prompt, error=exc):
-                        print(f"{prompt!r} failed: {exc}")
-        """
-        from ._fanout import map_bounded as fanout
-
-        return await fanout.create_tasks(
-            self,
-            requests,
-            template_version_id=template_version_id,
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def get_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Ref, Task]]:
-        """Fetch many tasks concurrently (a missing one is a ``NotFoundError`` outcome).
-
-        Example::
-
-            fresh = [o.unwrap() for o in await coder.get_many(tasks)]
-        """
-        from ._fanout import map_bounded as fanout
-
-        return await fanout.get_tasks(
-            self,
-            refs,
-            owner=owner_from(owner, user),
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def delete_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, None] | None = None,
-        rate_limit: bool | RateLimiter = False,
-        wait_build: float = DELETE_WAITS_FOR_BUILD,
-    ) -> list[Outcome[Ref, None]]:
-        """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
-
-        ``wait_build`` as in :meth:`delete_task`: a task whose workspace build still runs
-        (just created, resumed, being paused) is deleted once the build ends.
-
-        Example::
-
-            outcomes = await coder.delete_many(await coder.list_tasks())
-        """
-        from ._fanout import map_bounded as fanout
-
-        return await fanout.delete_tasks(
-            self,
-            refs,
-            owner=owner_from(owner, user),
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-            wait_build=wait_build,
         )
