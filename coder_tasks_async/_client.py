@@ -119,19 +119,14 @@ class CoderTasksClient(FanOutMethods):
         return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
 
     async def send_input(
-        self,
-        ref: TaskRef,
-        input: str,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, input: str, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         wait_ready: bool = False,
         resume: bool = False,
         ready_timeout: float | None = 600.0,
         poll: PollPolicy | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> None:  # fmt: skip
         """Send ``input`` to the task's agent, exactly once.
 
         The server refuses input while the agent is busy (``ServerError`` 502 on
@@ -223,21 +218,16 @@ class CoderTasksClient(FanOutMethods):
     # -- following and watching (the polling layer) ------------------------------
 
     def follow_logs(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         settled: bool = False,
         cursor: LogCursor | str | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         idle_timeout: float | None = None,
         wake: Wake | None = None,
-        store: CursorStore | None = None,
-        key: str | None = None,
-    ) -> LogFollower:
+        store: CursorStore | None = None, key: str | None = None,
+    ) -> LogFollower:  # fmt: skip
         """Follow a task's conversation as it happens: an async iterator of :class:`LogEvent`.
 
         Live mode (the default) yields each new entry, then an ``UPDATE`` each time
@@ -294,20 +284,16 @@ class CoderTasksClient(FanOutMethods):
         )
 
     def follow_many(
-        self,
-        tasks: Iterable[TaskRef] | None = None,
-        *,
+        self, tasks: Iterable[TaskRef] | None = None, *,
         owner: str | UUID | None = "me",
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         idle_timeout: float | None = None,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
+        wake: Wake | None = None, max_streams: int | None = None,
         store: CursorStore | None = None,
-    ) -> ManyFollower:
+    ) -> ManyFollower:  # fmt: skip
         """Follow many conversations as one stream of :class:`LogEvent` (tagged with
         ``event.task_id`` / ``event.task_name``).
 
@@ -355,18 +341,15 @@ class CoderTasksClient(FanOutMethods):
         )
 
     def follow_fleet(
-        self,
-        store: CursorStore,
-        *,
+        self, store: CursorStore, *,
         worker: str | None = None,
         owner: str | UUID | None = "me",
         filter: Callable[[Task], bool] | None = None,
         lease: float = 30.0,
         settled: bool = False,
         poll: PollPolicy | None = None,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> FleetFollower:
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> FleetFollower:  # fmt: skip
         """Be one worker of a fleet that shares ``owner``'s tasks through ``store``.
 
         Every worker claims tasks through leases in the store (each at most its fair
@@ -414,16 +397,12 @@ class CoderTasksClient(FanOutMethods):
         )
 
     def watch_many(
-        self,
-        tasks: Iterable[TaskRef] | None = None,
-        *,
+        self, tasks: Iterable[TaskRef] | None = None, *,
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> ManyWatcher:
+        until: Until | None = None, until_terminal: bool = False,
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> ManyWatcher:  # fmt: skip
         """Watch many tasks with one list call per interval: yields each :class:`Task`
         whose status, agent health, state or message changed.  ``tasks``, ``wake``
         and ``max_streams`` as in :meth:`follow_many`.
@@ -450,16 +429,13 @@ class CoderTasksClient(FanOutMethods):
         )
 
     async def wait_for(
-        self,
-        ref: TaskRef,
-        *,
+        self, ref: TaskRef, *,
         until: Until,
         timeout: float | None = None,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         poll: PollPolicy | None = None,
         wake: Wake | None = None,
-    ) -> Task:
+    ) -> Task:  # fmt: skip
         """Poll the task until ``until`` holds and return it.
 
         ``until`` is a :class:`TaskStatus` (``"active"``), a :class:`TaskState`
@@ -487,12 +463,10 @@ class CoderTasksClient(FanOutMethods):
         )
 
     async def wait_for_build(
-        self,
-        build: WorkspaceBuild | UUID | str,
-        *,
+        self, build: WorkspaceBuild | UUID | str, *,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
-    ) -> WorkspaceBuild:
+    ) -> WorkspaceBuild:  # fmt: skip
         """Poll a workspace build (``GET /api/v2/workspacebuilds/{id}``) until its job ends
         and return it, e.g. the build ``pause_task`` or ``resume_task`` started.
 
@@ -511,16 +485,12 @@ class CoderTasksClient(FanOutMethods):
         return await builds.wait_for_build(self, build, timeout=timeout, poll=poll)
 
     def watch(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         wake: Wake | None = None,
-    ) -> TaskWatcher:
+    ) -> TaskWatcher:  # fmt: skip
         """An async iterator of :class:`Task` snapshots, one per change of status, agent
         health, state or state message (like ``coder task status --watch``).
         ``wake`` as in :meth:`follow_logs`.

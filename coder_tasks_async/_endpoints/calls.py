@@ -101,28 +101,20 @@ class ApiCalls:
     # -- what the endpoint methods use ----------------------------------------------
 
     async def fetch(
-        self,
-        path: str | TaskTarget,
-        decode: Callable[[bytes], T],
-        *,
+        self, path: str | TaskTarget, decode: Callable[[bytes], T], *,
         params: dict[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> T:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> T:  # fmt: skip
         """GET and decode, as one public call (a budget of its own): :meth:`read`."""
         return await self.read(
             path, decode, params=params, timeouts=timeouts, budget=self.budget(retry)
         )
 
     async def send(
-        self,
-        method: str,
-        target: TaskTarget,
-        *,
+        self, method: str, target: TaskTarget, *,
         body: bytes | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> RawResponse:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> RawResponse:  # fmt: skip
         """Call one task's endpoint as one public call; its 2xx answer, or the typed error."""
         budget = self.budget(retry)
         response = await self.call_task(method, target, body=body, timeouts=timeouts, budget=budget)
@@ -130,14 +122,10 @@ class ApiCalls:
         return response
 
     async def get_api(
-        self,
-        path: str,
-        decode: Callable[[bytes], T],
-        *,
+        self, path: str, decode: Callable[[bytes], T], *,
         params: dict[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> T:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> T:  # fmt: skip
         """GET ``path`` below the deployment URL (outside the tasks trees) and decode it."""
         budget = self.budget(retry)
         response = await self.transport.request(
@@ -147,14 +135,11 @@ class ApiCalls:
         return cast(T, response.parsed)
 
     async def read(
-        self,
-        path: str | TaskTarget,
-        decode: Callable[[bytes], T],
-        *,
+        self, path: str | TaskTarget, decode: Callable[[bytes], T], *,
         params: dict[str, str] | None = None,
         timeouts: Timeouts | None = None,
         budget: RetryBudget,
-    ) -> T:
+    ) -> T:  # fmt: skip
         """GET and decode; a body that is not JSON at all (cut short) is fetched again
         within the same budget.  A body of the wrong *shape* is not retried: that will
         not heal.  ``path`` may be a task target, whose name is resolved on servers
@@ -202,17 +187,14 @@ class ApiCalls:
     # -- the route tree ---------------------------------------------------------------
 
     async def call(
-        self,
-        method: str,
-        path: str,
-        *,
+        self, method: str, path: str, *,
         params: dict[str, str] | None = None,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
         budget: RetryBudget | None = None,
         parse: Callable[[bytes], object] | None = None,
         probe: bool = True,
-    ) -> RawResponse:
+    ) -> RawResponse:  # fmt: skip
         """Send ``path`` (relative to the tasks tree) to the current tree; any status.
 
         ``budget`` is the public call's retry budget: everything this call sends
@@ -278,15 +260,12 @@ class ApiCalls:
     # -- one task's endpoints -----------------------------------------------------------
 
     async def call_task(
-        self,
-        method: str,
-        target: TaskTarget,
-        *,
+        self, method: str, target: TaskTarget, *,
         body: bytes | None = None,
         timeouts: Timeouts | None = None,
         budget: RetryBudget | None = None,
         parse: Callable[[bytes], object] | None = None,
-    ) -> RawResponse:
+    ) -> RawResponse:  # fmt: skip
         """Call an endpoint of one task, looking a name up first where the server needs it.
 
         Servers before v2.29 take only a UUID in ``{task}``.  When the version says
@@ -360,9 +339,8 @@ class ApiCalls:
         status: TaskStatus | str | None = None,
         query: str | None = None,
         *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> TasksList:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> TasksList:  # fmt: skip
         """``GET`` the tasks tree with Coder's ``q`` built from the arguments (see
         ``list_tasks``); also the list a name is looked up in on older releases."""
         if owner is not None and owner != "":

@@ -57,12 +57,10 @@ class ResourceEndpoints:
         def url(self) -> str: ...
 
     async def list_templates(
-        self,
-        *,
+        self, *,
         has_ai_task: bool | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> list[Template]:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> list[Template]:  # fmt: skip
         """Every template you can see, across organizations (``GET /api/v2/templates``).
 
         ``has_ai_task=True`` keeps the templates whose active version can run tasks (a
@@ -87,13 +85,9 @@ class ResourceEndpoints:
         return found
 
     async def get_template_version(
-        self,
-        template: Template | UUID | str,
-        name: str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> TemplateVersion:
+        self, template: Template | UUID | str, name: str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> TemplateVersion:  # fmt: skip
         """A template's version by name (``GET /api/v2/templates/{id}/versions/{name}``).
 
         Example::
@@ -113,12 +107,9 @@ class ResourceEndpoints:
         )
 
     async def list_presets(
-        self,
-        template_version: TemplateVersion | UUID | str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> list[Preset]:
+        self, template_version: TemplateVersion | UUID | str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> list[Preset]:  # fmt: skip
         """The presets of a template version (``GET /api/v2/templateversions/{id}/presets``).
 
         Example::
@@ -130,13 +121,9 @@ class ResourceEndpoints:
         return await self._calls.get_api(path, _decode_presets, timeouts=timeouts, retry=retry)
 
     async def get_preset(
-        self,
-        template_version: TemplateVersion | UUID | str,
-        name: str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Preset:
+        self, template_version: TemplateVersion | UUID | str, name: str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> Preset:  # fmt: skip
         """The preset of ``template_version`` named exactly ``name`` (as ``coder task create
         --preset`` matches it); :class:`NotFoundError` when there is none.
 
@@ -160,12 +147,9 @@ class ResourceEndpoints:
         )
 
     async def get_workspace_build(
-        self,
-        build: WorkspaceBuild | UUID | str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> WorkspaceBuild:
+        self, build: WorkspaceBuild | UUID | str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> WorkspaceBuild:  # fmt: skip
         """A workspace build as it is now (``GET /api/v2/workspacebuilds/{id}``), e.g. the one
         ``pause_task`` started; ``wait_for_build`` polls this until the build ends."""
         if isinstance(build, WorkspaceBuild):

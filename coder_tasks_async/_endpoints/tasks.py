@@ -69,14 +69,11 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
     """
 
     def __init__(
-        self,
-        url: str,
-        *,
+        self, url: str, *,
         token: str,
         api: ApiChoice = "auto",
         session: aiohttp.ClientSession | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
         max_concurrency: int = 64,
         clock: Clock | None = None,
         user_agent: str | None = None,
@@ -85,7 +82,7 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         poll: PollPolicy | None = None,
         wake: Wake = "auto",
         max_streams: int = 256,
-    ) -> None:
+    ) -> None:  # fmt: skip
         configure_debug_logging()
         check_wake(wake)
         transport = Transport(
@@ -181,9 +178,8 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         status: TaskStatus | str | None = None,
         query: str | None = None,
         *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> TaskList:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> TaskList:  # fmt: skip
         """Tasks visible to you, newest first, as a :class:`TaskList` (a ``list`` whose
         ``total`` is Coder's ``count``).  ``owner=None`` lists every owner you may see.
 
@@ -207,18 +203,14 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         return TaskList(listing.tasks, listing.count)
 
     async def create_task(
-        self,
-        input: str,
-        *,
+        self, input: str, *,
         template_version_id: UUID | str,
         name: str | None = None,
         display_name: str | None = None,
         template_version_preset_id: UUID | str | None = None,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Task:
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> Task:  # fmt: skip
         """Create a task running ``input`` on a template version; returns it ``pending``.
 
         Never creates a duplicate: the request is re-sent only when it provably did
@@ -324,14 +316,10 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         )
 
     async def get_task(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Task:
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> Task:  # fmt: skip
         """Fetch one task by ``Task``, ``UUID``, UUID string, ``name`` or ``"owner/name"``.
 
         Servers before v2.29 accept only a UUID in the path: there a name is first
@@ -348,15 +336,11 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         return await calls.fetch(target, converter.decode_task, timeouts=timeouts, retry=retry)
 
     async def delete_task(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         wait_build: float = DELETE_WAITS_FOR_BUILD,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> None:  # fmt: skip
         """Delete a task (the server tears its workspace down in the background).
 
         A delete is a workspace build, and Coder refuses it while another build runs
@@ -414,14 +398,10 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
                 return "ended"
 
     async def get_logs(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> TaskLogs:
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> TaskLogs:  # fmt: skip
         """The task's whole conversation (``.logs``), oldest first.
 
         Names are resolved on servers before v2.29 as in :meth:`get_task`.  Servers
@@ -443,15 +423,10 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         return self._calls.raw_logs(response)
 
     async def send_input(
-        self,
-        ref: TaskRef,
-        input: str,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
+        self, ref: TaskRef, input: str, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> None:  # fmt: skip
         """Send ``input`` to the task's agent: one POST, never re-sent once it may have landed.
 
         ``CoderTasksClient.send_input`` adds waiting until the agent is ready.
@@ -468,15 +443,10 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         )
 
     async def update_input(
-        self,
-        ref: TaskRef,
-        input: str,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
+        self, ref: TaskRef, input: str, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> None:  # fmt: skip
         """Replace a paused task's initial prompt (Coder v2.29+; ``PATCH .../input``).
 
         Servers before v2.29 raise :class:`UnsupportedByServerError`; a task that is not
@@ -488,14 +458,10 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         await self._calls.send("PATCH", target, body=body, timeouts=timeouts, retry=retry)
 
     async def pause_task(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> WorkspaceBuild:
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> WorkspaceBuild:  # fmt: skip
         """Pause a task: stop its workspace, keeping a snapshot of the conversation
         (Coder v2.31.1+).  Returns the stop build the server started.
 
@@ -512,14 +478,10 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         return self._build_of(response, "pause")
 
     async def resume_task(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> WorkspaceBuild:
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> WorkspaceBuild:  # fmt: skip
         """Resume a paused task: start its workspace again (Coder v2.31.1+).
 
         A task whose workspace runs is refused with :class:`ConflictError`

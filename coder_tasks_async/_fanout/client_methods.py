@@ -62,15 +62,11 @@ class FanOutMethods(TaskEndpoints):
     """The endpoints, plus the calls that run one of them over many items."""
 
     async def create_many(
-        self,
-        requests: Iterable[Q],
-        *,
+        self, requests: Iterable[Q], *,
         template_version_id: UUID | str | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Q, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Q, Task]]:
+        concurrency: int = DEFAULT_CONCURRENCY, fail_fast: bool = False,
+        progress: Progress[Q, Task] | None = None, rate_limit: bool | RateLimiter = False,
+    ) -> list[Outcome[Q, Task]]:  # fmt: skip
         """Create many tasks concurrently; one :class:`Outcome` per request, in order.
 
         A request is a prompt, or :meth:`create_task` keyword arguments (``input``,
@@ -101,16 +97,11 @@ class FanOutMethods(TaskEndpoints):
         return await self._fan_out(create, requests, concurrency, fail_fast, progress, rate_limit)
 
     async def get_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Ref, Task]]:
+        self, refs: Iterable[Ref], *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY, fail_fast: bool = False,
+        progress: Progress[Ref, Task] | None = None, rate_limit: bool | RateLimiter = False,
+    ) -> list[Outcome[Ref, Task]]:  # fmt: skip
         """Fetch many tasks concurrently (a missing one is a ``NotFoundError`` outcome).
 
         Example::
@@ -125,17 +116,12 @@ class FanOutMethods(TaskEndpoints):
         return await self._fan_out(get, refs, concurrency, fail_fast, progress, rate_limit)
 
     async def delete_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, None] | None = None,
-        rate_limit: bool | RateLimiter = False,
+        self, refs: Iterable[Ref], *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY, fail_fast: bool = False,
+        progress: Progress[Ref, None] | None = None, rate_limit: bool | RateLimiter = False,
         wait_build: float = DELETE_WAITS_FOR_BUILD,
-    ) -> list[Outcome[Ref, None]]:
+    ) -> list[Outcome[Ref, None]]:  # fmt: skip
         """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
 
         ``wait_build`` as in :meth:`delete_task`: a task whose workspace build still runs
@@ -156,11 +142,10 @@ class FanOutMethods(TaskEndpoints):
         self,
         call: Callable[[T], Awaitable[R]],
         items: Iterable[T],
-        concurrency: int,
-        fail_fast: bool,
+        concurrency: int, fail_fast: bool,
         progress: Progress[T, R] | None,
         rate_limit: bool | RateLimiter,
-    ) -> list[Outcome[T, R]]:
+    ) -> list[Outcome[T, R]]:  # fmt: skip
         """``map_bounded`` of ``call``, paced by a :class:`RateLimiter` of this client when
         ``rate_limit`` is true (or by the one given)."""
         from .map_bounded import map_bounded
@@ -184,68 +169,42 @@ class FanOutMethods(TaskEndpoints):
 
 
 async def create_many(
-    client: FanOutMethods,
-    requests: Iterable[Q],
-    *,
+    client: FanOutMethods, requests: Iterable[Q], *,
     template_version_id: UUID | str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: Progress[Q, Task] | None = None,
-    rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[Q, Task]]:
+    concurrency: int = DEFAULT_CONCURRENCY, fail_fast: bool = False,
+    progress: Progress[Q, Task] | None = None, rate_limit: bool | RateLimiter = False,
+) -> list[Outcome[Q, Task]]:  # fmt: skip
     """Deprecated: use ``await coder.create_many(requests, ...)``."""
     renamed("create_many(coder, ...)", "coder.create_many(...)")
     return await client.create_many(
-        requests,
-        template_version_id=template_version_id,
-        concurrency=concurrency,
-        fail_fast=fail_fast,
-        progress=progress,
-        rate_limit=rate_limit,
-    )
+        requests, template_version_id=template_version_id,
+        concurrency=concurrency, fail_fast=fail_fast, progress=progress, rate_limit=rate_limit,
+    )  # fmt: skip
 
 
 async def get_many(
-    client: FanOutMethods,
-    refs: Iterable[Ref],
-    *,
-    owner: str | UUID = "me",
-    user: str | UUID | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: Progress[Ref, Task] | None = None,
-    rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[Ref, Task]]:
+    client: FanOutMethods, refs: Iterable[Ref], *,
+    owner: str | UUID = "me", user: str | UUID | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY, fail_fast: bool = False,
+    progress: Progress[Ref, Task] | None = None, rate_limit: bool | RateLimiter = False,
+) -> list[Outcome[Ref, Task]]:  # fmt: skip
     """Deprecated: use ``await coder.get_many(refs, ...)``."""
     renamed("get_many(coder, ...)", "coder.get_many(...)")
     return await client.get_many(
-        refs,
-        owner=owner_from(owner, user),
-        concurrency=concurrency,
-        fail_fast=fail_fast,
-        progress=progress,
-        rate_limit=rate_limit,
-    )
+        refs, owner=owner_from(owner, user),
+        concurrency=concurrency, fail_fast=fail_fast, progress=progress, rate_limit=rate_limit,
+    )  # fmt: skip
 
 
 async def delete_many(
-    client: FanOutMethods,
-    refs: Iterable[Ref],
-    *,
-    owner: str | UUID = "me",
-    user: str | UUID | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: Progress[Ref, None] | None = None,
-    rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[Ref, None]]:
+    client: FanOutMethods, refs: Iterable[Ref], *,
+    owner: str | UUID = "me", user: str | UUID | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY, fail_fast: bool = False,
+    progress: Progress[Ref, None] | None = None, rate_limit: bool | RateLimiter = False,
+) -> list[Outcome[Ref, None]]:  # fmt: skip
     """Deprecated: use ``await coder.delete_many(refs, ...)``."""
     renamed("delete_many(coder, ...)", "coder.delete_many(...)")
     return await client.delete_many(
-        refs,
-        owner=owner_from(owner, user),
-        concurrency=concurrency,
-        fail_fast=fail_fast,
-        progress=progress,
-        rate_limit=rate_limit,
-    )
+        refs, owner=owner_from(owner, user),
+        concurrency=concurrency, fail_fast=fail_fast, progress=progress, rate_limit=rate_limit,
+    )  # fmt: skip
