@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .._wire.errors import (
-    AgentBusyError,
-    AuthenticationError,
-    BadRequestError,
-    CoderDecodeError,
-    CoderError,
-    CoderTransportError,
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RouteNotFoundError,
-    ServerError,
-    TaskNotActiveError,
-)
+from .._wire import errors
 
 __all__ = ["Verdict", "judge"]
 
@@ -36,17 +22,32 @@ class Verdict(Enum):
     RAISE = "raise"
 
 
-def judge(exc: CoderError) -> Verdict:
-    """Classify an error raised by one poll."""
-    if isinstance(exc, RouteNotFoundError | AuthenticationError | PermissionDeniedError):
-        return Verdict.RAISE
-    if isinstance(exc, NotFoundError):
-        return Verdict.GONE
-    if isinstance(exc, TaskNotActiveError | AgentBusyError):
-        return Verdict.NOT_READY
-    if isinstance(exc, ConflictError | BadRequestError):
-        return Verdict.RAISE
-    if isinstance(exc, RateLimitError | ServerError | CoderTransportError | CoderDecodeError):
-        # A decode error mid-follow is most likely a truncated body: poll again.
-        return Verdict.RETRY
+#: The first row whose classes the error is an instance of decides (order matters: a
+#: route the server lacks is a NotFoundError too, a busy agent may be a ConflictError).
+_POLICY: tuple[tuple[tuple[type[errors.CoderError], ...], Verdict], ...] = (
+    (
+        (errors.RouteNotFoundError, errors.AuthenticationError, errors.PermissionDeniedError),
+        Verdict.RAISE,
+    ),
+    ((errors.NotFoundError,), Verdict.GONE),
+    ((errors.TaskNotActiveError, errors.AgentBusyError), Verdict.NOT_READY),
+    ((errors.ConflictError, errors.BadRequestError), Verdict.RAISE),
+    # A decode error mid-follow is most likely a truncated body: poll again.
+    (
+        (
+            errors.RateLimitError,
+            errors.ServerError,
+            errors.CoderTransportError,
+            errors.CoderDecodeError,
+        ),
+        Verdict.RETRY,
+    ),
+)
+
+
+def judge(exc: errors.CoderError) -> Verdict:
+    """Classify an error raised by one poll (anything not in the table: raise)."""
+    for classes, verdict in _POLICY:
+        if isinstance(exc, classes):
+            return verdict
     return Verdict.RAISE

@@ -62,9 +62,8 @@ class _Lister:
         poll: PollPolicy | None,
         names: Collection[str] = (),
         *,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> None:
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> None:  # fmt: skip
         self.client = client
         #: One workspace watch per task (up to ``max_streams``); their events wake the poll.
         self.wakers = WakerPool(client, wake, max_streams)
@@ -153,9 +152,8 @@ class _ManyTasks(Generic[T]):
         names: Collection[str],
         owner: str | UUID | None,
         poll: PollPolicy | None,
-        wake: Wake | None,
-        max_streams: int | None,
-    ) -> None:
+        wake: Wake | None, max_streams: int | None,
+    ) -> None:  # fmt: skip
         self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
         self._done = False
         self._ids = self._lister.ids  # grows as names are resolved
@@ -187,20 +185,16 @@ class ManyFollower(_ManyTasks[LogEvent], Acknowledging):
     """
 
     def __init__(
-        self,
-        client: CoderTasksClient,
-        ids: Collection[UUID] | None = None,
-        *,
+        self, client: CoderTasksClient, ids: Collection[UUID] | None = None, *,
         names: Collection[str] = (),
         owner: str | UUID | None = "me",
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
+        wake: Wake | None = None, max_streams: int | None = None,
         store: CursorStore | None = None,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self._listen(client, ids, names, owner, poll, wake, max_streams)
         #: With a store: each task's cursor is loaded when first seen, saved when acked.
         self._acks = None if store is None else Acks(store)
@@ -374,17 +368,13 @@ class ManyWatcher(_ManyTasks[Task], Closeable):
     """
 
     def __init__(
-        self,
-        client: CoderTasksClient,
-        ids: Collection[UUID] | None = None,
-        *,
+        self, client: CoderTasksClient, ids: Collection[UUID] | None = None, *,
         names: Collection[str] = (),
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> None:
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> None:  # fmt: skip
         self._listen(client, ids, names, owner, poll, wake, max_streams)
         self._tasks: dict[UUID, Task] = {}
         self._until = stop.until
