@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import aiohttp
+import attrs
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
@@ -90,6 +91,7 @@ def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     )
 
 
+@attrs.define(slots=True, eq=False, repr=False)
 class RawResponse:
     """Status, headers and body of a finished response (any status).
 
@@ -97,37 +99,17 @@ class RawResponse:
     into its public string form when an error needs it.
     """
 
-    __slots__ = (
-        "_url",
-        "attempts",
-        "body",
-        "headers",
-        "may_have_landed",
-        "method",
-        "parsed",
-        "status",
-    )
-
-    def __init__(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        method: str,
-        url: URL,
-        attempts: int = 1,
-    ) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.method = method
-        self._url = url
-        #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
-        self.attempts = attempts
-        #: An earlier attempt may have been handled (lost response, gateway error).
-        self.may_have_landed = False
-        #: What the request's ``parse`` made of a 2xx body (``None`` without one).
-        self.parsed: object = None
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    method: str
+    _url: URL
+    #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
+    attempts: int = 1
+    #: An earlier attempt may have been handled (lost response, gateway error).
+    may_have_landed: bool = attrs.field(default=False, init=False)
+    #: What the request's ``parse`` made of a 2xx body (``None`` without one).
+    parsed: object = attrs.field(default=None, init=False)
 
     @property
     def url(self) -> str:

@@ -80,11 +80,7 @@ class _Lister:
 
     async def poll_tasks(self) -> dict[UUID, Task] | None:
         """The tasks of interest by id, or ``None`` after a transient error."""
-        self.woken = set()
-        if self.delay is not None:
-            result, self.woken = await self.wakers.sleep(self.delay)
-            if result is WakeResult.EVENT:
-                self.backoff.restart()
+        await self.wait_turn()
         try:
             await self._resolve_names()
             listed = await self.client.list_tasks(owner=self.owner)
@@ -104,6 +100,15 @@ class _Lister:
                 if errors:
                     raise errors[0]  # the error itself, not an ExceptionGroup
         return tasks
+
+    async def wait_turn(self) -> None:
+        """Sleep until the next interval is due (the first one is at once); a watch stream
+        that speaks ends the sleep early and restarts the fast pace (:attr:`woken`: whose)."""
+        self.woken = set()
+        if self.delay is not None:
+            result, self.woken = await self.wakers.sleep(self.delay)
+            if result is WakeResult.EVENT:
+                self.backoff.restart()
 
     async def _resolve_names(self) -> None:
         """Look up the tasks asked for by name, once; a name that does not exist raises."""
