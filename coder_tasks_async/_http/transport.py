@@ -19,7 +19,7 @@ import random
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -550,16 +550,22 @@ class Transport:
             )
         return self._cut_timeout(limits, left)
 
-    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: URL) -> bytes:
-        """The whole body, within :attr:`max_body_size` once decoded."""
+    def _read_body(
+        self, resp: aiohttp.ClientResponse, method: str, url: URL
+    ) -> Coroutine[Any, Any, bytes]:
+        """The whole body, within :attr:`max_body_size` once decoded.
+
+        A plain method handing back the read's own coroutine: no coroutine of its own
+        on the path every response takes.
+        """
         length = resp.content_length
         if (
             length is not None
             and length <= self.max_body_size
             and "Content-Encoding" not in resp.headers
         ):
-            return await resp.read()  # read_limited's common case, inlined
-        return await read_limited(resp, self.max_body_size, method, url)
+            return resp.read()  # read_limited's common case, inlined
+        return read_limited(resp, self.max_body_size, method, url)
 
     def _failed(self, exc: BaseException, method: str, url: URL) -> _Failed:
         """What an aiohttp error means for retrying: nothing sent, maybe handled, or fatal."""
