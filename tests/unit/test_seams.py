@@ -17,24 +17,7 @@ from pathlib import Path
 import pytest
 from helpers import TESTS
 
-from coder_tasks_async import (
-    AgentBusyConflict,
-    AgentBusyServerError,
-    AuthenticationError,
-    BadRequestError,
-    CoderAPIError,
-    CoderDecodeError,
-    CoderError,
-    CoderTimeoutError,
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RouteNotFoundError,
-    ServerError,
-    TaskNotActiveBadRequest,
-    TaskNotActiveConflict,
-)
+import coder_tasks_async as sdk
 from coder_tasks_async._endpoints.releases import TaskTarget
 from coder_tasks_async._polling.error_policy import Verdict, judge
 from coder_tasks_async._wire.releases import RELEASES
@@ -87,32 +70,33 @@ def test_a_target_naming_no_release_row_is_refused_at_once() -> None:
         TaskTarget("fix-login", "me", "/name", since="rename_tsk")
 
 
-def _api(cls: type[CoderAPIError], status: int) -> CoderError:
+def _api(cls: type[sdk.CoderAPIError], status: int) -> sdk.CoderError:
     return cls(status=status, message="m")
 
 
 @pytest.mark.parametrize(
     ("error", "verdict"),
     [
-        (_api(RouteNotFoundError, 404), Verdict.RAISE),  # a NotFoundError, but it will not heal
-        (_api(AuthenticationError, 401), Verdict.RAISE),
-        (_api(PermissionDeniedError, 403), Verdict.RAISE),
-        (_api(NotFoundError, 404), Verdict.GONE),
-        (_api(TaskNotActiveConflict, 409), Verdict.NOT_READY),  # a ConflictError too
-        (_api(TaskNotActiveBadRequest, 400), Verdict.NOT_READY),  # a BadRequestError too
-        (_api(AgentBusyConflict, 409), Verdict.NOT_READY),
-        (_api(AgentBusyServerError, 502), Verdict.NOT_READY),  # a ServerError too
-        (_api(ConflictError, 409), Verdict.RAISE),
-        (_api(BadRequestError, 400), Verdict.RAISE),
-        (_api(RateLimitError, 429), Verdict.RETRY),
-        (_api(ServerError, 503), Verdict.RETRY),
-        (CoderTimeoutError("slow"), Verdict.RETRY),
-        (CoderDecodeError("cut short"), Verdict.RETRY),
-        (CoderError("anything else"), Verdict.RAISE),
+        # A NotFoundError too, but a route the server lacks will not heal.
+        (_api(sdk.RouteNotFoundError, 404), Verdict.RAISE),
+        (_api(sdk.AuthenticationError, 401), Verdict.RAISE),
+        (_api(sdk.PermissionDeniedError, 403), Verdict.RAISE),
+        (_api(sdk.NotFoundError, 404), Verdict.GONE),
+        (_api(sdk.TaskNotActiveConflict, 409), Verdict.NOT_READY),  # a ConflictError too
+        (_api(sdk.TaskNotActiveBadRequest, 400), Verdict.NOT_READY),  # a BadRequestError too
+        (_api(sdk.AgentBusyConflict, 409), Verdict.NOT_READY),
+        (_api(sdk.AgentBusyServerError, 502), Verdict.NOT_READY),  # a ServerError too
+        (_api(sdk.ConflictError, 409), Verdict.RAISE),
+        (_api(sdk.BadRequestError, 400), Verdict.RAISE),
+        (_api(sdk.RateLimitError, 429), Verdict.RETRY),
+        (_api(sdk.ServerError, 503), Verdict.RETRY),
+        (sdk.CoderTimeoutError("slow"), Verdict.RETRY),
+        (sdk.CoderDecodeError("cut short"), Verdict.RETRY),
+        (sdk.CoderError("anything else"), Verdict.RAISE),
     ],
-    ids=lambda value: type(value).__name__ if isinstance(value, CoderError) else str(value),
+    ids=lambda value: type(value).__name__ if isinstance(value, sdk.CoderError) else str(value),
 )
 def test_the_error_policy_decides_by_its_first_matching_row(
-    error: CoderError, verdict: Verdict
+    error: sdk.CoderError, verdict: Verdict
 ) -> None:
     assert judge(error) is verdict
