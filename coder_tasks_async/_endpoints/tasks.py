@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import ssl as ssl_module
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import aiohttp
 
-from .._http.budget import RetryBudget
-from .._http.clock import Clock, SystemClock, wall_time
+from .._http.clock import Clock, SystemClock
 from .._http.closing import AsyncClosing
 from .._http.hooks import ResponseHook
 from .._http.transport import RawResponse, Transport, configure_debug_logging
@@ -24,12 +23,7 @@ from .._wire import converter, protocol
 from .._wire.deployment import validate_base_url, validate_token
 from .._wire.deprecation import owner_from
 from .._wire.errors import (
-    AmbiguousRequestError,
-    CoderDecodeError,
-    CoderError,
-    ConflictError,
     NotFoundError,
-    ServerError,
 )
 from .._wire.models import (
     BUILD_ACTIVE_STATUSES,
@@ -42,7 +36,7 @@ from .._wire.models import (
 from .._wire.protocol import ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, check_wake
 from .calls import ApiCalls, ApiChoice
-from .reconcile import may_have_created, this_calls_task
+from .create import create_once
 from .releases import LOGS, TaskTarget
 from .resources import ResourceEndpoints
 
@@ -63,8 +57,7 @@ SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
 class TaskEndpoints(ResourceEndpoints, AsyncClosing):
     """The endpoint methods of :class:`~coder_tasks_async.CoderTasksClient`.
 
-    One short method per endpoint of Coder's Tasks API, and create's
-    reconcile-by-name.  It holds the client-wide settings (timeouts, retry, poll
+    One short method per endpoint of Coder's Tasks API.  It holds the client-wide settings (timeouts, retry, poll
     pace, clock) the upper layers read; the request plumbing is ``_calls``.
     """
 
@@ -238,82 +231,7 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
             server_version=self.server_version,
         )
         calls = self._calls
-        budget = calls.budget(retry)
-        path = protocol.owner_path(owner)
-        first = True
-        while True:
-            try:
-                response = await calls.call(
-                    "POST",
-                    path,
-                    body=body,
-                    timeouts=timeouts,
-                    budget=budget,
-                    parse=converter.decode_task,
-                )
-                calls.raise_for(response, budget)
-                return cast(Task, response.parsed)
-            except (AmbiguousRequestError, ServerError, ConflictError, CoderDecodeError) as exc:
-                if not may_have_created(exc, first_attempt=first):
-                    raise
-                if not name:
-                    if isinstance(exc, CoderDecodeError):
-                        raise  # 201 came back: the task exists, its body was unreadable
-                    raise AmbiguousRequestError(
-                        f"create_task may or may not have created the task ({exc}); it was "
-                        "not re-sent. Pass name= to let the client reconcile, or check "
-                        "list_tasks()",
-                        method="POST",
-                        url=self.url,
-                    ) from exc
-                existing = await self._reconcile(exc, name, input, owner, budget)
-                if existing is not None:
-                    return existing  # an earlier attempt of this call landed
-                delay = budget.backoff()
-                if isinstance(exc, ConflictError | CoderDecodeError) or not budget.fits(delay):
-                    raise
-                # Not created, and the unique name makes a second attempt duplicate-safe.
-                await self.clock.sleep(delay)
-                first = False
-
-    async def _reconcile(
-        self, exc: CoderError, name: str, input: str, owner: str | UUID, budget: RetryBudget
-    ) -> Task | None:
-        """After a create that may have landed: the task this call created, or ``None``
-        when there is no task of that name (so sending again is safe).
-
-        See :func:`.reconcile.this_calls_task` for when a task found by name
-        counts as this call's.
-        """
-        calls = self._calls
-        try:
-            # Servers before v2.29 take no names in paths: the lookup goes through
-            # the task list there (docs/compatibility.md §9).
-            response = await calls.call_task(
-                "GET", TaskTarget(name, owner), budget=budget, parse=converter.decode_task
-            )
-            if response.status == 404:
-                return None
-            calls.raise_for(response, budget)
-        except NotFoundError:
-            return None  # the list has no task of that name
-        except CoderError as lookup:
-            raise AmbiguousRequestError(
-                f"create_task may or may not have created the task ({exc}); looking it up "
-                f"by name failed too ({lookup})",
-                method="POST",
-                url=self.url,
-            ) from exc
-        return this_calls_task(
-            cast(Task, response.parsed),
-            exc,
-            name=name,
-            input=input,
-            date=response.headers.get("Date"),
-            elapsed=self.clock.now() - budget.started,
-            url=self.url,
-            local_time=wall_time(self.clock),
-        )
+        return await create_once(calls, owner, body, name, input, timeouts, calls.budget(retry))
 
     async def get_task(
         self, ref: TaskRef, *,

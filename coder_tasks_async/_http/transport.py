@@ -107,9 +107,9 @@ class RawResponse:
     #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
     attempts: int = 1
     #: An earlier attempt may have been handled (lost response, gateway error).
-    may_have_landed: bool = attrs.field(default=False, init=False)
+    may_have_landed: bool = False
     #: What the request's ``parse`` made of a 2xx body (``None`` without one).
-    parsed: object = attrs.field(default=None, init=False)
+    parsed: object = None
 
     @property
     def url(self) -> str:
