@@ -57,8 +57,9 @@ SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
 class TaskEndpoints(ResourceEndpoints, AsyncClosing):
     """The endpoint methods of :class:`~coder_tasks_async.CoderTasksClient`.
 
-    One short method per endpoint of Coder's Tasks API.  It holds the client-wide settings (timeouts, retry, poll
-    pace, clock) the upper layers read; the request plumbing is ``_calls``.
+    One short method per endpoint of Coder's Tasks API.  It holds the client-wide
+    settings (timeouts, retry, poll pace, clock) the upper layers read; the request
+    plumbing is ``_calls``.
     """
 
     def __init__(
