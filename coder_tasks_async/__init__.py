@@ -23,13 +23,13 @@ from ._version import __version__
 # they drift.  Names load on first use (PEP 562) so that `coder-tasks --help` and
 # other light users of the package never pay for importing aiohttp.
 if TYPE_CHECKING:
-    from ._endpoints.tasks import ApiChoice as ApiChoice
-    from ._facade import CoderTasksClient as CoderTasksClient
-    from ._fanout.bounded import TaskRequest as TaskRequest
-    from ._fanout.bounded import map_bounded as map_bounded
-    from ._fanout.deprecated import create_many as create_many
-    from ._fanout.deprecated import delete_many as delete_many
-    from ._fanout.deprecated import get_many as get_many
+    from ._client import CoderTasksClient as CoderTasksClient
+    from ._endpoints.calls import ApiChoice as ApiChoice
+    from ._fanout.client_methods import TaskRequest as TaskRequest
+    from ._fanout.client_methods import create_many as create_many
+    from ._fanout.client_methods import delete_many as delete_many
+    from ._fanout.client_methods import get_many as get_many
+    from ._fanout.map_bounded import map_bounded as map_bounded
     from ._fanout.outcome import Failure as Failure
     from ._fanout.outcome import Outcome as Outcome
     from ._fanout.outcome import Progress as Progress
@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from ._polling.follow import EndReason as EndReason
     from ._polling.follow import LogFollower as LogFollower
     from ._polling.logcursor import LogCursor as LogCursor
-    from ._polling.many import ManyFollower as ManyFollower
-    from ._polling.many import ManyWatcher as ManyWatcher
+    from ._polling.many_tasks import ManyFollower as ManyFollower
+    from ._polling.many_tasks import ManyWatcher as ManyWatcher
     from ._polling.settle import SendOutcome as SendOutcome
     from ._polling.tracker import ConversationTracker as ConversationTracker
     from ._polling.watch import TaskWatcher as TaskWatcher
@@ -119,7 +119,7 @@ _LAZY: dict[str, str] = {
     "AgentBusyError": "_wire.errors",
     "AgentBusyServerError": "_wire.errors",
     "AmbiguousRequestError": "_wire.errors",
-    "ApiChoice": "_endpoints.tasks",
+    "ApiChoice": "_endpoints.calls",
     "ApiTree": "_wire.protocol",
     "AuthenticationError": "_wire.errors",
     "BadRequestError": "_wire.errors",
@@ -129,7 +129,7 @@ _LAZY: dict[str, str] = {
     "CoderAPIError": "_wire.errors",
     "CoderDecodeError": "_wire.errors",
     "CoderError": "_wire.errors",
-    "CoderTasksClient": "_facade",
+    "CoderTasksClient": "_client",
     "CoderTimeoutError": "_wire.errors",
     "CoderTransportError": "_wire.errors",
     "ConflictError": "_wire.errors",
@@ -145,8 +145,8 @@ _LAZY: dict[str, str] = {
     "LogEvent": "_polling.events",
     "LogEventKind": "_polling.events",
     "LogFollower": "_polling.follow",
-    "ManyFollower": "_polling.many",
-    "ManyWatcher": "_polling.many",
+    "ManyFollower": "_polling.many_tasks",
+    "ManyWatcher": "_polling.many_tasks",
     "NotFoundError": "_wire.errors",
     "Outcome": "_fanout.outcome",
     "PausedEvent": "_polling.events",
@@ -182,7 +182,7 @@ _LAZY: dict[str, str] = {
     "TaskNotReadyError": "_wire.errors",
     "TaskPausedError": "_wire.errors",
     "TaskRef": "_wire.protocol",
-    "TaskRequest": "_fanout.bounded",
+    "TaskRequest": "_fanout.client_methods",
     "TaskState": "_wire.models",
     "TaskStateEntry": "_wire.models",
     "TaskStatus": "_wire.models",
@@ -200,10 +200,10 @@ _LAZY: dict[str, str] = {
     "WorkspaceBuild": "_wire.models",
     "WorkspaceStatus": "_wire.models",
     "WorkspaceTransition": "_wire.models",
-    "create_many": "_fanout.deprecated",
-    "delete_many": "_fanout.deprecated",
-    "get_many": "_fanout.deprecated",
-    "map_bounded": "_fanout.bounded",
+    "create_many": "_fanout.client_methods",
+    "delete_many": "_fanout.client_methods",
+    "get_many": "_fanout.client_methods",
+    "map_bounded": "_fanout.map_bounded",
 }
 __all__ = [
     "SETTLED_STATES",

@@ -4,7 +4,6 @@ and workspace builds.  Mixed into :class:`~coder_tasks_async._endpoints.tasks.Ta
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 from uuid import UUID
@@ -16,6 +15,7 @@ from .._wire.templates import Preset, Template, TemplateVersion, preset_from_wir
 
 if TYPE_CHECKING:
     from .._wire.settings import RetryPolicy, Timeouts
+    from .calls import ApiCalls
 
 __all__ = ["ResourceEndpoints"]
 
@@ -51,29 +51,16 @@ class ResourceEndpoints:
     """Templates, presets and workspace builds (the methods of ``CoderTasksClient``)."""
 
     if TYPE_CHECKING:
-
-        async def _get_api(
-            self,
-            path: str,
-            decode: Callable[[bytes], T],
-            *,
-            params: dict[str, str] | None = None,
-            timeouts: Timeouts | None = None,
-            retry: RetryPolicy | None = None,
-        ) -> T:
-            """GET ``path`` (below the deployment URL, outside the tasks tree) and decode."""
-            ...
+        _calls: ApiCalls  # set by TaskEndpoints
 
         @property
         def url(self) -> str: ...
 
     async def list_templates(
-        self,
-        *,
+        self, *,
         has_ai_task: bool | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> list[Template]:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> list[Template]:  # fmt: skip
         """Every template you can see, across organizations (``GET /api/v2/templates``).
 
         ``has_ai_task=True`` keeps the templates whose active version can run tasks (a
@@ -88,7 +75,7 @@ class ResourceEndpoints:
         params = None
         if has_ai_task is not None:
             params = {"q": f"has-ai-task:{'true' if has_ai_task else 'false'}"}
-        found = await self._get_api(
+        found = await self._calls.get_api(
             "/api/v2/templates",
             lambda body: converter.decode(body, list[Template]),
             params=params,
@@ -98,13 +85,9 @@ class ResourceEndpoints:
         return found
 
     async def get_template_version(
-        self,
-        template: Template | UUID | str,
-        name: str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> TemplateVersion:
+        self, template: Template | UUID | str, name: str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> TemplateVersion:  # fmt: skip
         """A template's version by name (``GET /api/v2/templates/{id}/versions/{name}``).
 
         Example::
@@ -116,7 +99,7 @@ class ResourceEndpoints:
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(f"invalid template version name {name!r}")
         path = f"/api/v2/templates/{template_id}/versions/{quote(name, safe='')}"
-        return await self._get_api(
+        return await self._calls.get_api(
             path,
             lambda body: converter.decode(body, TemplateVersion),
             timeouts=timeouts,
@@ -124,12 +107,9 @@ class ResourceEndpoints:
         )
 
     async def list_presets(
-        self,
-        template_version: TemplateVersion | UUID | str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> list[Preset]:
+        self, template_version: TemplateVersion | UUID | str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> list[Preset]:  # fmt: skip
         """The presets of a template version (``GET /api/v2/templateversions/{id}/presets``).
 
         Example::
@@ -138,16 +118,12 @@ class ResourceEndpoints:
             default = next((p for p in presets if p.default), None)
         """
         path = f"/api/v2/templateversions/{_version_id(template_version)}/presets"
-        return await self._get_api(path, _decode_presets, timeouts=timeouts, retry=retry)
+        return await self._calls.get_api(path, _decode_presets, timeouts=timeouts, retry=retry)
 
     async def get_preset(
-        self,
-        template_version: TemplateVersion | UUID | str,
-        name: str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Preset:
+        self, template_version: TemplateVersion | UUID | str, name: str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> Preset:  # fmt: skip
         """The preset of ``template_version`` named exactly ``name`` (as ``coder task create
         --preset`` matches it); :class:`NotFoundError` when there is none.
 
@@ -171,19 +147,16 @@ class ResourceEndpoints:
         )
 
     async def get_workspace_build(
-        self,
-        build: WorkspaceBuild | UUID | str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> WorkspaceBuild:
+        self, build: WorkspaceBuild | UUID | str, *,
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> WorkspaceBuild:  # fmt: skip
         """A workspace build as it is now (``GET /api/v2/workspacebuilds/{id}``), e.g. the one
         ``pause_task`` started; ``wait_for_build`` polls this until the build ends."""
         if isinstance(build, WorkspaceBuild):
             build_id = build.id
         else:
             build_id = protocol.as_uuid(build, "build")
-        return await self._get_api(
+        return await self._calls.get_api(
             f"/api/v2/workspacebuilds/{build_id}",
             _decode_build,
             timeouts=timeouts,

@@ -15,7 +15,7 @@ from .._wire.errors import BuildFailedError, CoderError, WaitTimeoutError
 from .._wire.models import WorkspaceBuild
 from .._wire.settings import PollPolicy
 from .backoff import Backoff
-from .verdict import Verdict, judge
+from .error_policy import Verdict, judge
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints

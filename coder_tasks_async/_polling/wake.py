@@ -30,6 +30,7 @@ from uuid import UUID
 
 import anyio
 
+from .._endpoints.pinned import open_workspace_watch
 from .._http.streams import EventStream, StreamUnavailable
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import Wake, check_wake
@@ -278,7 +279,7 @@ class Waker:
         assert self._workspace is not None
         permanent = False
         try:
-            stream = await self._client._open_workspace_watch(self._workspace)
+            stream = await open_workspace_watch(self._client, self._workspace)
         except StreamUnavailable as exc:
             permanent, why = exc.permanent, str(exc)
         except Exception as exc:  # e.g. another event loop: polling says so

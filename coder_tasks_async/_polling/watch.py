@@ -22,8 +22,8 @@ from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
 from .conditions import StopConditions, Until, predicate, ready_for_input, stopping
+from .error_policy import Verdict, judge
 from .iterator import Closeable
-from .verdict import Verdict, judge
 from .wake import Waker, WakeResult
 
 if TYPE_CHECKING:

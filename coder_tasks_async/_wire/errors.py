@@ -345,7 +345,7 @@ class CoderDecodeError(CoderError):
 class UnsupportedByServerError(CoderError):
     """The server does not offer this call; ``minimum_version`` says which Coder version does.
 
-    Its old spelling ``UnsupportedByServerError`` still works, with a ``DeprecationWarning``.
+    Its old spelling ``UnsupportedByServer`` still works, with a ``DeprecationWarning``.
     """
 
     def __init__(self, feature: str, *, minimum_version: str, server_version: str | None) -> None:

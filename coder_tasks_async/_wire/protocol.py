@@ -428,27 +428,37 @@ def as_uuid(value: UUID | str, what: str) -> UUID:
 def create_body(
     *,
     input: str,
-    template_version_id: UUID,
+    template_version_id: UUID | str,
     name: str | None,
     display_name: str | None,
-    template_version_preset_id: UUID | None,
+    template_version_preset_id: UUID | str | None,
     server_version: str | None = None,
 ) -> bytes:
-    """The create request body; optional fields are left out, as Go's ``omitempty`` does.
+    """The create request body, every argument checked first (``ValueError``/``TypeError``);
+    optional fields are left out, as Go's ``omitempty`` does.
 
     v2.26 read the prompt from ``prompt``, later releases from ``input``.  When the
     server's version is not known yet, both are sent: each release ignores the
     field it does not know, so the prompt is never silently lost.
     """
+    validate_input(input)
+    tv_id = as_uuid(template_version_id, "template_version_id")
+    preset = template_version_preset_id
+    if preset is not None:
+        preset = as_uuid(preset, "template_version_preset_id")
+    if name is not None:
+        validate_task_name(name)
+    if display_name is not None:
+        validate_display_name(display_name)
     fields = _prompt_fields(server_version)
     body: dict[str, Any] = dict.fromkeys(fields, input)
-    body["template_version_id"] = str(template_version_id)
+    body["template_version_id"] = str(tv_id)
     if name:
         body["name"] = name
     if display_name:
         body["display_name"] = display_name
-    if template_version_preset_id is not None:
-        body["template_version_preset_id"] = str(template_version_preset_id)
+    if preset is not None:
+        body["template_version_preset_id"] = str(preset)
     return orjson.dumps(body)
 
 

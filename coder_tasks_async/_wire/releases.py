@@ -13,48 +13,33 @@ from collections.abc import Mapping
 
 __all__ = ["RELEASES", "RELEASE_NOTES", "has", "markdown_table", "release_tuple"]
 
-#: Feature → the first Coder release with it.  Endpoint features are named after the
-#: SDK method that calls the endpoint.
-RELEASES: Mapping[str, str] = {
-    "delete_task": "v2.27",
-    "send_input": "v2.27",
-    "get_logs": "v2.27",
-    "input_field": "v2.27",
-    "owner_name": "v2.27",
-    "task_shape": "v2.28",
-    "names_in_path": "v2.29",
-    "stable_tree": "v2.29",
-    "display_name": "v2.29",
-    "update_input": "v2.29",
-    "pause_task": "v2.31.1",
-    "resume_task": "v2.31.1",
-    "snapshots": "v2.31.1",
-    "pending_status": "v2.31.1",
-    "unknown_user_404": "v2.31.1",
-    "busy_is_conflict": "v2.32",
-    "failure_is_failed": "v2.32",
-}
+#: One row per feature: (feature, the first Coder release with it, what it is).  Endpoint
+#: features are named after the SDK method that calls the endpoint.  A new endpoint or
+#: behaviour is one row here; everything below is derived.
+_TABLE: tuple[tuple[str, str, str], ...] = (
+    ("delete_task", "v2.27", "`DELETE /tasks/{user}/{task}`"),
+    ("send_input", "v2.27", "`POST …/send`"),
+    ("get_logs", "v2.27", "`GET …/logs`"),
+    ("input_field", "v2.27", "the create body's prompt field is `input` (`prompt` before)"),
+    ("owner_name", "v2.27", "tasks carry `owner_name`"),
+    ("task_shape", "v2.28", "tasks have a status of their own (the workspace's before)"),
+    ("names_in_path", "v2.29", "`{task}` may be a name (a UUID only before)"),
+    ("stable_tree", "v2.29", "`/api/v2/tasks` (the experimental tree on every release)"),
+    ("display_name", "v2.29", "tasks carry `display_name`"),
+    ("update_input", "v2.29", "`PATCH …/input`"),
+    ("pause_task", "v2.31.1", "`POST …/pause`"),
+    ("resume_task", "v2.31.1", "`POST …/resume`"),
+    ("snapshots", "v2.31.1", "logs of a task that is not active come from a stored snapshot; 409s"),
+    ("pending_status", "v2.31.1", "a queued start job shows as `pending` (`initializing` before)"),
+    ("unknown_user_404", "v2.31.1", "an unknown `{user}` is a 404 (a 400 with detail before)"),
+    ("busy_is_conflict", "v2.32", "a busy agent is a 409 (a 502 before)"),
+    ("failure_is_failed", "v2.32", "the agent's `failure` state is shown as `failed`"),
+)
 
-#: One line per feature for the documentation table.
-RELEASE_NOTES: Mapping[str, str] = {
-    "delete_task": "`DELETE /tasks/{user}/{task}`",
-    "send_input": "`POST …/send`",
-    "get_logs": "`GET …/logs`",
-    "input_field": "the create body's prompt field is `input` (`prompt` before)",
-    "owner_name": "tasks carry `owner_name`",
-    "task_shape": "tasks have a status of their own (the workspace's before)",
-    "names_in_path": "`{task}` may be a name (a UUID only before)",
-    "stable_tree": "`/api/v2/tasks` (the experimental tree on every release)",
-    "display_name": "tasks carry `display_name`",
-    "update_input": "`PATCH …/input`",
-    "pause_task": "`POST …/pause`",
-    "resume_task": "`POST …/resume`",
-    "snapshots": "logs of a task that is not active come from a stored snapshot; 409s",
-    "pending_status": "a queued start job shows as `pending` (`initializing` before)",
-    "unknown_user_404": "an unknown `{user}` is a 404 (a 400 with detail before)",
-    "busy_is_conflict": "a busy agent is a 409 (a 502 before)",
-    "failure_is_failed": "the agent's `failure` state is shown as `failed`",
-}
+#: Feature → the first Coder release with it.
+RELEASES: Mapping[str, str] = {name: since for name, since, _ in _TABLE}
+#: Feature → one line for the documentation table.
+RELEASE_NOTES: Mapping[str, str] = {name: note for name, _, note in _TABLE}
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 

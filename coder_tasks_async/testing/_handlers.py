@@ -8,6 +8,7 @@ This module holds the task routes; :mod:`._resources` the others.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -36,6 +37,20 @@ Delivery = tuple[uuid.UUID, str, datetime]
 def _build_active() -> Reply:
     # wsbuilder's BuildError: the detail is the wrapped error, the same text.
     return error(409, _BUILD_ACTIVE, _BUILD_ACTIVE)
+
+
+def _of_task(handler: Callable[[Api, Call, FakeTask], Reply]) -> Callable[[Api, Call], Reply]:
+    """A handler of one task's route: ``{user}`` and ``{task}`` are resolved first (a
+    refusal is answered as coderd answers it), then ``handler(self, call, task)`` runs."""
+
+    @functools.wraps(handler)
+    def handle(self: Api, call: Call) -> Reply:
+        task = self._task(call)
+        if isinstance(task, Reply):
+            return task
+        return handler(self, call, task)
+
+    return handle
 
 
 class Api(ResourceHandlers):
@@ -203,16 +218,12 @@ class Api(ResourceHandlers):
         return Reply(201, st.view.wire_bytes(task, st.clock.now()) + b"\n")
 
     # -- single task ---------------------------------------------------------
-    def get_task(self, call: Call) -> Reply:
-        task = self._task(call)
-        if isinstance(task, Reply):
-            return task
+    @_of_task
+    def get_task(self, call: Call, task: FakeTask) -> Reply:
         return Reply(200, self.state.view.wire_bytes(task, self.state.clock.now()) + b"\n")
 
-    def delete_task(self, call: Call) -> Reply:
-        task = self._task(call)
-        if isinstance(task, Reply):
-            return task
+    @_of_task
+    def delete_task(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
         if st.view.build_active(task, st.clock.now()):
             return _build_active()
@@ -240,15 +251,18 @@ class Api(ResourceHandlers):
             return error(409, "Task is paused.", "Resume the task to send messages.")
         return error(400, "Task must be active.", must)
 
-    def send_input(self, call: Call) -> Reply:
-        task = self._task(call)
-        if isinstance(task, Reply):
-            return task
+    @staticmethod
+    def _input(call: Call, go_type: str) -> str | Reply:
+        """The ``input`` of a request body of ``go_type``."""
+        req = read_body(call.body, go_type, {"input": "string"})
+        return req if isinstance(req, Reply) else str(req.get("input", ""))
+
+    @_of_task
+    def send_input(self, call: Call, task: FakeTask) -> Reply:
+        text = self._input(call, "codersdk.TaskSendRequest")
+        if isinstance(text, Reply):
+            return text
         st = self.state
-        req = read_body(call.body, "codersdk.TaskSendRequest", {"input": "string"})
-        if isinstance(req, Reply):
-            return req
-        text = req.get("input", "")
         if text == "":  # coderd does not trim: whitespace reaches the agent
             return error(400, "Task input is required.")
         now = st.clock.now()
@@ -262,10 +276,8 @@ class Api(ResourceHandlers):
         self.deliveries.append((task.id, text, self._wall(now)))
         return empty(204)
 
-    def get_logs(self, call: Call) -> Reply:
-        task = self._task(call)
-        if isinstance(task, Reply):
-            return task
+    @_of_task
+    def get_logs(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
         now = st.clock.now()
         status = st.view.status(task, now)
@@ -276,15 +288,12 @@ class Api(ResourceHandlers):
             return refusal
         return json_reply(200, {"logs": st.view.log_entries(task, now)})
 
-    def update_input(self, call: Call) -> Reply:
-        task = self._task(call)
-        if isinstance(task, Reply):
-            return task
+    @_of_task
+    def update_input(self, call: Call, task: FakeTask) -> Reply:
+        text = self._input(call, "codersdk.UpdateTaskInputRequest")
+        if isinstance(text, Reply):
+            return text
         st = self.state
-        req = read_body(call.body, "codersdk.UpdateTaskInputRequest", {"input": "string"})
-        if isinstance(req, Reply):
-            return req
-        text = req.get("input", "")
         if not text.strip():
             return error(400, "Task input is required.")
         if st.view.status(task, st.clock.now()) != "paused":
@@ -296,10 +305,8 @@ class Api(ResourceHandlers):
         st.update_prompt(task, text)
         return empty(204)
 
-    def pause_task(self, call: Call) -> Reply:
-        task = self._task(call)
-        if isinstance(task, Reply):
-            return task
+    @_of_task
+    def pause_task(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
         assert call.actor is not None
         # No "already paused" check in coderd: a paused task just gets another stop build.
@@ -308,10 +315,8 @@ class Api(ResourceHandlers):
         build = st.pause(task, call.actor, "task_manual_pause")
         return json_reply(202, {"workspace_build": self.build_json(task, build)})
 
-    def resume_task(self, call: Call) -> Reply:
-        task = self._task(call)
-        if isinstance(task, Reply):
-            return task
+    @_of_task
+    def resume_task(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
         assert call.actor is not None
         now = st.clock.now()

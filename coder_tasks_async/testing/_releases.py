@@ -13,19 +13,9 @@ from __future__ import annotations
 
 __all__ = ["ANNOUNCED", "FEATURES", "NEWEST", "PROFILES"]
 
-#: The named profiles, oldest first.  ``latest`` is the newest behaviour the fake knows.
-PROFILES: tuple[str, ...] = (
-    "v2.26",
-    "v2.27",
-    "v2.28",
-    "v2.29",
-    "v2.31.0",
-    "v2.31.1",
-    "v2.32",
-    "latest",
-)
-#: The ``X-Coder-Build-Version`` each named profile announces.
-ANNOUNCED = {
+#: The named profiles, oldest first, and the ``X-Coder-Build-Version`` each announces.
+#: ``latest`` is the newest behaviour the fake knows.  A new release is one row here.
+ANNOUNCED: dict[str, str] = {
     "v2.26": "v2.26.0",
     "v2.27": "v2.27.0",
     "v2.28": "v2.28.0",
@@ -35,6 +25,8 @@ ANNOUNCED = {
     "v2.32": "v2.32.0",
     "latest": "v2.32.0",
 }
+#: The named profiles, oldest first.
+PROFILES: tuple[str, ...] = tuple(ANNOUNCED)
 #: The profile ``FakeCoder()`` imitates when given none: the newest.
 NEWEST = "latest"
 

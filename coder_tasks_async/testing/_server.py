@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate
 from http import HTTPStatus
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -233,12 +232,7 @@ class FakeCoder(Controls):
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     def __repr__(self) -> str:

@@ -19,20 +19,14 @@ from coder_tasks_async.testing._profile import FEATURES, version_tuple
 from coder_tasks_async.testing._routes import _STABLE_TREE_SINCE, ROUTES
 
 DOC = TESTS.parent / "docs" / "compatibility.md"
-#: SDK feature → the fake's route of the same endpoint.
-ENDPOINTS = {
-    "delete_task": "delete",
-    "send_input": "send",
-    "get_logs": "logs",
-    "update_input": "update_input",
-    "pause_task": "pause",
-    "resume_task": "resume",
-}
 
 
 def _fake_since(feature: str) -> str:
-    if feature in ENDPOINTS:
-        (route,) = [r for r in ROUTES if r.name == ENDPOINTS[feature]]
+    # An endpoint feature is named after the SDK method, and the fake's handler of that
+    # endpoint carries the same name: the route row says when the release added it.
+    routes = [r for r in ROUTES if r.handler == feature]
+    if routes:
+        (route,) = routes
         return route.since
     if feature == "stable_tree":
         return _STABLE_TREE_SINCE

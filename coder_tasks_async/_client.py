@@ -1,9 +1,10 @@
-"""``CoderTasksClient``: the facade users hold.
+"""``CoderTasksClient``: the client users hold.
 
-It is the endpoint client (``_endpoints``) plus the helpers of the layers above
-it: following, watching and waiting (``_polling``) and fan-out (``_fanout``).
-Each helper method is thin: it builds the helper object or calls the function
-that holds the logic, passing the client in.  Nothing below imports this module.
+It is the endpoints (``_endpoints``) with the fan-out methods (``_fanout``'s
+``FanOutMethods``, a subclass of them), plus the helpers of the polling layer:
+following, watching and waiting (``_polling``).  Each of those methods is thin: it
+builds the helper object or calls the function that holds the logic, passing the
+client in.  Nothing below imports this module.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
-from ._endpoints.tasks import DELETE_WAITS_FOR_BUILD, TaskEndpoints
 from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
-from ._fanout import DEFAULT_CONCURRENCY
+from ._fanout.client_methods import FanOutMethods
 from ._wire import protocol
 from ._wire.deprecation import owner_from
 from ._wire.models import Task, WorkspaceBuild
@@ -26,13 +26,10 @@ from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_se
 # program that only lists or creates tasks does not pay for them at import
 # (about a third of the package's import time).
 if TYPE_CHECKING:
-    from ._fanout.bounded import Q, Ref
-    from ._fanout.outcome import Outcome, Progress
-    from ._fanout.ratelimit import RateLimiter
     from ._polling.fleet import FleetFollower
     from ._polling.follow import LogFollower
     from ._polling.logcursor import LogCursor
-    from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.many_tasks import ManyFollower, ManyWatcher
     from ._polling.settle import SendOutcome
     from ._polling.watch import TaskWatcher, Until
     from ._stores.base import CursorStore
@@ -71,7 +68,7 @@ def _check_store_key(key: str) -> str:
     return key
 
 
-class CoderTasksClient(TaskEndpoints):
+class CoderTasksClient(FanOutMethods):
     """Async client for Coder's AI Tasks API.
 
     Example::
@@ -123,19 +120,14 @@ class CoderTasksClient(TaskEndpoints):
         return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
 
     async def send_input(
-        self,
-        ref: TaskRef,
-        input: str,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, input: str, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         wait_ready: bool = False,
         resume: bool = False,
         ready_timeout: float | None = 600.0,
         poll: PollPolicy | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> None:  # fmt: skip
         """Send ``input`` to the task's agent, exactly once.
 
         The server refuses input while the agent is busy (``ServerError`` 502 on
@@ -227,21 +219,16 @@ class CoderTasksClient(TaskEndpoints):
     # -- following and watching (the polling layer) ------------------------------
 
     def follow_logs(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         settled: bool = False,
         cursor: LogCursor | str | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         idle_timeout: float | None = None,
         wake: Wake | None = None,
-        store: CursorStore | None = None,
-        key: str | None = None,
-    ) -> LogFollower:
+        store: CursorStore | None = None, key: str | None = None,
+    ) -> LogFollower:  # fmt: skip
         """Follow a task's conversation as it happens: an async iterator of :class:`LogEvent`.
 
         Live mode (the default) yields each new entry, then an ``UPDATE`` each time
@@ -298,20 +285,16 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     def follow_many(
-        self,
-        tasks: Iterable[TaskRef] | None = None,
-        *,
+        self, tasks: Iterable[TaskRef] | None = None, *,
         owner: str | UUID | None = "me",
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         idle_timeout: float | None = None,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
+        wake: Wake | None = None, max_streams: int | None = None,
         store: CursorStore | None = None,
-    ) -> ManyFollower:
+    ) -> ManyFollower:  # fmt: skip
         """Follow many conversations as one stream of :class:`LogEvent` (tagged with
         ``event.task_id`` / ``event.task_name``).
 
@@ -337,7 +320,7 @@ class CoderTasksClient(TaskEndpoints):
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
         from ._polling.conditions import StopConditions
-        from ._polling.many import ManyFollower
+        from ._polling.many_tasks import ManyFollower
 
         positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
@@ -359,18 +342,15 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     def follow_fleet(
-        self,
-        store: CursorStore,
-        *,
+        self, store: CursorStore, *,
         worker: str | None = None,
         owner: str | UUID | None = "me",
         filter: Callable[[Task], bool] | None = None,
         lease: float = 30.0,
         settled: bool = False,
         poll: PollPolicy | None = None,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> FleetFollower:
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> FleetFollower:  # fmt: skip
         """Be one worker of a fleet that shares ``owner``'s tasks through ``store``.
 
         Every worker claims tasks through leases in the store (each at most its fair
@@ -418,16 +398,12 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     def watch_many(
-        self,
-        tasks: Iterable[TaskRef] | None = None,
-        *,
+        self, tasks: Iterable[TaskRef] | None = None, *,
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> ManyWatcher:
+        until: Until | None = None, until_terminal: bool = False,
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> ManyWatcher:  # fmt: skip
         """Watch many tasks with one list call per interval: yields each :class:`Task`
         whose status, agent health, state or message changed.  ``tasks``, ``wake``
         and ``max_streams`` as in :meth:`follow_many`.
@@ -438,7 +414,7 @@ class CoderTasksClient(TaskEndpoints):
                 print(task.name, task.status, task.state)
         """
         from ._polling.conditions import StopConditions
-        from ._polling.many import ManyWatcher
+        from ._polling.many_tasks import ManyWatcher
 
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
@@ -454,16 +430,13 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     async def wait_for(
-        self,
-        ref: TaskRef,
-        *,
+        self, ref: TaskRef, *,
         until: Until,
         timeout: float | None = None,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         poll: PollPolicy | None = None,
         wake: Wake | None = None,
-    ) -> Task:
+    ) -> Task:  # fmt: skip
         """Poll the task until ``until`` holds and return it.
 
         ``until`` is a :class:`TaskStatus` (``"active"``), a :class:`TaskState`
@@ -491,12 +464,10 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     async def wait_for_build(
-        self,
-        build: WorkspaceBuild | UUID | str,
-        *,
+        self, build: WorkspaceBuild | UUID | str, *,
         timeout: float | None = None,
         poll: PollPolicy | None = None,
-    ) -> WorkspaceBuild:
+    ) -> WorkspaceBuild:  # fmt: skip
         """Poll a workspace build (``GET /api/v2/workspacebuilds/{id}``) until its job ends
         and return it, e.g. the build ``pause_task`` or ``resume_task`` started.
 
@@ -515,16 +486,12 @@ class CoderTasksClient(TaskEndpoints):
         return await builds.wait_for_build(self, build, timeout=timeout, poll=poll)
 
     def watch(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         wake: Wake | None = None,
-    ) -> TaskWatcher:
+    ) -> TaskWatcher:  # fmt: skip
         """An async iterator of :class:`Task` snapshots, one per change of status, agent
         health, state or state message (like ``coder task status --watch``).
         ``wake`` as in :meth:`follow_logs`.
@@ -540,114 +507,4 @@ class CoderTasksClient(TaskEndpoints):
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
         return TaskWatcher(
             self, ref, owner=owner_from(owner, user), poll=poll, stop=stop, wake=wake
-        )
-
-    # -- fan-out --------------------------------------------------------------------
-
-    async def create_many(
-        self,
-        requests: Iterable[Q],
-        *,
-        template_version_id: UUID | str | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Q, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Q, Task]]:
-        """Create many tasks concurrently; one :class:`Outcome` per request, in order.
-
-        A request is a prompt, or :meth:`create_task` keyword arguments (``input``,
-        ``template_version_id``, ``name``, ``display_name``,
-        ``template_version_preset_id``, ``owner``) as a dict or attrs instance.
-        ``template_version_id`` fills in requests that do not name one.  A malformed
-        request fails on its own (``ValueError``/``TypeError`` in its outcome).
-
-        ``rate_limit=True`` paces the creates below the server's per-minute limit
-        (pass a shared :class:`RateLimiter` instead to pace several fan-outs together).
-        See :func:`map_bounded` for ``concurrency``, ``fail_fast``, ``progress`` and
-        cancellation.
-
-        Example::
-
-            outcomes = await coder.create_many(prompts, template_version_id=tv_id, rate_limit=True)
-            for outcome in outcomes:
-                match outcome:  # narrows under mypy and pyright alike
-                    case Success(result=task):
-                        print("created", task.name)
-                    case Failure(item=prompt, error=exc):
-                        print(f"{prompt!r} failed: {exc}")
-        """
-        from ._fanout import bounded as fanout
-
-        return await fanout.create_tasks(
-            self,
-            requests,
-            template_version_id=template_version_id,
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def get_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Ref, Task]]:
-        """Fetch many tasks concurrently (a missing one is a ``NotFoundError`` outcome).
-
-        Example::
-
-            fresh = [o.unwrap() for o in await coder.get_many(tasks)]
-        """
-        from ._fanout import bounded as fanout
-
-        return await fanout.get_tasks(
-            self,
-            refs,
-            owner=owner_from(owner, user),
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def delete_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, None] | None = None,
-        rate_limit: bool | RateLimiter = False,
-        wait_build: float = DELETE_WAITS_FOR_BUILD,
-    ) -> list[Outcome[Ref, None]]:
-        """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
-
-        ``wait_build`` as in :meth:`delete_task`: a task whose workspace build still runs
-        (just created, resumed, being paused) is deleted once the build ends.
-
-        Example::
-
-            outcomes = await coder.delete_many(await coder.list_tasks())
-        """
-        from ._fanout import bounded as fanout
-
-        return await fanout.delete_tasks(
-            self,
-            refs,
-            owner=owner_from(owner, user),
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-            wait_build=wait_build,
         )
