@@ -95,7 +95,7 @@ class Timeouts:
 
     Example::
 
-        CoderTasksClient(url, token=t, timeouts=Timeouts(connect=5, read=30, total=60))
+        CoderTasksClient(url, token=token, timeouts=Timeouts(connect=5, read=30, total=60))
     """
 
     connect: float = 10.0
