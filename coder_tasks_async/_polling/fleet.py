@@ -58,6 +58,8 @@ LISTER = "~lister"
 WORKER = "~worker/"
 #: Seconds a graceful close may spend handing its leases back.
 _RELEASE_BOUND = 5.0
+#: Deleted tasks whose rows the lister deletes per interval, at most.
+_FORGET_BATCH = 50
 
 
 def default_worker_name() -> str:
@@ -118,6 +120,11 @@ class _FleetLister(_Lister):
         self.on_changed: Callable[[set[UUID]], Awaitable[None]] | None = None
         #: When the held leases were last renewed (the client's clock).
         self._renewed_at = -math.inf
+        #: The roster of the latest interval, and since when each task that left it
+        #: has been missing (the client's clock): the lister deletes a deleted task's
+        #: rows once it has been gone for a whole lease.
+        self._roster_keys: set[str] = set()
+        self._gone_since: dict[str, float] = {}
         self.closed = False
 
     def token_of(self, task_id: UUID) -> int | None:
@@ -193,6 +200,7 @@ class _FleetLister(_Lister):
             roster = {} if text is None else dict(orjson.loads(text))
         await self._balance(roster)
         await self._settle_changes()
+        await self._forget_deleted(roster)
         return await self._snapshots_of(roster, listing)
 
     async def _list(self) -> dict[UUID, Task]:
@@ -236,6 +244,40 @@ class _FleetLister(_Lister):
             picked = random.sample(free, min(want, len(free)))
             self._granted(await self.store.claim(picked, self.worker, self.lease))
 
+    async def _forget_deleted(self, roster: dict[str, str]) -> None:
+        """Delete the cursor and lease rows of tasks the server deleted (bounded).
+
+        A task gone from the roster for a whole lease is no longer held by any live
+        worker (each one drops it at its next interval); the lister then asks the
+        server, and forgets only a task that answers 404: one merely filtered out, or
+        missing from one listing, keeps its cursor.
+        """
+        now = self.client.clock.now()
+        for key in self._roster_keys - roster.keys():
+            self._gone_since.setdefault(key, now)
+        for key in self._gone_since.keys() & roster.keys():
+            del self._gone_since[key]  # back (a listing that missed it)
+        self._roster_keys = set(roster)
+        if self.lister_token is None:
+            return
+        due = [key for key, since in self._gone_since.items() if now - since > self.lease]
+        deleted: list[str] = []
+        for key in due[:_FORGET_BATCH]:
+            try:
+                await self.client.get_task(UUID(key))
+            except CoderError as exc:
+                verdict = judge(exc)
+                if verdict is Verdict.RAISE:
+                    raise
+                if verdict is Verdict.GONE:
+                    deleted.append(key)
+                continue  # otherwise transient: asked again next interval
+            del self._gone_since[key]  # still there: not ours to forget
+        if deleted:
+            await self.store.forget(deleted)
+            for key in deleted:
+                del self._gone_since[key]
+
     async def _snapshots_of(
         self, roster: dict[str, str], listing: dict[UUID, Task] | None
     ) -> dict[UUID, Task]:
@@ -277,10 +319,12 @@ class _FleetLister(_Lister):
     async def release_all(self) -> None:
         """A graceful goodbye: the others take these tasks over at once."""
         self.closed = True
-        keys = [WORKER + self.worker, LISTER, *(str(t) for t in self.tokens)]
+        keys = [LISTER, *(str(t) for t in self.tokens)]
         self.tokens = {}
         with anyio.move_on_after(_RELEASE_BOUND, shield=True):
             await self.store.release(keys, self.worker)
+            # Its presence row is of no use once it is gone (a restart makes a new one).
+            await self.store.forget([WORKER + self.worker])
 
 
 class FleetFollower(ManyFollower):

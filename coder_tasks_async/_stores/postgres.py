@@ -72,6 +72,10 @@ _RELEASE = (
     "UPDATE coder_tasks_leases SET holder = NULL, expires = 0"
     " WHERE namespace = $1 AND key = ANY($2::text[]) AND holder = $3"
 )
+_FORGET = (
+    "WITH gone AS (DELETE FROM coder_tasks_cursors WHERE namespace = $1 AND key = ANY($2::text[]))"
+    " DELETE FROM coder_tasks_leases WHERE namespace = $1 AND key = ANY($2::text[])"
+)
 _LEASES = (
     "WITH now AS (SELECT " + _NOW.format("$3") + " AS t)"
     " SELECT key, holder, token, expires - now.t FROM coder_tasks_leases, now"
@@ -233,6 +237,12 @@ class PostgresCursorStore:
         wanted = sorted({check_key(k) for k in keys})
         if wanted:
             await self._fetch(_RELEASE, self._namespace, wanted, holder)
+
+    async def forget(self, keys: Collection[str]) -> None:
+        """Delete the cursors and lease rows of ``keys`` (one statement)."""
+        wanted = sorted({check_key(k) for k in keys})
+        if wanted:
+            await self._fetch(_FORGET, self._namespace, wanted)
 
     async def leases(self, prefix: str = "") -> list[Lease]:
         """Every live lease whose key starts with ``prefix``, by key."""

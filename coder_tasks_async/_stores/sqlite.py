@@ -269,6 +269,18 @@ class SQLiteCursorStore:
         if wanted:
             await self._run(release)
 
+    async def forget(self, keys: Collection[str]) -> None:
+        """Delete the cursors and lease rows of ``keys``."""
+        rows = [(self._namespace, check_key(k)) for k in keys]
+
+        def forget(conn: sqlite3.Connection) -> None:
+            with _immediate(conn):
+                for table in ("coder_tasks_cursors", "coder_tasks_leases"):
+                    conn.executemany(f"DELETE FROM {table} WHERE namespace = ? AND key = ?", rows)
+
+        if rows:
+            await self._run(forget)
+
     async def leases(self, prefix: str = "") -> list[Lease]:
         """Every live lease whose key starts with ``prefix``, by key."""
 
