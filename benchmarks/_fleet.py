@@ -5,7 +5,8 @@
 * ``round trips per event``: store calls of one fleet worker per event it hands out,
   over a run that delivers every entry of 40 fresh tasks.
 * ``requests/min, idle``: requests to Coder of 4 fleet workers over idle tasks, against
-  one ``follow_many`` over the same tasks (both ``wake="poll"``, default pace).
+  one ``follow_many`` over the same tasks (both ``wake="poll"``, default pace), counted
+  once the backlog is delivered and the pace has slowed to its idle maximum.
 * ``takeover``: two worker processes; one is killed with SIGKILL; seconds until the
   survivor holds every task (target: within the lease plus one renewal interval).
 
@@ -197,27 +198,59 @@ async def bench_round_trips(settings: Settings) -> list[Row]:
     ]  # fmt: skip
 
 
-async def _requests_per_minute(fake: FakeCoder, run: Any, seconds: float) -> float:
+#: Seconds an idle follower needs after its backlog to reach its slowest pace (the
+#: backoff from 1 s to 10 s by x1.5), and a bound on the backlog itself.
+_SETTLE = 35.0
+_BACKLOG_BOUND = 600.0
+
+
+class _Backlog:
+    """Counts the events handed out; ``done`` is set once ``size`` were."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.delivered = 0
+        self.done = asyncio.Event()
+
+    def one(self) -> None:
+        self.delivered += 1
+        if self.delivered >= self.size:
+            self.done.set()
+
+
+async def _requests_per_minute(
+    fake: FakeCoder, run: Callable[[_Backlog], Awaitable[None]], backlog: int, seconds: float
+) -> float:
+    """Requests per minute to ``fake`` of ``run`` at its idle pace: counted once it has
+    handed out its ``backlog`` of events and slowed down, over ``seconds``."""
     counted: Counter[str] = Counter()
+    events = _Backlog(backlog)
 
     def count(request: RecordedRequest) -> None:
         counted["all"] += 1
 
-    task = asyncio.ensure_future(run())
-    await asyncio.sleep(seconds / 2)  # warm-up: the backlog is delivered
-    fake.request_observers.append(count)
-    await asyncio.sleep(seconds)
-    fake.request_observers.remove(count)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    task = asyncio.ensure_future(run(events))
+    try:
+        async with asyncio.timeout(_BACKLOG_BOUND):
+            await events.done.wait()
+        await asyncio.sleep(_SETTLE)
+        fake.request_observers.append(count)
+        await asyncio.sleep(seconds)
+        fake.request_observers.remove(count)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     return counted["all"] * 60 / seconds
 
 
 async def bench_idle_requests(settings: Settings) -> list[Row]:
     tasks = settings.pick(1000, 10_000)
-    seconds = settings.pick(20, 60)
+    # Idle tasks' logs are still read every 5th interval (50 s at the slowest pace), all
+    # in step: a window of a few such cycles, or the phase decides the count.
+    seconds = settings.pick(20, 150)
     idle = Timings(pending=0.0, initializing=0.0, chunk_interval=0.0, chunks=1)
+    entries = 3 * tasks  # each task's welcome screen, prompt and reply
     async with FakeCoder(timings=idle, server_version="v2.31.1", record_requests=False) as fake:
         async with CoderTasksClient(fake.url, token=fake.token) as coder:
             for i in range(0, tasks, 500):
@@ -226,26 +259,26 @@ async def bench_idle_requests(settings: Settings) -> list[Row]:
                     template_version_id=fake.template_version_id,
                 )
 
-            async def one_follow_many() -> None:
+            async def one_follow_many(backlog: _Backlog) -> None:
                 async with coder.follow_many(settled=True, wake="poll") as events:
                     async for _ in events:
-                        pass
+                        backlog.one()
 
-            alone = await _requests_per_minute(fake, one_follow_many, seconds)
+            alone = await _requests_per_minute(fake, one_follow_many, entries, seconds)
             with tempfile.TemporaryDirectory() as tmp:
 
-                async def fleet_of_four() -> None:
+                async def fleet_of_four(backlog: _Backlog) -> None:
                     async def worker(i: int) -> None:
                         store = SQLiteCursorStore(Path(tmp) / "idle.sqlite3")
                         async with coder.follow_fleet(
                             store, worker=f"w{i}", settled=True, wake="poll"
                         ) as events:
                             async for _ in events:
-                                pass
+                                backlog.one()
 
                     await asyncio.gather(*(worker(i) for i in range(4)))
 
-                fleet = await _requests_per_minute(fake, fleet_of_four, seconds)
+                fleet = await _requests_per_minute(fake, fleet_of_four, entries, seconds)
     return [
         row("fleet idle", f"requests/min, {tasks} idle tasks, 4 workers",
             f"{fleet:.0f}/min", f"{alone:.0f}/min (one follow_many)", fleet / alone,

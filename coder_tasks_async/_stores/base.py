@@ -26,6 +26,7 @@ __all__ = [
     "CursorStore",
     "Lease",
     "Now",
+    "check_cursor",
     "check_key",
     "check_lease_args",
     "check_namespace",
@@ -115,6 +116,14 @@ def check_key(key: str) -> str:
     if not isinstance(key, str) or not key or len(key) > MAX_KEY or "\x00" in key:
         raise ValueError(f"a store key is a non-empty string of at most {MAX_KEY} characters")
     return key
+
+
+def check_cursor(cursor: str) -> str:
+    """A cursor text as stored: a string without NUL (PostgreSQL's ``text`` has none;
+    ``LogCursor.dumps()`` never writes one)."""
+    if not isinstance(cursor, str) or "\x00" in cursor:
+        raise ValueError("a saved cursor is a string without NUL characters")
+    return cursor
 
 
 def check_lease_args(holder: str, ttl: float) -> None:

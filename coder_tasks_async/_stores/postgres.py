@@ -24,6 +24,7 @@ from .base import (
     SCHEMA_VERSION,
     Lease,
     Now,
+    check_cursor,
     check_key,
     check_lease_args,
     check_namespace,
@@ -190,6 +191,7 @@ class PostgresCursorStore:
     async def save(self, key: str, cursor: str, *, token: int | None = None) -> None:
         """Save ``cursor`` under ``key`` (fenced by ``token`` when given)."""
         check_key(key)
+        check_cursor(cursor)
         pool = await self._get_pool()
         async with pool.connection() as conn:
             saved = await self._save_on(conn, key, cursor, token)
@@ -209,6 +211,7 @@ class PostgresCursorStore:
                 "async with connection.transaction(): ..."
             )
         check_key(key)
+        check_cursor(cursor)
         await self._get_pool()  # the tables exist before the caller's write
         if not await self._save_on(connection, key, cursor, token):
             raise LeaseLostError(key, token or 0)

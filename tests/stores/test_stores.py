@@ -105,12 +105,13 @@ async def test_a_forgotten_key_loses_its_cursor_and_lease_and_nothing_else(
         ("claim", ([""], "w", 10)),
         ("release", (["k"], "")),
         ("forget", ([""],)),
+        ("save", ("k", "a\x00b")),
     ],
 )
 async def test_bad_arguments_are_refused_before_any_write(
     store: CursorStore, call: str, args: tuple[Any, ...]
 ) -> None:
-    with pytest.raises(ValueError, match=r"non-empty|positive"):
+    with pytest.raises(ValueError, match=r"non-empty|positive|NUL"):
         await getattr(store, call)(*args)
     assert await store.leases() == []
 
