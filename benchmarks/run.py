@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bulk import bench_bulk
+from _cli import bench_cli
 from _fleet import bench_fleet
 from _follow import CHUNK_INTERVAL, bench_follow
 from _http import bench_create_fanout, bench_get_task, bench_get_task_changing, bench_list_tasks
@@ -77,6 +78,7 @@ def _wake(settings: Settings) -> list[Row]:
 
 BENCHMARKS: dict[str, Bench] = {
     "imports": bench_imports,
+    "cli": bench_cli,
     "structuring": _structuring,
     "bulk": bench_bulk,
     "get_task": _get_task,

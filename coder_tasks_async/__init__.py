@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._polling.logcursor import LogCursor as LogCursor
     from ._polling.many import ManyFollower as ManyFollower
     from ._polling.many import ManyWatcher as ManyWatcher
+    from ._polling.settle import SendOutcome as SendOutcome
     from ._polling.tracker import ConversationTracker as ConversationTracker
     from ._polling.watch import TaskWatcher as TaskWatcher
     from ._stores.base import CursorStore as CursorStore
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from ._wire.errors import AmbiguousRequestError as AmbiguousRequestError
     from ._wire.errors import AuthenticationError as AuthenticationError
     from ._wire.errors import BadRequestError as BadRequestError
+    from ._wire.errors import BuildFailedError as BuildFailedError
     from ._wire.errors import ClientClosedError as ClientClosedError
     from ._wire.errors import CoderAPIError as CoderAPIError
     from ._wire.errors import CoderDecodeError as CoderDecodeError
@@ -81,11 +83,15 @@ if TYPE_CHECKING:
     from ._wire.errors import TaskNotActiveConflict as TaskNotActiveConflict
     from ._wire.errors import TaskNotActiveError as TaskNotActiveError
     from ._wire.errors import TaskNotReadyError as TaskNotReadyError
+    from ._wire.errors import TaskPausedError as TaskPausedError
     from ._wire.errors import UnsupportedByServerError as UnsupportedByServerError
     from ._wire.errors import ValidationError as ValidationError
     from ._wire.errors import WaitTimeoutError as WaitTimeoutError
     from ._wire.models import SETTLED_STATES as SETTLED_STATES
+    from ._wire.models import ProvisionerJob as ProvisionerJob
+    from ._wire.models import ProvisionerJobStatus as ProvisionerJobStatus
     from ._wire.models import Task as Task
+    from ._wire.models import TaskList as TaskList
     from ._wire.models import TaskLogEntry as TaskLogEntry
     from ._wire.models import TaskLogs as TaskLogs
     from ._wire.models import TaskLogType as TaskLogType
@@ -97,11 +103,13 @@ if TYPE_CHECKING:
     from ._wire.models import WorkspaceAgentLifecycle as WorkspaceAgentLifecycle
     from ._wire.models import WorkspaceBuild as WorkspaceBuild
     from ._wire.models import WorkspaceStatus as WorkspaceStatus
+    from ._wire.models import WorkspaceTransition as WorkspaceTransition
     from ._wire.protocol import ApiTree as ApiTree
     from ._wire.protocol import TaskRef as TaskRef
     from ._wire.settings import PollPolicy as PollPolicy
     from ._wire.settings import RetryPolicy as RetryPolicy
     from ._wire.settings import Timeouts as Timeouts
+    from ._wire.templates import Preset as Preset
     from ._wire.templates import Template as Template
     from ._wire.templates import TemplateVersion as TemplateVersion
 
@@ -115,6 +123,7 @@ _LAZY: dict[str, str] = {
     "ApiTree": "_wire.protocol",
     "AuthenticationError": "_wire.errors",
     "BadRequestError": "_wire.errors",
+    "BuildFailedError": "_wire.errors",
     "ClientClosedError": "_wire.errors",
     "Clock": "_http.clock",
     "CoderAPIError": "_wire.errors",
@@ -144,7 +153,10 @@ _LAZY: dict[str, str] = {
     "PermissionDeniedError": "_wire.errors",
     "PollPolicy": "_wire.settings",
     "PostgresCursorStore": "_stores.postgres",
+    "Preset": "_wire.templates",
     "Progress": "_fanout.outcome",
+    "ProvisionerJob": "_wire.models",
+    "ProvisionerJobStatus": "_wire.models",
     "RateLimitError": "_wire.errors",
     "RateLimiter": "_fanout.ratelimit",
     "ResetEvent": "_polling.events",
@@ -153,12 +165,14 @@ _LAZY: dict[str, str] = {
     "RouteNotFoundError": "_wire.errors",
     "SETTLED_STATES": "_wire.models",
     "SQLiteCursorStore": "_stores.sqlite",
+    "SendOutcome": "_polling.settle",
     "ServerError": "_wire.errors",
     "StopConditions": "_polling.conditions",
     "StoreSchemaError": "_wire.errors",
     "Success": "_fanout.outcome",
     "SystemClock": "_http.clock",
     "Task": "_wire.models",
+    "TaskList": "_wire.models",
     "TaskLogEntry": "_wire.models",
     "TaskLogType": "_wire.models",
     "TaskLogs": "_wire.models",
@@ -166,6 +180,7 @@ _LAZY: dict[str, str] = {
     "TaskNotActiveConflict": "_wire.errors",
     "TaskNotActiveError": "_wire.errors",
     "TaskNotReadyError": "_wire.errors",
+    "TaskPausedError": "_wire.errors",
     "TaskRef": "_wire.protocol",
     "TaskRequest": "_fanout.bounded",
     "TaskState": "_wire.models",
@@ -184,6 +199,7 @@ _LAZY: dict[str, str] = {
     "WorkspaceAgentLifecycle": "_wire.models",
     "WorkspaceBuild": "_wire.models",
     "WorkspaceStatus": "_wire.models",
+    "WorkspaceTransition": "_wire.models",
     "create_many": "_fanout.deprecated",
     "delete_many": "_fanout.deprecated",
     "get_many": "_fanout.deprecated",
@@ -199,6 +215,7 @@ __all__ = [
     "ApiTree",
     "AuthenticationError",
     "BadRequestError",
+    "BuildFailedError",
     "ClientClosedError",
     "Clock",
     "CoderAPIError",
@@ -228,7 +245,10 @@ __all__ = [
     "PermissionDeniedError",
     "PollPolicy",
     "PostgresCursorStore",
+    "Preset",
     "Progress",
+    "ProvisionerJob",
+    "ProvisionerJobStatus",
     "RateLimitError",
     "RateLimiter",
     "ResetEvent",
@@ -236,12 +256,14 @@ __all__ = [
     "RetryPolicy",
     "RouteNotFoundError",
     "SQLiteCursorStore",
+    "SendOutcome",
     "ServerError",
     "StopConditions",
     "StoreSchemaError",
     "Success",
     "SystemClock",
     "Task",
+    "TaskList",
     "TaskLogEntry",
     "TaskLogType",
     "TaskLogs",
@@ -249,6 +271,7 @@ __all__ = [
     "TaskNotActiveConflict",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskPausedError",
     "TaskRef",
     "TaskRequest",
     "TaskState",
@@ -267,6 +290,7 @@ __all__ = [
     "WorkspaceAgentLifecycle",
     "WorkspaceBuild",
     "WorkspaceStatus",
+    "WorkspaceTransition",
     "__version__",
     "create_many",
     "delete_many",

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
-from ._endpoints.tasks import TaskEndpoints
+from ._endpoints.tasks import DELETE_WAITS_FOR_BUILD, TaskEndpoints
 from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
 from ._fanout import DEFAULT_CONCURRENCY
 from ._wire import protocol
 from ._wire.deprecation import owner_from
-from ._wire.models import Task
+from ._wire.models import Task, WorkspaceBuild
 from ._wire.protocol import TaskRef, as_uuid
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_seconds
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ._polling.follow import LogFollower
     from ._polling.logcursor import LogCursor
     from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.settle import SendOutcome
     from ._polling.watch import TaskWatcher, Until
     from ._stores.base import CursorStore
 
@@ -143,11 +144,14 @@ class CoderTasksClient(TaskEndpoints):
         working, as ``coder task send`` does, and waits again when the server says
         the agent is busy; those refusals mean nothing was delivered.  With
         ``resume=True`` as well, a paused task is resumed first (as the newer
-        ``coder task send`` does); otherwise waiting for a paused task raises
-        :class:`TaskNotReadyError`.
+        ``coder task send`` does) and the input sent once, into the new
+        conversation; otherwise a paused task raises :class:`TaskPausedError` (a
+        :class:`TaskNotReadyError`), whether it was paused before the wait or as the
+        input was sent: the outcome never depends on timing.
 
         A failure after the input may have been delivered raises
-        :class:`AmbiguousRequestError` and is never re-sent.
+        :class:`AmbiguousRequestError` and is never re-sent; :meth:`settle_send`
+        tells whether it arrived.
 
         A name is resolved through the task list first on servers before v2.29;
         servers before v2.27 cannot send input (:class:`UnsupportedByServerError`).  On
@@ -178,6 +182,46 @@ class CoderTasksClient(TaskEndpoints):
         await watch.send_when_ready(
             self, ref, send, timeout=ready_timeout, owner=owner, poll=poll, resume=resume
         )
+
+    async def settle_send(
+        self,
+        ref: TaskRef,
+        input: str,
+        *,
+        since: LogCursor | str | int,
+        owner: str | UUID = "me",
+    ) -> SendOutcome:
+        """After :class:`AmbiguousRequestError` from ``send_input``: did ``input`` arrive?
+
+        Looks for ``input`` as an ``input`` entry of the conversation after ``since``,
+        what you knew of it before sending: a log cursor as it was then (its saved
+        string, e.g. the ``follower.cursor.dumps()`` a bot saves before answering), or
+        the id of the newest entry you had seen (``-1``: none).  A cursor also tells a
+        conversation restarted since (its digests of what was seen); a bare id cannot
+        when the restart kept the same run.  A live ``follower.cursor`` moves on as
+        entries arrive, so pass what it was, not it.
+
+        Returns :attr:`SendOutcome.DELIVERED`, :attr:`SendOutcome.NOT_DELIVERED` (the
+        same live conversation, the agent not working, no such input: sending again
+        delivers it once), or :attr:`SendOutcome.UNKNOWN` when it cannot tell: a stored
+        snapshot (paused task) or no conversation to read (a task being paused or
+        starting), a conversation restarted or replaced since, or an
+        agent at work (it may be taking the input right now; ask again later).
+        Three requests: the task, its conversation, the task again.
+
+        Example::
+
+            saved = follower.cursor.dumps()
+            try:
+                await coder.send_input(task, answer)
+            except AmbiguousRequestError:
+                outcome = await coder.settle_send(task, answer, since=saved)
+                if outcome is SendOutcome.NOT_DELIVERED:
+                    await coder.send_input(task, answer)
+        """
+        from ._polling.settle import settle_send
+
+        return await settle_send(self, ref, input, since=since, owner=owner)
 
     # -- following and watching (the polling layer) ------------------------------
 
@@ -445,6 +489,30 @@ class CoderTasksClient(TaskEndpoints):
             wake=wake,
         )
 
+    async def wait_for_build(
+        self,
+        build: WorkspaceBuild | UUID | str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> WorkspaceBuild:
+        """Poll a workspace build (``GET /api/v2/workspacebuilds/{id}``) until its job ends
+        and return it, e.g. the build ``pause_task`` or ``resume_task`` started.
+
+        Raises :class:`BuildFailedError` when the job failed or was canceled (``build``
+        on the error, ``build.job.error`` says why) and :class:`WaitTimeoutError` after
+        ``timeout`` seconds on the client's clock (``None``: no limit).
+
+        Example::
+
+            build = await coder.pause_task("fix-login")
+            await coder.wait_for_build(build, timeout=300)  # now the task is paused
+        """
+        from ._polling import builds
+
+        positive_seconds("wait_for_build", "timeout", timeout, allow_none=True, allow_zero=True)
+        return await builds.wait_for_build(self, build, timeout=timeout, poll=poll)
+
     def watch(
         self,
         ref: TaskRef,
@@ -559,8 +627,12 @@ class CoderTasksClient(TaskEndpoints):
         fail_fast: bool = False,
         progress: Progress[Ref, None] | None = None,
         rate_limit: bool | RateLimiter = False,
+        wait_build: float = DELETE_WAITS_FOR_BUILD,
     ) -> list[Outcome[Ref, None]]:
         """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
+
+        ``wait_build`` as in :meth:`delete_task`: a task whose workspace build still runs
+        (just created, resumed, being paused) is deleted once the build ends.
 
         Example::
 
@@ -576,4 +648,5 @@ class CoderTasksClient(TaskEndpoints):
             fail_fast=fail_fast,
             progress=progress,
             rate_limit=rate_limit,
+            wait_build=wait_build,
         )

@@ -1,7 +1,8 @@
 """What the endpoints need to know about Coder's releases (docs/compatibility.md §9).
 
-Which endpoints a release may lack, and how a task name is found on releases
-that take only UUIDs in paths (before v2.29).
+Which endpoints a release may lack (read from the one release table,
+:data:`coder_tasks_async._wire.releases.RELEASES`), and how a task name is found on
+releases that take only UUIDs in paths (before v2.29).
 """
 
 from __future__ import annotations
@@ -15,24 +16,32 @@ from .._wire import protocol
 from .._wire.errors import NotFoundError
 from .._wire.models import Task
 from .._wire.protocol import TaskRef
+from .._wire.releases import RELEASES
 
 __all__ = [
     "DELETE",
     "IN_EVERY_TREE",
     "LOGS",
-    "PAUSE_RESUME_SINCE",
+    "PAUSE",
+    "RESUME",
     "SEND",
     "UPDATE_INPUT",
     "TaskTarget",
     "find_by_name",
 ]
 
+
+def _since(feature: str) -> tuple[str, str]:
+    return feature, RELEASES[feature]
+
+
 #: (feature, first release with it) for endpoints some supported releases lack.
-DELETE = ("delete_task", "v2.27")
-SEND = ("send_input", "v2.27")
-LOGS = ("get_logs", "v2.27")
-UPDATE_INPUT = ("update_input", "v2.29")
-PAUSE_RESUME_SINCE = "v2.31.1"
+DELETE = _since("delete_task")
+SEND = _since("send_input")
+LOGS = _since("get_logs")
+UPDATE_INPUT = _since("update_input")
+PAUSE = _since("pause_task")
+RESUME = _since("resume_task")
 #: Endpoints that, on a release that has them, exist in every route tree it serves,
 #: so their answers may settle the ``api="auto"`` probe.
 IN_EVERY_TREE = frozenset({DELETE[0], SEND[0], LOGS[0]})

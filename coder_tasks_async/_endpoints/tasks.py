@@ -10,13 +10,12 @@ import ssl as ssl_module
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
-from urllib.parse import quote
 from uuid import UUID
 
 import aiohttp
 
 from .._http.budget import RetryBudget
-from .._http.clock import Clock, SystemClock
+from .._http.clock import Clock, SystemClock, wall_time
 from .._http.hooks import ResponseHook
 from .._http.streams import EventStream, StreamUnavailable
 from .._http.transport import RawResponse, Transport, configure_debug_logging
@@ -32,15 +31,23 @@ from .._wire.errors import (
     ServerError,
     UnsupportedByServerError,
 )
-from .._wire.models import Task, TaskLogs, TasksList, TaskStatus, WorkspaceBuild
+from .._wire.models import (
+    BUILD_ACTIVE_STATUSES,
+    Task,
+    TaskList,
+    TaskLogs,
+    TasksList,
+    TaskStatus,
+    WorkspaceBuild,
+)
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, check_wake
-from .._wire.templates import Template, TemplateVersion
 from . import releases
 from .reconcile import may_have_created, this_calls_task
 from .releases import TaskTarget
+from .resources import ResourceEndpoints
 
-__all__ = ["SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
+__all__ = ["DELETE_WAITS_FOR_BUILD", "SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
 
 def _decode_list(body: bytes) -> TasksList:
@@ -56,11 +63,13 @@ T = TypeVar("T")
 _DEFAULT_MAX_BODY = 64 * 1024 * 1024
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
 _TREE_EXISTS = frozenset({200, 201, 202, 204, 400, 404, 409})
+#: How long ``delete_task`` waits by default for a workspace build that is still running.
+DELETE_WAITS_FOR_BUILD = 300.0
 #: ``send_input`` may be held by the server for tens of seconds while the agent takes the input.
 SEND_TIMEOUTS = Timeouts(connect=10.0, read=120.0, total=150.0)
 
 
-class TaskEndpoints:
+class TaskEndpoints(ResourceEndpoints):
     """The endpoint methods of :class:`~coder_tasks_async.CoderTasksClient`.
 
     One short method per endpoint of Coder's Tasks API, the route-tree probe
@@ -339,8 +348,26 @@ class TaskEndpoints:
                 method=response.method,
                 url=response.url,
                 max_retry_after=policy.max_retry_after,
+                redact=self._transport.redactor.text,
             )
             raise self._transport.redactor.error(error)
+
+    async def _get_api(
+        self,
+        path: str,
+        decode: Callable[[bytes], T],
+        *,
+        params: dict[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> T:
+        """GET ``path`` below the deployment URL (outside the tasks trees) and decode it."""
+        budget = self._budget(retry)
+        response = await self._transport.request(
+            "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
+        )
+        self._raise_for(response, budget)
+        return cast(T, response.parsed)
 
     async def _call_task(
         self,
@@ -413,21 +440,31 @@ class TaskEndpoints:
         *,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-    ) -> list[Task]:
-        """Tasks visible to you, newest first.  ``owner=None`` lists every owner you may see.
+    ) -> TaskList:
+        """Tasks visible to you, newest first, as a :class:`TaskList` (a ``list`` whose
+        ``total`` is Coder's ``count``).  ``owner=None`` lists every owner you may see.
 
-        ``status`` must be a known :class:`TaskStatus`; ``query`` is appended raw to
-        Coder's search query.
+        ``owner`` is ``"me"``, a UUID or a username, checked by Coder's username rules
+        before any request (``ValueError``).  ``status`` must be a known
+        :class:`TaskStatus`.  ``query`` is Coder's search syntax (``owner:``,
+        ``organization:``, ``status:``; bare words are an owner); it is merged with the
+        arguments so Coder never sees a key twice: an owner named in ``query`` replaces
+        the default ``owner="me"``, and a key given both ways is a ``ValueError`` before
+        any request.
 
         Example::
 
             active = await coder.list_tasks(status=TaskStatus.ACTIVE)
+            print(active.total, [t.name for t in active])
+            bobs = await coder.list_tasks(query="bob")  # owner bob, not "me"
         """
+        if owner is not None and owner != "":
+            owner = protocol.validate_owner(owner)  # inside q, as in a path: Coder's rules
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
         listing = await self._read(
             "", _decode_list, params={"q": q}, timeouts=timeouts, budget=self._budget(retry)
         )
-        return listing.tasks
+        return TaskList(listing.tasks, listing.count)
 
     async def create_task(
         self,
@@ -469,8 +506,8 @@ class TaskEndpoints:
         )
         if name is not None:
             protocol.validate_task_name(name)
-        if display_name is not None and len(display_name) > 64:
-            raise ValueError("display_name must be 64 characters or less")
+        if display_name is not None:
+            protocol.validate_display_name(display_name)
         body = protocol.create_body(
             input=input,
             template_version_id=tv_id,
@@ -552,60 +589,8 @@ class TaskEndpoints:
             date=response.headers.get("Date"),
             elapsed=self.clock.now() - budget.started,
             url=self.url,
+            local_time=wall_time(self.clock),
         )
-
-    async def list_templates(
-        self,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> list[Template]:
-        """Every template you can see, across organizations (``GET /api/v2/templates``).
-
-        Example::
-
-            names = {t.name: t.active_version_id for t in await coder.list_templates()}
-        """
-        budget = self._budget(retry)
-        response = await self._transport.request(
-            "GET",
-            "/api/v2/templates",
-            timeouts=timeouts,
-            budget=budget,
-            parse=lambda body: converter.decode(body, list[Template]),
-        )
-        self._raise_for(response, budget)
-        return cast(list[Template], response.parsed)
-
-    async def get_template_version(
-        self,
-        template: Template | UUID | str,
-        name: str,
-        *,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> TemplateVersion:
-        """A template's version by name (``GET /api/v2/templates/{id}/versions/{name}``).
-
-        Example::
-
-            version = await coder.get_template_version(template, "v1.2.0")
-            await coder.create_task("Fix it", template_version_id=version.id)
-        """
-        template_id = template.id if isinstance(template, Template) else UUID(str(template))
-        if not name or "/" in name:
-            raise ValueError(f"invalid template version name {name!r}")
-        path = f"/api/v2/templates/{template_id}/versions/{quote(name, safe='')}"
-        budget = self._budget(retry)
-        response = await self._transport.request(
-            "GET",
-            path,
-            timeouts=timeouts,
-            budget=budget,
-            parse=lambda body: converter.decode(body, TemplateVersion),
-        )
-        self._raise_for(response, budget)
-        return cast(TemplateVersion, response.parsed)
 
     async def get_task(
         self,
@@ -637,27 +622,69 @@ class TaskEndpoints:
         *,
         owner: str | UUID = "me",
         user: str | UUID | None = None,
+        wait_build: float = DELETE_WAITS_FOR_BUILD,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         """Delete a task (the server tears its workspace down in the background).
 
+        A delete is a workspace build, and Coder refuses it while another build runs
+        (409 ``A workspace build is already active.``): right after create or resume,
+        and while a pause stops the workspace.  That refusal only says "not yet", so by
+        default the client waits for the running build to end (up to ``wait_build``
+        seconds, 300, on the client's clock) and deletes then; a task deleted elsewhere
+        meanwhile counts as deleted.  ``wait_build=0`` raises the :class:`ConflictError`
+        at once.
+
         A name is resolved through the task list first on servers before v2.29 (see
-        :meth:`get_task`).  While the task's start build still runs the server
-        answers 409 ``A workspace build is already active.`` (:class:`ConflictError`).
-        Servers before v2.27 cannot delete tasks: :class:`UnsupportedByServerError`.
+        :meth:`get_task`).  Servers before v2.27 cannot delete tasks:
+        :class:`UnsupportedByServerError`.
+
+        Example::
+
+            await coder.delete_task("fix-login")  # even right after create_task
         """
         owner = owner_from(owner, user)
+        if not wait_build >= 0:
+            raise ValueError(f"wait_build must be a number of seconds >= 0, not {wait_build!r}")
         target = TaskTarget(ref, owner, newer=releases.DELETE)
-        budget = self._budget(retry)
-        response = await self._call_task("DELETE", target, timeouts=timeouts, budget=budget)
-        if (
-            response.status == 404
-            and response.may_have_landed
-            and not protocol.is_route_not_found(response.status, response.headers, response.body)
-        ):
-            return  # an earlier attempt landed before its response was lost
-        self._raise_for(response, budget)
+        deadline = self.clock.now() + wait_build
+        while True:
+            budget = self._budget(retry)
+            response = await self._call_task("DELETE", target, timeouts=timeouts, budget=budget)
+            status, headers, body = response.status, response.headers, response.body
+            if (
+                status == 404
+                and response.may_have_landed
+                and not protocol.is_route_not_found(status, headers, body)
+            ):
+                return  # an earlier attempt landed before its response was lost
+            if not protocol.is_build_active(response.status, response.body):
+                self._raise_for(response, budget)
+                return
+            outcome = await self._wait_build_end(ref, owner, deadline)
+            if outcome == "gone":
+                return  # deleted elsewhere while this call waited
+            if outcome == "timeout":
+                self._raise_for(response, budget)
+
+    async def _wait_build_end(self, ref: TaskRef, owner: str | UUID, deadline: float) -> str:
+        """Poll the task until its workspace has no build running: ``"ended"``, ``"gone"``
+        (404) or ``"timeout"`` (``deadline`` on the client's clock passed first)."""
+        clock = self.clock
+        delay = self.poll.initial
+        while True:
+            left = deadline - clock.now()
+            if left <= 0:
+                return "timeout"
+            await clock.sleep(min(delay, left))
+            delay = min(delay * 2, self.poll.maximum)
+            try:
+                task = await self.get_task(ref, owner=owner)
+            except NotFoundError:
+                return "gone"
+            if task.workspace_status not in BUILD_ACTIVE_STATUSES:
+                return "ended"
 
     async def get_logs(
         self,
@@ -857,7 +884,8 @@ class TaskEndpoints:
         timeouts: Timeouts | None,
         retry: RetryPolicy | None,
     ) -> WorkspaceBuild:
-        target = TaskTarget(ref, owner, f"/{action}", (action, releases.PAUSE_RESUME_SINCE))
+        newer = releases.PAUSE if action == "pause" else releases.RESUME
+        target = TaskTarget(ref, owner, f"/{action}", newer)
         budget = self._budget(retry)
         response = await self._call_task("POST", target, timeouts=timeouts, budget=budget)
         self._raise_for(response, budget)

@@ -22,6 +22,7 @@ import anyio.lowlevel
 import attrs
 from attrs import AttrsInstance
 
+from .._endpoints.tasks import DELETE_WAITS_FOR_BUILD
 from .._wire.deprecation import value_from
 from . import DEFAULT_CONCURRENCY
 from .outcome import Failure, Outcome, Progress, Success
@@ -234,11 +235,12 @@ async def delete_tasks(
     fail_fast: bool = False,
     progress: Progress[Ref, None] | None = None,
     rate_limit: bool | RateLimiter = False,
+    wait_build: float = DELETE_WAITS_FOR_BUILD,
 ) -> list[Outcome[Ref, None]]:
     """``coder.delete_many``: delete each task; ``outcome.ok`` tells which were accepted."""
 
     async def delete(ref: Ref) -> None:
-        await client.delete_task(ref, owner=owner)
+        await client.delete_task(ref, owner=owner, wait_build=wait_build)
 
     return await map_bounded(
         delete,

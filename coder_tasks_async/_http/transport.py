@@ -11,6 +11,7 @@ server timeout.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import math
 import os
@@ -18,7 +19,7 @@ import random
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -58,6 +59,8 @@ _MAX_REDIRECTS = 5
 #: Attempt timeouts are cut to the call's remaining time in steps of this many seconds.
 _CUT_GRAIN = 0.1
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
+_LARGE_BODY = 1024 * 1024
 
 
 def configure_debug_logging() -> None:
@@ -189,6 +192,9 @@ class Transport:
         self._owns_session = session is None
         self._closed = False
         self._slots: Slots | None = None
+        #: The event loop of the first call: the session, the slots and the streams
+        #: belong to it (aiohttp and asyncio objects cannot be shared across loops).
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: Jitter for every backoff of this client (shared: seeding one per call is costly).
         self.rand = random.Random()
         agent = user_agent or (
@@ -223,7 +229,27 @@ class Transport:
             self._headers,
             max_streams=max_streams,
             ssl=self._ssl,
-            connect_timeout=self.timeouts.connect,
+            timeouts=self.timeouts,
+            check_loop=self.check_loop,
+            proxy=_env_proxy(self.base_url),
+        )
+
+    def check_loop(self) -> None:
+        """Bind this client to the running event loop on first use; refuse any other loop.
+
+        A client used from two loops (two threads, two ``asyncio.run``) would hang on a
+        slot held by the other loop or fail deep inside aiohttp: a clear error instead.
+        """
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        if self._loop is None:
+            self._loop = loop
+            return
+        raise RuntimeError(
+            f"this Coder client belongs to event loop {self._loop!r} (where it was first "
+            f"used) and cannot be used from event loop {loop!r}; create one client per "
+            "event loop (per thread)"
         )
 
     @property
@@ -238,6 +264,8 @@ class Transport:
     def _session_or_open(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("this client is closed; create a new one")
+        if asyncio.get_running_loop() is not self._loop:
+            self.check_loop()
         session = self._session
         if session is None:
             # Created lazily so the session binds to the loop that actually runs.
@@ -432,7 +460,8 @@ class Transport:
             if has_body:
                 headers["Content-Type"] = "application/json"
             if headers:
-                options["headers"] = headers
+                # Wrapped: a traceback that prints frame locals shows no token.
+                options["headers"] = _Headers(headers)
             if not own or timeout is not self._default_timeout:
                 options["timeout"] = timeout
             if self._ssl is not None and not own:
@@ -480,7 +509,7 @@ class Transport:
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
                 try:
-                    async with session.request(method, url, data=body, **options) as resp:
+                    async with session.request(method, url, data=_payload(body), **options) as resp:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
                             continue
@@ -569,6 +598,36 @@ class Transport:
             attempt,
             elapsed_ms,
         )
+
+
+def _payload(body: bytes | None) -> bytes | io.BytesIO | None:
+    """The body as aiohttp should get it: over 1 MiB of raw bytes makes it emit a
+    ResourceWarning (an error under ``-W error``), so a large body goes as a file-like
+    object, made afresh for every attempt (a sent one is used up)."""
+    if body is None or len(body) <= _LARGE_BODY:
+        return body
+    return io.BytesIO(body)
+
+
+class _Headers(Mapping[str, str]):
+    """Request headers (the token among them) whose ``repr`` shows only their names."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, str]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"_Headers({', '.join(self._items)})"
 
 
 class _Failed:

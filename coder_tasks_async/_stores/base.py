@@ -26,7 +26,6 @@ __all__ = [
     "CursorStore",
     "Lease",
     "Now",
-    "check_cursor",
     "check_key",
     "check_lease_args",
     "check_namespace",
@@ -119,10 +118,10 @@ def check_key(key: str) -> str:
 
 
 def check_cursor(cursor: str) -> str:
-    """A cursor text as stored: a string without NUL (PostgreSQL's ``text`` has none;
-    ``LogCursor.dumps()`` never writes one)."""
+    """A cursor's text as stored.  ``LogCursor.dumps()`` is JSON, which never holds a raw
+    NUL; PostgreSQL's ``text`` cannot store one, so both stores refuse it alike."""
     if not isinstance(cursor, str) or "\x00" in cursor:
-        raise ValueError("a saved cursor is a string without NUL characters")
+        raise ValueError("a saved cursor is a string without NUL characters (LogCursor.dumps())")
     return cursor
 
 

@@ -202,6 +202,8 @@ class PostgresCursorStore:
         self, connection: object, key: str, cursor: str, *, token: int | None = None
     ) -> None:
         """Save on your own asyncpg connection, inside its open transaction."""
+        check_key(key)
+        check_cursor(cursor)
         in_transaction = getattr(connection, "is_in_transaction", None)
         if not callable(in_transaction) or not hasattr(connection, "fetchval"):
             raise TypeError(f"expected an asyncpg connection, got {type(connection).__name__}")
@@ -210,8 +212,6 @@ class PostgresCursorStore:
                 "ack(connection) belongs inside your transaction: "
                 "async with connection.transaction(): ..."
             )
-        check_key(key)
-        check_cursor(cursor)
         await self._get_pool()  # the tables exist before the caller's write
         if not await self._save_on(connection, key, cursor, token):
             raise LeaseLostError(key, token or 0)

@@ -1,84 +1,90 @@
-"""The typer application, options shared by every command, and the error-to-exit-code policy.
+"""The typer application: command order and aliases, help without type labels, usage errors.
 
-Every command body is an ``async`` function handed to :func:`run`, which owns the
-event loop and turns exceptions into one readable message and a distinct exit code:
-
-* ``0`` success (also when the reader of stdout went away, as in ``| head -1``),
-  ``1`` an API, transport or wait error, ``2`` a usage error (bad arguments, or a
-  ``ValueError`` the SDK raised before sending anything), ``130`` interrupted.
-
-Nothing here imports the SDK client (and so aiohttp), attrs, rich or logging at module
-level: ``--help`` and argument errors must stay fast, so command bodies import what
-they need when they run (``tests/cli/test_help_footprint.py`` holds the line).
+Commands register themselves with :func:`command`.  Nothing here imports the SDK
+client (and so aiohttp), attrs, rich or logging: ``--help`` and argument errors must
+stay fast, so command bodies import what they need when they run
+(``tests/cli/test_help_footprint.py`` holds the line).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import enum
 import os
+import re
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 import typer.core
 
 from .. import __version__
-from . import _output
+from ._connection import lift_global_options
+from ._plain_values import plain_values
+from ._runner import EXIT_API, EXIT_INTERRUPTED, TRACEBACK_ENV, point_stdout_at_devnull
+from ._terminal import print_error, print_notice
 
-if TYPE_CHECKING:
-    import logging
+__all__ = ["ALIASES", "app", "command"]
 
-    from coder_tasks_async import CoderTasksClient, PollPolicy
-
-__all__ = [
-    "EXIT_API",
-    "EXIT_INTERRUPTED",
-    "EXIT_USAGE",
-    "Conn",
-    "NoWatchOption",
-    "OutputFormat",
-    "app",
-    "poll_policy",
-    "run",
-    "usage_error",
-]
-
-EXIT_API = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-URL_ENV = "CODER_URL"
-#: Set to show the traceback of an unexpected failure instead of one line.
-TRACEBACK_ENV = "CODER_TASKS_TRACEBACK"
-TOKEN_ENV = "CODER_SESSION_TOKEN"
+#: ``coder task``'s aliases, so its scripts run unchanged.
+ALIASES = {"ls": "list", "rm": "delete", "stat": "status"}
+#: The order of ``--help``: the everyday commands first, as ``coder task`` lists them.
+ORDER = (
+    "list", "create", "status", "logs", "send", "wait", "pause", "resume", "delete",
+    "version", "completion", "demo", "fake-server",
+)  # fmt: skip
+#: Typer's label of an argument's Python type in help (``TASK <str>``).
+_TYPE_LABEL = re.compile(r" <[^<>]*>$")
 
 
-def _no_type_label(self: object, ctx: object) -> None:
-    return None
+class _Command(typer.core.TyperCommand):
+    """A command whose plain option values skip pydantic, and whose help lists arguments
+    by their metavar only.
 
+    Typer converts every value through pydantic (see ``_plain_values``), and labels
+    every argument with its Python type (``TASK <str>``) where the metavar and the
+    help text already say what to pass.
+    """
 
-# Typer labels every argument with its Python type (``INPUT <str>``) in help; the
-# metavar and the help text already say what to pass.
-typer.core.TyperArgument.display_type_rich = _no_type_label  # type: ignore[method-assign]
+    def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, params=[plain_values(p) for p in params or ()], **kwargs)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """Typer's ``--help`` flag, converted plainly too (it is absent on nearly every run)."""
+        return plain_values(super().get_help_option(ctx))
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """Typer's Arguments and Options sections, without type labels on arguments."""
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_TYPE_LABEL.sub("", record[0]), record[1]))
+            else:
+                options.append(record)
+        for title, records in (("Arguments", arguments), ("Options", options)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
 
 
 class _Group(typer.core.TyperGroup):
-    """Usage errors in the CLI's one style (``error: …`` + a hint), not a framed panel."""
-
-    #: The order of ``--help``: the everyday commands first, as ``coder task`` lists them.
-    ORDER = (
-        "list", "create", "status", "logs", "send", "wait", "pause", "resume", "delete",
-        "version", "completion", "demo", "fake-server",
-    )  # fmt: skip
+    """Commands in :data:`ORDER`, ``coder``'s aliases, and usage errors in the CLI's style."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        """Command names in :attr:`ORDER` (others after them)."""
+        """Command names in :data:`ORDER` (others after them)."""
         names = super().list_commands(ctx)
-        rank = {name: i for i, name in enumerate(self.ORDER)}
+        rank = {name: i for i, name in enumerate(ORDER)}
         return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Click's parsing, after moving global options from before the command to after it."""
+        return super().parse_args(ctx, lift_global_options(args))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command ``cmd_name`` names, or the one it is an alias of."""
+        return super().get_command(ctx, ALIASES.get(cmd_name, cmd_name))
 
     def get_help_option(self, ctx: Any) -> Any:
         """Typer's ``--help`` flag, ``False`` (not ``None``) when absent.
@@ -94,40 +100,49 @@ class _Group(typer.core.TyperGroup):
         return option
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        from typer._click import exceptions as click_errors
-
+        """Click's main, with its errors printed as ``error: …`` plus a hint."""
         try:
             rv = super().main(*args, **{**kwargs, "standalone_mode": False})
-        except click_errors.NoArgsIsHelpError as exc:
-            exc.show()
-            rv = exc.exit_code
-        except click_errors.UsageError as exc:
-            where = exc.ctx.command_path if exc.ctx is not None else "coder-tasks"
-            # Typer words enum refusals like pydantic ("Value error, …"): keep the fact only.
-            message = exc.format_message().replace("Value error, ", "")
-            _output.print_error(message, f"see `{where} --help`")
-            rv = exc.exit_code
-        except click_errors.ClickException as exc:
-            _output.print_error(exc.format_message())
-            rv = exc.exit_code
         except typer.Abort:
-            _output.print_notice("Interrupted.")
+            print_notice("Interrupted.")
             rv = EXIT_INTERRUPTED
         except BrokenPipeError:  # help or a table printed into `| head`
-            _point_stdout_at_devnull()
+            point_stdout_at_devnull()
             rv = 0
         except Exception as exc:
-            # A bug of ours outside a command body; `run` handles everything inside.
-            if os.environ.get(TRACEBACK_ENV):
-                raise
-            _output.print_error(
-                f"unexpected failure: {' '.join(str(exc).split()) or 'no details'}",
-                f"this is a bug in coder-tasks; set {TRACEBACK_ENV}=1 to see where",
-            )
-            rv = EXIT_API
+            rv = _click_error(exc)
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _click_error(exc: Exception) -> int:
+    """Print one of click's errors (or a bug of ours outside a command body); its exit code.
+
+    Click's exception classes are told apart by what they offer, not imported: typer
+    ships its own copy of click, as a private module.
+    """
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        exc.show()  # type: ignore[attr-defined]
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    message = getattr(exc, "format_message", None)
+    code = getattr(exc, "exit_code", None)
+    if callable(message) and isinstance(code, int):
+        if hasattr(exc, "ctx"):  # a usage error: point at the command's help
+            ctx = exc.ctx
+            where = ctx.command_path if ctx is not None else "coder-tasks"
+            # Typer words enum refusals like pydantic ("Value error, …"): keep the fact only.
+            print_error(message().replace("Value error, ", ""), f"see `{where} --help`")
+        else:
+            print_error(message())
+        return code
+    if os.environ.get(TRACEBACK_ENV):
+        raise exc
+    print_error(
+        f"unexpected failure: {' '.join(str(exc).split()) or 'no details'}",
+        f"this is a bug in coder-tasks; set {TRACEBACK_ENV}=1 to see where",
+    )
+    return EXIT_API
 
 
 app: typer.Typer = typer.Typer(
@@ -138,97 +153,18 @@ app: typer.Typer = typer.Typer(
     help="Drive Coder AI tasks from the command line (mirrors `coder task`), and run the demo.",
     no_args_is_help=True,
     add_completion=False,
-    # Errors are reported by `run`; a traceback would bury the server's message.
+    # Errors are reported by the runner; a traceback would bury the server's message.
     pretty_exceptions_enable=False,
     options_metavar="[OPTIONS]",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-
-class OutputFormat(enum.StrEnum):
-    """``-o`` values: a table for people, JSON for programs."""
-
-    TABLE = "table"
-    JSON = "json"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-UrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help=f"Deployment URL (default: ${URL_ENV}, else the Coder CLI's config dir).",
-        show_default=False,
-        metavar="URL",
-    ),
-]
-TokenOption = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        help=f"Session token (default: ${TOKEN_ENV}, else the Coder CLI's config dir).",
-        show_default=False,
-        metavar="TOKEN",
-    ),
-]
-HeaderOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--header",
-        help="Extra HTTP header for every request, KEY=VALUE (repeatable), as `coder --header`.",
-        show_default=False,
-        metavar="KEY=VALUE",
-    ),
-]
-VerboseOption = Annotated[
-    bool,
-    typer.Option("-v", "--verbose", help="Log every request and full error bodies to stderr."),
-]
-OutputOption = Annotated[
-    OutputFormat,
-    typer.Option("-o", "--output", help="Output format.", case_sensitive=False, metavar="FORMAT"),
-]
-PollOption = Annotated[
-    float | None,
-    typer.Option(
-        "--poll-interval",
-        help="Seconds between polls while the task changes (backs off while it does not). "
-        "Default: 1.",
-        min=0.01,
-        show_default=False,
-        metavar="SECONDS",
-    ),
-]
-NoWatchOption = Annotated[
-    bool,
-    typer.Option(
-        "--no-watch",
-        help="Only poll: do not listen to the task's workspace watch stream, whose "
-        "events otherwise wake the poll at once.",
-    ),
-]
-OwnerOption = Annotated[
-    str,
-    typer.Option("--owner", help="Owner used to resolve a bare task name.", metavar="USER"),
-]
-#: ``--user`` was this option's first name; it still works, with a warning.
-UserAlias = Annotated[str | None, typer.Option("--user", hidden=True)]
-
-
-def owner_of(owner: str, user: str | None) -> str:
-    """``--owner``, or the deprecated ``--user`` (with a warning on stderr)."""
-    if user is None:
-        return owner
-    _output.print_warning("--user is deprecated; use --owner")
-    return user if owner == "me" else owner
-
-
-def poll_policy(interval: float | None) -> PollPolicy | None:
-    """``--poll-interval`` as a ``PollPolicy`` (``None``: the SDK's default)."""
-    if interval is None:
-        return None
-    from coder_tasks_async import PollPolicy
-
-    return PollPolicy(initial=interval, maximum=max(10.0, interval))
+def command(name: str | None = None) -> Callable[[F], F]:
+    """Register a command on :data:`app` (help without argument type labels)."""
+    return app.command(name, cls=_Command)
 
 
 def _version(value: bool) -> None:
@@ -246,198 +182,8 @@ def _root(
 ) -> None:
     """Drive Coder AI tasks from the command line (mirrors `coder task`), and run the demo.
 
+    Global options (--url, --token, --header, --header-command, -v, --retry-for: see
+    any command's --help) work before the command too: coder-tasks --url URL -v list.
+
     Example: coder-tasks list
     """
-
-
-def check_url(url: str) -> str:
-    """A deployment URL with a scheme; a bare host gets an ``https://`` suggestion."""
-    text = url.strip()
-    if "://" not in text:
-        if not text or " " in text:
-            usage_error(f"--url: {text!r} is not a URL (expected https://coder.example.com)")
-        usage_error(f"--url: {text!r} has no scheme; did you mean https://{text} ?")
-    return text
-
-
-def _parse_headers(pairs: list[str] | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or any(c in pair for c in "\r\n\0"):
-            usage_error(f"--header expects KEY=VALUE, got {pair!r}")
-        headers[key.strip()] = value.strip()
-    return headers
-
-
-# A dataclass, not attrs: dataclasses is loaded by typer already, attrs is not.
-@dataclasses.dataclass(slots=True)
-class Conn:
-    """How to reach the deployment: the connection flags every API command takes."""
-
-    url: str | None = None
-    token: str | None = dataclasses.field(default=None, repr=False)
-    header: list[str] | None = dataclasses.field(default=None, repr=False)
-    verbose: bool = False
-    #: Listen to workspace watch streams while waiting (``--no-watch`` turns it off).
-    watch: bool = True
-    _headers: dict[str, str] = dataclasses.field(init=False, default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        # Checked before any request, so a typo is a usage error (exit 2), not a network one.
-        if self.url is not None:
-            self.url = check_url(self.url)
-        self._headers = _parse_headers(self.header)
-
-    def client(self) -> CoderTasksClient:
-        """A client from the flags, filling what is missing like ``from_env()`` does.
-
-        Raises ``ValueError`` (a usage error) naming every place that was looked at.
-        """
-        from coder_tasks_async import CoderTasksClient
-        from coder_tasks_async._environment import settings_from_env
-
-        env = dict(os.environ)
-        # Overlaying the flags on the environment keeps a single resolution rule: a flag
-        # beats the variable, which beats the config dir, for URL and token separately.
-        if self.url:
-            env[URL_ENV] = self.url
-        if self.token:
-            env[TOKEN_ENV] = self.token
-        settings = settings_from_env(env)
-        from . import _errors
-
-        _errors.current_url = check_url(settings.url).rstrip("/")
-        session = None
-        if self._headers:
-            import aiohttp
-
-            # The client does not close a session it was given: `_HeaderClient` does.
-            session = aiohttp.ClientSession(headers=self._headers)
-        client = CoderTasksClient(
-            check_url(settings.url),
-            token=settings.token,
-            user_agent=f"coder-tasks-cli/{__version__}",
-            session=session,
-            wake="auto" if self.watch else "poll",
-        )
-        if session is not None:
-            _own_session(client, session)
-        return client
-
-
-def _own_session(client: CoderTasksClient, session: object) -> None:
-    """Close ``session`` when ``client`` closes (the client leaves callers' sessions open)."""
-    close = client.aclose
-
-    async def aclose() -> None:
-        try:
-            await close()
-        finally:
-            await session.close()  # type: ignore[attr-defined]
-
-    client.aclose = aclose  # type: ignore[method-assign]
-
-
-def usage_error(message: str, hint: str | None = None) -> NoReturn:
-    """Print ``message`` as a usage error and exit with code 2."""
-    _output.print_error(message, hint)
-    raise typer.Exit(EXIT_USAGE)
-
-
-def _leaves(exc: BaseException) -> list[BaseException]:
-    """The exceptions inside (nested) exception groups, which anyio task groups raise."""
-    if isinstance(exc, BaseExceptionGroup):
-        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
-    return [exc]
-
-
-def _point_stdout_at_devnull() -> None:
-    """So the interpreter's final flush of a closed pipe does not complain."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # not a real file (an in-process test runner)
-        pass
-
-
-def quiet_broken_pipe() -> NoReturn:
-    """The reader of stdout went away (``| head -1``): stop quietly with success, like ``gh``."""
-    _point_stdout_at_devnull()
-    raise typer.Exit(0)
-
-
-def _stderr_handler() -> logging.Handler:
-    """A handler that writes to whatever ``sys.stderr`` is now (a test runner swaps it)."""
-    import logging
-
-    class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-        @property
-        def stream(self) -> Any:
-            return sys.stderr
-
-        @stream.setter
-        def stream(self, _: Any) -> None:
-            pass
-
-    return _StderrHandler()
-
-
-@contextlib.contextmanager
-def _debug_log(verbose: bool) -> Iterator[None]:
-    """``-v``: the SDK's request log on stderr, for this command only."""
-    if not verbose:
-        yield
-        return
-    import logging
-
-    logger = logging.getLogger("coder_tasks_async")
-    handler = _stderr_handler()
-    handler.setFormatter(logging.Formatter("debug: %(message)s"))
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
-def run(
-    main: Callable[[], Awaitable[None]],
-    *,
-    subject: str | None = None,
-    verbose: bool = False,
-) -> None:
-    """Run ``main`` on asyncio and map its failure to a message and an exit code.
-
-    ``subject`` (like ``"task alice/fix-login"``) is what a not-found error names.
-    """
-    import anyio
-
-    from ._errors import describe, exit_code
-
-    try:
-        with _debug_log(verbose):
-            anyio.run(main, backend="asyncio")
-    except typer.Exit:
-        raise
-    except BaseException as exc:
-        leaves = _leaves(exc)
-        if any(isinstance(e, BrokenPipeError) for e in leaves):
-            quiet_broken_pipe()
-        if any(isinstance(e, KeyboardInterrupt) for e in leaves):
-            _output.print_notice("Interrupted.")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        exits = [e for e in leaves if isinstance(e, typer.Exit)]
-        if exits:
-            raise exits[0] from None
-        if any(isinstance(e, SystemExit) for e in leaves):
-            raise
-        for leaf in leaves:
-            message, hint = describe(leaf, subject=subject)
-            _output.print_error(message, hint)
-            if verbose:
-                _output.print_detail(leaf)
-        raise typer.Exit(max(exit_code(e) for e in leaves)) from None

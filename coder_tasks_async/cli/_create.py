@@ -1,7 +1,4 @@
-"""``create`` (optionally waiting or following) and ``send``.
-
-The SDK is imported inside command bodies, so ``--help`` never loads aiohttp.
-"""
+"""``create``: a task from an input, on a template picked as ``coder task create`` picks it."""
 
 from __future__ import annotations
 
@@ -10,80 +7,140 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import _output as out
-from ._app import (
-    Conn,
-    HeaderOption,
+from ._app import command
+from ._connection import Connection, connection_options
+from ._json_output import jsonable, print_json
+from ._options import (
+    TEMPLATE_VERSION_ENV,
     OutputFormat,
     OutputOption,
-    OwnerOption,
     PollOption,
-    TokenOption,
-    UrlOption,
+    StdinOption,
     UserAlias,
-    VerboseOption,
-    app,
+    input_argument,
+    input_from,
     owner_of,
     poll_policy,
-    run,
-    usage_error,
 )
+from ._outage import watched
+from ._runner import run, usage_error
+from ._tables import STATUS_COLUMNS, print_table
+from ._task_lookup import display, is_uuid
+from ._template_choice import NO_PRESET, Choice, preset_id, template_version_id
+from ._terminal import print_notice, write_stdout
+from ._waiting import Goal, wait_until
 
 if TYPE_CHECKING:
-    pass
+    from coder_tasks_async import CoderTasksClient, Task
 
-from ._common import (
-    TEMPLATE_VERSION_ENV,
-    StdinOption,
-    TaskArg,
-    input_from,
-    is_uuid,
-    owner_kw,
-    resolve,
-    show_task,
-    wait_until,
-)
+__all__ = ["create"]
 
-__all__ = ["create", "send"]
+TEMPLATE_NAME_ENV = "CODER_TASK_TEMPLATE_NAME"
+PRESET_ENV = "CODER_TASK_PRESET_NAME"
+ORGANIZATION_ENV = "CODER_ORGANIZATION"
 
 
-@app.command()
+def _choice(template: str | None, version: str | None, org: str | None) -> Choice:
+    """The template flags, with a version id from the environment yielding to ``--template``."""
+    if template and version and is_uuid(version):
+        template_given = template != os.environ.get(TEMPLATE_NAME_ENV)
+        version_given = version != os.environ.get(TEMPLATE_VERSION_ENV)
+        if template_given and version_given:
+            usage_error("pass --template or a --template-version id, not both")
+        if template_given:
+            version = None  # an explicit --template beats the environment's version id
+        else:
+            template = None  # a version id is more precise than a template name
+    return Choice(template=template, version=version, organization=org)
+
+
+async def _after_create(
+    coder: CoderTasksClient, task: Task, *, follow: bool, show: bool, output: OutputFormat,
+    poll_interval: float | None,
+) -> None:  # fmt: skip
+    """``--wait``: until the agent is ready, then show the task; ``--follow``: the conversation."""
+    if follow:
+        from ._follow import follow_until_settled
+
+        await follow_until_settled(coder, task, poll=poll_policy(poll_interval), output=output)
+    else:
+        print_notice(f"Waiting for {display(task)} to be ready…", "dim")
+        goal = Goal.of(["idle", "complete", "failed"])
+        ready = await wait_until(coder, task, goal, None, poll_interval)
+        if not show:
+            return
+        if output is OutputFormat.JSON:
+            print_json(jsonable(ready))
+        else:
+            print_table(STATUS_COLUMNS, [ready], None)
+
+
+def _announce(task: Task, *, quiet: bool, output: OutputFormat, later: bool) -> None:
+    """The created task: its id (``-q``), its JSON, or a line for people."""
+    if quiet:
+        if output is OutputFormat.JSON:
+            print_json(str(task.id))
+        else:
+            write_stdout(str(task.id))
+    elif output is OutputFormat.JSON and not later:
+        print_json(jsonable(task))
+    elif not later:
+        write_stdout(f"Created task {display(task)} ({task.id}).")
+    if not quiet and output is OutputFormat.TABLE:
+        note = (
+            f"Created task {display(task)}."
+            if later
+            else (f"Follow it with: coder-tasks logs {display(task)} -f")
+        )
+        print_notice(note, "dim")
+
+
+@command("create")
+@connection_options
 def create(
-    input: Annotated[
-        str | None,
-        typer.Argument(help="What the agent should do.", show_default=False, metavar="INPUT"),
-    ] = None,
+    input: Annotated[str | None, input_argument("What the agent should do")] = None,
+    *,
     stdin: StdinOption = False,
     name: Annotated[
         str | None, typer.Option("--name", help="Task name (default: generated).", metavar="NAME")
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            envvar=TEMPLATE_NAME_ENV,
+            help="Template name, or NAME@VERSION (default: the only task template).",
+            metavar="NAME[@VERSION]",
+        ),
     ] = None,
     template_version: Annotated[
         str | None,
         typer.Option(
             "--template-version",
             envvar=TEMPLATE_VERSION_ENV,
-            help="Template version id (UUID) to run the task on.",
-            show_envvar=True,
-            metavar="UUID",
-        ),
-    ] = None,
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--template",
-            help="Template by name: NAME (its active version) or NAME@VERSION; "
-            "instead of --template-version.",
-            metavar="NAME[@VERSION]",
-        ),
-    ] = None,
-    org: Annotated[
-        str | None,
-        typer.Option(
-            "--org", help="Organization of --template, when several have that name.", metavar="ORG"
+            help="Version of the template, by name (default: its active version), or a "
+            "template version id (a UUID) on its own.",
+            metavar="NAME|UUID",
         ),
     ] = None,
     preset: Annotated[
-        str | None, typer.Option("--preset", help="Template version preset id.", metavar="UUID")
+        str,
+        typer.Option(
+            "--preset",
+            envvar=PRESET_ENV,
+            help=f"Template version preset id (a UUID); {NO_PRESET!r} for none.",
+            metavar="UUID",
+        ),
+    ] = NO_PRESET,
+    org: Annotated[
+        str | None,
+        typer.Option(
+            "-O",
+            "--org",
+            envvar=ORGANIZATION_ENV,
+            help="Organization (name or id) to find the template in.",
+            metavar="ORG",
+        ),
     ] = None,
     owner: Annotated[
         str, typer.Option("--owner", help="Create the task for this user.", metavar="USER")
@@ -99,142 +156,43 @@ def create(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the task id.")] = False,
     output: OutputOption = OutputFormat.TABLE,
     poll_interval: PollOption = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    header: HeaderOption = None,
-    verbose: VerboseOption = False,
+    conn: Connection,
 ) -> None:
     """Create a task; it starts `pending` and becomes `active` when its workspace is up.
+
+    Without --template, the only task template is used (as `coder task create` does).
 
     Example: coder-tasks create "Fix the flaky login test" --template claude-code-agent --follow
     """
     text = input_from(input, stdin)
+    if not text:
+        usage_error("a task cannot be started with an empty input")
     who = owner_of(owner, user)
-    if template and template_version:
-        if template_version != os.environ.get(TEMPLATE_VERSION_ENV):
-            usage_error("pass --template or --template-version, not both")
-        template_version = None  # an explicit --template beats the environment's default
-    if org and not template:
-        usage_error("--org only makes sense with --template")
-    if not template and not template_version:
-        usage_error(
-            "--template-version is required",
-            f"pass a template version id, set ${TEMPLATE_VERSION_ENV}, or name a template "
-            "with --template NAME[@VERSION]",
-        )
-    if template_version and not is_uuid(template_version):
-        usage_error(
-            f"--template-version must be a template version id (a UUID), not {template_version!r}",
-            "to pick a template by name, use --template NAME[@VERSION]",
-        )
+    choice = _choice(template, template_version, org)
     if wait and follow:
         usage_error("pass --wait or --follow, not both")
-    conn = Conn(url, token, header, verbose)
 
     async def main() -> None:
-        from ._templates import resolve_template
-
-        async with conn.client() as coder:
-            version = await resolve_template(coder, template, org) if template else template_version
+        async with conn.open() as coder:
+            version = await template_version_id(coder, choice)
             task = await coder.create_task(
                 text,
-                template_version_id=str(version),
+                template_version_id=version,
                 name=name,
-                template_version_preset_id=preset,
-                **owner_kw(who),
+                template_version_preset_id=await preset_id(coder, version, preset),
+                owner=who,
             )
-            if quiet:
-                out.write_stdout(str(task.id))
-            elif output is OutputFormat.JSON and not (wait or follow):
-                out.print_json(out.jsonable(task))
-            elif not (wait or follow):
-                out.write_stdout(f"Created task {task.ref} ({task.id}).")
-            if not quiet and output is OutputFormat.TABLE:
-                note = (
-                    f"Created task {task.ref}."
-                    if wait or follow
-                    else f"Follow it with: coder-tasks logs {task.ref} -f"
-                )
-                out.print_notice(f"[dim]{note}[/]")
-            if follow:
-                from ._logs import follow_until_settled
-
-                await follow_until_settled(
-                    coder, task, poll=poll_policy(poll_interval), output=output
-                )
-            elif wait:
-                from coder_tasks_async import TaskState
-
-                out.print_notice(f"[dim]Waiting for {task.ref} to be ready…[/]")
-                ready = await wait_until(
+            later = wait or follow
+            _announce(task, quiet=quiet, output=output, later=later)
+            if later:
+                await watched(
                     coder,
-                    task,
-                    [TaskState.IDLE.value, TaskState.COMPLETE.value, TaskState.FAILED.value],
-                    None,
-                    poll_interval,
-                )
-                if not quiet:
-                    show_task(ready, output)
+                    task.id,
+                    conn.patience,
+                    lambda: _after_create(
+                        coder, task, follow=follow, show=not quiet, output=output,
+                        poll_interval=poll_interval,
+                    ),
+                )  # fmt: skip
 
-    run(main, subject=f"task {name}" if name else "the new task", verbose=verbose)
-
-
-@app.command()
-def send(
-    task: TaskArg,
-    input: Annotated[
-        str | None,
-        typer.Argument(help="The message for the agent.", show_default=False, metavar="INPUT"),
-    ] = None,
-    stdin: StdinOption = False,
-    wait_ready: Annotated[
-        bool,
-        typer.Option(
-            "--wait-ready", help="Wait until the task is active and its agent idle, then send."
-        ),
-    ] = False,
-    resume: Annotated[
-        bool,
-        typer.Option("--resume", help="With --wait-ready: resume a paused task first (v2.31+)."),
-    ] = False,
-    ready_timeout: Annotated[
-        float,
-        typer.Option(
-            "--ready-timeout", help="Seconds --wait-ready may wait.", min=0, metavar="SECONDS"
-        ),
-    ] = 600.0,
-    owner: OwnerOption = "me",
-    user: UserAlias = None,
-    poll_interval: PollOption = None,
-    url: UrlOption = None,
-    token: TokenOption = None,
-    header: HeaderOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """Send input to a task's agent (exactly once; never re-sent after a doubtful failure).
-
-    Example: coder-tasks send fix-login "Please also add a test" --wait-ready
-    """
-    text = input_from(input, stdin)
-    who = owner_of(owner, user)
-    if resume and not wait_ready:
-        usage_error("--resume needs --wait-ready")
-    conn = Conn(url, token, header, verbose)
-
-    async def main() -> None:
-        async with conn.client() as coder:
-            found = await resolve(coder, task, who)
-            if wait_ready:
-                out.print_notice(f"[dim]Waiting for {found.ref} to be ready…[/]")
-            await coder.send_input(
-                found.id,
-                text,
-                wait_ready=wait_ready,
-                resume=resume,
-                ready_timeout=ready_timeout,
-                poll=poll_policy(poll_interval),
-                **owner_kw(who),
-            )
-        out.write_stdout(f"Sent input to {found.ref}.")
-
-    run(main, subject=f"task {task}", verbose=verbose)
+    run(main, conn=conn, about=f"task {name}" if name else "the new task")

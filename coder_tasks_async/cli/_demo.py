@@ -1,6 +1,6 @@
 """``demo``: fan out tasks, tail their conversations merged, answer one, summarize, clean up.
 
-The flow lives in ``_demo_run`` and is imported only when the command runs.
+The flow lives in ``_demo_flow`` and is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ from typing import Annotated
 
 import typer
 
-from ._app import TokenOption, app, check_url, run, usage_error
-from ._common import TEMPLATE_VERSION_ENV
+from ._app import command
+from ._connection import check_url
+from ._error_messages import CliError
+from ._options import TEMPLATE_VERSION_ENV
+from ._runner import run, usage_error
 
 __all__ = ["demo"]
 
 
-@app.command()
+@command("demo")
 def demo(
     tasks: Annotated[
         int, typer.Option("--tasks", help="How many tasks to fan out.", min=1, metavar="N")
@@ -42,7 +45,10 @@ def demo(
             metavar="URL",
         ),
     ] = None,
-    token: TokenOption = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", help="With --url: session token.", metavar="TOKEN"),
+    ] = None,
     template_version: Annotated[
         str | None,
         typer.Option(
@@ -78,10 +84,13 @@ def demo(
         usage_error("--speed must be positive")
 
     if url is not None:
-        url = check_url(url)
+        try:
+            url = check_url(url)
+        except CliError as exc:
+            usage_error(exc.message)
 
     async def main() -> None:
-        from ._demo_run import run_demo
+        from ._demo_flow import run_demo
 
         await run_demo(
             url=url,

@@ -40,7 +40,7 @@ from coder_tasks_async.testing import FakeCoder, Timings
 pytestmark = pytest.mark.anyio
 
 #: A task is active 0.15 s after creation and answers in 0.15 s.
-FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3)
+FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3, stop_job=0.05)
 CLI = (sys.executable, "-m", "coder_tasks_async.cli")
 #: Poll the fast fake fast (the SDK's default starts at 1 s).
 POLL = ("--poll-interval", "0.05")
@@ -145,7 +145,8 @@ async def test_list_table_json_and_quiet(
         env, ["list", "-a"], ["list", "-o", "json"], ["list", "-q", "--status", "active"]
     )
     assert table.rc == 0 and "NAME" in table.out and "list-one" in table.out
-    assert "OWNER" in table.out and "alice" in table.out
+    # `coder task list -a` shows the same default columns (no owner column); sorted by name.
+    assert table.out.index("list-one") < table.out.index("list-two")
     data = as_json.json()
     assert isinstance(data, list) and {t["name"] for t in data} == {"list-one", "list-two"}
     assert data[0]["status"] in ("pending", "initializing", "active")
@@ -160,11 +161,18 @@ async def test_create_variants(fake: FakeCoder, env: dict[str, str]) -> None:
         cli(env, "create", "As JSON", "--template-version", tv, "-o", "json",
             "--preset", str(fake.preset_id)),
         cli(env_tv, "create", "--stdin", "-q", stdin="Prompt from stdin\n"),
-        cli(env, "create", "No template version"),
+        cli(env, "create", "No template named", "--name", "c-only"),
     )  # fmt: skip
     assert plain.rc == 0 and "alice/c-plain" in plain.out
     assert as_json.json()["initial_prompt"] == "As JSON"  # type: ignore[index]
-    assert_clean_error(no_tv, 2, "--template-version is required")
+    # A preset by name, as `coder task create --preset` takes it: looked up in the version.
+    named = await cli(env, "create", "Preset by name", "--template-version", tv,
+                      "--preset", "Default", "--name", "c-preset")  # fmt: skip
+    assert named.rc == 0, named
+    assert any(r.route == "list_presets" for r in fake.requests)
+    # No template named: the only one there is, as `coder task create` picks it.
+    assert no_tv.rc == 0, no_tv
+    assert fake.task("c-only").template_version_id == fake.template_version_id
     assert from_stdin.rc == 0, from_stdin
     assert fake.task(uuid.UUID(from_stdin.out.strip())).prompt == "Prompt from stdin"
 
@@ -177,9 +185,11 @@ async def test_status_and_watch(
         env, ["status", str(task.id), "-o", "json"], ["status", "alice/watched", "--watch", *POLL]
     )
     assert as_json.json()["id"] == str(task.id)  # type: ignore[index]
-    # --watch ends by itself once the agent is up and not working.
+    # --watch ends by itself once the agent is up and not working; coder's columns.
     assert watch.rc == 0, watch
-    assert watch.out.splitlines()[-1].split()[1:5] == ["watched", "active", "idle", "Done:"]
+    lines = watch.out.splitlines()
+    assert lines[0].split() == ["STATE", "CHANGED", "STATUS", "HEALTHY", "STATE", "MESSAGE"]
+    assert lines[-1].split()[2:6] == ["active", "true", "idle", "Done:"]
 
 
 async def test_logs_once_table_json_and_live_follow(
@@ -192,7 +202,9 @@ async def test_logs_once_table_json_and_live_follow(
         ["logs", "logged", "--follow", "--idle-timeout", "0.2", *POLL],
     )
     # The one-shot call may come before the agent is up: then the conversation is empty.
-    assert as_json.rc == 0 and isinstance(as_json.json()["logs"], list), as_json  # type: ignore[index]
+    # coder's shape: an array of entries; nothing (and a note on stderr) when there are none.
+    assert as_json.rc == 0, as_json
+    assert isinstance(as_json.json(), list) if as_json.out else "No task logs found." in as_json.err
     # Live mode, until the agent has been idle for 0.2 s.
     assert live.rc == 0, live
     assert "#1 input" in live.out and "Fix logged" in live.out and "Done: Fix logged" in live.out
@@ -242,7 +254,7 @@ async def test_pause_and_resume(tmp_path: Path) -> None:
         task = await make_task(coder, fake, "napper")
         await coder.wait_for(task, until="idle", timeout=20)
         paused = await cli(env, "pause", "napper")
-        assert paused.rc == 0 and "Pausing task alice/napper" in paused.out, paused
+        assert paused.rc == 0 and "Paused task alice/napper." in paused.out, paused
         assert (await coder.get_task(task)).status == "paused"
         resumed = await cli(env, "resume", "napper")
         assert resumed.rc == 0, resumed
@@ -360,19 +372,37 @@ async def read_until(proc: Process, marker: bytes) -> bytes:
     return seen
 
 
-def test_followed_update_prints_only_the_new_lines() -> None:
+def test_followed_update_prints_only_the_new_lines(capsys: pytest.CaptureFixture[str]) -> None:
     # In-process: whether a live CLI sees the reply mid-growth depends on timing.
-    from coder_tasks_async.cli import _logs
+    from coder_tasks_async.cli import _follow
 
     def event(kind: Literal[LogEventKind.NEW, LogEventKind.UPDATE], content: str) -> LogEvent:
         when = datetime(2025, 1, 1, tzinfo=UTC)
         entry = TaskLogEntry(id=2, content=content, type=TaskLogType.OUTPUT, time=when)
         return EntryEvent(kind=kind, entry=entry, task_id=uuid.uuid4(), task_name="t")
 
-    show = _logs._TextPrinter()
-    with show._console.capture() as captured:
-        show(event(LogEventKind.NEW, "● Looking at: it\n\n✻ Working…"))
-        show(event(LogEventKind.UPDATE, "● Looking at: it\n● Read(README.md)\n\n✻ Working…"))
-    text = captured.get()
+    show = _follow._TextPrinter()
+    show(event(LogEventKind.NEW, "● Looking at: it\n\n✻ Working…"))
+    show(event(LogEventKind.UPDATE, "● Looking at: it\n● Read(README.md)\n\n✻ Working…"))
+    text = capsys.readouterr().out
     assert text.count("● Looking at: it") == 1  # the unchanged first line is not repeated
     assert "(updated)" in text and "● Read(README.md)" in text
+
+
+async def test_create_picks_the_only_template_with_an_ai_task(
+    fake: FakeCoder, env: dict[str, str]
+) -> None:
+    # A template without a coder_ai_task resource is not a task template: as `coder task
+    # create` asks (has-ai-task:true), it does not count when none is named.
+    fake.templates.add(
+        "plain-workspace",
+        organization_id=fake.organization_id,
+        organization_name=fake.organization_name,
+        versions={"v1": uuid.uuid4()},
+        active_version="v1",
+        has_ai_task=False,
+    )
+    made = await cli(env, "create", "Only the AI one", "--name", "c-ai-only")
+    assert made.rc == 0, made
+    assert fake.task("c-ai-only").template_version_id == fake.template_version_id
+    assert any(r.query.get("q") == "has-ai-task:true" for r in fake.requests)

@@ -143,11 +143,15 @@ def test_bad_values_list_the_valid_ones(served: Served) -> None:
     assert "unknown status 'bogus'" in status.stderr and "active" in status.stderr
     until = served.cli("wait", "x", "--until", "Active,bogus")
     assert until.exit_code == 2 and "statuses:" in until.stderr and "idle" in until.stderr
-    tv = served.cli("create", "x", "--template-version", "not-a-uuid")
-    assert tv.exit_code == 2 and "template version id (a UUID)" in tv.stderr
+    # Not a UUID: a version *name*, looked up as `coder task create` does.
+    tv = served.cli("create", "x", "--template-version", "not-a-version")
+    assert tv.exit_code == 1 and "has no version named not-a-version" in tv.stderr
+    preset = served.cli("create", "x", "--preset", "My Preset")
+    assert preset.exit_code == 2 and "--preset 'My Preset'" in preset.stderr
+    assert "Default" in preset.stderr  # the presets there are
     fmt = served.cli("list", "-o", "yaml")
     assert fmt.exit_code == 2 and "Value error" not in fmt.output
-    for result in (status, until, tv):
+    for result in (status, until, tv, preset):
         no_python_leaks(result.stderr)
         assert result.stderr.startswith("error: ")
 
@@ -155,10 +159,10 @@ def test_bad_values_list_the_valid_ones(served: Served) -> None:
 def test_hints_for_send_refusals(served: Served) -> None:
     task = served.make("busy")
     served.call(served.fake.set_error, task.id)  # not active, whatever the timing
-    result = served.cli("send", "busy", "hello")
+    result = served.cli("send", "busy", "hello", "--no-wait-ready")
     assert result.exit_code == 1
     assert "task busy is" in result.stderr and "not active" in result.stderr
-    assert "pass --wait-ready" in result.stderr
+    assert "without --no-wait-ready" in result.stderr
     no_python_leaks(result.stderr)
 
 
@@ -166,20 +170,22 @@ def test_send_to_paused_task_points_at_resume(served: Served) -> None:
     served.make("napping")
     assert served.cli("wait", "napping", "--until", "idle", *POLL).exit_code == 0
     assert served.cli("pause", "napping").exit_code == 0
-    plain = served.cli("send", "napping", "hello")
-    assert plain.exit_code == 1
-    assert "task napping is paused" in plain.stderr and "--wait-ready --resume" in plain.stderr
-    waiting = served.cli("send", "napping", "hello", "--wait-ready", *POLL)
-    assert waiting.exit_code == 1
-    assert "is paused" in waiting.stderr and "--resume" in waiting.stderr
-    no_python_leaks(waiting.stderr)
-    resumed = served.cli("send", "napping", "hello", "--wait-ready", "--resume", *POLL)
+    at_once = served.cli("send", "napping", "hello", "--no-wait-ready")
+    assert at_once.exit_code == 1
+    assert "task napping is paused" in at_once.stderr and "--no-resume" in at_once.stderr
+    left = served.cli("send", "napping", "hello", "--no-resume", *POLL)
+    assert left.exit_code == 1
+    assert "is paused" in left.stderr and "--no-resume" in left.stderr
+    no_python_leaks(left.stderr)
+    # By default a paused task is resumed first, as `coder task send` (v2.32) does.
+    resumed = served.cli("send", "napping", "hello", *POLL)
     assert resumed.exit_code == 0, resumed.output
+    assert "Resuming alice/napping, then sending" in resumed.stderr
 
 
 def test_describe_rate_limit_and_ambiguous() -> None:
     from coder_tasks_async import AmbiguousRequestError, RateLimitError
-    from coder_tasks_async.cli._errors import describe
+    from coder_tasks_async.cli._error_messages import describe
 
     limited = RateLimitError(
         retry_after=7.2, status=429, message="rate limited", method="GET", url="http://x/api/v2"
@@ -220,12 +226,12 @@ def test_deprecated_user_flag_still_works(served: Served) -> None:
 def test_a_bug_is_one_line_and_v_shows_where(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from coder_tasks_async.cli import _output
+    from coder_tasks_async.cli import _list
 
     def broken(*_: object, **__: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr(_output, "tasks_table", broken)
+    monkeypatch.setattr(_list, "print_table", broken)
     served.make("buggy")
     plain = served.cli("list")
     assert plain.exit_code == 1

@@ -12,8 +12,9 @@ from test_cli import env as env
 from test_cli import fake as fake
 
 from coder_tasks_async import CoderTasksClient, PollPolicy
-from coder_tasks_async.cli import _logs
-from coder_tasks_async.cli._app import OutputFormat
+from coder_tasks_async.cli._follow import Follow
+from coder_tasks_async.cli._follow import follow as follow_logs
+from coder_tasks_async.cli._waiting import Goal
 from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
@@ -25,18 +26,16 @@ async def follow(
     coder: CoderTasksClient, cursor: Path, capsys: pytest.CaptureFixture[str], **stop: object
 ) -> str:
     """One in-process ``logs same-text -f --settled --cursor-file`` run; its output."""
-    options: dict[str, object] = {"until": None, "until_terminal": False, "idle_timeout": None}
-    options.update(stop)
-    capsys.readouterr()
-    await _logs._follow(
-        coder,
-        await coder.get_task("same-text"),
+    until = stop.pop("until", None)
+    how = Follow(
         settled=True,
         cursor_file=cursor,
         poll=FAST,
-        output=OutputFormat.TABLE,
-        **options,  # type: ignore[arg-type]
+        until=Goal.of(until) if until else None,  # type: ignore[arg-type]
+        **stop,  # type: ignore[arg-type]
     )
+    capsys.readouterr()
+    await follow_logs(coder, await coder.get_task("same-text"), how)
     return capsys.readouterr().out
 
 

@@ -105,15 +105,22 @@ async def test_a_forgotten_key_loses_its_cursor_and_lease_and_nothing_else(
         ("claim", ([""], "w", 10)),
         ("release", (["k"], "")),
         ("forget", ([""],)),
-        ("save", ("k", "a\x00b")),
     ],
 )
 async def test_bad_arguments_are_refused_before_any_write(
     store: CursorStore, call: str, args: tuple[Any, ...]
 ) -> None:
-    with pytest.raises(ValueError, match=r"non-empty|positive|NUL"):
+    with pytest.raises(ValueError, match=r"non-empty|positive"):
         await getattr(store, call)(*args)
     assert await store.leases() == []
+
+
+async def test_a_cursor_with_a_nul_is_refused_alike_by_both_stores(store: CursorStore) -> None:
+    # Found by the lease-table state machine: PostgreSQL's text cannot hold a NUL and
+    # asyncpg raised its own encoding error; a cursor's JSON never holds one.
+    with pytest.raises(ValueError, match="NUL"):
+        await store.save("k1", "\x00")
+    assert await store.load("k1") is None
 
 
 async def test_sqlite_ack_in_the_callers_transaction_commits_or_rolls_back_with_it(

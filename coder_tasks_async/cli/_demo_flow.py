@@ -9,6 +9,7 @@ a real deployment.  It exercises the SDK the way its users do: ``create_task`` u
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
@@ -16,19 +17,32 @@ from typing import TYPE_CHECKING
 import anyio
 import attrs
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .. import CoderTasksClient, PollPolicy, Task, TaskLogType, TaskState, TaskStatus
-from . import _output as out
-from ._app import EXIT_API, Conn
-from ._common import TEMPLATE_VERSION_ENV
-from ._progress import DemoProgress, make_progress
+from .. import CoderTasksClient, PollPolicy, Task, TaskLogType, TaskState, TaskStatus, __version__
+from ._demo_progress import DemoProgress, make_progress
+from ._options import TEMPLATE_VERSION_ENV
+from ._runner import EXIT_API
+from ._tables import first_line
+from ._terminal import print_error, styled
 
 if TYPE_CHECKING:
     from ..testing import Timings
 
 __all__ = ["demo_timings", "run_demo"]
+
+
+def _console() -> Console:
+    """Rich output on stdout, coloured only as the rest of the CLI is (see ``_terminal``)."""
+    colour = styled(sys.stdout)
+    return Console(
+        soft_wrap=True,
+        highlight=False,
+        no_color=not colour,
+        color_system="auto" if colour else None,
+    )
 
 
 def demo_timings(speed: float = 1.0) -> Timings:
@@ -153,7 +167,7 @@ class _Demo:
                     continue
                 run.entries += 1
                 run.last_type = entry.type
-                text = escape(out.first_line(entry.content))
+                text = escape(first_line(entry.content))
                 if entry.type is TaskLogType.INPUT:
                     run.inputs += 1
                     text = f"[bold]> {text}[/]"
@@ -216,19 +230,22 @@ async def run_demo(
         else:
             if not template_version:
                 raise ValueError(f"--template-version (or ${TEMPLATE_VERSION_ENV}) is required")
-            coder, poll, where = Conn(url, token).client(), _REAL_POLL, url
+            coder = CoderTasksClient.from_env(
+                url=url, token=token, user_agent=f"coder-tasks-cli/{__version__}"
+            )
+            poll, where = _REAL_POLL, url
         await stack.enter_async_context(coder)
         # One call before the burst: it checks the token, and with api="auto" it lets the
         # client learn the server's route tree once instead of racing 20 probes.
         await coder.list_tasks()
-        out.console().print(
+        _console().print(
             f"[bold]coder-tasks demo[/]: {tasks} tasks on {escape(where)}",
             highlight=False,
             soft_wrap=True,
         )
         runs = [_Run(i, _PROMPTS[i % len(_PROMPTS)], 2 if i == 0 else 1) for i in range(tasks)]
         try:
-            with make_progress(out.console(), tasks) as progress, anyio.fail_after(timeout):
+            with make_progress(_console(), tasks) as progress, anyio.fail_after(timeout):
                 demo = _Demo(
                     coder,
                     template_version=template_version,
@@ -242,13 +259,13 @@ async def run_demo(
                         tg.start_soon(demo.lifecycle, one)
         except TimeoutError:
             settled = sum(one.settled for one in runs)
-            out.print_error(f"only {settled} of {tasks} tasks settled within {timeout:g}s")
+            print_error(f"only {settled} of {tasks} tasks settled within {timeout:g}s")
             raise typer.Exit(EXIT_API) from None
         else:
             elapsed = time.monotonic() - started
-            out.console().print(_summary(runs))
+            _console().print(_summary(runs))
             entries = sum(one.entries for one in runs)
-            out.console().print(
+            _console().print(
                 f"[bold green]Done:[/] {tasks} tasks, 1 follow-up, {entries} settled log entries "
                 f"in [bold]{elapsed:.1f}s[/] wall time.",
                 highlight=False,
@@ -257,4 +274,4 @@ async def run_demo(
             # Shielded so Ctrl-C or a failure still cleans up a real deployment.
             with anyio.CancelScope(shield=True), anyio.move_on_after(30):
                 deleted = await _delete_all(coder, runs)
-                out.console().print(f"Deleted {deleted} tasks.", highlight=False)
+                _console().print(f"Deleted {deleted} tasks.", highlight=False)
