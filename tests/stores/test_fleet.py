@@ -188,9 +188,10 @@ async def test_a_deleted_task_s_rows_are_forgotten_and_a_closed_worker_s_presenc
     async with fleet_fixture() as (fake, ids):
         store, other = make_store(), make_store()
         gone, kept = str(ids[0]), str(ids[1])
+        lease = 0.6  # a worker alone: nobody takes over if a round is late
         async with CoderTasksClient(fake.url, token=fake.token) as coder:
             fleet = coder.follow_fleet(
-                store, worker="solo", settled=True, lease=LEASE, poll=PACE, wake="poll"
+                store, worker="solo", settled=True, lease=lease, poll=PACE, wake="poll"
             )
             with anyio.fail_after(BOUND):
                 async with anyio.create_task_group() as tg:
@@ -218,6 +219,6 @@ async def test_a_deleted_task_s_rows_are_forgotten_and_a_closed_worker_s_presenc
         # Their lease rows are gone too: a claim starts a new row at token 1 (a row
         # that was only released would hand out token 2).
         presence = "~worker/solo"
-        assert await other.claim([gone, presence], "x", LEASE) == {gone: 1, presence: 1}
+        assert await other.claim([gone, presence], "x", lease) == {gone: 1, presence: 1}
         await store.aclose()  # type: ignore[attr-defined]
         await other.aclose()  # type: ignore[attr-defined]
