@@ -5,8 +5,9 @@
 * ``round trips per event``: store calls of one fleet worker per event it hands out,
   over a run that delivers every entry of 40 fresh tasks.
 * ``requests/min, idle``: requests to Coder of 4 fleet workers over idle tasks, against
-  one ``follow_many`` over the same tasks (both ``wake="poll"``, default pace), counted
-  once the backlog is delivered and the pace has slowed to its idle maximum.
+  one ``follow_many`` over the same tasks (both ``wake="poll"``, the default pace without
+  jitter), counted once the backlog is delivered and the pace has slowed to its idle
+  maximum, each poller over whole cycles of its idle log reads.
 * ``takeover``: two worker processes; one is killed with SIGKILL; seconds until the
   survivor holds every task (target: within the lease plus one renewal interval).
 
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -202,53 +203,104 @@ async def bench_round_trips(settings: Settings) -> list[Row]:
 #: backoff from 1 s to 10 s by x1.5), and a bound on the backlog itself.
 _SETTLE = 35.0
 _BACKLOG_BOUND = 600.0
+#: An idle task's logs are still read every this many intervals (``follow_many``'s
+#: floor), all of one poller's tasks in the same interval: a burst per cycle.
+_CYCLE = 5
+_TOKEN = "Coder-Session-Token"
+#: The default pace without its jitter: over a few cycles the jitter's luck moves a
+#: rate by a few percent either way, more than the difference this row looks for.
+STEADY = PollPolicy(jitter=0.0)
 
 
-class _Backlog:
-    """Counts the events handed out; ``done`` is set once ``size`` were."""
+class _Pollers:
+    """Each poller's requests and intervals, by the token it polls with, with their time.
+
+    A window of wall time sees one more or one fewer burst of idle log reads depending
+    on its phase (10,000 reads at once for ``follow_many``); counted from one interval
+    of a poller to a whole number of cycles later, a poller's rate does not depend on
+    where the window falls.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.delivered = 0
-        self.done = asyncio.Event()
+        self.backlog_done = asyncio.Event()
+        self.counting = False
+        self.requests: dict[str, list[float]] = defaultdict(list)
+        self.intervals: dict[str, list[float]] = defaultdict(list)
 
-    def one(self) -> None:
+    def delivered_one(self) -> None:
         self.delivered += 1
         if self.delivered >= self.size:
-            self.done.set()
+            self.backlog_done.set()
+
+    def request(self, request: RecordedRequest) -> None:
+        if self.counting:
+            self.requests[request.headers.get(_TOKEN, "")].append(time.perf_counter())
+
+    def interval(self, token: str) -> None:
+        if self.counting:
+            self.intervals[token].append(time.perf_counter())
+
+    def per_minute(self) -> float:
+        """The pollers' requests per minute, each over its whole cycles, summed."""
+        total = 0.0
+        for token, starts in self.intervals.items():
+            whole = (len(starts) - 1) // _CYCLE * _CYCLE
+            if whole == 0:
+                raise RuntimeError("the window saw no whole cycle of a poller: make it longer")
+            begin, end = starts[0], starts[whole]
+            made = sum(1 for t in self.requests[token] if begin <= t < end)
+            total += made * 60 / (end - begin)
+        return total
+
+
+class _IntervalMarks:
+    """A store that tells ``pollers`` when its worker starts an interval (its renewal)."""
+
+    def __init__(self, inner: CursorStore, pollers: _Pollers, token: str) -> None:
+        self.inner = inner
+        self.pollers = pollers
+        self.token = token
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def claim(self, keys: Any, holder: str, ttl: float) -> dict[str, int]:
+        if any(key.startswith("~worker/") for key in keys):
+            self.pollers.interval(self.token)
+        return await self.inner.claim(keys, holder, ttl)
 
 
 async def _requests_per_minute(
-    fake: FakeCoder, run: Callable[[_Backlog], Awaitable[None]], backlog: int, seconds: float
+    fake: FakeCoder, run: Callable[[_Pollers], Awaitable[None]], backlog: int, seconds: float
 ) -> float:
     """Requests per minute to ``fake`` of ``run`` at its idle pace: counted once it has
-    handed out its ``backlog`` of events and slowed down, over ``seconds``."""
-    counted: Counter[str] = Counter()
-    events = _Backlog(backlog)
-
-    def count(request: RecordedRequest) -> None:
-        counted["all"] += 1
-
-    task = asyncio.ensure_future(run(events))
+    handed out its ``backlog`` of events and slowed down, over whole cycles within
+    ``seconds``."""
+    pollers = _Pollers(backlog)
+    fake.request_observers.append(pollers.request)
+    task = asyncio.ensure_future(run(pollers))
     try:
         async with asyncio.timeout(_BACKLOG_BOUND):
-            await events.done.wait()
+            await pollers.backlog_done.wait()
         await asyncio.sleep(_SETTLE)
-        fake.request_observers.append(count)
+        pollers.counting = True
         await asyncio.sleep(seconds)
-        fake.request_observers.remove(count)
+        pollers.counting = False
     finally:
+        fake.request_observers.remove(pollers.request)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    return counted["all"] * 60 / seconds
+    return pollers.per_minute()
 
 
 async def bench_idle_requests(settings: Settings) -> list[Row]:
     tasks = settings.pick(1000, 10_000)
-    # Idle tasks' logs are still read every 5th interval (50 s at the slowest pace), all
-    # in step: a window of a few such cycles, or the phase decides the count.
-    seconds = settings.pick(20, 150)
+    # At least two whole cycles of each poller (5 intervals of up to 10 s, plus the time
+    # a round over thousands of tasks takes).
+    seconds = settings.pick(80, 150)
     idle = Timings(pending=0.0, initializing=0.0, chunk_interval=0.0, chunks=1)
     entries = 3 * tasks  # each task's welcome screen, prompt and reply
     async with FakeCoder(timings=idle, server_version="v2.31.1", record_requests=False) as fake:
@@ -259,26 +311,43 @@ async def bench_idle_requests(settings: Settings) -> list[Row]:
                     template_version_id=fake.template_version_id,
                 )
 
-            async def one_follow_many(backlog: _Backlog) -> None:
-                async with coder.follow_many(settled=True, wake="poll") as events:
-                    async for _ in events:
-                        backlog.one()
+            async def one_follow_many(pollers: _Pollers) -> None:
+                def intervals(request: RecordedRequest) -> None:
+                    if request.route == "list":  # its one list call starts each interval
+                        pollers.interval(fake.token)
+
+                fake.request_observers.append(intervals)
+                try:
+                    async with coder.follow_many(settled=True, wake="poll", poll=STEADY) as events:
+                        async for _ in events:
+                            pollers.delivered_one()
+                finally:
+                    fake.request_observers.remove(intervals)
 
             alone = await _requests_per_minute(fake, one_follow_many, entries, seconds)
-            with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
+            users = [fake.add_user(f"w{i}", owner=True) for i in range(4)]
 
-                async def fleet_of_four(backlog: _Backlog) -> None:
-                    async def worker(i: int) -> None:
-                        store = SQLiteCursorStore(Path(tmp) / "idle.sqlite3")
-                        async with coder.follow_fleet(
-                            store, worker=f"w{i}", settled=True, wake="poll"
-                        ) as events:
-                            async for _ in events:
-                                backlog.one()
+            async def fleet_of_four(pollers: _Pollers) -> None:
+                async def worker(i: int) -> None:
+                    token = users[i].token
+                    store = _IntervalMarks(
+                        SQLiteCursorStore(Path(tmp) / "idle.sqlite3"), pollers, token
+                    )
+                    async with (
+                        CoderTasksClient(fake.url, token=token) as client,
+                        client.follow_fleet(
+                            store,  # type: ignore[arg-type]
+                            worker=f"w{i}", owner="alice", settled=True, wake="poll",
+                            poll=STEADY,
+                        ) as events,
+                    ):  # fmt: skip
+                        async for _ in events:
+                            pollers.delivered_one()
 
-                    await asyncio.gather(*(worker(i) for i in range(4)))
+                await asyncio.gather(*(worker(i) for i in range(4)))
 
-                fleet = await _requests_per_minute(fake, fleet_of_four, entries, seconds)
+            fleet = await _requests_per_minute(fake, fleet_of_four, entries, seconds)
     return [
         row("fleet idle", f"requests/min, {tasks} idle tasks, 4 workers",
             f"{fleet:.0f}/min", f"{alone:.0f}/min (one follow_many)", fleet / alone,
