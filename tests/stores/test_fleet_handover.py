@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+import attrs
 import pytest
 from storekit import MakeStore
 
 from coder_tasks_async import (
     CoderTasksClient,
     EntryEvent,
+    FleetFollower,
     LeaseLostError,
     LogEvent,
     PollPolicy,
+    Task,
     TaskState,
 )
 from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
@@ -48,6 +52,39 @@ def two_handles(make_store: MakeStore, now: Callable[[], float]) -> tuple[Any, A
     return make_store(now=now, namespace=namespace), make_store(now=now, namespace=namespace)
 
 
+@attrs.define
+class OneTask:
+    """A worker alone with one task whose first turn is finished, another worker's
+    handle on the store, and the store clock's offset."""
+
+    coder: CoderTasksClient
+    task: Task
+    fleet: FleetFollower
+    other: Any
+    offset: list[float]
+
+    @property
+    def key(self) -> str:
+        return str(self.task.id)
+
+
+@asynccontextmanager
+async def one_task(make_store: MakeStore) -> AsyncIterator[OneTask]:
+    offset, now = shifted()
+    store, other = two_handles(make_store, now)
+    async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
+        async with CoderTasksClient(fake.url, token=fake.token) as coder:
+            task = await coder.create_task("job", template_version_id=fake.template_version_id)
+            await coder.wait_for(task, until=TaskState.IDLE, timeout=30)
+            fleet = coder.follow_fleet(
+                store, worker="a", settled=True, lease=LEASE, poll=PACE, wake="poll"
+            )
+            async with fleet:
+                yield OneTask(coder, task, fleet, other, offset)
+    await store.aclose()
+    await other.aclose()
+
+
 def entry_id(event: LogEvent) -> int:
     assert isinstance(event, EntryEvent)
     return event.entry.id
@@ -56,75 +93,51 @@ def entry_id(event: LogEvent) -> int:
 async def test_an_entry_whose_ack_was_refused_comes_again_when_the_task_comes_back(
     make_store: MakeStore,
 ) -> None:
-    offset, now = shifted()
-    store, other = two_handles(make_store, now)
-    async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
-        async with CoderTasksClient(fake.url, token=fake.token) as coder:
-            task = await coder.create_task("job", template_version_id=fake.template_version_id)
-            await coder.wait_for(task, until=TaskState.IDLE, timeout=30)
-            key = str(task.id)
-            fleet = coder.follow_fleet(
-                store, worker="a", settled=True, lease=LEASE, poll=PACE, wake="poll"
-            )
-            async with fleet:
-                first = await anext(fleet)
-                assert entry_id(first) == 0
-                # The worker stalls past its lease; another takes the task and hands it
-                # back without saving anything (it was closed before it got that far).
-                offset[0] += LEASE + 1
-                assert await other.claim([key], "b", LEASE) == {key: 2}
-                await other.release([key], "b")
-                with pytest.raises(LeaseLostError):
-                    await first.ack()
-                again = await anext(fleet)  # the task is free: claimed again, token 3
-                assert fleet.held == {task.id}
-            # Its ack never committed, so entry 0 is delivered again (it was skipped).
-            assert again.idempotency_key == first.idempotency_key
-    await store.aclose()
-    await other.aclose()
+    async with one_task(make_store) as one:
+        first = await anext(one.fleet)
+        assert entry_id(first) == 0
+        # The worker stalls past its lease; another takes the task and hands it back
+        # without saving anything (it was closed before it got that far).
+        one.offset[0] += LEASE + 1
+        assert await one.other.claim([one.key], "b", LEASE) == {one.key: 2}
+        await one.other.release([one.key], "b")
+        with pytest.raises(LeaseLostError):
+            await first.ack()
+        again = await anext(one.fleet)  # the task is free: claimed again, token 3
+        assert one.fleet.held == {one.task.id}
+    # Its ack never committed, so entry 0 is delivered again (it was skipped).
+    assert again.idempotency_key == first.idempotency_key
 
 
 async def test_a_task_held_again_resumes_from_what_the_other_worker_acknowledged(
     make_store: MakeStore,
 ) -> None:
-    offset, now = shifted()
-    store, other = two_handles(make_store, now)
-    async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
-        async with CoderTasksClient(fake.url, token=fake.token) as coder:
-            task = await coder.create_task("job", template_version_id=fake.template_version_id)
-            await coder.wait_for(task, until=TaskState.IDLE, timeout=30)
-            key = str(task.id)
-            fleet = coder.follow_fleet(
-                store, worker="a", settled=True, lease=LEASE, poll=PACE, wake="poll"
-            )
-            async with fleet:
-                for want in (0, 1, 2):
-                    event = await anext(fleet)
-                    assert entry_id(event) == want
-                    await event.ack()
-                # While the worker stalls past its lease, another one takes the task,
-                # delivers the next turn (entries 3 and 4), acknowledges it and hands the
-                # task back.
-                await coder.send_input(task, "next turn")
-                await coder.wait_for(task, until=TaskState.IDLE, timeout=30)
-                cursor = fleet.cursors[task.id].dumps()
-                async with coder.follow_logs(
-                    task, settled=True, cursor=cursor, poll=PACE, wake="poll"
-                ) as elsewhere:
-                    seen = [entry_id(await anext(elsewhere)) for _ in range(2)]
-                    assert seen == [3, 4]
-                    moved = elsewhere.cursor.dumps()
-                offset[0] += LEASE + 1
-                assert await other.claim([key], "b", LEASE) == {key: 2}
-                await other.save(key, moved, token=2)
-                await other.release([key], "b")
-                await coder.send_input(task, "and one more")
-                # The worker's renewal gets the task back under token 3: it follows on
-                # from the other worker's cursor, not from its own (at entry 2).
-                event = await anext(fleet)
-                assert entry_id(event) == 5
-    await store.aclose()
-    await other.aclose()
+    async with one_task(make_store) as one:
+        coder, task, fleet = one.coder, one.task, one.fleet
+        for want in (0, 1, 2):
+            event = await anext(fleet)
+            assert entry_id(event) == want
+            await event.ack()
+        # While the worker stalls past its lease, another one takes the task, delivers
+        # the next turn (entries 3 and 4), acknowledges it and hands the task back.
+        await coder.send_input(task, "next turn")
+        await coder.wait_for(task, until=TaskState.IDLE, timeout=30)
+        cursor = fleet.cursors[task.id].dumps()
+        async with coder.follow_logs(
+            task, settled=True, cursor=cursor, poll=PACE, wake="poll"
+        ) as elsewhere:
+            seen = [entry_id(await anext(elsewhere)) for _ in range(2)]
+            assert seen == [3, 4]
+            moved = elsewhere.cursor.dumps()
+        one.offset[0] += LEASE + 1
+        assert await one.other.claim([one.key], "b", LEASE) == {one.key: 2}
+        await one.other.save(one.key, moved, token=2)
+        await one.other.release([one.key], "b")
+        await coder.send_input(task, "and one more")
+        # The worker's renewal gets the task back under token 3: it follows on from the
+        # other worker's cursor, not from its own (at entry 2).
+        event = await anext(fleet)
+        assert entry_id(event) == 5
 
 
 async def test_leases_are_renewed_under_a_long_batch_of_events(make_store: MakeStore) -> None:
