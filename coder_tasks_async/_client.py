@@ -368,7 +368,8 @@ class CoderTasksClient(FanOutMethods):
         ``worker`` names this worker (default: host, pid and a random suffix); names
         must differ between live workers.  ``filter`` keeps the tasks to follow
         (applied by whichever worker lists).  Handle each event well within ``lease``
-        seconds: leases are renewed between events.
+        seconds: leases are renewed between events, every ``lease / 3`` seconds.  The
+        rows of a task the server deleted are removed from the store (``forget``).
 
         Example::
 

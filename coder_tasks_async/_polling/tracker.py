@@ -465,7 +465,10 @@ class ConversationTracker:
         for step in steps:
             if step.kind is LogEventKind.PAUSED:
                 paused = PausedEvent(
-                    task_id=task.id, task_name=task.name, conversation=conversation
+                    task_id=task.id,
+                    task_name=task.name,
+                    conversation=conversation,
+                    pause=self._cursor.pauses + 1,
                 )
                 events.append((step, paused))
             else:
@@ -498,6 +501,7 @@ class ConversationTracker:
         cursor = self._cursor
         if step.kind is LogEventKind.PAUSED:
             cursor.snapshot = True
+            cursor.pauses += 1
         elif step.kind is LogEventKind.RESET:
             cursor.forget_conversation(step.run)
         else:

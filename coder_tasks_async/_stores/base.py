@@ -10,8 +10,9 @@ Two kinds of rows live in a store, each under a string key within a namespace:
 A save may name the token its writer holds (``token=``): the store refuses it with
 :class:`LeaseLostError` unless that token is still the key's current one, so a
 worker whose lease was taken over can no longer move the cursor, however late its
-write arrives.  A lease row is never deleted: a released key keeps its token, so
-tokens only grow.
+write arrives.  A released key keeps its lease row and token, so tokens only grow;
+only :meth:`CursorStore.forget` deletes rows, of keys that are never used again
+(a fleet forgets a task once the server says it was deleted).
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ class CursorStore(Protocol):
 
     async def leases(self, prefix: str = "") -> list[Lease]:
         """Every live (held, unexpired) lease whose key starts with ``prefix``."""
+        ...
+
+    async def forget(self, keys: Collection[str]) -> None:
+        """Delete the cursors and lease rows of ``keys``: keys never used again (a deleted
+        task's).  A fenced save of a forgotten key is refused (:class:`LeaseLostError`)."""
         ...
 
     async def aclose(self) -> None:

@@ -70,6 +70,8 @@ _LEASES = (
 )
 #: Keys per ``IN (...)`` list: under SQLite's default limit of bound variables.
 _CHUNK = 500
+#: Seconds between tries to switch a new file to WAL while another process does.
+_WAL_RETRY = 0.01
 
 
 class SQLiteCursorStore:
@@ -137,7 +139,7 @@ class SQLiteCursorStore:
             self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._to_wal(conn)
             # WAL + NORMAL survives a killed process (what a fleet meets); only a power
             # loss can cost the last commits.
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -156,6 +158,20 @@ class SQLiteCursorStore:
             conn.close()
             raise
         return conn
+
+    def _to_wal(self, conn: sqlite3.Connection) -> None:
+        """WAL mode (kept by the file once set).  Several processes opening a new file
+        at once can be refused at once ("database is locked": SQLite does not wait on
+        its busy timeout there), so this tries again within the busy timeout."""
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_WAL_RETRY)  # a worker thread: the event loop is not held up
 
     # -- cursors --------------------------------------------------------------------
 
@@ -255,6 +271,18 @@ class SQLiteCursorStore:
 
         if wanted:
             await self._run(release)
+
+    async def forget(self, keys: Collection[str]) -> None:
+        """Delete the cursors and lease rows of ``keys``."""
+        rows = [(self._namespace, check_key(k)) for k in keys]
+
+        def forget(conn: sqlite3.Connection) -> None:
+            with _immediate(conn):
+                for table in ("coder_tasks_cursors", "coder_tasks_leases"):
+                    conn.executemany(f"DELETE FROM {table} WHERE namespace = ? AND key = ?", rows)
+
+        if rows:
+            await self._run(forget)
 
     async def leases(self, prefix: str = "") -> list[Lease]:
         """Every live lease whose key starts with ``prefix``, by key."""
