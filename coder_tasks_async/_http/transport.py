@@ -36,6 +36,7 @@ from .._wire.errors import (
     CoderTimeoutError,
     CoderTransportError,
 )
+from .._wire.loggers import ROOT, get_logger
 from .._wire.redact import Redactor
 from .._wire.settings import (
     IDEMPOTENT_METHODS,
@@ -50,10 +51,11 @@ from .clock import Clock
 from .hooks import ResponseHooks
 from .slots import Slots
 from .streams import StreamPool
+from .telemetry import RequestSpan, Telemetry, error_type
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
-logger = logging.getLogger("coder_tasks_async")
+logger = get_logger(f"{ROOT}.http")
 
 DEBUG_ENV = "CODER_TASKS_DEBUG"
 _MAX_REDIRECTS = 5
@@ -71,12 +73,13 @@ def configure_debug_logging() -> None:
     touch the application's logging setup.
     """
     if os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "debug"}:
-        if not any(getattr(h, "_coder_tasks", False) for h in logger.handlers):
+        root = logging.getLogger(ROOT)  # every layer's logger is below it
+        if not any(getattr(h, "_coder_tasks", False) for h in root.handlers):
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
             handler._coder_tasks = True  # type: ignore[attr-defined]
-            logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+            root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
 
 
 def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
@@ -149,6 +152,7 @@ class Transport:
         ssl: ssl_module.SSLContext | bool | None,
         max_body_size: int,
         extra_headers: Mapping[str, str] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
             raise ValueError(f"max_concurrency must be an int, not {max_concurrency!r}")
@@ -191,6 +195,8 @@ class Transport:
         }
         #: Told ``(status, headers)`` of every response (see :mod:`.hooks`).
         self.hooks = ResponseHooks()
+        #: Spans and metrics, when the application uses OpenTelemetry (see :mod:`.telemetry`).
+        self.telemetry = telemetry or Telemetry()
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
@@ -299,6 +305,8 @@ class Transport:
         timeouts: Timeouts | None = None,
         budget: RetryBudget | None = None,
         parse: Callable[[bytes], object] | None = None,
+        route: str | None = None,
+        task_id: str | None = None,
     ) -> RawResponse:
         """Send ``method path`` within ``budget``; return the final response, whatever its status.
 
@@ -308,6 +316,8 @@ class Transport:
         has left, and a retry whose wait would overrun it is not made.  ``parse``
         turns a 2xx body into a value (kept as ``response.parsed``); a body that is
         not JSON at all (cut short) is fetched again under the same budget.
+        ``route`` (the route template, from the endpoint layer: this layer knows no
+        routes) and ``task_id`` name the request in spans and log records.
 
         Raises :class:`CoderTimeoutError` / :class:`CoderTransportError` when no
         response could be had, :class:`AmbiguousRequestError` when a
@@ -324,6 +334,7 @@ class Transport:
         landed = False  # whether an earlier attempt may have been handled by the server
         attempt = 0  # of this request (the budget counts the whole call's)
         debug = logger.isEnabledFor(logging.DEBUG)  # asked once: no timing when not logging
+        otel = self.telemetry.active()  # None unless the application uses OpenTelemetry
         while True:
             budget.used += 1  # budget.spend(), inlined on the hot path
             attempt += 1
@@ -331,22 +342,30 @@ class Transport:
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
-            result = await self._attempt(session, method, url, body, limits, budget, attempt)
+            if otel is None:
+                result = await self._attempt(session, method, url, body, limits, budget, attempt)
+            else:
+                span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
+                result = await self._traced(
+                    span, session, method, url, body, limits, budget, attempt
+                )
             if isinstance(result, _Failed):
                 if debug:
-                    self._log(method, url, None, attempt, t0, result.error)
+                    self._log(method, url, route, task_id, attempt, t0, None, result.error)
                 delay = self._retry_after_failure(result, method, url, budget)
                 landed = landed or result.failure is Failure.AMBIGUOUS
             else:
                 result.may_have_landed = landed
                 self.hooks.emit(result.status, result.headers)
                 if debug:
-                    self._log(method, url, result.status, attempt, t0, None)
+                    self._log(method, url, route, task_id, attempt, t0, result.status, None)
                 retry_in = self._retry_after_answer(result, method, budget, parse)
                 if retry_in is None:
                     return result
                 delay = retry_in
                 landed = landed or result.status >= 500  # a gateway may hide a success
+            if debug:
+                _log_retry(method, route, task_id, attempt, delay)
             await self.clock.sleep(delay)
 
     def _retry_after_failure(
@@ -476,6 +495,29 @@ class Transport:
             self._options_cache[key] = options
         return options
 
+    async def _traced(
+        self,
+        span: RequestSpan,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: URL,
+        body: bytes | None,
+        limits: Timeouts,
+        budget: RetryBudget,
+        attempt: int,
+    ) -> RawResponse | _Failed:
+        """:meth:`_attempt` inside ``span`` (OpenTelemetry is in use), which ends with it."""
+        try:
+            result = await self._attempt(session, method, url, body, limits, budget, attempt, span)
+        except BaseException as exc:  # cancelled, closed, a refused redirect: recorded, re-raised
+            span.end(None, error_type(exc))
+            raise
+        if isinstance(result, _Failed):
+            span.end(None, error_type(result.cause))
+        else:
+            span.end(result.status, None)
+        return result
+
     async def _attempt(
         self,
         session: aiohttp.ClientSession,
@@ -485,12 +527,15 @@ class Transport:
         limits: Timeouts,
         budget: RetryBudget,
         attempt: int,
+        span: RequestSpan | None = None,
     ) -> RawResponse | _Failed:
         """One attempt: where it starts (a connection slot taken) and where it ends (the
         body read, or the failure classified, and the slot given back).
 
         Redirects to the same origin are followed within the attempt.  A failure to
-        get a response is returned as a :class:`_Failed` value, not raised.
+        get a response is returned as a :class:`_Failed` value, not raised.  With a
+        ``span`` (telemetry on), its trace context is sent along, and each redirect
+        hop gets a span of its own.
         """
         slots = self._slots
         assert slots is not None
@@ -499,6 +544,8 @@ class Transport:
         try:
             timeout = self._attempt_timeout(limits, budget, method, url)
             options = self._request_options(timeout, body is not None)
+            if span is not None:
+                options = _with_headers(options, span.headers())
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
@@ -507,6 +554,9 @@ class Transport:
                     async with session.request(method, url, data=_payload(body), **options) as resp:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
+                            if span is not None:
+                                span.redirected(resp.status, url)
+                                options = _with_headers(options, span.headers())
                             continue
                         data = await self._read_body(resp, method, url)
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
@@ -575,10 +625,10 @@ class Transport:
                 method=method,
                 url=public_url(url),
             )
-            return _Failed(Failure.FATAL, error)
+            return _Failed(Failure.FATAL, error, type(exc))
         if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-            return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url))
-        return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
+            return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url), type(exc))
+        return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url), type(exc))
 
     def _redirect_target(self, method: str, url: URL, resp: aiohttp.ClientResponse) -> URL:
         target = url.join(URL(resp.headers["Location"]))
@@ -614,21 +664,64 @@ class Transport:
         self,
         method: str,
         url: URL,
-        status: int | None,
+        route: str | None,
+        task_id: str | None,
         attempt: int,
         t0: float,
+        status: int | None,
         error: BaseException | None,
     ) -> None:
-        elapsed_ms = (time.perf_counter() - t0) * 1000
-        outcome = str(status) if error is None else f"failed ({self.redactor.text(str(error))})"
+        elapsed = time.perf_counter() - t0
+        path = self.redactor.text(url.path_qs)
+        problem = None if error is None else self.redactor.text(str(error))
+        outcome = str(status) if problem is None else f"failed ({problem})"
         logger.debug(
             "%s %s -> %s attempt=%d elapsed=%.1fms",
             method,
-            url.path_qs,
+            path,
             outcome,
             attempt,
-            elapsed_ms,
+            elapsed * 1000,
+            extra={
+                "method": method,
+                "route": route,
+                "url": path,
+                "status": status,
+                "attempt": attempt,
+                "elapsed": elapsed,
+                "task_id": task_id,
+                "error": problem,
+            },
         )
+
+
+def _log_retry(
+    method: str, route: str | None, task_id: str | None, attempt: int, delay: float
+) -> None:
+    logger.debug(
+        "retrying %s %s in %.2fs (attempt %d)",
+        method,
+        route or "",
+        delay,
+        attempt + 1,
+        extra={
+            "method": method,
+            "route": route,
+            "attempt": attempt + 1,
+            "delay": delay,
+            "task_id": task_id,
+        },
+    )
+
+
+def _with_headers(options: dict[str, Any], extra: Mapping[str, str]) -> dict[str, Any]:
+    """``options`` for ``session.request`` with ``extra`` headers added (a trace context)."""
+    if not extra:
+        return options
+    headers = dict(options.get("headers") or {})
+    headers.update(extra)
+    # Wrapped as the cached options are: a caller's session gets the token here too.
+    return {**options, "headers": _Headers(headers)}
 
 
 def _payload(body: bytes | None) -> bytes | io.BytesIO | None:
@@ -662,10 +755,17 @@ class _Headers(Mapping[str, str]):
 
 
 class _Failed:
-    """One attempt's failure, returned (not raised) so no exception chain is kept."""
+    """One attempt's failure, returned (not raised) so no exception chain is kept.
 
-    __slots__ = ("error", "failure")
+    ``cause`` is the class of what aiohttp raised (a span's ``error.type``), never the
+    exception itself, which can carry the request headers.
+    """
 
-    def __init__(self, failure: Failure, error: CoderTransportError) -> None:
+    __slots__ = ("cause", "error", "failure")
+
+    def __init__(
+        self, failure: Failure, error: CoderTransportError, cause: type[BaseException]
+    ) -> None:
         self.failure = failure
         self.error = error
+        self.cause = cause

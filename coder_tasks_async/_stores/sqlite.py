@@ -27,6 +27,8 @@ from .base import (
     check_key,
     check_lease_args,
     check_namespace,
+    log_claim,
+    log_opened,
 )
 
 __all__ = ["SQLiteCursorStore"]
@@ -155,6 +157,7 @@ class SQLiteCursorStore:
         except BaseException:
             conn.close()
             raise
+        log_opened("SQLiteCursorStore", self._namespace)
         return conn
 
     # -- cursors --------------------------------------------------------------------
@@ -242,7 +245,9 @@ class SQLiteCursorStore:
                         won[key] = int(row[0])
             return won
 
-        return await self._run(claim) if wanted else {}
+        won = await self._run(claim) if wanted else {}
+        log_claim("SQLiteCursorStore", holder, wanted, won)
+        return won
 
     async def release(self, keys: Collection[str], holder: str) -> None:
         """Give up those of ``keys`` that ``holder`` holds."""
