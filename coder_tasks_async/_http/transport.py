@@ -383,7 +383,7 @@ class Transport:
             raise AmbiguousRequestError(
                 f"{failed.error}; the request may have been handled, so it was not sent again",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         raise failed.error
 
@@ -572,7 +572,7 @@ class Transport:
                 if closed:  # raised outside the except block: no aiohttp error is chained
                     raise ClientClosedError("the client was closed while this call ran")
             raise CoderTransportError(
-                f"more than {_MAX_REDIRECTS} redirects", method=method, url=public_url(url)
+                f"more than {_MAX_REDIRECTS} redirects", method=method, url=self._public(url)
             )
         finally:
             slots.give()
@@ -596,7 +596,7 @@ class Transport:
             raise CoderTimeoutError(
                 f"the call's deadline of {budget.policy.deadline}s ran out",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         return self._cut_timeout(limits, left)
 
@@ -623,7 +623,7 @@ class Transport:
             error = CoderTransportError(
                 f"TLS certificate verification failed: {exc.certificate_error}",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
             return _Failed(Failure.FATAL, error, type(exc))
         if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
@@ -636,19 +636,24 @@ class Transport:
             # aiohttp would forward our custom token header to any host: never follow.
             raise CoderTransportError(
                 "refusing to follow a redirect to another origin "
-                f"({public_url(target.with_query(None))}): the session token is only sent to the "
+                f"({self._public(target.with_query(None))}): the session token is only sent to the "
                 "configured URL; configure the final URL",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         if resp.status in {301, 302, 303} and method != "GET":
             raise CoderTransportError(
                 f"refusing to follow a {resp.status} redirect for {method} "
                 "(it would change the method)",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         return target
+
+    def _public(self, url: URL) -> str:
+        """``url`` as an error shows it: no userinfo, and no token even where a server's
+        redirect put one (in a query, say)."""
+        return self.redactor.text(public_url(url))
 
     def _wrap(self, exc: BaseException, method: str, url: URL) -> CoderTransportError:
         # Our own message from the aiohttp error's type and text: aiohttp's
@@ -657,8 +662,8 @@ class Transport:
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         what = self.redactor.text(what)
         if isinstance(exc, TimeoutError):
-            return CoderTimeoutError(f"timed out ({what})", method=method, url=public_url(url))
-        return CoderTransportError(what, method=method, url=public_url(url))
+            return CoderTimeoutError(f"timed out ({what})", method=method, url=self._public(url))
+        return CoderTransportError(what, method=method, url=self._public(url))
 
     def _log(
         self,
