@@ -5,6 +5,8 @@ Usage::
     python benchmarks/run.py                          # everything (~8-12 minutes)
     python benchmarks/run.py --quick                  # fewer rounds (smoke test)
     python benchmarks/run.py --only get_task,structuring --json results.json
+    python benchmarks/run.py --json results.json --svg chart.svg   # also draw the ratios
+    python benchmarks/run.py --from-json results.json --svg chart.svg   # draw a saved run
 
 See benchmarks/README.md for what each figure means.
 """
@@ -19,9 +21,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+import orjson
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bulk import bench_bulk
+from _chart import describe, svg_chart
 from _cli import bench_cli
 from _fleet import bench_fleet
 from _follow import CHUNK_INTERVAL, bench_follow
@@ -100,7 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (smoke test)")
+    parser.add_argument("--svg", type=Path, default=None, help="also draw the ratios here (SVG)")
+    parser.add_argument(
+        "--from-json", type=Path, default=None, help="run nothing: draw --svg from a --json file"
+    )
     args = parser.parse_args(argv)
+    if args.from_json is not None:
+        if args.svg is None:
+            parser.error("--from-json draws a chart: give --svg PATH")
+        saved = orjson.loads(args.from_json.read_bytes())
+        args.svg.write_text(svg_chart(saved["rows"], describe(saved["meta"])))
+        return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
@@ -118,15 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     checked = [r for r in rows if r.passed is not None]
     print(f"\ntargets: {len(checked) - len(failed)}/{len(checked)} met", end="")
     print(f" ({'quick run, indicative only' if args.quick else 'full run'})")
+    meta = {
+        "quick": args.quick,
+        "benchmarks": names,
+        "seconds": round(time.perf_counter() - started, 1),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
     if args.json is not None:
-        meta = {
-            "quick": args.quick,
-            "benchmarks": names,
-            "seconds": round(time.perf_counter() - started, 1),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        }
         write_json(rows, args.json, meta)
+    if args.svg is not None:
+        args.svg.write_text(svg_chart([attrs.asdict(r) for r in rows], describe(meta)))
     return 0
 
 

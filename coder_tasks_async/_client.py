@@ -73,7 +73,8 @@ class CoderTasksClient(FanOutMethods):
 
     Example::
 
-        async with CoderTasksClient("https://coder.example.com", token=token) as coder:
+        # url = "https://coder.example.com", token = a session token
+        async with CoderTasksClient(url, token=token) as coder:
             task = await coder.create_task("Fix the flaky test", template_version_id=tv_id)
             for t in await coder.list_tasks(status="active"):
                 print(t.name, t.status)

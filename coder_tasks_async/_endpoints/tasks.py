@@ -141,6 +141,7 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
 
         Example::
 
+            statuses: list[int] = []
             remove = coder.on_response(lambda status, headers: statuses.append(status))
         """
         return self._calls.transport.hooks.add(hook)

@@ -83,7 +83,7 @@ class FanOutMethods(TaskEndpoints):
 
         Example::
 
-            outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
+            outcomes = await coder.create_many(prompts, template_version_id=tv_id, rate_limit=True)
             for outcome in outcomes:
                 match outcome:  # narrows under mypy and pyright alike
                     case Success(result=task):

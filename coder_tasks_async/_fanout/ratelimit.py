@@ -209,6 +209,8 @@ class RateLimiter:
 
         Example::
 
+            try:
+                task = await coder.get_task(ref)  # a call the limiter did not run
             except RateLimitError as exc:
                 limiter.rate_limited(exc.retry_after)
         """
@@ -238,7 +240,7 @@ class RateLimiter:
 
         Example::
 
-            task = await limiter.run(coder.create_task, "Fix it", template_version_id=tv)
+            task = await limiter.run(coder.create_task, "Fix it", template_version_id=tv_id)
         """
         await self._acquire()
         # Counted as in flight, then logged when it ends: the server saw it at some

@@ -40,6 +40,7 @@ from .._wire.loggers import ROOT, get_logger
 from .._wire.redact import Redactor
 from .._wire.settings import (
     IDEMPOTENT_METHODS,
+    MIN_ATTEMPT,
     Failure,
     RetryPolicy,
     Timeouts,
@@ -60,7 +61,7 @@ logger = get_logger(f"{ROOT}.http")
 DEBUG_ENV = "CODER_TASKS_DEBUG"
 _MAX_REDIRECTS = 5
 #: Attempt timeouts are cut to the call's remaining time in steps of this many seconds.
-_CUT_GRAIN = 0.1
+_CUT_GRAIN = MIN_ATTEMPT
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
 _LARGE_BODY = 1024 * 1024

@@ -128,10 +128,13 @@ class ConversationTracker:
 
     Example::
 
+        saved = None  # or the cursor text saved last time
         tracker = ConversationTracker(settled=True, cursor=saved)
-        tracker.observe(task, body["logs"], body.get("snapshot", False))
+        task = await coder.get_task(task)
+        entries, snapshot = await coder.get_logs_raw(task)
+        tracker.observe(task, entries, snapshot)
         while (event := tracker.take()) is not None:
-            handle(event)
+            print(event.kind, event.entry.content if event.entry else "")
             saved = tracker.cursor.dumps()
     """
 

@@ -96,10 +96,16 @@ class PostgresCursorStore:
 
     Example::
 
-        store = PostgresCursorStore("postgresql://bot@db.internal/bot")
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("INSERT INTO replies ...")
-            await event.ack(conn)
+        import asyncpg
+
+        # dsn = "postgresql://bot@db.internal/bot"
+        store = PostgresCursorStore(dsn)
+        pool = await asyncpg.create_pool(dsn)
+        async with coder.follow_logs(task, settled=True, store=store) as follower:
+            async for event in follower:
+                async with pool.acquire() as conn, conn.transaction():
+                    await conn.execute("INSERT INTO replies VALUES ($1)", event.idempotency_key)
+                    await event.ack(conn)  # the reply and the cursor commit together
     """
 
     def __init__(

@@ -83,7 +83,7 @@ class SQLiteCursorStore:
 
     Example::
 
-        store = SQLiteCursorStore("/var/lib/mybot/cursors.sqlite3")
+        store = SQLiteCursorStore("cursors.sqlite3")  # one file for the workers of a host
         async with coder.follow_fleet(store, worker="bot-1") as events:
             async for event in events:
                 ...
