@@ -106,7 +106,7 @@ async def fan_out(
         operation,
         {"coder.fan_out.items": len(work), "coder.fan_out.concurrency": concurrency},
     )
-    fields = {"fan_out": operation, "items": len(work), "concurrency": concurrency}
+    fields = {"operation": operation, "items": len(work), "concurrency": concurrency}
     logger.debug("%s: %d items, %d at a time", operation, len(work), concurrency, extra=fields)
     try:
         with activity.step():  # the workers start inside: their requests are its children

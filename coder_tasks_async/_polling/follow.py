@@ -360,6 +360,7 @@ class LogFollower(Acknowledging):
             self._next_delay = self._backoff.after_poll(changed=False)
         else:
             self._next_delay = self._backoff.after_failure(exc)
+        self._report.waited_out(exc, self._next_delay)
 
     def __repr__(self) -> str:
         state: Any = "closed" if self.closed else "open"

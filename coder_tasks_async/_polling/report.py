@@ -57,7 +57,7 @@ class FollowReport:
         current = self._activity
         if current is None:
             current = self._activity = activity(self._client, self._name, self._attributes)
-            logger.debug("%s %s: started", self._name, self._label, extra={"follow": self._name})
+            logger.debug("%s %s: started", self._name, self._label, extra={"operation": self._name})
         return current.step()
 
     def task(self, task_id: UUID) -> None:
@@ -81,7 +81,19 @@ class FollowReport:
             self._name,
             self._label,
             item.task_name or task_id,
-            extra={"follow": self._name, "task_id": task_id},
+            extra={"operation": self._name, "task_id": task_id},
+        )
+
+    def waited_out(self, error: BaseException, delay: float) -> None:
+        """A poll failed in a way the follow survives: it polls again after ``delay``."""
+        kind = type(error).__name__  # the class only: a message may quote a server's body
+        logger.debug(
+            "%s %s: %s, polling again in %.1fs",
+            self._name,
+            self._label,
+            kind,
+            delay,
+            extra={"operation": self._name, "error": kind, "delay": delay},
         )
 
     def end(self, reason: str | None, error: BaseException | None = None) -> None:
@@ -106,7 +118,7 @@ class FollowReport:
                 self._name,
                 self._label,
                 reason or "done",
-                extra={"follow": self._name, "reason": reason},
+                extra={"operation": self._name, "reason": reason},
             )
         else:
             logger.debug(
@@ -114,5 +126,5 @@ class FollowReport:
                 self._name,
                 self._label,
                 type(error).__name__,
-                extra={"follow": self._name, "reason": reason, "error": type(error).__name__},
+                extra={"operation": self._name, "reason": reason, "error": type(error).__name__},
             )

@@ -29,7 +29,7 @@ ROOT = "coder_tasks_async"
 LOGGERS: Mapping[str, str] = {
     f"{ROOT}.http": (
         "every request attempt (method, route, status or failure, attempt, elapsed time), "
-        "the wait before a retry, watch streams opened, refused and ended"
+        "the wait before a retry, watch streams opened or refused"
     ),
     f"{ROOT}.endpoints": (
         "what the client learnt about the server (route tree, release), names looked up "
@@ -44,16 +44,31 @@ LOGGERS: Mapping[str, str] = {
     f"{ROOT}.cli": "the coder-tasks command: the command run and its exit code",
 }
 
-#: The ``extra`` fields records carry (each record only those that apply).
+#: The ``extra`` fields records carry (each record those that apply; ``None`` when unknown).
 FIELDS: Mapping[str, str] = {
     "method": "the HTTP method",
     "route": "the route template, e.g. /api/v2/tasks/{user}/{task}",
-    "url": "the request's path and query (token scrubbed)",
+    "url": "the request's path and query (the token scrubbed)",
     "status": "the response's status (None when the attempt got none)",
-    "attempt": "the attempt of this request (1, 2, ...)",
+    "attempt": "the attempt of this request: 1, 2, ...",
     "elapsed": "seconds the attempt took",
-    "task_id": "the task's id (a string)",
-    "error": "what went wrong (token scrubbed)",
+    "delay": "seconds waited before the next try (a retry, a rate-limit pause)",
+    "task_id": "the task's id, as text",
+    "error": "what went wrong: an exception's class or message (the token scrubbed)",
+    "operation": "the follow or fan-out: follow_logs, follow_many, get_many, map_bounded, ...",
+    "reason": "why a follow ended: deleted, stopped, closed",
+    "mode": "how a follower learns of changes (stream, poll) or a stream's kind (ws, sse)",
+    "items": "a fan-out's items",
+    "concurrency": "a fan-out's calls at a time",
+    "failures": "a fan-out's failed items",
+    "store": "the cursor store's class",
+    "namespace": "the cursor store's namespace",
+    "holder": "the fleet worker claiming leases",
+    "claimed": "leases it holds after the claim",
+    "asked": "leases it asked for",
+    "server_version": "the server's release, e.g. v2.31.1",
+    "api": "the route tree in use: v2 or experimental",
+    "subject": "what a CLI command was about (a task, a list)",
 }
 
 
