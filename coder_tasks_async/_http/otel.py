@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context, metrics, propagate, trace
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind, StatusCode
 
 from .._version import __version__
 from .telemetry import AttributeValue, error_type
@@ -33,6 +34,14 @@ if TYPE_CHECKING:
     from yarl import URL
 
     from .._wire.redact import Redactor
+
+try:  # what the global meter provider is until one is set (not a public name)
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+except ImportError:  # moved: then measurements always go to the proxy (correct, dearer)
+    _UNSET_METERS: tuple[type, ...] = (NoOpMeterProvider,)
+else:
+    _UNSET_METERS = (NoOpMeterProvider, _ProxyMeterProvider)
+_UNSET_TRACERS = (NoOpTracerProvider, ProxyTracerProvider)
 
 __all__ = ["DURATION", "SCHEMA_URL", "Instruments", "OtelActivity", "OtelRequestSpan", "url_full"]
 
@@ -65,9 +74,16 @@ def url_full(url: URL, redactor: Redactor) -> str:
 
 
 class Instruments:
-    """The tracer and the duration histogram of one client (global providers by default)."""
+    """The tracer and the duration histogram of one client (global providers by default).
 
-    __slots__ = ("duration", "tracer")
+    On the global providers they are OpenTelemetry's proxies, which turn into the real
+    thing once a provider is set.  Until then (the API imported, no SDK configured)
+    every request would build a no-op span and measurement for nothing: each request
+    asks first whether a global provider is set (two calls), and costs nothing more
+    while none is.
+    """
+
+    __slots__ = ("_global_meter", "_global_tracer", "duration", "tracer")
 
     def __init__(self, tracer_provider: Any = None, meter_provider: Any = None) -> None:
         self.tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider, SCHEMA_URL)
@@ -78,6 +94,8 @@ class Instruments:
             description="Duration of HTTP client requests.",
             explicit_bucket_boundaries_advisory=_BUCKETS,
         )
+        self._global_tracer = tracer_provider is None
+        self._global_meter = meter_provider is None
 
     def request(
         self,
@@ -87,9 +105,20 @@ class Instruments:
         resends: int,
         task_id: str | None,
         redactor: Redactor,
-    ) -> OtelRequestSpan:
-        """Start the span of one physical request."""
-        return OtelRequestSpan(self, method, url, route, resends, task_id, redactor)
+    ) -> OtelRequestSpan | None:
+        """Start the span of one physical request; ``None`` while there is nobody to
+        record it (global providers, none of them set)."""
+        tracing = not (
+            self._global_tracer and isinstance(trace.get_tracer_provider(), _UNSET_TRACERS)
+        )
+        measuring = not (
+            self._global_meter and isinstance(metrics.get_meter_provider(), _UNSET_METERS)
+        )
+        if not (tracing or measuring):
+            return None
+        return OtelRequestSpan(
+            self, method, url, route, resends, task_id, redactor, tracing=tracing
+        )
 
     def activity(
         self, name: str, attributes: Mapping[str, AttributeValue] | None = None
@@ -99,9 +128,12 @@ class Instruments:
 
 
 class OtelRequestSpan:
-    """The span of one physical request and its duration measurement."""
+    """The span of one physical request and its duration measurement (without a span
+    when only metrics are recorded: ``tracing=False``)."""
 
-    __slots__ = ("_base", "_name", "_otel", "_redactor", "_resends", "_span", "_start", "_task_id")
+    __slots__ = (
+        "_base", "_name", "_otel", "_redactor", "_resends", "_span", "_start", "_task_id",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -112,8 +144,11 @@ class OtelRequestSpan:
         resends: int,
         task_id: str | None,
         redactor: Redactor,
+        *,
+        tracing: bool = True,
     ) -> None:
         self._otel = otel
+        self._span: trace.Span | None = None if tracing else trace.INVALID_SPAN
         self._redactor = redactor
         self._task_id = task_id
         #: The low-cardinality attributes, shared by the span and the histogram.
@@ -128,6 +163,10 @@ class OtelRequestSpan:
         self._open(url, resends)
 
     def _open(self, url: URL, resends: int) -> None:
+        self._resends = resends
+        self._start = time.perf_counter()
+        if self._span is trace.INVALID_SPAN:
+            return  # measuring only
         attributes = dict(self._base)
         attributes["url.full"] = url_full(url, self._redactor)
         if resends:
@@ -138,13 +177,13 @@ class OtelRequestSpan:
         self._span = self._otel.tracer.start_span(
             self._name, kind=SpanKind.CLIENT, attributes=attributes
         )
-        self._resends = resends
-        self._start = time.perf_counter()
 
     def headers(self) -> dict[str, str]:
         """``traceparent`` (and whatever else the global propagator sends) for this span."""
         carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=trace.set_span_in_context(self._span))
+        span = self._span
+        if span is not None and span.get_span_context().is_valid:
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
         return carrier
 
     def redirected(self, status: int, url: URL) -> None:
@@ -163,6 +202,7 @@ class OtelRequestSpan:
         if error is not None:
             outcome["error.type"] = error
         span = self._span
+        assert span is not None
         if span.is_recording():
             span.set_attributes(outcome)
             if error is not None:

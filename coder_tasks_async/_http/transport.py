@@ -343,10 +343,13 @@ class Transport:
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
-            if otel is None:
+            # One span per physical request; a retry is a resend (semantic conventions).
+            span = None
+            if otel is not None:  # OpenTelemetry in use; a span if anyone records it
+                span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
+            if span is None:
                 result = await self._attempt(session, method, url, body, limits, budget, attempt)
             else:
-                span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
                 result = await self._traced(
                     span, session, method, url, body, limits, budget, attempt
                 )
