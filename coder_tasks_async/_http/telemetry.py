@@ -23,9 +23,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from yarl import URL
 
     from .otel import Instruments
@@ -33,9 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GLOBAL_TELEMETRY",
     "NO_ACTIVITY",
-    "Activity",
     "AttributeValue",
-    "RequestSpan",
     "Telemetry",
     "error_type",
     "event_on_current_span",
@@ -45,54 +45,57 @@ __all__ = [
 AttributeValue = str | int | float | bool
 
 
-class RequestSpan(Protocol):
-    """The span of one physical request (:meth:`Telemetry.active` ``.request(...)``)."""
+if TYPE_CHECKING:
+    # Interfaces for the type checkers only (no Protocol classes built at import):
+    # ``Activity`` and ``RequestSpan``, imported under ``TYPE_CHECKING`` elsewhere.
 
-    def headers(self) -> Mapping[str, str]:
-        """The trace-context headers to send with the request (``traceparent``, ...)."""
-        ...
+    class RequestSpan(Protocol):
+        """The span of one physical request (:meth:`Telemetry.active` ``.request(...)``)."""
 
-    def redirected(self, status: int, url: URL) -> None:
-        """The request was answered ``status`` and is re-sent to ``url``: this span ends
-        and the next physical request gets a span of its own (one more resend)."""
-        ...
-
-    def end(self, status: int | None, error: str | None) -> None:
-        """The request ended: answered ``status``, or failed (``error``: its ``error.type``)."""
-        ...
-
-
-class Activity(Protocol):
-    """A span that is the parent of the requests one follow or one fan-out sends.
-
-    The tiny interface the polling and fan-out layers call (never OpenTelemetry
-    itself).  Inactive telemetry hands out :data:`NO_ACTIVITY`, whose methods do
-    nothing.
-
-    Example (inside the SDK)::
-
-        activity = telemetry.activity("follow_logs", {"coder.follow.settled": True})
-        with activity.step():  # requests sent in here are its children
+        def headers(self) -> Mapping[str, str]:
+            """The trace-context headers to send with the request (``traceparent``, ...)."""
             ...
-        activity.event("coder.follow.reset", {"coder.task.id": "..."})
-        activity.end()
-    """
 
-    def step(self) -> AbstractContextManager[object]:
-        """Make this the current span while the block runs (and tasks it starts)."""
-        ...
+        def redirected(self, status: int, url: URL) -> None:
+            """The request was answered ``status`` and is re-sent to ``url``: this span ends
+            and the next physical request gets a span of its own (one more resend)."""
+            ...
 
-    def event(self, name: str, attributes: Mapping[str, AttributeValue] | None = None) -> None:
-        """Add a timestamped event (a reset, a pause, a rate-limit wait)."""
-        ...
+        def end(self, status: int | None, error: str | None) -> None:
+            """The request ended: answered ``status``, or failed (``error``: its ``error.type``)."""
+            ...
 
-    def set(self, key: str, value: AttributeValue) -> None:
-        """Set an attribute (learnt on the way, such as the task's id or the end reason)."""
-        ...
+    class Activity(Protocol):
+        """A span that is the parent of the requests one follow or one fan-out sends.
 
-    def end(self, error: BaseException | None = None) -> None:
-        """End the span (once; later calls do nothing); ``error`` marks it failed."""
-        ...
+        The tiny interface the polling and fan-out layers call (never OpenTelemetry
+        itself).  Inactive telemetry hands out :data:`NO_ACTIVITY`, whose methods do
+        nothing.
+
+        Example (inside the SDK)::
+
+            activity = telemetry.activity("follow_logs", {"coder.follow.settled": True})
+            with activity.step():  # requests sent in here are its children
+                ...
+            activity.event("coder.follow.reset", {"coder.task.id": "..."})
+            activity.end()
+        """
+
+        def step(self) -> AbstractContextManager[object]:
+            """Make this the current span while the block runs (and tasks it starts)."""
+            ...
+
+        def event(self, name: str, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+            """Add a timestamped event (a reset, a pause, a rate-limit wait)."""
+            ...
+
+        def set(self, key: str, value: AttributeValue) -> None:
+            """Set an attribute (learnt on the way, such as the task's id or the end reason)."""
+            ...
+
+        def end(self, error: BaseException | None = None) -> None:
+            """End the span (once; later calls do nothing); ``error`` marks it failed."""
+            ...
 
 
 def error_type(error: BaseException | type[BaseException]) -> str:

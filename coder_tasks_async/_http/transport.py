@@ -20,7 +20,7 @@ import ssl as ssl_module
 import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
@@ -52,7 +52,10 @@ from .clock import Clock
 from .hooks import ResponseHooks
 from .slots import Slots
 from .streams import StreamPool
-from .telemetry import RequestSpan, Telemetry, error_type
+from .telemetry import Telemetry, error_type
+
+if TYPE_CHECKING:
+    from .telemetry import RequestSpan
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
