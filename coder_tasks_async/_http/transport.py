@@ -36,7 +36,7 @@ from .._wire.errors import (
     CoderTimeoutError,
     CoderTransportError,
 )
-from .._wire.loggers import ROOT, get_logger
+from .._wire.loggers import ROOT
 from .._wire.redact import Redactor
 from .._wire.settings import (
     IDEMPOTENT_METHODS,
@@ -50,6 +50,7 @@ from .body import read_limited
 from .budget import RetryBudget
 from .clock import Clock
 from .hooks import ResponseHooks
+from .requestlog import log_attempt, log_retry, logger
 from .slots import Slots
 from .streams import StreamPool
 from .telemetry import Telemetry, error_type
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
-logger = get_logger(f"{ROOT}.http")
 
 DEBUG_ENV = "CODER_TASKS_DEBUG"
 _MAX_REDIRECTS = 5
@@ -358,21 +358,25 @@ class Transport:
                 )
             if isinstance(result, _Failed):
                 if debug:
-                    self._log(method, url, route, task_id, attempt, t0, None, result.error)
+                    log_attempt(
+                        self.redactor, method, url, route, task_id, attempt, t0, None, result.error
+                    )
                 delay = self._retry_after_failure(result, method, url, budget)
                 landed = landed or result.failure is Failure.AMBIGUOUS
             else:
                 result.may_have_landed = landed
                 self.hooks.emit(result.status, result.headers)
                 if debug:
-                    self._log(method, url, route, task_id, attempt, t0, result.status, None)
+                    log_attempt(
+                        self.redactor, method, url, route, task_id, attempt, t0, result.status, None
+                    )
                 retry_in = self._retry_after_answer(result, method, budget, parse)
                 if retry_in is None:
                     return result
                 delay = retry_in
                 landed = landed or result.status >= 500  # a gateway may hide a success
             if debug:
-                _log_retry(method, route, task_id, attempt, delay)
+                log_retry(method, route, task_id, attempt, delay)
             await self.clock.sleep(delay)
 
     def _retry_after_failure(
@@ -671,59 +675,6 @@ class Transport:
         if isinstance(exc, TimeoutError):
             return CoderTimeoutError(f"timed out ({what})", method=method, url=self._public(url))
         return CoderTransportError(what, method=method, url=self._public(url))
-
-    def _log(
-        self,
-        method: str,
-        url: URL,
-        route: str | None,
-        task_id: str | None,
-        attempt: int,
-        t0: float,
-        status: int | None,
-        error: BaseException | None,
-    ) -> None:
-        elapsed = time.perf_counter() - t0
-        path = self.redactor.text(url.path_qs)
-        problem = None if error is None else self.redactor.text(str(error))
-        outcome = str(status) if problem is None else f"failed ({problem})"
-        logger.debug(
-            "%s %s -> %s attempt=%d elapsed=%.1fms",
-            method,
-            path,
-            outcome,
-            attempt,
-            elapsed * 1000,
-            extra={
-                "method": method,
-                "route": route,
-                "url": path,
-                "status": status,
-                "attempt": attempt,
-                "elapsed": elapsed,
-                "task_id": task_id,
-                "error": problem,
-            },
-        )
-
-
-def _log_retry(
-    method: str, route: str | None, task_id: str | None, attempt: int, delay: float
-) -> None:
-    logger.debug(
-        "retrying %s %s in %.2fs (attempt %d)",
-        method,
-        route or "",
-        delay,
-        attempt + 1,
-        extra={
-            "method": method,
-            "route": route,
-            "attempt": attempt + 1,
-            "delay": delay,
-            "task_id": task_id,
-        },
-    )
 
 
 def _with_headers(options: dict[str, Any], extra: Mapping[str, str]) -> dict[str, Any]:
