@@ -28,12 +28,13 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind, StatusCode
 
 from .._version import __version__
-from .telemetry import AttributeValue, error_type
+from .telemetry import NO_ACTIVITY, AttributeValue, error_type
 
 if TYPE_CHECKING:
     from yarl import URL
 
     from .._wire.redact import Redactor
+    from .telemetry import Activity
 
 try:  # what the global meter provider is until one is set (not a public name)
     from opentelemetry.metrics._internal import _ProxyMeterProvider
@@ -122,8 +123,11 @@ class Instruments:
 
     def activity(
         self, name: str, attributes: Mapping[str, AttributeValue] | None = None
-    ) -> OtelActivity:
-        """Start a parent span (a follow, a fan-out)."""
+    ) -> Activity:
+        """Start a parent span (a follow, a fan-out); a do-nothing one while no global
+        tracer provider is set."""
+        if self._global_tracer and isinstance(trace.get_tracer_provider(), _UNSET_TRACERS):
+            return NO_ACTIVITY
         return OtelActivity(self.tracer.start_span(name, attributes=attributes))
 
 
