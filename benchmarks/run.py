@@ -36,6 +36,7 @@ from _imports import bench_imports
 from _launch import bench_server, standalone_fake
 from _logs import bench_logs
 from _measure import Settings
+from _otel import bench_otel
 from _report import Row, render, write_json
 from _structuring import bench_structuring
 from _wake import bench_wake, plan_for, wake_server
@@ -94,6 +95,7 @@ BENCHMARKS: dict[str, Bench] = {
     "follow": _follow,
     "wake": _wake,
     "fleet": bench_fleet,
+    "otel": bench_otel,
 }
 
 

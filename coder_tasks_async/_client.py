@@ -96,6 +96,12 @@ class CoderTasksClient(FanOutMethods):
     ``clock`` replaces the real clock (tests pass ``FakeClock`` from
     ``coder_tasks_async.testing``).
 
+    OpenTelemetry (``pip install 'coder-tasks-async[otel]'``): once the application
+    uses it, every request is a client span and a ``http.client.request.duration``
+    measurement, and each follow or fan-out a parent span, on the global providers;
+    ``tracer_provider``/``meter_provider`` send them elsewhere.  Logging: one logger
+    per layer under ``coder_tasks_async`` (README, "Observability").
+
     Every method that names a task takes ``owner=`` (default ``"me"``; an
     ``"owner/name"`` reference carries its own); ``user=`` is its deprecated spelling.
     """

@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import anyio
 
 from .._http.hooks import observe_responses
+from .._http.telemetry import event_on_current_span
 from .._wire.errors import CoderAPIError, RateLimitError
+from .._wire.loggers import ROOT, get_logger
 from .._wire.settings import MIN_PAUSE_AFTER_RATE_LIMIT, positive_seconds
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ DEFAULT_LIMIT = 512
 _WINDOW = 60.0
 _EPSILON = 1e-9
 _MIN_WAIT = 1e-3
+logger = get_logger(f"{ROOT}.fanout")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -221,7 +224,13 @@ class RateLimiter:
     def _pause(self, now: float, seconds: float) -> None:
         # A pause is never longer than one window, whatever a header said.
         seconds = min(seconds, _WINDOW) if math.isfinite(seconds) else _WINDOW
-        self._blocked_until = max(self._blocked_until, now + max(seconds, 0.0))
+        until = now + max(seconds, 0.0)
+        if until <= self._blocked_until:
+            return
+        self._blocked_until = until
+        # Told where it happens: the current span is the fan-out's when one runs this.
+        event_on_current_span("coder.rate_limit.pause", {"coder.pause.seconds": seconds})
+        logger.info("rate limit reached: no request for %.1fs", seconds, extra={"delay": seconds})
 
     async def run(self, func: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
         """Call ``await func(*args, **kwargs)`` once, paced, and learn from its outcome.

@@ -335,6 +335,8 @@ class FleetFollower(ManyFollower):
     """One worker of a fleet: an async iterator of the :data:`LogEvent` of the tasks it
     holds.  Create with ``client.follow_fleet``; acknowledge events as with a store."""
 
+    _operation = "follow_fleet"
+
     def __init__(
         self,
         client: CoderTasksClient,

@@ -27,6 +27,7 @@ from .conditions import StopConditions, ready_for_input, serves_logs, stop_reque
 from .error_policy import Verdict, judge
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import LogCursor
+from .report import FollowReport
 from .tracker import ConversationTracker, agent_settled
 from .wake import Waker, WakeResult, event_says_idle
 
@@ -87,7 +88,10 @@ class LogFollower(Acknowledging):
         if store is not None:
             self._acks = Acks(store, key_of=lambda task_id: key or str(task_id))
         # ``waker``: given by a many-task poller, which does the sleeping for all its tasks.
-        self._waker = waker or Waker(client, wake, ref if isinstance(ref, str) else "task")
+        label = ref if isinstance(ref, str) else "task"
+        self._waker = waker or Waker(client, wake, label)
+        #: Its span and log records (only when iterated itself, not under follow_many).
+        self._report = FollowReport(client, "follow_logs", label, {"coder.follow.settled": settled})
         self._ref: TaskRef = ref
         self._owner = owner
         self._tracker = ConversationTracker(settled=settled, cursor=cursor)
@@ -146,6 +150,7 @@ class LogFollower(Acknowledging):
     async def aclose(self) -> None:
         """Stop following.  Events not yet handed out are dropped (the cursor excludes them)."""
         self.end(EndReason.CLOSED)
+        self._report.end(EndReason.CLOSED.value)
         self._tracker.drop()
         await self._waker.aclose()
 
@@ -154,24 +159,33 @@ class LogFollower(Acknowledging):
         return self._tracker.take()
 
     async def __anext__(self) -> LogEvent:
+        report = self._report
         try:
-            if self._acks is not None:
-                await self._acks.flush()  # asking for more acknowledges what was handed out
-            while True:
-                event = self._tracker.take()
-                if event is not None:
-                    return event if self._acks is None else self._acks.stamp(event, self.cursor)
-                if self._done:
-                    raise StopAsyncIteration
-                if self._polled:
-                    woke = await self._waker.sleep(self._next_delay)
-                    if woke is WakeResult.EVENT:
-                        self._backoff.restart()
-                await self._poll()
-        except BaseException:
+            with report.step():
+                event = await self._next_event()
+        except BaseException as exc:
             # The end, an error or cancellation: the watch stream must not outlive it.
+            reason = self.end_reason
+            report.end(None if reason is None else reason.value, exc)
             await self._waker.aclose()
             raise
+        report.handed_out(event)
+        return event
+
+    async def _next_event(self) -> LogEvent:
+        if self._acks is not None:
+            await self._acks.flush()  # asking for more acknowledges what was handed out
+        while True:
+            event = self._tracker.take()
+            if event is not None:
+                return event if self._acks is None else self._acks.stamp(event, self.cursor)
+            if self._done:
+                raise StopAsyncIteration
+            if self._polled:
+                woke = await self._waker.sleep(self._next_delay)
+                if woke is WakeResult.EVENT:
+                    self._backoff.restart()
+            await self._poll()
 
     async def _poll(self) -> None:
         self._polled = True
@@ -233,6 +247,7 @@ class LogFollower(Acknowledging):
         self.task = task
         if self._pinned is None:
             self._pinned = PinnedTask(self._client, task)
+            self._report.task(task.id)
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
@@ -345,6 +360,7 @@ class LogFollower(Acknowledging):
             self._next_delay = self._backoff.after_poll(changed=False)
         else:
             self._next_delay = self._backoff.after_failure(exc)
+        self._report.waited_out(exc, self._next_delay)
 
     def __repr__(self) -> str:
         state: Any = "closed" if self.closed else "open"

@@ -17,10 +17,13 @@ only :meth:`CursorStore.forget` deletes rows, of keys that are never used again
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from typing import Protocol, runtime_checkable
 
 import attrs
+
+from .._wire.loggers import ROOT, get_logger
 
 __all__ = [
     "CursorStore",
@@ -29,7 +32,11 @@ __all__ = [
     "check_key",
     "check_lease_args",
     "check_namespace",
+    "log_claim",
+    "log_opened",
 ]
+
+logger = get_logger(f"{ROOT}.stores")
 
 #: The schema version this release writes and reads.
 SCHEMA_VERSION = 1
@@ -115,6 +122,23 @@ def check_key(key: str) -> str:
     if not isinstance(key, str) or not key or len(key) > MAX_KEY or "\x00" in key:
         raise ValueError(f"a store key is a non-empty string of at most {MAX_KEY} characters")
     return key
+
+
+def log_opened(store: str, namespace: str) -> None:
+    """Say a store opened its database (its schema is there now); never where, which for
+    PostgreSQL is a DSN that may hold a password."""
+    logger.debug("%s: opened, schema ready (namespace %r)", store, namespace,
+                 extra={"store": store, "namespace": namespace})  # fmt: skip
+
+
+def log_claim(store: str, holder: str, wanted: Collection[str], won: Collection[str]) -> None:
+    """Say what one claim (a take-over or a renewal) gave ``holder``."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s: %s holds %d of %d keys asked for",
+            store, holder, len(won), len(wanted),
+            extra={"store": store, "holder": holder, "claimed": len(won), "asked": len(wanted)},
+        )  # fmt: skip
 
 
 def check_cursor(cursor: str) -> str:

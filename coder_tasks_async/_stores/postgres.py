@@ -28,6 +28,8 @@ from .base import (
     check_key,
     check_lease_args,
     check_namespace,
+    log_claim,
+    log_opened,
 )
 
 __all__ = ["PostgresCursorStore"]
@@ -163,6 +165,7 @@ class PostgresCursorStore:
                     await pool.close()
                     raise
                 self._pool = pool
+                log_opened("PostgresCursorStore", self._namespace)
         return self._pool
 
     async def _fetch(self, query: str, *args: Any) -> list[Any]:
@@ -238,7 +241,9 @@ class PostgresCursorStore:
         if not wanted:
             return {}
         rows = await self._fetch(_CLAIM, self._namespace, wanted, holder, float(ttl), self._clock())
-        return {str(k): int(t) for k, t in rows}
+        won = {str(k): int(t) for k, t in rows}
+        log_claim("PostgresCursorStore", holder, wanted, won)
+        return won
 
     async def release(self, keys: Collection[str], holder: str) -> None:
         """Give up those of ``keys`` that ``holder`` holds."""

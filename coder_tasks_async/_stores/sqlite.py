@@ -27,6 +27,8 @@ from .base import (
     check_key,
     check_lease_args,
     check_namespace,
+    log_claim,
+    log_opened,
 )
 
 __all__ = ["SQLiteCursorStore"]
@@ -157,6 +159,7 @@ class SQLiteCursorStore:
         except BaseException:
             conn.close()
             raise
+        log_opened("SQLiteCursorStore", self._namespace)
         return conn
 
     def _to_wal(self, conn: sqlite3.Connection) -> None:
@@ -258,7 +261,9 @@ class SQLiteCursorStore:
                         won[key] = int(row[0])
             return won
 
-        return await self._run(claim) if wanted else {}
+        won = await self._run(claim) if wanted else {}
+        log_claim("SQLiteCursorStore", holder, wanted, won)
+        return won
 
     async def release(self, keys: Collection[str], holder: str) -> None:
         """Give up those of ``keys`` that ``holder`` holds."""
