@@ -28,7 +28,7 @@ from _follow import CHUNK_INTERVAL, bench_follow
 from _http import bench_create_fanout, bench_get_task, bench_get_task_changing, bench_list_tasks
 from _imports import bench_imports
 from _launch import bench_server, standalone_fake
-from _logs import bench_logs
+from _logs import bench_logs, bench_logs_short
 from _measure import Settings
 from _report import Row, render, write_json
 from _structuring import bench_structuring
@@ -51,7 +51,10 @@ def _list_tasks(settings: Settings) -> list[Row]:
 
 def _logs(settings: Settings) -> list[Row]:
     with bench_server("logs", "--entries", "10000") as srv:
-        return asyncio.run(bench_logs(srv, settings))
+        rows = asyncio.run(bench_logs(srv, settings))
+    # The same call on a conversation of short entries (first line, <= 40 characters).
+    with bench_server("logs", "--entries", "10000", "--content-chars", "40") as srv:
+        return rows + asyncio.run(bench_logs_short(srv, settings))
 
 
 def _create(settings: Settings) -> list[Row]:

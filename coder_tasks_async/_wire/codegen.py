@@ -25,12 +25,12 @@ import enum
 import linecache
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import attrs
 
-__all__ = ["HookSource", "make_structure_fn", "supports"]
+__all__ = ["HookSource", "Lookups", "make_structure_fn", "supports"]
 
 
 class HookSource(Protocol):
@@ -61,26 +61,48 @@ def _optional_inner(type_: Any) -> Any:
     return None
 
 
+class Lookups(NamedTuple):
+    """What the generated code consults inline before calling a field's hook.
+
+    ``uuids``: canonical UUID string to ``UUID``.  ``times``: RFC 3339 string to aware
+    ``datetime``, with ``new_time(value)`` parsing (and remembering) a string it lacks,
+    and raising on anything else.  ``key(name)``: the object the JSON decoder uses for
+    the key ``name``; a lookup with the very same object is found by identity instead
+    of a string comparison (orjson hands out one cached object per short key).
+    ``upgrades``: model to ``(key, function)``: when ``key`` is missing from the
+    input, ``function(o)`` rewrites an older shape first (one inline ``in`` test).
+    """
+
+    uuids: Mapping[str, UUID] | None = None
+    times: Mapping[str, datetime] | None = None
+    new_time: Callable[[Any], datetime] | None = None
+    key: Callable[[str], str] | None = None
+    upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
+
+
+_NO_LOOKUPS = Lookups()
+
+
 def make_structure_fn(
     cls: type[Any],
     converter: HookSource,
     type_error: Callable[..., Any],
-    uuid_cache: Mapping[str, UUID] | None = None,
-    upgrade: tuple[str, Callable[[Any], Any]] | None = None,
+    lookups: Lookups = _NO_LOOKUPS,
     *,
     many: bool = False,
 ) -> Callable[[Any, Any], Any]:
     """Generate ``structure(o, _)`` for ``cls`` using ``converter``'s hooks for field types.
 
-    ``type_error(value)`` is called (and must raise) when a primitive field has the
-    wrong JSON type.  ``uuid_cache`` (string to UUID) is consulted inline before the
-    UUID hook.  ``upgrade = (key, function)``: when ``key`` is missing from the
-    input, ``function(o)`` rewrites an older shape first (one inline ``in`` test
-    for the current shape).  ``many``: generate ``structure_list(value, _)`` for
-    ``list[cls]`` instead, the model's code inlined in the loop (thousands of log
-    entries per poll: a call per element would cost a fifth of its structuring).
+    ``type_error(value, type)`` is called (and must raise) when a primitive field has
+    the wrong JSON type.  Nested models that :func:`supports` accepts are inlined (their
+    generated code, not ``converter``'s hook); ``lookups`` says what else is inlined.
+    ``many``: generate ``structure_list(value, _)`` for ``list[cls]`` instead, the
+    model's code inlined in the loop (thousands of log entries per poll: a call per
+    element would cost a fifth of its structuring).
     """
-    ns, body = _body(cls, converter, type_error, uuid_cache, upgrade)
+    writer = _Writer(converter, type_error, lookups)
+    body = writer.model(cls, "o", "obj")
+    ns = writer.ns
     if not many:
         lines = ["def structure(o, _=None):", *_indent(body, 1), "    return obj"]
         return _compile(cls, "structure", lines, ns)
@@ -106,54 +128,132 @@ def _indent(lines: list[str], levels: int) -> list[str]:
     return ["    " * levels + line for line in lines]
 
 
-def _body(
-    cls: type[Any],
-    converter: HookSource,
-    type_error: Callable[..., Any],
-    uuid_cache: Mapping[str, UUID] | None,
-    upgrade: tuple[str, Callable[[Any], Any]] | None,
-) -> tuple[dict[str, Any], list[str]]:
-    """The namespace and the unindented lines turning the dict ``o`` into ``obj``."""
-    attrs.resolve_types(cls)
-    ns: dict[str, Any] = {
-        "__builder": _builder(cls),
-        "__cls": cls,
-        "__missing": _MISSING,
-        "__bad": type_error,
-    }
-    if uuid_cache is not None:
-        ns["uuids"] = uuid_cache
-    lines = []
-    if upgrade is not None:
-        ns["__upgrade"] = upgrade[1]
-        lines.append(f"if {upgrade[0]!r} not in o: o = __upgrade(o)")
-    # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
-    lines.append("obj = __builder()")
-    fields = attrs.fields(cls)
-    if any(field.default is not attrs.NOTHING for field in fields):
-        lines.append("get = o.get")
-    for i, field in enumerate(fields):
-        name = field.name
+#: Nested models deeper than this are structured by their hook, not inlined.
+_INLINE_DEPTH = 2
+
+
+class _Writer:
+    """Writes the lines turning a dict into a model, and the namespace they run in.
+
+    Names in the namespace end in the field's path: ``type3`` is the check of the
+    top model's field 3, ``type1_24`` of field 1 of the model inlined for field 24.
+    """
+
+    def __init__(self, converter: HookSource, type_error: Callable[..., Any], lookups: Lookups):
+        self.converter = converter
+        self.lookups = lookups
+        self.ns: dict[str, Any] = {"__missing": _MISSING, "__bad": type_error}
+        if lookups.uuids is not None:
+            self.ns["uuids"] = lookups.uuids
+        if lookups.times is not None and lookups.new_time is not None:
+            self.ns["times"], self.ns["new_time"] = lookups.times, lookups.new_time
+
+    def model(
+        self, cls: type[Any], o: str, obj: str, suffix: str = "", depth: int = 0
+    ) -> list[str]:
+        """Lines turning the dict named ``o`` into a ``cls`` named ``obj``."""
+        attrs.resolve_types(cls)
+        ns = self.ns
+        ns[f"__builder{suffix}"], ns[f"__cls{suffix}"] = _builder(cls), cls
+        lines = []
+        upgrade = self.lookups.upgrades.get(cls)
+        if upgrade is not None:
+            ns[f"__upgrade{suffix}"] = upgrade[1]
+            shape = self.key(upgrade[0], f"_shape{suffix}")
+            lines.append(f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})")
+        # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
+        lines.append(f"{obj} = __builder{suffix}()")
+        fields = attrs.fields(cls)
+        if any(field.default is not attrs.NOTHING for field in fields):
+            lines.append(f"get{suffix} = {o}.get")
+        for i, field in enumerate(fields):
+            lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth)
+        lines.append(f"{obj}.__class__ = __cls{suffix}")
+        return lines
+
+    def field(
+        self, field: attrs.Attribute[Any], path: str, o: str, obj: str, suffix: str, depth: int
+    ) -> list[str]:
+        """Lines reading ``field`` from ``o`` into ``v<suffix>`` and storing it on ``obj``."""
+        ns, name, v = self.ns, field.name, f"v{suffix}"
+        key = self.key(name, path)
         if field.default is attrs.NOTHING:
-            lines.append(f"v = o[{name!r}]")
-            value = _expression(i, field.type, converter, ns)
+            read = f"{v} = {o}[{key}]"
         elif _passes_as_is(field.default, field.type):
             # The default goes through the field's checks unchanged: no ``missing`` test.
-            ns[f"default{i}"] = field.default
-            lines.append(f"v = get({name!r}, default{i})")
-            value = _expression(i, field.type, converter, ns)
+            ns[f"default{path}"] = field.default
+            read = f"{v} = get{suffix}({key}, default{path})"
         else:
-            if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-                ns[f"factory{i}"] = field.default.factory
-                fallback = f"factory{i}()"
+            default: Any = field.default
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                ns[f"factory{path}"] = default.factory
+                fallback = f"factory{path}()"
             else:
-                ns[f"default{i}"] = field.default
-                fallback = f"default{i}"
-            lines.append(f"v = get({name!r}, __missing)")
-            value = f"{fallback} if v is __missing else {_expression(i, field.type, converter, ns)}"
-        lines.append(f"obj.{name} = {value}")
-    lines.append("obj.__class__ = __cls")
-    return ns, lines
+                ns[f"default{path}"] = default
+                fallback = f"default{path}"
+            value = self.expression(path, field.type, v)
+            return [
+                f"{v} = get{suffix}({key}, __missing)",
+                f"{obj}.{name} = {fallback} if {v} is __missing else {value}",
+            ]
+        nested = self._inlined(field, depth)
+        if nested is None:
+            return [read, f"{obj}.{name} = {self.expression(path, field.type, v)}"]
+        # A nested model: its own lines, on the dict in ``v``, into ``obj_<path>``.
+        inner = [*self.model(nested, v, f"obj_{path}", f"_{path}", depth + 1)]
+        inner.append(f"{obj}.{name} = obj_{path}")
+        if nested is field.type:
+            return [read, *inner]
+        # ``Model | None``
+        return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
+
+    def key(self, name: str, path: str) -> str:
+        """Source for the dict key ``name``: the decoder's own key object, or a literal."""
+        if self.lookups.key is None:
+            return repr(name)
+        self.ns[f"key{path}"] = self.lookups.key(name)
+        return f"key{path}"
+
+    def _inlined(self, field: attrs.Attribute[Any], depth: int) -> type[Any] | None:
+        """The nested model of ``field`` to inline (required, or ``X | None`` = None)."""
+        if depth >= _INLINE_DEPTH:
+            return None
+        if field.default is attrs.NOTHING:
+            candidate = field.type
+        elif field.default is None:
+            candidate = _optional_inner(field.type)
+        else:
+            return None
+        return candidate if isinstance(candidate, type) and supports(candidate) else None
+
+    def expression(self, path: str, type_: Any, v: str) -> str:
+        """Python source turning ``v`` into the field's value."""
+        ns = self.ns
+        if type_ in _PRIMITIVES:
+            ns[f"type{path}"] = type_
+            return f"({v} if type({v}) is type{path} else __bad({v}, type{path}))"
+        if type_ is datetime:
+            if "times" in ns:
+                return f"(times[{v}] if {v} in times else new_time({v}))"
+            ns["fromiso"], ns["utc"] = datetime.fromisoformat, UTC
+            # As parse_datetime: RFC 3339 with any offset and up to 9 digits; naive means UTC.
+            return (
+                f"((d if (d := fromiso({v})).tzinfo is not None else d.replace(tzinfo=utc)) "
+                f"if type({v}) is str else __bad({v}, str))"
+            )
+        inner = _optional_inner(type_)
+        if inner is not None:
+            return f"(None if {v} is None else {self.expression(path, inner, v)})"
+        ns[f"hook{path}"] = self.converter.get_structure_hook(type_)
+        ns[f"arg{path}"] = type_
+        # A known value is found with the dict opcodes (``in``, then ``[]``), which cost
+        # less than one ``.get`` method call; anything else goes through the hook.
+        if type_ is UUID and "uuids" in ns:
+            return f"(uuids[{v}] if {v} in uuids else hook{path}({v}, arg{path}))"
+        if isinstance(type_, type) and issubclass(type_, enum.Enum):
+            ns[f"members{path}"] = dict(type_._value2member_map_)
+            return f"(members{path}[{v}] if {v} in members{path} else hook{path}({v}, arg{path}))"
+        return f"hook{path}({v}, arg{path})"
 
 
 def _compile(
@@ -197,30 +297,3 @@ def _passes_as_is(default: Any, type_: Any) -> bool:
     if default is None:
         return _optional_inner(type_) is not None
     return type_ in _PRIMITIVES and type(default) is type_
-
-
-def _expression(i: int, type_: Any, converter: HookSource, ns: dict[str, Any]) -> str:
-    """Python source turning ``v`` into the field's value."""
-    if type_ in _PRIMITIVES:
-        ns[f"type{i}"] = type_
-        return f"(v if type(v) is type{i} else __bad(v, type{i}))"
-    if type_ is datetime:
-        ns["fromiso"], ns["utc"] = datetime.fromisoformat, UTC
-        # As parse_datetime: RFC 3339 with any offset and up to 9 digits; naive means UTC.
-        return (
-            "((d if (d := fromiso(v)).tzinfo is not None else d.replace(tzinfo=utc)) "
-            "if type(v) is str else __bad(v, str))"
-        )
-    inner = _optional_inner(type_)
-    if inner is not None:
-        return f"(None if v is None else {_expression(i, inner, converter, ns)})"
-    ns[f"hook{i}"] = converter.get_structure_hook(type_)
-    ns[f"arg{i}"] = type_
-    # A known value is found with the dict opcodes (``in``, then ``[]``), which cost
-    # less than one ``.get`` method call; anything else goes through the hook.
-    if type_ is UUID and "uuids" in ns:
-        return f"(uuids[v] if v in uuids else hook{i}(v, arg{i}))"
-    if isinstance(type_, type) and issubclass(type_, enum.Enum):
-        ns[f"members{i}"] = dict(type_._value2member_map_)
-        return f"(members{i}[v] if v in members{i} else hook{i}(v, arg{i}))"
-    return f"hook{i}(v, arg{i})"

@@ -120,6 +120,26 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
     raise ValueError(f"badly formed UUID string {value[:40]!r}")
 
 
+#: Recently parsed timestamps, as for UUIDs: a task's ``created_at``, the entries of a
+#: conversation fetched again and again, an idle agent's state time.  Aware datetimes
+#: are immutable, so sharing them is safe; emptied when full.
+_TIMES: dict[str, datetime] = {}
+_TIMES_MAX = 16_384
+
+
+def _new_time_hook(value: Any) -> datetime:
+    """``parse_datetime`` for a string the cache has just missed (the generated code's hook)."""
+    if type(value) is not str:
+        raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if len(_TIMES) >= _TIMES_MAX:
+        _TIMES.clear()
+    _TIMES[value] = parsed
+    return parsed
+
+
 def parse_datetime(value: object, _: Any = None) -> datetime:
     """Parse an RFC 3339 timestamp into an aware ``datetime`` (naive input is taken as UTC)."""
     if type(value) is not str:
@@ -252,15 +272,13 @@ class _FastHooks:
         if get_origin(type_) is list and len(get_args(type_)) == 1:
             element = get_args(type_)[0]
             if _generated(element):
-                return codegen.make_structure_fn(
-                    element, self, _type_error, _UUIDS, _upgrade(element), many=True
-                )
+                return codegen.make_structure_fn(element, self, _type_error, _lookups(), many=True)
             list_hook: Callable[[Any, Any], Any] = _fast_list(
                 self.get_structure_hook(element), element
             )
             return list_hook
         if _generated(type_):
-            return codegen.make_structure_fn(type_, self, _type_error, _UUIDS, _upgrade(type_))
+            return codegen.make_structure_fn(type_, self, _type_error, _lookups())
         return _detailed().get_structure_hook(type_)
 
 
@@ -268,8 +286,27 @@ def _generated(type_: Any) -> bool:
     return isinstance(type_, type) and codegen.supports(type_)
 
 
-def _upgrade(model: type[Any]) -> tuple[str, Callable[[Any], Any]] | None:
-    return ("workspace_name", _from_workspace_shape) if model is Task else None
+def _json_key(name: str) -> str:
+    """The key object orjson hands out for ``name``.
+
+    orjson keeps one string object per short key it has decoded and hands it out
+    again, so looking a field up with that very object finds it by identity instead of
+    comparing strings (orjson's dicts use CPython's general key lookup, which compares
+    whenever the objects differ).  Should orjson's cache ever drop it, the lookup still
+    works, by comparison.
+    """
+    decoded: dict[str, None] = orjson.loads(orjson.dumps({name: None}))
+    return next(iter(decoded))
+
+
+def _lookups() -> codegen.Lookups:
+    return codegen.Lookups(
+        uuids=_UUIDS,
+        times=_TIMES,
+        new_time=_new_time_hook,
+        key=_json_key,
+        upgrades={Task: ("workspace_name", _from_workspace_shape)},
+    )
 
 
 _FAST = _FastHooks()
@@ -463,7 +500,7 @@ _TASKS: dict[tuple[int, int], Task] = {}
 #: changes replaces its old one.  Keeping every version until the memo filled made each
 #: new ``Task`` live long enough to be walked by the young GC generation (a collection
 #: every ~180 calls over every request in flight instead of a few per 8,000 calls).
-_KEY_OF: dict[UUID, tuple[int, int]] = {}
+_KEY_OF: dict[int, tuple[int, int]] = {}
 _TASKS_MAX = 2048
 #: Tasks from bodies larger than this (a long prompt) are not remembered: the memo
 #: holds at most ``_TASKS_MAX`` tasks of that size whatever the tasks look like.
@@ -472,20 +509,40 @@ _TASK_BODY_MAX = 8192
 
 def decode_task(body: bytes) -> Task:
     """:func:`decode` for a single :class:`Task`, remembering each task's latest body."""
-    key = (len(body), hash(body))
+    size = len(body)
+    key = (size, hash(body))
     task = _TASKS.get(key)
+    if task is not None:
+        return task
+    # The common case in one frame (``decode`` would add three): a small body that fits.
+    # Anything else, or any failure, goes the general way, which names the problem.
+    structure_task = _FAST_TASK[0] if _FAST_TASK else _fast_task()
+    try:
+        task = structure_task(orjson.loads(body), Task) if size < _PAUSE_GC_BYTES else None
+    except Exception:
+        task = None
     if task is None:
         task = decode(body, Task)
-        if key[0] <= _TASK_BODY_MAX:
-            old = _KEY_OF.get(task.id)
-            if old is not None:
-                _TASKS.pop(old, None)
-            elif len(_TASKS) >= _TASKS_MAX:
-                _TASKS.clear()
-                _KEY_OF.clear()
-            _TASKS[key] = task
-            _KEY_OF[task.id] = key
+    if size <= _TASK_BODY_MAX:
+        task_id = task.id.int  # an int hashes in C; a UUID's __hash__ is Python
+        old = _KEY_OF.get(task_id)
+        if old is not None:
+            _TASKS.pop(old, None)
+        elif len(_TASKS) >= _TASKS_MAX:
+            _TASKS.clear()
+            _KEY_OF.clear()
+        _TASKS[key] = task
+        _KEY_OF[task_id] = key
     return task
+
+
+#: The fast path's structuring function for a Task, once built (``decode_task``'s shortcut).
+_FAST_TASK: list[Callable[[Any, Any], Task]] = []
+
+
+def _fast_task() -> Callable[[Any, Any], Task]:
+    _FAST_TASK.append(_FAST.get_structure_hook(Task))
+    return _FAST_TASK[0]
 
 
 def _snippet(body: bytes) -> str:
