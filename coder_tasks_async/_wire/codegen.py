@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import linecache
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
@@ -71,6 +71,11 @@ class Lookups(NamedTuple):
     of a string comparison (orjson hands out one cached object per short key).
     ``upgrades``: model to ``(key, function)``: when ``key`` is missing from the
     input, ``function(o)`` rewrites an older shape first (one inline ``in`` test).
+    ``memos``: model to ``(field, memo, size)``: a list of that model reuses the object
+    the ``memo`` holds under the raw value of ``field`` when every other field of the
+    input equals the object's, type for type; new objects are remembered there (the
+    memo is emptied once it holds ``size``).  Only for models whose other fields are
+    strings, integers, booleans and enums.
     """
 
     uuids: Mapping[str, UUID] | None = None
@@ -78,6 +83,7 @@ class Lookups(NamedTuple):
     new_time: Callable[[Any], datetime] | None = None
     key: Callable[[str], str] | None = None
     upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
+    memos: Mapping[type[Any], tuple[str, MutableMapping[Any, Any], int]] = {}
 
 
 _NO_LOOKUPS = Lookups()
@@ -107,13 +113,14 @@ def make_structure_fn(
         lines = ["def structure(o, _=None):", *_indent(body, 1), "    return obj"]
         return _compile(cls, "structure", lines, ns)
     ns["__list_error"] = _not_a_list
+    reuse, remember = writer.memo(cls, "o", "obj")
     lines = [
         "def structure_list(value, _=None):",
         "    if type(value) is not list: __list_error(value)",
         "    out = []",
         "    append = out.append",
         "    for o in value:",
-        *_indent(body, 2),
+        *_indent([*reuse, *body, *remember], 2),
         "        append(obj)",
         "    return out",
     ]
@@ -207,11 +214,45 @@ class _Writer:
         # ``Model | None``
         return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
 
+    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str]]:
+        """Lines reusing a remembered ``cls`` for the dict ``o`` (they ``continue`` the
+        loop), and lines remembering a new ``obj``; none without a memo for ``cls``."""
+        if cls not in self.lookups.memos:
+            return [], []
+        field_name, memo, size = self.lookups.memos[cls]
+        self.ns["memo"], self.ns["memo_size"], self.ns["recall"] = memo, size, memo.get
+        checks = []
+        for i, field in enumerate(attrs.fields(cls)):
+            if field.name == field_name:
+                continue
+            if field.default is not attrs.NOTHING:
+                raise ValueError(f"memo of {cls.__name__}: {field.name} has a default")
+            x, read = f"x{i}", f"{o}[{self.key(field.name, f'{i}')}]"
+            if field.type is str or (
+                isinstance(field.type, type) and issubclass(field.type, enum.StrEnum)
+            ):
+                # Equal to nothing but a string (an open enum member: to its string).
+                checks.append(f"e.{field.name} == {read}")
+            elif field.type in _PRIMITIVES:  # 1 == 1.0 == True: the type must match too
+                self.ns[f"type{i}"] = field.type
+                checks.append(f"e.{field.name} == ({x} := {read}) and type({x}) is type{i}")
+            else:
+                raise ValueError(f"memo of {cls.__name__}: {field.name} cannot be compared")
+        index = next(i for i, f in enumerate(attrs.fields(cls)) if f.name == field_name)
+        key = self.key(field_name, f"{index}")
+        reuse = [
+            f"m = {o}[{key}]",
+            "e = recall(m)",
+            f"if e is not None and {' and '.join(checks)}:",
+            "    append(e)",
+            "    continue",
+        ]
+        remember = ["if len(memo) >= memo_size: memo.clear()", f"memo[m] = {obj}"]
+        return reuse, remember
+
     def key(self, name: str, path: str) -> str:
-        """Source for the dict key ``name``: the decoder's own key object, or a literal."""
-        if self.lookups.key is None:
-            return repr(name)
-        self.ns[f"key{path}"] = self.lookups.key(name)
+        """The name bound to the dict key ``name``: the decoder's own key object, if known."""
+        self.ns[f"key{path}"] = name if self.lookups.key is None else self.lookups.key(name)
         return f"key{path}"
 
     def _inlined(self, field: attrs.Attribute[Any], depth: int) -> type[Any] | None:

@@ -127,6 +127,14 @@ _TIMES: dict[str, datetime] = {}
 _TIMES_MAX = 16_384
 
 
+#: Recently decoded log entries by their raw ``time``.  A conversation is fetched again
+#: and again as it grows, and all but its newest entries come back unchanged: an entry
+#: whose id, type and content also match is handed out again (entries are immutable)
+#: instead of being built anew.  Emptied when full.
+_ENTRIES: dict[str, TaskLogEntry] = {}
+_ENTRIES_MAX = 16_384
+
+
 def _new_time_hook(value: Any) -> datetime:
     """``parse_datetime`` for a string the cache has just missed (the generated code's hook)."""
     if type(value) is not str:
@@ -306,6 +314,7 @@ def _lookups() -> codegen.Lookups:
         new_time=_new_time_hook,
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
+        memos={TaskLogEntry: ("time", _ENTRIES, _ENTRIES_MAX)},
     )
 
 
