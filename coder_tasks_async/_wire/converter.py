@@ -52,7 +52,6 @@ __all__ = ["decode", "decode_task", "loads", "parse_datetime", "parse_uuid", "st
 T = TypeVar("T")
 
 _SNIPPET = 200
-_new_uuid = object.__new__
 
 
 class _FreshUUID(UUID):
@@ -60,11 +59,13 @@ class _FreshUUID(UUID):
 
     ``UUID.__setattr__`` refuses every assignment; going around it through the slot
     descriptors costs two method calls, twice what the stores and the class switch do
-    (the same trick as the generated model functions, see :mod:`.codegen`).
+    (the same trick as the generated model functions, see :mod:`.codegen`).  Calling
+    the class runs ``object.__init__`` only, cheaper than ``object.__new__(cls)``.
     """
 
     __slots__ = ()
     __setattr__ = object.__setattr__  # type: ignore[assignment]
+    __init__ = object.__init__  # type: ignore[assignment]
 
 
 _from_hex = bytes.fromhex
@@ -104,8 +105,8 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
         except ValueError:
             raw = b""
         if len(raw) == 16:
-            fresh: Any = _new_uuid(_FreshUUID)
-            fresh.int = _from_bytes(raw, "big")
+            fresh: Any = _FreshUUID()
+            fresh.int = _from_bytes(raw)  # big-endian by default
             fresh.is_safe = _UNKNOWN
             fresh.__class__ = UUID
             uuid: UUID = fresh
