@@ -65,7 +65,7 @@ class _FreshUUID(UUID):
 
     __slots__ = ()
     __setattr__ = object.__setattr__  # type: ignore[assignment]
-    __init__ = object.__init__  # type: ignore[assignment]
+    __init__ = object.__init__
 
 
 _from_hex = bytes.fromhex
