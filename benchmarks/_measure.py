@@ -21,6 +21,8 @@ class Settings:
     """How hard to push: ``quick`` is for the smoke run, the default for real figures."""
 
     quick: bool = False
+    #: The largest size of the ``scale`` curves (``--scale-max``; 50,000 takes ~15 minutes).
+    scale_max: int = 10_000
 
     def pick(self, quick: int, full: int) -> int:
         return quick if self.quick else full

@@ -31,6 +31,7 @@ from _launch import bench_server, standalone_fake
 from _logs import bench_logs, bench_logs_short
 from _measure import Settings
 from _report import Row, render, write_json
+from _scale import bench_scale
 from _structuring import bench_structuring
 from _wake import bench_wake, plan_for, wake_server
 
@@ -91,6 +92,7 @@ BENCHMARKS: dict[str, Bench] = {
     "follow": _follow,
     "wake": _wake,
     "fleet": bench_fleet,
+    "scale": bench_scale,
 }
 
 
@@ -103,12 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (smoke test)")
+    parser.add_argument(
+        "--scale-max",
+        type=int,
+        default=10_000,
+        help="largest follow_many size of the scale curves (50000 adds ~15 minutes)",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
-    settings = Settings(quick=args.quick)
+    settings = Settings(quick=args.quick, scale_max=args.scale_max)
     rows: list[Row] = []
     started = time.perf_counter()
     for name in names:
@@ -124,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         meta = {
             "quick": args.quick,
+            "scale_max": args.scale_max,
             "benchmarks": names,
             "seconds": round(time.perf_counter() - started, 1),
             "python": sys.version.split()[0],

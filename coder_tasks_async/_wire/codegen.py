@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import linecache
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
@@ -71,11 +71,11 @@ class Lookups(NamedTuple):
     of a string comparison (orjson hands out one cached object per short key).
     ``upgrades``: model to ``(key, function)``: when ``key`` is missing from the
     input, ``function(o)`` rewrites an older shape first (one inline ``in`` test).
-    ``memos``: model to ``(field, memo, size)``: a list of that model reuses the object
-    the ``memo`` holds under the raw value of ``field`` when every other field of the
-    input equals the object's, type for type; new objects are remembered there (the
-    memo is emptied once it holds ``size``).  Only for models whose other fields are
-    strings, integers, booleans and enums.
+    ``memos``: model to ``(field, memo, remember)``: a list of that model reuses the
+    object the ``memo`` holds under the raw value of ``field`` when every other field of
+    the input equals the object's, type for type; each new object goes to
+    ``remember(raw value, object)``.  Only for models whose other fields are strings,
+    integers, booleans and enums.
     """
 
     uuids: Mapping[str, UUID] | None = None
@@ -83,7 +83,7 @@ class Lookups(NamedTuple):
     new_time: Callable[[Any], datetime] | None = None
     key: Callable[[str], str] | None = None
     upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
-    memos: Mapping[type[Any], tuple[str, MutableMapping[Any, Any], int]] = {}
+    memos: Mapping[type[Any], tuple[str, Mapping[Any, Any], Callable[[Any, Any], None]]] = {}
 
 
 _NO_LOOKUPS = Lookups()
@@ -219,8 +219,8 @@ class _Writer:
         loop), and lines remembering a new ``obj``; none without a memo for ``cls``."""
         if cls not in self.lookups.memos:
             return [], []
-        field_name, memo, size = self.lookups.memos[cls]
-        self.ns["memo"], self.ns["memo_size"], self.ns["recall"] = memo, size, memo.get
+        field_name, memo, remember = self.lookups.memos[cls]
+        self.ns["recall"], self.ns["remember"] = memo.get, remember
         checks = []
         for i, field in enumerate(attrs.fields(cls)):
             if field.name == field_name:
@@ -247,8 +247,7 @@ class _Writer:
             "    append(e)",
             "    continue",
         ]
-        remember = ["if len(memo) >= memo_size: memo.clear()", f"memo[m] = {obj}"]
-        return reuse, remember
+        return reuse, [f"remember(m, {obj})"]
 
     def key(self, name: str, path: str) -> str:
         """The name bound to the dict key ``name``: the decoder's own key object, if known."""

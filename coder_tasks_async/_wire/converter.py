@@ -77,7 +77,10 @@ _UNKNOWN = SafeUUID.unknown  # an Enum attribute lookup costs more than the rest
 #: its owner, organization and template), so most parses become one dict lookup.
 #: UUIDs are immutable, so sharing them is safe; the cache is simply emptied when full.
 _UUIDS: dict[str, UUID] = {}
-_UUIDS_MAX = 16_384
+#: How many entries each cache holds before it is emptied: at least this, and more once
+#: a larger listing or conversation has been decoded (:func:`_fit_caches`).
+_CACHE_FLOOR = 16_384
+_UUIDS_MAX = _CACHE_FLOOR
 
 
 def parse_uuid(value: object, _: Any = None) -> UUID:
@@ -125,7 +128,7 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
 #: conversation fetched again and again, an idle agent's state time.  Aware datetimes
 #: are immutable, so sharing them is safe; emptied when full.
 _TIMES: dict[str, datetime] = {}
-_TIMES_MAX = 16_384
+_TIMES_MAX = _CACHE_FLOOR
 
 
 #: Recently decoded log entries by their raw ``time``.  A conversation is fetched again
@@ -133,7 +136,39 @@ _TIMES_MAX = 16_384
 #: whose id, type and content also match is handed out again (entries are immutable)
 #: instead of being built anew.  Emptied when full.
 _ENTRIES: dict[str, TaskLogEntry] = {}
-_ENTRIES_MAX = 16_384
+_ENTRIES_MAX = _CACHE_FLOOR
+
+
+def _remember_entry(time: str, entry: TaskLogEntry) -> None:
+    if len(_ENTRIES) >= _ENTRIES_MAX:
+        _ENTRIES.clear()
+    _ENTRIES[time] = entry
+
+
+#: The most UUIDs and timestamps one task carries.
+_IDS_PER_TASK = 8
+_TIMES_PER_TASK = 3
+#: No cache grows beyond this many entries.
+_CACHE_CEILING = 1 << 20
+
+
+def _fit_caches(decoded: object) -> None:
+    """Let the caches hold twice what ``decoded`` needed.
+
+    Emptied whenever full, a cache smaller than one listing's ids would be emptied
+    during every listing and never answer: a 10,000-task ``follow_many`` decoded every
+    listing cold (twice the CPU per task of a 1,000-task one).  Sized to the largest
+    body seen, a cache holds keys of objects the program held at once anyway.
+    """
+    global _UUIDS_MAX, _TIMES_MAX, _ENTRIES_MAX
+    if type(decoded) is TasksList:
+        tasks = len(decoded.tasks)
+        _UUIDS_MAX = min(max(_UUIDS_MAX, 2 * _IDS_PER_TASK * tasks), _CACHE_CEILING)
+        _TIMES_MAX = min(max(_TIMES_MAX, 2 * _TIMES_PER_TASK * tasks), _CACHE_CEILING)
+    elif type(decoded) is TaskLogs:
+        entries = len(decoded.logs)
+        _TIMES_MAX = min(max(_TIMES_MAX, 2 * entries), _CACHE_CEILING)
+        _ENTRIES_MAX = min(max(_ENTRIES_MAX, 2 * entries), _CACHE_CEILING)
 
 
 def _new_time_hook(value: Any) -> datetime:
@@ -315,7 +350,7 @@ def _lookups() -> codegen.Lookups:
         new_time=_new_time_hook,
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
-        memos={TaskLogEntry: ("time", _ENTRIES, _ENTRIES_MAX)},
+        memos={TaskLogEntry: ("time", _ENTRIES, _remember_entry)},
     )
 
 
@@ -490,9 +525,12 @@ def decode(body: bytes, cls: type[T]) -> T:
 def _decode(body: bytes, cls: type[T]) -> T:
     data = loads(body)
     try:
-        return _structure(data, cls)
+        result = _structure(data, cls)
     except _Misfit as misfit:
         raise CoderDecodeError(misfit.reason, path=misfit.path, snippet=_snippet(body)) from None
+    if cls in _CONTAINERS:
+        _fit_caches(result)
+    return result
 
 
 #: Recent ``get_task`` bodies (by digest) and the Task each decoded to.  Pollers fetch

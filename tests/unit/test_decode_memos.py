@@ -9,13 +9,21 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder_tasks_async import CoderDecodeError, Task, TaskLogEntry, TaskLogs, TaskLogType
+from coder_tasks_async import (
+    CoderDecodeError,
+    Task,
+    TaskLogEntry,
+    TaskLogs,
+    TaskLogType,
+    TasksList,
+)
 from coder_tasks_async._wire import converter
 from coder_tasks_async._wire.converter import decode, structure
 
@@ -128,13 +136,51 @@ def test_decoding_with_the_memos_equals_cattrs_detailed_structuring(
 def test_the_memos_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     many = [_entry(i, time=f"2030-01-01T00:00:00.{i:06d}Z") for i in range(200)]
     monkeypatch.setattr(converter, "_TIMES_MAX", 50)
-    hook = converter._FAST.get_structure_hook(list[TaskLogEntry])
-    monkeypatch.setitem(hook.__globals__, "memo_size", 50)
-    decoded = decode(_logs(*many), TaskLogs).logs
+    monkeypatch.setattr(converter, "_ENTRIES_MAX", 50)
+    body = _logs(*many)
+    decoded = structure(orjson.loads(body), TaskLogs).logs  # no body: the caps stay
     assert [e.id for e in decoded] == list(range(200))
     assert len(converter._ENTRIES) <= 50
     assert len(converter._TIMES) <= 50
-    assert decode(_logs(*many), TaskLogs).logs == decoded
+    assert decode(body, TaskLogs).logs == decoded
+
+
+def _listing(count: int, seed: int) -> bytes:
+    tasks = []
+    for i in range(count):
+        task = json.loads((FIXTURES / "task.json").read_text())
+        for k, field in enumerate(("id", "workspace_id", "workspace_agent_id", "workspace_app_id")):
+            task[field] = str(UUID(int=(seed << 64) | (i << 8) | k))
+        task["created_at"] = f"2030-01-01T00:00:{i % 60:02d}.{seed:03d}{i:03d}Z"
+        tasks.append(task)
+    return orjson.dumps({"tasks": tasks, "count": count})
+
+
+def test_the_caches_grow_to_hold_the_largest_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A cache emptied whenever full and smaller than one listing would never answer.
+    for cap in ("_UUIDS_MAX", "_TIMES_MAX", "_ENTRIES_MAX"):
+        monkeypatch.setattr(converter, cap, 64)
+    body = _listing(100, seed=11)
+    decode(body, TasksList)  # the caches were emptied along the way: now they fit
+    assert converter._UUIDS_MAX >= 2 * 8 * 100 and converter._TIMES_MAX >= 2 * 3 * 100
+    first = decode(bytes(bytearray(body)), TasksList).tasks
+    again = decode(bytes(bytearray(body)), TasksList).tasks
+    assert again == first
+    pairs = zip(first, again, strict=True)
+    assert all(a.id is b.id and a.created_at is b.created_at for a, b in pairs)
+    logs = _logs(*[_entry(i, time=f"2030-01-02T00:00:00.{i:06d}Z") for i in range(100)])
+    decode(logs, TaskLogs)
+    assert converter._ENTRIES_MAX >= 200
+    entries = decode(logs, TaskLogs).logs
+    assert all(a is b for a, b in zip(entries, decode(logs, TaskLogs).logs, strict=True))
+
+
+def test_the_caches_never_grow_past_their_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(converter, "_CACHE_CEILING", 500)
+    for cap in ("_UUIDS_MAX", "_TIMES_MAX", "_ENTRIES_MAX"):
+        monkeypatch.setattr(converter, cap, 64)
+    decode(_listing(100, seed=12), TasksList)
+    assert converter._UUIDS_MAX == converter._TIMES_MAX == 500
 
 
 def test_a_remembered_timestamp_is_the_parse_of_its_string() -> None:
