@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import enum
 import linecache
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import attrs
+
+from .recall import condition
 
 __all__ = ["HookSource", "Lookups", "make_structure_fn", "supports"]
 
@@ -73,9 +75,8 @@ class Lookups(NamedTuple):
     input, ``function(o)`` rewrites an older shape first (one inline ``in`` test).
     ``memos``: model to ``(field, memo, remember)``: a list of that model reuses the
     object the ``memo`` holds under the raw value of ``field`` when every other field of
-    the input equals the object's, type for type; each new object goes to
-    ``remember(raw value, object)``.  Only for models whose other fields are strings,
-    integers, booleans and enums.
+    the input equals the object's, as strictly as building would judge it
+    (:mod:`.recall`); each new object goes to ``remember(raw value, object)``.
     """
 
     uuids: Mapping[str, UUID] | None = None
@@ -107,20 +108,21 @@ def make_structure_fn(
     element would cost a fifth of its structuring).
     """
     writer = _Writer(converter, type_error, lookups)
-    body = writer.model(cls, "o", "obj")
     ns = writer.ns
     if not many:
+        body = writer.model(cls, "o", "obj")
         lines = ["def structure(o, _=None):", *_indent(body, 1), "    return obj"]
         return _compile(cls, "structure", lines, ns)
     ns["__list_error"] = _not_a_list
     reuse, remember = writer.memo(cls, "o", "obj")
+    body = writer.model(cls, "o", "obj", reuse=reuse)
     lines = [
         "def structure_list(value, _=None):",
         "    if type(value) is not list: __list_error(value)",
         "    out = []",
         "    append = out.append",
         "    for o in value:",
-        *_indent([*reuse, *body, *remember], 2),
+        *_indent([*body, *remember], 2),
         "        append(obj)",
         "    return out",
     ]
@@ -156,9 +158,16 @@ class _Writer:
             self.ns["times"], self.ns["new_time"] = lookups.times, lookups.new_time
 
     def model(
-        self, cls: type[Any], o: str, obj: str, suffix: str = "", depth: int = 0
+        self,
+        cls: type[Any],
+        o: str,
+        obj: str,
+        suffix: str = "",
+        depth: int = 0,
+        reuse: Sequence[str] = (),
     ) -> list[str]:
-        """Lines turning the dict named ``o`` into a ``cls`` named ``obj``."""
+        """Lines turning the dict named ``o`` into a ``cls`` named ``obj`` (``reuse``:
+        lines that may hand out a remembered one instead, once the shape is current)."""
         attrs.resolve_types(cls)
         ns = self.ns
         ns[f"__builder{suffix}"], ns[f"__cls{suffix}"] = _builder(cls), cls
@@ -168,6 +177,7 @@ class _Writer:
             ns[f"__upgrade{suffix}"] = upgrade[1]
             shape = self.key(upgrade[0], f"_shape{suffix}")
             lines.append(f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})")
+        lines += reuse
         # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
         lines.append(f"{obj} = __builder{suffix}()")
         fields = attrs.fields(cls)
@@ -221,29 +231,13 @@ class _Writer:
             return [], []
         field_name, memo, remember = self.lookups.memos[cls]
         self.ns["recall"], self.ns["remember"] = memo.get, remember
-        checks = []
-        for i, field in enumerate(attrs.fields(cls)):
-            if field.name == field_name:
-                continue
-            if field.default is not attrs.NOTHING:
-                raise ValueError(f"memo of {cls.__name__}: {field.name} has a default")
-            x, read = f"x{i}", f"{o}[{self.key(field.name, f'{i}')}]"
-            if field.type is str or (
-                isinstance(field.type, type) and issubclass(field.type, enum.StrEnum)
-            ):
-                # Equal to nothing but a string (an open enum member: to its string).
-                checks.append(f"e.{field.name} == {read}")
-            elif field.type in _PRIMITIVES:  # 1 == 1.0 == True: the type must match too
-                self.ns[f"type{i}"] = field.type
-                checks.append(f"e.{field.name} == ({x} := {read}) and type({x}) is type{i}")
-            else:
-                raise ValueError(f"memo of {cls.__name__}: {field.name} cannot be compared")
         index = next(i for i, f in enumerate(attrs.fields(cls)) if f.name == field_name)
         key = self.key(field_name, f"{index}")
+        same = condition(self, cls, o, "e", skip=field_name, supports=supports)
         reuse = [
             f"m = {o}[{key}]",
             "e = recall(m)",
-            f"if e is not None and {' and '.join(checks)}:",
+            f"if e is not None and {same}:",
             "    append(e)",
             "    continue",
         ]

@@ -145,6 +145,21 @@ def _remember_entry(time: str, entry: TaskLogEntry) -> None:
     _ENTRIES[time] = entry
 
 
+#: Recently listed tasks by their raw ``id``.  ``follow_many`` and ``watch_many`` list
+#: every task again each interval, and an idle one comes back unchanged: a task whose
+#: every field matches is handed out again (tasks are immutable) instead of building a
+#: new Task, state and health, which the garbage collector would then walk for as long
+#: as the follower keeps them.  Emptied when full.
+_LISTED: dict[str, Task] = {}
+_LISTED_MAX = _CACHE_FLOOR
+
+
+def _remember_listed(task_id: str, task: Task) -> None:
+    if len(_LISTED) >= _LISTED_MAX:
+        _LISTED.clear()
+    _LISTED[task_id] = task
+
+
 #: The most UUIDs and timestamps one task carries.
 _IDS_PER_TASK = 8
 _TIMES_PER_TASK = 3
@@ -160,11 +175,12 @@ def _fit_caches(decoded: object) -> None:
     listing cold (twice the CPU per task of a 1,000-task one).  Sized to the largest
     body seen, a cache holds keys of objects the program held at once anyway.
     """
-    global _UUIDS_MAX, _TIMES_MAX, _ENTRIES_MAX
+    global _UUIDS_MAX, _TIMES_MAX, _ENTRIES_MAX, _LISTED_MAX
     if type(decoded) is TasksList:
         tasks = len(decoded.tasks)
         _UUIDS_MAX = min(max(_UUIDS_MAX, 2 * _IDS_PER_TASK * tasks), _CACHE_CEILING)
         _TIMES_MAX = min(max(_TIMES_MAX, 2 * _TIMES_PER_TASK * tasks), _CACHE_CEILING)
+        _LISTED_MAX = min(max(_LISTED_MAX, 2 * tasks), _CACHE_CEILING)
     elif type(decoded) is TaskLogs:
         entries = len(decoded.logs)
         _TIMES_MAX = min(max(_TIMES_MAX, 2 * entries), _CACHE_CEILING)
@@ -350,7 +366,10 @@ def _lookups() -> codegen.Lookups:
         new_time=_new_time_hook,
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
-        memos={TaskLogEntry: ("time", _ENTRIES, _remember_entry)},
+        memos={
+            TaskLogEntry: ("time", _ENTRIES, _remember_entry),
+            Task: ("id", _LISTED, _remember_listed),
+        },
     )
 
 
