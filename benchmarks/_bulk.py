@@ -64,13 +64,11 @@ def _listing(rng_seed: int) -> bytes:
 
 
 def _logs() -> bytes:
-    fixture = json.loads((FIXTURES / "task_logs.json").read_text())["logs"]
-    entries = []
-    for i in range(ENTRIES):
-        entry = dict(fixture[i % len(fixture)])
-        entry["id"] = i
-        entries.append(entry)
-    return orjson.dumps({"logs": entries})
+    """ENTRIES entries cycling through the fixture's messages, each at a time of its own
+    (as a real conversation's are; the SDK remembers decoded entries by their time)."""
+    from _server import build_entries
+
+    return orjson.dumps({"logs": build_entries(ENTRIES)})
 
 
 def _msgspec_types() -> tuple[Any, Any] | None:
