@@ -23,13 +23,13 @@ from ._version import __version__
 # they drift.  Names load on first use (PEP 562) so that `coder-tasks --help` and
 # other light users of the package never pay for importing aiohttp.
 if TYPE_CHECKING:
-    from ._endpoints.tasks import ApiChoice as ApiChoice
-    from ._facade import CoderTasksClient as CoderTasksClient
-    from ._fanout.bounded import TaskRequest as TaskRequest
-    from ._fanout.bounded import map_bounded as map_bounded
-    from ._fanout.deprecated import create_many as create_many
-    from ._fanout.deprecated import delete_many as delete_many
-    from ._fanout.deprecated import get_many as get_many
+    from ._client import CoderTasksClient as CoderTasksClient
+    from ._endpoints.calls import ApiChoice as ApiChoice
+    from ._fanout.client_methods import TaskRequest as TaskRequest
+    from ._fanout.client_methods import create_many as create_many
+    from ._fanout.client_methods import delete_many as delete_many
+    from ._fanout.client_methods import get_many as get_many
+    from ._fanout.map_bounded import map_bounded as map_bounded
     from ._fanout.outcome import Failure as Failure
     from ._fanout.outcome import Outcome as Outcome
     from ._fanout.outcome import Progress as Progress
@@ -49,8 +49,9 @@ if TYPE_CHECKING:
     from ._polling.follow import EndReason as EndReason
     from ._polling.follow import LogFollower as LogFollower
     from ._polling.logcursor import LogCursor as LogCursor
-    from ._polling.many import ManyFollower as ManyFollower
-    from ._polling.many import ManyWatcher as ManyWatcher
+    from ._polling.many_tasks import ManyFollower as ManyFollower
+    from ._polling.many_tasks import ManyWatcher as ManyWatcher
+    from ._polling.settle import SendOutcome as SendOutcome
     from ._polling.tracker import ConversationTracker as ConversationTracker
     from ._polling.watch import TaskWatcher as TaskWatcher
     from ._stores.base import CursorStore as CursorStore
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from ._wire.errors import AmbiguousRequestError as AmbiguousRequestError
     from ._wire.errors import AuthenticationError as AuthenticationError
     from ._wire.errors import BadRequestError as BadRequestError
+    from ._wire.errors import BuildFailedError as BuildFailedError
     from ._wire.errors import ClientClosedError as ClientClosedError
     from ._wire.errors import CoderAPIError as CoderAPIError
     from ._wire.errors import CoderDecodeError as CoderDecodeError
@@ -81,11 +83,15 @@ if TYPE_CHECKING:
     from ._wire.errors import TaskNotActiveConflict as TaskNotActiveConflict
     from ._wire.errors import TaskNotActiveError as TaskNotActiveError
     from ._wire.errors import TaskNotReadyError as TaskNotReadyError
+    from ._wire.errors import TaskPausedError as TaskPausedError
     from ._wire.errors import UnsupportedByServerError as UnsupportedByServerError
     from ._wire.errors import ValidationError as ValidationError
     from ._wire.errors import WaitTimeoutError as WaitTimeoutError
     from ._wire.models import SETTLED_STATES as SETTLED_STATES
+    from ._wire.models import ProvisionerJob as ProvisionerJob
+    from ._wire.models import ProvisionerJobStatus as ProvisionerJobStatus
     from ._wire.models import Task as Task
+    from ._wire.models import TaskList as TaskList
     from ._wire.models import TaskLogEntry as TaskLogEntry
     from ._wire.models import TaskLogs as TaskLogs
     from ._wire.models import TaskLogType as TaskLogType
@@ -97,11 +103,13 @@ if TYPE_CHECKING:
     from ._wire.models import WorkspaceAgentLifecycle as WorkspaceAgentLifecycle
     from ._wire.models import WorkspaceBuild as WorkspaceBuild
     from ._wire.models import WorkspaceStatus as WorkspaceStatus
+    from ._wire.models import WorkspaceTransition as WorkspaceTransition
     from ._wire.protocol import ApiTree as ApiTree
     from ._wire.protocol import TaskRef as TaskRef
     from ._wire.settings import PollPolicy as PollPolicy
     from ._wire.settings import RetryPolicy as RetryPolicy
     from ._wire.settings import Timeouts as Timeouts
+    from ._wire.templates import Preset as Preset
     from ._wire.templates import Template as Template
     from ._wire.templates import TemplateVersion as TemplateVersion
 
@@ -111,16 +119,17 @@ _LAZY: dict[str, str] = {
     "AgentBusyError": "_wire.errors",
     "AgentBusyServerError": "_wire.errors",
     "AmbiguousRequestError": "_wire.errors",
-    "ApiChoice": "_endpoints.tasks",
+    "ApiChoice": "_endpoints.calls",
     "ApiTree": "_wire.protocol",
     "AuthenticationError": "_wire.errors",
     "BadRequestError": "_wire.errors",
+    "BuildFailedError": "_wire.errors",
     "ClientClosedError": "_wire.errors",
     "Clock": "_http.clock",
     "CoderAPIError": "_wire.errors",
     "CoderDecodeError": "_wire.errors",
     "CoderError": "_wire.errors",
-    "CoderTasksClient": "_facade",
+    "CoderTasksClient": "_client",
     "CoderTimeoutError": "_wire.errors",
     "CoderTransportError": "_wire.errors",
     "ConflictError": "_wire.errors",
@@ -136,15 +145,18 @@ _LAZY: dict[str, str] = {
     "LogEvent": "_polling.events",
     "LogEventKind": "_polling.events",
     "LogFollower": "_polling.follow",
-    "ManyFollower": "_polling.many",
-    "ManyWatcher": "_polling.many",
+    "ManyFollower": "_polling.many_tasks",
+    "ManyWatcher": "_polling.many_tasks",
     "NotFoundError": "_wire.errors",
     "Outcome": "_fanout.outcome",
     "PausedEvent": "_polling.events",
     "PermissionDeniedError": "_wire.errors",
     "PollPolicy": "_wire.settings",
     "PostgresCursorStore": "_stores.postgres",
+    "Preset": "_wire.templates",
     "Progress": "_fanout.outcome",
+    "ProvisionerJob": "_wire.models",
+    "ProvisionerJobStatus": "_wire.models",
     "RateLimitError": "_wire.errors",
     "RateLimiter": "_fanout.ratelimit",
     "ResetEvent": "_polling.events",
@@ -153,12 +165,14 @@ _LAZY: dict[str, str] = {
     "RouteNotFoundError": "_wire.errors",
     "SETTLED_STATES": "_wire.models",
     "SQLiteCursorStore": "_stores.sqlite",
+    "SendOutcome": "_polling.settle",
     "ServerError": "_wire.errors",
     "StopConditions": "_polling.conditions",
     "StoreSchemaError": "_wire.errors",
     "Success": "_fanout.outcome",
     "SystemClock": "_http.clock",
     "Task": "_wire.models",
+    "TaskList": "_wire.models",
     "TaskLogEntry": "_wire.models",
     "TaskLogType": "_wire.models",
     "TaskLogs": "_wire.models",
@@ -166,8 +180,9 @@ _LAZY: dict[str, str] = {
     "TaskNotActiveConflict": "_wire.errors",
     "TaskNotActiveError": "_wire.errors",
     "TaskNotReadyError": "_wire.errors",
+    "TaskPausedError": "_wire.errors",
     "TaskRef": "_wire.protocol",
-    "TaskRequest": "_fanout.bounded",
+    "TaskRequest": "_fanout.client_methods",
     "TaskState": "_wire.models",
     "TaskStateEntry": "_wire.models",
     "TaskStatus": "_wire.models",
@@ -184,10 +199,11 @@ _LAZY: dict[str, str] = {
     "WorkspaceAgentLifecycle": "_wire.models",
     "WorkspaceBuild": "_wire.models",
     "WorkspaceStatus": "_wire.models",
-    "create_many": "_fanout.deprecated",
-    "delete_many": "_fanout.deprecated",
-    "get_many": "_fanout.deprecated",
-    "map_bounded": "_fanout.bounded",
+    "WorkspaceTransition": "_wire.models",
+    "create_many": "_fanout.client_methods",
+    "delete_many": "_fanout.client_methods",
+    "get_many": "_fanout.client_methods",
+    "map_bounded": "_fanout.map_bounded",
 }
 __all__ = [
     "SETTLED_STATES",
@@ -199,6 +215,7 @@ __all__ = [
     "ApiTree",
     "AuthenticationError",
     "BadRequestError",
+    "BuildFailedError",
     "ClientClosedError",
     "Clock",
     "CoderAPIError",
@@ -228,7 +245,10 @@ __all__ = [
     "PermissionDeniedError",
     "PollPolicy",
     "PostgresCursorStore",
+    "Preset",
     "Progress",
+    "ProvisionerJob",
+    "ProvisionerJobStatus",
     "RateLimitError",
     "RateLimiter",
     "ResetEvent",
@@ -236,12 +256,14 @@ __all__ = [
     "RetryPolicy",
     "RouteNotFoundError",
     "SQLiteCursorStore",
+    "SendOutcome",
     "ServerError",
     "StopConditions",
     "StoreSchemaError",
     "Success",
     "SystemClock",
     "Task",
+    "TaskList",
     "TaskLogEntry",
     "TaskLogType",
     "TaskLogs",
@@ -249,6 +271,7 @@ __all__ = [
     "TaskNotActiveConflict",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskPausedError",
     "TaskRef",
     "TaskRequest",
     "TaskState",
@@ -267,6 +290,7 @@ __all__ = [
     "WorkspaceAgentLifecycle",
     "WorkspaceBuild",
     "WorkspaceStatus",
+    "WorkspaceTransition",
     "__version__",
     "create_many",
     "delete_many",

@@ -28,7 +28,7 @@ from coder_tasks_async import CoderTasksClient, PollPolicy, Task
 from coder_tasks_async.cli import app
 from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
 
-FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=2)
+FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=2, stop_job=0.05)
 POLL = ("--poll-interval", "0.05")
 CLI = (sys.executable, "-m", "coder_tasks_async.cli")
 LONG = "Refactoring the authentication middleware to use the new session store " * 2

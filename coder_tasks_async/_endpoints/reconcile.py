@@ -11,12 +11,15 @@ from email.utils import parsedate_to_datetime
 from .._wire.errors import AmbiguousRequestError, CoderError, ConflictError, ServerError
 from .._wire.models import Task
 
-__all__ = ["RECONCILE_TOLERANCE", "may_have_created", "this_calls_task"]
+__all__ = ["DATE_SKEW_LIMIT", "RECONCILE_TOLERANCE", "may_have_created", "this_calls_task"]
 
 #: How much earlier than this call's start (by the server's clock) a task found by
 #: name after an ambiguous create may have been created and still count as this
 #: call's: the ``Date`` header has whole seconds, and a proxy may add its own.
 RECONCILE_TOLERANCE = 5.0
+#: How far the server's ``Date`` may be from this machine's clock and still be
+#: believed: a proxy with a wrong clock must not make an old task look new.
+DATE_SKEW_LIMIT = 60.0
 
 
 def may_have_created(exc: Exception, *, first_attempt: bool) -> bool:
@@ -48,13 +51,16 @@ def this_calls_task(
     date: str | None,
     elapsed: float,
     url: str,
+    local_time: float | None = None,
 ) -> Task:
     """``found`` if this call created it; otherwise raise.
 
     It is this call's only if its prompt is ``input`` and its ``created_at`` is no
     earlier than :data:`RECONCILE_TOLERANCE` seconds before the call started, by
     the server's own clock: the look-up's ``Date`` header minus the ``elapsed``
-    seconds of the call so far.  A task that existed before the call is never
+    seconds of the call so far.  That ``Date`` is believed only within
+    :data:`DATE_SKEW_LIMIT` of ``local_time`` (this machine's Unix time, when given).
+    A task that existed before the call is never
     returned as created: the create's own ``failure`` is re-raised when it was
     the server's 409, :class:`AmbiguousRequestError` otherwise.
     """
@@ -66,11 +72,22 @@ def this_calls_task(
             url=url,
         ) from failure
     began = server_time(date)
-    if began is not None and found.created_at.timestamp() >= began - elapsed - RECONCILE_TOLERANCE:
+    skew = None if began is None or local_time is None else began - local_time
+    trusted = skew is None or abs(skew) <= DATE_SKEW_LIMIT
+    if (
+        began is not None
+        and trusted
+        and found.created_at.timestamp() >= began - elapsed - RECONCILE_TOLERANCE
+    ):
         return found
     if isinstance(failure, ConflictError):
         raise failure  # the name belongs to an older task: the server's refusal stands
-    why = "the server sent no Date header to judge it by" if began is None else "it is older"
+    if began is None:
+        why = "the server sent no Date header to judge it by"
+    elif not trusted:
+        why = f"the server's Date header is {skew:+.0f}s off this machine's clock"
+    else:
+        why = "it is older"
     raise AmbiguousRequestError(
         f"create_task failed ({failure}); a task named {name!r} exists, created at "
         f"{found.created_at.isoformat()}, which is not this call's ({why}); it was not re-sent",

@@ -1,7 +1,8 @@
 """What the endpoints need to know about Coder's releases (docs/compatibility.md §9).
 
-Which endpoints a release may lack, and how a task name is found on releases
-that take only UUIDs in paths (before v2.29).
+Which endpoints a release may lack (read from the one release table,
+:data:`coder_tasks_async._wire.releases.RELEASES`), and how a task name is found on
+releases that take only UUIDs in paths (before v2.29).
 """
 
 from __future__ import annotations
@@ -12,46 +13,53 @@ from uuid import UUID
 import attrs
 
 from .._wire import protocol
-from .._wire.errors import NotFoundError
+from .._wire.errors import NotFoundError, UnsupportedByServerError
 from .._wire.models import Task
 from .._wire.protocol import TaskRef
+from .._wire.releases import RELEASES
 
-__all__ = [
-    "DELETE",
-    "IN_EVERY_TREE",
-    "LOGS",
-    "PAUSE_RESUME_SINCE",
-    "SEND",
-    "UPDATE_INPUT",
-    "TaskTarget",
-    "find_by_name",
-]
+__all__ = ["IN_EVERY_TREE", "LOGS", "TaskTarget", "find_by_name", "unsupported"]
 
-#: (feature, first release with it) for endpoints some supported releases lack.
-DELETE = ("delete_task", "v2.27")
-SEND = ("send_input", "v2.27")
-LOGS = ("get_logs", "v2.27")
-UPDATE_INPUT = ("update_input", "v2.29")
-PAUSE_RESUME_SINCE = "v2.31.1"
+#: The logs endpoint's feature (pollers read logs too, through :mod:`.pinned`).
+LOGS = "get_logs"
 #: Endpoints that, on a release that has them, exist in every route tree it serves,
-#: so their answers may settle the ``api="auto"`` probe.
-IN_EVERY_TREE = frozenset({DELETE[0], SEND[0], LOGS[0]})
+#: so their answers may settle the ``api="auto"`` probe.  An endpoint not named here
+#: is tried in both trees without settling it (the safe default for a new endpoint).
+IN_EVERY_TREE = frozenset({"delete_task", "send_input", LOGS})
 _NOT_FOUND = "Resource not found or you do not have access to this resource"
+
+
+def _known_feature(
+    target: TaskTarget, attribute: attrs.Attribute[str | None], since: str | None
+) -> None:
+    if since is not None and since not in RELEASES:
+        raise KeyError(f"{since!r} is not a feature of the release table (_wire/releases.py)")
 
 
 @attrs.define(frozen=True, slots=True)
 class TaskTarget:
-    """A task endpoint: which task (as the caller named it), for whom, which sub-path."""
+    """A task endpoint: which task (as the caller named it), for whom, which sub-path.
+
+    ``since`` names the endpoint's row in the release table when some supported
+    releases lack it (by convention the SDK method's name, e.g. ``"pause_task"``):
+    a server without the route answers :class:`UnsupportedByServerError`.
+    """
 
     ref: TaskRef
     owner: str | UUID
     suffix: str = ""
-    #: (feature, minimum version) when some supported releases lack the endpoint.
-    newer: tuple[str, str] | None = None
+    since: str | None = attrs.field(default=None, validator=_known_feature)
 
     def path(self, ref: TaskRef) -> str:
         """The encoded path below the tasks tree, for ``ref`` (the caller's or resolved)."""
         return protocol.task_path(ref, self.owner, self.suffix)
+
+
+def unsupported(feature: str, server_version: str | None) -> UnsupportedByServerError:
+    """The error of a server too old for ``feature`` (a row of the release table)."""
+    return UnsupportedByServerError(
+        feature, minimum_version=RELEASES[feature], server_version=server_version
+    )
 
 
 async def find_by_name(

@@ -70,7 +70,7 @@ class RateLimiter:
     Example::
 
         limiter = RateLimiter(coder)
-        outcomes = await map_bounded(coder.get_task, refs, rate_limiter=limiter)
+        outcomes = await map_bounded(coder.get_task, refs, rate_limit=limiter)
         task = await limiter.run(coder.get_task, "fix-login")   # one paced call
 
     Limits: it only sees this process's calls (another process using the same

@@ -13,12 +13,16 @@ import math
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "SystemClock"]
+__all__ = ["Clock", "SystemClock", "wall_time"]
 
 
 @runtime_checkable
 class Clock(Protocol):
     """Monotonic time plus an async sleep.
+
+    A clock may also have ``wall()``, an aware ``datetime`` of the wall time consistent
+    with ``now()`` (``FakeClock`` has): the SDK then takes it as this machine's wall
+    clock (see :func:`wall_time`).
 
     Example::
 
@@ -62,3 +66,12 @@ class SystemClock:
 
     def __repr__(self) -> str:
         return "SystemClock()"
+
+
+def wall_time(clock: Clock) -> float:
+    """This machine's wall time as a Unix timestamp: ``clock.wall()`` where the clock
+    has one (a test's fake time), else the system's."""
+    wall = getattr(clock, "wall", None)
+    if callable(wall):
+        return float(wall().timestamp())
+    return time.time()

@@ -11,6 +11,7 @@ server timeout.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import math
 import os
@@ -18,10 +19,11 @@ import random
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any
 
 import aiohttp
+import attrs
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
@@ -58,6 +60,8 @@ _MAX_REDIRECTS = 5
 #: Attempt timeouts are cut to the call's remaining time in steps of this many seconds.
 _CUT_GRAIN = 0.1
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
+_LARGE_BODY = 1024 * 1024
 
 
 def configure_debug_logging() -> None:
@@ -87,6 +91,7 @@ def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     )
 
 
+@attrs.define(slots=True, eq=False, repr=False)
 class RawResponse:
     """Status, headers and body of a finished response (any status).
 
@@ -94,37 +99,17 @@ class RawResponse:
     into its public string form when an error needs it.
     """
 
-    __slots__ = (
-        "_url",
-        "attempts",
-        "body",
-        "headers",
-        "may_have_landed",
-        "method",
-        "parsed",
-        "status",
-    )
-
-    def __init__(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        method: str,
-        url: URL,
-        attempts: int = 1,
-    ) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.method = method
-        self._url = url
-        #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
-        self.attempts = attempts
-        #: An earlier attempt may have been handled (lost response, gateway error).
-        self.may_have_landed = False
-        #: What the request's ``parse`` made of a 2xx body (``None`` without one).
-        self.parsed: object = None
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    method: str
+    _url: URL
+    #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
+    attempts: int = 1
+    #: An earlier attempt may have been handled (lost response, gateway error).
+    may_have_landed: bool = False
+    #: What the request's ``parse`` made of a 2xx body (``None`` without one).
+    parsed: object = None
 
     @property
     def url(self) -> str:
@@ -189,6 +174,9 @@ class Transport:
         self._owns_session = session is None
         self._closed = False
         self._slots: Slots | None = None
+        #: The event loop of the first call: the session, the slots and the streams
+        #: belong to it (aiohttp and asyncio objects cannot be shared across loops).
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: Jitter for every backoff of this client (shared: seeding one per call is costly).
         self.rand = random.Random()
         agent = user_agent or (
@@ -223,7 +211,27 @@ class Transport:
             self._headers,
             max_streams=max_streams,
             ssl=self._ssl,
-            connect_timeout=self.timeouts.connect,
+            timeouts=self.timeouts,
+            check_loop=self.check_loop,
+            proxy=_env_proxy(self.base_url),
+        )
+
+    def check_loop(self) -> None:
+        """Bind this client to the running event loop on first use; refuse any other loop.
+
+        A client used from two loops (two threads, two ``asyncio.run``) would hang on a
+        slot held by the other loop or fail deep inside aiohttp: a clear error instead.
+        """
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        if self._loop is None:
+            self._loop = loop
+            return
+        raise RuntimeError(
+            f"this Coder client belongs to event loop {self._loop!r} (where it was first "
+            f"used) and cannot be used from event loop {loop!r}; create one client per "
+            "event loop (per thread)"
         )
 
     @property
@@ -238,6 +246,8 @@ class Transport:
     def _session_or_open(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("this client is closed; create a new one")
+        if asyncio.get_running_loop() is not self._loop:
+            self.check_loop()
         session = self._session
         if session is None:
             # Created lazily so the session binds to the loop that actually runs.
@@ -307,7 +317,6 @@ class Transport:
         session = self._session_or_open()
         if budget is None:
             budget = self.budget()
-        policy = budget.policy
         limits = timeouts or self.timeouts
         url = self._url(path)
         if params:
@@ -326,50 +335,74 @@ class Transport:
             if isinstance(result, _Failed):
                 if debug:
                     self._log(method, url, None, attempt, t0, result.error)
-                if self._closed:
-                    raise ClientClosedError("the client was closed while this call ran")
-                ambiguous = result.failure is Failure.AMBIGUOUS
-                landed = landed or ambiguous
+                delay = self._retry_after_failure(result, method, url, budget)
+                landed = landed or result.failure is Failure.AMBIGUOUS
+            else:
+                result.may_have_landed = landed
+                self.hooks.emit(result.status, result.headers)
+                if debug:
+                    self._log(method, url, result.status, attempt, t0, None)
+                retry_in = self._retry_after_answer(result, method, budget, parse)
+                if retry_in is None:
+                    return result
+                delay = retry_in
+                landed = landed or result.status >= 500  # a gateway may hide a success
+            await self.clock.sleep(delay)
+
+    def _retry_after_failure(
+        self, failed: _Failed, method: str, url: URL, budget: RetryBudget
+    ) -> float:
+        """The wait before trying again after an attempt that got no response; raises
+        when there is no retry: the failure itself, or :class:`AmbiguousRequestError`
+        for a request that is not safe to repeat and may have been handled."""
+        if self._closed:
+            raise ClientClosedError("the client was closed while this call ran")
+        delay = budget.backoff()
+        if budget.policy.should_retry_failure(method, failed.failure) and budget.fits(delay):
+            return delay
+        if failed.failure is Failure.AMBIGUOUS and method not in IDEMPOTENT_METHODS:
+            raise AmbiguousRequestError(
+                f"{failed.error}; the request may have been handled, so it was not sent again",
+                method=method,
+                url=public_url(url),
+            )
+        raise failed.error
+
+    def _retry_after_answer(
+        self,
+        response: RawResponse,
+        method: str,
+        budget: RetryBudget,
+        parse: Callable[[bytes], object] | None,
+    ) -> float | None:
+        """The wait before asking again, or ``None`` when ``response`` is the answer.
+
+        Asked again: a status the policy retries (5xx only for idempotent methods;
+        the server's ``Retry-After`` is heeded), and a 2xx body that is not JSON at
+        all (cut short) for an idempotent method.  A 2xx body is parsed here
+        (``response.parsed``); one that does not parse and will not heal raises its
+        decode error.
+        """
+        status = response.status
+        if status >= 400:
+            policy = budget.policy
+            if not policy.should_retry_status(method, status):
+                return None
+            advised = parse_retry_after(
+                response.headers.get("Retry-After"), maximum=policy.max_retry_after
+            )
+            delay = budget.wait_before_retry(advised, rate_limited=status == 429)
+            return delay if budget.fits(delay) else None
+        if parse is not None and status < 300:
+            try:
+                response.parsed = parse(response.body)
+            except CoderDecodeError as exc:
                 delay = budget.backoff()
-                if policy.should_retry_failure(method, result.failure) and budget.fits(delay):
-                    await self.clock.sleep(delay)
-                    continue
-                if ambiguous and method not in IDEMPOTENT_METHODS:
-                    raise AmbiguousRequestError(
-                        f"{result.error}; the request may have been handled, so it was not "
-                        "sent again",
-                        method=method,
-                        url=public_url(url),
-                    )
-                raise result.error
-            response = result
-            response.may_have_landed = landed
-            status = response.status
-            self.hooks.emit(status, response.headers)
-            if debug:
-                self._log(method, url, status, attempt, t0, None)
-            if status >= 400:
-                if policy.should_retry_status(method, status):
-                    advised = parse_retry_after(
-                        response.headers.get("Retry-After"), maximum=policy.max_retry_after
-                    )
-                    delay = budget.wait_before_retry(advised, rate_limited=status == 429)
-                    if budget.fits(delay):
-                        landed = landed or status >= 500  # a gateway may hide a success
-                        await self.clock.sleep(delay)
-                        continue
-                return response
-            if parse is not None and status < 300:
-                try:
-                    response.parsed = parse(response.body)
-                except CoderDecodeError as exc:
-                    delay = budget.backoff()
-                    healable = exc.invalid_json and method in IDEMPOTENT_METHODS
-                    if not (healable and budget.fits(delay)):
-                        raise self.redactor.error(exc) from None
-                    await self.clock.sleep(delay)
-                    continue
-            return response
+                healable = exc.invalid_json and method in IDEMPOTENT_METHODS
+                if not (healable and budget.fits(delay)):
+                    raise self.redactor.error(exc) from None
+                return delay
+        return None
 
     def budget(self, retry: RetryPolicy | None = None) -> RetryBudget:
         """A fresh budget for one public call (``retry`` or the client's policy)."""
@@ -432,7 +465,8 @@ class Transport:
             if has_body:
                 headers["Content-Type"] = "application/json"
             if headers:
-                options["headers"] = headers
+                # Wrapped: a traceback that prints frame locals shows no token.
+                options["headers"] = _Headers(headers)
             if not own or timeout is not self._default_timeout:
                 options["timeout"] = timeout
             if self._ssl is not None and not own:
@@ -452,61 +486,34 @@ class Transport:
         budget: RetryBudget,
         attempt: int,
     ) -> RawResponse | _Failed:
+        """One attempt: where it starts (a connection slot taken) and where it ends (the
+        body read, or the failure classified, and the slot given back).
+
+        Redirects to the same origin are followed within the attempt.  A failure to
+        get a response is returned as a :class:`_Failed` value, not raised.
+        """
         slots = self._slots
         assert slots is not None
-        closed = False
         if not slots.take_nowait():
             await slots.take()
         try:
-            # Measured once a slot is held: time queued counts against the deadline.
-            # (budget.remaining(), inlined: this runs for every request.)
-            deadline_at = budget.deadline_at
-            left = None if deadline_at is None else deadline_at - self.clock.now()
-            if left is None or left >= limits.total - _CUT_GRAIN:
-                if limits is self.timeouts:
-                    timeout = self._default_timeout
-                else:
-                    timeout = self._client_timeout(limits)
-            elif left <= 0:
-                raise CoderTimeoutError(
-                    f"the call's deadline of {budget.policy.deadline}s ran out",
-                    method=method,
-                    url=public_url(url),
-                )
-            else:
-                timeout = self._cut_timeout(limits, left)
+            timeout = self._attempt_timeout(limits, budget, method, url)
             options = self._request_options(timeout, body is not None)
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
+                closed = False
                 try:
-                    async with session.request(method, url, data=body, **options) as resp:
+                    async with session.request(method, url, data=_payload(body), **options) as resp:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
                             continue
-                        length = resp.content_length
-                        if (
-                            length is not None
-                            and length <= self.max_body_size
-                            and "Content-Encoding" not in resp.headers
-                        ):
-                            data = await resp.read()  # read_limited's common case, inlined
-                        else:
-                            data = await read_limited(resp, self.max_body_size, method, url)
+                        data = await self._read_body(resp, method, url)
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
-                except aiohttp.ClientConnectorCertificateError as exc:
-                    error = CoderTransportError(
-                        f"TLS certificate verification failed: {exc.certificate_error}",
-                        method=method,
-                        url=public_url(url),
-                    )
-                    return _Failed(Failure.FATAL, error)
-                except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-                    return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url))
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                    return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
+                    return self._failed(exc, method, url)
                 except RuntimeError:
                     # aiohttp's "Session is closed": our aclose() won the race.
                     if not self._closed and not session.closed:
@@ -519,6 +526,59 @@ class Transport:
             )
         finally:
             slots.give()
+
+    def _attempt_timeout(
+        self, limits: Timeouts, budget: RetryBudget, method: str, url: URL
+    ) -> aiohttp.ClientTimeout:
+        """This attempt's timeouts: ``limits``, cut to the time the call has left.
+
+        Measured once a slot is held, so time spent queueing counts against the
+        call's deadline; :class:`CoderTimeoutError` when none is left.
+        """
+        # (budget.remaining(), inlined: this runs for every request.)
+        deadline_at = budget.deadline_at
+        left = None if deadline_at is None else deadline_at - self.clock.now()
+        if left is None or left >= limits.total - _CUT_GRAIN:
+            if limits is self.timeouts:
+                return self._default_timeout
+            return self._client_timeout(limits)
+        if left <= 0:
+            raise CoderTimeoutError(
+                f"the call's deadline of {budget.policy.deadline}s ran out",
+                method=method,
+                url=public_url(url),
+            )
+        return self._cut_timeout(limits, left)
+
+    def _read_body(
+        self, resp: aiohttp.ClientResponse, method: str, url: URL
+    ) -> Coroutine[Any, Any, bytes]:
+        """The whole body, within :attr:`max_body_size` once decoded.
+
+        A plain method handing back the read's own coroutine: no coroutine of its own
+        on the path every response takes.
+        """
+        length = resp.content_length
+        if (
+            length is not None
+            and length <= self.max_body_size
+            and "Content-Encoding" not in resp.headers
+        ):
+            return resp.read()  # read_limited's common case, inlined
+        return read_limited(resp, self.max_body_size, method, url)
+
+    def _failed(self, exc: BaseException, method: str, url: URL) -> _Failed:
+        """What an aiohttp error means for retrying: nothing sent, maybe handled, or fatal."""
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            error = CoderTransportError(
+                f"TLS certificate verification failed: {exc.certificate_error}",
+                method=method,
+                url=public_url(url),
+            )
+            return _Failed(Failure.FATAL, error)
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+            return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url))
+        return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
 
     def _redirect_target(self, method: str, url: URL, resp: aiohttp.ClientResponse) -> URL:
         target = url.join(URL(resp.headers["Location"]))
@@ -569,6 +629,36 @@ class Transport:
             attempt,
             elapsed_ms,
         )
+
+
+def _payload(body: bytes | None) -> bytes | io.BytesIO | None:
+    """The body as aiohttp should get it: over 1 MiB of raw bytes makes it emit a
+    ResourceWarning (an error under ``-W error``), so a large body goes as a file-like
+    object, made afresh for every attempt (a sent one is used up)."""
+    if body is None or len(body) <= _LARGE_BODY:
+        return body
+    return io.BytesIO(body)
+
+
+class _Headers(Mapping[str, str]):
+    """Request headers (the token among them) whose ``repr`` shows only their names."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, str]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"_Headers({', '.join(self._items)})"
 
 
 class _Failed:

@@ -2,7 +2,7 @@
 while idle or after transient errors.
 
 Shared by log following, watching and waiting, so they all behave alike; what
-each error means is :mod:`.verdict`'s business.
+each error means is :mod:`.error_policy`'s business.
 """
 
 from __future__ import annotations

@@ -6,7 +6,14 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from .._wire.models import SETTLED_STATES, Task, TaskState, TaskStatus
+from .._wire.models import (
+    BUILD_ACTIVE_STATUSES,
+    SETTLED_STATES,
+    Task,
+    TaskState,
+    TaskStatus,
+    WorkspaceStatus,
+)
 from .tracker import may_be_active
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "ready_for_input",
     "serves_logs",
     "stop_requested",
+    "stopping",
 ]
 
 
@@ -73,6 +81,20 @@ def ready_for_input(task: Task) -> bool:
 def agent_working(task: Task) -> bool:
     """Active, and the agent says it is working (its newest reply may still change)."""
     return task.status is TaskStatus.ACTIVE and task.state is TaskState.WORKING
+
+
+def stopping(task: Task) -> bool:
+    """A stop (or delete) build is running: coderd shows the task ``unknown`` meanwhile and
+    refuses its logs and another build with 409.  A pause ends here, then ``paused``.
+
+    v2.26/v2.27 tasks (no ``workspace_name``) are always ``unknown``: there only a
+    ``stopping``/``deleting`` workspace says so, not a ``pending`` one.
+    """
+    if task.status is not TaskStatus.UNKNOWN:
+        return False
+    if task.workspace_status in (WorkspaceStatus.STOPPING, WorkspaceStatus.DELETING):
+        return True
+    return bool(task.workspace_name) and task.workspace_status in BUILD_ACTIVE_STATUSES
 
 
 def serves_logs(task: Task) -> bool:

@@ -37,8 +37,8 @@ from .._wire.models import Task
 from .._wire.settings import PollPolicy, Wake
 from .acks import Acks
 from .conditions import StopConditions
-from .many import ManyFollower, _Lister
-from .verdict import Verdict, judge
+from .error_policy import Verdict, judge
+from .many_tasks import ManyFollower, _Lister
 from .wake import WakeResult
 
 if TYPE_CHECKING:

@@ -17,17 +17,17 @@ import enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from .._endpoints.pinned import PinnedTask
 from .._wire.errors import CoderDecodeError, CoderError
 from .._wire.models import Task, TaskStatus
-from .._wire.protocol import task_path
 from .._wire.settings import PollPolicy, Wake
 from .acks import Acknowledging, Acks
 from .backoff import Backoff
 from .conditions import StopConditions, ready_for_input, serves_logs, stop_requested
+from .error_policy import Verdict, judge
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import LogCursor
 from .tracker import ConversationTracker, agent_settled
-from .verdict import Verdict, judge
 from .wake import Waker, WakeResult, event_says_idle
 
 if TYPE_CHECKING:
@@ -106,8 +106,8 @@ class LogFollower(Acknowledging):
         self._next_delay = 0.0
         #: A stop was put off by one poll to let the held-back entry settle.
         self._confirming = False
-        #: The pinned task's path, built once (``None`` before the first poll).
-        self._path: str | None = None
+        #: The task by its id, once the first poll resolved it (``None`` before).
+        self._pinned: PinnedTask | None = None
         #: The task as of the latest poll (``None`` before the first one).
         self.task: Task | None = None
         #: Why the stream ended (``None`` while it goes on).
@@ -231,8 +231,8 @@ class LogFollower(Acknowledging):
         """
         self._tracker.bind(task)
         self.task = task
-        if self._path is None:
-            self._path = task_path(task)
+        if self._pinned is None:
+            self._pinned = PinnedTask(self._client, task)
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
@@ -248,7 +248,8 @@ class LogFollower(Acknowledging):
 
     async def _poll_logs(self, task: Task) -> None:
         try:
-            raw_logs, snapshot = await self._client._get_logs_raw_at(f"{self._path}/logs")
+            assert self._pinned is not None  # observe() pinned it
+            raw_logs, snapshot = await self._pinned.read_logs_raw()
         except CoderError as exc:
             if judge(exc) is not Verdict.NOT_READY:
                 raise
@@ -277,9 +278,9 @@ class LogFollower(Acknowledging):
 
     async def _read_task(self) -> Task:
         """The task, by its pinned path once resolved (never by name again)."""
-        if self._path is None:
+        if self._pinned is None:
             return await self._client.get_task(self._ref, owner=self._owner)
-        return await self._client._get_task_at(self._path)
+        return await self._pinned.read()
 
     async def _still_idle(self, task: Task) -> bool:
         """Whether the logs just read end with a final entry: the task, read again, agrees.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Self
+
+from .._http.closing import AsyncClosing
 
 __all__ = ["Closeable"]
 
 
-class Closeable:
+class Closeable(AsyncClosing):
     """Async iterator and async context manager whose ``aclose()`` just stops it.
 
     The pollers run nothing in the background, so closing has nothing to clean up
@@ -19,17 +20,6 @@ class Closeable:
 
     def __aiter__(self) -> Self:
         return self
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop; the iteration ends."""

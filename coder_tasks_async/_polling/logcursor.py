@@ -149,7 +149,9 @@ class LogCursor:
     def loads(cls, text: str | bytes) -> LogCursor:
         """Restore a cursor saved with :meth:`dumps` (this release or the previous one).
 
-        A string that is not a saved cursor is a ``ValueError`` saying what to do.
+        A string that is not a saved cursor is a ``ValueError`` saying what to do; so is
+        a cursor of the current format without its task (only the previous format,
+        ``"v": 1``, had none).
         """
         try:
             data = orjson.loads(text)
@@ -158,8 +160,14 @@ class LogCursor:
                 raise ValueError(f"unsupported cursor format {version!r}")
             window = {int(i): Seen(str(t), str(d), bool(f)) for i, t, d, f in data["win"]}
             last = data["last"]
+            task_id = _uuid_or_none(data.get("task"))
+            unused = last is None and not window
+            if version == _FORMAT and ("task" not in data or (task_id is None and not unused)):
+                # Only a cursor never used names no task; a used one without its task
+                # could be resumed on another task and skip that task's first entries.
+                raise ValueError(f"a format {_FORMAT} cursor must name its task")
             return cls(
-                task_id=_uuid_or_none(data.get("task")),
+                task_id=task_id,
                 task_name=str(data.get("name", "")),
                 run=_run(data.get("run")),
                 last_id=None if last is None else int(last),

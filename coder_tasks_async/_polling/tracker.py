@@ -100,6 +100,20 @@ def conversation_name(run: RunId | None) -> str:
     return f"{run.build}" if run.agent is None else f"{run.build}.{run.agent}"
 
 
+def _cut_off_reply(task: Task, entries: list[_Entry], snapshot: bool) -> _Entry | None:
+    """The agent's reply a pause cut off: a paused snapshot's last entry, an output,
+    while the task says the agent was working."""
+    if (
+        snapshot
+        and entries
+        and entries[-1][1] == "output"
+        and task.status is TaskStatus.PAUSED
+        and task.state is TaskState.WORKING
+    ):
+        return entries[-1]
+    return None
+
+
 def _describe(task_id: UUID, name: str) -> str:
     return f"{name} ({task_id})" if name else str(task_id)
 
@@ -216,52 +230,75 @@ class ConversationTracker:
             # logs belong to is unknown, so the answer is read again next poll.
             return False
         cursor = self._cursor
-        paused = snapshot and task.status is TaskStatus.PAUSED
         steps: list[_Step] = []
-        if paused and cursor.snapshot is not True:
+        if snapshot and task.status is TaskStatus.PAUSED and cursor.snapshot is not True:
             steps.append(_Step(LogEventKind.PAUSED))
         # Ids below the window were handed out long ago and cannot change the outcome.
         gap_before = self._gap
         entries = self._clean(raw_logs, min(cursor.window) if cursor.window else 0)
         run = None if snapshot else _run_of(task, cursor.run)
-        new_conversation = (
-            run is not None and run.known and cursor.run is not None and cursor.run.differs(run)
-        )
-        if not new_conversation and not cursor.empty and not self._continues(entries, snapshot):
-            if not self._suspect:  # once could be a stale or truncated answer
-                self._suspect = True
-                self._quiet_before, self._held = False, None
-                self._queue_events(steps, [], task, snapshot)
-                return self.pending
-            new_conversation = True  # confirmed: the agent restarted
+        new_conversation = self._new_conversation(run, entries, snapshot)
+        if new_conversation is None:  # once could be a stale or truncated answer
+            self._suspect = True
+            self._quiet_before, self._held = False, None
+            self._queue_events(steps, [], task, snapshot)
+            return self.pending
         self._suspect = False
         known, last = cursor.window, cursor.last_id
         if new_conversation:
-            conversation_run = run if run is not None and run.known else cursor.run
-            if snapshot and conversation_run is cursor.run:
-                conversation_run = SNAPSHOT_RUN  # a run we never saw live
-            if cursor.empty and cursor.run is None:
-                cursor.run = conversation_run  # nothing known before: nothing restarted
-            else:
-                steps.append(_Step(LogEventKind.RESET, run=conversation_run))
+            self._start_conversation(run, snapshot, steps)
             known, last = {}, None
             # All of it: everything is new again.  Read as the first look at this
             # answer, or a hole in it would count as seen twice.
             self._gap = gap_before
             entries = self._clean(raw_logs)
-            # Quiet polls of the previous conversation say nothing about this one.
-            self._quiet_before, self._newest_before = False, None
         elif run is not None and run.known:
             cursor.run = run  # the run of what was handed out (refines an unknown one)
+        self._note_snapshot(snapshot, entries)
+        planned = self._plan(task, entries, snapshot, known, last)
+        self._queue_events(steps, planned, task, snapshot)
+        return self.pending
+
+    def _new_conversation(
+        self, run: RunId | None, entries: list[_Entry], snapshot: bool
+    ) -> bool | None:
+        """Whether this answer is another conversation than the one handed out so far.
+
+        ``True`` when it comes from another run, or when it does not continue what
+        was handed out for the second poll in a row (the agent restarted inside its
+        run); ``None`` the first time it does not (a stale, empty or truncated answer
+        looks exactly like that: it is ignored once).
+        """
+        cursor = self._cursor
+        if run is not None and run.known and cursor.run is not None and cursor.run.differs(run):
+            return True
+        if cursor.empty or self._continues(entries, snapshot):
+            return False
+        return True if self._suspect else None
+
+    def _start_conversation(self, run: RunId | None, snapshot: bool, steps: list[_Step]) -> None:
+        """A new conversation begins: a ``RESET`` step (none for the very first one), and
+        the per-poll memory of the old conversation dropped."""
+        cursor = self._cursor
+        conversation_run = run if run is not None and run.known else cursor.run
+        if snapshot and conversation_run is cursor.run:
+            conversation_run = SNAPSHOT_RUN  # a run we never saw live
+        if cursor.empty and cursor.run is None:
+            cursor.run = conversation_run  # nothing known before: nothing restarted
+        else:
+            steps.append(_Step(LogEventKind.RESET, run=conversation_run))
+        # Quiet polls of the previous conversation say nothing about this one.
+        self._quiet_before, self._newest_before = False, None
+
+    def _note_snapshot(self, snapshot: bool, entries: list[_Entry]) -> None:
+        """Record whether the cursor now follows a stored snapshot or the live logs."""
+        cursor = self._cursor
         if not snapshot:
             cursor.snapshot = False
         elif entries and cursor.run is None:
             # Its run was never seen live; the next live answer is another run
             # (a resume always starts a new build).
             cursor.run = SNAPSHOT_RUN
-        planned = self._plan(task, entries, snapshot, known, last)
-        self._queue_events(steps, planned, task, snapshot)
-        return self.pending
 
     def release(self, task: Task) -> bool:
         """Settled mode, last poll: hand out the held-back newest entry too, if the agent
@@ -367,40 +404,49 @@ class ConversationTracker:
         known: dict[int, Any],
         last: int | None,
     ) -> list[tuple[_Step, _Entry, bool]]:
-        settled_now = self._settled_now(task, entries, snapshot) if self.settled else False
-        # A reply cut off by a pause: the snapshot's last entry while the agent worked.
-        cut_off = snapshot and task.status is TaskStatus.PAUSED and task.state is TaskState.WORKING
+        """What to hand out of ``entries``: each step with its entry and whether the entry
+        is a reply a pause cut off.  Settled mode may hold the newest entry back
+        (:attr:`holding`) until it can no longer change."""
+        settled = self.settled
+        hold_newest = settled and not self._settled_now(task, entries, snapshot)
+        cut_off = _cut_off_reply(task, entries, snapshot)
+        newest = entries[-1] if entries else None
         self._held = None
         planned: list[tuple[_Step, _Entry, bool]] = []
-        for pos, entry in enumerate(entries):
-            entry_id, entry_type, content, _ = entry
-            newest = pos == len(entries) - 1
+        for entry in entries:
+            entry_id = entry[0]
             seen = known.get(entry_id)
             if seen is None and last is not None and entry_id <= last:
                 continue  # handed out before (older than the window)
-            if seen is not None and (seen.final or self.settled):
+            if seen is not None and (seen.final or settled):
                 continue
-            interrupted = newest and cut_off and entry_type == "output"
-            if self.settled and newest and not settled_now:
+            if hold_newest and entry is newest:
                 self._held = (task, entry)
                 break
-            quick = hash(content)
+            quick = hash(entry[2])
             if seen is not None and seen.quick == quick:
                 continue  # live mode: unchanged since it was handed out
-            entry_digest = digest(content)
-            if self.settled:
-                step = _Step(
-                    LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True, quick=quick
-                )
-            elif seen is None:
-                step = _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick)
-            elif seen.digest != entry_digest:
-                step = _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick)
-            else:
-                seen.quick = quick  # the same text (restored cursor): no digest next time
-                continue
-            planned.append((step, entry, interrupted))
+            step = self._step(entry, seen, quick)
+            if step is not None:
+                planned.append((step, entry, entry is cut_off))
         return planned
+
+    def _step(self, entry: _Entry, seen: Any, quick: int) -> _Step | None:
+        """What handing out ``entry`` records in the cursor (``seen``: what it recorded of
+        that id before); ``None`` when its text is what was handed out (a restored
+        cursor knows the digest, not the quick hash)."""
+        entry_id, entry_type, content, _ = entry
+        entry_digest = digest(content)
+        if self.settled:
+            return _Step(
+                LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True, quick=quick
+            )
+        if seen is None:
+            return _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick)
+        if seen.digest != entry_digest:
+            return _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick)
+        seen.quick = quick  # the same text (restored cursor): no digest next time
+        return None
 
     def _queue_events(
         self,

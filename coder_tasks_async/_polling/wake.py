@@ -6,11 +6,15 @@ message publishes nothing).  A :class:`Waker` holds that stream for one poller
 and turns each event into "poll now"; polling stays the source of truth, so an
 event that is late, duplicated, stale or lost costs at most a poll.
 
-The stream is opened lazily, only while the poller sleeps; when it cannot be
-opened or drops, the poller is told at once (it polls and keeps today's pace)
-and the stream is tried again with backoff.  A server without the stream (404)
-is not asked again.  Nothing runs in the background: each sleep races the clock
-against the next message and cancels the loser.
+The stream is opened lazily, only while the poller sleeps; when it drops, the
+poller is told at once (it polls and keeps today's pace), and a stream that cannot
+be had is tried again with backoff.  A server without the stream (404, or a
+redirect) is not asked again.  Each sleep fixes its deadline first and races the
+clock against the stream's connect and its next message; those two belong to the
+waker and carry on into the next sleep (closed with it), so a stream that never
+answers cannot stretch a wait.  News ends a wait at most once per
+:data:`EVENT_GAP`: however fast a stream talks, a poller reads its task at most
+once a second on its account.
 """
 
 from __future__ import annotations
@@ -18,11 +22,15 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import anyio
+
+from .._endpoints.pinned import open_workspace_watch
 from .._http.streams import EventStream, StreamUnavailable
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import Wake, check_wake
@@ -32,7 +40,16 @@ if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints
     from .._http.clock import Clock
 
-__all__ = ["IDLE_INTERVAL", "WakeResult", "Waker", "WakerPool", "event_says_idle", "sleep_any"]
+__all__ = [
+    "EVENT_GAP",
+    "IDLE_INTERVAL",
+    "WakeResult",
+    "Waker",
+    "WakerPool",
+    "close_all",
+    "event_says_idle",
+    "sleep_any",
+]
 
 logger = logging.getLogger("coder_tasks_async")
 
@@ -41,6 +58,10 @@ logger = logging.getLogger("coder_tasks_async")
 IDLE_INTERVAL = 150.0
 #: A stream that sent nothing (not even a ping, due every 15 s) for this long is stalled.
 STALL_AFTER = 45.0
+#: A poller's streams end its wait early at most once per this many seconds of its
+#: clock, whatever their event rate (news that comes sooner waits for the gap to pass):
+#: a storm of events costs at most one extra poll per second.
+EVENT_GAP = 1.0
 _RETRY_FIRST = 1.0
 _RETRY_MAX = 60.0
 
@@ -66,7 +87,7 @@ def _parse_time(value: Any) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -108,14 +129,23 @@ def _agrees(signal: WorkspaceSignal, task: Task) -> bool:
     return signal.app_state == cs.state and at == cs.timestamp
 
 
+class _Gate:
+    """When a poller's streams may next end its wait early (wake-ups are coalesced)."""
+
+    __slots__ = ("opens_at",)
+
+    def __init__(self) -> None:
+        self.opens_at = -math.inf
+
+
 class Waker:
     """One poller's workspace watch: ``await waker.sleep(delay)`` instead of ``clock.sleep``."""
 
     # One per follower: thousands of them for a client following thousands of tasks.
     __slots__ = (
-        "_client", "_heard", "_label", "_mode", "_permanent", "_reader", "_retry_at",
-        "_retry_delay", "_snapshot_due", "_stream", "_task", "_workspace", "eager",
-        "events", "signal", "wake",
+        "_client", "_connecting", "_gate", "_heard", "_label", "_mode", "_news", "_permanent",
+        "_reader", "_retry_at", "_retry_delay", "_snapshot_due", "_stream", "_task",
+        "_workspace", "eager", "events", "signal", "wake",
     )  # fmt: skip
 
     def __init__(self, client: TaskEndpoints, wake: Wake | None, label: str) -> None:
@@ -124,7 +154,12 @@ class Waker:
         self._label = label
         self._workspace: UUID | None = None
         self._stream: EventStream | None = None
+        #: The stream being opened: it runs on across sleeps, never inside one's deadline.
+        self._connecting: asyncio.Future[None] | None = None
         self._reader: asyncio.Future[tuple[str, Any] | None] | None = None
+        #: What the stream said that the poller has not acted on yet (coalesced).
+        self._news: WakeResult | None = None
+        self._gate = _Gate()
         self._retry_at = 0.0
         self._retry_delay = _RETRY_FIRST
         self._permanent = False
@@ -184,13 +219,14 @@ class Waker:
         return signal.agent_idle and task.status is TaskStatus.ACTIVE and not agent_working(task)
 
     async def sleep(self, delay: float) -> WakeResult:
-        """Wait up to ``delay`` seconds of the client's clock, or until the stream speaks."""
+        """Wait up to ``delay`` seconds of the client's clock, or until the stream speaks
+        (at most once per :data:`EVENT_GAP`)."""
         if self.wake == "poll":
             # Never a stream: the plain sleep, without a wait over streams per poll.
             self._say("poll", "wake='poll'")
             await self._client.clock.sleep(delay)
             return WakeResult.TIMEOUT
-        result, _ = await sleep_any(self._client.clock, (self,), delay)
+        result, _ = await sleep_any(self._client.clock, (self,), delay, self._gate)
         return result
 
     def _due(self, now: float) -> bool:
@@ -199,6 +235,7 @@ class Waker:
             self.wake == "auto"
             and self._workspace is not None
             and self._stream is None
+            and self._connecting is None
             and not self._permanent
             and now >= self._retry_at
         )
@@ -212,7 +249,7 @@ class Waker:
     async def _heard_from(
         self, reader: asyncio.Future[tuple[str, Any] | None]
     ) -> WakeResult | None:
-        """A message arrived: an event or a break ends the sleep, a ping or noise does not."""
+        """A message arrived: an event or a break is news, a ping or noise is not."""
         self._reader = None
         message = reader.result()
         if message is None:
@@ -233,18 +270,29 @@ class Waker:
             return WakeResult.LOST
         return None
 
+    def _start_connect(self) -> None:
+        self._connecting = asyncio.ensure_future(self._connect())
+
     async def _connect(self) -> None:
+        """Open the stream (a task of its own: see :func:`sleep_any`); never raises but
+        for cancellation: a stream that cannot be had only means polling."""
         assert self._workspace is not None
+        permanent = False
         try:
-            self._stream = await self._client._open_workspace_watch(self._workspace)
+            stream = await open_workspace_watch(self._client, self._workspace)
         except StreamUnavailable as exc:
-            self._permanent = exc.permanent
-            self._schedule_retry()
-            self._say("poll", f"no watch stream: {exc}")
+            permanent, why = exc.permanent, str(exc)
+        except Exception as exc:  # e.g. another event loop: polling says so
+            why = type(exc).__name__
+        else:
+            self._stream = stream
+            self._heard = self._client.clock.now()
+            self._snapshot_due = True
+            self._say(stream.mode, "workspace watch open")
             return
-        self._heard = self._client.clock.now()
-        self._snapshot_due = True
-        self._say(self._stream.mode, "workspace watch open")
+        self._permanent = permanent
+        self._schedule_retry()
+        self._say("poll", f"no watch stream: {why}")
 
     def _schedule_retry(self) -> None:
         self._retry_at = self._client.clock.now() + self._retry_delay
@@ -255,63 +303,119 @@ class Waker:
         self._schedule_retry()
         self._say("poll", f"watch stream {why}")
 
-    async def aclose(self) -> None:
-        """Close the stream (if any).  Idempotent."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
+    def _detach(self) -> list[Awaitable[Any]]:
+        """Let go of the stream without an await; returns what is left to await."""
+        left: list[Awaitable[Any]] = []
+        self._news = None
+        for future in (self._reader, self._connecting):
+            if future is not None:
+                future.cancel()
+                left.append(future)
+        self._reader = self._connecting = None
         stream, self._stream = self._stream, None
-        if stream is not None:
-            await stream.aclose()
+        rest = None if stream is None else stream.shut()
+        if rest is not None:
+            left.append(rest)
+        return left
+
+    async def aclose(self) -> None:
+        """Close the stream (if any), also under cancellation.  Idempotent."""
+        await close_all((self,))
+
+
+async def close_all(wakers: Iterable[Waker]) -> None:
+    """Close every waker's stream: all of them at once, even when one close fails, and
+    even inside a cancelled scope (where each await would be cancelled in turn, so
+    closing one after another stopped at the first)."""
+    left = [pending for waker in wakers for pending in waker._detach()]
+    if not left:
+        return
+    closing = asyncio.gather(*left, return_exceptions=True)
+    cancelled = False
+    with anyio.CancelScope(shield=True):
+        while not closing.done():
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                # A cancellation already on its way in: every close is bounded (a
+                # second or so), so it is honoured once they are all done.
+                cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 async def sleep_any(
-    clock: Clock, wakers: Sequence[Waker], delay: float
+    clock: Clock, wakers: Sequence[Waker], delay: float, gate: _Gate | None = None
 ) -> tuple[WakeResult, list[Waker]]:
     """Wait up to ``delay`` seconds, or until any of ``wakers``' streams has news.
 
     Returns how the wait ended and the wakers whose stream spoke (an event) or broke
-    (lost).  Streams that are due are opened first, concurrently; pings and noise do
-    not end the wait; a stream silent for :data:`STALL_AFTER` counts as broken.
-    Nothing is left running: the clock timer is cancelled, and a pending read stays
-    with its waker for the next wait (closed by :meth:`Waker.aclose`).
+    (lost).  The deadline is fixed first: streams that are due start opening, but a
+    stream that connects slowly, or never, cannot stretch the wait.  Pings and noise
+    do not end the wait; a stream silent for :data:`STALL_AFTER` counts as broken.
+    News ends the wait at most once per :data:`EVENT_GAP` (``gate`` remembers when it
+    last did): news that comes sooner is kept and ends the wait when the gap is over.
+    Nothing is left running but a connect and a pending read, which stay with their
+    waker for the next wait (closed by :meth:`Waker.aclose`).
     """
+    gate = gate or _Gate()
     now = clock.now()
-    due = [w for w in wakers if w._due(now)]
-    if due:
-        await asyncio.gather(*(w._connect() for w in due))
     deadline = now + delay
+    for waker in wakers:
+        if waker._due(now):
+            waker._start_connect()
     while True:
         now = clock.now()
+        for waker in wakers:
+            if waker._connecting is not None and waker._connecting.done():
+                waker._connecting = None  # it set up the stream, or the retry, itself
+        news = [w for w in wakers if w._news is not None]
         if now >= deadline:
-            return WakeResult.TIMEOUT, []
+            return WakeResult.TIMEOUT, _take_news(news)
+        if news and now >= gate.opens_at:
+            gate.opens_at = now + EVENT_GAP
+            event = any(w._news is WakeResult.EVENT for w in news)
+            return (WakeResult.EVENT if event else WakeResult.LOST), _take_news(news)
+        if news:  # heard; the gate opens before the deadline: no need to listen until then
+            await _wait(clock, wakers, min(deadline, gate.opens_at) - now, listen=False)
+        else:
+            await _wait(clock, wakers, deadline - now, listen=True)
+
+
+def _take_news(news: list[Waker]) -> list[Waker]:
+    for waker in news:
+        waker._news = None
+    return news
+
+
+async def _wait(clock: Clock, wakers: Sequence[Waker], seconds: float, *, listen: bool) -> None:
+    """One turn of :func:`sleep_any`: wait up to ``seconds``, or until a connect finishes
+    or (``listen``) a stream says something; what it said becomes the waker's news."""
+    now = clock.now()
+    readers: dict[asyncio.Future[tuple[str, Any] | None], Waker] = {}
+    if listen:
         live = [w for w in wakers if w._stream is not None]
-        if not live:
-            await clock.sleep(deadline - now)
-            return WakeResult.TIMEOUT, []
         stalled = [w for w in live if w._heard + STALL_AFTER <= now]
         for waker in stalled:
             await waker._lost("stalled")
+            waker._news = WakeResult.LOST
         if stalled:
-            return WakeResult.LOST, stalled
+            return
         readers = {w._read(w._stream): w for w in live if w._stream is not None}
-        wake_at = min(deadline, min(w._heard for w in live) + STALL_AFTER)
-        timer: asyncio.Future[Any] = asyncio.ensure_future(clock.sleep(wake_at - now))
-        try:
-            await asyncio.wait({*readers, timer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-        woken: list[Waker] = []
-        results: set[WakeResult] = set()
-        for reader, waker in readers.items():
-            if reader.done():
-                result = await waker._heard_from(reader)
-                if result is not None:
-                    woken.append(waker)
-                    results.add(result)
-        if woken:
-            event = WakeResult.EVENT in results
-            return (WakeResult.EVENT if event else WakeResult.LOST), woken
+        seconds = min([seconds, *(w._heard + STALL_AFTER - now for w in live)])
+    connects = [w._connecting for w in wakers if w._connecting is not None]
+    if not readers and not connects:
+        await clock.sleep(seconds)
+        return
+    timer: asyncio.Future[Any] = asyncio.ensure_future(clock.sleep(seconds))
+    waits: set[asyncio.Future[Any]] = {*readers, *connects, timer}
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+    for reader, waker in readers.items():
+        if reader.done():
+            waker._news = await waker._heard_from(reader)
 
 
 class WakerPool:
@@ -325,6 +429,8 @@ class WakerPool:
         self._limit = limit
         self._wakers: dict[UUID, Waker] = {}
         self._listening = 0
+        #: One gate for all: a storm on many streams still ends the wait once per gap.
+        self._gate = _Gate()
 
     def get(self, task: Task) -> Waker:
         """This task's waker: one that may stream while the limit allows, else a poll-only one."""
@@ -349,10 +455,13 @@ class WakerPool:
 
         Returns how the wait ended and the ids of the tasks whose stream spoke.
         """
-        result, woken = await sleep_any(self._client.clock, list(self._wakers.values()), delay)
+        wakers = list(self._wakers.values())
+        result, woken = await sleep_any(self._client.clock, wakers, delay, self._gate)
         return result, {task_id for task_id, w in self._wakers.items() if w in woken}
 
     async def aclose(self) -> None:
-        """Close every stream.  Idempotent."""
-        for task_id in list(self._wakers):
-            await self.drop(task_id)
+        """Close every stream, all of them even under cancellation.  Idempotent."""
+        wakers = list(self._wakers.values())
+        self._wakers.clear()
+        self._listening = 0
+        await close_all(wakers)

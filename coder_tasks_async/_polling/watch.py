@@ -10,13 +10,20 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from .._wire.errors import CoderAPIError, CoderError, TaskNotReadyError, WaitTimeoutError
+from .._wire.errors import (
+    CoderAPIError,
+    CoderError,
+    TaskNotActiveError,
+    TaskNotReadyError,
+    TaskPausedError,
+    WaitTimeoutError,
+)
 from .._wire.models import Task, TaskStatus
 from .._wire.settings import PollPolicy, Wake
 from .backoff import Backoff
-from .conditions import StopConditions, Until, predicate, ready_for_input
+from .conditions import StopConditions, Until, predicate, ready_for_input, stopping
+from .error_policy import Verdict, judge
 from .iterator import Closeable
-from .verdict import Verdict, judge
 from .wake import Waker, WakeResult
 
 if TYPE_CHECKING:
@@ -119,26 +126,24 @@ async def wait_ready(
     """Wait until the task is active and its agent is not working.
 
     An ``error`` status is tolerated for ``error_grace`` seconds (it shows up
-    transiently while a workspace starts).  A paused task is resumed once when
-    ``resume`` is true, and otherwise raises :class:`TaskNotReadyError` rather
-    than waiting forever.
+    transiently while a workspace starts).  A paused task, whenever it is seen paused,
+    is resumed once when ``resume`` is true, and otherwise raises
+    :class:`TaskPausedError` rather than waiting forever; so does a task being paused
+    (its stop build runs, the status is ``unknown``), which with ``resume`` is first
+    waited out.
     """
     clock = client.clock
+    deadline = None if timeout is None else clock.now() + timeout
     first_error: float | None = None
     resumed_at: float | None = None
-    if resume:
-        task = await client.get_task(ref, owner=owner)
-        if task.status is TaskStatus.PAUSED:
-            await client.resume_task(task)
-            resumed_at = clock.now()
-            ref = task
 
     def ready_or_fail(task: Task) -> bool:
         nonlocal first_error
-        if task.status is TaskStatus.PAUSED:
+        if task.status is TaskStatus.PAUSED or (stopping(task) and resumed_at is None):
             if resumed_at is not None and clock.now() - resumed_at < RESUME_GRACE:
                 return False  # the start build has not shown up in the status yet
-            raise TaskNotReadyError("the task is paused; resume it before sending input", task)
+            what = "paused" if task.status is TaskStatus.PAUSED else "being paused"
+            raise TaskPausedError(f"the task is {what}; resume it before sending input", task)
         if task.status is TaskStatus.ERROR:
             now = clock.now()
             first_error = now if first_error is None else first_error
@@ -150,7 +155,27 @@ async def wait_ready(
             first_error = None
         return ready_for_input(task)
 
-    return await wait_for(client, ref, until=ready_or_fail, timeout=timeout, owner=owner, poll=poll)
+    def left() -> float | None:
+        return None if deadline is None else max(deadline - clock.now(), 0.0)
+
+    while True:
+        try:
+            return await wait_for(
+                client, ref, until=ready_or_fail, timeout=left(), owner=owner, poll=poll
+            )
+        except TaskPausedError as exc:
+            if not resume or resumed_at is not None:
+                raise
+            paused = exc.task
+        if stopping(paused):  # a pause is under way: resume once it is done
+            paused = await wait_for(
+                client, paused, until=lambda t: not stopping(t), timeout=left(), owner=owner,
+                poll=poll,
+            )  # fmt: skip
+        if paused.status is TaskStatus.PAUSED:
+            await client.resume_task(paused)
+            resumed_at = clock.now()
+        ref = paused
 
 
 async def send_when_ready(
@@ -164,7 +189,14 @@ async def send_when_ready(
     resume: bool,
 ) -> None:
     """Wait until the task is ready, then ``send()``; wait again when the server says
-    the agent is busy (that refusal proves nothing was delivered).
+    the agent is busy or the task not active yet (those refusals prove nothing was
+    delivered).
+
+    A send refused because the task is paused does not depend on timing: without
+    ``resume`` it raises :class:`TaskPausedError` at once (the task may be resumed
+    any moment, and the input would then land in a new conversation the caller has
+    not seen); with ``resume`` the task is resumed and the input sent once, into the
+    new conversation.
 
     ``timeout`` bounds all the waiting together; ``send`` is one POST of the input.
     """
@@ -172,15 +204,26 @@ async def send_when_ready(
     deadline = None if timeout is None else clock.now() + timeout
     while True:
         remaining = None if deadline is None else max(deadline - clock.now(), 0.0)
-        await wait_ready(client, ref, timeout=remaining, owner=owner, poll=poll, resume=resume)
+        task = await wait_ready(
+            client, ref, timeout=remaining, owner=owner, poll=poll, resume=resume
+        )
         try:
             await send()
         except CoderAPIError as exc:
             # Only a refusal that proves nothing was delivered is tried again.
-            if judge(exc) is Verdict.NOT_READY:
-                await clock.sleep((poll or client.poll).initial)
+            if judge(exc) is not Verdict.NOT_READY:
+                raise
+            if isinstance(exc, TaskNotActiveError) and exc.task_status == "paused":
+                if not resume:
+                    raise TaskPausedError(
+                        "the task was paused as the input was sent (nothing was "
+                        "delivered); resume it, or pass resume=True, to send it",
+                        task,
+                    ) from exc
+                ref = task  # resumed by the next wait_ready, then sent once
                 continue
-            raise
+            await clock.sleep((poll or client.poll).initial)
+            continue
         return
 
 

@@ -111,6 +111,14 @@ def check_key(key: str) -> str:
     return key
 
 
+def check_cursor(cursor: str) -> str:
+    """A cursor's text as stored.  ``LogCursor.dumps()`` is JSON, which never holds a raw
+    NUL; PostgreSQL's ``text`` cannot store one, so both stores refuse it alike."""
+    if not isinstance(cursor, str) or "\x00" in cursor:
+        raise ValueError("a saved cursor is a string without NUL characters (LogCursor.dumps())")
+    return cursor
+
+
 def check_lease_args(holder: str, ttl: float) -> None:
     """Refuse an empty holder name or a lease that is not a positive number of seconds."""
     check_key(holder)

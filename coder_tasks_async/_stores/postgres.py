@@ -22,6 +22,7 @@ from .base import (
     SCHEMA_VERSION,
     Lease,
     Now,
+    check_cursor,
     check_key,
     check_lease_args,
     check_namespace,
@@ -188,6 +189,8 @@ class PostgresCursorStore:
 
     async def save(self, key: str, cursor: str, *, token: int | None = None) -> None:
         """Save ``cursor`` under ``key`` (fenced by ``token`` when given)."""
+        check_key(key)
+        check_cursor(cursor)
         pool = await self._get_pool()
         async with pool.acquire() as conn:
             await self._save_on(conn, key, cursor, token)
@@ -196,6 +199,8 @@ class PostgresCursorStore:
         self, connection: object, key: str, cursor: str, *, token: int | None = None
     ) -> None:
         """Save on your own asyncpg connection, inside its open transaction."""
+        check_key(key)
+        check_cursor(cursor)
         in_transaction = getattr(connection, "is_in_transaction", None)
         if not callable(in_transaction) or not hasattr(connection, "fetchval"):
             raise TypeError(f"expected an asyncpg connection, got {type(connection).__name__}")
@@ -208,7 +213,6 @@ class PostgresCursorStore:
         await self._save_on(connection, key, cursor, token)
 
     async def _save_on(self, conn: Any, key: str, cursor: str, token: int | None) -> None:
-        check_key(key)
         if token is None:
             await conn.fetchval(_SAVE, self._namespace, key, cursor)
         elif await conn.fetchval(_SAVE_FENCED, self._namespace, key, cursor, token) is None:

@@ -23,6 +23,7 @@ from .base import (
     SCHEMA_VERSION,
     Lease,
     Now,
+    check_cursor,
     check_key,
     check_lease_args,
     check_namespace,
@@ -192,6 +193,7 @@ class SQLiteCursorStore:
     async def save(self, key: str, cursor: str, *, token: int | None = None) -> None:
         """Save ``cursor`` under ``key`` (fenced by ``token`` when given)."""
         check_key(key)
+        check_cursor(cursor)
 
         def save(conn: sqlite3.Connection) -> None:
             with _immediate(conn):
@@ -208,6 +210,7 @@ class SQLiteCursorStore:
         moment.  Runs on the calling thread (a sqlite3 connection belongs to its thread).
         """
         check_key(key)
+        check_cursor(cursor)
         if not isinstance(connection, sqlite3.Connection):
             raise TypeError(f"expected a sqlite3.Connection, got {type(connection).__name__}")
         if not connection.in_transaction:

@@ -30,6 +30,8 @@ from . import codegen
 from .errors import CoderDecodeError
 from .models import (
     OpenEnum,
+    ProvisionerJob,
+    ProvisionerJobStatus,
     Task,
     TaskLogEntry,
     TaskLogs,
@@ -42,6 +44,7 @@ from .models import (
     WorkspaceAgentLifecycle,
     WorkspaceBuild,
     WorkspaceStatus,
+    WorkspaceTransition,
 )
 
 if TYPE_CHECKING:
@@ -248,6 +251,8 @@ _ENUMS: tuple[type[OpenEnum], ...] = (
     TaskLogType,
     WorkspaceStatus,
     WorkspaceAgentLifecycle,
+    WorkspaceTransition,
+    ProvisionerJobStatus,
 )
 _MODELS: tuple[type[Any], ...] = (
     WorkspaceAgentHealth,
@@ -256,6 +261,7 @@ _MODELS: tuple[type[Any], ...] = (
     TasksList,
     TaskLogEntry,
     TaskLogs,
+    ProvisionerJob,
     WorkspaceBuild,
 )
 

@@ -24,6 +24,8 @@ Shape::
     ├── CoderDecodeError              a 2xx body that does not fit the model
     ├── UnsupportedByServerError      the server is too old for this call
     ├── TaskNotReadyError             waiting for a task that cannot become ready
+    │   └── TaskPausedError           ...because it is paused (and ``resume=True`` was not given)
+    ├── BuildFailedError              ``wait_for_build``: the build failed or was canceled
     ├── WaitTimeoutError              ``wait_for(timeout=...)`` ran out (also a TimeoutError)
     ├── LeaseLostError                a fenced save after the task's lease changed hands
     ├── StoreSchemaError              a cursor store's database has a newer schema
@@ -48,7 +50,7 @@ from typing import Any, TypedDict, Unpack
 import attrs
 from multidict import CIMultiDict
 
-from .models import Task
+from .models import Task, WorkspaceBuild
 
 __all__ = [
     "AgentBusyConflict",
@@ -57,6 +59,7 @@ __all__ = [
     "AmbiguousRequestError",
     "AuthenticationError",
     "BadRequestError",
+    "BuildFailedError",
     "ClientClosedError",
     "CoderAPIError",
     "CoderDecodeError",
@@ -75,6 +78,7 @@ __all__ = [
     "TaskNotActiveConflict",
     "TaskNotActiveError",
     "TaskNotReadyError",
+    "TaskPausedError",
     "UnsupportedByServerError",
     "ValidationError",
     "WaitTimeoutError",
@@ -341,7 +345,7 @@ class CoderDecodeError(CoderError):
 class UnsupportedByServerError(CoderError):
     """The server does not offer this call; ``minimum_version`` says which Coder version does.
 
-    Its old spelling ``UnsupportedByServerError`` still works, with a ``DeprecationWarning``.
+    Its old spelling ``UnsupportedByServer`` still works, with a ``DeprecationWarning``.
     """
 
     def __init__(self, feature: str, *, minimum_version: str, server_version: str | None) -> None:
@@ -365,14 +369,40 @@ class TaskNotReadyError(CoderError):
         super().__init__(message)
 
 
-class WaitTimeoutError(CoderError, TimeoutError):
-    """``wait_for`` / ``send_input(wait_ready=True)`` ran out of the time you gave it.
+class TaskPausedError(TaskNotReadyError):
+    """The task is paused, so input cannot be sent without resuming it
+    (``send_input(..., wait_ready=True, resume=True)`` resumes it).
 
-    ``task`` is the latest snapshot seen (``None`` if none could be fetched).
+    Raised whether the task was paused before the wait or as the input was sent:
+    the server refused the input, so nothing was delivered.  ``task`` is the latest
+    snapshot.
     """
 
-    def __init__(self, message: str, task: Task | None) -> None:
+
+class BuildFailedError(CoderError):
+    """A workspace build ended without succeeding (its job failed or was canceled).
+
+    ``build`` is the ended build; ``build.job.error`` says why, when Coder says.
+    """
+
+    def __init__(self, message: str, build: WorkspaceBuild) -> None:
+        self.build: WorkspaceBuild = build
+        super().__init__(message)
+
+
+class WaitTimeoutError(CoderError, TimeoutError):
+    """``wait_for`` / ``send_input(wait_ready=True)`` / ``wait_for_build`` ran out of the
+    time you gave it.
+
+    ``task`` is the latest snapshot seen (``None`` if none could be fetched, and for a
+    build); ``build`` the latest build seen by ``wait_for_build``.
+    """
+
+    def __init__(
+        self, message: str, task: Task | None, *, build: WorkspaceBuild | None = None
+    ) -> None:
         self.task: Task | None = task
+        self.build: WorkspaceBuild | None = build
         super().__init__(message)
 
 

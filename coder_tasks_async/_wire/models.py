@@ -8,6 +8,7 @@ NullUUID fields are ``UUID | None``, timestamps are aware ``datetime`` objects.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,10 @@ from attrs import define, field
 from .serialize import Model
 
 __all__ = [
+    "ProvisionerJob",
+    "ProvisionerJobStatus",
     "Task",
+    "TaskList",
     "TaskLogEntry",
     "TaskLogType",
     "TaskLogs",
@@ -29,6 +33,7 @@ __all__ = [
     "WorkspaceAgentLifecycle",
     "WorkspaceBuild",
     "WorkspaceStatus",
+    "WorkspaceTransition",
 ]
 
 
@@ -120,6 +125,42 @@ class WorkspaceAgentLifecycle(OpenEnum):
     SHUTDOWN_ERROR = "shutdown_error"
     OFF = "off"
 
+
+class WorkspaceTransition(OpenEnum):
+    """What a workspace build does: start, stop or delete the workspace."""
+
+    START = "start"
+    STOP = "stop"
+    DELETE = "delete"
+
+
+class ProvisionerJobStatus(OpenEnum):
+    """The status of the provisioner job behind a workspace build."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    CANCELING = "canceling"
+    CANCELED = "canceled"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+#: Job statuses after which a build changes no more.
+JOB_ENDED = frozenset(
+    {ProvisionerJobStatus.SUCCEEDED, ProvisionerJobStatus.CANCELED, ProvisionerJobStatus.FAILED}
+)
+#: Workspace statuses of a build whose job still runs: Coder refuses another build then
+#: (409 ``A workspace build is already active.``).
+BUILD_ACTIVE_STATUSES = frozenset(
+    {
+        WorkspaceStatus.PENDING,
+        WorkspaceStatus.STARTING,
+        WorkspaceStatus.STOPPING,
+        WorkspaceStatus.DELETING,
+        WorkspaceStatus.CANCELING,
+    }
+)
 
 #: States after which the agent is not expected to change the conversation by itself.
 SETTLED_STATES = frozenset(
@@ -237,16 +278,92 @@ class TaskLogs(Model):
     snapshot_at: datetime | None = None
 
 
+class TaskList(list[Task]):
+    """What ``list_tasks`` returns: the tasks (a plain ``list``, newest first) and, as
+    ``total``, Coder's ``count`` of them.
+
+    (Not ``.count``: that is ``list.count(x)``, which keeps working.)
+
+    Example::
+
+        tasks = await coder.list_tasks(status="active")
+        print(f"{tasks.total} active:", [t.name for t in tasks])
+    """
+
+    __slots__ = ("total",)
+
+    def __init__(self, tasks: Iterable[Task] = (), total: int | None = None) -> None:
+        super().__init__(tasks)
+        #: The list body's ``count`` (the number of tasks the server listed).
+        self.total: int = len(self) if total is None else total
+
+    def __repr__(self) -> str:
+        return f"TaskList({list.__repr__(self)}, total={self.total})"
+
+
+@define(frozen=True, kw_only=True)
+class ProvisionerJob(Model):
+    """The provisioner job that runs a workspace build (``WorkspaceBuild.job``)."""
+
+    id: UUID | None = None
+    status: ProvisionerJobStatus = ProvisionerJobStatus.UNKNOWN
+    #: Why the job failed (Coder omits it when empty).
+    error: str = ""
+    error_code: str = ""
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    canceled_at: datetime | None = None
+    queue_position: int = 0
+    queue_size: int = 0
+
+
 @define(frozen=True, kw_only=True)
 class WorkspaceBuild(Model):
-    """The workspace build a pause or resume started (Coder v2.31.1+, HTTP 202).
+    """A build of a task's workspace: what ``pause_task``/``resume_task`` started (Coder
+    v2.31.1+, HTTP 202) and what ``wait_for_build`` follows to its end.
 
-    Early servers only say the build's ``id``; the other fields then keep defaults.
+    ``status`` is the workspace status the build leads to (``stopping``, then ``stopped``,
+    ...); ``job.status`` is its provisioner job's.  Early servers only say the build's
+    ``id``; the other fields then keep their defaults.
+
+    Example::
+
+        build = await coder.pause_task("fix-login")
+        done = await coder.wait_for_build(build, timeout=300)
+        assert done.status == "stopped"
     """
 
     id: UUID
-    build_number: int = 0
-    transition: str = ""
-    status: str = ""
-    reason: str = ""
     created_at: datetime | None = None
+    updated_at: datetime | None = None
+    workspace_id: UUID | None = None
+    workspace_name: str = ""
+    workspace_owner_id: UUID | None = None
+    workspace_owner_name: str = ""
+    template_version_id: UUID | None = None
+    template_version_name: str = ""
+    build_number: int = 0
+    transition: WorkspaceTransition | None = None
+    initiator_id: UUID | None = None
+    initiator_name: str = ""
+    job: ProvisionerJob | None = None
+    #: Why the build was started (``initiator``, ``task_manual_pause``, ``task_resume``, ...).
+    reason: str = ""
+    status: WorkspaceStatus | None = None
+    template_version_preset_id: UUID | None = None
+
+    @property
+    def job_status(self) -> ProvisionerJobStatus:
+        """``job.status`` (``unknown`` when the server said nothing about the job)."""
+        return self.job.status if self.job is not None else ProvisionerJobStatus.UNKNOWN
+
+    @property
+    def ended(self) -> bool:
+        """The job is over: succeeded, failed or canceled."""
+        return self.job_status in JOB_ENDED
+
+    @property
+    def succeeded(self) -> bool:
+        """The job ended well."""
+        return self.job_status is ProvisionerJobStatus.SUCCEEDED

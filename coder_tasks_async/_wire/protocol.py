@@ -7,13 +7,14 @@ Nothing here touches a socket or an event loop, so all of it is tested directly.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
 import orjson
 
+from . import releases
 from .errors import (
     AgentBusyConflict,
     AgentBusyServerError,
@@ -41,13 +42,17 @@ __all__ = [
     "build_query",
     "create_body",
     "error_from_response",
+    "is_build_active",
     "is_invalid_uuid",
     "is_route_not_found",
     "name_ref",
+    "query_keys",
     "segment",
     "server_takes_names",
     "task_path",
+    "validate_display_name",
     "validate_input",
+    "validate_owner",
     "validate_task_name",
 ]
 
@@ -64,11 +69,13 @@ TaskRef = Task | UUID | str
 
 ROUTE_NOT_FOUND = "Route not found."
 AGENT_BUSY = "Task app is not ready to accept input."
+BUILD_ACTIVE = "A workspace build is already active."
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The other spellings Go's uuid.Parse takes (matched lower-cased).
+_HEX_UUID = re.compile(r"[0-9a-f]{32}")
+_BRACED_UUID = re.compile(r"\{" + _CANONICAL_UUID.pattern + r"\}")
+_URN_UUID = re.compile(r"urn:uuid:" + _CANONICAL_UUID.pattern)
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_~-]+")
-#: Lengths of the spellings ``uuid.UUID`` accepts (hex, canonical, braces, urn:uuid:).
-_UUID_LENGTHS = frozenset({32, 36, 38, 45})
-_RELEASE = re.compile(r"v?(\d+)\.(\d+)")
 _NAME_RE = re.compile(r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")
 _RESERVED_NAMES = frozenset({"new", "create"})
 _LOGIN_HINT = "Try logging in using 'coder login'."
@@ -91,7 +98,15 @@ def segment(value: str) -> str:
     return encoded
 
 
-def _owner_segment(owner: str | UUID) -> str:
+def validate_owner(owner: str | UUID) -> str:
+    """An owner as Coder takes it in a path or a ``q`` filter: ``"me"``, a UUID (lower
+    case), or a username by Coder's rules (``codersdk.NameValid``: 1-32 ASCII letters and
+    digits in groups joined by single hyphens, not ``new`` or ``create``).  Anything
+    else is a ``ValueError`` before any request.
+
+    >>> validate_owner("Alice"), validate_owner("me")
+    ('Alice', 'me')
+    """
     if owner == "me":
         return "me"  # the common case, first
     if isinstance(owner, UUID):
@@ -103,25 +118,68 @@ def _owner_segment(owner: str | UUID) -> str:
         raise ValueError("owner must not be empty (use 'me' for yourself)")
     if _CANONICAL_UUID.fullmatch(text.lower()):
         return text.lower()
-    if len(text) > 32 or not _NAME_RE.fullmatch(text):
+    if len(text) > 32 or not _NAME_RE.fullmatch(text) or text.lower() in _RESERVED_NAMES:
         raise ValueError(
             f"invalid owner {owner!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
-            "digits in groups joined by single hyphens)"
+            "digits in groups joined by single hyphens, not 'new' or 'create')"
         )
-    return segment(text)
+    return text
+
+
+def _owner_segment(owner: str | UUID) -> str:
+    # A valid owner needs no percent-encoding: it is its own path segment.
+    return validate_owner(owner)
+
+
+def _uuid_text(text: str) -> str | None:
+    """The path segment for ``text`` if Go's ``uuid.Parse`` takes it, else ``None``.
+
+    The 32-hex form is sent as written (lower-cased): from v2.29 a UUID that is no
+    task's id falls back to a name lookup, and a task may be named with 32 hex digits.
+    """
+    lowered = text.lower()
+    if _CANONICAL_UUID.fullmatch(lowered) or _HEX_UUID.fullmatch(lowered):
+        return lowered
+    if _BRACED_UUID.fullmatch(lowered) or _URN_UUID.fullmatch(lowered):
+        return str(UUID(lowered))
+    return None
+
+
+def _split_ref(text: str, owner: str | UUID) -> tuple[str | UUID, str, str | None]:
+    """``(owner, task part, uuid segment or None)`` as Coder's ``TaskByIdentifier`` reads
+    an identifier: a UUID, ``name``, ``owner/name`` or ``owner/uuid``; ``"/name"`` is
+    ``me/name``; more than one ``/`` is an error."""
+    found = _uuid_text(text)
+    if found is not None:
+        return owner, text, found
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise ValueError(
+            f"invalid task reference {text!r}: more than one '/'; use a UUID, 'name' or "
+            "'owner/name'"
+        )
+    if len(parts) == 2:
+        owner_part, text = parts
+        owner = owner_part or "me"
+        if not text:
+            raise ValueError(f"invalid task reference {'/'.join(parts)!r}: the task part is empty")
+    return owner, text, _uuid_text(text)
 
 
 def resolve_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str]:
     """Turn a task reference into (owner segment, task segment), both encoded.
 
-    Accepts what Coder's CLI accepts: a ``Task``, a ``UUID``, a UUID string,
-    a ``name`` (looked up under ``owner``) or ``"owner/name"``.  Names and owners
-    must follow Coder's rules (see :func:`validate_task_name`); anything else is
-    a ``ValueError`` before any request, so no name can reach a proxy that might
-    decode and normalise it.
+    Accepts what Coder's CLI accepts (``TaskByIdentifier``): a ``Task``, a ``UUID``, a
+    UUID string, a ``name`` (looked up under ``owner``), ``"owner/name"``,
+    ``"owner/<uuid>"`` and ``"/name"`` (``me/name``), surrounding spaces trimmed.
+    Names and owners must follow Coder's rules (see :func:`validate_task_name`);
+    anything else is a ``ValueError`` before any request, so no name can reach a
+    proxy that might decode and normalise it.
 
     >>> resolve_ref("alice/fix-login")
     ('alice', 'fix-login')
+    >>> resolve_ref("/fix-login")
+    ('me', 'fix-login')
     """
     if isinstance(ref, Task):
         return str(ref.owner_id), str(ref.id)
@@ -133,18 +191,11 @@ def resolve_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str]:
     if not text:
         raise ValueError("task reference must not be empty")
     if _CANONICAL_UUID.fullmatch(text):
-        return _owner_segment(owner), text
-    if len(text) in _UUID_LENGTHS:  # avoid a raised ValueError for every name
-        try:
-            return _owner_segment(owner), str(UUID(text))
-        except ValueError:
-            pass
-    parts = text.split("/")
-    if len(parts) == 1:
-        return _owner_segment(owner), segment(validate_task_name(text))
-    if len(parts) == 2 and all(parts):
-        return _owner_segment(parts[0]), segment(validate_task_name(parts[1]))
-    raise ValueError(f"invalid task reference {ref!r}: use a UUID, 'name' or 'owner/name'")
+        return _owner_segment(owner), text  # the common case, first
+    named_owner, task, uuid_segment = _split_ref(text, owner)
+    if uuid_segment is not None:
+        return _owner_segment(named_owner), uuid_segment
+    return _owner_segment(named_owner), segment(validate_task_name(task))
 
 
 def name_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str | UUID, str] | None:
@@ -162,14 +213,8 @@ def name_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str | UUID, str] |
     text = ref.strip()
     if _CANONICAL_UUID.fullmatch(text):
         return None
-    if len(text) in _UUID_LENGTHS:
-        try:
-            UUID(text)
-            return None
-        except ValueError:
-            pass
-    named_owner, _, name = text.rpartition("/")
-    return (named_owner or owner), name
+    named_owner, task, uuid_segment = _split_ref(text, owner)
+    return None if uuid_segment is not None else (named_owner, task)
 
 
 def server_takes_names(version: str | None) -> bool | None:
@@ -179,27 +224,24 @@ def server_takes_names(version: str | None) -> bool | None:
     >>> server_takes_names("v2.28.3"), server_takes_names("v2.29.0")
     (False, True)
     """
-    if not version:
+    return releases.has(version, "names_in_path")
+
+
+def _message(body: bytes) -> str | None:
+    """The ``message`` of a Coder error body, if it is one."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return None
-    found = _RELEASE.match(version.strip())
-    if not found:
-        return None
-    major, minor = int(found.group(1)), int(found.group(2))
-    if major == 0:
-        return None  # "v0.0.0-devel": a build from source says nothing
-    return (major, minor) >= (2, 29)
+    message = data.get("message") if isinstance(data, dict) else None
+    return message if isinstance(message, str) else None
 
 
 def is_invalid_uuid(status: int, body: bytes) -> bool:
     """The 400 an older server gives for a name where it wants a task UUID."""
     if status != 400 or b"Invalid UUID" not in body:
         return False
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    message = data.get("message") if isinstance(data, dict) else None
-    return isinstance(message, str) and message.startswith('Invalid UUID "')
+    return (_message(body) or "").startswith('Invalid UUID "')
 
 
 def task_path(ref: TaskRef, owner: str | UUID = "me", suffix: str = "") -> str:
@@ -223,6 +265,46 @@ def _quoted(key: str, value: str) -> str:
     return f'{key}:"{value}"'
 
 
+def _split_outside_quotes(text: str, delimiter: str) -> list[str]:
+    """Coder's ``splitQueryParameterByDelimiter``: fields, quotes kept, empty ones dropped."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == delimiter and not quoted:
+            if current:
+                parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if current:
+        parts.append("".join(current))
+    return parts
+
+
+def query_keys(query: str) -> dict[str, int]:
+    """How often each key appears in a task search query, as Coder counts them: bare
+    words together are one ``owner`` value.
+
+    >>> query_keys('alice status:active')
+    {'status': 1, 'owner': 1}
+    """
+    counts: dict[str, int] = {}
+    bare = False
+    for token in _split_outside_quotes(query.lower(), " "):
+        if ":" not in token:
+            bare = True
+            continue
+        parts = _split_outside_quotes(token, ":")
+        if len(parts) == 2 and not token.startswith(":") and not token.endswith(":"):
+            counts[parts[0].strip('"')] = counts.get(parts[0].strip('"'), 0) + 1
+    if bare:
+        counts["owner"] = counts.get("owner", 0) + 1
+    return counts
+
+
 def build_query(
     *,
     owner: str | UUID | None = "me",
@@ -232,24 +314,46 @@ def build_query(
 ) -> str:
     """Build ``q`` the way Coder's Go SDK does: quoted ``key:"value"`` terms, raw ``query`` last.
 
-    An unknown ``status`` is refused here: the real server answers it with a 500.
+    Coder refuses a key given twice (400 ``provided more than once``) and reads bare
+    words as the owner, so ``query`` and the arguments are merged: an owner named in
+    ``query`` (``owner:bob`` or a bare word) replaces the default ``owner="me"``; the
+    same key from both sides, or twice in ``query``, is a ``ValueError`` here.  An
+    unknown ``status`` is refused here too: the real server answers it with a 500.
 
     >>> build_query(owner="me", status="active")
     'owner:"me" status:"active"'
+    >>> build_query(query="alice")
+    'alice'
     """
+    raw = query.strip() if query else ""
+    named = query_keys(raw) if raw else {}
+    twice = sorted(k for k, n in named.items() if n > 1)
+    if twice:
+        raise ValueError(
+            f"query names {', '.join(twice)} more than once (bare words count as the "
+            f"owner); Coder refuses that: {raw!r}"
+        )
     terms: list[str] = []
     if owner is not None and str(owner) != "":
-        terms.append(_quoted("owner", str(owner)))
-    if organization is not None and str(organization) != "":
-        terms.append(_quoted("organization", str(organization)))
-    if status is not None and str(status) != "":
-        value = str(status)
-        if value not in TaskStatus._value2member_map_:
+        if "owner" not in named:
+            terms.append(_quoted("owner", str(owner)))
+        elif str(owner) != "me":
+            raise ValueError(
+                f"owner={str(owner)!r} and the query {raw!r} both name an owner (bare words "
+                "count as the owner); give it once"
+            )
+    for key, value in (("organization", organization), ("status", status)):
+        if value is None or str(value) == "":
+            continue
+        if key in named:
+            raise ValueError(f"{key}= and the query {raw!r} both filter by {key}; give it once")
+        text = str(value)
+        if key == "status" and text not in TaskStatus._value2member_map_:
             known = ", ".join(s.value for s in TaskStatus)
-            raise ValueError(f"unknown task status {value!r}; expected one of: {known}")
-        terms.append(_quoted("status", value))
-    if query and query.strip():
-        terms.append(query.strip())
+            raise ValueError(f"unknown task status {text!r}; expected one of: {known}")
+        terms.append(_quoted(key, text))
+    if raw:
+        terms.append(raw)
     return " ".join(terms)
 
 
@@ -263,8 +367,9 @@ def validate_input(text: str, what: str = "input") -> str:
 
 
 def validate_task_name(name: str) -> str:
-    """Apply Coder's name rules: 1-32 ASCII letters/digits in groups joined by single
-    hyphens, and not ``new`` or ``create``.  The ``ValueError`` names the rule broken.
+    """Apply Coder's name rules (``codersdk.NameValid``): 1-32 ASCII letters/digits in
+    groups joined by single hyphens, and not ``new`` or ``create`` (case-sensitively:
+    ``New`` is a fine name).  The ``ValueError`` names the rule broken.
 
     >>> validate_task_name("fix-login")
     'fix-login'
@@ -281,17 +386,31 @@ def validate_task_name(name: str) -> str:
 
 
 def _broken_name_rule(name: str) -> str:
+    size = len(name.encode())  # Go's len: bytes
     if not name:
         return "it is empty"
-    if len(name) > 32:
-        return f"it has {len(name)} characters, more than 32"
-    if name.lower() in _RESERVED_NAMES:
-        return f"{name.lower()!r} is reserved"
+    if size > 32:
+        return f"it has {size} bytes, more than 32"
+    if name in _RESERVED_NAMES:
+        return f"{name!r} is reserved"
     if not name.isascii() or not all(c.isalnum() or c == "-" for c in name):
         return "only ASCII letters, digits and hyphens are allowed"
     if not _NAME_RE.fullmatch(name):
         return "hyphens must sit between letters or digits, one at a time"
     return ""
+
+
+def validate_display_name(display_name: str) -> str:
+    """Coder's check of a display name: at most 64 bytes once trimmed (longer names are
+    refused with 400 ``Display name must be 64 characters or less.``)."""
+    if not isinstance(display_name, str):
+        raise TypeError(f"display_name must be a str, not {type(display_name).__name__}")
+    size = len(display_name.strip().encode())
+    if size > 64:
+        raise ValueError(
+            f"display_name must be 64 characters or less once trimmed (it has {size} bytes)"
+        )
+    return display_name
 
 
 def as_uuid(value: UUID | str, what: str) -> UUID:
@@ -309,37 +428,45 @@ def as_uuid(value: UUID | str, what: str) -> UUID:
 def create_body(
     *,
     input: str,
-    template_version_id: UUID,
+    template_version_id: UUID | str,
     name: str | None,
     display_name: str | None,
-    template_version_preset_id: UUID | None,
+    template_version_preset_id: UUID | str | None,
     server_version: str | None = None,
 ) -> bytes:
-    """The create request body; optional fields are left out, as Go's ``omitempty`` does.
+    """The create request body, every argument checked first (``ValueError``/``TypeError``);
+    optional fields are left out, as Go's ``omitempty`` does.
 
     v2.26 read the prompt from ``prompt``, later releases from ``input``.  When the
     server's version is not known yet, both are sent: each release ignores the
     field it does not know, so the prompt is never silently lost.
     """
+    validate_input(input)
+    tv_id = as_uuid(template_version_id, "template_version_id")
+    preset = template_version_preset_id
+    if preset is not None:
+        preset = as_uuid(preset, "template_version_preset_id")
+    if name is not None:
+        validate_task_name(name)
+    if display_name is not None:
+        validate_display_name(display_name)
     fields = _prompt_fields(server_version)
     body: dict[str, Any] = dict.fromkeys(fields, input)
-    body["template_version_id"] = str(template_version_id)
+    body["template_version_id"] = str(tv_id)
     if name:
         body["name"] = name
     if display_name:
         body["display_name"] = display_name
-    if template_version_preset_id is not None:
-        body["template_version_preset_id"] = str(template_version_preset_id)
+    if preset is not None:
+        body["template_version_preset_id"] = str(preset)
     return orjson.dumps(body)
 
 
 def _prompt_fields(version: str | None) -> tuple[str, ...]:
-    found = _RELEASE.match(version.strip()) if version else None
-    if found is None or int(found.group(1)) == 0:
+    takes_input = releases.has(version, "input_field")
+    if takes_input is None:
         return ("input", "prompt")
-    if (int(found.group(1)), int(found.group(2))) >= (2, 27):
-        return ("input",)
-    return ("prompt",)
+    return ("input",) if takes_input else ("prompt",)
 
 
 def input_body(text: str) -> bytes:
@@ -370,56 +497,24 @@ def error_from_response(
     url: str,
     now: float | None = None,
     max_retry_after: float = MAX_RETRY_AFTER,
+    redact: Callable[[str], str] | None = None,
 ) -> CoderAPIError:
     """Build the exception for a non-2xx response, as Coder's ``ReadBodyAsError`` does.
 
     Non-JSON bodies (a proxy's HTML page), empty bodies and bodies without a
     ``message`` still give a useful error; the raw text is kept in ``detail``.
-    A 429's ``retry_after`` is the sanitized ``Retry-After`` (see
+    Any shape of JSON gives an error, never a ``TypeError`` (``validations`` that is
+    not a list, fields of the wrong type).  ``redact`` scrubs the raw text *before* it
+    is cut to length, so no secret straddling the cut survives in part.  A 429's
+    ``retry_after`` is the sanitized ``Retry-After`` (see
     :func:`~coder_tasks_async._wire.settings.parse_retry_after`), at most ``max_retry_after``.
     """
     text = body.decode("utf-8", "replace")
+    if redact is not None:
+        text = redact(text)
     content_type = headers.get("Content-Type", "")
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    message, detail = "", ""
-    validations: tuple[ValidationError, ...] = ()
-    if media_type != "application/json":
-        message = f'unexpected non-JSON response "{content_type}"'
-        detail = _truncate(text, _MAX_DETAIL) if text else "no response body"
-    elif not body.strip():
-        message = "empty response body"
-    else:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            message = f"invalid JSON error body ({exc})"
-            detail = _truncate(text, _MAX_DETAIL)
-        else:
-            if isinstance(data, dict):
-                raw_message = data.get("message")
-                message = raw_message if isinstance(raw_message, str) else ""
-                raw_detail = data.get("detail")
-                detail = raw_detail if isinstance(raw_detail, str) else ""
-                validations = tuple(
-                    ValidationError(field=str(v.get("field", "")), detail=str(v.get("detail", "")))
-                    for v in data.get("validations") or ()
-                    if isinstance(v, dict)
-                )
-            if not message:
-                message = f"unexpected status code {status}, response has no message"
-                detail = detail or _truncate(text, 1024)
-    cls: type[CoderAPIError]
-    not_active, task_status = _not_active(status, message, detail)
-    if not_active:
-        cls = TaskNotActiveConflict if status == 409 else TaskNotActiveBadRequest
-    elif message == AGENT_BUSY and status in (409, 502):
-        cls = AgentBusyConflict if status == 409 else AgentBusyServerError
-    elif status == 404 and message == ROUTE_NOT_FOUND:
-        cls = RouteNotFoundError
-    elif status >= 500:
-        cls = ServerError
-    else:
-        cls = _BY_STATUS.get(status, CoderAPIError)
+    message, detail, validations = _read_error_body(status, content_type, body, text)
+    cls, task_status = _error_class(status, message, detail)
     common: dict[str, Any] = {
         "status": status,
         "message": message,
@@ -441,6 +536,70 @@ def error_from_response(
             **common,
         )
     return cls(**common)
+
+
+def _read_error_body(
+    status: int, content_type: str, body: bytes, text: str
+) -> tuple[str, str, tuple[ValidationError, ...]]:
+    """``(message, detail, validations)`` of an error body (``text``: its redacted text)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        detail = _truncate(text, _MAX_DETAIL) if text else "no response body"
+        return f'unexpected non-JSON response "{content_type}"', detail, ()
+    if not body.strip():
+        return "empty response body", "", ()
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return f"invalid JSON error body ({exc})", _truncate(text, _MAX_DETAIL), ()
+    message = detail = ""
+    validations: tuple[ValidationError, ...] = ()
+    if isinstance(data, dict):
+        message = _text_field(data, "message")
+        detail = _text_field(data, "detail")
+        validations = _validations(data.get("validations"))
+    if not message:
+        message = f"unexpected status code {status}, response has no message"
+        detail = detail or _truncate(text, 1024)
+    return message, detail, validations
+
+
+def _text_field(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _scalar_text(value: Any) -> str:
+    """A string field as text; a number or bool as its text; nested JSON (whose ``str``
+    could recurse past Python's limit) and a missing one as ``""``."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None or isinstance(value, list | dict) else str(value)
+
+
+def _validations(raw: Any) -> tuple[ValidationError, ...]:
+    """Coder's ``validations`` list; anything else (a number, a bool, an object) is none."""
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        ValidationError(field=_scalar_text(v.get("field")), detail=_scalar_text(v.get("detail")))
+        for v in raw
+        if isinstance(v, dict)
+    )
+
+
+def _error_class(status: int, message: str, detail: str) -> tuple[type[CoderAPIError], str | None]:
+    """The error class for a status and message, and the task status a refusal names."""
+    not_active, task_status = _not_active(status, message, detail)
+    if not_active:
+        return (TaskNotActiveConflict if status == 409 else TaskNotActiveBadRequest), task_status
+    if message == AGENT_BUSY and status in (409, 502):
+        return (AgentBusyConflict if status == 409 else AgentBusyServerError), None
+    if status == 404 and message == ROUTE_NOT_FOUND:
+        return RouteNotFoundError, None
+    if status >= 500:
+        return ServerError, None
+    return _BY_STATUS.get(status, CoderAPIError), None
 
 
 _STATUS_IN_DETAIL = re.compile(r'Task status is "([^"]*)"')
@@ -465,12 +624,12 @@ def _not_active(status: int, message: str, detail: str) -> tuple[bool, str | Non
     return True, found.group(1) if found else None
 
 
+def is_build_active(status: int, body: bytes) -> bool:
+    """The 409 Coder gives while another workspace build of the task runs (the refusal
+    of a delete, pause or resume that says only "not yet")."""
+    return status == 409 and BUILD_ACTIVE.encode() in body and _message(body) == BUILD_ACTIVE
+
+
 def is_route_not_found(status: int, headers: Mapping[str, str], body: bytes) -> bool:
     """True for the 404 a server gives when the whole route tree is missing."""
-    if status != 404:
-        return False
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and data.get("message") == ROUTE_NOT_FOUND
+    return status == 404 and _message(body) == ROUTE_NOT_FOUND

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from multidict import CIMultiDict
 
-from .errors import ValidationError
+from .errors import CoderError, ValidationError
 
 __all__ = ["REDACTED", "Redactor"]
 
@@ -55,7 +55,13 @@ class Redactor:
         return CIMultiDict((k, self.text(v)) for k, v in items)
 
     def error(self, exc: E) -> E:
-        """Scrub an exception in place: its message and every text attribute it keeps."""
+        """Scrub an exception in place: its message and every text attribute it keeps.
+
+        Chained exceptions other than the SDK's own are dropped: a JSON or structuring
+        error keeps the raw body it choked on (``JSONDecodeError.doc``), echoed token
+        and all, and ``__context__`` would keep it reachable.
+        """
+        _drop_foreign_links(exc)
         for key, value in list(vars(exc).items()):
             if isinstance(value, str):
                 setattr(exc, key, self.text(value))
@@ -74,3 +80,11 @@ class Redactor:
                 )
         exc.args = tuple(self.text(a) if isinstance(a, str) else a for a in exc.args)
         return exc
+
+
+def _drop_foreign_links(exc: BaseException) -> None:
+    """Unchain every exception that is not a :class:`CoderError` (which are scrubbed)."""
+    if not isinstance(exc.__cause__, CoderError | None):
+        exc.__cause__ = None
+    if not isinstance(exc.__context__, CoderError | None):
+        exc.__context__ = None

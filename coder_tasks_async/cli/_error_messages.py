@@ -251,6 +251,17 @@ def _wait_timeout(exc: Any, subject: Subject) -> Message:
     )
 
 
+def _build_failed(exc: Any, subject: Subject) -> Message:
+    build = exc.build
+    transition = str(build.transition or "workspace")
+    job = build.job
+    why = f": {one_line(job.error)}" if job is not None and job.error else ""
+    return (
+        f"the {transition} build of {subject.name} ended {build.job_status or 'badly'}{why}",
+        "check the workspace build logs (`coder logs` in the Coder CLI)",
+    )
+
+
 def _not_ready(exc: Any, subject: Subject) -> Message:
     if getattr(exc.task, "status", None) == "paused":
         return f"{subject.name} is paused", _RESUMES
@@ -306,6 +317,7 @@ ROWS: dict[str, Row] = {
     "CoderTransportError": _unreachable,
     "WaitTimeoutError": _wait_timeout,
     "TaskNotReadyError": _not_ready,
+    "BuildFailedError": _build_failed,
     "UnsupportedByServerError": _unsupported,
     "FileNotFoundError": _file_error,
     "PermissionError": _file_error,

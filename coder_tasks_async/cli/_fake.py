@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .. import testing
 from . import _terminal as out
 from ._app import app
 from ._runner import run, usage_error
@@ -22,18 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = ["KNOWN_VERSIONS", "fake_server", "scaled_timings", "standalone"]
 
-#: The releases the fake imitates, oldest first; the newest is the default.
-KNOWN_VERSIONS = ("v2.26", "v2.27", "v2.28", "v2.29", "v2.31.0", "v2.31.1", "v2.32", "latest")
+#: The releases the fake imitates, oldest first; the newest is the default.  The fake's
+#: own list (plain data: reading it loads no server, so --help stays light).
+KNOWN_VERSIONS: tuple[str, ...] = testing.PROFILES
 _TOKEN_CHARS = string.ascii_letters + string.digits
 
 
 def known_versions() -> tuple[str, ...]:
-    """The fake's release profiles (from ``coder_tasks_async.testing`` when it lists them)."""
-    from .. import testing
-
-    listed = getattr(testing, "SERVER_VERSIONS", None) or getattr(testing, "PROFILES", None)
-    if listed:
-        return tuple(str(getattr(p, "version", p)) for p in listed)
+    """The fake's release profiles, oldest first (:data:`KNOWN_VERSIONS`)."""
     return KNOWN_VERSIONS
 
 
@@ -53,13 +50,7 @@ def scaled_timings(speed: float) -> Timings:
     # Imported here: the fake server's modules would slow every other command's start.
     from ..testing import Timings
 
-    base = Timings()
-    return Timings(
-        pending=base.pending / speed,
-        initializing=base.initializing / speed,
-        chunk_interval=base.chunk_interval / speed,
-        chunks=base.chunks,
-    )
+    return Timings().scaled(speed)
 
 
 def _is_loopback(host: str) -> bool:

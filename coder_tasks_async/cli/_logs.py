@@ -68,8 +68,13 @@ async def _conversation(coder: CoderTasksClient, task: Task, *, quiet: bool) -> 
     try:
         return await coder.get_logs(task.id)
     except TaskNotActiveError as exc:
+        status = exc.task_status or task.status
+        if status not in ("pending", "initializing"):
+            # Coder refuses logs while a stop build runs ("unknown") or in "error";
+            # `coder task logs` fails there too.
+            raise
         if not quiet:
-            print_warning(f"Task is {exc.task_status or task.status}: it has no conversation yet.")
+            print_warning(f"Task is {status}: it has no conversation yet.")
         return None
 
 

@@ -47,12 +47,11 @@ async def wait_for_transition(
 ) -> Task:
     """Wait until the build a pause or resume started has done its work.
 
-    JOIN(conform): with ``coder.wait_for_build(build)`` in the SDK, wait for the
-    build itself first (as ``coder task pause`` does), then read the task once.
-    Today the task's status tells: ``paused`` once the stop build is done,
-    ``active`` once the started workspace's agent is up.
+    First the build itself, as ``coder task pause``/``resume`` watch it (a failed build
+    is a :class:`~coder_tasks_async.BuildFailedError`), then the task: ``paused`` as
+    soon as the stop build is done, ``active`` once the started agent is up.
     """
-    del build  # see above: not yet waited on directly
+    await coder.wait_for_build(build, timeout=DEFAULT_WAIT_TIMEOUT)
     return await wait_until(coder, task, goal, DEFAULT_WAIT_TIMEOUT, poll_interval, explain=False)
 
 

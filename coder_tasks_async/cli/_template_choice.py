@@ -4,10 +4,6 @@
 ``--template-version`` (a version *name* of that template, else its active
 version) and ``--preset`` (a preset name, ``none`` for none).  This CLI also takes
 a version id or a preset id (a UUID), as it always has.
-
-Two steps wait for SDK calls being added (each is one function here):
-:func:`task_templates` (``list_templates(has_ai_task=True)``) and :func:`preset_id`
-(``get_preset(template_version, name)``).
 """
 
 from __future__ import annotations
@@ -48,14 +44,9 @@ def _in_org(template: Template, org: str | None) -> bool:
 
 
 async def task_templates(coder: CoderTasksClient, org: str | None) -> list[Template]:
-    """The templates tasks can run on (in ``org``, if given).
-
-    JOIN(conform): ``coder.list_templates(has_ai_task=True)``, as ``coder task
-    create`` asks (``has-ai-task:true``).  Until the SDK has that filter this is
-    every template you can see, which is the same on deployments whose templates
-    are all task templates.
-    """
-    return [t for t in await coder.list_templates() if _in_org(t, org)]
+    """The templates tasks can run on (in ``org``, if given), asked as ``coder task
+    create`` asks (``has-ai-task:true``)."""
+    return [t for t in await coder.list_templates(has_ai_task=True) if _in_org(t, org)]
 
 
 async def _named_template(coder: CoderTasksClient, name: str, org: str | None) -> Template:
@@ -117,21 +108,20 @@ async def template_version_id(coder: CoderTasksClient, choice: Choice) -> UUID:
 
 
 async def preset_id(coder: CoderTasksClient, version_id: UUID, spec: str | None) -> UUID | None:
-    """``--preset``: ``none`` (or nothing) for none, a preset id, or a preset name.
-
-    JOIN(conform): a name becomes ``(await coder.get_preset(version_id, spec)).id``
-    once the SDK can list a version's presets; until then only an id works.
-    """
+    """``--preset``: ``none`` (or nothing) for none, a preset id, or a preset name."""
     from uuid import UUID
+
+    from coder_tasks_async import NotFoundError
 
     if spec is None or spec.strip().lower() in ("", NO_PRESET):
         return None
     if is_uuid(spec):
         return UUID(spec)
-    del coder, version_id  # used once presets can be looked up by name (see above)
-    raise CliError(
-        f"--preset {spec!r}: this version of coder-tasks takes a preset id (a UUID), "
-        "not a preset name",
-        "`coder templates presets list TEMPLATE -o json` shows the presets with their ids",
-        code=2,
-    )
+    try:
+        return (await coder.get_preset(version_id, spec.strip())).id
+    except NotFoundError as exc:
+        raise CliError(
+            f"--preset {spec!r}: {exc.detail or 'the template version has no such preset'}",
+            "`coder templates presets list TEMPLATE` shows the presets",
+            code=2,
+        ) from None

@@ -10,25 +10,61 @@ Example::
         clock.advance(3.0)  # the task is now active
 
 ``FakeCoder(server_version=...)`` takes a profile name from :data:`PROFILES`
-(``"v2.26"`` … ``"latest"``) or a release version; each profile answers the way
-that Coder release does (docs/compatibility.md).
+(``"v2.26"`` … ``"latest"``, the default) or a release version; each profile answers
+the way that Coder release does (docs/compatibility.md).
 
 The fake depends on nothing of the SDK except the ``Clock`` protocol, so it can
-judge the SDK independently.
+judge the SDK independently.  Names load on first use: ``PROFILES`` costs no import
+of the server (``coder-tasks --help`` lists them).
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-from ._clock import EPOCH, FakeClock, MonotonicClock
-from ._conversation import Timings
-from ._faults import Fault, FaultSet
-from ._profile import PROFILES
-from ._server import FakeCoder, RecordedRequest
-from ._standalone import serve
-from ._state import FakeTask, FakeUser
+if TYPE_CHECKING:
+    from ._clock import EPOCH, FakeClock, MonotonicClock, WallClock
+    from ._conversation import Timings
+    from ._faults import Fault, FaultSet
+    from ._releases import NEWEST, PROFILES
+    from ._server import FakeCoder, RecordedRequest
+    from ._standalone import serve
+    from ._state import FakeTask, FakeUser
+
+_LAZY: dict[str, str] = {
+    "EPOCH": "_clock",
+    "FakeClock": "_clock",
+    "MonotonicClock": "_clock",
+    "WallClock": "_clock",
+    "Timings": "_conversation",
+    "Fault": "_faults",
+    "FaultSet": "_faults",
+    "NEWEST": "_releases",
+    "PROFILES": "_releases",
+    "FakeCoder": "_server",
+    "RecordedRequest": "_server",
+    "serve": "_standalone",
+    "FakeTask": "_state",
+    "FakeUser": "_state",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "EPOCH",
+    "NEWEST",
     "PROFILES",
     "FakeClock",
     "FakeCoder",
@@ -39,5 +75,6 @@ __all__ = [
     "MonotonicClock",
     "RecordedRequest",
     "Timings",
+    "WallClock",
     "serve",
 ]

@@ -2,18 +2,74 @@
 
 Both implement the SDK's :class:`coder_tasks_async.Clock` protocol
 (``now()`` and ``async sleep()``) and add ``wall()``, which the fake uses to
-turn clock seconds into the timestamps it puts on the wire.
+turn clock seconds into the timestamps it puts on the wire (:class:`WallClock`).
+A plain ``Clock`` given to ``FakeCoder`` is wrapped into one (:func:`with_wall`).
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 import anyio.lowlevel
 
-__all__ = ["EPOCH", "FakeClock", "MonotonicClock"]
+if TYPE_CHECKING:
+    from coder_tasks_async import Clock
+
+__all__ = ["EPOCH", "FakeClock", "MonotonicClock", "WallClock", "with_wall"]
+
+
+@runtime_checkable
+class WallClock(Protocol):
+    """The SDK's ``Clock`` (``now()``, ``async sleep()``) plus ``wall()``: the aware UTC
+    time that clock time ``now()`` stands for.  ``FakeCoder.clock`` is one."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic scale."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on this clock's scale."""
+        ...
+
+    def wall(self) -> datetime:
+        """Aware UTC wall time consistent with :meth:`now`."""
+        ...
+
+
+class _Walled:
+    """A ``Clock`` without ``wall()``: wall time is the real time at wrapping plus its
+    seconds since.  Everything else (``advance``, ``autojump``, ...) is the clock's own."""
+
+    __slots__ = ("_clock", "_t0", "_wall0")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._t0 = clock.now()
+        self._wall0 = datetime.now(UTC)
+
+    def now(self) -> float:
+        return self._clock.now()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._clock.sleep(seconds)
+
+    def wall(self) -> datetime:
+        return self._wall0 + timedelta(seconds=self._clock.now() - self._t0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._clock, name)
+
+    def __repr__(self) -> str:
+        return f"with_wall({self._clock!r})"
+
+
+def with_wall(clock: Clock) -> WallClock:
+    """``clock`` itself when it has ``wall()``, else a wrapper that adds one."""
+    return clock if isinstance(clock, WallClock) else _Walled(clock)
+
 
 #: Wall time that ``FakeClock`` time 0 maps to; matches the fixtures' era so
 #: timestamps look like the ones in ``api/fixtures``.

@@ -32,15 +32,41 @@ _STEPS = (
 class Timings:
     """Lifecycle durations in clock seconds.
 
-    A task is ``pending`` for ``pending`` seconds, then ``initializing`` for
-    ``initializing`` seconds, then ``active``.  Each agent reply grows by one
-    line every ``chunk_interval`` seconds, ``chunks`` times, then is final.
+    A start build's job waits ``pending`` seconds for a provisioner (the task is
+    ``pending``), then the task is ``initializing`` for ``initializing`` seconds: the
+    job runs for the first ``start_job`` of them (a pause or delete is refused with 409
+    meanwhile), then the agent starts.  Then the task is ``active``.  A pause is a stop
+    build whose job runs ``stop_job`` seconds (the task is ``unknown`` meanwhile and its
+    logs answer 409), then the task is ``paused``.  Each agent reply grows by one line
+    every ``chunk_interval`` seconds, ``chunks`` times, then is final.
     """
 
     pending: float = 1.0
     initializing: float = 2.0
     chunk_interval: float = 1.0
     chunks: int = 4
+    start_job: float = 1.0
+    stop_job: float = 1.0
+
+    def __attrs_post_init__(self) -> None:
+        if min(self.pending, self.initializing, self.start_job, self.stop_job) < 0:
+            raise ValueError("Timings must not be negative")
+        if self.start_job > self.initializing:
+            # The job is part of initializing; keep the documented total.
+            object.__setattr__(self, "start_job", self.initializing)
+
+    def scaled(self, speed: float) -> Timings:
+        """Every duration divided by ``speed`` (``chunks`` kept), e.g. for a demo in real time."""
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        return Timings(
+            pending=self.pending / speed,
+            initializing=self.initializing / speed,
+            chunk_interval=self.chunk_interval / speed,
+            chunks=self.chunks,
+            start_job=self.start_job / speed,
+            stop_job=self.stop_job / speed,
+        )
 
     @property
     def reply_duration(self) -> float:
@@ -87,6 +113,18 @@ class Conversation:
         self._turns: list[_Turn] = [_Turn("output", base_t, welcome_screen(workdir))]
         if prompt:
             self.send(prompt, base_t)
+
+    def rebase(self, base_t: float) -> None:
+        """Move a conversation that has not started yet to start at ``base_t`` (its start
+        build ended earlier or later than planned).  Nothing can have been sent to it:
+        input is refused until the agent is up."""
+        if math.isinf(base_t) or base_t == self.base_t:
+            return
+        delta = base_t - self.base_t
+        self.base_t = base_t
+        for turn in self._turns:
+            turn.at += delta
+            turn.final = None
 
     def send(self, text: str, at: float) -> None:
         """Append the user's ``text`` and the agent reply that starts growing at ``at``."""

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import attrs
 
+from ._routes import FAULT_ROUTES
+
 __all__ = ["FAULT_KINDS", "FAULT_ROUTES", "Fault", "FaultSet"]
 
-FAULT_ROUTES = (
-    "get", "list", "create", "delete", "send", "logs", "pause", "resume", "update_input", "*",
-)  # fmt: skip
 FAULT_KINDS = (
     "status", "html", "rate_limit", "latency", "slow_body", "reset", "truncated_json",
     "lost_response", "gzip_bomb",
@@ -25,8 +24,9 @@ _DEFAULT_STATUS = {"status": 503, "html": 502, "rate_limit": 429}
 class Fault:
     """One fault rule.
 
-    ``route`` is a route name (``get``, ``list``, ``create``, ``delete``, ``send``,
-    ``logs``, ``pause``, ``resume``, ``update_input``) or ``*``.  ``kind``:
+    ``route`` is a route name of the route table (``get``, ``list``, ``create``,
+    ``delete``, ``send``, ``logs``, ``pause``, ``resume``, ``update_input``,
+    ``list_templates``, ``get_build``, ...: :data:`FAULT_ROUTES`) or ``*``.  ``kind``:
 
     * ``status`` — reply ``status`` (default 503) with a coderd-style JSON error; not handled.
     * ``html`` — reply ``status`` (default 502) with a ``text/html`` proxy page; not handled.
@@ -72,7 +72,8 @@ class FaultSet:
         self._rng = random.Random(f"faults:{seed}")
         self._rules: list[Fault] = []
         self._counts: dict[int, int] = {}
-        #: ``(route, kind)`` per injection, in order.
+        #: ``(route name, fault kind)`` of every injection, in order (kept by :meth:`clear`):
+        #: a test asserts what the client met.
         self.injected: list[tuple[str, str]] = []
 
     def add(self, fault: Fault) -> Fault:

@@ -1,117 +1,60 @@
-"""Route table and endpoint handlers: pure functions from a parsed request to a :class:`Reply`.
+"""Endpoint handlers: pure functions from a routed, authenticated request to a :class:`Reply`.
 
-No aiohttp here; :mod:`._server` does the socket side (auth headers, faults,
-rate limiting, recording).  Status codes and message strings follow
-docs/compatibility.md §3–6 to the character.
+No aiohttp here; :mod:`._server` does the socket side (auth headers, faults, rate
+limiting, recording) and finds the handler through the route table (:mod:`._routes`).
+Status codes and message strings follow docs/compatibility.md §3–6 to the character.
+This module holds the task routes; :mod:`._resources` the others.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-import attrs
-
-from ._jsonio import Reply, empty, error, format_ns, json_reply
-from ._names import name_error
-from ._profile import Profile
-from ._query import KNOWN_KEYS, parse
+from ._jsonio import Reply, empty, error, go_quote, json_reply
+from ._names import display_name_error, name_error
+from ._query import QueryParams, terms
 from ._reqbody import read_body
+from ._resources import NOT_FOUND, Call, ResourceHandlers, invalid_uuid, snapshot_logs
+from ._routes import Match
 from ._state import FakeTask, FakeUser, State
 
-__all__ = ["Api", "Match", "match_route"]
+__all__ = ["Api", "Call", "Delivery"]
 
-NOT_FOUND = "Resource not found or you do not have access to this resource"
 _BUILD_ACTIVE = "A workspace build is already active."
 TASK_STATUSES = frozenset({"pending", "initializing", "active", "paused", "unknown", "error"})
-_TREES = {("api", "experimental", "tasks"): "experimental", ("api", "v2", "tasks"): "v2"}
-# (number of path segments after /tasks, last literal or None, method) → route name
-_ROUTES: dict[tuple[int, str | None], dict[str, str]] = {
-    (0, None): {"GET": "list"},
-    (1, None): {"POST": "create"},
-    (2, None): {"GET": "get", "DELETE": "delete"},
-    (3, "send"): {"POST": "send"},
-    (3, "logs"): {"GET": "logs"},
-    (3, "input"): {"PATCH": "update_input"},
-    (3, "pause"): {"POST": "pause"},
-    (3, "resume"): {"POST": "resume"},
-}
-_PATTERNS = {
-    "list": "/tasks",
-    "create": "/tasks/{user}",
-    "get": "/tasks/{user}/{task}",
-    "delete": "/tasks/{user}/{task}",
-    "send": "/tasks/{user}/{task}/send",
-    "logs": "/tasks/{user}/{task}/logs",
-    "update_input": "/tasks/{user}/{task}/input",
-    "pause": "/tasks/{user}/{task}/pause",
-    "resume": "/tasks/{user}/{task}/resume",
-}
-
-
-@attrs.define(frozen=True, slots=True)
-class Match:
-    """A routed request: route name, route pattern and path params."""
-
-    route: str
-    pattern: str
-    params: tuple[str, ...]
-
-
-def match_route(segments: list[str], method: str, profile: Profile) -> Match | Reply:
-    """Route decoded path segments (without the leading empty one) like coderd's chi tree."""
-    tree = _TREES.get(tuple(segments[:3]))  # type: ignore[arg-type]
-    if tree is None or (tree == "v2" and not profile.stable_tree):
-        return error(404, "Route not found.")
-    rest = segments[3:]
-    if rest == [""]:
-        rest = []  # "/tasks/" is served like "/tasks"
-    if any(not s for s in rest):
-        return error(404, "Route not found.")
-    last = rest[2] if len(rest) == 3 else None
-    methods = _ROUTES.get((len(rest), last))
-    if methods is None:
-        return error(404, "Route not found.")
-    available = {verb: route for verb, route in methods.items() if _route_exists(route, profile)}
-    if not available:
-        return error(404, "Route not found.")
-    name = available.get(method)
-    if name is None:
-        return error(405, "Method not allowed.")
-    prefix = "/api/experimental" if tree == "experimental" else "/api/v2"
-    return Match(name, prefix + _PATTERNS[name], tuple(rest[:2]))
-
-
-def _route_exists(route: str, profile: Profile) -> bool:
-    if route in ("delete", "send", "logs"):
-        return profile.delete_send_logs
-    if route == "update_input":
-        return profile.update_input
-    if route in ("pause", "resume"):
-        return profile.pause_resume
-    return True
-
-
-def _invalid_uuid(text: str) -> Reply | None:
-    """Before v2.29 ``{task}`` must be a UUID: coderd's ``ParseUUIDParam`` refusal."""
-    if len(text) not in (32, 36, 38, 45):
-        why = f"invalid UUID length: {len(text)}"
-    else:
-        try:
-            uuid.UUID(text)
-            return None
-        except ValueError:
-            why = "invalid UUID format"
-    return error(400, f'Invalid UUID "{text}".', why)
-
+_CANNOT_CREATE = (
+    "You are unable to create a workspace in this organization. It is possible to have "
+    "access to the template, but not be able to create a workspace. Please contact an "
+    "administrator about your permissions if you feel this is an error."
+)
 
 Delivery = tuple[uuid.UUID, str, datetime]
 
 
-class Api:
-    """Endpoint logic over a :class:`State`."""
+def _build_active() -> Reply:
+    # wsbuilder's BuildError: the detail is the wrapped error, the same text.
+    return error(409, _BUILD_ACTIVE, _BUILD_ACTIVE)
+
+
+def _of_task(handler: Callable[[Api, Call, FakeTask], Reply]) -> Callable[[Api, Call], Reply]:
+    """A handler of one task's route: ``{user}`` and ``{task}`` are resolved first (a
+    refusal is answered as coderd answers it), then ``handler(self, call, task)`` runs."""
+
+    @functools.wraps(handler)
+    def handle(self: Api, call: Call) -> Reply:
+        task = self._task(call)
+        if isinstance(task, Reply):
+            return task
+        return handler(self, call, task)
+
+    return handle
+
+
+class Api(ResourceHandlers):
+    """Endpoint logic over a :class:`State`; one method per route of the table."""
 
     def __init__(
         self, state: State, deliveries: list[Delivery], wall: Callable[[float], datetime]
@@ -119,82 +62,57 @@ class Api:
         self.state = state
         self.deliveries = deliveries
         self._wall = wall
-        p = state.profile
-        self._dispatch: dict[str, Callable[[FakeUser, FakeTask, bytes], Reply]] = {
-            "get": self._get,
-        }
-        if p.delete_send_logs:
-            self._dispatch.update(delete=self._delete, send=self._send, logs=self._logs)
-        if p.update_input:
-            self._dispatch["update_input"] = self._update_input
-        if p.pause_resume:
-            self._dispatch["pause"] = self._pause
-            self._dispatch["resume"] = self._resume
 
     def handle(self, m: Match, actor: FakeUser, query: dict[str, str], body: bytes) -> Reply:
-        """Run the handler for ``m`` as ``actor``."""
-        if m.route == "list":
-            return self._list(actor, query.get("q", ""))
-        user = self.state.resolve_user(m.params[0], actor)
-        if user is None:
-            return error(400, '"user" must be an existing uuid or username.')
-        if m.route == "create":
-            return self._create(actor, user, body)
-        if not self.state.profile.names_in_path and (bad := _invalid_uuid(m.params[1])):
-            return bad
-        task = self.state.find_task(m.params[1], user)
-        if task is None or not (actor.is_owner or task.owner is actor):
+        """Run the handler of ``m`` as ``actor`` (a user route; for tests and the server)."""
+        reply = getattr(self, m.route.handler)(Call(actor, m.params, query, body))
+        assert isinstance(reply, Reply)
+        return reply
+
+    # -- path parameters --------------------------------------------------------
+    def _user(self, call: Call) -> FakeUser | Reply:
+        """``{user}`` as ExtractOrganizationMembersParam resolves it."""
+        assert call.actor is not None
+        user = self.state.resolve_user(call.params["user"], call.actor)
+        if user is not None:
+            return user
+        if self.state.profile.has("unknown_user_404"):
             return error(404, NOT_FOUND)
-        return self._dispatch[m.route](actor, task, body)
+        return error(
+            400,
+            '"user" must be an existing uuid or username.',
+            f"queried user={go_quote(call.params['user'])}",
+        )
+
+    def _task(self, call: Call) -> FakeTask | Reply:
+        """``{user}`` then ``{task}`` (ExtractTaskParam), and the caller's right to see it."""
+        user = self._user(call)
+        if isinstance(user, Reply):
+            return user
+        ref = call.params["task"]
+        if not self.state.profile.has("names_in_path") and (bad := invalid_uuid(ref)):
+            return bad
+        task = self.state.find_task(ref, user)
+        assert call.actor is not None
+        if task is None or not (call.actor.is_owner or task.owner is call.actor):
+            return error(404, NOT_FOUND)
+        return task
 
     # -- list ----------------------------------------------------------------
-    def _list(self, actor: FakeUser, q: str) -> Reply:
+    def list_tasks(self, call: Call) -> Reply:
         st = self.state
-        values, order, errs = parse(q)
+        actor = call.actor
+        assert actor is not None
+        values, errs = terms(call.query.get("q", ""), "owner")
         if errs:
             return error(400, "Invalid task search query.", validations=errs)
-        validations: list[dict[str, str]] = []
-        owner_id: uuid.UUID | None = None
-        org_id: uuid.UUID | None = None
-        if owner := values.get("owner", ""):
-            user = st.resolve_user(owner, actor)
-            if user is None:
-                try:
-                    user_id: uuid.UUID | None = uuid.UUID(owner)
-                except ValueError:
-                    user_id = None
-                    validations.append(
-                        _invalid(
-                            "owner",
-                            f'user "{owner}" either does not exist, '
-                            "or you are unauthorized to view them",
-                        )
-                    )
-                owner_id = user_id
-            else:
-                owner_id = user.id
-        if org := values.get("organization", ""):
-            try:
-                org_id = uuid.UUID(org)
-            except ValueError:
-                if org == st.organization_name:
-                    org_id = st.organization_id
-                else:
-                    validations.append(
-                        _invalid(
-                            "organization",
-                            f'organization "{org}" either does not exist, '
-                            "or you are unauthorized to view it",
-                        )
-                    )
-        validations += [
-            {"field": k, "detail": f'"{k}" is not a valid query param'}
-            for k in order
-            if k not in KNOWN_KEYS
-        ]
-        if validations:
-            return error(400, "Invalid task search query.", validations=validations)
-        status = values.get("status", "")
+        params = QueryParams(values)
+        owner_id = self._owner_filter(params, params.one("owner"), actor)
+        org_id = self._org_filter(params, params.one("organization"))
+        status = params.one("status")
+        params.excess()
+        if params.errors:
+            return error(400, "Invalid task search query.", validations=params.errors)
         if status and status not in TASK_STATUSES:
             detail = f'pq: invalid input value for enum task_status: "{status}"'
             return error(500, "Internal error fetching tasks.", detail)
@@ -205,18 +123,50 @@ class Api:
                 continue
             if owner_id is not None and task.owner.id != owner_id:
                 continue
-            if org_id is not None and org_id != st.organization_id:
+            if org_id is not None and org_id != task.template.organization_id:
                 continue
-            if status and st.status_of(task, now) != status:
+            if status and st.view.status(task, now) != status:
                 continue
-            tasks.append(st.wire_bytes(task, now))
+            tasks.append(st.view.wire_bytes(task, now))
         # Spliced from per-task cached encodings: listing is polled as hard as get.
         body = b'{"tasks":[' + b",".join(tasks) + b'],"count":%d}\n' % len(tasks)
         return Reply(200, body)
 
+    def _owner_filter(self, params: QueryParams, owner: str, actor: FakeUser) -> uuid.UUID | None:
+        if not owner:
+            return None
+        user = self.state.resolve_user(owner, actor)
+        if user is not None:
+            return user.id
+        try:
+            return uuid.UUID(owner)
+        except ValueError:
+            why = f'user "{owner}" either does not exist, or you are unauthorized to view them'
+            params.invalid("owner", why)
+            return None
+
+    def _org_filter(self, params: QueryParams, org: str) -> uuid.UUID | None:
+        if not org:
+            return None
+        try:
+            return uuid.UUID(org)
+        except ValueError:
+            pass
+        for template in self.state.templates.templates:
+            if template.organization_name == org:
+                return template.organization_id
+        why = f'organization "{org}" either does not exist, or you are unauthorized to view it'
+        params.invalid("organization", why)
+        return None
+
     # -- create --------------------------------------------------------------
-    def _create(self, actor: FakeUser, user: FakeUser, body: bytes) -> Reply:
+    def create_task(self, call: Call) -> Reply:
         st = self.state
+        actor = call.actor
+        assert actor is not None
+        user = self._user(call)
+        if isinstance(user, Reply):
+            return user
         prompt_field = st.profile.prompt_field
         fields = {
             "template_version_id": "uuid",
@@ -224,34 +174,32 @@ class Api:
             prompt_field: "string",
             "name": "string",
         }
-        if st.profile.display_name:
+        if st.profile.has("display_name"):
             fields["display_name"] = "string"
-        req = read_body(body, "codersdk.CreateTaskRequest", fields)
+        req = read_body(call.body, "codersdk.CreateTaskRequest", fields)
         if isinstance(req, Reply):
             return req
-        # The order of checks is coderd's: template version, AI-task resource,
-        # name, display name; presets are not checked by the task handler.
-        tv = req.get("template_version_id", uuid.UUID(int=0))
-        if tv not in (st.template_version_id, st.template_version_id_no_ai):
+        # The order of checks is coderd's: template version, AI-task resource, name,
+        # display name, permission, unique name; presets are not checked by the task handler.
+        version = st.templates.version(req.get("template_version_id", uuid.UUID(int=0)))
+        if version is None:
             return error(
                 400, "Template version not found or you do not have access to this resource"
             )
-        if tv == st.template_version_id_no_ai:
+        if not version.has_ai_task:
             return error(400, 'Template does not have a valid "coder_ai_task" resource.')
         name = req.get("name", "")
         if name and (problem := name_error(name)):
             return error(400, "Unable to create a Task with the provided name.", problem)
         display_name = req.get("display_name", "").strip()
-        if len(display_name) > 64:
-            return error(400, "Display name must be 64 characters or less.")
+        if problem := display_name_error(display_name):
+            return error(400, problem)
         if user is not actor and not actor.is_owner:
-            return error(
-                403, "Forbidden.", "Insufficient permissions to create a task for this user."
-            )
+            return error(403, "Unauthorized to create workspace.", _CANNOT_CREATE)
         if name and st.name_taken(user, name):
             return error(
                 409,
-                f'Workspace "{name}" already exists.',
+                f"Workspace {go_quote(name)} already exists.",
                 validations=[
                     {
                         "field": "name",
@@ -259,30 +207,36 @@ class Api:
                     }
                 ],
             )
-        task = st.create_task(user, req.get(prompt_field, ""), name or None, display_name or None)
-        return Reply(201, st.wire_bytes(task, st.clock.now()) + b"\n")
+        task = st.create_task(
+            user,
+            req.get(prompt_field, ""),
+            name or None,
+            display_name or None,
+            version=version,
+            initiator=actor,
+        )
+        return Reply(201, st.view.wire_bytes(task, st.clock.now()) + b"\n")
 
     # -- single task ---------------------------------------------------------
-    def _get(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
-        return Reply(200, self.state.wire_bytes(task, self.state.clock.now()) + b"\n")
+    @_of_task
+    def get_task(self, call: Call, task: FakeTask) -> Reply:
+        return Reply(200, self.state.view.wire_bytes(task, self.state.clock.now()) + b"\n")
 
-    def _delete(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
+    @_of_task
+    def delete_task(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
-        if st.build_running(task, st.clock.now()):
-            return error(409, _BUILD_ACTIVE)
-        st.delete_task(task)
+        if st.view.build_active(task, st.clock.now()):
+            return _build_active()
+        st.delete_task(task, call.actor)
         return empty(202)
 
     def _not_active(self, status: str, *, logs: bool) -> Reply | None:
-        """The refusal for a non-active task, per era; ``None`` if the task is active."""
+        """The refusal for a task that is not active, per era; ``None`` if it is active."""
         if status == "active":
             return None
+        must = f'Task status is "{status}", it must be "active" to interact with the task.'
         if not self.state.profile.pause_resume:
-            return error(
-                400,
-                "Task status must be active.",
-                f'Task status is "{status}", it must be "active" to interact with the task.',
-            )
+            return error(400, "Task status must be active.", must)
         if logs:
             return error(
                 409, "Cannot fetch logs for task in current state.", f'Task status is "{status}".'
@@ -295,50 +249,54 @@ class Api:
             )
         if status == "paused":
             return error(409, "Task is paused.", "Resume the task to send messages.")
-        return error(400, "Task must be active.")
+        return error(400, "Task must be active.", must)
 
-    def _send(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
+    @staticmethod
+    def _input(call: Call, go_type: str) -> str | Reply:
+        """The ``input`` of a request body of ``go_type``."""
+        req = read_body(call.body, go_type, {"input": "string"})
+        return req if isinstance(req, Reply) else str(req.get("input", ""))
+
+    @_of_task
+    def send_input(self, call: Call, task: FakeTask) -> Reply:
+        text = self._input(call, "codersdk.TaskSendRequest")
+        if isinstance(text, Reply):
+            return text
         st = self.state
-        req = read_body(body, "codersdk.TaskSendRequest", {"input": "string"})
-        if isinstance(req, Reply):
-            return req
-        text = req.get("input", "")
         if text == "":  # coderd does not trim: whitespace reaches the agent
             return error(400, "Task input is required.")
         now = st.clock.now()
-        refusal = self._not_active(st.status_of(task, now), logs=False)
+        refusal = self._not_active(st.view.status(task, now), logs=False)
         if refusal is not None:
             return refusal
-        if st.agent_busy(task, now):
-            code = 409 if st.profile.busy_is_conflict else 502
+        if st.view.agent_busy(task, now):
+            code = 409 if st.profile.has("busy_is_conflict") else 502
             return error(code, "Task app is not ready to accept input.", "Status: running")
         st.send_input(task, text, now)
         self.deliveries.append((task.id, text, self._wall(now)))
         return empty(204)
 
-    def _logs(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
+    @_of_task
+    def get_logs(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
         now = st.clock.now()
-        status = st.status_of(task, now)
+        status = st.view.status(task, now)
         if st.profile.pause_resume and status in ("paused", "pending", "initializing"):
-            out: dict[str, Any] = {"logs": task.snapshot or [], "snapshot": True}
-            if task.snapshot_t is not None:
-                out["snapshot_at"] = format_ns(st.wall_ns(task.snapshot_t))
-            return json_reply(200, out)
+            return snapshot_logs(task, st)
         refusal = self._not_active(status, logs=True)
         if refusal is not None:
             return refusal
-        return json_reply(200, {"logs": st.log_entries(task, now)})
+        return json_reply(200, {"logs": st.view.log_entries(task, now)})
 
-    def _update_input(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
+    @_of_task
+    def update_input(self, call: Call, task: FakeTask) -> Reply:
+        text = self._input(call, "codersdk.UpdateTaskInputRequest")
+        if isinstance(text, Reply):
+            return text
         st = self.state
-        req = read_body(body, "codersdk.UpdateTaskInputRequest", {"input": "string"})
-        if isinstance(req, Reply):
-            return req
-        text = req.get("input", "")
         if not text.strip():
             return error(400, "Task input is required.")
-        if st.status_of(task, st.clock.now()) != "paused":
+        if st.view.status(task, st.clock.now()) != "paused":
             return error(
                 409,
                 "Unable to update task input, task must be paused.",
@@ -347,45 +305,30 @@ class Api:
         st.update_prompt(task, text)
         return empty(204)
 
-    def _pause(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
+    @_of_task
+    def pause_task(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
+        assert call.actor is not None
         # No "already paused" check in coderd: a paused task just gets another stop build.
-        if st.build_running(task, st.clock.now()):
-            return error(409, _BUILD_ACTIVE)
-        st.pause(task)
-        return json_reply(202, {"workspace_build": self._build(actor, task, "stop")})
+        if st.view.build_active(task, st.clock.now()):
+            return _build_active()
+        build = st.pause(task, call.actor, "task_manual_pause")
+        return json_reply(202, {"workspace_build": self.build_json(task, build)})
 
-    def _resume(self, actor: FakeUser, task: FakeTask, body: bytes) -> Reply:
+    @_of_task
+    def resume_task(self, call: Call, task: FakeTask) -> Reply:
         st = self.state
+        assert call.actor is not None
         now = st.clock.now()
-        if st.build_running(task, now):
-            return error(409, _BUILD_ACTIVE)
-        if st.workspace_running(task, now):
-            return error(409, "Task workspace is already running.")
-        st.resume(task)
-        return json_reply(202, {"workspace_build": self._build(actor, task, "start")})
-
-    def _build(self, actor: FakeUser, task: FakeTask, transition: str) -> dict[str, Any]:
-        """A minimal ``codersdk.WorkspaceBuild`` for the pause/resume response."""
-        st = self.state
-        at = st.db_time(st.clock.now())
-        return {
-            "id": str(st.new_id()),
-            "created_at": at,
-            "updated_at": at,
-            "workspace_id": str(task.workspace_id),
-            "workspace_name": task.name,
-            "workspace_owner_id": str(task.owner.id),
-            "workspace_owner_name": task.owner.username,
-            "template_version_id": str(task.template_version_id),
-            "build_number": task.build_number,
-            "transition": transition,
-            "initiator_id": str(actor.id),
-            "initiator_name": actor.username,
-            "status": "pending",
-            "reason": "task_manual_pause" if transition == "stop" else "task_resume",
-        }
-
-
-def _invalid(param: str, why: str) -> dict[str, str]:
-    return {"field": param, "detail": f'Query param "{param}" has invalid value: {why}'}
+        # coderd looks at the workspace's status first, then asks for a start build.
+        ws_status = st.view.workspace_status(task, now)
+        if ws_status == "running":
+            return error(
+                409,
+                "Task workspace is already running.",
+                f"Workspace status is {go_quote(ws_status)}.",
+            )
+        if st.view.build_active(task, now):
+            return _build_active()
+        build = st.resume(task, call.actor, "task_resume")
+        return json_reply(202, {"workspace_build": self.build_json(task, build)})

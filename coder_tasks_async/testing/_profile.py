@@ -1,8 +1,10 @@
-"""Which Coder release the fake imitates: named profiles and their feature switches.
+"""Which Coder release the fake imitates: a :class:`Profile` per release.
 
-Every switch is pinned to the release that introduced it (docs/compatibility.md),
+Every behaviour is pinned to the release that introduced it (docs/compatibility.md),
 down to the patch level where Coder changed behaviour inside a minor line
-(pause/resume arrived in v2.31.1, not v2.31.0).
+(pause/resume arrived in v2.31.1, not v2.31.0).  Routes carry their first release
+in the route table (:mod:`._routes`); everything else a release changed is a row of
+:data:`~._releases.FEATURES`.
 """
 
 from __future__ import annotations
@@ -11,32 +13,20 @@ import re
 
 import attrs
 
-__all__ = ["PROFILES", "Profile"]
+from ._releases import ANNOUNCED, FEATURES, NEWEST, PROFILES
 
-#: The named profiles, oldest first.  ``latest`` is the newest behaviour the fake knows.
-PROFILES: tuple[str, ...] = (
-    "v2.26",
-    "v2.27",
-    "v2.28",
-    "v2.29",
-    "v2.31.0",
-    "v2.31.1",
-    "v2.32",
-    "latest",
-)
-#: The ``X-Coder-Build-Version`` each named profile announces.
-_ANNOUNCED = {
-    "v2.26": "v2.26.0",
-    "v2.27": "v2.27.0",
-    "v2.28": "v2.28.0",
-    "v2.29": "v2.29.0",
-    "v2.31.0": "v2.31.0",
-    "v2.31.1": "v2.31.1",
-    "v2.32": "v2.32.0",
-    "latest": "v2.32.0",
-}
+__all__ = ["FEATURES", "NEWEST", "PROFILES", "Profile", "version_tuple"]
+
 _OLDEST = (2, 26, 0)
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
+
+
+def version_tuple(version: str) -> tuple[int, int, int]:
+    """``"v2.31.1"`` → ``(2, 31, 1)``; a missing patch is 0; suffixes are ignored."""
+    m = _VERSION_RE.match(version.strip())
+    if not m:
+        raise ValueError(f"not a release version: {version!r}")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
 
 def _unknown(name: str) -> ValueError:
@@ -49,7 +39,7 @@ def _unknown(name: str) -> ValueError:
 
 @attrs.define(frozen=True, slots=True)
 class Profile:
-    """Feature switches for one Coder release (see docs/compatibility.md)."""
+    """One Coder release: what the fake announces and which behaviours are switched on."""
 
     #: What the fake announces in ``X-Coder-Build-Version``.
     version: str
@@ -67,73 +57,39 @@ class Profile:
         if not isinstance(name, str):
             raise TypeError(f"profile must be a str, not {type(name).__name__}")
         text = name.strip()
-        version = _ANNOUNCED.get(text, text)
-        m = _VERSION_RE.match(version)
-        if not m:
-            raise _unknown(name)
-        numbers = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+        version = ANNOUNCED.get(text, text)
+        try:
+            numbers = version_tuple(version)
+        except ValueError:
+            raise _unknown(name) from None
         if numbers < _OLDEST:
             raise _unknown(name)
         return cls(version, *numbers)
+
+    def since(self, release: str) -> bool:
+        """True when this release is ``release`` (e.g. ``"v2.31.1"``) or newer."""
+        return (self.major, self.minor, self.patch) >= version_tuple(release)
+
+    def has(self, feature: str) -> bool:
+        """Whether the behaviour named in :data:`FEATURES` is on for this release."""
+        return self.since(FEATURES[feature])
 
     def at_least(self, minor: int, patch: int = 0) -> bool:
         """True from ``v2.<minor>.<patch>`` on."""
         return (self.major, self.minor, self.patch) >= (2, minor, patch)
 
-    # -- routes ----------------------------------------------------------------
-    @property
-    def delete_send_logs(self) -> bool:
-        """``DELETE``, ``/send`` and ``/logs`` exist (v2.27; v2.26 has list, create, get)."""
-        return self.at_least(27)
-
-    @property
-    def stable_tree(self) -> bool:
-        """``/api/v2/tasks`` exists (GA, v2.29)."""
-        return self.at_least(29)
-
-    @property
-    def update_input(self) -> bool:
-        """``PATCH …/input`` exists (v2.29)."""
-        return self.at_least(29)
-
-    @property
-    def pause_resume(self) -> bool:
-        """Pause/resume, log snapshots and 409s for non-active tasks (v2.31.1)."""
-        return self.at_least(31, 1)
-
-    # -- lookups and shapes ------------------------------------------------------
-    @property
-    def names_in_path(self) -> bool:
-        """``{task}`` may be a name; before v2.29 only a UUID (else 400 ``Invalid UUID``)."""
-        return self.at_least(29)
-
+    # The switches the fake reads most, named for what they change.
     @property
     def workspace_shape(self) -> bool:
         """The task is built from a workspace: ``status`` is a workspace status (< v2.28)."""
-        return not self.at_least(28)
-
-    @property
-    def owner_name(self) -> bool:
-        """Tasks carry ``owner_name`` (v2.27)."""
-        return self.at_least(27)
+        return not self.has("task_shape")
 
     @property
     def prompt_field(self) -> str:
         """The create body's prompt field: ``prompt`` on v2.26, ``input`` after."""
-        return "input" if self.at_least(27) else "prompt"
+        return "input" if self.has("input_field") else "prompt"
 
     @property
-    def display_name(self) -> bool:
-        """Tasks carry ``display_name``; generated names drop ``task-`` (v2.29)."""
-        return self.at_least(29)
-
-    @property
-    def synthesized_state(self) -> bool:
-        """While initializing, ``current_state`` is made up as ``working`` (v2.29)."""
-        return self.at_least(29)
-
-    # -- answers -------------------------------------------------------------------
-    @property
-    def busy_is_conflict(self) -> bool:
-        """A busy agent is refused with 409 (v2.32); 502 before."""
-        return self.at_least(32)
+    def pause_resume(self) -> bool:
+        """Pause/resume, log snapshots and 409s for tasks that are not active (v2.31.1)."""
+        return self.has("snapshots")

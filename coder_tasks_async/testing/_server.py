@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate
 from http import HTTPStatus
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -23,13 +22,16 @@ import attrs
 from aiohttp import web
 from aiohttp.web_request import BaseRequest
 
-from ._clock import MonotonicClock
+from ._clock import MonotonicClock, WallClock, with_wall
+from ._controls import Controls
 from ._conversation import Timings
 from ._faults import Fault, FaultSet
-from ._handlers import Api, Delivery, Match, match_route
+from ._handlers import Api, Call, Delivery
 from ._jsonio import JSON_CONTENT_TYPE, Reply, dumps, error
-from ._profile import Profile
+from ._profile import NEWEST, Profile
 from ._ratelimit import ServerRateLimit, limited_message
+from ._resources import Stream
+from ._routes import Match, match_route
 from ._state import FakeTask, FakeUser, State
 from ._templates import TemplateCatalog
 from ._watch import WatchHub
@@ -50,7 +52,9 @@ _HTML = (
 
 @attrs.define(frozen=True, slots=True)
 class RecordedRequest:
-    """One request as the fake saw it (``path`` is raw, percent-encoded; ``route`` a route name)."""
+    """One request as the fake saw it: ``path`` raw (percent-encoded), ``query`` the first
+    value per key, ``route`` the route table's name (``None`` for an unknown path) and
+    ``status`` the answer's status."""
 
     method: str
     path: str
@@ -60,7 +64,7 @@ class RecordedRequest:
     status: int
 
 
-class FakeCoder:
+class FakeCoder(Controls):
     """An in-process fake of Coder's AI Tasks REST API on loopback HTTP (docs/compatibility.md).
 
     Use as ``async with FakeCoder(clock=FakeClock()) as fake:`` and point a client
@@ -70,14 +74,26 @@ class FakeCoder:
     ``server_version`` picks the release to imitate: a profile from
     :data:`~coder_tasks_async.testing.PROFILES` (``"v2.26"`` … ``"latest"``) or a
     release version such as ``"v2.30.2"``; anything else is a ``ValueError``.
-    The default, ``v2.28.0``, is the era the SDK's seed contract describes.
+    The default is the newest profile (``latest``).
+
+    Builds take time, as Coder's do (:class:`Timings`): a task's start job runs
+    while it initializes (pause and delete answer 409 then), a pause is a stop job
+    during which the task is ``unknown`` and its logs answer 409.  A test can hold a
+    build (:meth:`hold_build`, :attr:`hold_builds`), end it as it likes
+    (:meth:`finish_build`) and choose what the agent reports (:meth:`report_state`).
+
+    Example::
+
+        async with FakeCoder(clock=FakeClock()) as fake:
+            fake.hold_builds = True  # every build waits for finish_build()
+            ...
     """
 
     def __init__(
         self,
         *,
         clock: Clock | None = None,
-        server_version: str = "v2.28.0",
+        server_version: str = NEWEST,
         rate_limit: int | None = None,
         timings: Timings | None = None,
         seed: int = 0,
@@ -86,19 +102,21 @@ class FakeCoder:
         record_requests: bool = True,
         max_recorded: int = 100_000,
     ) -> None:
-        self.clock: Clock = clock if clock is not None else MonotonicClock()
-        wall = getattr(self.clock, "wall", None)
-        wall0: datetime = wall() if callable(wall) else datetime.now(UTC)
+        #: The clock every lifecycle step and timestamp of the fake follows (the SDK's
+        #: ``Clock`` plus ``wall()``; a clock without ``wall()`` is wrapped).
+        self.clock: WallClock = with_wall(clock if clock is not None else MonotonicClock())
         self.profile: Profile = Profile.parse(server_version)
         #: What ``X-Coder-Build-Version`` announces (a profile name becomes its version).
         self.server_version: str = self.profile.version
         self.timings: Timings = timings if timings is not None else Timings()
-        self.state: State = State(self.clock, wall0, self.timings, self.profile, seed)
+        self.state: State = State(self.clock, self.clock.wall(), self.timings, self.profile, seed)
         self.user: FakeUser = self.state.add_user("alice")
+        #: Fault rules for the answered routes; ``faults.injected`` logs what was injected.
         self.faults: FaultSet = FaultSet(seed)
         self.rate_limit = rate_limit
         self.record_requests = record_requests
-        #: Recent requests, oldest first (bounded so long benchmarks stay cheap).
+        #: Recent requests, oldest first (bounded so long benchmarks stay cheap).  Each is a
+        #: :class:`RecordedRequest`; ``route`` is the route table's name (``"get"``, ...).
         self.requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
         #: Called on the server's event loop with each request once it is answered:
         #: a test can act at an exact point of a conversation (say, delete the task
@@ -121,15 +139,6 @@ class FakeCoder:
         self._routes: dict[tuple[str, str], Match | Reply] = {}
         self._date_second = -1
         self._date_text = ""
-        self.templates: TemplateCatalog = TemplateCatalog(self.state.new_id)
-        self.templates.add(
-            "claude-code-agent",
-            organization_id=self.state.organization_id,
-            organization_name=self.state.organization_name,
-            versions={"v1": self.state.template_version_id},
-            active_version="v1",
-            template_id=self.state.template_id,
-        )
         self._base_headers = {
             "X-Coder-Build-Version": self.profile.version,
             "X-Content-Type-Options": "nosniff",
@@ -149,13 +158,18 @@ class FakeCoder:
         return self.user.token
 
     @property
+    def templates(self) -> TemplateCatalog:
+        """The templates tasks are created from (``templates.add(...)`` adds one)."""
+        return self.state.templates
+
+    @property
     def organization_id(self) -> uuid.UUID:
-        """The only organization's id."""
+        """The default organization's id."""
         return self.state.organization_id
 
     @property
     def organization_name(self) -> str:
-        """The only organization's name (``coder``)."""
+        """The default organization's name (``coder``)."""
         return self.state.organization_name
 
     @property
@@ -170,54 +184,13 @@ class FakeCoder:
 
     @property
     def preset_id(self) -> uuid.UUID:
-        """A valid preset of :attr:`template_version_id`."""
+        """The preset ``Default`` of :attr:`template_version_id`."""
         return self.state.preset_id
 
     @property
     def created(self) -> list[uuid.UUID]:
         """Task ids in creation order (including deleted ones)."""
         return self.state.created
-
-    def add_user(self, username: str, *, owner: bool = False, avatar_url: str = "") -> FakeUser:
-        """Add a user; ``owner=True`` gives the Owner role (sees and acts on every task)."""
-        return self.state.add_user(username, owner=owner, avatar_url=avatar_url)
-
-    def task(self, ref: uuid.UUID | str) -> FakeTask:
-        """A task by UUID, id string or name (alice's, newest first); deleted ones included."""
-        if isinstance(ref, uuid.UUID):
-            return self.state.tasks[ref]
-        try:
-            return self.state.tasks[uuid.UUID(ref)]
-        except ValueError:
-            pass
-        for tid in reversed(self.state.created):
-            task = self.state.tasks[tid]
-            if task.owner is self.user and task.name.lower() == ref.lower():
-                return task
-        raise KeyError(ref)
-
-    def delete_out_of_band(self, ref: uuid.UUID | str) -> None:
-        """The task vanishes as if deleted elsewhere (later GET → 404)."""
-        self.state.delete_task(self.task(ref))
-        self.watch.poke()
-
-    def stop_out_of_band(self, ref: uuid.UUID | str) -> None:
-        """The task's workspace is stopped elsewhere (``coder stop``): the task is paused.
-
-        The only way to pause a task on releases before v2.31.1, which have no
-        pause endpoint; later releases also keep a log snapshot, as a pause does.
-        """
-        self.state.pause(self.task(ref))
-
-    def restart_agent(self, ref: uuid.UUID | str) -> None:
-        """AgentAPI restarts: the conversation starts again at id 0 with a new initial screen."""
-        self.state.restart_agent(self.task(ref))
-        self.watch.poke()
-
-    def set_error(self, ref: uuid.UUID | str) -> None:
-        """The task's status becomes ``error``."""
-        self.state.set_error(self.task(ref))
-        self.watch.poke()
 
     def _wall_at(self, t: float) -> datetime:
         return datetime.fromtimestamp(self.state.wall_ns(t) / 1e9, UTC)
@@ -235,6 +208,7 @@ class FakeCoder:
         except BaseException:
             await runner.cleanup()
             raise
+        self.watch.reopen()
         self._runner = runner
         host, port = runner.addresses[0][:2]
         self._url = f"http://{host}:{port}"
@@ -246,16 +220,19 @@ class FakeCoder:
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
+    async def restart(self) -> None:
+        """Stop and start again on the same port, keeping every task, user and build (a
+        deployment restarting): open connections and watch streams drop, new ones work."""
+        if self._url is not None:
+            self._port = int(self._url.rsplit(":", 1)[1])
+        await self.close()
+        await self.start()
+
     async def __aenter__(self) -> FakeCoder:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     def __repr__(self) -> str:
@@ -264,11 +241,11 @@ class FakeCoder:
     # -- request path --------------------------------------------------------
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
         path = request.raw_path.partition("?")[0]
-        query = {k: request.query.getone(k) for k in request.query} if request.query_string else {}
-        if path.startswith("/api/v2/workspaces/"):
-            return await self._serve_watch(request, path, query)
-        if path.startswith("/api/v2/templates"):
-            return await self._templates(request, path, query)
+        query_all: dict[str, list[str]] = {}
+        if request.query_string:
+            for k in request.query:
+                query_all[k] = list(request.query.getall(k))
+        query = {k: v[0] for k, v in query_all.items()}
         key = (request.method, path)
         m = self._routes.get(key)
         if m is None:
@@ -277,53 +254,60 @@ class FakeCoder:
             if len(self._routes) >= 4096:
                 self._routes.clear()
             self._routes[key] = m
-        route = None
         if isinstance(m, Reply):
             resp: web.StreamResponse = self._response(m)
+            self._record(
+                RecordedRequest(
+                    request.method, path, query, dict(request.headers), None, resp.status
+                )
+            )
+            return resp
+        route = m.route
+        if route.stream:
+            return await self._serve_watch(request, m, path, query)
+        fault = self.faults.pick(route.name) if len(self.faults) else None
+        if fault is None:
+            resp = self._response(await self._serve(request, m, query, query_all))
         else:
-            route = m.route
-            fault = self.faults.pick(route) if len(self.faults) else None
-            if fault is None:
-                resp = self._response(await self._serve(request, m, query))
-            else:
-                resp = await self._faulty(request, m, query, fault)
+            resp = await self._faulty(request, m, query, query_all, fault)
         if request.method != "GET":
             self.watch.poke()
         self._record(
-            RecordedRequest(request.method, path, query, dict(request.headers), route, resp.status)
+            RecordedRequest(
+                request.method, path, query, dict(request.headers), route.name, resp.status
+            )
         )
         return resp
 
     async def _serve_watch(
-        self, request: BaseRequest, path: str, query: dict[str, str]
+        self, request: BaseRequest, m: Match, path: str, query: dict[str, str]
     ) -> web.StreamResponse:
         """The workspace watch streams (see :mod:`._watch`): authenticated, own rate-limit key."""
-        found = self.watch.route(path)
-        route = None if found is None else f"watch_{found[1]}"
+        mode = "ws" if m.route.name == "watch_ws" else "sse"
         faults = self.watch.faults
-        refused = faults.refuse or (found is not None and found[1] == "ws" and faults.refuse_ws)
-        if found is None or request.method != "GET" or refused:
-            reply = error(404, "Route not found.")
+        answer: Reply | Stream
+        if faults.refuse or (mode == "ws" and faults.refuse_ws):
+            answer = error(404, "Route not found.")
         else:
-            wid, mode = found
-            checked = self._watch_access(request, query, path, wid)
-            if isinstance(checked, Reply):
-                reply = checked
-            elif mode == "ws" and request.headers.get("Upgrade", "").lower() != "websocket":
-                reply = error(400, "Expected a websocket upgrade.")
-            else:
-                status = 101 if mode == "ws" else 200
-                headers = dict(request.headers)
-                self._record(RecordedRequest(request.method, path, query, headers, route, status))
-                return await self.watch.serve(request, checked, mode)
+            answer = self._watch_access(request, query, path, m, mode)
+        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+        if isinstance(answer, Stream) and mode == "ws" and not upgrade:
+            answer = error(400, "Expected a websocket upgrade.")
+        headers = dict(request.headers)
+        if isinstance(answer, Stream):
+            status = 101 if mode == "ws" else 200
+            self._record(
+                RecordedRequest(request.method, path, query, headers, m.route.name, status)
+            )
+            return await self.watch.serve(request, answer.task, mode)
         self._record(
-            RecordedRequest(request.method, path, query, dict(request.headers), route, reply.status)
+            RecordedRequest(request.method, path, query, headers, m.route.name, answer.status)
         )
-        return self._response(reply)
+        return self._response(answer)
 
     def _watch_access(
-        self, request: BaseRequest, query: dict[str, str], path: str, workspace_id: str
-    ) -> FakeTask | Reply:
+        self, request: BaseRequest, query: dict[str, str], path: str, m: Match, mode: str
+    ) -> Reply | Stream:
         actor = self._authenticate(request, query)
         if isinstance(actor, Reply):
             return actor
@@ -332,26 +316,7 @@ class FakeCoder:
             decision = self._limiter.hit((actor.username, "GET", path), self.clock.now())
             if not decision.allowed:
                 return error(429, limited_message(self._limiter.limit), headers=decision.headers())
-        task = self.watch.find(workspace_id, lambda t: actor.is_owner or t.owner is actor)
-        if task is None:
-            return error(404, "Resource not found or you do not have access to this resource")
-        return task
-
-    async def _templates(
-        self, request: BaseRequest, path: str, query: dict[str, str]
-    ) -> web.StreamResponse:
-        segments = [unquote(s) for s in path.split("/")[1:]]
-        actor = self._authenticate(request, query)
-        reply = (
-            actor if isinstance(actor, Reply) else self.templates.handle(request.method, segments)
-        )
-        resp = self._response(reply)
-        self._record(
-            RecordedRequest(
-                request.method, path, query, dict(request.headers), "templates", resp.status
-            )
-        )
-        return resp
+        return self._api.watch(Call(actor, {**m.params, "mode": mode}, query, b""))
 
     def _record(self, recorded: RecordedRequest) -> None:
         if self.record_requests:
@@ -359,26 +324,59 @@ class FakeCoder:
         for observer in self.request_observers:
             observer(recorded)
 
-    async def _serve(self, request: BaseRequest, m: Match, query: dict[str, str]) -> Reply:
+    async def _serve(
+        self,
+        request: BaseRequest,
+        m: Match,
+        query: dict[str, str],
+        query_all: dict[str, list[str]],
+    ) -> Reply:
         # The task routes' limiter runs before authentication, so it cannot know the
         # user: its key is the client address plus the URL path, and the bypass
         # header is never looked at (docs/compatibility.md §4).
         limit_headers: tuple[tuple[str, str], ...] = ()
-        if self._limiter is not None:
+        if self._limiter is not None and m.route.tree == "tasks":
             path = request.raw_path.partition("?")[0]
             decision = self._limiter.hit((request.remote or "", path), self.clock.now())
             limit_headers = decision.headers()
             if not decision.allowed:
                 return error(429, limited_message(self._limiter.limit), headers=limit_headers)
-        actor = self._authenticate(request, query)
-        if isinstance(actor, Reply):
-            reply = actor
+        body = b"" if request.method == "GET" else await request.read()
+        if m.route.auth == "agent":
+            agent = self._authenticate_agent(request)
+            if isinstance(agent, Reply):
+                return agent
+            call = Call(None, m.params, query, body, agent_task=agent, query_all=query_all)
         else:
-            body = b"" if request.method == "GET" else await request.read()
-            reply = self._api.handle(m, actor, query, body)
+            actor = self._authenticate(request, query)
+            if isinstance(actor, Reply):
+                return actor
+            call = Call(actor, m.params, query, body, query_all=query_all)
+        reply = getattr(self._api, m.route.handler)(call)
+        assert isinstance(reply, Reply)
         if limit_headers:
             reply = attrs.evolve(reply, headers=reply.headers + limit_headers)
         return reply
+
+    def _authenticate_agent(self, request: BaseRequest) -> FakeTask | Reply:
+        """A workspace agent's token (``Coder-Session-Token``), as coderd's agent routes read it."""
+        token = request.headers.get("Coder-Session-Token", "")
+        if not token:
+            return error(401, f'Cookie "{_COOKIE}" must be provided.')
+        try:
+            uuid.UUID(token)
+        except ValueError:
+            detail = f"An agent token must be a valid UUIDv4. (len {len(token)})"
+            return error(401, "Workspace agent token invalid.", detail)
+        task = self.state.by_agent_token.get(token)
+        if task is None:
+            return error(
+                401,
+                "Workspace agent not authorized.",
+                "The agent cannot authenticate until the workspace provision job has been "
+                "completed. If the job is no longer running, this agent is invalid.",
+            )
+        return task
 
     def _authenticate(self, request: BaseRequest, query: dict[str, str]) -> FakeUser | Reply:
         headers = request.headers
@@ -432,7 +430,12 @@ class FakeCoder:
 
     # -- faults --------------------------------------------------------------
     async def _faulty(
-        self, request: BaseRequest, m: Match, query: dict[str, str], fault: Fault
+        self,
+        request: BaseRequest,
+        m: Match,
+        query: dict[str, str],
+        query_all: dict[str, list[str]],
+        fault: Fault,
     ) -> web.StreamResponse:
         kind = fault.kind
         status = fault.effective_status
@@ -458,8 +461,8 @@ class FakeCoder:
             return await self._cut(request, Reply(200, fake_body), len(fake_body) // 2)
         if kind == "latency":
             await asyncio.sleep(fault.delay)  # wall time on purpose: it trips client timeouts
-            return self._response(await self._serve(request, m, query))
-        reply = await self._serve(request, m, query)
+            return self._response(await self._serve(request, m, query, query_all))
+        reply = await self._serve(request, m, query, query_all)
         if kind == "lost_response":
             if request.transport is not None:
                 request.transport.abort()

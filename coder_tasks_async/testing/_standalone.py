@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ._profile import PROFILES
+from ._profile import NEWEST, PROFILES
 from ._server import FakeCoder
 
 __all__ = ["main", "serve"]
@@ -19,7 +19,7 @@ async def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
-    server_version: str = "v2.28.0",
+    server_version: str = NEWEST,
     rate_limit: int | None = None,
     seed: int = 0,
     record_requests: bool = False,
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--server-version",
         "--profile",
         dest="server_version",
-        default="v2.28.0",
+        default=NEWEST,
         help=f"release to imitate: one of {', '.join(PROFILES)}, or a version like v2.30.2",
     )
     parser.add_argument(

@@ -1,14 +1,13 @@
-"""Users, tasks and their lifecycle: the fake's in-memory "database".
+"""Users, tasks and their workspace builds: the fake's in-memory "database".
 
-A task's status is never stored: it is derived from ``clock.now()`` and a few
-event times (start, pause, error), so the same sequence of calls under a
-:class:`FakeClock` always yields the same answers, and nothing needs a
-background task to "make progress".
+A task's status is never stored: it is derived from ``clock.now()``, the task's
+builds (:mod:`._builds`) and a few event times, so the same sequence of calls under a
+:class:`FakeClock` always yields the same answers, and nothing needs a background
+task to "make progress".  What the wire shows is derived in :mod:`._view`.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import string
 import uuid
@@ -18,20 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._conversation import Conversation, Timings, summarize
-from ._jsonio import dumps_value, format_ns
-from ._names import generate_name
+from ._builds import FakeBuild
+from ._conversation import Conversation, Timings
+from ._jsonio import format_ns
+from ._names import generate_name, names_from_prompt
 from ._profile import Profile
+from ._templates import FakeTemplate, FakeVersion, TemplateCatalog
 
 if TYPE_CHECKING:
-    from coder_tasks_async import Clock
+    from ._clock import WallClock
+    from ._view import View
 
 __all__ = ["FakeTask", "FakeUser", "State"]
 
 _TOKEN_CHARS = string.ascii_letters + string.digits
 _SNAPSHOT_MESSAGES = 10
-#: The workspace's latest build status for each phase of the fake's lifecycle.
-_WORKSPACE_STATUS = {"pending": "pending", "paused": "stopped"}
 
 
 @attrs.define(eq=False, slots=True, kw_only=True)
@@ -58,18 +58,26 @@ class FakeTask:
     display_name: str
     owner: FakeUser
     prompt: str
-    template_version_id: uuid.UUID
+    version: FakeVersion
     created_t: float
     workspace_id: uuid.UUID
     agent_id: uuid.UUID
     app_id: uuid.UUID
+    #: What the task's workspace agent authenticates with (a UUID string, as Coder's).
+    agent_token: str
     conversation: Conversation
-    started_t: float
-    build_number: int = 1
+    #: The workspace's builds, oldest first; the last one decides the task's status.
+    builds: list[FakeBuild] = attrs.field(factory=list)
     deleted: bool = False
-    paused_t: float | None = None
+    #: The live conversation when the task was deleted (what ``entries`` shows then).
+    final_entries: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
+    #: The task app turned unhealthy at this time (status ``error``; the view freezes).
     error_t: float | None = None
+    #: ``(time, app status state, message)`` the agent reported explicitly, if any.
+    report: tuple[float, str, str] | None = None
+    #: ``current_state`` as it was when the latest stop build began.
     frozen_state: dict[str, Any] | None = None
+    #: AgentAPI messages stored by a pause or uploaded by the agent, and when.
     snapshot: list[dict[str, Any]] | None = None
     snapshot_t: float | None = None
     #: Bumped on every change that is not a pure function of time (cache key).
@@ -78,40 +86,62 @@ class FakeTask:
     wire_cache: tuple[int, float, float, bytes] | None = attrs.field(default=None, repr=False)
     _state: State = attrs.field(repr=False, alias="state_")
 
+    @property
+    def template_version_id(self) -> uuid.UUID:
+        """The template version the task was created from."""
+        return self.version.id
+
+    @property
+    def template(self) -> FakeTemplate:
+        """The template of :attr:`template_version_id`."""
+        return self.version.template
+
+    @property
+    def latest_build(self) -> FakeBuild:
+        """The workspace's newest build."""
+        return self.builds[-1]
+
+    @property
+    def build_number(self) -> int:
+        """The newest build's number (1 after create, +1 for every pause, resume, ...)."""
+        return self.builds[-1].number
+
     # -- live views for tests ------------------------------------------------
     @property
     def status(self) -> str:
         """TaskStatus at the clock's current time."""
-        return self._state.status_of(self, self._state.clock.now())
+        return self._state.view.status(self, self._state.clock.now())
 
     @property
     def state(self) -> str | None:
         """``current_state.state`` now, or ``None``."""
-        cs = self._state.current_state(self, self._state.clock.now())
+        cs = self._state.view.current_state(self, self._state.clock.now())
         return None if cs is None else str(cs["state"])
 
     @property
     def entries(self) -> list[dict[str, Any]]:
-        """The live conversation now (empty unless the agent is up)."""
+        """The live conversation now, or when the task was deleted (empty unless the
+        agent was up)."""
+        if self.deleted:
+            return self.final_entries
         now = self._state.clock.now()
-        if self._state.status_of(self, now) not in ("active", "error"):
+        if self._state.view.status(self, now) not in ("active", "error"):
             return []
-        return self._state.log_entries(self, now)
+        return self._state.view.log_entries(self, now)
 
     def view_time(self, now: float) -> float:
-        """The time the task's observable state is frozen at (error/pause) or ``now``."""
-        for t in (self.error_t, self.paused_t):
-            if t is not None:
-                return min(now, t)
-        return now
+        """The time the task's observable state is frozen at (app unhealthy) or ``now``."""
+        return now if self.error_t is None else min(now, self.error_t)
 
 
 class State:
-    """All users and tasks of one fake server, plus derivation of what the wire shows."""
+    """All users, templates, tasks and builds of one fake server."""
 
     def __init__(
-        self, clock: Clock, wall0: datetime, timings: Timings, profile: Profile, seed: int
+        self, clock: WallClock, wall0: datetime, timings: Timings, profile: Profile, seed: int
     ) -> None:
+        from ._view import View  # the view reads State; State hands it out
+
         self.clock = clock
         self.timings = timings
         self.profile = profile
@@ -125,13 +155,33 @@ class State:
         self.by_username: dict[str, FakeUser] = {}
         self.tasks: dict[uuid.UUID, FakeTask] = {}
         self._by_name: dict[tuple[uuid.UUID, str], FakeTask] = {}
+        self.builds: dict[uuid.UUID, tuple[FakeTask, FakeBuild]] = {}
+        self.by_agent_token: dict[str, FakeTask] = {}
         self.created: list[uuid.UUID] = []
+        #: Builds created while this is true wait in the queue (``FakeCoder.hold_builds``).
+        self.hold_new_builds = False
         self.organization_id: uuid.UUID = self.new_id()
         self.organization_name = "coder"
         self.template_id: uuid.UUID = self.new_id()
         self.template_version_id: uuid.UUID = self.new_id()
         self.template_version_id_no_ai: uuid.UUID = self.new_id()
         self.preset_id: uuid.UUID = self.new_id()
+        self.templates: TemplateCatalog = TemplateCatalog(self.new_id)
+        template = self.templates.add(
+            "claude-code-agent",
+            organization_id=self.organization_id,
+            organization_name=self.organization_name,
+            versions={"v1": self.template_version_id, "plain": self.template_version_id_no_ai},
+            active_version="v1",
+            template_id=self.template_id,
+            display_name="Claude Code",
+            icon="/icon/claude.svg",
+        )
+        template.versions["plain"].has_ai_task = False
+        self.templates.add_preset(
+            self.template_version_id, "Default", default=True, preset_id=self.preset_id
+        )
+        self.view: View = View(self)
 
     # -- ids, time -----------------------------------------------------------
     def new_id(self) -> uuid.UUID:
@@ -180,12 +230,19 @@ class State:
 
     # -- tasks ---------------------------------------------------------------
     def find_task(self, ref: str, path_user: FakeUser) -> FakeTask | None:
-        """A UUID is looked up by id only (the path user is not checked); else name in user."""
+        """A UUID is looked up by id (the path user is not checked); from v2.29 a UUID that
+        is no task's id, or any other text, is a name in ``path_user``'s tasks."""
         try:
-            task = self.tasks.get(uuid.UUID(ref))
+            task_id = uuid.UUID(ref)
         except ValueError:
-            return self._by_name.get((path_user.id, ref.lower()))
-        return None if task is None or task.deleted else task
+            pass
+        else:
+            task = self.tasks.get(task_id)
+            if task is not None and not task.deleted:
+                return task
+            if not self.profile.has("names_in_path"):
+                return None
+        return self._by_name.get((path_user.id, ref.lower()))
 
     def name_taken(self, owner: FakeUser, name: str) -> bool:
         """Names are unique per owner among non-deleted tasks, ignoring case."""
@@ -198,46 +255,99 @@ class State:
             if not task.deleted:
                 yield task
 
+    def _names_for(self, owner: FakeUser, prompt: str) -> tuple[str, str]:
+        """A free generated name and its display name, as the release makes them."""
+        while True:
+            if not self.profile.has("display_name"):
+                name = generate_name(self._names, prefix=True)
+                display = ""
+            else:
+                name, display = names_from_prompt(prompt, self._names)
+            if not self.name_taken(owner, name):
+                return name, display
+
     def create_task(
         self,
         owner: FakeUser,
         prompt: str,
         name: str | None,
         display_name: str | None,
+        *,
+        version: FakeVersion | None = None,
+        initiator: FakeUser | None = None,
     ) -> FakeTask:
-        """Insert a task that starts ``pending`` now."""
-        if not name:
-            name = generate_name(self._names, prefix=not self.profile.display_name)
-            while self.name_taken(owner, name):
-                name = generate_name(self._names, prefix=not self.profile.display_name)
-        if not display_name:
-            display_name = summarize(prompt, 64) or name
+        """Insert a task and its first (start) build, which is queued now."""
+        generated_name, generated_display = "", ""
+        if not name or not display_name:
+            generated_name, generated_display = self._names_for(owner, prompt)
+        name = name or generated_name
+        display_name = display_name or generated_display
+        found = self.templates.version(self.template_version_id)
+        version = version or found
+        assert version is not None
         now = self.clock.now()
-        active_t = now + self.timings.pending + self.timings.initializing
         task = FakeTask(
             id=self.new_id(),
             name=name,
             display_name=display_name,
             owner=owner,
             prompt=prompt,
-            template_version_id=self.template_version_id,
+            version=version,
             created_t=now,
             workspace_id=self.new_id(),
             agent_id=self.new_id(),
             app_id=self.new_id(),
-            conversation=Conversation(active_t, self.timings, name, prompt),
-            started_t=now,
+            agent_token=str(self.new_id()),
+            conversation=Conversation(now, self.timings, name, prompt),
             state_=self,
         )
         self.tasks[task.id] = task
         self._by_name[(owner.id, name.lower())] = task
+        self.by_agent_token[task.agent_token] = task
         self.created.append(task.id)
+        self._build(task, "start", "initiator", initiator or owner)
         return task
 
-    def delete_task(self, task: FakeTask) -> None:
-        """Soft-delete: gone from lookups and lists, still reachable via ``fake.task``."""
+    def _build(
+        self, task: FakeTask, transition: str, reason: str, initiator: FakeUser
+    ) -> FakeBuild:
+        """Start a new build of ``task``'s workspace now (the caller checked none is active)."""
+        t = self.timings
+        now = self.clock.now()
+        start = transition == "start"
+        build = FakeBuild(
+            id=self.new_id(),
+            job_id=self.new_id(),
+            number=len(task.builds) + 1,
+            transition=transition,
+            reason=reason,
+            initiator=initiator,
+            template_version_id=task.template_version_id,
+            created_t=now,
+            queued=t.pending if start else 0.0,
+            duration=t.start_job if start else t.stop_job,
+            held="pending" if self.hold_new_builds else None,
+        )
+        task.builds.append(build)
+        self.builds[build.id] = (task, build)
+        task.rev += 1
+        if start:
+            task.error_t = None
+            task.report = None
+            task.frozen_state = None
+            task.conversation.rebase(self.view.agent_up_t(task))
+        return build
+
+    def delete_task(self, task: FakeTask, actor: FakeUser | None = None) -> None:
+        """A delete build, and the task is gone from lookups and lists at once (still
+        reachable via ``fake.task``)."""
+        task.final_entries = task.entries
+        now = self.clock.now()
+        if task.builds and not task.latest_build.active(now):
+            self._build(task, "delete", "initiator", actor or task.owner)
         task.deleted = True
         self._by_name.pop((task.owner.id, task.name.lower()), None)
+        self.by_agent_token.pop(task.agent_token, None)
 
     def send_input(self, task: FakeTask, text: str, now: float) -> None:
         """Deliver ``text`` to the agent: a new input message and a reply that starts growing."""
@@ -245,95 +355,44 @@ class State:
         task.rev += 1
 
     def update_prompt(self, task: FakeTask, prompt: str) -> None:
-        """Replace the initial prompt; an agent that has not started yet gets the new one."""
+        """Replace the initial prompt (the task is paused: no agent has it yet)."""
         task.rev += 1
         task.prompt = prompt
-        if task.paused_t is None and self.phase(task, self.clock.now()) == "pending":
-            base = task.conversation.base_t
-            task.conversation = Conversation(base, self.timings, task.name, prompt)
 
-    def pause(self, task: FakeTask) -> None:
-        """Stop build: keeps a snapshot of the last messages, freezes the state."""
-        task.rev += 1
+    def pause(self, task: FakeTask, initiator: FakeUser, reason: str) -> FakeBuild:
+        """A stop build: the agent uploads the tail of the conversation as it shuts down,
+        and ``current_state`` keeps the agent's last report."""
         now = self.clock.now()
-        status = self.status_of(task, now)
+        status = self.view.status(task, now)
         if status in ("active", "error"):
-            task.snapshot = self.log_entries(task, now)[-_SNAPSHOT_MESSAGES:]
+            entries = self.view.log_entries(task, now)[-_SNAPSHOT_MESSAGES:]
+            task.snapshot = [_as_message(e) for e in entries]
             task.snapshot_t = now
-        task.frozen_state = self.current_state(task, now)
-        task.paused_t = now
+        task.frozen_state = self.view.current_state(task, now)
+        build = self._build(task, "stop", reason, initiator)
         task.error_t = None
-        task.build_number += 1
+        return build
 
-    def resume(self, task: FakeTask) -> None:
-        """Start build: pending → initializing → active with a fresh AgentAPI (ids from 0)."""
-        task.rev += 1
-        now = self.clock.now()
-        task.paused_t = None
-        task.error_t = None
-        task.frozen_state = None
-        task.started_t = now
-        task.build_number += 1
+    def resume(self, task: FakeTask, initiator: FakeUser, reason: str) -> FakeBuild:
+        """A start build: pending → initializing → active with a fresh AgentAPI (ids from 0)."""
         task.agent_id = self.new_id()
         task.app_id = self.new_id()
-        active_t = now + self.timings.pending + self.timings.initializing
-        task.conversation = Conversation(active_t, self.timings, task.name)
+        task.conversation = Conversation(self.clock.now(), self.timings, task.name)
+        return self._build(task, "start", reason, initiator)
 
-    # -- derivation ----------------------------------------------------------
-    def phase(self, task: FakeTask, t: float) -> str:
-        """pending / initializing / active from the time since the last start build."""
-        dt = t - task.started_t + 1e-9
-        if dt < self.timings.pending:
-            return "pending"
-        if dt < self.timings.pending + self.timings.initializing:
-            return "initializing"
-        return "active"
+    def release_build(self, task: FakeTask, outcome: str) -> FakeBuild:
+        """End the task's newest build now with ``outcome`` (a test's control)."""
+        build = task.latest_build
+        build.release(self.clock.now(), outcome)
+        task.rev += 1
+        if build.transition == "start":
+            task.conversation.rebase(self.view.agent_up_t(task))
+        return build
 
-    def build_running(self, task: FakeTask, now: float) -> bool:
-        """A start build is still running: the task is pending after create or resume."""
-        return task.paused_t is None and task.error_t is None and self.phase(task, now) == "pending"
-
-    def workspace_running(self, task: FakeTask, now: float) -> bool:
-        """The start build finished and the workspace runs (initializing or active)."""
-        return self.status_of(task, now) in ("initializing", "active")
-
-    def status_of(self, task: FakeTask, now: float) -> str:
-        """TaskStatus: error and paused override the start-build phase."""
-        if task.error_t is not None:
-            return "error"
-        if task.paused_t is not None:
-            return "paused"
-        return self.phase(task, now)
-
-    def current_state(self, task: FakeTask, now: float) -> dict[str, Any] | None:
-        """``current_state``: null until the agent reports; made up while initializing (2.31+)."""
-        if task.frozen_state is not None or task.paused_t is not None:
-            return task.frozen_state
-        t = task.view_time(now)
-        phase = self.phase(task, t)
-        if phase == "pending":
-            return None
-        if phase == "initializing":
-            if not self.profile.synthesized_state:
-                return None
-            # coderd stamps the made-up state with the start build's creation time.
-            return self._state_entry(task.started_t, "working", "Agent is starting")
-        state, message, changed = task.conversation.state(t)
-        return self._state_entry(changed, state, message)
-
-    def _state_entry(self, t: float, state: str, message: str) -> dict[str, Any]:
-        return {"timestamp": self.db_time(t), "state": state, "message": message, "uri": ""}
-
-    def log_entries(self, task: FakeTask, now: float) -> list[dict[str, Any]]:
-        """The live conversation at ``now`` (frozen at error time)."""
-        t = task.view_time(now)
-        if t + 1e-9 < task.conversation.base_t:
-            return []  # the AgentAPI process is not up yet
-        return task.conversation.entries(t, self.log_ns)
-
-    def agent_busy(self, task: FakeTask, now: float) -> bool:
-        """AgentAPI status ``running``: the last reply is still growing."""
-        return task.conversation.busy(now)
+    def report_state(self, task: FakeTask, state: str, message: str) -> None:
+        """The agent reports an app status now: ``working``, ``idle``, ``complete``, ``failure``."""
+        task.report = (self.clock.now(), state, message)
+        task.rev += 1
 
     def set_error(self, task: FakeTask) -> None:
         """Make the task's status ``error`` (app unhealthy); the view freezes at this moment."""
@@ -343,119 +402,17 @@ class State:
     def restart_agent(self, task: FakeTask) -> None:
         """AgentAPI restarted: a new conversation with only the initial screen, ids from 0."""
         task.rev += 1
-        now = self.clock.now()
-        base = max(now, task.started_t + self.timings.pending + self.timings.initializing)
+        base = max(self.clock.now(), self.view.agent_up_t(task))
         task.conversation = Conversation(base, self.timings, task.name)
 
-    def wire_bytes(self, task: FakeTask, now: float) -> bytes:
-        """:meth:`wire` encoded (no newline), cached until the next time-driven change."""
-        c = task.wire_cache
-        if c is not None and c[0] == task.rev and c[1] <= now < c[2]:
-            return c[3]
-        body = dumps_value(self.wire(task, now))
-        task.wire_cache = (task.rev, now, self._stable_until(task, now), body)
-        return body
+    def store_snapshot(self, task: FakeTask, messages: list[dict[str, Any]]) -> None:
+        """What the agent uploads to ``…/log-snapshot?format=agentapi`` (last write wins)."""
+        task.snapshot = messages
+        task.snapshot_t = self.clock.now()
+        task.rev += 1
 
-    def _stable_until(self, task: FakeTask, now: float) -> float:
-        """When the wire view of ``task`` next changes by time alone (same epsilon as phase)."""
-        if task.error_t is not None or task.paused_t is not None:
-            return math.inf
-        b1 = task.started_t + self.timings.pending - 1e-9
-        b2 = b1 + self.timings.initializing
-        if now < b1:
-            return b1
-        if now < b2:
-            return b2
-        return task.conversation.busy_until(now)
 
-    def wire(self, task: FakeTask, now: float) -> dict[str, Any]:
-        """The ``codersdk.Task`` JSON object, field order and omitempty as coderd writes it."""
-        if self.profile.workspace_shape:
-            return self._workspace_wire(task, now)
-        status = self.status_of(task, now)
-        t = task.view_time(now)
-        phase = "paused" if status == "paused" else self.phase(task, t)
-        o = task.owner
-        d: dict[str, Any] = {
-            "id": str(task.id),
-            "organization_id": str(self.organization_id),
-            "owner_id": str(o.id),
-            "owner_name": o.username,
-        }
-        if o.avatar_url:
-            d["owner_avatar_url"] = o.avatar_url
-        d["name"] = task.name
-        if self.profile.display_name:
-            d["display_name"] = task.display_name
-        d["template_id"] = str(self.template_id)
-        d["template_version_id"] = str(task.template_version_id)
-        self._template_fields(d)
-        d["workspace_id"] = str(task.workspace_id)
-        d["workspace_name"] = task.name
-        up = phase in ("initializing", "active")
-        d["workspace_status"] = _WORKSPACE_STATUS.get(phase, "running")
-        build = task.build_number if phase != "pending" else task.build_number - 1
-        if build > 0:
-            d["workspace_build_number"] = build
-        self._agent_fields(d, task, phase)
-        d["workspace_app_id"] = str(task.app_id) if up else None
-        d["initial_prompt"] = task.prompt
-        d["status"] = status
-        d["current_state"] = self.current_state(task, now)
-        d["created_at"] = self.db_time(task.created_t)
-        d["updated_at"] = self.db_time(self._updated_t(task, t))
-        return d
-
-    def _workspace_wire(self, task: FakeTask, now: float) -> dict[str, Any]:
-        """The v2.26/v2.27 task, built from its workspace: ``status`` is a workspace status.
-
-        No ``template_version_id``, ``workspace_name``, ``workspace_status``, build
-        number or app id; ``owner_name`` only from v2.27.
-        """
-        status = self.status_of(task, now)
-        t = task.view_time(now)
-        phase = "paused" if status == "paused" else self.phase(task, t)
-        d: dict[str, Any] = {
-            "id": str(task.id),
-            "organization_id": str(self.organization_id),
-            "owner_id": str(task.owner.id),
-        }
-        if self.profile.owner_name:
-            d["owner_name"] = task.owner.username
-        d["name"] = task.name
-        d["template_id"] = str(self.template_id)
-        self._template_fields(d)
-        d["workspace_id"] = str(task.workspace_id)
-        self._agent_fields(d, task, phase)
-        d["initial_prompt"] = task.prompt
-        d["status"] = _WORKSPACE_STATUS.get(phase, "running")
-        d["current_state"] = self.current_state(task, now)
-        d["created_at"] = self.db_time(task.created_t)
-        d["updated_at"] = self.db_time(self._updated_t(task, t))
-        return d
-
-    @staticmethod
-    def _template_fields(d: dict[str, Any]) -> None:
-        d["template_name"] = "claude-code-agent"
-        d["template_display_name"] = "Claude Code"
-        d["template_icon"] = "/icon/claude.svg"
-
-    @staticmethod
-    def _agent_fields(d: dict[str, Any], task: FakeTask, phase: str) -> None:
-        up = phase in ("initializing", "active")
-        d["workspace_agent_id"] = str(task.agent_id) if up else None
-        d["workspace_agent_lifecycle"] = (
-            ("ready" if phase == "active" else "starting") if up else None
-        )
-        d["workspace_agent_health"] = {"healthy": True} if up else None
-
-    def _updated_t(self, task: FakeTask, t: float) -> float:
-        """The workspace's ``updated_at``: the last lifecycle change at or before ``t``."""
-        if task.paused_t is not None:
-            return task.paused_t
-        marks = (
-            task.started_t,
-            task.started_t + self.timings.pending,
-            task.started_t + self.timings.pending + self.timings.initializing,
-        )
-        return max(m for m in marks if m <= t + 1e-9)
+def _as_message(entry: dict[str, Any]) -> dict[str, Any]:
+    """A log entry as the AgentAPI message the agent would upload."""
+    role = "user" if entry["type"] == "input" else "agent"
+    return {"id": entry["id"], "content": entry["content"], "role": role, "time": entry["time"]}

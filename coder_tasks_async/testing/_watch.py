@@ -33,7 +33,6 @@ __all__ = ["WatchFaults", "WatchHub", "workspace_json"]
 
 #: Seconds of clock time between pings, as coderd's event sender.
 PING_INTERVAL = 15.0
-_PREFIX = "/api/v2/workspaces/"
 
 
 @attrs.define(slots=True)
@@ -56,8 +55,7 @@ class WatchFaults:
     noise: bool = False
 
 
-def _app_status(task: FakeTask, wire: dict[str, Any]) -> dict[str, Any] | None:
-    cs = wire.get("current_state")
+def _app_status(task: FakeTask, cs: dict[str, Any] | None) -> dict[str, Any] | None:
     if cs is None:
         return None
     return {
@@ -75,11 +73,9 @@ def _app_status(task: FakeTask, wire: dict[str, Any]) -> dict[str, Any] | None:
 
 def workspace_json(state: State, task: FakeTask, now: float) -> dict[str, Any]:
     """A ``codersdk.Workspace`` object whose build, agent and app status agree with the task."""
-    wire = state.wire(task, now)
+    wire = state.view.wire(task, now)
     status = wire["status"]
-    ws_status = wire["workspace_status"]
-    stopped = ws_status == "stopped"
-    build_status = {"pending": "pending", "stopped": "stopped"}.get(ws_status, "running")
+    build = task.latest_build
     agents: list[dict[str, Any]] = []
     if wire["workspace_agent_id"] is not None:
         agents.append(
@@ -91,34 +87,34 @@ def workspace_json(state: State, task: FakeTask, now: float) -> dict[str, Any]:
                 "health": wire["workspace_agent_health"],
                 "apps": [
                     {
-                        "id": wire["workspace_app_id"],
+                        "id": str(task.app_id),
                         "slug": "claude-code",
                         "health": "unhealthy" if status == "error" else "healthy",
                     }
                 ],
             }
         )
-    build_number = wire.get("workspace_build_number", task.build_number)
+    latest = build.json(
+        now,
+        db_time=state.db_time,
+        workspace_id=task.workspace_id,
+        workspace_name=task.name,
+        owner=task.owner,
+        organization_id=task.template.organization_id,
+    )
+    latest["resources"] = [{"name": "dev", "type": "docker_container", "agents": agents}]
     return {
         "id": str(task.workspace_id),
         "created_at": wire["created_at"],
         "updated_at": wire["updated_at"],
         "owner_id": wire["owner_id"],
-        "owner_name": wire["owner_name"],
+        "owner_name": task.owner.username,
         "organization_id": wire["organization_id"],
         "template_id": wire["template_id"],
         "template_name": wire["template_name"],
-        "name": wire["workspace_name"],
-        "latest_build": {
-            "id": str(uuid.uuid5(task.workspace_id, str(build_number))),
-            "workspace_id": str(task.workspace_id),
-            "build_number": build_number,
-            "transition": "stop" if stopped else "start",
-            "status": build_status,
-            "job": {"status": "pending" if build_status == "pending" else "succeeded"},
-            "resources": [{"name": "dev", "type": "docker_container", "agents": agents}],
-        },
-        "latest_app_status": _app_status(task, wire),
+        "name": task.name,
+        "latest_build": latest,
+        "latest_app_status": _app_status(task, state.view.app_status(task, now)),
         "outdated": False,
         "health": {"healthy": status != "error", "failing_agents": []},
         "task_id": str(task.id),
@@ -133,7 +129,7 @@ def _signature(ws: dict[str, Any]) -> tuple[Any, ...]:
     return (
         build["build_number"],
         build["transition"],
-        build["status"],
+        build["job"]["status"],
         json.dumps(agents, sort_keys=True),
         None if app is None else (app["state"], app["message"], app["created_at"]),
     )
@@ -164,16 +160,6 @@ class WatchHub:
         now = self.state.clock.now()
         return all(look > now for look in self._looks.values())
 
-    @staticmethod
-    def route(path: str) -> tuple[str, str] | None:
-        """``(workspace id, "ws"|"sse")`` for a watch path, else ``None``."""
-        if not path.startswith(_PREFIX):
-            return None
-        rest = path[len(_PREFIX) :].split("/")
-        if len(rest) != 2 or rest[1] not in ("watch", "watch-ws"):
-            return None
-        return rest[0], "ws" if rest[1] == "watch-ws" else "sse"
-
     def poke(self) -> None:
         """Something may have changed: every stream looks again."""
         ev, self._changed = self._changed, asyncio.Event()
@@ -184,16 +170,9 @@ class WatchHub:
         self._closing = True
         self.poke()
 
-    def find(self, workspace_id: str, can_see: Callable[[FakeTask], bool]) -> FakeTask | None:
-        """The live task owning ``workspace_id`` that the caller may see."""
-        try:
-            wid = uuid.UUID(workspace_id)
-        except ValueError:
-            return None
-        for task in self.state.live_tasks():
-            if task.workspace_id == wid and can_see(task):
-                return task
-        return None
+    def reopen(self) -> None:
+        """Serve streams again (the server started again after :meth:`shutdown`)."""
+        self._closing = False
 
     async def serve(self, request: BaseRequest, task: FakeTask, mode: str) -> web.StreamResponse:
         """Run one stream until the client leaves, a fault drops it or the server closes."""
@@ -284,7 +263,7 @@ class WatchHub:
                 return
             if gone is not None and gone.done():
                 return
-            until = self.state._stable_until(task, now)
+            until = self.state.view.stable_until(task, now)
             wait = min(until, last_ping + PING_INTERVAL) - now
             self._looks[me] = now + max(wait, 0.001)
             await self._wait(changed, max(wait, 0.001), gone)

@@ -9,7 +9,7 @@ Fixtures:
 Marker:
 
 * ``@pytest.mark.coder_profile("v2.26")`` — the release ``fake_coder`` imitates
-  (one of :data:`~coder_tasks_async.testing.PROFILES`; default ``v2.28.0``).  To
+  (one of :data:`~coder_tasks_async.testing.PROFILES`; default the newest, ``latest``).  To
   run a test on every release::
 
       @pytest.mark.parametrize(
@@ -24,11 +24,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ._clock import FakeClock
+from ._profile import NEWEST
 from ._server import FakeCoder
 
 __all__ = ["fake_clock", "fake_coder", "pytest_configure"]
-
-_DEFAULT_PROFILE = "v2.28.0"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,8 +48,8 @@ async def fake_coder(
     fake_clock: FakeClock, request: pytest.FixtureRequest
 ) -> AsyncIterator[FakeCoder]:
     """A running :class:`FakeCoder` driven by ``fake_clock``, imitating the release the
-    ``coder_profile`` marker names (``v2.28.0`` without one)."""
+    ``coder_profile`` marker names (the newest without one)."""
     marker = request.node.get_closest_marker("coder_profile")
-    profile = str(marker.args[0]) if marker is not None and marker.args else _DEFAULT_PROFILE
+    profile = str(marker.args[0]) if marker is not None and marker.args else NEWEST
     async with FakeCoder(clock=fake_clock, server_version=profile) as fake:
         yield fake

@@ -40,7 +40,7 @@ from coder_tasks_async.testing import FakeCoder, Timings
 pytestmark = pytest.mark.anyio
 
 #: A task is active 0.15 s after creation and answers in 0.15 s.
-FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3)
+FAST = Timings(pending=0.05, initializing=0.1, chunk_interval=0.05, chunks=3, stop_job=0.05)
 CLI = (sys.executable, "-m", "coder_tasks_async.cli")
 #: Poll the fast fake fast (the SDK's default starts at 1 s).
 POLL = ("--poll-interval", "0.05")
@@ -165,6 +165,11 @@ async def test_create_variants(fake: FakeCoder, env: dict[str, str]) -> None:
     )  # fmt: skip
     assert plain.rc == 0 and "alice/c-plain" in plain.out
     assert as_json.json()["initial_prompt"] == "As JSON"  # type: ignore[index]
+    # A preset by name, as `coder task create --preset` takes it: looked up in the version.
+    named = await cli(env, "create", "Preset by name", "--template-version", tv,
+                      "--preset", "Default", "--name", "c-preset")  # fmt: skip
+    assert named.rc == 0, named
+    assert any(r.route == "list_presets" for r in fake.requests)
     # No template named: the only one there is, as `coder task create` picks it.
     assert no_tv.rc == 0, no_tv
     assert fake.task("c-only").template_version_id == fake.template_version_id
@@ -382,3 +387,22 @@ def test_followed_update_prints_only_the_new_lines(capsys: pytest.CaptureFixture
     text = capsys.readouterr().out
     assert text.count("● Looking at: it") == 1  # the unchanged first line is not repeated
     assert "(updated)" in text and "● Read(README.md)" in text
+
+
+async def test_create_picks_the_only_template_with_an_ai_task(
+    fake: FakeCoder, env: dict[str, str]
+) -> None:
+    # A template without a coder_ai_task resource is not a task template: as `coder task
+    # create` asks (has-ai-task:true), it does not count when none is named.
+    fake.templates.add(
+        "plain-workspace",
+        organization_id=fake.organization_id,
+        organization_name=fake.organization_name,
+        versions={"v1": uuid.uuid4()},
+        active_version="v1",
+        has_ai_task=False,
+    )
+    made = await cli(env, "create", "Only the AI one", "--name", "c-ai-only")
+    assert made.rc == 0, made
+    assert fake.task("c-ai-only").template_version_id == fake.template_version_id
+    assert any(r.query.get("q") == "has-ai-task:true" for r in fake.requests)

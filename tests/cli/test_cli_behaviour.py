@@ -11,7 +11,17 @@ import json
 import re
 
 import pytest
-from cli_support import CLI, POLL, Frozen, Served, frozen, run_cli, served
+from cli_support import (
+    CLI,
+    FROZEN_TIMINGS,
+    POLL,
+    Frozen,
+    Served,
+    frozen,
+    no_python_leaks,
+    run_cli,
+    served,
+)
 
 __all__ = ["frozen", "served"]
 
@@ -139,6 +149,10 @@ def test_logs_say_what_coder_says_about_snapshots_and_no_logs(frozen: Frozen) ->
     assert empty.stderr.splitlines()[-1] == "No task logs found."
     frozen.advance(7)  # active, and the reply is done
     frozen.sdk(lambda coder: coder.pause_task(task.id))
+    stopping = frozen.cli("logs", "quiet-one", "-o", "json")  # the stop build runs
+    assert stopping.exit_code == 1 and "unknown" in stopping.stderr, stopping.output
+    no_python_leaks(stopping.stderr)
+    frozen.advance(FROZEN_TIMINGS.stop_job)  # the stop build has ended: paused
     paused = frozen.cli("logs", "quiet-one", "-o", "json")
     assert paused.exit_code == 0, paused.output
     assert paused.stderr == "warning: Task is paused. Showing last 3 messages from snapshot.\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -87,6 +88,20 @@ CASES: dict[str, tuple[BaseException, Subject, str, str | None]] = {
     "WaitTimeoutError": (
         sdk.WaitTimeoutError("timed out", None), TASK,
         "timed out waiting for task alice/fix (unknown)", "raise --timeout (0 waits forever)",
+    ),
+    "BuildFailedError": (
+        sdk.BuildFailedError(
+            "failed",
+            sdk.WorkspaceBuild(
+                id=UUID(int=1),
+                transition=sdk.WorkspaceTransition.STOP,
+                job=sdk.ProvisionerJob(
+                    id=UUID(int=2), status=sdk.ProvisionerJobStatus.FAILED, error="disk full"
+                ),
+            ),
+        ),
+        TASK, "the stop build of task alice/fix ended failed: disk full",
+        "check the workspace build logs (`coder logs` in the Coder CLI)",
     ),
     "TaskNotReadyError": (
         sdk.TaskNotReadyError("stuck", SimpleNamespace(status="error", state=None)),  # type: ignore[arg-type]

@@ -148,6 +148,7 @@ def test_bad_values_list_the_valid_ones(served: Served) -> None:
     assert tv.exit_code == 1 and "has no version named not-a-version" in tv.stderr
     preset = served.cli("create", "x", "--preset", "My Preset")
     assert preset.exit_code == 2 and "--preset 'My Preset'" in preset.stderr
+    assert "Default" in preset.stderr  # the presets there are
     fmt = served.cli("list", "-o", "yaml")
     assert fmt.exit_code == 2 and "Value error" not in fmt.output
     for result in (status, until, tv, preset):

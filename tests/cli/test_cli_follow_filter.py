@@ -16,7 +16,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from cli_support import Frozen, Running, frozen
+from cli_support import FROZEN_TIMINGS, Frozen, Running, frozen
 
 from coder_tasks_async import (
     EntryEvent,
@@ -83,6 +83,7 @@ def test_tail_keeps_everything_after_a_restart(frozen: Frozen) -> None:
         first = run.json_until(lambda e: e["kind"] == "new", "the backlog's last entry")
         assert entry(first)["id"] == 2 and "Done: Fix the login page" in entry(first)["content"]
         frozen.sdk(lambda coder: coder.pause_task(task.id))
+        frozen.advance(FROZEN_TIMINGS.stop_job)  # the stop build has ended
         run.json_until(lambda e: e["kind"] == "paused", "the pause")
         frozen.sdk(lambda coder: coder.resume_task(task.id))
         frozen.advance(2.5)  # the new run is up: a new conversation, ids from 0 again

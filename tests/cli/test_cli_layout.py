@@ -112,7 +112,7 @@ def test_help_does_not_import_the_client() -> None:
         "for args in (['--help'], ['list', '--help'], ['list', '--bogus'], ['wait', 'x']):\n"
         "    sys.argv = ['coder-tasks', *args]\n"
         "    try:\n        main()\n    except SystemExit:\n        pass\n"
-        "print('LOADED', 'aiohttp' in sys.modules, 'coder_tasks_async._facade' in sys.modules,"
+        "print('LOADED', 'aiohttp' in sys.modules, 'coder_tasks_async._client' in sys.modules,"
         " file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

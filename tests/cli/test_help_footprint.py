@@ -25,8 +25,14 @@ _HEAVY = (
     "aiohttp", "yarl", "multidict", "attr", "attrs", "cattrs", "anyio", "rich", "orjson",
     "pydantic", "pydantic_core",
 )  # fmt: skip
-#: The SDK modules help may load: the package root (lazy names) and its version.
-_SDK_ALLOWED = {"coder_tasks_async", "coder_tasks_async._version"}
+#: The SDK modules help may load: the package root (lazy names) and its version, and the
+#: fake's list of releases (plain data: ``fake-server --help`` names them).
+_SDK_ALLOWED = {
+    "coder_tasks_async",
+    "coder_tasks_async._version",
+    "coder_tasks_async.testing",
+    "coder_tasks_async.testing._releases",
+}
 #: CLI modules that exist for a command body and pull in rich or the client.
 _CLI_BODIES = {"coder_tasks_async.cli._demo_flow", "coder_tasks_async.cli._demo_progress"}
 

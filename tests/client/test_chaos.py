@@ -10,14 +10,19 @@ while a second client is closed under its callers (who only ever see ClientClose
 from __future__ import annotations
 
 import logging
+import os
 import random
+import tracemalloc
 from collections import Counter
+from contextlib import AsyncExitStack
 from typing import Literal
 from uuid import UUID
 
 import anyio
 import anyio.lowlevel
 import pytest
+from helpers import eventually
+from streamproxy import MODES, StreamProxy
 
 from coder_tasks_async import (
     AmbiguousRequestError,
@@ -33,7 +38,9 @@ from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
 
 pytestmark = pytest.mark.anyio
 
-OPERATIONS = 2_000
+#: CHAOS_LONG=1 runs ten times as many operations, and measures memory in the hostile run.
+LONG = os.environ.get("CHAOS_LONG", "") not in ("", "0")
+OPERATIONS = 20_000 if LONG else 2_000
 WORKERS = 8
 BODY_LIMIT = 256 * 1024
 FAULTS = [
@@ -182,22 +189,35 @@ class Driver:
         self.followed.append((task.id, seen))
 
 
-@pytest.mark.parametrize("wake", ["auto", "poll"])
+@pytest.mark.parametrize("wake", ["auto", "poll", "hostile"])
 async def test_chaos_loses_nothing_and_duplicates_nothing(
-    caplog: pytest.LogCaptureFixture, wake: Literal["auto", "poll"]
+    caplog: pytest.LogCaptureFixture, wake: Literal["auto", "poll", "hostile"]
 ) -> None:
+    """``hostile``: the watch streams go through a proxy that stalls, storms, redirects,
+    sends garbage, oversized and endless events (tests/streamproxy.py), in turn."""
     clock = FakeClock()
     timings = Timings(pending=1.0, initializing=1.0, chunk_interval=0.5, chunks=3)
-    async with FakeCoder(clock=clock, timings=timings, seed=7) as fake:
+    measure = LONG and wake == "hostile"
+    if measure:
+        tracemalloc.start()
+    async with AsyncExitStack() as stack:
+        fake = await stack.enter_async_context(FakeCoder(clock=clock, timings=timings, seed=7))
+        url, streams = fake.url, None
+        if wake == "hostile":
+            streams = await stack.enter_async_context(StreamProxy(fake.url, pile=2 << 20).running())
+            url = streams.url
+        seen_at: list[tuple[float, str]] = []
+        fake.request_observers.append(lambda r: seen_at.append((clock.now(), r.path)))
         for fault in FAULTS:
             fake.faults.add(fault)
+        mode: Literal["auto", "poll"] = "poll" if wake == "poll" else "auto"
         with caplog.at_level(logging.DEBUG, logger="coder_tasks_async"):
             async with (
                 CoderTasksClient(
-                    fake.url, token=fake.token, clock=clock, max_body_size=BODY_LIMIT, wake=wake
+                    url, token=fake.token, clock=clock, max_body_size=BODY_LIMIT, wake=mode
                 ) as client,
                 CoderTasksClient(
-                    fake.url, token=fake.token, clock=clock, max_body_size=BODY_LIMIT, wake=wake
+                    url, token=fake.token, clock=clock, max_body_size=BODY_LIMIT, wake=mode
                 ) as doomed,
             ):
                 driver = Driver(fake, client, doomed, clock)
@@ -205,35 +225,54 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
                     for _ in range(WORKERS):
                         tg.start_soon(driver.worker)
                     tg.start_soon(driver.closer)
-                leaked = client.connections_in_use
+                leaked = client.connections_in_use + client.streams_open + doomed.streams_open
+                retained = _sdk_memory() if measure else 0
                 assert doomed.closed
+            if streams is not None:
+                await eventually(lambda: streams.open == 0, "the proxy saw every stream closed")
+        peak = tracemalloc.get_traced_memory()[1] if measure else 0
+        if measure:
+            tracemalloc.stop()
 
     injected = Counter(kind for _, kind in fake.faults.injected)
     created_names = [fake.task(task_id).name for task_id in fake.created]
     delivered = [text for _, text, _ in fake.deliveries]
-    entries_checked = 0
+    entries_checked = lost = 0
     for task_id, seen in driver.followed:
         truth = [(e["id"], e["content"]) for e in fake.task(task_id).entries]
-        assert seen == truth[: len(seen)], f"follower of {task_id} lost or repeated entries"
+        lost += seen != truth[: len(seen)]  # a missing, changed or repeated entry
         entries_checked += len(seen)
     leaks = sum(fake.token in record.getMessage() for record in caplog.records)
     leaks += sum(fake.token in text for text in driver.messages)
+    if streams is not None:
+        leaks += len(streams.elsewhere.requests)  # anything at all sent after a redirect
     duplicates = len(created_names) - len(set(created_names))
     duplicates += len(delivered) - len(set(delivered))
+    busiest = _busiest_minute(seen_at)
     report = (
-        f"operations={sum(driver.ops.values())} {dict(driver.ops)} "
+        f"wake={wake} operations={sum(driver.ops.values())} {dict(driver.ops)} "
         f"faults_injected={sum(injected.values())} {dict(injected)} "
         f"requests={len(fake.requests)} errors_surfaced={dict(driver.errors)} "
         f"tasks_created={len(fake.created)} inputs_delivered={len(delivered)} "
-        f"followers={len(driver.followed)} entries_checked={entries_checked} leaked={leaked} "
-        f"fake_seconds={clock.now():.0f} duplicates={duplicates} token_leaks={leaks}"
+        f"followers={len(driver.followed)} entries_checked={entries_checked} "
+        f"followers_with_lost_or_repeated_entries={lost} "
+        f"leaked={leaked} fake_seconds={clock.now():.0f} duplicates={duplicates} "
+        f"token_leaks={leaks} busiest_path_requests_per_minute={busiest}"
     )
+    if streams is not None:
+        report += f" streams_served={dict(streams.served)} storm_events={streams.events}"
+    if measure:
+        report += (
+            f" peak_traced_memory_mib={peak / 2**20:.1f} (the whole process: fake, proxy, logs)"
+            f" sdk_retained_mib={retained / 2**20:.1f}"
+        )
     print(report)
 
     assert sum(driver.ops.values()) >= OPERATIONS
     assert sum(injected.values()) >= 0.18 * len(fake.requests)
     assert len(created_names) == len(set(created_names)), "a task was created twice"
     assert len(delivered) == len(set(delivered)), "an input was delivered twice"
+    assert lost == 0, "a follower lost, changed or repeated entries"
     assert entries_checked > 100
     assert leaked == 0
     assert driver.errors["ClientClosedError"] > 0, "the close raced no call"
@@ -242,7 +281,36 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
     assert clock.now() < 6 * 3600
     assert all(fake.token not in record.getMessage() for record in caplog.records)
     assert all(fake.token not in text for text in driver.messages)
+    assert leaks == 0
+    assert busiest < 512, "Coder's limit per client and path"
     assert driver.ops["follow"] > 10
+    if streams is not None:
+        assert {m: streams.served[m] for m in MODES if not streams.served[m]} == {}, streams.served
     statuses = {t.status for t in driver.tasks.values()}
     assert statuses <= set(TaskStatus)
     assert TaskState.IDLE.value == "idle"
+
+
+def _sdk_memory() -> int:
+    """Bytes held now by objects the SDK's own modules allocated (not the fake's)."""
+    snapshot = tracemalloc.take_snapshot()
+    return sum(
+        stat.size
+        for stat in snapshot.statistics("filename")
+        if "coder_tasks_async/_" in stat.traceback[0].filename
+    )
+
+
+def _busiest_minute(seen: list[tuple[float, str]]) -> int:
+    """The most requests one path had within any minute of the fake clock."""
+    by_path: dict[str, list[float]] = {}
+    for at, path in seen:
+        by_path.setdefault(path, []).append(at)
+    busiest = 0
+    for times in by_path.values():
+        start = 0
+        for end, at in enumerate(times):
+            while times[start] <= at - 60:
+                start += 1
+            busiest = max(busiest, end - start + 1)
+    return busiest

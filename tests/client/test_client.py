@@ -24,7 +24,9 @@ from coder_tasks_async import (
 )
 from coder_tasks_async.testing import FakeClock, FakeCoder
 
-pytestmark = pytest.mark.anyio
+# The seed contract's release: the experimental tree, a 502 for a busy agent, 400s for
+# tasks that are not active.
+pytestmark = [pytest.mark.anyio, pytest.mark.coder_profile("v2.28")]
 
 
 async def test_create_get_list_delete_round_trip(
@@ -33,7 +35,9 @@ async def test_create_get_list_delete_round_trip(
     task = await coder.create_task(
         "Add a --dry-run flag", template_version_id=fake_coder.template_version_id, name="dry-run"
     )
-    assert task.status is TaskStatus.PENDING
+    # Before v2.31.1 a start job still queued shows as "initializing" (coderd's view).
+    assert task.status is TaskStatus.INITIALIZING
+    assert task.workspace_build_number == 1  # the 201 links the task to its first build
     assert task.name == "dry-run"
     assert task.initial_prompt == "Add a --dry-run flag"
     assert task.workspace_agent_id is None
@@ -48,8 +52,9 @@ async def test_create_get_list_delete_round_trip(
     assert [t.id for t in listed] == [task.id]
     assert await coder.list_tasks(status="active") == []
 
-    fake_clock.advance(fake_coder.timings.pending)  # no delete while the start build runs
-    await coder.delete_task("dry-run")
+    with pytest.raises(ConflictError):  # no delete while the start build runs...
+        await coder.delete_task("dry-run", wait_build=0)
+    await coder.delete_task("dry-run")  # ...so by default the client waits for it to end
     with pytest.raises(NotFoundError) as info:
         await coder.get_task(task.id)
     assert info.value.message == "Resource not found or you do not have access to this resource"
@@ -97,7 +102,7 @@ async def test_send_refused_while_pending_and_while_busy(
     with pytest.raises(BadRequestError) as info:
         await coder.send_input(task, "hello")
     assert info.value.message == "Task status must be active."
-    assert 'Task status is "pending"' in info.value.detail
+    assert 'Task status is "initializing"' in info.value.detail  # a queued start job
     with pytest.raises(BadRequestError):
         await coder.get_logs(task)
     fake_clock.advance(3.5)  # active, agent working
@@ -242,7 +247,7 @@ async def test_explicit_trees(fake_clock: FakeClock) -> None:
                 )
                 assert task.display_name == "Nice name"
                 assert fake.requests[-1].path.startswith(f"/api/{api}/tasks")
-    async with FakeCoder(clock=fake_clock) as seed:
+    async with FakeCoder(clock=fake_clock, server_version="v2.28") as seed:
         async with CoderTasksClient(seed.url, token=seed.token, api="v2") as client:
             with pytest.raises(RouteNotFoundError):
                 await client.list_tasks()

@@ -144,11 +144,18 @@ class HttpFollowerMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         try:
             self.fake.faults.clear()
+
+            async def stopped() -> None:  # a pause's stop job may still run ("unknown")
+                await self.coder.wait_for(
+                    self.task, until=lambda t: t.status != "unknown", poll=FAST, timeout=120
+                )
+
+            self.portal.call(stopped)
             if self.status == "paused":
                 self.resume()
 
             async def settle() -> None:
-                await self.coder.wait_for(self.task, until="idle", poll=FAST)
+                await self.coder.wait_for(self.task, until="idle", poll=FAST, timeout=120)
 
             self.portal.call(settle)
             self.session(30.0, None)

@@ -63,7 +63,7 @@ async def test_the_transport_keeps_nothing_per_path(
     for task in tasks:
         await coder.get_task(task.id)
         await coder.get_task(task.name)
-    transport = coder._transport
+    transport = coder._calls.transport
     sizes = {name: len(v) for name, v in vars(transport).items() if isinstance(v, dict | list)}
     assert sizes, "the transport's containers were not found"
     assert max(sizes.values()) < len(tasks), sizes
@@ -85,7 +85,7 @@ async def test_a_follower_still_follows_after_its_first_poll(
 async def test_cut_timeouts_are_built_once_per_tenth_of_a_second(
     coder: CoderTasksClient,
 ) -> None:
-    transport = coder._transport
+    transport = coder._calls.transport
     limits = transport.timeouts
     first = transport._cut_timeout(limits, 12.34)
     assert transport._cut_timeout(limits, 12.36) is first  # the same tenth: reused

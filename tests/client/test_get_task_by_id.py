@@ -27,8 +27,9 @@ async def _task(fake: FakeCoder, coder: CoderTasksClient) -> Task:
     return await coder.create_task("x", template_version_id=fake.template_version_id)
 
 
+@pytest.mark.coder_profile("v2.28")
 async def test_the_first_call_by_id_probes_the_route_tree(fake_coder: FakeCoder) -> None:
-    # v2.28 (the fixture's default) has no /api/v2 tasks tree: the probe falls back.
+    # v2.28 has no /api/v2 tasks tree: the probe falls back.
     async with CoderTasksClient(fake_coder.url, token=fake_coder.token) as fresh:
         task_id = fake_coder.state.create_task(fake_coder.user, "x", None, None).id
         assert fresh.api is None

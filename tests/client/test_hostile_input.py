@@ -15,6 +15,7 @@ from helpers import TESTS
 import coder_tasks_async
 from coder_tasks_async import (
     AmbiguousRequestError,
+    BuildFailedError,
     CoderAPIError,
     CoderDecodeError,
     CoderError,
@@ -28,10 +29,12 @@ from coder_tasks_async import (
     RetryPolicy,
     TaskNotActiveError,
     TaskNotReadyError,
+    TaskPausedError,
     Timeouts,
     UnsupportedByServerError,
     ValidationError,
     WaitTimeoutError,
+    WorkspaceBuild,
 )
 from coder_tasks_async._wire.converter import decode
 from coder_tasks_async._wire.models import Task
@@ -51,7 +54,7 @@ BAD_NAMES = [
     ("a--b", "hyphens must sit between"),
     ("a" * 33, "more than 32"),
     ("new", "reserved"),
-    ("alice/Create", "reserved"),
+    ("alice/create", "reserved"),  # case-sensitive, as Coder's NameValid: "Create" is fine
 ]
 
 
@@ -212,7 +215,9 @@ def _samples() -> dict[type[BaseException], BaseException]:
             "pause", minimum_version="v2.31", server_version="v2.28.0"
         ),
         TaskNotReadyError: TaskNotReadyError("paused", _task()),
+        TaskPausedError: TaskPausedError("paused", _task()),
         WaitTimeoutError: WaitTimeoutError("too slow", _task()),
+        BuildFailedError: BuildFailedError("failed", WorkspaceBuild(id=_task().id)),
         RateLimitError: RateLimitError(retry_after=60.0, **{**api, "status": 429}),
         TaskNotActiveError: TaskNotActiveError(task_status="paused", **api),
         LeaseLostError: LeaseLostError("0b7c1f0e-task", 3),

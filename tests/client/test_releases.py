@@ -28,6 +28,7 @@ from coder_tasks_async import (
     UnsupportedByServerError,
     WorkspaceStatus,
 )
+from coder_tasks_async._wire import releases as sdk_releases
 from coder_tasks_async.testing import PROFILES, FakeClock, FakeCoder, Fault
 
 pytestmark = pytest.mark.anyio
@@ -38,28 +39,63 @@ BUILD_ACTIVE = "A workspace build is already active."
 
 @attrs.define(frozen=True)
 class Release:
-    """What one release does, written out by hand (not read from the fake)."""
+    """What one release does: the SDK's table of "since" versions
+    (``coder_tasks_async._wire.releases``) read at the version the profile announces."""
 
     announces: str
-    task_shape: str  # "v2.26" / "v2.27": built from the workspace; "task": v2.28+
-    delete_send_logs: bool
-    names_in_path: bool
-    display_name: bool
-    update_input: bool
-    pause_resume: bool
-    busy_status: int
-    not_active_status: int
+
+    def has(self, feature: str) -> bool:
+        return bool(sdk_releases.has(self.announces, feature))
+
+    @property
+    def task_shape(self) -> str:
+        """``"v2.26"``/``"v2.27"``: a task built from its workspace; ``"task"``: v2.28+."""
+        return "task" if self.has("task_shape") else self.announces.rsplit(".", 1)[0]
+
+    @property
+    def delete_send_logs(self) -> bool:
+        return self.has("delete_task")
+
+    @property
+    def names_in_path(self) -> bool:
+        return self.has("names_in_path")
+
+    @property
+    def display_name(self) -> bool:
+        return self.has("display_name")
+
+    @property
+    def update_input(self) -> bool:
+        return self.has("update_input")
+
+    @property
+    def pause_resume(self) -> bool:
+        return self.has("pause_task")
+
+    @property
+    def busy_status(self) -> int:
+        return 409 if self.has("busy_is_conflict") else 502
+
+    @property
+    def not_active_status(self) -> int:
+        return 409 if self.has("snapshots") else 400
+
+    @property
+    def queued_status(self) -> TaskStatus:
+        """What a task whose start job waits for a provisioner shows."""
+        return TaskStatus.PENDING if self.has("pending_status") else TaskStatus.INITIALIZING
 
 
+#: The version each profile announces, written out by hand (not read from the fake).
 RELEASES = {
-    "v2.26": Release("v2.26.0", "v2.26", False, False, False, False, False, 502, 400),
-    "v2.27": Release("v2.27.0", "v2.27", True, False, False, False, False, 502, 400),
-    "v2.28": Release("v2.28.0", "task", True, False, False, False, False, 502, 400),
-    "v2.29": Release("v2.29.0", "task", True, True, True, True, False, 502, 400),
-    "v2.31.0": Release("v2.31.0", "task", True, True, True, True, False, 502, 400),
-    "v2.31.1": Release("v2.31.1", "task", True, True, True, True, True, 502, 409),
-    "v2.32": Release("v2.32.0", "task", True, True, True, True, True, 409, 409),
-    "latest": Release("v2.32.0", "task", True, True, True, True, True, 409, 409),
+    "v2.26": Release("v2.26.0"),
+    "v2.27": Release("v2.27.0"),
+    "v2.28": Release("v2.28.0"),
+    "v2.29": Release("v2.29.0"),
+    "v2.31.0": Release("v2.31.0"),
+    "v2.31.1": Release("v2.31.1"),
+    "v2.32": Release("v2.32.0"),
+    "latest": Release("v2.32.0"),
 }
 
 
@@ -113,7 +149,7 @@ async def test_create_list_and_get_by_id_and_by_name(
     assert task.name == "fix-login"
     assert task.initial_prompt == "Fix the login test"
     if release.task_shape == "task":
-        assert task.status is TaskStatus.PENDING
+        assert task.status is release.queued_status
         assert task.template_version_id == fake.template_version_id
         assert task.owner_name == "alice"
     else:  # the release sends a workspace status and no task status
@@ -206,7 +242,7 @@ async def test_logs(
             await coder.get_logs("talker")
         assert isinstance(info.value, BadRequestError)
         assert info.value.message == "Task status must be active."
-        assert info.value.task_status == "pending"
+        assert info.value.task_status == release.queued_status
     until_idle(fake, fake_clock)
     logs = await coder.get_logs("talker")
     assert not logs.snapshot
@@ -226,7 +262,7 @@ async def test_send(
     with pytest.raises(TaskNotActiveError) as not_active:
         await coder.send_input("chat", "too early")
     assert not_active.value.status == release.not_active_status
-    assert not_active.value.task_status == "pending"
+    assert not_active.value.task_status == release.queued_status
     assert not_active.value.message == (
         "Task is pending." if release.pause_resume else "Task status must be active."
     )
@@ -258,11 +294,12 @@ async def test_delete(
         assert not fake.task(task.id).deleted
         return
     with pytest.raises(ConflictError) as info:
-        await coder.delete_task("doomed")  # the start build still runs
+        await coder.delete_task("doomed", wait_build=0)  # the start build still runs
     assert info.value.message == BUILD_ACTIVE
-    fake_clock.advance(fake.timings.pending)
-    await coder.delete_task("doomed")
+    await coder.delete_task("doomed")  # waits for the start build, then deletes
     assert fake.task(task.id).deleted
+    statuses = [r.status for r in fake.requests if r.route == "delete"]
+    assert statuses == [409, 409, 202]
     with pytest.raises(NotFoundError):
         await coder.get_task(task.id)
     with pytest.raises(NotFoundError):
@@ -291,6 +328,9 @@ async def test_update_input(
     )
     until_idle(fake, fake_clock)
     fake.stop_out_of_band(task.id)  # `coder stop`; pause where the release has it
+    with pytest.raises(ConflictError):  # the stop job still runs: the task is "unknown"
+        await coder.update_input("editable", "New prompt")
+    await coder.wait_for(task, until="paused")
     await coder.update_input("editable", "New prompt")
     assert (await coder.get_task(task)).initial_prompt == "New prompt"
 
@@ -312,11 +352,23 @@ async def test_pause_and_resume(
     with pytest.raises(ConflictError) as info:
         await coder.resume_task("sleepy")
     assert info.value.message == "Task workspace is already running."
+    assert (await coder.get_task("sleepy")).workspace_build_number == 1
     live = await coder.get_logs("sleepy")
     build = await coder.pause_task("sleepy")
-    assert build.transition == "stop"
+    assert (build.transition, build.build_number, build.reason) == ("stop", 2, "task_manual_pause")
+    assert build.workspace_id == task.workspace_id and build.job is not None
+    stopping = await coder.get_task("sleepy")  # the stop job is queued: no status, no logs
+    assert (stopping.status, stopping.workspace_status) == ("unknown", "pending")
+    with pytest.raises(TaskNotActiveError):
+        await coder.get_logs("sleepy")
+    with pytest.raises(ConflictError) as info:
+        await coder.pause_task("sleepy")
+    assert info.value.message == BUILD_ACTIVE
+    done = await coder.wait_for_build(build)
+    assert (done.status, done.job_status) == ("stopped", "succeeded")
     again = await coder.pause_task("sleepy")  # no "already paused" refusal
     assert again.transition == "stop"
+    await coder.wait_for_build(again)
     paused = await coder.get_task("sleepy")
     assert paused.status is TaskStatus.PAUSED
     snapshot = await coder.get_logs("sleepy")
@@ -326,18 +378,45 @@ async def test_pause_and_resume(
         await coder.send_input("sleepy", "hello?")
     assert (not_active.value.status, not_active.value.message) == (409, "Task is paused.")
     resumed = await coder.resume_task("sleepy")
-    assert resumed.transition == "start"
-    assert (await coder.get_task("sleepy")).status is TaskStatus.PENDING
+    assert (resumed.transition, resumed.build_number, resumed.reason) == (
+        "start",
+        4,
+        "task_resume",
+    )
+    resumed_task = await coder.get_task("sleepy")
+    assert resumed_task.status is TaskStatus.PENDING
+    assert resumed_task.workspace_build_number == 4
 
 
 @pytest.mark.parametrize("profile", [p for p in PROFILES if RELEASES[p].pause_resume])
-async def test_a_task_in_error_can_be_resumed(
+async def test_a_task_whose_build_failed_can_be_resumed(
     fake: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:
+    task = await create(coder, fake, "broken", "x")
+    fake.finish_build(task.id, "failed")
+    failed = await coder.get_task(task)
+    assert (failed.status, failed.workspace_status) == ("error", "failed")
+    await coder.resume_task(task)
+    until_active(fake, fake_clock)
+    assert (await coder.get_task(task)).status is TaskStatus.ACTIVE
+
+
+@pytest.mark.parametrize("profile", [p for p in PROFILES if RELEASES[p].pause_resume])
+async def test_a_task_whose_app_is_unhealthy_is_paused_before_a_resume(
+    fake: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    # coderd's resume looks at the workspace: still running, so it refuses.
     task = await create(coder, fake, "broken", "x")
     until_active(fake, fake_clock)
     fake.set_error(task.id)
     assert (await coder.get_task(task)).status is TaskStatus.ERROR
+    with pytest.raises(ConflictError) as info:
+        await coder.resume_task(task)
+    assert (info.value.message, info.value.detail) == (
+        "Task workspace is already running.",
+        'Workspace status is "running".',
+    )
+    await coder.wait_for_build(await coder.pause_task(task))
     await coder.resume_task(task)
     until_active(fake, fake_clock)
     assert (await coder.get_task(task)).status is TaskStatus.ACTIVE
@@ -405,7 +484,7 @@ async def test_following_by_name_looks_the_name_up_once(
     by_name = [r for r in fake.requests if r.path.rstrip("/").endswith("/followed")]
     lookups = [r for r in fake.requests if r.route == "list"]
     # Each helper names the task once, then polls it by id.
-    if fake.profile.names_in_path:
+    if fake.profile.has("names_in_path"):
         assert (len(by_name), len(lookups)) == (2, 0)
     else:
         assert (len(by_name), len(lookups)) == (0, 2)

@@ -79,6 +79,12 @@ async def test_pause_resume_update_input_and_snapshot_logs(fake_clock: FakeClock
             assert not live.snapshot
             build = await client.pause_task(task)
             assert build.transition == "stop"
+            stopping = await client.get_task(task)  # the stop job runs a moment
+            assert stopping.status is TaskStatus.UNKNOWN
+            with pytest.raises(TaskNotActiveError) as stopping_logs:
+                await client.get_logs(task)
+            assert stopping_logs.value.task_status == "unknown"
+            assert (await client.wait_for_build(build)).status == "stopped"
             paused = await client.get_task(task)
             assert paused.status is TaskStatus.PAUSED
             snap = await client.get_logs(task)
@@ -134,10 +140,12 @@ async def test_send_wait_ready_resumes_a_paused_task_when_asked(fake_clock: Fake
 
 
 @pytest.mark.parametrize(
-    ("version", "status_class"), [(SEED, BadRequestError), (PAUSE, ConflictError)]
+    ("version", "status_class", "queued"),
+    # Before v2.31.1 a start job still queued shows as "initializing".
+    [(SEED, BadRequestError, "initializing"), (PAUSE, ConflictError, "pending")],
 )
 async def test_not_active_is_typed_on_every_server(
-    fake_clock: FakeClock, version: str, status_class: type[Exception]
+    fake_clock: FakeClock, version: str, status_class: type[Exception], queued: str
 ) -> None:
     async with FakeCoder(clock=fake_clock, server_version=version) as fake:
         async with CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as client:
@@ -145,7 +153,7 @@ async def test_not_active_is_typed_on_every_server(
             with pytest.raises(TaskNotActiveError) as info:
                 await client.send_input(task, "too early")
             assert isinstance(info.value, status_class)
-            assert info.value.task_status == "pending"
+            assert info.value.task_status == queued
 
 
 @pytest.mark.parametrize(

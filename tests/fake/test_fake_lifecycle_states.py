@@ -1,6 +1,7 @@
 """Property test: FakeCoder's answers follow the release rules (docs/compatibility.md §6)
 for any sequence of calls and clock steps: pause, resume, delete, update input, send
-and logs, on releases before and after the v2.31.1 and v2.32 switch points.
+and logs, on releases before and after the v2.31.1 and v2.32 switch points, with builds
+that take time (a start job, a stop job) as coderd's do.
 
 The model below is written from the documented rules alone; the fake's handlers are
 driven directly (they are pure functions from a parsed request to a reply), so
@@ -17,54 +18,78 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
-from coder_tasks_async.testing._handlers import Match, match_route
+from coder_tasks_async.testing._routes import Match, match_route
 
 PENDING, INITIALIZING, CHUNK, CHUNKS = 1.0, 2.0, 1.0, 3
+START_JOB, STOP_JOB = 1.0, 1.0
 REPLY = CHUNK * CHUNKS
-BUILD_ACTIVE = {"message": "A workspace build is already active."}
-RUNNING = {"message": "Task workspace is already running."}
+ACTIVE_BUILD = "A workspace build is already active."
+BUILD_ACTIVE = {"message": ACTIVE_BUILD, "detail": ACTIVE_BUILD}
+RUNNING = {
+    "message": "Task workspace is already running.",
+    "detail": 'Workspace status is "running".',
+}
 MUST_BE_PAUSED = "Unable to update task input, task must be paused."
 BUSY = "Task app is not ready to accept input."
 
 
 class TaskLifecycle(RuleBasedStateMachine):
-    """One task against a model of the documented rules of release ``PROFILE``."""
+    """One task against a model of Coder's rules at release ``PROFILE``.
+
+    The model follows coderd's source: every pause, resume and delete is a workspace
+    build whose job takes time, and a new build is refused while one runs.
+    """
 
     PROFILE = "latest"
     #: Pause/resume endpoints, snapshots and 409 "not active" answers (v2.31.1+).
     PAUSE_ENDPOINTS = True
+    #: A queued start job shows as "pending" (v2.31.1+), not "initializing".
+    PENDING_STATUS = True
     BUSY_STATUS = 409
 
     def __init__(self) -> None:
         super().__init__()
         self.clock = FakeClock(autojump=False)
         timings = Timings(
-            pending=PENDING, initializing=INITIALIZING, chunk_interval=CHUNK, chunks=CHUNKS
+            pending=PENDING,
+            initializing=INITIALIZING,
+            chunk_interval=CHUNK,
+            chunks=CHUNKS,
+            start_job=START_JOB,
+            stop_job=STOP_JOB,
         )
         self.fake = FakeCoder(clock=self.clock, server_version=self.PROFILE, timings=timings)
         task = self.fake.state.create_task(self.fake.user, "Work", "t", None)
         self.task_id = str(task.id)
-        # The model: when the last start build began, whether paused/error/deleted,
-        # and until when the agent is busy with a reply.
-        self.started = self.clock.now()
-        self.busy_until = self.started + PENDING + INITIALIZING + REPLY  # the first prompt
-        self.paused = False
+        # The model: the newest build (its transition and when it began), whether the
+        # task app turned unhealthy, whether deleted, until when the agent is busy.
+        self.transition = "start"
+        self.built = self.clock.now()
+        self.busy_until = self.built + PENDING + INITIALIZING + REPLY  # the first prompt
         self.error = False
         self.deleted = False
 
     # -- model ------------------------------------------------------------------
+    def since(self) -> float:
+        return self.clock.now() - self.built + 1e-9
+
+    def build_active(self) -> bool:
+        if self.transition == "stop":
+            return self.since() < STOP_JOB
+        return self.since() < PENDING + START_JOB
+
     def model_status(self) -> str:
+        if self.transition == "stop":
+            return "unknown" if self.build_active() else "paused"
         if self.error:
             return "error"
-        if self.paused:
-            return "paused"
-        since = self.clock.now() - self.started + 1e-9
+        since = self.since()
         if since < PENDING:
-            return "pending"
+            return "pending" if self.PENDING_STATUS else "initializing"
         return "initializing" if since < PENDING + INITIALIZING else "active"
 
-    def build_running(self) -> bool:
-        return self.model_status() == "pending"
+    def workspace_running(self) -> bool:
+        return self.transition == "start" and not self.build_active()
 
     def agent_busy(self) -> bool:
         return self.clock.now() + 1e-9 < self.busy_until
@@ -89,35 +114,37 @@ class TaskLifecycle(RuleBasedStateMachine):
         self.fake.set_error(self.task_id)
         self.error = True
 
+    def _stopped(self) -> None:
+        self.transition, self.built, self.error = "stop", self.clock.now(), False
+
     @precondition(lambda self: not self.deleted)
     @rule()
     def pause(self) -> None:
         if not self.PAUSE_ENDPOINTS:
-            if not self.build_running():
+            if not self.build_active():
                 self.fake.stop_out_of_band(self.task_id)  # `coder stop`
-                self.paused, self.error = True, False
+                self._stopped()
             return
         status, body = self.call("POST", "/pause")
-        if self.build_running():
+        if self.build_active():
             assert (status, body) == (409, BUILD_ACTIVE)
             return
         assert status == 202  # paused or not: no "already paused" refusal
         assert body["workspace_build"]["transition"] == "stop"
-        self.paused, self.error = True, False
+        self._stopped()
 
     @precondition(lambda self: not self.deleted and self.PAUSE_ENDPOINTS)
     @rule()
     def resume(self) -> None:
         status, body = self.call("POST", "/resume")
-        if self.build_running():
-            assert (status, body) == (409, BUILD_ACTIVE)
-        elif self.model_status() in ("initializing", "active"):
+        if self.workspace_running():  # even with the task app unhealthy
             assert (status, body) == (409, RUNNING)
-        else:  # paused, or error: both can be resumed
+        elif self.build_active():
+            assert (status, body) == (409, BUILD_ACTIVE)
+        else:  # paused
             assert status == 202
-            self.paused, self.error = False, False
-            self.started = self.clock.now()
-            self.busy_until = self.started  # a fresh agent, nothing to answer yet
+            self.transition, self.built, self.error = "start", self.clock.now(), False
+            self.busy_until = self.built  # a fresh agent, nothing to answer yet
 
     @precondition(lambda self: not self.deleted)
     @rule(text=st.sampled_from(["new prompt", "  ", ""]))
@@ -141,7 +168,7 @@ class TaskLifecycle(RuleBasedStateMachine):
             if not self.PAUSE_ENDPOINTS:
                 assert (status, body["message"]) == (400, "Task status must be active.")
             elif current in ("error", "unknown"):
-                assert (status, body) == (400, {"message": "Task must be active."})
+                assert (status, body["message"]) == (400, "Task must be active.")
             else:
                 assert (status, body["message"]) == (409, f"Task is {current}.")
         elif self.agent_busy():
@@ -159,7 +186,7 @@ class TaskLifecycle(RuleBasedStateMachine):
             assert status == 200 and "snapshot" not in body
         elif not self.PAUSE_ENDPOINTS:
             assert (status, body["message"]) == (400, "Task status must be active.")
-        elif current == "error":
+        elif current in ("error", "unknown"):
             assert (status, body["message"]) == (
                 409,
                 "Cannot fetch logs for task in current state.",
@@ -171,7 +198,7 @@ class TaskLifecycle(RuleBasedStateMachine):
     @rule()
     def delete(self) -> None:
         status, body = self.call("DELETE")
-        if self.build_running():
+        if self.build_active():
             assert (status, body) == (409, BUILD_ACTIVE)
         else:
             assert status == 202
@@ -189,6 +216,7 @@ class TaskLifecycle(RuleBasedStateMachine):
 class SeedEra(TaskLifecycle):
     PROFILE = "v2.29"
     PAUSE_ENDPOINTS = False
+    PENDING_STATUS = False
     BUSY_STATUS = 502
 
 

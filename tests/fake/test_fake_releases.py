@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from coder_tasks_async.testing import PROFILES, FakeClock, FakeCoder
+from coder_tasks_async.testing._routes import routes_of
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +19,8 @@ EXP = "/api/experimental/tasks"
 SEED_TASK_FIELDS = [
     "id", "organization_id", "owner_id", "owner_name", "name", "template_id",
     "template_version_id", "template_name", "template_display_name", "template_icon",
-    "workspace_id", "workspace_name", "workspace_status", "workspace_agent_id",
+    "workspace_id", "workspace_name", "workspace_status", "workspace_build_number",
+    "workspace_agent_id",
     "workspace_agent_lifecycle", "workspace_agent_health", "workspace_app_id",
     "initial_prompt", "status", "current_state", "created_at", "updated_at",
 ]  # fmt: skip
@@ -66,7 +68,10 @@ def test_profiles_are_importable_and_unknown_names_are_refused() -> None:
     assert PROFILES[0] == "v2.26" and PROFILES[-1] == "latest"
     assert FakeCoder(server_version="v2.31.1").server_version == "v2.31.1"
     assert FakeCoder(server_version="latest").profile.pause_resume
-    assert FakeCoder(server_version="v2.30.4").profile.update_input  # any release version
+    # Any release version: v2.30.4 has v2.29's PATCH …/input.
+    assert "update_input" in {
+        r.name for r in routes_of(FakeCoder(server_version="v2.30.4").profile)
+    }
     for bad in ("v2.25", "2.x", "newest", ""):
         with pytest.raises(ValueError, match=r"known profiles: v2\.26, v2\.27") as info:
             FakeCoder(server_version=bad)
@@ -79,7 +84,7 @@ def test_profiles_are_importable_and_unknown_names_are_refused() -> None:
 )
 def test_switches_are_patch_level_aware(profile: str, pause: bool, busy_409: bool) -> None:
     p = FakeCoder(server_version=profile).profile
-    assert (p.pause_resume, p.busy_is_conflict) == (pause, busy_409)
+    assert (p.pause_resume, p.has("busy_is_conflict")) == (pause, busy_409)
 
 
 # -- shapes and create body -------------------------------------------------------
@@ -122,7 +127,10 @@ async def test_seed_shape_and_a_synthesized_state_from_v2_29(profile: str) -> No
         if profile == "v2.29":
             fields.insert(5, "display_name")
         assert list(task) == fields
-        clock.advance(1.0)  # initializing, no report from the agent yet
+        assert task["workspace_build_number"] == 1  # in the 201 already
+        # Before v2.31.1 a start job still queued shows as "initializing" already.
+        assert task["status"] == "initializing"
+        clock.advance(2.0)  # the job ended; the agent starts, no report from it yet
         _, got = await call(s, "GET", f"{EXP}/me/{task['id']}")
         assert got["status"] == "initializing"
         if profile == "v2.28":
@@ -204,6 +212,9 @@ async def test_update_input_checks_blank_first_and_refuses_unpaused_tasks() -> N
         fake.set_error(task["id"])
         assert await call(s, "PATCH", url, {"input": "in error"}) == refused
         await call(s, "POST", f"{EXP}/me/{task['id']}/pause")
+        # The stop build runs a second (status "unknown"), then the task is paused.
+        assert await call(s, "PATCH", url, {"input": "stopping"}) == refused
+        clock.advance(1.0)
         assert (await call(s, "PATCH", url, {"input": "paused"}))[0] == 204
 
 
@@ -212,25 +223,35 @@ async def test_pause_resume_and_delete_against_running_builds() -> None:
     async with served("latest", clock) as (fake, s):
         task = await create(fake, s)
         url = f"{EXP}/me/{task['id']}"
-        active = {"message": "A workspace build is already active."}
+        message = "A workspace build is already active."
+        active = {"message": message, "detail": message}
         assert await call(s, "POST", f"{url}/pause") == (409, active)
         assert await call(s, "POST", f"{url}/resume") == (409, active)
+        assert await call(s, "DELETE", url) == (409, active)
+        clock.advance(1.0)  # the start job runs (the task is initializing): still refused
+        assert await call(s, "POST", f"{url}/pause") == (409, active)
         assert await call(s, "DELETE", url) == (409, active)
         clock.advance(1.0)  # the start build finished; the agent is starting
         assert await call(s, "POST", f"{url}/resume") == (
             409,
-            {"message": "Task workspace is already running."},
+            {
+                "message": "Task workspace is already running.",
+                "detail": 'Workspace status is "running".',
+            },
         )
         st, first = await call(s, "POST", f"{url}/pause")
+        assert await call(s, "POST", f"{url}/pause") == (409, active)  # the stop job runs
+        clock.advance(1.0)
         st2, second = await call(s, "POST", f"{url}/pause")
         assert (st, st2) == (202, 202)  # no "already paused" refusal
         assert (
             second["workspace_build"]["build_number"]
             == first["workspace_build"]["build_number"] + 1
         )
+        clock.advance(1.0)
         assert (await call(s, "POST", f"{url}/resume"))[0] == 202
         assert await call(s, "DELETE", url) == (409, active)  # the resume's start build
-        clock.advance(1.0)
+        clock.advance(2.0)
         assert (await call(s, "DELETE", url))[0] == 202
 
 
@@ -313,5 +334,5 @@ async def test_the_plugin_marker_picks_the_profile(fake_coder: FakeCoder, profil
     assert fake_coder.profile == FakeCoder(server_version=profile).profile
 
 
-async def test_the_plugin_default_profile_is_the_seed_era(fake_coder: FakeCoder) -> None:
-    assert fake_coder.server_version == "v2.28.0"
+async def test_the_plugin_default_profile_is_the_newest(fake_coder: FakeCoder) -> None:
+    assert fake_coder.server_version == FakeCoder().server_version == "v2.32.0"

@@ -1,4 +1,8 @@
-"""The fake Coder server speaks the contract: raw aiohttp over loopback, no SDK involved."""
+"""The fake Coder server speaks the contract: raw aiohttp over loopback, no SDK involved.
+
+The ``fake`` fixture imitates v2.28, the release the seed contract and its fixtures
+(tests/fixtures/v2.28) describe.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def fake(clock: FakeClock) -> AsyncIterator[FakeCoder]:
-    async with FakeCoder(clock=clock) as f:
+    async with FakeCoder(clock=clock, server_version="v2.28") as f:
         yield f
 
 
@@ -144,12 +148,16 @@ async def test_json_writing_rules(
     assert raw.endswith(b"}\n")
     assert b"a \\u003cb\\u003e \\u0026 c" in raw
     task = json.loads(raw)
-    minimal = json.loads((FIXTURES / "task_minimal.json").read_text())
-    assert list(task) == list(minimal)  # same fields, same order, omitempty absent
-    assert task["status"] == "pending" and task["current_state"] is None
-    assert task["workspace_agent_id"] is None and "workspace_build_number" not in task
+    minimal = list(json.loads((FIXTURES / "task_minimal.json").read_text()))
+    # The seed fixture predates reading Coder's source: coderd links the task to its
+    # first build when it queues it, so the 201 already says workspace_build_number 1,
+    # and before v2.31.1 a queued start job shows as "initializing".
+    minimal.insert(minimal.index("workspace_status") + 1, "workspace_build_number")
+    assert list(task) == minimal  # same fields, same order, omitempty absent
+    assert task["status"] == "initializing" and task["current_state"] is None
+    assert task["workspace_agent_id"] is None and task["workspace_build_number"] == 1
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z", task["created_at"])
-    clock.advance(1.0)  # past the start build: a delete during it is refused
+    clock.advance(2.0)  # past the start job: a delete during it is refused
     async with http.delete(f"{EXP}/me/{task['id']}") as r:
         assert r.status == 202 and await r.read() == b""
         assert r.headers["X-Coder-Build-Version"] == "v2.28.0"
@@ -254,7 +262,13 @@ async def test_create_errors(fake: FakeCoder, http: aiohttp.ClientSession) -> No
     st, data, _ = await call(http, "POST", f"{EXP}/me", body)
     assert data["message"] == 'Template does not have a valid "coder_ai_task" resource.'
     st, data, _ = await call(http, "POST", f"{EXP}/ghost", {"template_version_id": tv})
-    assert (st, data) == (400, {"message": '"user" must be an existing uuid or username.'})
+    assert (st, data) == (
+        400,
+        {
+            "message": '"user" must be an existing uuid or username.',
+            "detail": 'queried user="ghost"',  # v2.28; a 404 from v2.31.1
+        },
+    )
     body = {"template_version_id": tv, "template_version_preset_id": str(fake.preset_id)}
     st, _, _ = await call(http, "POST", f"{EXP}/me", body)
     assert st == 201
@@ -266,7 +280,8 @@ async def test_rbac(fake: FakeCoder, http: aiohttp.ClientSession) -> None:
     mine = await create(http, fake, name="mine")
     tv = str(fake.template_version_id)
     st, data, _ = await call(http, "POST", f"{EXP}/bob", {"template_version_id": tv})
-    assert (st, data["message"]) == (403, "Forbidden.")
+    assert (st, data["message"]) == (403, "Unauthorized to create workspace.")
+    assert data["detail"].startswith("You are unable to create a workspace in this organization.")
     async with aiohttp.ClientSession(fake.url, headers={"Coder-Session-Token": bob.token}) as b:
         assert (await call(b, "GET", f"{EXP}/alice/{mine['id']}"))[0] == 404
         assert (await call(b, "GET", f"{EXP}/alice/{mine['id']}"))[1] == {"message": NOT_FOUND}
@@ -297,12 +312,24 @@ async def test_list_order_and_filters(fake: FakeCoder, http: aiohttp.ClientSessi
             ("owner:me", 1),
             (f"owner:{fake.user.id}", 2),
             ("owner:00000000-0000-0000-0000-000000000001", 0),
-            ("organization:coder status:pending", 3),
+            # Before v2.31.1 a queued start job shows as initializing, never pending.
+            ("organization:coder status:initializing", 3),
+            ("organization:coder status:pending", 0),
             (f"organization:{fake.organization_id} status:ACTIVE", 0),
-            ("owner:boss owner:alice", 1),
         ]:
             st, data, _ = await call(o, "GET", EXP, params={"q": q})
             assert (st, data["count"]) == (200, n), q
+        st, data, _ = await call(o, "GET", EXP, params={"q": "owner:boss owner:alice"})
+        assert (st, data["validations"]) == (
+            400,
+            [
+                {
+                    "field": "owner",
+                    "detail": 'Query param "owner" provided more than once, found 2 times. '
+                    "Only provide 1 instance of this query param.",
+                }
+            ],
+        )
     assert first["id"] != second["id"]
 
 
@@ -370,16 +397,21 @@ async def test_lifecycle_and_growing_reply(
 ) -> None:
     task = await create(http, fake, input="Add a --dry-run flag")
     url = f"{EXP}/me/{task['id']}"
-    clock.advance(1.0)
+    clock.advance(1.0)  # the start job runs: no agent yet
+    st, t, _ = await call(http, "GET", url)
+    assert (t["status"], t["workspace_status"]) == ("initializing", "starting")
+    assert t["workspace_agent_lifecycle"] is None and t["workspace_agent_id"] is None
+    assert t["workspace_build_number"] == 1 and t["current_state"] is None
+    clock.advance(1.0)  # the job ended, the agent starts
     st, t, _ = await call(http, "GET", url)
     assert t["status"] == "initializing" and t["workspace_agent_lifecycle"] == "starting"
-    assert t["workspace_build_number"] == 1 and t["current_state"] is None
+    assert t["workspace_status"] == "running"
     st, data, _ = await call(http, "GET", f"{url}/logs")
     assert st == 400 and data == {
         "message": "Task status must be active.",
         "detail": 'Task status is "initializing", it must be "active" to interact with the task.',
     }
-    clock.advance(2.0)
+    clock.advance(1.0)
     st, t, _ = await call(http, "GET", url)
     assert t["status"] == "active" and t["current_state"]["state"] == "working"
     _, logs, _ = await call(http, "GET", f"{url}/logs")
@@ -421,8 +453,9 @@ async def test_delete_and_out_of_band_controls(
     a = await create(http, fake, name="a")
     b = await create(http, fake, name="b")
     st, body, _ = await call(http, "DELETE", f"{EXP}/me/{a['id']}")
-    assert (st, body) == (409, {"message": "A workspace build is already active."})
-    clock.advance(1.0)
+    active = "A workspace build is already active."
+    assert (st, body) == (409, {"message": active, "detail": active})
+    clock.advance(2.0)
     st, body, _ = await call(http, "DELETE", f"{EXP}/me/{a['id']}")
     assert (st, body) == (202, None)
     assert (await call(http, "GET", f"{EXP}/me/{a['id']}"))[1] == {"message": NOT_FOUND}
@@ -460,7 +493,7 @@ async def test_custom_timings() -> None:
 
 async def test_rate_limit(clock: FakeClock) -> None:
     async with (
-        FakeCoder(clock=clock, rate_limit=2) as fake,
+        FakeCoder(clock=clock, rate_limit=2, server_version="v2.28") as fake,
         aiohttp.ClientSession(fake.url, headers={"Coder-Session-Token": fake.token}) as s,
     ):
         r1 = (await call(s, "GET", EXP))[2]
@@ -578,6 +611,8 @@ async def test_profile_2_29(clock: FakeClock) -> None:
         assert (await call(s, "PATCH", url, {"input": " \t"}))[0] == 400  # checked first
         clock.advance(10.0)
         fake.stop_out_of_band(t["id"])  # e.g. `coder stop`: the task is paused
+        assert (await call(s, "PATCH", url, {"input": "Do it better"}))[0] == 409  # stopping
+        clock.advance(1.0)
         assert (await call(s, "PATCH", url, {"input": "Do it better"}))[0] == 204
         assert fake.task(t["id"]).prompt == "Do it better"
         assert (await call(s, "POST", f"{V2}/me/{t['id']}/pause"))[0] == 404
@@ -606,6 +641,15 @@ async def test_profile_2_31_pause_resume(clock: FakeClock) -> None:
         st, body, _ = await call(s, "POST", f"{url}/pause")
         assert st == 202 and body["workspace_build"]["transition"] == "stop"
         assert body["workspace_build"]["build_number"] == 2
+        st, got, _ = await call(s, "GET", url)
+        # The stop job is queued, then runs: the task is "unknown", its logs answer 409.
+        assert (got["status"], got["workspace_status"]) == ("unknown", "pending")
+        clock.advance(0.5)
+        st, got, _ = await call(s, "GET", url)
+        assert (got["status"], got["workspace_status"]) == ("unknown", "stopping")
+        st, stopping, _ = await call(s, "GET", f"{url}/logs")
+        assert (st, stopping["detail"]) == (409, 'Task status is "unknown".')
+        clock.advance(0.5)
         st, got, _ = await call(s, "GET", url)
         assert (got["status"], got["workspace_status"], got["workspace_agent_id"]) == (
             "paused",
@@ -637,7 +681,13 @@ async def test_profile_2_31_pause_resume(clock: FakeClock) -> None:
             },
         )
         st, body, _ = await call(s, "POST", f"{url}/send", {"input": "hi"})
-        assert (st, body) == (400, {"message": "Task must be active."})
+        assert (st, body) == (
+            400,
+            {
+                "message": "Task must be active.",
+                "detail": 'Task status is "error", it must be "active" to interact with the task.',
+            },
+        )
         st, body, _ = await call(s, "PATCH", f"{url}/input", {"input": "x"})
         assert (st, body["message"]) == (409, "Unable to update task input, task must be paused.")
 

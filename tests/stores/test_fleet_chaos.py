@@ -116,7 +116,7 @@ class Chaos:
             for run, entries in self.paused.get(task_id, []):
                 want.update((key_of(task_id, run, i), c) for i, c in entries)
             task = self.fake.task(task_id)
-            if task.paused_t is None:
+            if task.latest_build.transition == "start":  # live: not paused or stopping
                 run = f"{task.build_number}.{task.agent_id}"
                 want.update((key_of(task_id, run, e["id"]), e["content"]) for e in task.entries)
         return want

@@ -99,6 +99,14 @@ async def test_bad_arguments_are_refused_before_any_write(
     assert await store.leases() == []
 
 
+async def test_a_cursor_with_a_nul_is_refused_alike_by_both_stores(store: CursorStore) -> None:
+    # Found by the lease-table state machine: PostgreSQL's text cannot hold a NUL and
+    # asyncpg raised its own encoding error; a cursor's JSON never holds one.
+    with pytest.raises(ValueError, match="NUL"):
+        await store.save("k1", "\x00")
+    assert await store.load("k1") is None
+
+
 async def test_sqlite_ack_in_the_callers_transaction_commits_or_rolls_back_with_it(
     tmp_path: anyio.Path,
 ) -> None:

@@ -11,7 +11,7 @@ import sys
 
 _LAZY = (
     "coder_tasks_async._polling",
-    "coder_tasks_async._fanout.bounded",
+    "coder_tasks_async._fanout.map_bounded",
     "coder_tasks_async._fanout.ratelimit",
     "anyio",
     "cattrs",
@@ -30,7 +30,7 @@ def _modules_after(code: str) -> set[str]:
 
 def test_importing_the_client_loads_no_polling_fanout_anyio_or_cattrs() -> None:
     loaded = _modules_after("from coder_tasks_async import CoderTasksClient")
-    assert "coder_tasks_async._facade" in loaded
+    assert "coder_tasks_async._client" in loaded
     for prefix in _LAZY:
         assert not any(m == prefix or m.startswith(prefix + ".") for m in loaded), prefix
 

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 
 from coder_tasks_async import (
     CoderDecodeError,
+    Preset,
+    ProvisionerJob,
+    ProvisionerJobStatus,
     Task,
     TaskLogEntry,
     TaskLogs,
@@ -23,6 +26,7 @@ from coder_tasks_async import (
     TaskStatus,
     Template,
     WorkspaceBuild,
+    WorkspaceTransition,
 )
 from coder_tasks_async._wire.converter import decode
 
@@ -78,13 +82,24 @@ def test_times_in_other_offsets_keep_their_offset() -> None:
     assert TaskLogEntry.from_dict(entry.to_dict()).time == at
 
 
-def test_templates_and_builds_serialize_too() -> None:
+def test_templates_presets_and_builds_serialize_too() -> None:
     template = Template(
         id=UUID(int=1), name="agent", organization_id=UUID(int=2), active_version_id=UUID(int=3)
     )
     assert Template.from_dict(template.to_dict()) == template
-    build = WorkspaceBuild(id=UUID(int=4), build_number=2, transition="stop")
-    assert WorkspaceBuild.from_dict(json.loads(build.to_json())) == build
+    preset = Preset(id=UUID(int=5), name="big", parameters={"cpu": "4"})
+    assert Preset.from_dict(json.loads(preset.to_json())) == preset
+    job = ProvisionerJob(
+        id=UUID(int=6),
+        status=ProvisionerJobStatus("running"),
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    build = WorkspaceBuild(
+        id=UUID(int=4), build_number=2, transition=WorkspaceTransition.STOP, job=job
+    )
+    data = json.loads(build.to_json())
+    assert data["transition"] == "stop" and data["job"]["status"] == "running"
+    assert WorkspaceBuild.from_dict(data) == build
 
 
 def test_from_dict_refuses_a_misfit_with_the_decode_error() -> None:

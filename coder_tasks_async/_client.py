@@ -1,9 +1,10 @@
-"""``CoderTasksClient``: the facade users hold.
+"""``CoderTasksClient``: the client users hold.
 
-It is the endpoint client (``_endpoints``) plus the helpers of the layers above
-it: following, watching and waiting (``_polling``) and fan-out (``_fanout``).
-Each helper method is thin: it builds the helper object or calls the function
-that holds the logic, passing the client in.  Nothing below imports this module.
+It is the endpoints (``_endpoints``) with the fan-out methods (``_fanout``'s
+``FanOutMethods``, a subclass of them), plus the helpers of the polling layer:
+following, watching and waiting (``_polling``).  Each of those methods is thin: it
+builds the helper object or calls the function that holds the logic, passing the
+client in.  Nothing below imports this module.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
-from ._endpoints.tasks import TaskEndpoints
 from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
-from ._fanout import DEFAULT_CONCURRENCY
+from ._fanout.client_methods import FanOutMethods
 from ._wire import protocol
 from ._wire.deprecation import owner_from
-from ._wire.models import Task
+from ._wire.models import Task, WorkspaceBuild
 from ._wire.protocol import TaskRef, as_uuid
 from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_seconds
 
@@ -26,13 +26,11 @@ from ._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, positive_se
 # program that only lists or creates tasks does not pay for them at import
 # (about a third of the package's import time).
 if TYPE_CHECKING:
-    from ._fanout.bounded import Q, Ref
-    from ._fanout.outcome import Outcome, Progress
-    from ._fanout.ratelimit import RateLimiter
     from ._polling.fleet import FleetFollower
     from ._polling.follow import LogFollower
     from ._polling.logcursor import LogCursor
-    from ._polling.many import ManyFollower, ManyWatcher
+    from ._polling.many_tasks import ManyFollower, ManyWatcher
+    from ._polling.settle import SendOutcome
     from ._polling.watch import TaskWatcher, Until
     from ._stores.base import CursorStore
 
@@ -70,7 +68,7 @@ def _check_store_key(key: str) -> str:
     return key
 
 
-class CoderTasksClient(TaskEndpoints):
+class CoderTasksClient(FanOutMethods):
     """Async client for Coder's AI Tasks API.
 
     Example::
@@ -121,19 +119,14 @@ class CoderTasksClient(TaskEndpoints):
         return cls(settings.url, token=settings.token, **kwargs)  # type: ignore[arg-type]
 
     async def send_input(
-        self,
-        ref: TaskRef,
-        input: str,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, input: str, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         wait_ready: bool = False,
         resume: bool = False,
         ready_timeout: float | None = 600.0,
         poll: PollPolicy | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
+        timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+    ) -> None:  # fmt: skip
         """Send ``input`` to the task's agent, exactly once.
 
         The server refuses input while the agent is busy (``ServerError`` 502 on
@@ -143,11 +136,14 @@ class CoderTasksClient(TaskEndpoints):
         working, as ``coder task send`` does, and waits again when the server says
         the agent is busy; those refusals mean nothing was delivered.  With
         ``resume=True`` as well, a paused task is resumed first (as the newer
-        ``coder task send`` does); otherwise waiting for a paused task raises
-        :class:`TaskNotReadyError`.
+        ``coder task send`` does) and the input sent once, into the new
+        conversation; otherwise a paused task raises :class:`TaskPausedError` (a
+        :class:`TaskNotReadyError`), whether it was paused before the wait or as the
+        input was sent: the outcome never depends on timing.
 
         A failure after the input may have been delivered raises
-        :class:`AmbiguousRequestError` and is never re-sent.
+        :class:`AmbiguousRequestError` and is never re-sent; :meth:`settle_send`
+        tells whether it arrived.
 
         A name is resolved through the task list first on servers before v2.29;
         servers before v2.27 cannot send input (:class:`UnsupportedByServerError`).  On
@@ -179,24 +175,59 @@ class CoderTasksClient(TaskEndpoints):
             self, ref, send, timeout=ready_timeout, owner=owner, poll=poll, resume=resume
         )
 
+    async def settle_send(
+        self,
+        ref: TaskRef,
+        input: str,
+        *,
+        since: LogCursor | str | int,
+        owner: str | UUID = "me",
+    ) -> SendOutcome:
+        """After :class:`AmbiguousRequestError` from ``send_input``: did ``input`` arrive?
+
+        Looks for ``input`` as an ``input`` entry of the conversation after ``since``,
+        what you knew of it before sending: a log cursor as it was then (its saved
+        string, e.g. the ``follower.cursor.dumps()`` a bot saves before answering), or
+        the id of the newest entry you had seen (``-1``: none).  A cursor also tells a
+        conversation restarted since (its digests of what was seen); a bare id cannot
+        when the restart kept the same run.  A live ``follower.cursor`` moves on as
+        entries arrive, so pass what it was, not it.
+
+        Returns :attr:`SendOutcome.DELIVERED`, :attr:`SendOutcome.NOT_DELIVERED` (the
+        same live conversation, the agent not working, no such input: sending again
+        delivers it once), or :attr:`SendOutcome.UNKNOWN` when it cannot tell: a stored
+        snapshot (paused task) or no conversation to read (a task being paused or
+        starting), a conversation restarted or replaced since, or an
+        agent at work (it may be taking the input right now; ask again later).
+        Three requests: the task, its conversation, the task again.
+
+        Example::
+
+            saved = follower.cursor.dumps()
+            try:
+                await coder.send_input(task, answer)
+            except AmbiguousRequestError:
+                outcome = await coder.settle_send(task, answer, since=saved)
+                if outcome is SendOutcome.NOT_DELIVERED:
+                    await coder.send_input(task, answer)
+        """
+        from ._polling.settle import settle_send
+
+        return await settle_send(self, ref, input, since=since, owner=owner)
+
     # -- following and watching (the polling layer) ------------------------------
 
     def follow_logs(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         settled: bool = False,
         cursor: LogCursor | str | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         idle_timeout: float | None = None,
         wake: Wake | None = None,
-        store: CursorStore | None = None,
-        key: str | None = None,
-    ) -> LogFollower:
+        store: CursorStore | None = None, key: str | None = None,
+    ) -> LogFollower:  # fmt: skip
         """Follow a task's conversation as it happens: an async iterator of :class:`LogEvent`.
 
         Live mode (the default) yields each new entry, then an ``UPDATE`` each time
@@ -253,20 +284,16 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     def follow_many(
-        self,
-        tasks: Iterable[TaskRef] | None = None,
-        *,
+        self, tasks: Iterable[TaskRef] | None = None, *,
         owner: str | UUID | None = "me",
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+        until: Until | None = None, until_terminal: bool = False,
         idle_timeout: float | None = None,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
+        wake: Wake | None = None, max_streams: int | None = None,
         store: CursorStore | None = None,
-    ) -> ManyFollower:
+    ) -> ManyFollower:  # fmt: skip
         """Follow many conversations as one stream of :class:`LogEvent` (tagged with
         ``event.task_id`` / ``event.task_name``).
 
@@ -292,7 +319,7 @@ class CoderTasksClient(TaskEndpoints):
                     print(f"[{event.task_name}] {event.entry.content if event.entry else '--'}")
         """
         from ._polling.conditions import StopConditions
-        from ._polling.many import ManyFollower
+        from ._polling.many_tasks import ManyFollower
 
         positive_seconds("follow_many", "idle_timeout", idle_timeout, allow_none=True)
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
@@ -314,18 +341,15 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     def follow_fleet(
-        self,
-        store: CursorStore,
-        *,
+        self, store: CursorStore, *,
         worker: str | None = None,
         owner: str | UUID | None = "me",
         filter: Callable[[Task], bool] | None = None,
         lease: float = 30.0,
         settled: bool = False,
         poll: PollPolicy | None = None,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> FleetFollower:
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> FleetFollower:  # fmt: skip
         """Be one worker of a fleet that shares ``owner``'s tasks through ``store``.
 
         Every worker claims tasks through leases in the store (each at most its fair
@@ -373,16 +397,12 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     def watch_many(
-        self,
-        tasks: Iterable[TaskRef] | None = None,
-        *,
+        self, tasks: Iterable[TaskRef] | None = None, *,
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> ManyWatcher:
+        until: Until | None = None, until_terminal: bool = False,
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> ManyWatcher:  # fmt: skip
         """Watch many tasks with one list call per interval: yields each :class:`Task`
         whose status, agent health, state or message changed.  ``tasks``, ``wake``
         and ``max_streams`` as in :meth:`follow_many`.
@@ -393,7 +413,7 @@ class CoderTasksClient(TaskEndpoints):
                 print(task.name, task.status, task.state)
         """
         from ._polling.conditions import StopConditions
-        from ._polling.many import ManyWatcher
+        from ._polling.many_tasks import ManyWatcher
 
         ids, names = (None, []) if tasks is None else _ids_and_names(tasks)
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
@@ -409,16 +429,13 @@ class CoderTasksClient(TaskEndpoints):
         )
 
     async def wait_for(
-        self,
-        ref: TaskRef,
-        *,
+        self, ref: TaskRef, *,
         until: Until,
         timeout: float | None = None,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+        owner: str | UUID = "me", user: str | UUID | None = None,
         poll: PollPolicy | None = None,
         wake: Wake | None = None,
-    ) -> Task:
+    ) -> Task:  # fmt: skip
         """Poll the task until ``until`` holds and return it.
 
         ``until`` is a :class:`TaskStatus` (``"active"``), a :class:`TaskState`
@@ -445,17 +462,35 @@ class CoderTasksClient(TaskEndpoints):
             wake=wake,
         )
 
-    def watch(
-        self,
-        ref: TaskRef,
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
+    async def wait_for_build(
+        self, build: WorkspaceBuild | UUID | str, *,
+        timeout: float | None = None,
         poll: PollPolicy | None = None,
-        until: Until | None = None,
-        until_terminal: bool = False,
+    ) -> WorkspaceBuild:  # fmt: skip
+        """Poll a workspace build (``GET /api/v2/workspacebuilds/{id}``) until its job ends
+        and return it, e.g. the build ``pause_task`` or ``resume_task`` started.
+
+        Raises :class:`BuildFailedError` when the job failed or was canceled (``build``
+        on the error, ``build.job.error`` says why) and :class:`WaitTimeoutError` after
+        ``timeout`` seconds on the client's clock (``None``: no limit).
+
+        Example::
+
+            build = await coder.pause_task("fix-login")
+            await coder.wait_for_build(build, timeout=300)  # now the task is paused
+        """
+        from ._polling import builds
+
+        positive_seconds("wait_for_build", "timeout", timeout, allow_none=True, allow_zero=True)
+        return await builds.wait_for_build(self, build, timeout=timeout, poll=poll)
+
+    def watch(
+        self, ref: TaskRef, *,
+        owner: str | UUID = "me", user: str | UUID | None = None,
+        poll: PollPolicy | None = None,
+        until: Until | None = None, until_terminal: bool = False,
         wake: Wake | None = None,
-    ) -> TaskWatcher:
+    ) -> TaskWatcher:  # fmt: skip
         """An async iterator of :class:`Task` snapshots, one per change of status, agent
         health, state or state message (like ``coder task status --watch``).
         ``wake`` as in :meth:`follow_logs`.
@@ -471,109 +506,4 @@ class CoderTasksClient(TaskEndpoints):
         stop = StopConditions(until=_test(until), until_terminal=until_terminal)
         return TaskWatcher(
             self, ref, owner=owner_from(owner, user), poll=poll, stop=stop, wake=wake
-        )
-
-    # -- fan-out --------------------------------------------------------------------
-
-    async def create_many(
-        self,
-        requests: Iterable[Q],
-        *,
-        template_version_id: UUID | str | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Q, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Q, Task]]:
-        """Create many tasks concurrently; one :class:`Outcome` per request, in order.
-
-        A request is a prompt, or :meth:`create_task` keyword arguments (``input``,
-        ``template_version_id``, ``name``, ``display_name``,
-        ``template_version_preset_id``, ``owner``) as a dict or attrs instance.
-        ``template_version_id`` fills in requests that do not name one.  A malformed
-        request fails on its own (``ValueError``/``TypeError`` in its outcome).
-
-        ``rate_limit=True`` paces the creates below the server's per-minute limit
-        (pass a shared :class:`RateLimiter` instead to pace several fan-outs together).
-        See :func:`map_bounded` for ``concurrency``, ``fail_fast``, ``progress`` and
-        cancellation.
-
-        Example::
-
-            outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
-            for outcome in outcomes:
-                match outcome:  # narrows under mypy and pyright alike
-                    case Success(result=task):
-                        print("created", task.name)
-                    case Failure(item=prompt, error=exc):
-                        print(f"{prompt!r} failed: {exc}")
-        """
-        from ._fanout import bounded as fanout
-
-        return await fanout.create_tasks(
-            self,
-            requests,
-            template_version_id=template_version_id,
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def get_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, Task] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Ref, Task]]:
-        """Fetch many tasks concurrently (a missing one is a ``NotFoundError`` outcome).
-
-        Example::
-
-            fresh = [o.unwrap() for o in await coder.get_many(tasks)]
-        """
-        from ._fanout import bounded as fanout
-
-        return await fanout.get_tasks(
-            self,
-            refs,
-            owner=owner_from(owner, user),
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
-        )
-
-    async def delete_many(
-        self,
-        refs: Iterable[Ref],
-        *,
-        owner: str | UUID = "me",
-        user: str | UUID | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        fail_fast: bool = False,
-        progress: Progress[Ref, None] | None = None,
-        rate_limit: bool | RateLimiter = False,
-    ) -> list[Outcome[Ref, None]]:
-        """Delete many tasks concurrently; ``outcome.ok`` tells which deletions were accepted.
-
-        Example::
-
-            outcomes = await coder.delete_many(await coder.list_tasks())
-        """
-        from ._fanout import bounded as fanout
-
-        return await fanout.delete_tasks(
-            self,
-            refs,
-            owner=owner_from(owner, user),
-            concurrency=concurrency,
-            fail_fast=fail_fast,
-            progress=progress,
-            rate_limit=rate_limit,
         )

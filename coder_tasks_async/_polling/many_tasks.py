@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID
 
 import anyio
@@ -24,10 +24,10 @@ from .._wire.settings import PollPolicy, Wake
 from .acks import Acknowledging, Acks
 from .backoff import Backoff
 from .conditions import StopConditions, serves_logs, stop_requested
+from .error_policy import Verdict, judge
 from .follow import EndReason, LogEvent, LogFollower
 from .iterator import Closeable
 from .logcursor import LogCursor
-from .verdict import Verdict, judge
 from .wake import WakeResult, WakerPool
 from .watch import fingerprint
 
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .._stores.base import CursorStore
 
 __all__ = ["ManyFollower", "ManyWatcher"]
+
+T = TypeVar("T")
 
 #: Polls of a quiet task's logs after its last change (settled mode needs two).
 _QUIET_POLLS = 2
@@ -60,9 +62,8 @@ class _Lister:
         poll: PollPolicy | None,
         names: Collection[str] = (),
         *,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> None:
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> None:  # fmt: skip
         self.client = client
         #: One workspace watch per task (up to ``max_streams``); their events wake the poll.
         self.wakers = WakerPool(client, wake, max_streams)
@@ -79,11 +80,7 @@ class _Lister:
 
     async def poll_tasks(self) -> dict[UUID, Task] | None:
         """The tasks of interest by id, or ``None`` after a transient error."""
-        self.woken = set()
-        if self.delay is not None:
-            result, self.woken = await self.wakers.sleep(self.delay)
-            if result is WakeResult.EVENT:
-                self.backoff.restart()
+        await self.wait_turn()
         try:
             await self._resolve_names()
             listed = await self.client.list_tasks(owner=self.owner)
@@ -103,6 +100,15 @@ class _Lister:
                 if errors:
                     raise errors[0]  # the error itself, not an ExceptionGroup
         return tasks
+
+    async def wait_turn(self) -> None:
+        """Sleep until the next interval is due (the first one is at once); a watch stream
+        that speaks ends the sleep early and restarts the fast pace (:attr:`woken`: whose)."""
+        self.woken = set()
+        if self.delay is not None:
+            result, self.woken = await self.wakers.sleep(self.delay)
+            if result is WakeResult.EVENT:
+                self.backoff.restart()
 
     async def _resolve_names(self) -> None:
         """Look up the tasks asked for by name, once; a name that does not exist raises."""
@@ -136,7 +142,46 @@ class _Lister:
         self.delay = delay if changed else slow(delay)
 
 
-class ManyFollower(Acknowledging):
+class _ManyTasks(Generic[T]):
+    """What both many-task pollers share: one lister, the queue of what is ready to hand
+    out, and the end (``aclose``, or an error: no watch stream outlives the iteration)."""
+
+    _lister: _Lister
+    _ready: deque[Any]
+    _done: bool
+
+    def _listen(
+        self,
+        client: CoderTasksClient,
+        ids: Collection[UUID] | None,
+        names: Collection[str],
+        owner: str | UUID | None,
+        poll: PollPolicy | None,
+        wake: Wake | None, max_streams: int | None,
+    ) -> None:  # fmt: skip
+        self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
+        self._done = False
+        self._ids = self._lister.ids  # grows as names are resolved
+
+    async def aclose(self) -> None:
+        """Stop; what was not handed out yet is dropped (a follower's cursors exclude it)."""
+        self._done = True
+        self._ready.clear()
+        await self._lister.wakers.aclose()
+
+    async def __anext__(self) -> T:
+        try:
+            return await self._next()
+        except BaseException:
+            # The end, an error or cancellation: no watch stream outlives the iteration.
+            await self._lister.wakers.aclose()
+            raise
+
+    async def _next(self) -> T:
+        raise NotImplementedError
+
+
+class ManyFollower(_ManyTasks[LogEvent], Acknowledging):
     """Async iterator of :data:`LogEvent` for many tasks.  Create with ``client.follow_many``.
 
     Follows the given task ids, or with ``ids=None`` every task ``owner`` has,
@@ -145,21 +190,17 @@ class ManyFollower(Acknowledging):
     """
 
     def __init__(
-        self,
-        client: CoderTasksClient,
-        ids: Collection[UUID] | None = None,
-        *,
+        self, client: CoderTasksClient, ids: Collection[UUID] | None = None, *,
         names: Collection[str] = (),
         owner: str | UUID | None = "me",
         settled: bool = False,
         cursors: Mapping[UUID, LogCursor | str] | None = None,
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
+        wake: Wake | None = None, max_streams: int | None = None,
         store: CursorStore | None = None,
-    ) -> None:
-        self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
+    ) -> None:  # fmt: skip
+        self._listen(client, ids, names, owner, poll, wake, max_streams)
         #: With a store: each task's cursor is loaded when first seen, saved when acked.
         self._acks = None if store is None else Acks(store)
         self._settled = settled
@@ -169,8 +210,6 @@ class ManyFollower(Acknowledging):
         self._followers: dict[UUID, LogFollower] = {}
         self._marks: dict[UUID, tuple[Any, int]] = {}
         self._ready: deque[LogFollower] = deque()
-        self._done = False
-        self._ids = self._lister.ids  # grows as names are resolved
 
     @property
     def cursors(self) -> dict[UUID, LogCursor]:
@@ -185,12 +224,6 @@ class ManyFollower(Acknowledging):
     def active(self) -> int:
         """How many tasks are still being followed."""
         return sum(1 for f in self._followers.values() if not f.finished)
-
-    async def aclose(self) -> None:
-        """Stop following; events not yet handed out are dropped (cursors exclude them)."""
-        self._done = True
-        self._ready.clear()
-        await self._lister.wakers.aclose()
 
     def _follower(self, task: Task) -> LogFollower:
         follower = self._followers.get(task.id)
@@ -207,37 +240,50 @@ class ManyFollower(Acknowledging):
             self._followers[task.id] = follower
         return follower
 
-    async def __anext__(self) -> LogEvent:
-        try:
-            if self._acks is not None:
-                await self._acks.flush()  # asking for more acknowledges what was handed out
-            while True:
-                while self._ready:
-                    event = self._ready[0].take()
-                    if event is not None:
-                        if self._acks is not None:
-                            return self._acks.stamp(event, self._ready[0].cursor)
-                        return event
-                    self._ready.popleft()
-                if self._done:
-                    raise StopAsyncIteration
-                await self._poll()
-        except BaseException:
-            # The end, an error or cancellation: no watch stream outlives the iteration.
-            await self._lister.wakers.aclose()
-            raise
+    async def _next(self) -> LogEvent:
+        if self._acks is not None:
+            await self._acks.flush()  # asking for more acknowledges what was handed out
+        while True:
+            while self._ready:
+                event = self._ready[0].take()
+                if event is not None:
+                    if self._acks is not None:
+                        return self._acks.stamp(event, self._ready[0].cursor)
+                    return event
+                self._ready.popleft()
+            if self._done:
+                raise StopAsyncIteration
+            await self._poll()
 
     async def _poll(self) -> None:
+        """One interval: one list call, then the logs of the tasks worth a look, at once."""
         tasks = await self._lister.poll_tasks()
         if tasks is None:
             return
         if self._acks is not None:  # resume tasks seen for the first time from the store
             self._saved.update(await self._acks.load(tasks.keys() - self._followers.keys()))
+        await self._drop_missing(tasks)
+        due: list[tuple[LogFollower, Task]] = []
+        for task in tasks.values():
+            follower = self._follower(task)
+            if not follower.finished:
+                await follower.waker.attach(task)
+                due.append((follower, task))
+        await self._observe_all(due)
+        for follower, _ in due:
+            if follower.finished and follower.task is not None:
+                await self._lister.wakers.drop(follower.task.id)  # its slot is free again
+        self._lister.paced(bool(self._ready), self._slow_pace)
+        if self._ids is not None:  # following everything (ids=None) goes on until aclose()
+            self._done = all(self._ended(task_id) for task_id in self._ids)
+
+    async def _drop_missing(self, tasks: dict[UUID, Task]) -> None:
+        """Followed tasks the listing no longer shows: following every task, a deleted
+        one is forgotten (its memory released); followed by id, it ends once it is gone."""
         for task_id in list(self._followers):
             if task_id in tasks:
                 continue
             if self._ids is None:
-                # Gone from the listing: deleted.  Its memory is released.
                 del self._followers[task_id]
                 if self._acks is not None:
                     self._acks.forget(task_id)
@@ -245,12 +291,10 @@ class ManyFollower(Acknowledging):
                 await self._lister.wakers.drop(task_id)
             elif task_id in self._lister.gone:
                 self._followers[task_id].end(EndReason.DELETED)
-        due: list[tuple[LogFollower, Task]] = []
-        for task in tasks.values():
-            follower = self._follower(task)
-            if not follower.finished:
-                await follower.waker.attach(task)
-                due.append((follower, task))
+
+    async def _observe_all(self, due: list[tuple[LogFollower, Task]]) -> None:
+        """Hand each follower its task's snapshot (fetching the logs worth fetching), all
+        at once; the first error is raised as itself once the others stopped."""
         errors: list[BaseException] = []
         try:
             async with anyio.create_task_group() as tg:
@@ -266,16 +310,13 @@ class ManyFollower(Acknowledging):
                     self._ready.append(follower)
         if errors:
             raise errors[0]  # as follow_logs would: the error itself, not an ExceptionGroup
-        for follower, _ in due:
-            if follower.finished and follower.task is not None:
-                await self._lister.wakers.drop(follower.task.id)  # its slot is free again
-        self._lister.paced(bool(self._ready), self._slow_pace)
-        if self._ids is not None:  # following everything (ids=None) goes on until aclose()
-            self._done = all(
-                task_id in self._lister.gone
-                or (task_id in self._followers and self._followers[task_id].finished)
-                for task_id in self._ids
-            )
+
+    def _ended(self, task_id: UUID) -> bool:
+        """A task followed by id is done with: deleted, or its follower finished."""
+        if task_id in self._lister.gone:
+            return True
+        follower = self._followers.get(task_id)
+        return follower is not None and follower.finished
 
     def _slow_pace(self, delay: float) -> float:
         """Slow only while every followed task is quiet on its stream (and no
@@ -323,7 +364,7 @@ async def _observe(
         scope.cancel()  # the other polls of this interval stop; the error is raised once
 
 
-class ManyWatcher(Closeable):
+class ManyWatcher(_ManyTasks[Task], Closeable):
     """Async iterator of :class:`Task` snapshots of many tasks, one per change.
 
     Create with ``client.watch_many``; one list call per interval.  A task that
@@ -332,43 +373,26 @@ class ManyWatcher(Closeable):
     """
 
     def __init__(
-        self,
-        client: CoderTasksClient,
-        ids: Collection[UUID] | None = None,
-        *,
+        self, client: CoderTasksClient, ids: Collection[UUID] | None = None, *,
         names: Collection[str] = (),
         owner: str | UUID | None = "me",
         poll: PollPolicy | None = None,
         stop: StopConditions = _NO_STOP,
-        wake: Wake | None = None,
-        max_streams: int | None = None,
-    ) -> None:
-        self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
+        wake: Wake | None = None, max_streams: int | None = None,
+    ) -> None:  # fmt: skip
+        self._listen(client, ids, names, owner, poll, wake, max_streams)
         self._tasks: dict[UUID, Task] = {}
         self._until = stop.until
         self._until_terminal = stop.until_terminal
         self._marks: dict[UUID, tuple[Any, ...]] = {}
         self._finished: set[UUID] = set()
         self._ready: deque[Task] = deque()
-        self._done = False
-        self._ids = self._lister.ids  # grows as names are resolved
 
-    async def aclose(self) -> None:
-        """Stop watching."""
-        self._done = True
-        self._ready.clear()
-        await self._lister.wakers.aclose()
-
-    async def __anext__(self) -> Task:
-        try:
-            while not self._ready:
-                if self._done:
-                    raise StopAsyncIteration
-                await self._poll()
-        except BaseException:
-            # The end, an error or cancellation: no watch stream outlives the iteration.
-            await self._lister.wakers.aclose()
-            raise
+    async def _next(self) -> Task:
+        while not self._ready:
+            if self._done:
+                raise StopAsyncIteration
+            await self._poll()
         return self._ready.popleft()
 
     async def _poll(self) -> None:

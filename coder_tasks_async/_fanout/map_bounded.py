@@ -1,9 +1,8 @@
 """Fan-out: run one async call over many items with bounded concurrency.
 
-:func:`map_bounded` is the engine; :func:`create_tasks`, :func:`get_tasks` and
-:func:`delete_tasks` (behind ``coder.create_many``, ``get_many`` and
-``delete_many``) are thin uses of it.  Anything else (sending input to many
-tasks, waiting on many) is a lambda away::
+:func:`map_bounded` is the engine; ``coder.create_many``, ``get_many`` and
+``delete_many`` (:mod:`.client_methods`) are thin uses of it.  Anything else
+(sending input to many tasks, waiting on many) is a lambda away::
 
     outcomes = await map_bounded(lambda t: coder.send_input(t, "Also run the tests"), tasks)
 
@@ -13,45 +12,21 @@ bad item never cancels the others (unless you ask for ``fail_fast``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
-from uuid import UUID
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar, cast
 
 import anyio
 import anyio.lowlevel
-import attrs
-from attrs import AttrsInstance
 
 from .._wire.deprecation import value_from
 from . import DEFAULT_CONCURRENCY
 from .outcome import Failure, Outcome, Progress, Success
 from .ratelimit import RateLimiter
 
-if TYPE_CHECKING:
-    from .._endpoints.tasks import TaskEndpoints
-    from .._wire.models import Task
-    from .._wire.protocol import TaskRef
-
-__all__ = [
-    "DEFAULT_CONCURRENCY",
-    "TaskRequest",
-    "create_tasks",
-    "delete_tasks",
-    "get_tasks",
-    "map_bounded",
-]
+__all__ = ["DEFAULT_CONCURRENCY", "map_bounded"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: What ``create_many`` accepts per task: the prompt alone, or ``create_task``
-#: keyword arguments as a mapping or an attrs instance.
-TaskRequest = str | Mapping[str, Any] | AttrsInstance
-
-#: The request type of one ``create_many`` call (``str`` for a list of prompts).
-Q = TypeVar("Q", bound=TaskRequest)
-#: The reference type of one ``get_many``/``delete_many`` call.
-Ref = TypeVar("Ref", bound="TaskRef")
 
 
 async def map_bounded(
@@ -150,101 +125,3 @@ async def map_bounded(
         if failure is not None:
             raise failure
     return cast("list[Outcome[T, R]]", outcomes)
-
-
-def _limiter(client: TaskEndpoints, rate_limit: bool | RateLimiter) -> RateLimiter | None:
-    if isinstance(rate_limit, RateLimiter):
-        return rate_limit
-    return RateLimiter(client) if rate_limit else None
-
-
-def _create_kwargs(request: TaskRequest, template_version_id: UUID | str | None) -> dict[str, Any]:
-    if isinstance(request, str):
-        kwargs: dict[str, Any] = {"input": request}
-    elif isinstance(request, Mapping):
-        kwargs = dict(request)
-    elif attrs.has(type(request)):
-        kwargs = attrs.asdict(request, recurse=False)
-    else:
-        raise TypeError(
-            "each request must be a prompt str, a mapping or an attrs instance of "
-            f"create_task arguments, not {type(request).__name__}"
-        )
-    if template_version_id is not None:
-        kwargs.setdefault("template_version_id", template_version_id)
-    return kwargs
-
-
-async def create_tasks(
-    client: TaskEndpoints,
-    requests: Iterable[Q],
-    *,
-    template_version_id: UUID | str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: Progress[Q, Task] | None = None,
-    rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[Q, Task]]:
-    """``coder.create_many``: create each request, one :class:`Outcome` per request."""
-
-    async def create(request: Q) -> Task:
-        return await client.create_task(**_create_kwargs(request, template_version_id))
-
-    return await map_bounded(
-        create,
-        requests,
-        concurrency=concurrency,
-        fail_fast=fail_fast,
-        progress=progress,
-        rate_limit=_limiter(client, rate_limit),
-    )
-
-
-async def get_tasks(
-    client: TaskEndpoints,
-    refs: Iterable[Ref],
-    *,
-    owner: str | UUID = "me",
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: Progress[Ref, Task] | None = None,
-    rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[Ref, Task]]:
-    """``coder.get_many``: fetch each task (a missing one is a ``NotFoundError`` outcome)."""
-
-    async def get(ref: Ref) -> Task:
-        return await client.get_task(ref, owner=owner)
-
-    return await map_bounded(
-        get,
-        refs,
-        concurrency=concurrency,
-        fail_fast=fail_fast,
-        progress=progress,
-        rate_limit=_limiter(client, rate_limit),
-    )
-
-
-async def delete_tasks(
-    client: TaskEndpoints,
-    refs: Iterable[Ref],
-    *,
-    owner: str | UUID = "me",
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: Progress[Ref, None] | None = None,
-    rate_limit: bool | RateLimiter = False,
-) -> list[Outcome[Ref, None]]:
-    """``coder.delete_many``: delete each task; ``outcome.ok`` tells which were accepted."""
-
-    async def delete(ref: Ref) -> None:
-        await client.delete_task(ref, owner=owner)
-
-    return await map_bounded(
-        delete,
-        refs,
-        concurrency=concurrency,
-        fail_fast=fail_fast,
-        progress=progress,
-        rate_limit=_limiter(client, rate_limit),
-    )

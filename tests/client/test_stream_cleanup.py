@@ -1,0 +1,93 @@
+"""Every watch stream is closed when its poller ends, however it ends: a cancel scope
+(``move_on_after``, ``fail_after``), a server that never answers the close, many at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import pytest
+from helpers import FAST, WAKE_TIMINGS, eventually
+from streamproxy import StreamProxy
+
+from coder_tasks_async import CoderTasksClient, LogEvent
+from coder_tasks_async.testing import FakeClock, FakeCoder
+
+pytestmark = pytest.mark.anyio
+
+
+async def turns(n: int) -> None:
+    """Event-loop turns (a count, not wall time)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("how", ["cancel_scope", "move_on_after"])
+async def test_follow_many_left_through_a_cancel_scope_closes_every_stream(how: str) -> None:
+    """Regression: ``follow_many`` left through an anyio cancel scope closed its streams
+    one at a time, and the first close cancelled by the scope skipped the rest: 8 of
+    10 stayed open.  Now they are all closed, shielded, even inside a cancelled scope
+    (here against a server slow to answer the close, as a real one over a network is)."""
+    clock = FakeClock(autojump=False)
+    async with (
+        FakeCoder(clock=clock, timings=WAKE_TIMINGS) as fake,
+        StreamProxy(fake.url, ["silent"]).running() as streams,
+        CoderTasksClient(streams.url, token=fake.token, clock=clock) as client,
+    ):
+        tasks = [
+            await client.create_task(f"t{i}", template_version_id=fake.template_version_id)
+            for i in range(10)
+        ]
+        clock.advance(10)
+        got: list[LogEvent] = []
+        with anyio.CancelScope() as scope:
+            async with client.follow_many(tasks, poll=FAST) as many:
+                async with anyio.create_task_group() as tg:
+
+                    async def stop_when_all_open() -> None:
+                        await eventually(
+                            lambda: streams.open == client.streams_open == 10, "ten streams"
+                        )
+                        if how == "cancel_scope":
+                            scope.cancel()
+                        else:
+                            scope.deadline = anyio.current_time()  # as move_on_after does
+
+                    tg.start_soon(stop_when_all_open)
+                    async for event in many:
+                        got.append(event)
+        assert scope.cancelled_caught
+        assert len(got) >= 10
+        assert client.streams_open == 0
+        await eventually(lambda: streams.open == 0, "the server saw every stream closed")
+
+
+async def test_closing_never_waits_on_a_server_that_ignores_the_close() -> None:
+    """A server storming on without answering the close frame held aiohttp's close open
+    for as long as it talked (its timeout is per message).  The close is bounded in all;
+    here three such streams close together, inside a cancelled scope."""
+    clock = FakeClock()
+    async with (
+        FakeCoder(clock=clock, timings=WAKE_TIMINGS) as fake,
+        StreamProxy(fake.url, ["storm"], deaf=True).running() as streams,
+        CoderTasksClient(streams.url, token=fake.token, clock=clock) as client,
+    ):
+        tasks = [
+            await client.create_task(f"t{i}", template_version_id=fake.template_version_id)
+            for i in range(3)
+        ]
+        # The guard: this close used to wait as long as the server talked, for ever.
+        with anyio.fail_after(30), anyio.CancelScope() as scope:
+            async with client.follow_many(tasks, poll=FAST) as many:
+                async with anyio.create_task_group() as tg:
+
+                    async def stop_in_the_storm() -> None:
+                        await eventually(lambda: streams.open == 3, "three streams")
+                        await eventually(lambda: streams.events > 1_000, "the storm is on")
+                        scope.cancel()
+
+                    tg.start_soon(stop_in_the_storm)
+                    async for _ in many:
+                        pass
+        assert client.streams_open == 0
+        await eventually(lambda: streams.open == 0, "every connection dropped")
