@@ -9,10 +9,12 @@ its own and plain ``object.__setattr__``, so each field is one specialised
 more).  The builder is created by calling it (its ``__init__`` is ``object``'s), which
 is cheaper than ``object.__new__``.  Once filled, the object's ``__class__`` becomes
 the model: same layout, nothing copied, and from then on it is as frozen as any other
-instance.  Primitive, optional and enum fields are checked inline.  A list of models
-gets its own function with the model's code inlined in the loop.  It validates exactly
-as strictly as the hooks it inlines (a wrong type raises), and anything
-unexpected falls back to cattrs' detailed converter, which then names the
+instance.  Primitive, optional and enum fields are checked inline, nested models are
+inlined, and fields are looked up with the JSON decoder's own key objects
+(:class:`Lookups`).  A list of models gets its own function with the model's code
+inlined in the loop, and may first hand out a remembered object (:mod:`.recall`).
+It validates exactly as strictly as the hooks it inlines (a wrong type raises), and
+anything unexpected falls back to cattrs' detailed converter, which then names the
 offending field.
 
 Only used for frozen, slotted attrs classes without validators, converters or

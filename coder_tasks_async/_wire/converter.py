@@ -13,6 +13,13 @@ timestamps go straight to ``datetime.fromisoformat`` (which on 3.11 accepts
 ``Z``, any offset and 9 fractional digits).  Large bodies are decoded with the
 cyclic garbage collector paused: the models hold no reference cycles, and
 scanning thousands of fresh objects again and again cost a third of a listing.
+
+What was decoded is remembered and handed out again (every value is immutable):
+parsed UUIDs and timestamps by their string, ``get_task`` bodies by digest, listed
+tasks by id and log entries by time, the last two only when every other field
+matches as strictly as building would judge it (:mod:`.recall`).  Each memo is
+emptied when full and sized to the largest listing or conversation decoded
+(:func:`_fit_caches`); docs/architecture.md has the table.
 """
 
 from __future__ import annotations
