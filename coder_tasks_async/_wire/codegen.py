@@ -32,7 +32,7 @@ from uuid import UUID
 
 import attrs
 
-from .recall import condition
+from .recall import PRIMITIVES, condition, optional_inner
 
 __all__ = ["HookSource", "Lookups", "make_structure_fn", "supports"]
 
@@ -46,7 +46,6 @@ class HookSource(Protocol):
 
 
 _MISSING = object()
-_PRIMITIVES = (str, int, bool)
 
 
 def supports(cls: type[Any]) -> bool:
@@ -56,13 +55,6 @@ def supports(cls: type[Any]) -> bool:
     if hasattr(cls, "__attrs_post_init__") or cls.__new__ is not object.__new__:
         return False
     return all(f.validator is None and f.converter is None for f in attrs.fields(cls))
-
-
-def _optional_inner(type_: Any) -> Any:
-    args = getattr(type_, "__args__", ())
-    if len(args) == 2 and type(None) in args:
-        return next(a for a in args if a is not type(None))
-    return None
 
 
 class Lookups(NamedTuple):
@@ -257,7 +249,7 @@ class _Writer:
         if field.default is attrs.NOTHING:
             candidate = field.type
         elif field.default is None:
-            candidate = _optional_inner(field.type)
+            candidate = optional_inner(field.type)
         else:
             return None
         return candidate if isinstance(candidate, type) and supports(candidate) else None
@@ -265,7 +257,7 @@ class _Writer:
     def expression(self, path: str, type_: Any, v: str) -> str:
         """Python source turning ``v`` into the field's value."""
         ns = self.ns
-        if type_ in _PRIMITIVES:
+        if type_ in PRIMITIVES:
             ns[f"type{path}"] = type_
             return f"({v} if type({v}) is type{path} else __bad({v}, type{path}))"
         if type_ is datetime:
@@ -277,7 +269,7 @@ class _Writer:
                 f"((d if (d := fromiso({v})).tzinfo is not None else d.replace(tzinfo=utc)) "
                 f"if type({v}) is str else __bad({v}, str))"
             )
-        inner = _optional_inner(type_)
+        inner = optional_inner(type_)
         if inner is not None:
             return f"(None if {v} is None else {self.expression(path, inner, v)})"
         ns[f"hook{path}"] = self.converter.get_structure_hook(type_)
@@ -331,5 +323,5 @@ def _builder(cls: type[Any]) -> type[Any]:
 def _passes_as_is(default: Any, type_: Any) -> bool:
     """Whether the generated checks would hand ``default`` back unchanged."""
     if default is None:
-        return _optional_inner(type_) is not None
-    return type_ in _PRIMITIVES and type(default) is type_
+        return optional_inner(type_) is not None
+    return type_ in PRIMITIVES and type(default) is type_

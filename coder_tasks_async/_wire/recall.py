@@ -27,9 +27,10 @@ from uuid import UUID
 
 import attrs
 
-__all__ = ["Names", "condition"]
+__all__ = ["PRIMITIVES", "Names", "condition", "optional_inner"]
 
-_PRIMITIVES = (str, int, bool)
+#: JSON types a field may hold as they are, checked by exact type.
+PRIMITIVES = (str, int, bool)
 
 
 class Names(Protocol):
@@ -62,7 +63,7 @@ def condition(
         key = names.key(field.name, path)
         if field.default is attrs.NOTHING:
             read = f"{o}[{key}]"
-        elif field.default is None or type(field.default) in _PRIMITIVES:
+        elif field.default is None or type(field.default) in PRIMITIVES:
             names.ns[f"default{path}"] = field.default
             read = f"{o}.get({key}, default{path})"
         else:
@@ -71,7 +72,8 @@ def condition(
     return " and ".join(parts)
 
 
-def _optional_inner(type_: Any) -> Any:
+def optional_inner(type_: Any) -> Any:
+    """``X`` for ``X | None``, else ``None``."""
     args = getattr(type_, "__args__", ())
     if len(args) == 2 and type(None) in args:
         return next(a for a in args if a is not type(None))
@@ -86,14 +88,14 @@ def _same(
     path: str,
     supports: Callable[[type[Any]], bool],
 ) -> str:
-    inner = _optional_inner(type_)
+    inner = optional_inner(type_)
     if inner is not None:
         present = _same(names, inner, read, have, path, supports)
         return f"({read} is None if {have} is None else {present})"
     x, ns = f"x{path}", names.ns
     if type_ is str or (isinstance(type_, type) and issubclass(type_, enum.StrEnum)):
         return f"{have} == {read}"  # equal to a string only
-    if type_ in _PRIMITIVES:
+    if type_ in PRIMITIVES:
         ns[f"type{path}"] = type_
         return f"({have} == ({x} := {read}) and type({x}) is type{path})"
     if type_ is UUID and "uuids" in ns:
