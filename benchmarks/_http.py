@@ -280,34 +280,38 @@ async def bench_list_tasks(srv: ServerProcess, settings: Settings) -> list[Row]:
 # -- create_task fan-out ------------------------------------------------------------
 
 
+async def sdk_creates(srv: ServerProcess, count: int, tv: UUID | str) -> int:
+    """``count`` creates through ``client.create_many`` (64 workers), session set-up included."""
+    async with CoderTasksClient(
+        srv.url, token=srv.token, api="experimental", max_concurrency=64
+    ) as client:
+        # The SDK's own fan-out helper: a pool of 64 workers, results in order.
+        prompts = [PROMPT] * count
+        outcomes = await client.create_many(prompts, template_version_id=tv, concurrency=64)
+        assert all(outcome.ok for outcome in outcomes)
+    return count
+
+
+async def raw_creates(srv: ServerProcess, count: int, tv: UUID | str) -> int:
+    """The same by hand: ``asyncio.gather`` + ``Semaphore(64)`` of raw POSTs."""
+    body = orjson.dumps({"input": PROMPT, "template_version_id": str(tv)})
+    slots = asyncio.Semaphore(64)
+    async with RawClient(srv.url, srv.token, limit=64) as raw:
+
+        async def create() -> None:
+            async with slots:
+                await raw.post_json("/me", body)
+
+        await asyncio.gather(*(create() for _ in range(count)))
+    return count
+
+
 async def bench_create_fanout(srv: ServerProcess, settings: Settings) -> list[Row]:
     tv = standalone_template_version_id()
     count = settings.pick(300, 1000)
-    body = orjson.dumps({"input": PROMPT, "template_version_id": str(tv)})
-
-    async def sdk_run() -> int:
-        async with CoderTasksClient(
-            srv.url, token=srv.token, api="experimental", max_concurrency=64
-        ) as client:
-            # The SDK's own fan-out helper: a pool of 64 workers, results in order.
-            outcomes = await client.create_many(
-                [PROMPT] * count, template_version_id=tv, concurrency=64
-            )
-            assert all(outcome.ok for outcome in outcomes)
-        return count
-
-    async def raw_run() -> int:
-        slots = asyncio.Semaphore(64)
-        async with RawClient(srv.url, srv.token, limit=64) as raw:
-
-            async def create() -> None:
-                async with slots:
-                    await raw.post_json("/me", body)
-
-            await asyncio.gather(*(create() for _ in range(count)))
-        return count
-
-    s, r = await interleaved(settings.rounds, sdk_run, raw_run)
+    s, r = await interleaved(
+        settings.rounds, partial(sdk_creates, srv, count, tv), partial(raw_creates, srv, count, tv)
+    )
     sdk_wall = median([x.wall for x in s])
     raw_wall = median([x.wall for x in r])
     ratio = sdk_wall / raw_wall

@@ -40,13 +40,14 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import orjson
+from _http import raw_creates, sdk_creates
 from _launch import ServerProcess, bench_server
-from _measure import Settings, median
+from _measure import Settings, interleaved, median
 from _raw import RawClient
 from _report import Row, fmt_time
 
@@ -56,7 +57,6 @@ __all__ = ["bench_scale"]
 
 _HERE = Path(__file__).resolve().parent
 INTERVAL = 1.0
-PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
 #: A side: runs until cancelled, against (url, token).
 Side = Callable[[str, str], Awaitable[None]]
 
@@ -272,37 +272,14 @@ def _follow_rows(points: list[dict[str, Any]]) -> list[Row]:
 
 async def _create_size(srv: ServerProcess, count: int, settings: Settings) -> dict[str, Any]:
     tv = srv.info["TEMPLATE_VERSION_ID"]
-    body = orjson.dumps({"input": PROMPT, "template_version_id": tv})
-
-    async def sdk() -> None:
-        async with CoderTasksClient(
-            srv.url, token=srv.token, api="experimental", max_concurrency=64
-        ) as client:
-            outcomes = await client.create_many([PROMPT] * count, template_version_id=tv)
-            assert all(outcome.ok for outcome in outcomes)
-
-    async def raw() -> None:
-        slots = asyncio.Semaphore(64)
-        async with RawClient(srv.url, srv.token, limit=64) as client:
-
-            async def create() -> None:
-                async with slots:
-                    await client.post_json("/me", body)
-
-            await asyncio.gather(*(create() for _ in range(count)))
-
-    samples: dict[str, list[tuple[float, float]]] = {"sdk": [], "raw": []}
     rounds = settings.pick(1, 3 if count <= 1_000 else 1)
-    for i in range(rounds):
-        order = [("sdk", sdk), ("raw", raw)]
-        for name, run in order if i % 2 == 0 else order[::-1]:
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            await run()
-            samples[name].append((time.perf_counter() - wall0, time.process_time() - cpu0))
+    s, r = await interleaved(
+        rounds, partial(sdk_creates, srv, count, tv), partial(raw_creates, srv, count, tv)
+    )
     out: dict[str, Any] = {"count": count}
-    for name, got in samples.items():
-        out[f"wall_{name}"] = median([w for w, _ in got]) / count
-        out[f"cpu_{name}"] = median([c for _, c in got]) / count
+    for name, samples in (("sdk", s), ("raw", r)):
+        out[f"wall_{name}"] = median([x.wall_per_op for x in samples])
+        out[f"cpu_{name}"] = median([x.cpu_per_op for x in samples])
     return out
 
 
