@@ -26,7 +26,8 @@ Figures per size, each side measured on its own (SDK and raw take turns):
 * Requests per minute in that window (the fake's census, wall time of the window).
 * Heap per task: the smallest ``tracemalloc`` heap seen while the side polls its
   third and fourth interval (between polls: what it holds, not a decode in flight),
-  above the heap before the side started, divided by the tasks.
+  above the heap before the side started, divided by the tasks.  The decoder's caches
+  and memos are emptied first, so nothing the follower holds was allocated untraced.
 
 ``create_many`` at 1,000 and 10,000: ``client.create_many(prompts, concurrency=64)``
 against ``asyncio.gather`` + ``Semaphore(64)`` of raw POSTs on ``_server.py fake``
@@ -52,6 +53,7 @@ from _raw import RawClient
 from _report import Row, fmt_time
 
 from coder_tasks_async import CoderTasksClient, PollPolicy
+from coder_tasks_async._wire import converter
 
 __all__ = ["bench_scale"]
 
@@ -168,10 +170,20 @@ async def _window(
     }
 
 
+def _forget_decoded() -> None:
+    """Empty the decoder's caches and memos, so what a follower holds is allocated (and
+    traced) while it runs: objects kept from an earlier phase would go uncounted."""
+    for name in ("_UUIDS", "_TIMES", "_ENTRIES", "_LISTED", "_TASKS", "_KEY_OF"):
+        memo = getattr(converter, name, None)
+        if memo is not None:
+            memo.clear()
+
+
 async def _heap(side: Side, srv: ServerProcess, user: str, tasks: int) -> float:
     """Heap held per task between the side's polls (smallest ``tracemalloc`` reading)."""
     control = srv.info["CONTROL"]
     before = (await _census(control, user))["list"]
+    _forget_decoded()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     running = asyncio.ensure_future(side(srv.url, srv.info[f"TOKEN_{user.upper()}"]))
