@@ -87,8 +87,8 @@ _UNKNOWN = SafeUUID.unknown  # an Enum attribute lookup costs more than the rest
 #: its owner, organization and template), so most parses become one dict lookup.
 #: UUIDs are immutable, so sharing them is safe; the cache is simply emptied when full.
 _UUIDS: dict[str, UUID] = {}
-#: How many entries each cache holds before it is emptied: at least this, and more once
-#: a larger listing or conversation has been decoded (:func:`_fit_caches`).
+#: How many entries each cache of parsed strings holds before it is emptied: at least
+#: this, and more once a larger listing or conversation has been decoded (:func:`_fit_caches`).
 _CACHE_FLOOR = 16_384
 _UUIDS_MAX = _CACHE_FLOOR
 
@@ -146,7 +146,11 @@ _TIMES_MAX = _CACHE_FLOOR
 #: whose id, type and content also match is handed out again (entries are immutable)
 #: instead of being built anew.  Emptied when full.
 _ENTRIES: dict[str, TaskLogEntry] = {}
-_ENTRIES_MAX = _CACHE_FLOOR
+#: The memos of models start small: every object they keep is one more for each full
+#: collection of the cyclic GC to walk (a listed task keeps its state, health and UUIDs
+#: alive too), so they hold what the largest body needed, not a fixed 16,384.
+_MODEL_MEMO_FLOOR = 1_024
+_ENTRIES_MAX = _MODEL_MEMO_FLOOR
 
 
 def _remember_entry(time: str, entry: TaskLogEntry) -> None:
@@ -161,7 +165,7 @@ def _remember_entry(time: str, entry: TaskLogEntry) -> None:
 #: new Task, state and health, which the garbage collector would then walk for as long
 #: as the follower keeps them.  Emptied when full.
 _LISTED: dict[str, Task] = {}
-_LISTED_MAX = _CACHE_FLOOR
+_LISTED_MAX = _MODEL_MEMO_FLOOR
 
 
 def _remember_listed(task_id: str, task: Task) -> None:
