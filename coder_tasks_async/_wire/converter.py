@@ -355,7 +355,11 @@ class _FastHooks:
             )
             return list_hook
         if _generated(type_):
-            return codegen.make_structure_fn(type_, self, _type_error, _lookups())
+            # One object at a time (a changing task's get_task): its timestamps are mostly
+            # new, and a cache miss and insert cost more than the parse (~5% of a decode).
+            # The list functions keep the cache: their memos compare timestamps through it.
+            single = _lookups()._replace(times=None, new_time=None)
+            return codegen.make_structure_fn(type_, self, _type_error, single)
         return _detailed().get_structure_hook(type_)
 
 
