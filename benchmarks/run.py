@@ -34,10 +34,11 @@ from _follow import CHUNK_INTERVAL, bench_follow
 from _http import bench_create_fanout, bench_get_task, bench_get_task_changing, bench_list_tasks
 from _imports import bench_imports
 from _launch import bench_server, standalone_fake
-from _logs import bench_logs
+from _logs import bench_logs, bench_logs_short
 from _measure import Settings
 from _otel import bench_otel
 from _report import Row, render, write_json
+from _scale import bench_scale
 from _structuring import bench_structuring
 from _wake import bench_wake, plan_for, wake_server
 
@@ -58,7 +59,10 @@ def _list_tasks(settings: Settings) -> list[Row]:
 
 def _logs(settings: Settings) -> list[Row]:
     with bench_server("logs", "--entries", "10000") as srv:
-        return asyncio.run(bench_logs(srv, settings))
+        rows = asyncio.run(bench_logs(srv, settings))
+    # The same call on a conversation of short entries (first line, <= 40 characters).
+    with bench_server("logs", "--entries", "10000", "--content-chars", "40") as srv:
+        return rows + asyncio.run(bench_logs_short(srv, settings))
 
 
 def _create(settings: Settings) -> list[Row]:
@@ -96,6 +100,7 @@ BENCHMARKS: dict[str, Bench] = {
     "wake": _wake,
     "fleet": bench_fleet,
     "otel": bench_otel,
+    "scale": bench_scale,
 }
 
 
@@ -112,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--from-json", type=Path, default=None, help="run nothing: draw --svg from a --json file"
     )
+    parser.add_argument(
+        "--scale-max",
+        type=int,
+        default=10_000,
+        help="largest follow_many size of the scale curves (50000 adds ~15 minutes)",
+    )
     args = parser.parse_args(argv)
     if args.from_json is not None:
         if args.svg is None:
@@ -123,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
-    settings = Settings(quick=args.quick)
+    settings = Settings(quick=args.quick, scale_max=args.scale_max)
     rows: list[Row] = []
     started = time.perf_counter()
     for name in names:
@@ -138,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f" ({'quick run, indicative only' if args.quick else 'full run'})")
     meta = {
         "quick": args.quick,
+        "scale_max": args.scale_max,
         "benchmarks": names,
         "seconds": round(time.perf_counter() - started, 1),
         "python": sys.version.split()[0],
