@@ -19,7 +19,7 @@ import random
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -68,6 +68,7 @@ _CUT_GRAIN = MIN_ATTEMPT
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
 _LARGE_BODY = 1024 * 1024
+_DEBUG = logging.DEBUG
 
 
 def configure_debug_logging() -> None:
@@ -204,8 +205,12 @@ class Transport:
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
+        #: With at least this many seconds left, a call's attempt gets the default timeouts.
+        self._uncut_left = timeouts.total - _CUT_GRAIN
         #: The default timeouts cut to a call's remaining time, by tenths of a second left.
         self._cut_cache: dict[int, aiohttp.ClientTimeout] = {}
+        #: The options of the common request (no body, default timeouts), built once.
+        self._plain_options = self._request_options(self._default_timeout, False)
 
     def __repr__(self) -> str:
         return f"Transport({self.public_base!r})"
@@ -328,7 +333,9 @@ class Transport:
         non-idempotent request failed after it may have been handled, and
         :class:`ClientClosedError` when the client was closed meanwhile.
         """
-        session = self._session_or_open()
+        session = self._session
+        if session is None or self._closed or asyncio.get_running_loop() is not self._loop:
+            session = self._session_or_open()  # opens it, or raises: closed, another loop
         if budget is None:
             budget = self.budget()
         limits = timeouts or self.timeouts
@@ -337,7 +344,7 @@ class Transport:
             url = url.with_query(params)
         landed = False  # whether an earlier attempt may have been handled by the server
         attempt = 0  # of this request (the budget counts the whole call's)
-        debug = logger.isEnabledFor(logging.DEBUG)  # asked once: no timing when not logging
+        debug = logger.isEnabledFor(_DEBUG)  # asked once: no timing when not logging
         otel = self.telemetry.active()  # None unless the application uses OpenTelemetry
         while True:
             budget.used += 1  # budget.spend(), inlined on the hot path
@@ -553,24 +560,47 @@ class Transport:
         if not slots.take_nowait():
             await slots.take()
         try:
-            timeout = self._attempt_timeout(limits, budget, method, url)
-            options = self._request_options(timeout, body is not None)
-            if span is not None:
-                options = _with_headers(options, span.headers())
+            # The common case first, without a call: default timeouts and time to spare.
+            deadline_at = budget.deadline_at
+            if limits is self.timeouts and (
+                deadline_at is None or deadline_at - self.clock.now() >= self._uncut_left
+            ):
+                timeout = self._default_timeout
+            else:
+                timeout = self._attempt_timeout(limits, budget, method, url)
+            if body is None and span is None and timeout is self._default_timeout:
+                options = self._plain_options
+            else:
+                options = self._request_options(timeout, body is not None)
+                if span is not None:
+                    options = _with_headers(options, span.headers())
+            limit = self.max_body_size
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
                 closed = False
+                data = None if body is None else _payload(body)
                 try:
-                    async with session.request(method, url, data=_payload(body), **options) as resp:
-                        if resp.status in _REDIRECTS and "Location" in resp.headers:
+                    async with session.request(method, url, data=data, **options) as resp:
+                        headers = resp.headers
+                        if resp.status in _REDIRECTS and "Location" in headers:
                             url = self._redirect_target(method, url, resp)
                             if span is not None:
                                 span.redirected(resp.status, url)
                                 options = _with_headers(options, span.headers())
                             continue
-                        data = await self._read_body(resp, method, url)
-                        return RawResponse(resp.status, resp.headers, data, method, url, attempt)
+                        # The whole body, within max_body_size once decoded: read at once
+                        # when its size is known, honest (not compressed) and within it.
+                        length = resp.content_length
+                        if (
+                            length is not None
+                            and length <= limit
+                            and "Content-Encoding" not in headers
+                        ):
+                            content = await resp.read()
+                        else:
+                            content = await read_limited(resp, limit, method, url)
+                        return RawResponse(resp.status, headers, content, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -610,23 +640,6 @@ class Transport:
                 url=self._public(url),
             )
         return self._cut_timeout(limits, left)
-
-    def _read_body(
-        self, resp: aiohttp.ClientResponse, method: str, url: URL
-    ) -> Coroutine[Any, Any, bytes]:
-        """The whole body, within :attr:`max_body_size` once decoded.
-
-        A plain method handing back the read's own coroutine: no coroutine of its own
-        on the path every response takes.
-        """
-        length = resp.content_length
-        if (
-            length is not None
-            and length <= self.max_body_size
-            and "Content-Encoding" not in resp.headers
-        ):
-            return resp.read()  # read_limited's common case, inlined
-        return read_limited(resp, self.max_body_size, method, url)
 
     def _failed(self, exc: BaseException, method: str, url: URL) -> _Failed:
         """What an aiohttp error means for retrying: nothing sent, maybe handled, or fatal."""
