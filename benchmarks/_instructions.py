@@ -84,19 +84,30 @@ def _summary(dump: Path) -> int:
 
 
 def bench_instructions(
-    srv: ServerProcess, task_id: UUID, settings: Settings, *, label: str
+    srv: ServerProcess,
+    task_id: UUID,
+    settings: Settings,
+    *,
+    concurrency: tuple[int, ...],
+    label: str = "",
 ) -> list[Row]:
-    """The rows: instructions per ``get_task`` at c=1 and c=64 against ``srv``."""
+    """The rows: instructions per ``get_task`` of ``task_id`` on ``srv`` at each
+    ``concurrency``, SDK beside raw (``label`` names the server's kind of body)."""
     rows: list[Row] = []
-    for concurrency in (1, 64):
+    for workers in concurrency:
         calls = settings.pick(256, 1024)
-        counts = count_instructions(srv, task_id, concurrency=concurrency, calls=calls)
-        figure = f"instructions/call c={concurrency}{label}"
+        counts = count_instructions(srv, task_id, concurrency=workers, calls=calls)
+        figure = f"instructions/call c={workers}{label}"
         if counts is None:
-            rows.append(
-                Row(bench="get_task", figure=figure, sdk="n/a", baseline="n/a (no valgrind)",
-                    ratio=None, unit="x raw instructions")  # fmt: skip
-                )
+            missing = Row(
+                bench="get_task",
+                figure=figure,
+                sdk="n/a",
+                baseline="n/a (no valgrind)",
+                ratio=None,
+                unit="x raw instructions",
+            )
+            rows.append(missing)
             continue
         sdk, raw = counts["sdk"], counts["raw"]
         rows.append(
