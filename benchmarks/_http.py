@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
-GET_TASK_TARGET = 0.80
+GET_TASK_TARGET = 0.92  # x raw req/s at c=64 (issue 27; 0.80 in issue 15)
 CHANGING_CPU_TARGET = 1.15  # x raw client CPU per get_task, body changes every call (issue 15)
 #: x pydantic v2 ``model_validate_json`` per changed Task body (issue 27).
 CHANGING_PYDANTIC_TARGET = 0.75

@@ -95,7 +95,7 @@ def bench_instructions(
     ``concurrency``, SDK beside raw (``label`` names the server's kind of body)."""
     rows: list[Row] = []
     for workers in concurrency:
-        calls = settings.pick(256, 1024)
+        calls = settings.pick(256, 512)
         counts = count_instructions(srv, task_id, concurrency=workers, calls=calls)
         figure = f"instructions/call c={workers}{label}"
         if counts is None:

@@ -328,6 +328,8 @@ def id_path(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str | None] | 
     if isinstance(ref, Task):
         text = id_text(ref.id)
         return f"/{id_text(ref.owner_id)}/{text}", text
+    if isinstance(ref, str) and _CANONICAL_UUID.fullmatch(text := ref.strip()):
+        return f"/{_owner_segment(owner)}/{text}", text  # an id as text, the common string
     if name_ref(ref, owner) is not None:
         return None
     return task_path(ref, owner), task_id(ref)
