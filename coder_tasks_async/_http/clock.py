@@ -52,7 +52,7 @@ class SystemClock:
     __slots__ = ()
 
     #: ``time.monotonic()`` itself (no Python frame of its own: every request asks it twice).
-    now = staticmethod(time.monotonic)
+    now: staticmethod[[], float] = staticmethod(time.monotonic)
 
     async def sleep(self, seconds: float) -> None:
         """``asyncio.sleep(seconds)``; negative or NaN means zero (a yield), never an error.

@@ -594,6 +594,7 @@ class Transport:
                             url = self._redirect_target(method, url, resp)
                             if span is not None:
                                 span.redirected(resp.status, url)
+                                assert options is not None  # always built with a span
                                 options = _with_headers(options, span.headers())
                             continue
                         # The whole body, within max_body_size once decoded: read at once
