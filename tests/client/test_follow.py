@@ -253,9 +253,10 @@ async def test_send_input_wait_ready_retries_only_proven_refusals(
     # (nothing delivered), so that client waits for the agent and sends again.  Two
     # clients: in one client both waits would share one poller, and the second wait's
     # fresh read would already see the first input's agent at work.
-    async with CoderTasksClient(
-        fake_coder.url, token=fake_coder.token, clock=fake_clock
-    ) as other, anyio.create_task_group() as tg:
+    async with (
+        CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as other,
+        anyio.create_task_group() as tg,
+    ):
         for client, text in ((coder, "first"), (other, "second")):
             tg.start_soon(
                 lambda c=client, t=text: c.send_input(task, t, wait_ready=True, poll=FAST)
