@@ -204,10 +204,12 @@ class LogFollower(Acknowledging):
         if await self._take_in(task, record, logs, seat):
             changed = self._tracker.pending
             delay = self._backoff.after_poll(changed=changed)
-            # The slow pace of an idle agent only follows a quiet poll: what was just
-            # handed out may satisfy an ``until`` that reads the caller's own state, and
-            # a stop put off by one poll waits for that poll at the normal pace.
-            quiet = not changed and not self._confirming
+            # The slow pace of an idle agent (the stream says so) may follow a poll that
+            # handed something out: nothing more comes before the agent works again, which
+            # the stream publishes.  Not with an ``until``, which may read the caller's own
+            # state (it is checked again at the normal pace), nor for a stop put off by
+            # one poll, which waits for that poll at the normal pace.
+            quiet = (not changed or self._until is None) and not self._confirming
             self._next_delay = self._slow_pace(delay, task) if quiet else delay
         seat.holding = self.holding or self._confirming
 
