@@ -17,6 +17,7 @@ from uuid import UUID
 import orjson
 from _launch import ServerProcess
 from _measure import Sample, Settings, interleaved, median, micro
+from _pydantic_twins import twins
 from _raw import RawClient, run_workers
 from _report import Row, fmt_time
 
@@ -30,6 +31,10 @@ __all__ = ["bench_create_fanout", "bench_get_task", "bench_get_task_changing", "
 PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
 GET_TASK_TARGET = 0.80
 CHANGING_CPU_TARGET = 1.15  # x raw client CPU per get_task, body changes every call (issue 15)
+#: x pydantic v2 ``model_validate_json`` per changed Task body (issue 27).
+CHANGING_PYDANTIC_TARGET = 0.75
+#: x raw client CPU per ``list_tasks`` call of 1,000 tasks (issue 27).
+LIST_CPU_TARGET = 1.8
 FANOUT_TARGET = 1.25
 
 
@@ -119,11 +124,12 @@ async def bench_get_task_changing(srv: ServerProcess, settings: Settings) -> lis
         await run_workers(concurrency, 2 * concurrency, partial(sdk.get_task, task_id))
         await run_workers(concurrency, 2 * concurrency, partial(raw.get_json, path))
         s, r = await interleaved(settings.rounds, sdk_run, raw_run)
-        bodies = [await raw.get_body(path) for _ in range(settings.pick(400, 1600))]
+        bodies = [await raw.get_body(path) for _ in range(settings.pick(400, 4000))]
     # Where the difference goes: structuring one changed body (its ids seen before, as
     # on a busy task), no HTTP; the memo never hits.  `bulk` has the cold-id row.
     per = _decode_fresh(bodies, settings)
     ms = per.get("msgspec")
+    pyd = per.get("pydantic")
     rate_ratio = _rate(s) / _rate(r)
     cpu_ratio = _cpu(s) / _cpu(r)
     figure = f"c={concurrency}, body changes"
@@ -158,17 +164,38 @@ async def bench_get_task_changing(srv: ServerProcess, settings: Settings) -> lis
             unit="x orjson.loads",
             data={"sdk_s": per["sdk"], "orjson_s": per["orjson"], "msgspec_s": ms},
         ),
+        _pydantic_row(per["sdk"], pyd),
     ]
 
 
+def _pydantic_row(sdk: float, pyd: float | None) -> Row:
+    """The changed-body decode against pydantic v2 ``model_validate_json`` (n/a without it)."""
+    ratio = None if pyd is None else sdk / pyd
+    return Row(
+        bench="get_task",
+        figure="decode_task, changed body, vs pydantic",
+        sdk=fmt_time(sdk),
+        baseline="n/a (pydantic missing)" if pyd is None else f"{fmt_time(pyd)} (pydantic)",
+        ratio=ratio,
+        unit="x pydantic",
+        target=f"<= {CHANGING_PYDANTIC_TARGET:.2f}x",
+        passed=None if ratio is None else ratio <= CHANGING_PYDANTIC_TARGET,
+        data={"sdk_s": sdk, "pydantic_s": pyd},
+    )
+
+
 def _decode_fresh(bodies: list[bytes], settings: Settings) -> dict[str, float]:
-    """Seconds per decode of a body not seen before: SDK, ``orjson.loads``, msgspec."""
+    """Seconds per decode of a body not seen before: SDK, ``orjson.loads``, msgspec, pydantic."""
     number = max(len(bodies) // (settings.pick(3, 7) + 1), 1)
     sdk_bodies, raw_bodies, ms_bodies = iter(bodies), iter(bodies), iter(bodies)
     candidates: dict[str, Callable[[], object]] = {
         "sdk": lambda: converter.decode_task(next(sdk_bodies)),
         "orjson": lambda: orjson.loads(next(raw_bodies)),
     }
+    models = twins()
+    if models is not None:
+        pyd_bodies, pyd_task = iter(bodies), models.decode_task
+        candidates["pydantic"] = lambda: pyd_task(next(pyd_bodies))
     try:
         from _msgspec_twins import single_decoders
     except ImportError:
@@ -229,6 +256,17 @@ async def bench_list_tasks(srv: ServerProcess, settings: Settings) -> list[Row]:
         ),
         Row(
             bench="list_tasks 1k",
+            figure="client CPU per task (HTTP)",
+            sdk=fmt_time(_cpu(s)),
+            baseline=fmt_time(_cpu(r)) + " (GET + loads)",
+            ratio=_cpu(s) / _cpu(r),
+            unit="x raw CPU",
+            target=f"<= {LIST_CPU_TARGET:.1f}x",
+            passed=_cpu(s) / _cpu(r) <= LIST_CPU_TARGET,
+            data={"sdk_cpu_s": _cpu(s), "raw_cpu_s": _cpu(r)},
+        ),
+        Row(
+            bench="list_tasks 1k",
             figure="decode+structure per task",
             sdk=fmt_time(decode),
             baseline=fmt_time(loads) + " (loads)",
@@ -242,34 +280,38 @@ async def bench_list_tasks(srv: ServerProcess, settings: Settings) -> list[Row]:
 # -- create_task fan-out ------------------------------------------------------------
 
 
+async def sdk_creates(srv: ServerProcess, count: int, tv: UUID | str) -> int:
+    """``count`` creates through ``client.create_many`` (64 workers), session set-up included."""
+    async with CoderTasksClient(
+        srv.url, token=srv.token, api="experimental", max_concurrency=64
+    ) as client:
+        # The SDK's own fan-out helper: a pool of 64 workers, results in order.
+        prompts = [PROMPT] * count
+        outcomes = await client.create_many(prompts, template_version_id=tv, concurrency=64)
+        assert all(outcome.ok for outcome in outcomes)
+    return count
+
+
+async def raw_creates(srv: ServerProcess, count: int, tv: UUID | str) -> int:
+    """The same by hand: ``asyncio.gather`` + ``Semaphore(64)`` of raw POSTs."""
+    body = orjson.dumps({"input": PROMPT, "template_version_id": str(tv)})
+    slots = asyncio.Semaphore(64)
+    async with RawClient(srv.url, srv.token, limit=64) as raw:
+
+        async def create() -> None:
+            async with slots:
+                await raw.post_json("/me", body)
+
+        await asyncio.gather(*(create() for _ in range(count)))
+    return count
+
+
 async def bench_create_fanout(srv: ServerProcess, settings: Settings) -> list[Row]:
     tv = standalone_template_version_id()
     count = settings.pick(300, 1000)
-    body = orjson.dumps({"input": PROMPT, "template_version_id": str(tv)})
-
-    async def sdk_run() -> int:
-        async with CoderTasksClient(
-            srv.url, token=srv.token, api="experimental", max_concurrency=64
-        ) as client:
-            # The SDK's own fan-out helper: a pool of 64 workers, results in order.
-            outcomes = await client.create_many(
-                [PROMPT] * count, template_version_id=tv, concurrency=64
-            )
-            assert all(outcome.ok for outcome in outcomes)
-        return count
-
-    async def raw_run() -> int:
-        slots = asyncio.Semaphore(64)
-        async with RawClient(srv.url, srv.token, limit=64) as raw:
-
-            async def create() -> None:
-                async with slots:
-                    await raw.post_json("/me", body)
-
-            await asyncio.gather(*(create() for _ in range(count)))
-        return count
-
-    s, r = await interleaved(settings.rounds, sdk_run, raw_run)
+    s, r = await interleaved(
+        settings.rounds, partial(sdk_creates, srv, count, tv), partial(raw_creates, srv, count, tv)
+    )
     sdk_wall = median([x.wall for x in s])
     raw_wall = median([x.wall for x in r])
     ratio = sdk_wall / raw_wall

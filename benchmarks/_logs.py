@@ -43,32 +43,100 @@ def poll_core(tracker: ConversationTracker, task: Task, raw_logs: list[object], 
     return changed
 
 
+async def _get_logs_samples(
+    sdk: CoderTasksClient, raw: RawClient, ref: UUID, entries: int, settings: Settings
+) -> tuple[list[Sample], list[Sample]]:
+    """Interleaved rounds of ``get_logs`` against GET + ``orjson.loads`` of the same path."""
+    path = f"/me/{ref}/logs"
+    calls = settings.pick(3, 10)
+
+    async def sdk_get_logs() -> int:
+        for _ in range(calls):
+            logs = await sdk.get_logs(ref)
+            assert len(logs.logs) == entries
+        return calls
+
+    async def raw_get_logs() -> int:
+        for _ in range(calls):
+            data = await raw.get_json(path)
+            assert len(data["logs"]) == entries
+        return calls
+
+    await sdk_get_logs()
+    await raw_get_logs()
+    return await interleaved(settings.rounds, sdk_get_logs, raw_get_logs)
+
+
+def _get_logs_rows(
+    bench: str, gs: list[Sample], gr: list[Sample], body: bytes, per: dict[str, float]
+) -> list[Row]:
+    """Wall and CPU per ``get_logs`` call against raw, and the decode alone against loads."""
+    size = f"{len(body) / 1e6:.1f} MB"
+    cpu_ratio = _cpu(gs) / _cpu(gr)
+    return [
+        Row(
+            bench=bench,
+            figure=f"wall per call ({size})",
+            sdk=fmt_time(_wall(gs)),
+            baseline=fmt_time(_wall(gr)) + " (GET + loads)",
+            ratio=_wall(gs) / _wall(gr),
+            unit="x raw time",
+            data={"sdk_s": _wall(gs), "raw_s": _wall(gr), "body_bytes": len(body)},
+        ),
+        Row(
+            bench=bench,
+            figure="client CPU per call",
+            sdk=fmt_time(_cpu(gs)),
+            baseline=fmt_time(_cpu(gr)) + " (GET + loads)",
+            ratio=cpu_ratio,
+            unit="x raw CPU",
+            target=f"<= {LOGS_CPU_TARGET:.1f}x",
+            passed=cpu_ratio <= LOGS_CPU_TARGET,
+            data={"sdk_cpu_s": _cpu(gs), "raw_cpu_s": _cpu(gr)},
+        ),
+        Row(
+            bench=bench,
+            figure="decode+structure, no HTTP",
+            sdk=fmt_time(per["decode"]),
+            baseline=fmt_time(per["orjson"]) + " (loads)",
+            ratio=per["decode"] / per["orjson"],
+            unit="x orjson.loads",
+            data={"sdk_s": per["decode"], "orjson_s": per["orjson"]},
+        ),
+    ]
+
+
+async def bench_logs_short(srv: ServerProcess, settings: Settings) -> list[Row]:
+    """``get_logs`` of a conversation of short entries (``_server.py logs --content-chars``)."""
+    ref = UUID(srv.info["TASK_ID"])
+    entries = int(srv.info["ENTRIES"])
+    async with (
+        CoderTasksClient(srv.url, token=srv.token, api="experimental") as sdk,
+        RawClient(srv.url, srv.token) as raw,
+    ):
+        gs, gr = await _get_logs_samples(sdk, raw, ref, entries, settings)
+        body = await raw.get_body(f"/me/{ref}/logs")
+    per = micro(
+        {
+            "orjson": lambda: orjson.loads(body),
+            "decode": lambda: converter.decode(body, TaskLogs),
+        },
+        number=settings.pick(5, 20),
+        repeat=settings.pick(5, 9),
+    )
+    return _get_logs_rows(f"get_logs {entries // 1000}k short", gs, gr, body, per)
+
+
 async def bench_logs(srv: ServerProcess, settings: Settings) -> list[Row]:
     ref = UUID(srv.info["TASK_ID"])
     entries = int(srv.info["ENTRIES"])
     path = f"/me/{ref}/logs"
-    calls = settings.pick(3, 10)
     polls = settings.pick(5, 20)
     async with (
         CoderTasksClient(srv.url, token=srv.token, api="experimental") as sdk,
         RawClient(srv.url, srv.token) as raw,
     ):
-
-        async def sdk_get_logs() -> int:
-            for _ in range(calls):
-                logs = await sdk.get_logs(ref)
-                assert len(logs.logs) == entries
-            return calls
-
-        async def raw_get_logs() -> int:
-            for _ in range(calls):
-                data = await raw.get_json(path)
-                assert len(data["logs"]) == entries
-            return calls
-
-        await sdk_get_logs()
-        await raw_get_logs()
-        gs, gr = await interleaved(settings.rounds, sdk_get_logs, raw_get_logs)
+        gs, gr = await _get_logs_samples(sdk, raw, ref, entries, settings)
 
         task = await sdk.get_task(ref)
         tracker = ConversationTracker()
@@ -115,37 +183,8 @@ async def bench_logs(srv: ServerProcess, settings: Settings) -> list[Row]:
     )
     core_s = per["core"] - per["cursor_loads"]  # restoring the cursor is not part of a poll
     poll_ratio = _wall(ps) / _wall(pr)
-    size = f"{len(body_b) / 1e6:.1f} MB"
     return [
-        Row(
-            bench=f"get_logs {entries // 1000}k",
-            figure=f"wall per call ({size})",
-            sdk=fmt_time(_wall(gs)),
-            baseline=fmt_time(_wall(gr)) + " (GET + loads)",
-            ratio=_wall(gs) / _wall(gr),
-            unit="x raw time",
-            data={"sdk_s": _wall(gs), "raw_s": _wall(gr), "body_bytes": len(body_b)},
-        ),
-        Row(
-            bench=f"get_logs {entries // 1000}k",
-            figure="client CPU per call",
-            sdk=fmt_time(_cpu(gs)),
-            baseline=fmt_time(_cpu(gr)) + " (GET + loads)",
-            ratio=_cpu(gs) / _cpu(gr),
-            unit="x raw CPU",
-            target=f"<= {LOGS_CPU_TARGET:.1f}x",
-            passed=_cpu(gs) / _cpu(gr) <= LOGS_CPU_TARGET,
-            data={"sdk_cpu_s": _cpu(gs), "raw_cpu_s": _cpu(gr)},
-        ),
-        Row(
-            bench=f"get_logs {entries // 1000}k",
-            figure="decode+structure, no HTTP",
-            sdk=fmt_time(per["decode"]),
-            baseline=fmt_time(per["orjson"]) + " (loads)",
-            ratio=per["decode"] / per["orjson"],
-            unit="x orjson.loads",
-            data={"sdk_s": per["decode"], "orjson_s": per["orjson"]},
-        ),
+        *_get_logs_rows(f"get_logs {entries // 1000}k", gs, gr, body_b, per),
         Row(
             bench="follower poll 10k",
             figure="wall per poll, 1 change",

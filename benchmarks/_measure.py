@@ -21,6 +21,8 @@ class Settings:
     """How hard to push: ``quick`` is for the smoke run, the default for real figures."""
 
     quick: bool = False
+    #: The largest size of the ``scale`` curves (``--scale-max``; 50,000 takes ~15 minutes).
+    scale_max: int = 10_000
 
     def pick(self, quick: int, full: int) -> int:
         return quick if self.quick else full
@@ -90,17 +92,26 @@ def micro(
 
     Candidates take turns loop by loop, so a noisy moment is shared among them.
     Loops are timed in process CPU time, not wall time: on a shared machine a
-    descheduled moment would otherwise be charged to whichever candidate ran.
+    descheduled moment would otherwise be charged to whichever candidate ran.  The
+    cyclic garbage collector is off while a loop runs, as in ``timeit``: a collection
+    walks every object in the process, so whichever candidate happened to trigger it
+    would pay for what the others left (the objects one candidate keeps made the
+    others' loops up to twice as slow).  Collections are measured where they belong,
+    in the HTTP rows, which time whole calls with the collector on.
     """
     loops: dict[str, list[float]] = {name: [] for name in candidates}
     for fn in candidates.values():  # warm up caches and lazily built hooks
         for _ in range(min(number, 200)):
             fn()
-    gc.collect()
     for _ in range(repeat):
         for name, fn in candidates.items():
-            t0 = time.process_time()
-            for _ in range(number):
-                fn()
-            loops[name].append((time.process_time() - t0) / number)
+            gc.collect()
+            gc.disable()
+            try:
+                t0 = time.process_time()
+                for _ in range(number):
+                    fn()
+                loops[name].append((time.process_time() - t0) / number)
+            finally:
+                gc.enable()
     return {name: median(values) for name, values in loops.items()}

@@ -7,13 +7,15 @@
     With a long ``--chunks`` the agent keeps working: the last reply grows every
     ``--chunk-interval`` seconds, as a busy agent's does.
 
-``python benchmarks/_server.py logs --entries 10000``
+``python benchmarks/_server.py logs --entries 10000 [--content-chars 40]``
     A plain aiohttp app serving ``GET /api/experimental/tasks/{user}/{task}/logs``: a
     fixed conversation of ``--entries`` entries shaped like
     ``tests/fixtures/v2.28/task_logs.json``, whose last (output) entry changes on every
     request (a counter is appended to its content and its time moves), as a
     working agent's newest reply does.  Bodies are spliced from a pre-encoded
-    prefix, so the server stays cheap.
+    prefix, so the server stays cheap.  ``--content-chars N`` keeps only the first
+    line of each message, cut to N characters (a conversation of short entries,
+    where the per-entry work weighs most).
 
 ``python benchmarks/_server.py task``
     A plain aiohttp app serving ``GET /api/experimental/tasks/{user}/{task}``: the
@@ -84,8 +86,11 @@ def _rfc3339_ns(t: datetime, nanos: int) -> str:
     return f"{t:%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
 
 
-def build_entries(count: int) -> list[dict[str, Any]]:
-    """``count`` entries cycling through the fixture's messages, ids dense, last is output."""
+def build_entries(count: int, content_chars: int = 0) -> list[dict[str, Any]]:
+    """``count`` entries cycling through the fixture's messages, ids dense, last is output.
+
+    ``content_chars``: keep only each message's first line, cut to that many characters.
+    """
     fixture = json.loads((FIXTURES / "task_logs.json").read_text())["logs"]
     start = datetime(2025, 10, 27, 14, 0, 0, tzinfo=UTC)
     entries = []
@@ -94,10 +99,13 @@ def build_entries(count: int) -> list[dict[str, Any]]:
         if i == count - 1:
             model = next(e for e in reversed(fixture) if e["type"] == "output")
         at = start + timedelta(seconds=i)
+        content = model["content"]
+        if content_chars:
+            content = content.splitlines()[0][:content_chars]
         entries.append(
             {
                 "id": i,
-                "content": model["content"],
+                "content": content,
                 "type": model["type"],
                 "time": _rfc3339_ns(at, 114_201_553 + i % 1000),
             }
@@ -113,8 +121,8 @@ def _encode(value: Any) -> bytes:
 class ChangingLogs:
     """Encodes the conversation once; every response rewrites only the last entry."""
 
-    def __init__(self, count: int) -> None:
-        entries = build_entries(count)
+    def __init__(self, count: int, content_chars: int = 0) -> None:
+        entries = build_entries(count, content_chars)
         self._last = entries[-1]
         self._prefix = b'{"logs":[' + b",".join(_encode(e) for e in entries[:-1]) + b","
         self._epoch = datetime(2025, 10, 27, 14, 0, 0, tzinfo=UTC) + timedelta(seconds=count)
@@ -191,8 +199,8 @@ async def serve_task() -> None:
     await _serve_app(app, TASK_ID=fixture["id"])
 
 
-async def serve_logs(entries: int) -> None:
-    logs = ChangingLogs(entries)
+async def serve_logs(entries: int, content_chars: int) -> None:
+    logs = ChangingLogs(entries, content_chars)
     fixture_task = (FIXTURES / "task.json").read_bytes()
 
     async def get_logs(request: web.Request) -> web.Response:
@@ -220,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fake.add_argument("--chunks", type=int, default=4)
     logs = sub.add_parser("logs", help="a large conversation whose last entry keeps changing")
     logs.add_argument("--entries", type=int, default=10_000)
+    logs.add_argument("--content-chars", type=int, default=0)
     sub.add_parser("task", help="one task whose body changes on every request")
     args = parser.parse_args(argv)
     if args.mode == "fake":
@@ -227,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.mode == "task":
         asyncio.run(serve_task())
     else:
-        asyncio.run(serve_logs(args.entries))
+        asyncio.run(serve_logs(args.entries, args.content_chars))
     return 0
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 import cattrs
 import orjson
 from _measure import Settings, micro
+from _pydantic_twins import twins
 from _report import Row, fmt_time
 
 from coder_tasks_async._wire import converter
@@ -37,66 +38,9 @@ def stock_converter() -> cattrs.Converter:
 
 
 def pydantic_models() -> tuple[Any, Any] | None:
-    """Pydantic twins of ``Task`` and ``TaskLogEntry`` (same field types), if installed."""
-    try:
-        from pydantic import BaseModel, ConfigDict
-    except ImportError:
-        return None
-    from coder_tasks_async._wire.models import (
-        TaskLogType,
-        TaskState,
-        TaskStatus,
-        WorkspaceAgentLifecycle,
-        WorkspaceStatus,
-    )
-
-    class Frozen(BaseModel):
-        model_config = ConfigDict(frozen=True)
-
-    class PHealth(Frozen):
-        healthy: bool
-        reason: str = ""
-
-    class PStateEntry(Frozen):
-        timestamp: datetime
-        state: TaskState
-        message: str = ""
-        uri: str = ""
-
-    class PTask(Frozen):
-        id: UUID
-        organization_id: UUID
-        owner_id: UUID
-        owner_name: str
-        name: str
-        template_id: UUID
-        template_version_id: UUID
-        status: TaskStatus
-        created_at: datetime
-        updated_at: datetime
-        initial_prompt: str = ""
-        display_name: str = ""
-        owner_avatar_url: str = ""
-        template_name: str = ""
-        template_display_name: str = ""
-        template_icon: str = ""
-        workspace_id: UUID | None = None
-        workspace_name: str = ""
-        workspace_status: WorkspaceStatus | None = None
-        workspace_build_number: int = 0
-        workspace_agent_id: UUID | None = None
-        workspace_agent_lifecycle: WorkspaceAgentLifecycle | None = None
-        workspace_agent_health: PHealth | None = None
-        workspace_app_id: UUID | None = None
-        current_state: PStateEntry | None = None
-
-    class PLogEntry(Frozen):
-        id: int
-        content: str
-        type: TaskLogType
-        time: datetime
-
-    return PTask, PLogEntry
+    """Pydantic twins of ``Task`` and ``TaskLogEntry`` (``_pydantic_twins.py``), if installed."""
+    models = twins()
+    return None if models is None else (models.task, models.entry)
 
 
 def msgspec_decoders() -> tuple[Any, Any] | None:

@@ -5,6 +5,8 @@ Usage::
     python benchmarks/run.py                          # everything (~8-12 minutes)
     python benchmarks/run.py --quick                  # fewer rounds (smoke test)
     python benchmarks/run.py --only get_task,structuring --json results.json
+    python benchmarks/run.py --json results.json --svg chart.svg   # also draw the ratios
+    python benchmarks/run.py --from-json results.json --svg chart.svg   # draw a saved run
 
 See benchmarks/README.md for what each figure means.
 """
@@ -19,9 +21,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+import orjson
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bulk import bench_bulk
+from _chart import describe, svg_chart
 from _cli import bench_cli
 from _fleet import bench_fleet
 from _follow import CHUNK_INTERVAL, bench_follow
@@ -29,9 +35,11 @@ from _http import bench_create_fanout, bench_get_task, bench_get_task_changing, 
 from _idle import bench_idle
 from _imports import bench_imports
 from _launch import bench_server, standalone_fake
-from _logs import bench_logs
+from _logs import bench_logs, bench_logs_short
 from _measure import Settings
+from _otel import bench_otel
 from _report import Row, render, write_json
+from _scale import bench_scale
 from _shared import bench_shared
 from _structuring import bench_structuring
 from _wake import bench_wake, plan_for, wake_server
@@ -53,7 +61,10 @@ def _list_tasks(settings: Settings) -> list[Row]:
 
 def _logs(settings: Settings) -> list[Row]:
     with bench_server("logs", "--entries", "10000") as srv:
-        return asyncio.run(bench_logs(srv, settings))
+        rows = asyncio.run(bench_logs(srv, settings))
+    # The same call on a conversation of short entries (first line, <= 40 characters).
+    with bench_server("logs", "--entries", "10000", "--content-chars", "40") as srv:
+        return rows + asyncio.run(bench_logs_short(srv, settings))
 
 
 def _create(settings: Settings) -> list[Row]:
@@ -99,6 +110,8 @@ BENCHMARKS: dict[str, Bench] = {
     "idle": bench_idle,
     "wake": _wake,
     "fleet": bench_fleet,
+    "otel": bench_otel,
+    "scale": bench_scale,
 }
 
 
@@ -111,12 +124,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (smoke test)")
+    parser.add_argument("--svg", type=Path, default=None, help="also draw the ratios here (SVG)")
+    parser.add_argument(
+        "--from-json", type=Path, default=None, help="run nothing: draw --svg from a --json file"
+    )
+    parser.add_argument(
+        "--scale-max",
+        type=int,
+        default=10_000,
+        help="largest follow_many size of the scale curves (50000 adds ~15 minutes)",
+    )
     args = parser.parse_args(argv)
+    if args.from_json is not None:
+        if args.svg is None:
+            parser.error("--from-json draws a chart: give --svg PATH")
+        saved = orjson.loads(args.from_json.read_bytes())
+        args.svg.write_text(svg_chart(saved["rows"], describe(saved["meta"])))
+        return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
-    settings = Settings(quick=args.quick)
+    settings = Settings(quick=args.quick, scale_max=args.scale_max)
     rows: list[Row] = []
     started = time.perf_counter()
     for name in names:
@@ -129,15 +158,19 @@ def main(argv: list[str] | None = None) -> int:
     checked = [r for r in rows if r.passed is not None]
     print(f"\ntargets: {len(checked) - len(failed)}/{len(checked)} met", end="")
     print(f" ({'quick run, indicative only' if args.quick else 'full run'})")
+    meta = {
+        "quick": args.quick,
+        "scale_max": args.scale_max,
+        "benchmarks": names,
+        "seconds": round(time.perf_counter() - started, 1),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
     if args.json is not None:
-        meta = {
-            "quick": args.quick,
-            "benchmarks": names,
-            "seconds": round(time.perf_counter() - started, 1),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        }
         write_json(rows, args.json, meta)
+    if args.svg is not None:
+        args.svg.write_text(svg_chart([attrs.asdict(r) for r in rows], describe(meta)))
     return 0
 
 

@@ -73,7 +73,8 @@ class CoderTasksClient(FanOutMethods):
 
     Example::
 
-        async with CoderTasksClient("https://coder.example.com", token=token) as coder:
+        # url = "https://coder.example.com", token = a session token
+        async with CoderTasksClient(url, token=token) as coder:
             task = await coder.create_task("Fix the flaky test", template_version_id=tv_id)
             for t in await coder.list_tasks(status="active"):
                 print(t.name, t.status)
@@ -94,6 +95,12 @@ class CoderTasksClient(FanOutMethods):
     ``max_concurrency`` slots, at most ``max_streams`` (256) at once.
     ``clock`` replaces the real clock (tests pass ``FakeClock`` from
     ``coder_tasks_async.testing``).
+
+    OpenTelemetry (``pip install 'coder-tasks-async[otel]'``): once the application
+    uses it, every request is a client span and a ``http.client.request.duration``
+    measurement, and each follow or fan-out a parent span, on the global providers;
+    ``tracer_provider``/``meter_provider`` send them elsewhere.  Logging: one logger
+    per layer under ``coder_tasks_async`` (README, "Observability").
 
     Every method that names a task takes ``owner=`` (default ``"me"``; an
     ``"owner/name"`` reference carries its own); ``user=`` is its deprecated spelling.
@@ -367,7 +374,8 @@ class CoderTasksClient(FanOutMethods):
         ``worker`` names this worker (default: host, pid and a random suffix); names
         must differ between live workers.  ``filter`` keeps the tasks to follow
         (applied by whichever worker lists).  Handle each event well within ``lease``
-        seconds: leases are renewed between events.
+        seconds: leases are renewed between events, every ``lease / 3`` seconds.  The
+        rows of a task the server deleted are removed from the store (``forget``).
 
         Example::
 

@@ -34,6 +34,7 @@ from .._http.streams import EventStream, StreamUnavailable
 from .._http.transport import RawResponse, Transport
 from .._wire import converter, protocol
 from .._wire.errors import CoderDecodeError
+from .._wire.loggers import ROOT, get_logger
 from .._wire.models import Task, TaskLogs, TasksList, TaskStatus
 from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import RetryPolicy, Timeouts
@@ -42,10 +43,16 @@ from .releases import TaskTarget
 
 __all__ = ["ApiCalls", "ApiChoice"]
 
+logger = get_logger(f"{ROOT}.endpoints")
+
 ApiChoice = Literal["auto", "experimental", "v2"]
 T = TypeVar("T")
 #: Statuses that prove the tree we asked exists (the request reached a tasks handler).
 _TREE_EXISTS = frozenset({200, 201, 202, 204, 400, 404, 409})
+_LOGS_ROUTE = protocol.TASK_ROUTE + "/logs"
+#: The whole route templates of the reads every poll makes, per tree (built once).
+_TASK_ROUTES = {tree: root + protocol.TASK_ROUTE for tree, root in API_ROOTS.items()}
+_LOGS_ROUTES = {tree: root + _LOGS_ROUTE for tree, root in API_ROOTS.items()}
 
 
 def _decode_list(body: bytes) -> TasksList:
@@ -92,6 +99,13 @@ class ApiCalls:
         if self.server_version is None:
             self.server_version = headers.get("X-Coder-Build-Version") or None
             self._takes_names = protocol.server_takes_names(self.server_version)
+            if self.server_version is not None:
+                logger.info(
+                    "%s runs Coder %s",
+                    self.url,
+                    self.server_version,
+                    extra={"server_version": self.server_version},
+                )
 
     def budget(self, retry: RetryPolicy | None) -> RetryBudget:
         """The retry budget of one public call (see :class:`RetryPolicy`)."""
@@ -104,10 +118,11 @@ class ApiCalls:
         self, path: str | TaskTarget, decode: Callable[[bytes], T], *,
         params: dict[str, str] | None = None,
         timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
+        route: str | None = None,
     ) -> T:  # fmt: skip
         """GET and decode, as one public call (a budget of its own): :meth:`read`."""
         return await self.read(
-            path, decode, params=params, timeouts=timeouts, budget=self.budget(retry)
+            path, decode, params=params, timeouts=timeouts, budget=self.budget(retry), route=route
         )
 
     async def send(
@@ -123,13 +138,15 @@ class ApiCalls:
 
     async def get_api(
         self, path: str, decode: Callable[[bytes], T], *,
+        route: str,
         params: dict[str, str] | None = None,
         timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
     ) -> T:  # fmt: skip
-        """GET ``path`` below the deployment URL (outside the tasks trees) and decode it."""
+        """GET ``path`` below the deployment URL (outside the tasks trees) and decode it;
+        ``route`` is its template (``/api/v2/workspacebuilds/{workspacebuild}``)."""
         budget = self.budget(retry)
         response = await self.transport.request(
-            "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
+            "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode, route=route
         )
         self.raise_for(response, budget)
         return cast(T, response.parsed)
@@ -139,11 +156,12 @@ class ApiCalls:
         params: dict[str, str] | None = None,
         timeouts: Timeouts | None = None,
         budget: RetryBudget,
+        route: str | None = None,
     ) -> T:  # fmt: skip
         """GET and decode; a body that is not JSON at all (cut short) is fetched again
         within the same budget.  A body of the wrong *shape* is not retried: that will
         not heal.  ``path`` may be a task target, whose name is resolved on servers
-        that need it.
+        that need it; a plain path's route template below the tree is ``route``.
         """
         if isinstance(path, TaskTarget):
             response = await self.call_task(
@@ -151,8 +169,9 @@ class ApiCalls:
             )
         else:
             response = await self.call(
-                "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode
-            )
+                "GET", path, params=params, timeouts=timeouts, budget=budget, parse=decode,
+                route=route,
+            )  # fmt: skip
         self.raise_for(response, budget)
         return cast(T, response.parsed)
 
@@ -194,6 +213,8 @@ class ApiCalls:
         budget: RetryBudget | None = None,
         parse: Callable[[bytes], object] | None = None,
         probe: bool = True,
+        route: str | None = None,
+        task_id: str | None = None,
     ) -> RawResponse:  # fmt: skip
         """Send ``path`` (relative to the tasks tree) to the current tree; any status.
 
@@ -202,18 +223,20 @@ class ApiCalls:
         the server has.  ``probe=False`` is for endpoints only some servers have in
         both trees (pause/resume): their 404 says nothing about the tree as a
         whole, but they are still tried under the experimental tree when /api/v2
-        lacks them.
+        lacks them.  ``route`` is the path's template below the tree (``/{user}``),
+        ``task_id`` the task it names, if known: both name the request in spans and logs.
         """
         if budget is None:
             budget = self.budget(None)
+        label = (route, task_id)
         if probe and self.tree is None:
             async with self._probe_lock:
                 if self.tree is None:
                     return await self._send_to_tree(
-                        method, path, params, body, timeouts, budget, parse, probe=True
+                        method, path, params, body, timeouts, budget, parse, label, probe=True
                     )
         return await self._send_to_tree(
-            method, path, params, body, timeouts, budget, parse, probe=probe
+            method, path, params, body, timeouts, budget, parse, label, probe=probe
         )
 
     async def _send_to_tree(
@@ -225,6 +248,7 @@ class ApiCalls:
         timeouts: Timeouts | None,
         budget: RetryBudget,
         parse: Callable[[bytes], object] | None,
+        label: tuple[str | None, str | None],
         *,
         probe: bool,
     ) -> RawResponse:
@@ -232,6 +256,7 @@ class ApiCalls:
         # the tree while this one is in flight, and this call still sent to /api/v2.
         probing = probe and self.tree is None
         tree = self.tree or "v2"
+        route, task_id = label
 
         async def send_to(root: ApiTree) -> RawResponse:
             return await self.transport.request(
@@ -242,6 +267,8 @@ class ApiCalls:
                 timeouts=timeouts,
                 budget=budget,
                 parse=parse,
+                route=None if route is None else API_ROOTS[root] + route,
+                task_id=task_id,
             )
 
         response = await send_to(tree)
@@ -251,11 +278,16 @@ class ApiCalls:
             budget.refund()
             fallback = await send_to("experimental")
             if probing and not _route_missing(fallback):
-                self.tree = "experimental"  # a server before v2.29: no /api/v2 tasks tree
+                self._settle("experimental")  # a server before v2.29: no /api/v2 tasks tree
             return fallback
         if probing and response.status in _TREE_EXISTS:
-            self.tree = tree
+            self._settle(tree)
         return response
+
+    def _settle(self, tree: ApiTree) -> None:
+        """``api="auto"`` learnt the route tree: kept for the life of the client."""
+        self.tree = tree
+        logger.info("%s: tasks API at %s", self.url, API_ROOTS[tree], extra={"api": tree})
 
     # -- one task's endpoints -----------------------------------------------------------
 
@@ -302,18 +334,21 @@ class ApiCalls:
         parse: Callable[[bytes], object] | None,
     ) -> RawResponse:
         path = target.path(ref)
+        route, task_id = target.route, protocol.task_id(ref)
         if target.since is None:
             return await self.call(
-                method, path, body=body, timeouts=timeouts, budget=budget, parse=parse
-            )
+                method, path, body=body, timeouts=timeouts, budget=budget, parse=parse,
+                route=route, task_id=task_id,
+            )  # fmt: skip
         # Delete, send and logs exist in both trees from v2.27 on, so their answers
         # may settle the tree.  The rest (update input, pause, resume) may not: pause
         # and resume lived only under /api/experimental for a while (until coder PR
         # #22544), which ``call(probe=False)`` covers.
         probe = target.since in releases.IN_EVERY_TREE
         response = await self.call(
-            method, path, body=body, timeouts=timeouts, budget=budget, parse=parse, probe=probe
-        )
+            method, path, body=body, timeouts=timeouts, budget=budget, parse=parse, probe=probe,
+            route=route, task_id=task_id,
+        )  # fmt: skip
         self._check_supported(response, target.since)
         return response
 
@@ -330,7 +365,15 @@ class ApiCalls:
         async def owned_by(who: str | UUID) -> list[Task]:
             return (await self.list_tasks(who)).tasks
 
-        return await releases.find_by_name(owned_by, owner, name, url=self.url)
+        logger.debug(
+            "task %r of %s: looked up through the task list (Coder %s takes ids only)",
+            name,
+            owner,
+            self.server_version or "before v2.29",
+        )
+        task = await releases.find_by_name(owned_by, owner, name, url=self.url)
+        logger.debug("task %r is %s", name, task.id, extra={"task_id": str(task.id)})
+        return task
 
     async def list_tasks(
         self,
@@ -346,14 +389,18 @@ class ApiCalls:
         if owner is not None and owner != "":
             owner = protocol.validate_owner(owner)  # inside q, as in a path: Coder's rules
         q = protocol.build_query(owner=owner, organization=organization, status=status, query=query)
-        return await self.fetch("", _decode_list, params={"q": q}, timeouts=timeouts, retry=retry)
+        return await self.fetch(
+            "", _decode_list, params={"q": q}, timeouts=timeouts, retry=retry, route=""
+        )
 
     # -- what pinned tasks read (see .pinned) ---------------------------------------
 
     async def get_task_at(
-        self, path: str, *, timeouts: Timeouts | None = None, budget: RetryBudget | None = None
-    ) -> Task:
-        """The task at ``path`` (:func:`protocol.task_path` of its id).
+        self, path: str, *,
+        task_id: str | None = None,
+        timeouts: Timeouts | None = None, budget: RetryBudget | None = None,
+    ) -> Task:  # fmt: skip
+        """The task at ``path`` (:func:`protocol.task_path` of its id, ``task_id``).
 
         For pollers (they resolve their task once, not on every poll) and for
         ``get_task`` of an id.  Once the route tree is known this goes straight to
@@ -363,27 +410,40 @@ class ApiCalls:
             budget = self.budget(None)
         tree = self.tree
         if tree is None:
-            return await self.read(path, converter.decode_task, timeouts=timeouts, budget=budget)
+            response = await self.call(
+                "GET", path, timeouts=timeouts, budget=budget, parse=converter.decode_task,
+                route=protocol.TASK_ROUTE, task_id=task_id,
+            )  # fmt: skip
+            self.raise_for(response, budget)
+            return cast(Task, response.parsed)
         response = await self.transport.request(
             "GET",
             API_ROOTS[tree] + path,
             timeouts=timeouts,
             budget=budget,
             parse=converter.decode_task,
+            route=_TASK_ROUTES[tree],
+            task_id=task_id,
         )
         self.raise_for(response, budget)
         return cast(Task, response.parsed)
 
-    async def get_logs_raw_at(self, path: str) -> tuple[list[Any], bool]:
+    async def get_logs_raw_at(
+        self, path: str, *, task_id: str | None = None
+    ) -> tuple[list[Any], bool]:
         """The conversation at ``path`` (a task's path plus ``/logs``) as decoded JSON."""
         budget = self.budget(None)
         tree = self.tree
         if tree is None:
-            response = await self.call("GET", path, budget=budget, parse=converter.loads)
+            response = await self.call(
+                "GET", path, budget=budget, parse=converter.loads,
+                route=_LOGS_ROUTE, task_id=task_id,
+            )  # fmt: skip
         else:
             response = await self.transport.request(
-                "GET", API_ROOTS[tree] + path, budget=budget, parse=converter.loads
-            )
+                "GET", API_ROOTS[tree] + path, budget=budget, parse=converter.loads,
+                route=_LOGS_ROUTES[tree], task_id=task_id,
+            )  # fmt: skip
         self._check_supported(response, releases.LOGS)
         return self.raw_logs(response)
 

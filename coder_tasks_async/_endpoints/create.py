@@ -24,6 +24,7 @@ from .._wire.errors import (
     NotFoundError,
     ServerError,
 )
+from .._wire.loggers import ROOT, get_logger
 from .._wire.models import Task
 from .._wire.settings import Timeouts
 from .calls import ApiCalls
@@ -31,6 +32,8 @@ from .reconcile import may_have_created, this_calls_task
 from .releases import TaskTarget
 
 __all__ = ["create_once"]
+
+logger = get_logger(f"{ROOT}.endpoints")
 
 
 async def create_once(
@@ -50,7 +53,7 @@ async def create_once(
         try:
             response = await calls.call(
                 "POST", path, body=body, timeouts=timeouts, budget=budget,
-                parse=converter.decode_task,
+                parse=converter.decode_task, route=protocol.OWNER_ROUTE,
             )  # fmt: skip
             calls.raise_for(response, budget)
             return cast(Task, response.parsed)
@@ -67,8 +70,15 @@ async def create_once(
                     method="POST",
                     url=calls.url,
                 ) from exc
+            what = type(exc).__name__
+            logger.info(
+                "create_task %r may have landed (%s): looking it up by name",
+                name, what, extra={"method": "POST", "error": what},
+            )  # fmt: skip
             existing = await _reconcile(calls, exc, name, input, owner, budget)
             if existing is not None:
+                task_id = str(existing.id)
+                logger.info("create_task %r: it had landed", name, extra={"task_id": task_id})
                 return existing  # an earlier attempt of this call landed
             delay = budget.backoff()
             if isinstance(exc, ConflictError | CoderDecodeError) or not budget.fits(delay):

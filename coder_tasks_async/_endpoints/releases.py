@@ -54,6 +54,11 @@ class TaskTarget:
         """The encoded path below the tasks tree, for ``ref`` (the caller's or resolved)."""
         return protocol.task_path(ref, self.owner, self.suffix)
 
+    @property
+    def route(self) -> str:
+        """The route template below the tasks tree (``/{user}/{task}/logs``)."""
+        return protocol.TASK_ROUTE + self.suffix
+
 
 def unsupported(feature: str, server_version: str | None) -> UnsupportedByServerError:
     """The error of a server too old for ``feature`` (a row of the release table)."""

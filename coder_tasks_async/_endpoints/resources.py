@@ -78,6 +78,7 @@ class ResourceEndpoints:
         found = await self._calls.get_api(
             "/api/v2/templates",
             lambda body: converter.decode(body, list[Template]),
+            route="/api/v2/templates",
             params=params,
             timeouts=timeouts,
             retry=retry,
@@ -102,6 +103,7 @@ class ResourceEndpoints:
         return await self._calls.get_api(
             path,
             lambda body: converter.decode(body, TemplateVersion),
+            route="/api/v2/templates/{template}/versions/{templateversionname}",
             timeouts=timeouts,
             retry=retry,
         )
@@ -118,7 +120,13 @@ class ResourceEndpoints:
             default = next((p for p in presets if p.default), None)
         """
         path = f"/api/v2/templateversions/{_version_id(template_version)}/presets"
-        return await self._calls.get_api(path, _decode_presets, timeouts=timeouts, retry=retry)
+        return await self._calls.get_api(
+            path,
+            _decode_presets,
+            route="/api/v2/templateversions/{templateversion}/presets",
+            timeouts=timeouts,
+            retry=retry,
+        )
 
     async def get_preset(
         self, template_version: TemplateVersion | UUID | str, name: str, *,
@@ -159,6 +167,7 @@ class ResourceEndpoints:
         return await self._calls.get_api(
             f"/api/v2/workspacebuilds/{build_id}",
             _decode_build,
+            route="/api/v2/workspacebuilds/{workspacebuild}",
             timeouts=timeouts,
             retry=retry,
         )

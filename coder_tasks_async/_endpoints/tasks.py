@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ssl as ssl_module
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import aiohttp
@@ -18,6 +18,7 @@ import aiohttp
 from .._http.clock import Clock, SystemClock
 from .._http.closing import AsyncClosing
 from .._http.hooks import ResponseHook
+from .._http.telemetry import Telemetry
 from .._http.transport import RawResponse, Transport, configure_debug_logging
 from .._wire import converter, protocol
 from .._wire.deployment import validate_base_url, validate_token
@@ -35,10 +36,14 @@ from .._wire.models import (
 )
 from .._wire.protocol import ApiTree, TaskRef
 from .._wire.settings import PollPolicy, RetryPolicy, Timeouts, Wake, check_wake
-from .calls import ApiCalls, ApiChoice
+from .calls import ApiCalls, ApiChoice, logger
 from .create import create_once
 from .releases import LOGS, TaskTarget
 from .resources import ResourceEndpoints
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["DELETE_WAITS_FOR_BUILD", "SEND_TIMEOUTS", "ApiChoice", "TaskEndpoints"]
 
@@ -76,6 +81,8 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         poll: PollPolicy | None = None,
         wake: Wake = "auto",
         max_streams: int = 256,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:  # fmt: skip
         configure_debug_logging()
         check_wake(wake)
@@ -90,6 +97,7 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
             user_agent=user_agent,
             ssl=ssl,
             max_body_size=max_body_size,
+            telemetry=Telemetry(tracer_provider, meter_provider),
         )
         #: How every call is sent (see :mod:`.calls`); pollers reach it through :mod:`.pinned`.
         self._calls = ApiCalls(transport, api, max_streams=max_streams)
@@ -133,6 +141,7 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
 
         Example::
 
+            statuses: list[int] = []
             remove = coder.on_response(lambda status, headers: statuses.append(status))
         """
         return self._calls.transport.hooks.add(hook)
@@ -250,7 +259,9 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         if protocol.name_ref(ref, owner) is None:
             # An id: every release takes it in the path, so there is nothing to look up.
             path = protocol.task_path(ref, owner)
-            return await calls.get_task_at(path, timeouts=timeouts, budget=calls.budget(retry))
+            return await calls.get_task_at(
+                path, task_id=protocol.task_id(ref), timeouts=timeouts, budget=calls.budget(retry)
+            )
         target = TaskTarget(ref, owner)
         return await calls.fetch(target, converter.decode_task, timeouts=timeouts, retry=retry)
 
@@ -292,6 +303,11 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
             if not protocol.is_build_active(response.status, response.body):
                 calls.raise_for(response, budget)
                 return
+            logger.debug(
+                "delete_task %s: a workspace build runs, deleting once it ends",
+                ref if isinstance(ref, str) else protocol.task_id(ref),
+                extra={"task_id": protocol.task_id(ref)},
+            )
             outcome = await self._wait_build_end(ref, owner, deadline)
             if outcome == "gone":
                 return  # deleted elsewhere while this call waited

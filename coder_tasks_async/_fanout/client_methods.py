@@ -15,6 +15,7 @@ from uuid import UUID
 import attrs
 from attrs import AttrsInstance
 
+from .._endpoints.pinned import telemetry
 from .._endpoints.tasks import DELETE_WAITS_FOR_BUILD, TaskEndpoints
 from .._wire.deprecation import owner_from, renamed
 from . import DEFAULT_CONCURRENCY
@@ -82,7 +83,7 @@ class FanOutMethods(TaskEndpoints):
 
         Example::
 
-            outcomes = await coder.create_many(prompts, template_version_id=tv, rate_limit=True)
+            outcomes = await coder.create_many(prompts, template_version_id=tv_id, rate_limit=True)
             for outcome in outcomes:
                 match outcome:  # narrows under mypy and pyright alike
                     case Success(result=task):
@@ -94,7 +95,9 @@ class FanOutMethods(TaskEndpoints):
         async def create(request: Q) -> Task:
             return await self.create_task(**_create_kwargs(request, template_version_id))
 
-        return await self._fan_out(create, requests, concurrency, fail_fast, progress, rate_limit)
+        return await self._fan_out(
+            "create_many", create, requests, concurrency, fail_fast, progress, rate_limit
+        )
 
     async def get_many(
         self, refs: Iterable[Ref], *,
@@ -113,7 +116,9 @@ class FanOutMethods(TaskEndpoints):
         async def get(ref: Ref) -> Task:
             return await self.get_task(ref, owner=owner)
 
-        return await self._fan_out(get, refs, concurrency, fail_fast, progress, rate_limit)
+        return await self._fan_out(
+            "get_many", get, refs, concurrency, fail_fast, progress, rate_limit
+        )
 
     async def delete_many(
         self, refs: Iterable[Ref], *,
@@ -136,10 +141,13 @@ class FanOutMethods(TaskEndpoints):
         async def delete(ref: Ref) -> None:
             await self.delete_task(ref, owner=owner, wait_build=wait_build)
 
-        return await self._fan_out(delete, refs, concurrency, fail_fast, progress, rate_limit)
+        return await self._fan_out(
+            "delete_many", delete, refs, concurrency, fail_fast, progress, rate_limit
+        )
 
     async def _fan_out(
         self,
+        operation: str,
         call: Callable[[T], Awaitable[R]],
         items: Iterable[T],
         concurrency: int, fail_fast: bool,
@@ -147,21 +155,23 @@ class FanOutMethods(TaskEndpoints):
         rate_limit: bool | RateLimiter,
     ) -> list[Outcome[T, R]]:  # fmt: skip
         """``map_bounded`` of ``call``, paced by a :class:`RateLimiter` of this client when
-        ``rate_limit`` is true (or by the one given)."""
-        from .map_bounded import map_bounded
+        ``rate_limit`` is true (or by the one given); its span is named ``operation``."""
+        from .map_bounded import fan_out
         from .ratelimit import RateLimiter
 
         if isinstance(rate_limit, RateLimiter):
             limiter: RateLimiter | None = rate_limit
         else:
             limiter = RateLimiter(self) if rate_limit else None
-        return await map_bounded(
+        return await fan_out(
             call,
             items,
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
             rate_limit=limiter,
+            telemetry=telemetry(self),
+            operation=operation,
         )
 
 

@@ -18,12 +18,16 @@ from typing import TypeVar, cast
 import anyio
 import anyio.lowlevel
 
+from .._http.telemetry import GLOBAL_TELEMETRY, Telemetry
 from .._wire.deprecation import value_from
+from .._wire.loggers import ROOT, get_logger
 from . import DEFAULT_CONCURRENCY
 from .outcome import Failure, Outcome, Progress, Success
 from .ratelimit import RateLimiter
 
-__all__ = ["DEFAULT_CONCURRENCY", "map_bounded"]
+__all__ = ["DEFAULT_CONCURRENCY", "fan_out", "map_bounded"]
+
+logger = get_logger(f"{ROOT}.fanout")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,15 +68,74 @@ async def map_bounded(
     The client caps its own concurrent requests too (``max_concurrency``); the
     lower of the two wins.
 
+    With OpenTelemetry in use, the fan-out is one span (``map_bounded``; the
+    client's ``create_many`` and friends name theirs after themselves), the parent
+    of every request its calls send, with ``coder.fan_out.items``,
+    ``coder.fan_out.concurrency`` and ``coder.fan_out.failures``, and an event per
+    rate-limit pause.
+
     Example::
 
         outcomes = await map_bounded(coder.get_task, ["fix-login", "bump-deps"], concurrency=8)
         tasks = [o.result for o in outcomes if o.ok]  # list[Task]
     """
     limiter = value_from(rate_limit, rate_limiter, "rate_limiter", "rate_limit")
+    return await fan_out(
+        func, items, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+        rate_limit=limiter,
+    )  # fmt: skip
+
+
+async def fan_out(
+    func: Callable[[T], Awaitable[R]],
+    items: Iterable[T],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    fail_fast: bool = False,
+    progress: Progress[T, R] | None = None,
+    rate_limit: RateLimiter | None = None,
+    telemetry: Telemetry = GLOBAL_TELEMETRY,
+    operation: str = "map_bounded",
+) -> list[Outcome[T, R]]:
+    """:func:`map_bounded`, as one span named ``operation`` on ``telemetry`` (the
+    client's methods pass their own) and two log records."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     work = list(items)
+    activity = telemetry.activity(
+        operation,
+        {"coder.fan_out.items": len(work), "coder.fan_out.concurrency": concurrency},
+    )
+    fields = {"operation": operation, "items": len(work), "concurrency": concurrency}
+    logger.debug("%s: %d items, %d at a time", operation, len(work), concurrency, extra=fields)
+    try:
+        with activity.step():  # the workers start inside: their requests are its children
+            outcomes = await _run(func, work, concurrency, fail_fast, progress, rate_limit)
+    except BaseException as exc:
+        activity.end(exc)
+        logger.debug("%s: stopped by %s", operation, type(exc).__name__, extra=fields)
+        raise
+    failures = sum(1 for outcome in outcomes if not outcome.ok)
+    activity.set("coder.fan_out.failures", failures)
+    activity.end()
+    logger.debug(
+        "%s: done, %d of %d failed",
+        operation,
+        failures,
+        len(work),
+        extra={**fields, "failures": failures},
+    )
+    return outcomes
+
+
+async def _run(
+    func: Callable[[T], Awaitable[R]],
+    work: list[T],
+    concurrency: int,
+    fail_fast: bool,
+    progress: Progress[T, R] | None,
+    limiter: RateLimiter | None,
+) -> list[Outcome[T, R]]:
     total = len(work)
     outcomes: list[Outcome[T, R] | None] = [None] * total
     call: Callable[[T], Awaitable[R]] = (

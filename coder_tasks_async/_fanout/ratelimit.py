@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import anyio
 
 from .._http.hooks import observe_responses
+from .._http.telemetry import event_on_current_span
 from .._wire.errors import CoderAPIError, RateLimitError
+from .._wire.loggers import ROOT, get_logger
 from .._wire.settings import MIN_PAUSE_AFTER_RATE_LIMIT, positive_seconds
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ DEFAULT_LIMIT = 512
 _WINDOW = 60.0
 _EPSILON = 1e-9
 _MIN_WAIT = 1e-3
+logger = get_logger(f"{ROOT}.fanout")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -206,6 +209,8 @@ class RateLimiter:
 
         Example::
 
+            try:
+                task = await coder.get_task(ref)  # a call the limiter did not run
             except RateLimitError as exc:
                 limiter.rate_limited(exc.retry_after)
         """
@@ -219,7 +224,13 @@ class RateLimiter:
     def _pause(self, now: float, seconds: float) -> None:
         # A pause is never longer than one window, whatever a header said.
         seconds = min(seconds, _WINDOW) if math.isfinite(seconds) else _WINDOW
-        self._blocked_until = max(self._blocked_until, now + max(seconds, 0.0))
+        until = now + max(seconds, 0.0)
+        if until <= self._blocked_until:
+            return
+        self._blocked_until = until
+        # Told where it happens: the current span is the fan-out's when one runs this.
+        event_on_current_span("coder.rate_limit.pause", {"coder.pause.seconds": seconds})
+        logger.info("rate limit reached: no request for %.1fs", seconds, extra={"delay": seconds})
 
     async def run(self, func: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
         """Call ``await func(*args, **kwargs)`` once, paced, and learn from its outcome.
@@ -229,7 +240,7 @@ class RateLimiter:
 
         Example::
 
-            task = await limiter.run(coder.create_task, "Fix it", template_version_id=tv)
+            task = await limiter.run(coder.create_task, "Fix it", template_version_id=tv_id)
         """
         await self._acquire()
         # Counted as in flight, then logged when it ends: the server saw it at some

@@ -60,11 +60,9 @@ class RetryBudget:
         return self.policy.backoff(max(self.used - 1, 0), self._rand.random)
 
     def fits(self, delay: float) -> bool:
-        """Whether another attempt after waiting ``delay`` seconds is within budget."""
-        if not self.retries_left():
-            return False
-        left = self.remaining()
-        return left is None or delay < left
+        """Whether another attempt after waiting ``delay`` seconds is within budget
+        (:meth:`RetryPolicy.has_budget`, with this call's attempts and time so far)."""
+        return self.policy.has_budget(self.used, self.clock.now() - self.started, delay)
 
     def wait_before_retry(self, advised: float | None, *, rate_limited: bool = False) -> float:
         """The wait before the next attempt: the server's (sanitized) advice, else backoff.

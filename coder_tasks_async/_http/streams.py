@@ -35,9 +35,12 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from .._wire.loggers import ROOT, get_logger
 from .._wire.settings import Timeouts
 
 __all__ = ["MAX_EVENT", "EventStream", "StreamPool", "StreamUnavailable"]
+
+logger = get_logger(f"{ROOT}.http")
 
 StreamMode = Literal["ws", "sse"]
 #: The largest websocket message, event-stream line or event-stream event accepted (bytes).
@@ -232,6 +235,11 @@ class EventStream:
         return _close_ws(self._ws)
 
 
+def _log_stream(path: str, what: str, mode: StreamMode | None) -> None:
+    # The path names a workspace by its id: no name, no token.
+    logger.debug("watch stream %s: %s", path, what, extra={"url": path, "mode": mode})
+
+
 async def _close_ws(ws: aiohttp.ClientWebSocketResponse) -> None:
     """The closing handshake, bounded in all: aiohttp's own close waits ``ws_close`` for
     each message, so a server that keeps talking would hold it open for ever."""
@@ -341,6 +349,7 @@ class StreamPool:
         if websocket:
             ws, refused = await self._open_ws(session, url)
             if ws is not None:
+                _log_stream(path, "opened as a websocket", "ws")
                 return await self._track(EventStream(self, "ws", ws, None))
         if self._closed:
             raise StreamUnavailable("client closed")
@@ -349,7 +358,9 @@ class StreamPool:
         if resp is None:
             if self._closed:
                 raise StreamUnavailable("client closed")  # closed while connecting
+            _log_stream(path, f"not opened ({why})", None)
             raise StreamUnavailable(f"event stream: {why}", permanent=refused and why in _REFUSALS)
+        _log_stream(path, "opened as server-sent events", "sse")
         return await self._track(EventStream(self, "sse", None, resp))
 
     async def _open_ws(

@@ -20,7 +20,7 @@ import ssl as ssl_module
 import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
@@ -36,9 +36,11 @@ from .._wire.errors import (
     CoderTimeoutError,
     CoderTransportError,
 )
+from .._wire.loggers import ROOT
 from .._wire.redact import Redactor
 from .._wire.settings import (
     IDEMPOTENT_METHODS,
+    MIN_ATTEMPT,
     Failure,
     RetryPolicy,
     Timeouts,
@@ -48,17 +50,21 @@ from .body import read_limited
 from .budget import RetryBudget
 from .clock import Clock
 from .hooks import ResponseHooks
+from .requestlog import log_attempt, log_retry, logger
 from .slots import Slots
 from .streams import StreamPool
+from .telemetry import Telemetry, error_type
+
+if TYPE_CHECKING:
+    from .telemetry import RequestSpan
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
 
-logger = logging.getLogger("coder_tasks_async")
 
 DEBUG_ENV = "CODER_TASKS_DEBUG"
 _MAX_REDIRECTS = 5
 #: Attempt timeouts are cut to the call's remaining time in steps of this many seconds.
-_CUT_GRAIN = 0.1
+_CUT_GRAIN = MIN_ATTEMPT
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
 _LARGE_BODY = 1024 * 1024
@@ -71,12 +77,13 @@ def configure_debug_logging() -> None:
     touch the application's logging setup.
     """
     if os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "debug"}:
-        if not any(getattr(h, "_coder_tasks", False) for h in logger.handlers):
+        root = logging.getLogger(ROOT)  # every layer's logger is below it
+        if not any(getattr(h, "_coder_tasks", False) for h in root.handlers):
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
             handler._coder_tasks = True  # type: ignore[attr-defined]
-            logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+            root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
 
 
 def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
@@ -149,6 +156,7 @@ class Transport:
         ssl: ssl_module.SSLContext | bool | None,
         max_body_size: int,
         extra_headers: Mapping[str, str] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
             raise ValueError(f"max_concurrency must be an int, not {max_concurrency!r}")
@@ -191,6 +199,8 @@ class Transport:
         }
         #: Told ``(status, headers)`` of every response (see :mod:`.hooks`).
         self.hooks = ResponseHooks()
+        #: Spans and metrics, when the application uses OpenTelemetry (see :mod:`.telemetry`).
+        self.telemetry = telemetry or Telemetry()
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
@@ -299,6 +309,8 @@ class Transport:
         timeouts: Timeouts | None = None,
         budget: RetryBudget | None = None,
         parse: Callable[[bytes], object] | None = None,
+        route: str | None = None,
+        task_id: str | None = None,
     ) -> RawResponse:
         """Send ``method path`` within ``budget``; return the final response, whatever its status.
 
@@ -308,6 +320,8 @@ class Transport:
         has left, and a retry whose wait would overrun it is not made.  ``parse``
         turns a 2xx body into a value (kept as ``response.parsed``); a body that is
         not JSON at all (cut short) is fetched again under the same budget.
+        ``route`` (the route template, from the endpoint layer: this layer knows no
+        routes) and ``task_id`` name the request in spans and log records.
 
         Raises :class:`CoderTimeoutError` / :class:`CoderTransportError` when no
         response could be had, :class:`AmbiguousRequestError` when a
@@ -324,6 +338,7 @@ class Transport:
         landed = False  # whether an earlier attempt may have been handled by the server
         attempt = 0  # of this request (the budget counts the whole call's)
         debug = logger.isEnabledFor(logging.DEBUG)  # asked once: no timing when not logging
+        otel = self.telemetry.active()  # None unless the application uses OpenTelemetry
         while True:
             budget.used += 1  # budget.spend(), inlined on the hot path
             attempt += 1
@@ -331,22 +346,37 @@ class Transport:
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
-            result = await self._attempt(session, method, url, body, limits, budget, attempt)
+            # One span per physical request; a retry is a resend (semantic conventions).
+            span = None
+            if otel is not None:  # OpenTelemetry in use; a span if anyone records it
+                span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
+            if span is None:
+                result = await self._attempt(session, method, url, body, limits, budget, attempt)
+            else:
+                result = await self._traced(
+                    span, session, method, url, body, limits, budget, attempt
+                )
             if isinstance(result, _Failed):
                 if debug:
-                    self._log(method, url, None, attempt, t0, result.error)
+                    log_attempt(
+                        self.redactor, method, url, route, task_id, attempt, t0, None, result.error
+                    )
                 delay = self._retry_after_failure(result, method, url, budget)
                 landed = landed or result.failure is Failure.AMBIGUOUS
             else:
                 result.may_have_landed = landed
                 self.hooks.emit(result.status, result.headers)
                 if debug:
-                    self._log(method, url, result.status, attempt, t0, None)
+                    log_attempt(
+                        self.redactor, method, url, route, task_id, attempt, t0, result.status, None
+                    )
                 retry_in = self._retry_after_answer(result, method, budget, parse)
                 if retry_in is None:
                     return result
                 delay = retry_in
                 landed = landed or result.status >= 500  # a gateway may hide a success
+            if debug:
+                log_retry(method, route, task_id, attempt, delay)
             await self.clock.sleep(delay)
 
     def _retry_after_failure(
@@ -364,7 +394,7 @@ class Transport:
             raise AmbiguousRequestError(
                 f"{failed.error}; the request may have been handled, so it was not sent again",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         raise failed.error
 
@@ -476,6 +506,29 @@ class Transport:
             self._options_cache[key] = options
         return options
 
+    async def _traced(
+        self,
+        span: RequestSpan,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: URL,
+        body: bytes | None,
+        limits: Timeouts,
+        budget: RetryBudget,
+        attempt: int,
+    ) -> RawResponse | _Failed:
+        """:meth:`_attempt` inside ``span`` (OpenTelemetry is in use), which ends with it."""
+        try:
+            result = await self._attempt(session, method, url, body, limits, budget, attempt, span)
+        except BaseException as exc:  # cancelled, closed, a refused redirect: recorded, re-raised
+            span.end(None, error_type(exc))
+            raise
+        if isinstance(result, _Failed):
+            span.end(None, error_type(result.cause))
+        else:
+            span.end(result.status, None)
+        return result
+
     async def _attempt(
         self,
         session: aiohttp.ClientSession,
@@ -485,12 +538,15 @@ class Transport:
         limits: Timeouts,
         budget: RetryBudget,
         attempt: int,
+        span: RequestSpan | None = None,
     ) -> RawResponse | _Failed:
         """One attempt: where it starts (a connection slot taken) and where it ends (the
         body read, or the failure classified, and the slot given back).
 
         Redirects to the same origin are followed within the attempt.  A failure to
-        get a response is returned as a :class:`_Failed` value, not raised.
+        get a response is returned as a :class:`_Failed` value, not raised.  With a
+        ``span`` (telemetry on), its trace context is sent along, and each redirect
+        hop gets a span of its own.
         """
         slots = self._slots
         assert slots is not None
@@ -499,6 +555,8 @@ class Transport:
         try:
             timeout = self._attempt_timeout(limits, budget, method, url)
             options = self._request_options(timeout, body is not None)
+            if span is not None:
+                options = _with_headers(options, span.headers())
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
@@ -507,6 +565,9 @@ class Transport:
                     async with session.request(method, url, data=_payload(body), **options) as resp:
                         if resp.status in _REDIRECTS and "Location" in resp.headers:
                             url = self._redirect_target(method, url, resp)
+                            if span is not None:
+                                span.redirected(resp.status, url)
+                                options = _with_headers(options, span.headers())
                             continue
                         data = await self._read_body(resp, method, url)
                         return RawResponse(resp.status, resp.headers, data, method, url, attempt)
@@ -522,7 +583,7 @@ class Transport:
                 if closed:  # raised outside the except block: no aiohttp error is chained
                     raise ClientClosedError("the client was closed while this call ran")
             raise CoderTransportError(
-                f"more than {_MAX_REDIRECTS} redirects", method=method, url=public_url(url)
+                f"more than {_MAX_REDIRECTS} redirects", method=method, url=self._public(url)
             )
         finally:
             slots.give()
@@ -546,7 +607,7 @@ class Transport:
             raise CoderTimeoutError(
                 f"the call's deadline of {budget.policy.deadline}s ran out",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         return self._cut_timeout(limits, left)
 
@@ -573,12 +634,12 @@ class Transport:
             error = CoderTransportError(
                 f"TLS certificate verification failed: {exc.certificate_error}",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
-            return _Failed(Failure.FATAL, error)
+            return _Failed(Failure.FATAL, error, type(exc))
         if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-            return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url))
-        return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url))
+            return _Failed(Failure.NOT_SENT, self._wrap(exc, method, url), type(exc))
+        return _Failed(Failure.AMBIGUOUS, self._wrap(exc, method, url), type(exc))
 
     def _redirect_target(self, method: str, url: URL, resp: aiohttp.ClientResponse) -> URL:
         target = url.join(URL(resp.headers["Location"]))
@@ -586,19 +647,24 @@ class Transport:
             # aiohttp would forward our custom token header to any host: never follow.
             raise CoderTransportError(
                 "refusing to follow a redirect to another origin "
-                f"({public_url(target.with_query(None))}): the session token is only sent to the "
+                f"({self._public(target.with_query(None))}): the session token is only sent to the "
                 "configured URL; configure the final URL",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         if resp.status in {301, 302, 303} and method != "GET":
             raise CoderTransportError(
                 f"refusing to follow a {resp.status} redirect for {method} "
                 "(it would change the method)",
                 method=method,
-                url=public_url(url),
+                url=self._public(url),
             )
         return target
+
+    def _public(self, url: URL) -> str:
+        """``url`` as an error shows it: no userinfo, and no token even where a server's
+        redirect put one (in a query, say)."""
+        return self.redactor.text(public_url(url))
 
     def _wrap(self, exc: BaseException, method: str, url: URL) -> CoderTransportError:
         # Our own message from the aiohttp error's type and text: aiohttp's
@@ -607,28 +673,18 @@ class Transport:
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         what = self.redactor.text(what)
         if isinstance(exc, TimeoutError):
-            return CoderTimeoutError(f"timed out ({what})", method=method, url=public_url(url))
-        return CoderTransportError(what, method=method, url=public_url(url))
+            return CoderTimeoutError(f"timed out ({what})", method=method, url=self._public(url))
+        return CoderTransportError(what, method=method, url=self._public(url))
 
-    def _log(
-        self,
-        method: str,
-        url: URL,
-        status: int | None,
-        attempt: int,
-        t0: float,
-        error: BaseException | None,
-    ) -> None:
-        elapsed_ms = (time.perf_counter() - t0) * 1000
-        outcome = str(status) if error is None else f"failed ({self.redactor.text(str(error))})"
-        logger.debug(
-            "%s %s -> %s attempt=%d elapsed=%.1fms",
-            method,
-            url.path_qs,
-            outcome,
-            attempt,
-            elapsed_ms,
-        )
+
+def _with_headers(options: dict[str, Any], extra: Mapping[str, str]) -> dict[str, Any]:
+    """``options`` for ``session.request`` with ``extra`` headers added (a trace context)."""
+    if not extra:
+        return options
+    headers = dict(options.get("headers") or {})
+    headers.update(extra)
+    # Wrapped as the cached options are: a caller's session gets the token here too.
+    return {**options, "headers": _Headers(headers)}
 
 
 def _payload(body: bytes | None) -> bytes | io.BytesIO | None:
@@ -662,10 +718,17 @@ class _Headers(Mapping[str, str]):
 
 
 class _Failed:
-    """One attempt's failure, returned (not raised) so no exception chain is kept."""
+    """One attempt's failure, returned (not raised) so no exception chain is kept.
 
-    __slots__ = ("error", "failure")
+    ``cause`` is the class of what aiohttp raised (a span's ``error.type``), never the
+    exception itself, which can carry the request headers.
+    """
 
-    def __init__(self, failure: Failure, error: CoderTransportError) -> None:
+    __slots__ = ("cause", "error", "failure")
+
+    def __init__(
+        self, failure: Failure, error: CoderTransportError, cause: type[BaseException]
+    ) -> None:
         self.failure = failure
         self.error = error
+        self.cause = cause

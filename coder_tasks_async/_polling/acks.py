@@ -11,7 +11,6 @@ at least once across crashes, exactly once with a transactional ack.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ import anyio
 import attrs
 
 from .._wire.errors import LeaseLostError
+from .._wire.loggers import ROOT, get_logger
 from .events import LogEvent
 from .iterator import Closeable
 from .logcursor import LogCursor
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Acknowledging", "Acks"]
 
-_log = logging.getLogger("coder_tasks_async.fleet")
+_log = get_logger(f"{ROOT}.polling")
 
 
 def _no_token(_: UUID) -> int | None:
@@ -115,7 +115,11 @@ class Acks:
                 await self.save(stamp, None)
             except LeaseLostError:
                 self._pending.pop(stamp.task_id, None)
-                _log.info("lease on task %s was taken over; leaving it", stamp.task_id)
+                _log.info(
+                    "lease on task %s was taken over; leaving it",
+                    stamp.task_id,
+                    extra={"task_id": str(stamp.task_id)},
+                )
                 if self._on_lost is not None:
                     self._on_lost(stamp.task_id)
 

@@ -62,7 +62,8 @@ class _Acknowledged:
     @property
     def idempotency_key(self) -> str:
         """Stable across re-deliveries: ``task id/conversation/entry id`` (and for an
-        ``UPDATE`` the content's digest).  Use it to make a handler idempotent."""
+        ``UPDATE`` the content's digest; ``paused``, then ``paused#2`` ... for each
+        pause of the task).  Use it to make a handler idempotent."""
         return f"{self.task_id}/{self.conversation}/{self._what()}"
 
     def _what(self) -> str:
@@ -130,10 +131,14 @@ class PausedEvent(_Acknowledged):
     interrupted: Literal[False] = False
     #: The conversation that was paused.
     conversation: str = ""
+    #: Which pause of the task this is, as its cursor counts them (1: the first).
+    pause: int = 1
     _acker: Acker | None = field(default=None, eq=False, repr=False, alias="acker")
 
     def _what(self) -> str:
-        return "paused"
+        # The first pause keeps the key it always had; a later one (the same
+        # conversation can be paused again) is numbered.
+        return "paused" if self.pause <= 1 else f"paused#{self.pause}"
 
 
 #: One change in a followed conversation; ``kind``, ``match`` or ``isinstance`` narrow it.

@@ -17,6 +17,10 @@ A worker that dies stops renewing: its leases expire after ``lease`` seconds and
 others take its tasks over from their saved cursors, within ``lease`` plus one
 interval.  Every takeover raises the task's fencing token, and every cursor save
 names the saver's token, so a worker that lost a task can no longer move its cursor.
+A task a worker holds under a token it did not have before (claimed, or claimed
+again after another worker held it) is followed from the store's cursor, never from
+one kept in memory.  Leases are renewed every ``lease / 3`` seconds, between polls
+and also in the middle of a long batch of events.
 """
 
 from __future__ import annotations
@@ -25,19 +29,20 @@ import math
 import os
 import random
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 import anyio
 import orjson
 
-from .._wire.errors import CoderError
+from .._wire.errors import CoderError, LeaseLostError
 from .._wire.models import Task
 from .._wire.settings import PollPolicy, Wake
 from .acks import Acks
 from .conditions import StopConditions
 from .error_policy import Verdict, judge
+from .events import LogEvent
 from .many_tasks import ManyFollower, _Lister
 from .wake import WakeResult
 
@@ -53,6 +58,8 @@ LISTER = "~lister"
 WORKER = "~worker/"
 #: Seconds a graceful close may spend handing its leases back.
 _RELEASE_BOUND = 5.0
+#: Deleted tasks whose rows the lister deletes per interval, at most.
+_FORGET_BATCH = 50
 
 
 def default_worker_name() -> str:
@@ -106,15 +113,63 @@ class _FleetLister(_Lister):
         self._published: str | None = None
         #: Each held task's latest snapshot and the roster mark it was read under.
         self._snapshots: dict[UUID, tuple[str, Task]] = {}
+        #: Tasks whose follower must start again from the store's cursor: lost, or held
+        #: again under a new token (another worker may have moved the cursor meanwhile).
+        self._changed: set[UUID] = set()
+        #: Told of those tasks once per claim (the follower drops what it knew of them).
+        self.on_changed: Callable[[set[UUID]], Awaitable[None]] | None = None
+        #: When the held leases were last renewed (the client's clock).
+        self._renewed_at = -math.inf
+        #: The roster of the latest interval, and since when each task that left it
+        #: has been missing (the client's clock): the lister deletes a deleted task's
+        #: rows once it has been gone for a whole lease.
+        self._roster_keys: set[str] = set()
+        self._gone_since: dict[str, float] = {}
         self.closed = False
 
     def token_of(self, task_id: UUID) -> int | None:
         return self.tokens.get(task_id)
 
     def lost(self, task_id: UUID) -> None:
-        """A save found the task taken over: stop holding it."""
-        self.tokens.pop(task_id, None)
+        """The task is no longer held here (taken over, or handed back)."""
+        if self.tokens.pop(task_id, None) is not None:
+            self._changed.add(task_id)
         self._snapshots.pop(task_id, None)
+
+    def _granted(self, granted: dict[str, int]) -> None:
+        """Take a claim's answer: a task held under a token it did not have here
+        before starts again from the store (its cursor may have moved meanwhile)."""
+        for key, token in granted.items():
+            if key.startswith("~"):
+                continue
+            task_id = UUID(key)
+            if self.tokens.get(task_id) != token:
+                self._changed.add(task_id)
+                self.tokens[task_id] = token
+
+    async def _settle_changes(self) -> None:
+        changed, self._changed = self._changed, set()
+        if changed and self.on_changed is not None:
+            await self.on_changed(changed)
+
+    @property
+    def renewal_due(self) -> bool:
+        """The held leases should be renewed now (a long batch of events is under way)."""
+        return self.client.clock.now() >= self._renewed_at + self.renew_every
+
+    async def renew(self) -> None:
+        """Renew the held tasks and this worker's presence, and try for the lister role,
+        in one claim.  A held task not granted was taken over after its lease ran out."""
+        held = list(self.tokens)
+        keys = [WORKER + self.worker, LISTER, *(str(task_id) for task_id in held)]
+        self._renewed_at = self.client.clock.now()  # the lease runs from about now
+        granted = await self.store.claim(keys, self.worker, self.lease)
+        for task_id in held:
+            if str(task_id) not in granted:
+                self.lost(task_id)
+        self._granted(granted)
+        self.lister_token = granted.get(LISTER)
+        await self._settle_changes()
 
     async def poll_tasks(self) -> dict[UUID, Task] | None:
         self.woken = set()
@@ -133,11 +188,7 @@ class _FleetLister(_Lister):
             return None
 
     async def _round(self) -> dict[UUID, Task]:
-        presence = WORKER + self.worker
-        held = [str(task_id) for task_id in self.tokens]
-        granted = await self.store.claim([presence, LISTER, *held], self.worker, self.lease)
-        self.tokens = {UUID(k): t for k, t in granted.items() if not k.startswith("~")}
-        self.lister_token = granted.get(LISTER)
+        await self.renew()
         listing: dict[UUID, Task] | None = None
         if self.lister_token is not None:
             listing = await self._list()
@@ -148,6 +199,8 @@ class _FleetLister(_Lister):
             text = await self.store.load(LISTER)
             roster = {} if text is None else dict(orjson.loads(text))
         await self._balance(roster)
+        await self._settle_changes()
+        await self._forget_deleted(roster)
         return await self._snapshots_of(roster, listing)
 
     async def _list(self) -> dict[UUID, Task]:
@@ -158,7 +211,13 @@ class _FleetLister(_Lister):
     async def _publish(self, roster: dict[str, str], token: int) -> None:
         text = orjson.dumps(roster, option=orjson.OPT_SORT_KEYS).decode()
         if text != self._published:  # an idle fleet's roster does not change
-            await self.store.save(LISTER, text, token=token)
+            try:
+                await self.store.save(LISTER, text, token=token)
+            except LeaseLostError:
+                # Listing outlasted the role's lease and another worker lists now: its
+                # roster counts.  This worker's own listing is still fresh for itself.
+                self.lister_token = self._published = None
+                return
             self._published = text
 
     async def _balance(self, roster: dict[str, str]) -> None:
@@ -183,8 +242,41 @@ class _FleetLister(_Lister):
         if want > 0 and free:
             # Workers pick at random among the free tasks: fewer collide on the same ones.
             picked = random.sample(free, min(want, len(free)))
-            granted = await self.store.claim(picked, self.worker, self.lease)
-            self.tokens.update((UUID(k), t) for k, t in granted.items())
+            self._granted(await self.store.claim(picked, self.worker, self.lease))
+
+    async def _forget_deleted(self, roster: dict[str, str]) -> None:
+        """Delete the cursor and lease rows of tasks the server deleted (bounded).
+
+        A task gone from the roster for a whole lease is no longer held by any live
+        worker (each one drops it at its next interval); the lister then asks the
+        server, and forgets only a task that answers 404: one merely filtered out, or
+        missing from one listing, keeps its cursor.
+        """
+        now = self.client.clock.now()
+        for key in self._roster_keys - roster.keys():
+            self._gone_since.setdefault(key, now)
+        for key in self._gone_since.keys() & roster.keys():
+            del self._gone_since[key]  # back (a listing that missed it)
+        self._roster_keys = set(roster)
+        if self.lister_token is None:
+            return
+        due = [key for key, since in self._gone_since.items() if now - since > self.lease]
+        deleted: list[str] = []
+        for key in due[:_FORGET_BATCH]:
+            try:
+                await self.client.get_task(UUID(key))
+            except CoderError as exc:
+                verdict = judge(exc)
+                if verdict is Verdict.RAISE:
+                    raise
+                if verdict is Verdict.GONE:
+                    deleted.append(key)
+                continue  # otherwise transient: asked again next interval
+            del self._gone_since[key]  # still there: not ours to forget
+        if deleted:
+            await self.store.forget(deleted)
+            for key in deleted:
+                del self._gone_since[key]
 
     async def _snapshots_of(
         self, roster: dict[str, str], listing: dict[UUID, Task] | None
@@ -196,8 +288,11 @@ class _FleetLister(_Lister):
             if listing is not None:
                 self._snapshots[task_id] = (mark, listing[task_id])
             else:
+                # Read again what changed by the roster, and what its stream just woke:
+                # the roster is as old as the lister's last interval, and settling a
+                # finished reply needs the task as of now.
                 known = self._snapshots.get(task_id)
-                if known is None or known[0] != mark:
+                if known is None or known[0] != mark or task_id in self.woken:
                     stale.append(task_id)
         if stale:
             async with anyio.create_task_group() as tg:
@@ -219,20 +314,28 @@ class _FleetLister(_Lister):
     def paced(self, changed: bool, slow: Callable[[float], float]) -> None:
         super().paced(changed, slow)
         assert self.delay is not None
-        self.delay = min(self.delay, self.renew_every)  # leases are renewed in time
+        # Leases are renewed in time.  The cap allows the pace's jitter: at exactly
+        # lease / 3 (10 s for lease=30, the default pace's maximum) it would clip the
+        # jitter's upper half and poll ~3-5% more often than one follow_many.
+        cap = self.renew_every * (1 + self.backoff.policy.jitter)
+        self.delay = min(self.delay, cap)
 
     async def release_all(self) -> None:
         """A graceful goodbye: the others take these tasks over at once."""
         self.closed = True
-        keys = [WORKER + self.worker, LISTER, *(str(t) for t in self.tokens)]
+        keys = [LISTER, *(str(t) for t in self.tokens)]
         self.tokens = {}
         with anyio.move_on_after(_RELEASE_BOUND, shield=True):
             await self.store.release(keys, self.worker)
+            # Its presence row is of no use once it is gone (a restart makes a new one).
+            await self.store.forget([WORKER + self.worker])
 
 
 class FleetFollower(ManyFollower):
     """One worker of a fleet: an async iterator of the :data:`LogEvent` of the tasks it
     holds.  Create with ``client.follow_fleet``; acknowledge events as with a store."""
+
+    _operation = "follow_fleet"
 
     def __init__(
         self,
@@ -258,6 +361,7 @@ class FleetFollower(ManyFollower):
             poll=poll, wake=wake, max_streams=max_streams,
         )  # fmt: skip
         self._lister = self._fleet = lister
+        lister.on_changed = self._start_over
         self._acks = Acks(store, token_of=lister.token_of, on_lost=self._lost, fenced=True)
 
     def _lost(self, task_id: UUID) -> None:
@@ -266,6 +370,34 @@ class FleetFollower(ManyFollower):
         follower = self._followers.get(task_id)
         if follower is not None:
             follower.tracker.drop()
+
+    async def _start_over(self, task_ids: Collection[UUID]) -> None:
+        """Forget what this worker knew of tasks that changed hands: one held again is
+        followed from the store's cursor (another worker may have moved it meanwhile),
+        never from a cursor kept in memory."""
+        for task_id in task_ids:
+            follower = self._followers.pop(task_id, None)
+            if follower is not None:
+                follower.tracker.drop()
+            self._saved.pop(task_id, None)
+            self._marks.pop(task_id, None)
+            if self._acks is not None:
+                self._acks.forget(task_id)
+            if task_id not in self._fleet.tokens:
+                await self._lister.wakers.drop(task_id)
+
+    async def __anext__(self) -> LogEvent:
+        if self._ready and self._fleet.renewal_due:
+            # A long batch of events: the leases are renewed under it, not only between
+            # polls, or they would run out and other workers take the tasks over.
+            try:
+                if self._acks is not None:
+                    await self._acks.flush()
+                await self._fleet.renew()
+            except BaseException:
+                await self._lister.wakers.aclose()
+                raise
+        return await super().__anext__()
 
     @property
     def worker(self) -> str:

@@ -32,6 +32,7 @@ from .conditions import StopConditions, ready_for_input, serves_logs, stop_reque
 from .error_policy import Verdict, judge
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import LogCursor
+from .report import FollowReport
 from .shared import Logs, PollRecord, Seat, still_idle
 from .tracker import ConversationTracker
 from .wake import Waker, event_says_idle
@@ -99,6 +100,9 @@ class LogFollower(Acknowledging):
             None if waker is not None else Seat(client, ref, owner, wake, logs=True, fresh=False)
         )
         self._waker = waker
+        label = ref if isinstance(ref, str) else "task"
+        #: Its span and log records (only when iterated itself, not under follow_many).
+        self._report = FollowReport(client, "follow_logs", label, {"coder.follow.settled": settled})
         self._ref: TaskRef = ref
         self._owner = owner
         self._tracker = ConversationTracker(settled=settled, cursor=cursor)
@@ -157,6 +161,7 @@ class LogFollower(Acknowledging):
     async def aclose(self) -> None:
         """Stop following.  Events not yet handed out are dropped (the cursor excludes them)."""
         self.end(EndReason.CLOSED)
+        self._report.end(EndReason.CLOSED.value)
         self._tracker.drop()
         await self._let_go()
 
@@ -172,22 +177,31 @@ class LogFollower(Acknowledging):
         return self._tracker.take()
 
     async def __anext__(self) -> LogEvent:
+        report = self._report
         try:
-            if self._acks is not None:
-                await self._acks.flush()  # asking for more acknowledges what was handed out
-            while True:
-                event = self._tracker.take()
-                if event is not None:
-                    return event if self._acks is None else self._acks.stamp(event, self.cursor)
-                if self._done:
-                    raise StopAsyncIteration
-                assert self._seat is not None  # a many-task poller's follower is not iterated
-                record, logs = await self._seat.next(self._next_delay if self._polled else None)
-                await self._take(record, logs, self._seat)
-        except BaseException:
+            with report.step():
+                event = await self._next_event()
+        except BaseException as exc:
             # The end, an error or cancellation: the shared poller must not keep its seat.
+            reason = self.end_reason
+            report.end(None if reason is None else reason.value, exc)
             await self._let_go()
             raise
+        report.handed_out(event)
+        return event
+
+    async def _next_event(self) -> LogEvent:
+        if self._acks is not None:
+            await self._acks.flush()  # asking for more acknowledges what was handed out
+        while True:
+            event = self._tracker.take()
+            if event is not None:
+                return event if self._acks is None else self._acks.stamp(event, self.cursor)
+            if self._done:
+                raise StopAsyncIteration
+            assert self._seat is not None  # a many-task poller's follower is not iterated
+            record, logs = await self._seat.next(self._next_delay if self._polled else None)
+            await self._take(record, logs, self._seat)
 
     async def _take(self, record: PollRecord, logs: list[Any] | None, seat: Seat) -> None:
         """Take one poll of the shared poller as this follower's own."""
@@ -218,6 +232,8 @@ class LogFollower(Acknowledging):
     ) -> bool:
         """:meth:`observe` for a shared poll: its task and whatever it did about the logs."""
         self._tracker.bind(task)
+        if self.task is None:
+            self._report.task(task.id)
         self.task = task
         try:
             if record.state is not Logs.READ:
@@ -278,6 +294,7 @@ class LogFollower(Acknowledging):
         self.task = task
         if self._pinned is None:
             self._pinned = PinnedTask(self._client, task)
+            self._report.task(task.id)
         try:
             # Paused tasks answer from a stored snapshot on newer servers; a pre-v2.31.1
             # server refuses, which is handled as "not ready".
@@ -384,6 +401,7 @@ class LogFollower(Acknowledging):
             self._next_delay = self._backoff.after_poll(changed=False)
         else:
             self._next_delay = self._backoff.after_failure(exc)
+        self._report.waited_out(exc, self._next_delay)
 
     def __repr__(self) -> str:
         state: Any = "closed" if self.closed else "open"

@@ -98,6 +98,9 @@ class LogCursor:
     #: The latest accepted answer was a stored snapshot (``None`` before any).
     snapshot: bool | None = None
     window: dict[int, Seen] = attrs.field(factory=dict)
+    #: ``PAUSED`` events handed out in the task's life: numbers each pause, so its
+    #: idempotency key is its own even when one conversation is paused twice.
+    pauses: int = 0
 
     @property
     def empty(self) -> bool:
@@ -133,17 +136,18 @@ class LogCursor:
     def dumps(self) -> str:
         """A compact JSON string (a few kilobytes at most) to save and pass back later."""
         run = self.run
-        return orjson.dumps(
-            {
-                "v": _FORMAT,
-                "task": None if self.task_id is None else str(self.task_id),
-                "name": self.task_name,
-                "run": None if run is None else [run.build, run.agent and str(run.agent)],
-                "last": self.last_id,
-                "snap": self.snapshot,
-                "win": [[i, s.type, s.digest, s.final] for i, s in sorted(self.window.items())],
-            }
-        ).decode()
+        data: dict[str, Any] = {
+            "v": _FORMAT,
+            "task": None if self.task_id is None else str(self.task_id),
+            "name": self.task_name,
+            "run": None if run is None else [run.build, run.agent and str(run.agent)],
+            "last": self.last_id,
+            "snap": self.snapshot,
+            "win": [[i, s.type, s.digest, s.final] for i, s in sorted(self.window.items())],
+        }
+        if self.pauses:  # only when there are: older releases read the rest as before
+            data["pauses"] = self.pauses
+        return orjson.dumps(data).decode()
 
     @classmethod
     def loads(cls, text: str | bytes) -> LogCursor:
@@ -173,6 +177,7 @@ class LogCursor:
                 last_id=None if last is None else int(last),
                 snapshot=None if data["snap"] is None else bool(data["snap"]),
                 window=window,
+                pauses=int(data.get("pauses", 0)),
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(

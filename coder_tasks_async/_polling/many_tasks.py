@@ -28,6 +28,7 @@ from .error_policy import Verdict, judge
 from .follow import EndReason, LogEvent, LogFollower
 from .iterator import Closeable
 from .logcursor import LogCursor
+from .report import FollowReport
 from .wake import WakeResult, WakerPool
 from .watch import fingerprint
 
@@ -149,6 +150,8 @@ class _ManyTasks(Generic[T]):
     _lister: _Lister
     _ready: deque[Any]
     _done: bool
+    #: The name of this iteration's span and log records.
+    _operation = "follow_many"
 
     def _listen(
         self,
@@ -162,20 +165,30 @@ class _ManyTasks(Generic[T]):
         self._lister = _Lister(client, ids, owner, poll, names, wake=wake, max_streams=max_streams)
         self._done = False
         self._ids = self._lister.ids  # grows as names are resolved
+        count = None if ids is None else len(ids) + len(names)
+        self._report = FollowReport(
+            client, self._operation, "every task" if count is None else f"{count} tasks"
+        )
 
     async def aclose(self) -> None:
         """Stop; what was not handed out yet is dropped (a follower's cursors exclude it)."""
         self._done = True
         self._ready.clear()
+        self._report.end(EndReason.CLOSED.value)
         await self._lister.wakers.aclose()
 
     async def __anext__(self) -> T:
+        report = self._report
         try:
-            return await self._next()
-        except BaseException:
+            with report.step():
+                item = await self._next()
+        except BaseException as exc:
             # The end, an error or cancellation: no watch stream outlives the iteration.
+            report.end(EndReason.STOPPED.value if self._done else None, exc)
             await self._lister.wakers.aclose()
             raise
+        report.handed_out(item)
+        return item
 
     async def _next(self) -> T:
         raise NotImplementedError
@@ -371,6 +384,8 @@ class ManyWatcher(_ManyTasks[Task], Closeable):
     disappears (deleted) is dropped; with explicit ids the iteration ends when
     none is left, or when each reached ``until``/terminal.
     """
+
+    _operation = "watch_many"
 
     def __init__(
         self, client: CoderTasksClient, ids: Collection[UUID] | None = None, *,

@@ -128,10 +128,13 @@ class ConversationTracker:
 
     Example::
 
+        saved = None  # or the cursor text saved last time
         tracker = ConversationTracker(settled=True, cursor=saved)
-        tracker.observe(task, body["logs"], body.get("snapshot", False))
+        task = await coder.get_task(task)
+        entries, snapshot = await coder.get_logs_raw(task)
+        tracker.observe(task, entries, snapshot)
         while (event := tracker.take()) is not None:
-            handle(event)
+            print(event.kind, event.entry.content if event.entry else "")
             saved = tracker.cursor.dumps()
     """
 
@@ -462,7 +465,10 @@ class ConversationTracker:
         for step in steps:
             if step.kind is LogEventKind.PAUSED:
                 paused = PausedEvent(
-                    task_id=task.id, task_name=task.name, conversation=conversation
+                    task_id=task.id,
+                    task_name=task.name,
+                    conversation=conversation,
+                    pause=self._cursor.pauses + 1,
                 )
                 events.append((step, paused))
             else:
@@ -495,6 +501,7 @@ class ConversationTracker:
         cursor = self._cursor
         if step.kind is LogEventKind.PAUSED:
             cursor.snapshot = True
+            cursor.pauses += 1
         elif step.kind is LogEventKind.RESET:
             cursor.forget_conversation(step.run)
         else:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import logging
 import math
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import datetime
@@ -32,6 +31,7 @@ import anyio
 
 from .._endpoints.pinned import open_workspace_watch
 from .._http.streams import EventStream, StreamUnavailable
+from .._wire.loggers import ROOT, get_logger
 from .._wire.models import Task, TaskState, TaskStatus
 from .._wire.settings import Wake, check_wake
 from .._wire.wakeup import WorkspaceSignal, read_signal
@@ -51,7 +51,7 @@ __all__ = [
     "sleep_any",
 ]
 
-logger = logging.getLogger("coder_tasks_async")
+logger = get_logger(f"{ROOT}.polling")
 
 #: Seconds between polls while a stream is open and the agent is not working: the
 #: stream reports every state change, so polling is only a safety net then.
@@ -188,8 +188,13 @@ class Waker:
     def _say(self, mode: str, why: str = "") -> None:
         if mode != self._mode:
             self._mode = mode
+            task = self._task
             logger.debug(
-                "follower %s: wake mode %s%s", self._label, mode, f" ({why})" if why else ""
+                "follower %s: wake mode %s%s",
+                self._label,
+                mode,
+                f" ({why})" if why else "",
+                extra={"mode": mode, "task_id": None if task is None else str(task.id)},
             )
 
     async def attach(self, task: Task) -> None:

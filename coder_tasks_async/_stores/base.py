@@ -10,16 +10,20 @@ Two kinds of rows live in a store, each under a string key within a namespace:
 A save may name the token its writer holds (``token=``): the store refuses it with
 :class:`LeaseLostError` unless that token is still the key's current one, so a
 worker whose lease was taken over can no longer move the cursor, however late its
-write arrives.  A lease row is never deleted: a released key keeps its token, so
-tokens only grow.
+write arrives.  A released key keeps its lease row and token, so tokens only grow;
+only :meth:`CursorStore.forget` deletes rows, of keys that are never used again
+(a fleet forgets a task once the server says it was deleted).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from typing import Protocol, runtime_checkable
 
 import attrs
+
+from .._wire.loggers import ROOT, get_logger
 
 __all__ = [
     "CursorStore",
@@ -28,7 +32,11 @@ __all__ = [
     "check_key",
     "check_lease_args",
     "check_namespace",
+    "log_claim",
+    "log_opened",
 ]
+
+logger = get_logger(f"{ROOT}.stores")
 
 #: The schema version this release writes and reads.
 SCHEMA_VERSION = 1
@@ -99,6 +107,11 @@ class CursorStore(Protocol):
         """Every live (held, unexpired) lease whose key starts with ``prefix``."""
         ...
 
+    async def forget(self, keys: Collection[str]) -> None:
+        """Delete the cursors and lease rows of ``keys``: keys never used again (a deleted
+        task's).  A fenced save of a forgotten key is refused (:class:`LeaseLostError`)."""
+        ...
+
     async def aclose(self) -> None:
         """Close the store's connections."""
         ...
@@ -109,6 +122,23 @@ def check_key(key: str) -> str:
     if not isinstance(key, str) or not key or len(key) > MAX_KEY or "\x00" in key:
         raise ValueError(f"a store key is a non-empty string of at most {MAX_KEY} characters")
     return key
+
+
+def log_opened(store: str, namespace: str) -> None:
+    """Say a store opened its database (its schema is there now); never where, which for
+    PostgreSQL is a DSN that may hold a password."""
+    logger.debug("%s: opened, schema ready (namespace %r)", store, namespace,
+                 extra={"store": store, "namespace": namespace})  # fmt: skip
+
+
+def log_claim(store: str, holder: str, wanted: Collection[str], won: Collection[str]) -> None:
+    """Say what one claim (a take-over or a renewal) gave ``holder``."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s: %s holds %d of %d keys asked for",
+            store, holder, len(won), len(wanted),
+            extra={"store": store, "holder": holder, "claimed": len(won), "asked": len(wanted)},
+        )  # fmt: skip
 
 
 def check_cursor(cursor: str) -> str:

@@ -12,8 +12,10 @@ cursor only after a late save committed or rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from typing import Any
 
 import anyio
 
@@ -26,10 +28,9 @@ from .base import (
     check_key,
     check_lease_args,
     check_namespace,
+    log_claim,
+    log_opened,
 )
-
-if TYPE_CHECKING:
-    import asyncpg
 
 __all__ = ["PostgresCursorStore"]
 
@@ -74,6 +75,10 @@ _RELEASE = (
     "UPDATE coder_tasks_leases SET holder = NULL, expires = 0"
     " WHERE namespace = $1 AND key = ANY($2::text[]) AND holder = $3"
 )
+_FORGET = (
+    "WITH gone AS (DELETE FROM coder_tasks_cursors WHERE namespace = $1 AND key = ANY($2::text[]))"
+    " DELETE FROM coder_tasks_leases WHERE namespace = $1 AND key = ANY($2::text[])"
+)
 _LEASES = (
     "WITH now AS (SELECT " + _NOW.format("$3") + " AS t)"
     " SELECT key, holder, token, expires - now.t FROM coder_tasks_leases, now"
@@ -94,10 +99,16 @@ class PostgresCursorStore:
 
     Example::
 
-        store = PostgresCursorStore("postgresql://bot@db.internal/bot")
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("INSERT INTO replies ...")
-            await event.ack(conn)
+        import asyncpg
+
+        # dsn = "postgresql://bot@db.internal/bot"
+        store = PostgresCursorStore(dsn)
+        pool = await asyncpg.create_pool(dsn)
+        async with coder.follow_logs(task, settled=True, store=store) as follower:
+            async for event in follower:
+                async with pool.acquire() as conn, conn.transaction():
+                    await conn.execute("INSERT INTO replies VALUES ($1)", event.idempotency_key)
+                    await event.ack(conn)  # the reply and the cursor commit together
     """
 
     def __init__(
@@ -116,7 +127,7 @@ class PostgresCursorStore:
         self._namespace = check_namespace(namespace)
         self._pool_size = pool_size
         self._now = now
-        self._pool: asyncpg.Pool | None = None
+        self._pool: _Connections | None = None
         self._opening = anyio.Lock()
         self._closed = False
 
@@ -132,7 +143,7 @@ class PostgresCursorStore:
     def _clock(self) -> float | None:
         return None if self._now is None else self._now()
 
-    async def _get_pool(self) -> asyncpg.Pool:
+    async def _get_pool(self) -> _Connections:
         if self._pool is not None:
             return self._pool
         async with self._opening:
@@ -146,21 +157,20 @@ class PostgresCursorStore:
                         "PostgresCursorStore needs asyncpg: "
                         "pip install 'coder-tasks-async[postgres]'"
                     ) from None
-                pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._pool_size, init=None
-                )
+                pool = _Connections(asyncpg.connect, self._dsn, self._pool_size)
                 try:
-                    async with pool.acquire() as conn:
+                    async with pool.connection() as conn:
                         await _ensure_schema(conn)
                 except BaseException:
                     await pool.close()
                     raise
                 self._pool = pool
+                log_opened("PostgresCursorStore", self._namespace)
         return self._pool
 
     async def _fetch(self, query: str, *args: Any) -> list[Any]:
         pool = await self._get_pool()
-        async with pool.acquire() as conn:
+        async with pool.connection() as conn:
             return list(await conn.fetch(query, *args))
 
     # -- cursors --------------------------------------------------------------------
@@ -192,8 +202,10 @@ class PostgresCursorStore:
         check_key(key)
         check_cursor(cursor)
         pool = await self._get_pool()
-        async with pool.acquire() as conn:
-            await self._save_on(conn, key, cursor, token)
+        async with pool.connection() as conn:
+            saved = await self._save_on(conn, key, cursor, token)
+        if not saved:  # raised here: the connection did nothing wrong, it is kept
+            raise LeaseLostError(key, token or 0)
 
     async def save_in(
         self, connection: object, key: str, cursor: str, *, token: int | None = None
@@ -210,13 +222,14 @@ class PostgresCursorStore:
                 "async with connection.transaction(): ..."
             )
         await self._get_pool()  # the tables exist before the caller's write
-        await self._save_on(connection, key, cursor, token)
+        if not await self._save_on(connection, key, cursor, token):
+            raise LeaseLostError(key, token or 0)
 
-    async def _save_on(self, conn: Any, key: str, cursor: str, token: int | None) -> None:
+    async def _save_on(self, conn: Any, key: str, cursor: str, token: int | None) -> bool:
+        """Whether the cursor was saved (a fenced save is refused to a stale token)."""
         if token is None:
-            await conn.fetchval(_SAVE, self._namespace, key, cursor)
-        elif await conn.fetchval(_SAVE_FENCED, self._namespace, key, cursor, token) is None:
-            raise LeaseLostError(key, token)
+            return await conn.fetchval(_SAVE, self._namespace, key, cursor) is not None
+        return await conn.fetchval(_SAVE_FENCED, self._namespace, key, cursor, token) is not None
 
     # -- leases ---------------------------------------------------------------------
 
@@ -228,7 +241,9 @@ class PostgresCursorStore:
         if not wanted:
             return {}
         rows = await self._fetch(_CLAIM, self._namespace, wanted, holder, float(ttl), self._clock())
-        return {str(k): int(t) for k, t in rows}
+        won = {str(k): int(t) for k, t in rows}
+        log_claim("PostgresCursorStore", holder, wanted, won)
+        return won
 
     async def release(self, keys: Collection[str], holder: str) -> None:
         """Give up those of ``keys`` that ``holder`` holds."""
@@ -236,6 +251,12 @@ class PostgresCursorStore:
         wanted = sorted({check_key(k) for k in keys})
         if wanted:
             await self._fetch(_RELEASE, self._namespace, wanted, holder)
+
+    async def forget(self, keys: Collection[str]) -> None:
+        """Delete the cursors and lease rows of ``keys`` (one statement)."""
+        wanted = sorted({check_key(k) for k in keys})
+        if wanted:
+            await self._fetch(_FORGET, self._namespace, wanted)
 
     async def leases(self, prefix: str = "") -> list[Lease]:
         """Every live lease whose key starts with ``prefix``, by key."""
@@ -252,6 +273,48 @@ class PostgresCursorStore:
             pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+
+
+class _Connections:
+    """The store's few connections, each used for one short statement at a time.
+
+    Not asyncpg's ``Pool``: its acquire and release (with the reset query it sends on
+    every release) cost more than the fenced save itself, and this store leaves no
+    session state to reset (no ``SET``, ``LISTEN``, cursors or session advisory
+    locks).  A connection that saw an error or a cancellation is closed, never
+    reused: its state is unknown.  Connections are opened when first needed.
+    """
+
+    def __init__(self, connect: Callable[[str], Awaitable[Any]], dsn: str, size: int) -> None:
+        self._connect = connect
+        self._dsn = dsn
+        # asyncio's semaphore takes a free slot without yielding to the event loop
+        # (anyio's always yields once: a tenth of an ack on a busy loop).
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[Any] = []
+        self._closed = False
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """One connection to use alone until the block ends."""
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else await self._connect(self._dsn)
+            try:
+                yield conn
+            except BaseException:
+                conn.terminate()
+                raise
+            if self._closed or conn.is_closed() or conn.is_in_transaction():
+                conn.terminate()
+            else:
+                self._idle.append(conn)
+
+    async def close(self) -> None:
+        """Close the idle connections; those in use close when their block ends."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
 
 
 async def _ensure_schema(conn: Any) -> None:

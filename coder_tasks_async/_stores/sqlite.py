@@ -27,6 +27,8 @@ from .base import (
     check_key,
     check_lease_args,
     check_namespace,
+    log_claim,
+    log_opened,
 )
 
 __all__ = ["SQLiteCursorStore"]
@@ -70,6 +72,8 @@ _LEASES = (
 )
 #: Keys per ``IN (...)`` list: under SQLite's default limit of bound variables.
 _CHUNK = 500
+#: Seconds between tries to switch a new file to WAL while another process does.
+_WAL_RETRY = 0.01
 
 
 class SQLiteCursorStore:
@@ -81,7 +85,7 @@ class SQLiteCursorStore:
 
     Example::
 
-        store = SQLiteCursorStore("/var/lib/mybot/cursors.sqlite3")
+        store = SQLiteCursorStore("cursors.sqlite3")  # one file for the workers of a host
         async with coder.follow_fleet(store, worker="bot-1") as events:
             async for event in events:
                 ...
@@ -137,7 +141,7 @@ class SQLiteCursorStore:
             self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._to_wal(conn)
             # WAL + NORMAL survives a killed process (what a fleet meets); only a power
             # loss can cost the last commits.
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -155,7 +159,22 @@ class SQLiteCursorStore:
         except BaseException:
             conn.close()
             raise
+        log_opened("SQLiteCursorStore", self._namespace)
         return conn
+
+    def _to_wal(self, conn: sqlite3.Connection) -> None:
+        """WAL mode (kept by the file once set).  Several processes opening a new file
+        at once can be refused at once ("database is locked": SQLite does not wait on
+        its busy timeout there), so this tries again within the busy timeout."""
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_WAL_RETRY)  # a worker thread: the event loop is not held up
 
     # -- cursors --------------------------------------------------------------------
 
@@ -242,7 +261,9 @@ class SQLiteCursorStore:
                         won[key] = int(row[0])
             return won
 
-        return await self._run(claim) if wanted else {}
+        won = await self._run(claim) if wanted else {}
+        log_claim("SQLiteCursorStore", holder, wanted, won)
+        return won
 
     async def release(self, keys: Collection[str], holder: str) -> None:
         """Give up those of ``keys`` that ``holder`` holds."""
@@ -255,6 +276,18 @@ class SQLiteCursorStore:
 
         if wanted:
             await self._run(release)
+
+    async def forget(self, keys: Collection[str]) -> None:
+        """Delete the cursors and lease rows of ``keys``."""
+        rows = [(self._namespace, check_key(k)) for k in keys]
+
+        def forget(conn: sqlite3.Connection) -> None:
+            with _immediate(conn):
+                for table in ("coder_tasks_cursors", "coder_tasks_leases"):
+                    conn.executemany(f"DELETE FROM {table} WHERE namespace = ? AND key = ?", rows)
+
+        if rows:
+            await self._run(forget)
 
     async def leases(self, prefix: str = "") -> list[Lease]:
         """Every live lease whose key starts with ``prefix``, by key."""

@@ -9,10 +9,12 @@ its own and plain ``object.__setattr__``, so each field is one specialised
 more).  The builder is created by calling it (its ``__init__`` is ``object``'s), which
 is cheaper than ``object.__new__``.  Once filled, the object's ``__class__`` becomes
 the model: same layout, nothing copied, and from then on it is as frozen as any other
-instance.  Primitive, optional and enum fields are checked inline.  A list of models
-gets its own function with the model's code inlined in the loop.  It validates exactly
-as strictly as the hooks it inlines (a wrong type raises), and anything
-unexpected falls back to cattrs' detailed converter, which then names the
+instance.  Primitive, optional and enum fields are checked inline, nested models are
+inlined, and fields are looked up with the JSON decoder's own key objects
+(:class:`Lookups`).  A list of models gets its own function with the model's code
+inlined in the loop, and may first hand out a remembered object (:mod:`.recall`).
+It validates exactly as strictly as the hooks it inlines (a wrong type raises), and
+anything unexpected falls back to cattrs' detailed converter, which then names the
 offending field.
 
 Only used for frozen, slotted attrs classes without validators, converters or
@@ -23,14 +25,16 @@ from __future__ import annotations
 
 import enum
 import linecache
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import attrs
 
-__all__ = ["HookSource", "make_structure_fn", "supports"]
+from .recall import PRIMITIVES, condition, optional_inner
+
+__all__ = ["HookSource", "Lookups", "make_structure_fn", "supports"]
 
 
 class HookSource(Protocol):
@@ -42,7 +46,6 @@ class HookSource(Protocol):
 
 
 _MISSING = object()
-_PRIMITIVES = (str, int, bool)
 
 
 def supports(cls: type[Any]) -> bool:
@@ -54,44 +57,66 @@ def supports(cls: type[Any]) -> bool:
     return all(f.validator is None and f.converter is None for f in attrs.fields(cls))
 
 
-def _optional_inner(type_: Any) -> Any:
-    args = getattr(type_, "__args__", ())
-    if len(args) == 2 and type(None) in args:
-        return next(a for a in args if a is not type(None))
-    return None
+class Lookups(NamedTuple):
+    """What the generated code consults inline before calling a field's hook.
+
+    ``uuids``: canonical UUID string to ``UUID``.  ``times``: RFC 3339 string to aware
+    ``datetime``, with ``new_time(value)`` parsing (and remembering) a string it lacks,
+    and raising on anything else.  ``key(name)``: the object the JSON decoder uses for
+    the key ``name``; a lookup with the very same object is found by identity instead
+    of a string comparison (orjson hands out one cached object per short key).
+    ``upgrades``: model to ``(key, function)``: when ``key`` is missing from the
+    input, ``function(o)`` rewrites an older shape first (one inline ``in`` test).
+    ``memos``: model to ``(field, memo, remember)``: a list of that model reuses the
+    object the ``memo`` holds under the raw value of ``field`` when every other field of
+    the input equals the object's, as strictly as building would judge it
+    (:mod:`.recall`); each new object goes to ``remember(raw value, object)``.
+    """
+
+    uuids: Mapping[str, UUID] | None = None
+    times: Mapping[str, datetime] | None = None
+    new_time: Callable[[Any], datetime] | None = None
+    key: Callable[[str], str] | None = None
+    upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
+    memos: Mapping[type[Any], tuple[str, Mapping[Any, Any], Callable[[Any, Any], None]]] = {}
+
+
+_NO_LOOKUPS = Lookups()
 
 
 def make_structure_fn(
     cls: type[Any],
     converter: HookSource,
     type_error: Callable[..., Any],
-    uuid_cache: Mapping[str, UUID] | None = None,
-    upgrade: tuple[str, Callable[[Any], Any]] | None = None,
+    lookups: Lookups = _NO_LOOKUPS,
     *,
     many: bool = False,
 ) -> Callable[[Any, Any], Any]:
     """Generate ``structure(o, _)`` for ``cls`` using ``converter``'s hooks for field types.
 
-    ``type_error(value)`` is called (and must raise) when a primitive field has the
-    wrong JSON type.  ``uuid_cache`` (string to UUID) is consulted inline before the
-    UUID hook.  ``upgrade = (key, function)``: when ``key`` is missing from the
-    input, ``function(o)`` rewrites an older shape first (one inline ``in`` test
-    for the current shape).  ``many``: generate ``structure_list(value, _)`` for
-    ``list[cls]`` instead, the model's code inlined in the loop (thousands of log
-    entries per poll: a call per element would cost a fifth of its structuring).
+    ``type_error(value, type)`` is called (and must raise) when a primitive field has
+    the wrong JSON type.  Nested models that :func:`supports` accepts are inlined (their
+    generated code, not ``converter``'s hook); ``lookups`` says what else is inlined.
+    ``many``: generate ``structure_list(value, _)`` for ``list[cls]`` instead, the
+    model's code inlined in the loop (thousands of log entries per poll: a call per
+    element would cost a fifth of its structuring).
     """
-    ns, body = _body(cls, converter, type_error, uuid_cache, upgrade)
+    writer = _Writer(converter, type_error, lookups)
+    ns = writer.ns
     if not many:
+        body = writer.model(cls, "o", "obj")
         lines = ["def structure(o, _=None):", *_indent(body, 1), "    return obj"]
         return _compile(cls, "structure", lines, ns)
     ns["__list_error"] = _not_a_list
+    reuse, remember = writer.memo(cls, "o", "obj")
+    body = writer.model(cls, "o", "obj", reuse=reuse)
     lines = [
         "def structure_list(value, _=None):",
         "    if type(value) is not list: __list_error(value)",
         "    out = []",
         "    append = out.append",
         "    for o in value:",
-        *_indent(body, 2),
+        *_indent([*body, *remember], 2),
         "        append(obj)",
         "    return out",
     ]
@@ -106,54 +131,157 @@ def _indent(lines: list[str], levels: int) -> list[str]:
     return ["    " * levels + line for line in lines]
 
 
-def _body(
-    cls: type[Any],
-    converter: HookSource,
-    type_error: Callable[..., Any],
-    uuid_cache: Mapping[str, UUID] | None,
-    upgrade: tuple[str, Callable[[Any], Any]] | None,
-) -> tuple[dict[str, Any], list[str]]:
-    """The namespace and the unindented lines turning the dict ``o`` into ``obj``."""
-    attrs.resolve_types(cls)
-    ns: dict[str, Any] = {
-        "__builder": _builder(cls),
-        "__cls": cls,
-        "__missing": _MISSING,
-        "__bad": type_error,
-    }
-    if uuid_cache is not None:
-        ns["uuids"] = uuid_cache
-    lines = []
-    if upgrade is not None:
-        ns["__upgrade"] = upgrade[1]
-        lines.append(f"if {upgrade[0]!r} not in o: o = __upgrade(o)")
-    # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
-    lines.append("obj = __builder()")
-    fields = attrs.fields(cls)
-    if any(field.default is not attrs.NOTHING for field in fields):
-        lines.append("get = o.get")
-    for i, field in enumerate(fields):
-        name = field.name
+#: Nested models deeper than this are structured by their hook, not inlined.
+_INLINE_DEPTH = 2
+
+
+class _Writer:
+    """Writes the lines turning a dict into a model, and the namespace they run in.
+
+    Names in the namespace end in the field's path: ``type3`` is the check of the
+    top model's field 3, ``type1_24`` of field 1 of the model inlined for field 24.
+    """
+
+    def __init__(self, converter: HookSource, type_error: Callable[..., Any], lookups: Lookups):
+        self.converter = converter
+        self.lookups = lookups
+        self.ns: dict[str, Any] = {"__missing": _MISSING, "__bad": type_error}
+        if lookups.uuids is not None:
+            self.ns["uuids"] = lookups.uuids
+        if lookups.times is not None and lookups.new_time is not None:
+            self.ns["times"], self.ns["new_time"] = lookups.times, lookups.new_time
+
+    def model(
+        self,
+        cls: type[Any],
+        o: str,
+        obj: str,
+        suffix: str = "",
+        depth: int = 0,
+        reuse: Sequence[str] = (),
+    ) -> list[str]:
+        """Lines turning the dict named ``o`` into a ``cls`` named ``obj`` (``reuse``:
+        lines that may hand out a remembered one instead, once the shape is current)."""
+        attrs.resolve_types(cls)
+        ns = self.ns
+        ns[f"__builder{suffix}"], ns[f"__cls{suffix}"] = _builder(cls), cls
+        lines = []
+        upgrade = self.lookups.upgrades.get(cls)
+        if upgrade is not None:
+            ns[f"__upgrade{suffix}"] = upgrade[1]
+            shape = self.key(upgrade[0], f"_shape{suffix}")
+            lines.append(f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})")
+        lines += reuse
+        # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
+        lines.append(f"{obj} = __builder{suffix}()")
+        fields = attrs.fields(cls)
+        if any(field.default is not attrs.NOTHING for field in fields):
+            lines.append(f"get{suffix} = {o}.get")
+        for i, field in enumerate(fields):
+            lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth)
+        lines.append(f"{obj}.__class__ = __cls{suffix}")
+        return lines
+
+    def field(
+        self, field: attrs.Attribute[Any], path: str, o: str, obj: str, suffix: str, depth: int
+    ) -> list[str]:
+        """Lines reading ``field`` from ``o`` into ``v<suffix>`` and storing it on ``obj``."""
+        ns, name, v = self.ns, field.name, f"v{suffix}"
+        key = self.key(name, path)
         if field.default is attrs.NOTHING:
-            lines.append(f"v = o[{name!r}]")
-            value = _expression(i, field.type, converter, ns)
+            read = f"{v} = {o}[{key}]"
         elif _passes_as_is(field.default, field.type):
             # The default goes through the field's checks unchanged: no ``missing`` test.
-            ns[f"default{i}"] = field.default
-            lines.append(f"v = get({name!r}, default{i})")
-            value = _expression(i, field.type, converter, ns)
+            ns[f"default{path}"] = field.default
+            read = f"{v} = get{suffix}({key}, default{path})"
         else:
-            if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-                ns[f"factory{i}"] = field.default.factory
-                fallback = f"factory{i}()"
+            default: Any = field.default
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                ns[f"factory{path}"] = default.factory
+                fallback = f"factory{path}()"
             else:
-                ns[f"default{i}"] = field.default
-                fallback = f"default{i}"
-            lines.append(f"v = get({name!r}, __missing)")
-            value = f"{fallback} if v is __missing else {_expression(i, field.type, converter, ns)}"
-        lines.append(f"obj.{name} = {value}")
-    lines.append("obj.__class__ = __cls")
-    return ns, lines
+                ns[f"default{path}"] = default
+                fallback = f"default{path}"
+            value = self.expression(path, field.type, v)
+            return [
+                f"{v} = get{suffix}({key}, __missing)",
+                f"{obj}.{name} = {fallback} if {v} is __missing else {value}",
+            ]
+        nested = self._inlined(field, depth)
+        if nested is None:
+            return [read, f"{obj}.{name} = {self.expression(path, field.type, v)}"]
+        # A nested model: its own lines, on the dict in ``v``, into ``obj_<path>``.
+        inner = [*self.model(nested, v, f"obj_{path}", f"_{path}", depth + 1)]
+        inner.append(f"{obj}.{name} = obj_{path}")
+        if nested is field.type:
+            return [read, *inner]
+        # ``Model | None``
+        return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
+
+    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str]]:
+        """Lines reusing a remembered ``cls`` for the dict ``o`` (they ``continue`` the
+        loop), and lines remembering a new ``obj``; none without a memo for ``cls``."""
+        if cls not in self.lookups.memos:
+            return [], []
+        field_name, memo, remember = self.lookups.memos[cls]
+        self.ns["recall"], self.ns["remember"] = memo.get, remember
+        index = next(i for i, f in enumerate(attrs.fields(cls)) if f.name == field_name)
+        key = self.key(field_name, f"{index}")
+        same = condition(self, cls, o, "e", skip=field_name, supports=supports)
+        reuse = [
+            f"m = {o}[{key}]",
+            "e = recall(m)",
+            f"if e is not None and {same}:",
+            "    append(e)",
+            "    continue",
+        ]
+        return reuse, [f"remember(m, {obj})"]
+
+    def key(self, name: str, path: str) -> str:
+        """The name bound to the dict key ``name``: the decoder's own key object, if known."""
+        self.ns[f"key{path}"] = name if self.lookups.key is None else self.lookups.key(name)
+        return f"key{path}"
+
+    def _inlined(self, field: attrs.Attribute[Any], depth: int) -> type[Any] | None:
+        """The nested model of ``field`` to inline (required, or ``X | None`` = None)."""
+        if depth >= _INLINE_DEPTH:
+            return None
+        if field.default is attrs.NOTHING:
+            candidate = field.type
+        elif field.default is None:
+            candidate = optional_inner(field.type)
+        else:
+            return None
+        return candidate if isinstance(candidate, type) and supports(candidate) else None
+
+    def expression(self, path: str, type_: Any, v: str) -> str:
+        """Python source turning ``v`` into the field's value."""
+        ns = self.ns
+        if type_ in PRIMITIVES:
+            ns[f"type{path}"] = type_
+            return f"({v} if type({v}) is type{path} else __bad({v}, type{path}))"
+        if type_ is datetime:
+            if "times" in ns:
+                return f"(times[{v}] if {v} in times else new_time({v}))"
+            ns["fromiso"], ns["utc"] = datetime.fromisoformat, UTC
+            # As parse_datetime: RFC 3339 with any offset and up to 9 digits; naive means UTC.
+            return (
+                f"((d if (d := fromiso({v})).tzinfo is not None else d.replace(tzinfo=utc)) "
+                f"if type({v}) is str else __bad({v}, str))"
+            )
+        inner = optional_inner(type_)
+        if inner is not None:
+            return f"(None if {v} is None else {self.expression(path, inner, v)})"
+        ns[f"hook{path}"] = self.converter.get_structure_hook(type_)
+        ns[f"arg{path}"] = type_
+        # A known value is found with the dict opcodes (``in``, then ``[]``), which cost
+        # less than one ``.get`` method call; anything else goes through the hook.
+        if type_ is UUID and "uuids" in ns:
+            return f"(uuids[{v}] if {v} in uuids else hook{path}({v}, arg{path}))"
+        if isinstance(type_, type) and issubclass(type_, enum.Enum):
+            ns[f"members{path}"] = dict(type_._value2member_map_)
+            return f"(members{path}[{v}] if {v} in members{path} else hook{path}({v}, arg{path}))"
+        return f"hook{path}({v}, arg{path})"
 
 
 def _compile(
@@ -195,32 +323,5 @@ def _builder(cls: type[Any]) -> type[Any]:
 def _passes_as_is(default: Any, type_: Any) -> bool:
     """Whether the generated checks would hand ``default`` back unchanged."""
     if default is None:
-        return _optional_inner(type_) is not None
-    return type_ in _PRIMITIVES and type(default) is type_
-
-
-def _expression(i: int, type_: Any, converter: HookSource, ns: dict[str, Any]) -> str:
-    """Python source turning ``v`` into the field's value."""
-    if type_ in _PRIMITIVES:
-        ns[f"type{i}"] = type_
-        return f"(v if type(v) is type{i} else __bad(v, type{i}))"
-    if type_ is datetime:
-        ns["fromiso"], ns["utc"] = datetime.fromisoformat, UTC
-        # As parse_datetime: RFC 3339 with any offset and up to 9 digits; naive means UTC.
-        return (
-            "((d if (d := fromiso(v)).tzinfo is not None else d.replace(tzinfo=utc)) "
-            "if type(v) is str else __bad(v, str))"
-        )
-    inner = _optional_inner(type_)
-    if inner is not None:
-        return f"(None if v is None else {_expression(i, inner, converter, ns)})"
-    ns[f"hook{i}"] = converter.get_structure_hook(type_)
-    ns[f"arg{i}"] = type_
-    # A known value is found with the dict opcodes (``in``, then ``[]``), which cost
-    # less than one ``.get`` method call; anything else goes through the hook.
-    if type_ is UUID and "uuids" in ns:
-        return f"(uuids[v] if v in uuids else hook{i}(v, arg{i}))"
-    if isinstance(type_, type) and issubclass(type_, enum.Enum):
-        ns[f"members{i}"] = dict(type_._value2member_map_)
-        return f"(members{i}[v] if v in members{i} else hook{i}(v, arg{i}))"
-    return f"hook{i}(v, arg{i})"
+        return optional_inner(type_) is not None
+    return type_ in PRIMITIVES and type(default) is type_

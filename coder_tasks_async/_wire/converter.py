@@ -13,6 +13,13 @@ timestamps go straight to ``datetime.fromisoformat`` (which on 3.11 accepts
 ``Z``, any offset and 9 fractional digits).  Large bodies are decoded with the
 cyclic garbage collector paused: the models hold no reference cycles, and
 scanning thousands of fresh objects again and again cost a third of a listing.
+
+What was decoded is remembered and handed out again (every value is immutable):
+parsed UUIDs and timestamps by their string, ``get_task`` bodies by digest, listed
+tasks by id and log entries by time, the last two only when every other field
+matches as strictly as building would judge it (:mod:`.recall`).  Each memo is
+emptied when full and sized to the largest listing or conversation decoded
+(:func:`_fit_caches`); docs/architecture.md has the table.
 """
 
 from __future__ import annotations
@@ -55,7 +62,6 @@ __all__ = ["decode", "decode_task", "loads", "parse_datetime", "parse_uuid", "st
 T = TypeVar("T")
 
 _SNIPPET = 200
-_new_uuid = object.__new__
 
 
 class _FreshUUID(UUID):
@@ -63,11 +69,13 @@ class _FreshUUID(UUID):
 
     ``UUID.__setattr__`` refuses every assignment; going around it through the slot
     descriptors costs two method calls, twice what the stores and the class switch do
-    (the same trick as the generated model functions, see :mod:`.codegen`).
+    (the same trick as the generated model functions, see :mod:`.codegen`).  Calling
+    the class runs ``object.__init__`` only, cheaper than ``object.__new__(cls)``.
     """
 
     __slots__ = ()
     __setattr__ = object.__setattr__  # type: ignore[assignment]
+    __init__ = object.__init__
 
 
 _from_hex = bytes.fromhex
@@ -79,7 +87,10 @@ _UNKNOWN = SafeUUID.unknown  # an Enum attribute lookup costs more than the rest
 #: its owner, organization and template), so most parses become one dict lookup.
 #: UUIDs are immutable, so sharing them is safe; the cache is simply emptied when full.
 _UUIDS: dict[str, UUID] = {}
-_UUIDS_MAX = 16_384
+#: How many entries each cache of parsed strings holds before it is emptied: at least
+#: this, and more once a larger listing or conversation has been decoded (:func:`_fit_caches`).
+_CACHE_FLOOR = 16_384
+_UUIDS_MAX = _CACHE_FLOOR
 
 
 def parse_uuid(value: object, _: Any = None) -> UUID:
@@ -107,8 +118,8 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
         except ValueError:
             raw = b""
         if len(raw) == 16:
-            fresh: Any = _new_uuid(_FreshUUID)
-            fresh.int = _from_bytes(raw, "big")
+            fresh: Any = _FreshUUID()
+            fresh.int = _from_bytes(raw)  # big-endian by default
             fresh.is_safe = _UNKNOWN
             fresh.__class__ = UUID
             uuid: UUID = fresh
@@ -121,6 +132,86 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
     # Coder always writes the canonical form; the stdlib would also accept
     # braces, URNs and even a leading "+", so anything else is refused.
     raise ValueError(f"badly formed UUID string {value[:40]!r}")
+
+
+#: Recently parsed timestamps, as for UUIDs: a task's ``created_at``, the entries of a
+#: conversation fetched again and again, an idle agent's state time.  Aware datetimes
+#: are immutable, so sharing them is safe; emptied when full.
+_TIMES: dict[str, datetime] = {}
+_TIMES_MAX = _CACHE_FLOOR
+
+
+#: Recently decoded log entries by their raw ``time``.  A conversation is fetched again
+#: and again as it grows, and all but its newest entries come back unchanged: an entry
+#: whose id, type and content also match is handed out again (entries are immutable)
+#: instead of being built anew.  Emptied when full.
+_ENTRIES: dict[str, TaskLogEntry] = {}
+#: The memos of models start small: every object they keep is one more for each full
+#: collection of the cyclic GC to walk (a listed task keeps its state, health and UUIDs
+#: alive too), so they hold what the largest body needed, not a fixed 16,384.
+_MODEL_MEMO_FLOOR = 1_024
+_ENTRIES_MAX = _MODEL_MEMO_FLOOR
+
+
+def _remember_entry(time: str, entry: TaskLogEntry) -> None:
+    if len(_ENTRIES) >= _ENTRIES_MAX:
+        _ENTRIES.clear()
+    _ENTRIES[time] = entry
+
+
+#: Recently listed tasks by their raw ``id``.  ``follow_many`` and ``watch_many`` list
+#: every task again each interval, and an idle one comes back unchanged: a task whose
+#: every field matches is handed out again (tasks are immutable) instead of building a
+#: new Task, state and health, which the garbage collector would then walk for as long
+#: as the follower keeps them.  Emptied when full.
+_LISTED: dict[str, Task] = {}
+_LISTED_MAX = _MODEL_MEMO_FLOOR
+
+
+def _remember_listed(task_id: str, task: Task) -> None:
+    if len(_LISTED) >= _LISTED_MAX:
+        _LISTED.clear()
+    _LISTED[task_id] = task
+
+
+#: The most UUIDs and timestamps one task carries.
+_IDS_PER_TASK = 8
+_TIMES_PER_TASK = 3
+#: No cache grows beyond this many entries.
+_CACHE_CEILING = 1 << 20
+
+
+def _fit_caches(decoded: object) -> None:
+    """Let the caches hold twice what ``decoded`` needed.
+
+    Emptied whenever full, a cache smaller than one listing's ids would be emptied
+    during every listing and never answer: a 10,000-task ``follow_many`` decoded every
+    listing cold (twice the CPU per task of a 1,000-task one).  Sized to the largest
+    body seen, a cache holds keys of objects the program held at once anyway.
+    """
+    global _UUIDS_MAX, _TIMES_MAX, _ENTRIES_MAX, _LISTED_MAX
+    if type(decoded) is TasksList:
+        tasks = len(decoded.tasks)
+        _UUIDS_MAX = min(max(_UUIDS_MAX, 2 * _IDS_PER_TASK * tasks), _CACHE_CEILING)
+        _TIMES_MAX = min(max(_TIMES_MAX, 2 * _TIMES_PER_TASK * tasks), _CACHE_CEILING)
+        _LISTED_MAX = min(max(_LISTED_MAX, 2 * tasks), _CACHE_CEILING)
+    elif type(decoded) is TaskLogs:
+        entries = len(decoded.logs)
+        _TIMES_MAX = min(max(_TIMES_MAX, 2 * entries), _CACHE_CEILING)
+        _ENTRIES_MAX = min(max(_ENTRIES_MAX, 2 * entries), _CACHE_CEILING)
+
+
+def _new_time_hook(value: Any) -> datetime:
+    """``parse_datetime`` for a string the cache has just missed (the generated code's hook)."""
+    if type(value) is not str:
+        raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if len(_TIMES) >= _TIMES_MAX:
+        _TIMES.clear()
+    _TIMES[value] = parsed
+    return parsed
 
 
 def parse_datetime(value: object, _: Any = None) -> datetime:
@@ -258,15 +349,17 @@ class _FastHooks:
         if get_origin(type_) is list and len(get_args(type_)) == 1:
             element = get_args(type_)[0]
             if _generated(element):
-                return codegen.make_structure_fn(
-                    element, self, _type_error, _UUIDS, _upgrade(element), many=True
-                )
+                return codegen.make_structure_fn(element, self, _type_error, _lookups(), many=True)
             list_hook: Callable[[Any, Any], Any] = _fast_list(
                 self.get_structure_hook(element), element
             )
             return list_hook
         if _generated(type_):
-            return codegen.make_structure_fn(type_, self, _type_error, _UUIDS, _upgrade(type_))
+            # One object at a time (a changing task's get_task): its timestamps are mostly
+            # new, and a cache miss and insert cost more than the parse (~5% of a decode).
+            # The list functions keep the cache: their memos compare timestamps through it.
+            single = _lookups()._replace(times=None, new_time=None)
+            return codegen.make_structure_fn(type_, self, _type_error, single)
         return _detailed().get_structure_hook(type_)
 
 
@@ -274,8 +367,31 @@ def _generated(type_: Any) -> bool:
     return isinstance(type_, type) and codegen.supports(type_)
 
 
-def _upgrade(model: type[Any]) -> tuple[str, Callable[[Any], Any]] | None:
-    return ("workspace_name", _from_workspace_shape) if model is Task else None
+def _json_key(name: str) -> str:
+    """The key object orjson hands out for ``name``.
+
+    orjson keeps one string object per short key it has decoded and hands it out
+    again, so looking a field up with that very object finds it by identity instead of
+    comparing strings (orjson's dicts use CPython's general key lookup, which compares
+    whenever the objects differ).  Should orjson's cache ever drop it, the lookup still
+    works, by comparison.
+    """
+    decoded: dict[str, None] = orjson.loads(orjson.dumps({name: None}))
+    return next(iter(decoded))
+
+
+def _lookups() -> codegen.Lookups:
+    return codegen.Lookups(
+        uuids=_UUIDS,
+        times=_TIMES,
+        new_time=_new_time_hook,
+        key=_json_key,
+        upgrades={Task: ("workspace_name", _from_workspace_shape)},
+        memos={
+            TaskLogEntry: ("time", _ENTRIES, _remember_entry),
+            Task: ("id", _LISTED, _remember_listed),
+        },
+    )
 
 
 _FAST = _FastHooks()
@@ -449,9 +565,12 @@ def decode(body: bytes, cls: type[T]) -> T:
 def _decode(body: bytes, cls: type[T]) -> T:
     data = loads(body)
     try:
-        return _structure(data, cls)
+        result = _structure(data, cls)
     except _Misfit as misfit:
         raise CoderDecodeError(misfit.reason, path=misfit.path, snippet=_snippet(body)) from None
+    if cls in _CONTAINERS:
+        _fit_caches(result)
+    return result
 
 
 #: Recent ``get_task`` bodies (by digest) and the Task each decoded to.  Pollers fetch
@@ -469,7 +588,7 @@ _TASKS: dict[tuple[int, int], Task] = {}
 #: changes replaces its old one.  Keeping every version until the memo filled made each
 #: new ``Task`` live long enough to be walked by the young GC generation (a collection
 #: every ~180 calls over every request in flight instead of a few per 8,000 calls).
-_KEY_OF: dict[UUID, tuple[int, int]] = {}
+_KEY_OF: dict[int, tuple[int, int]] = {}
 _TASKS_MAX = 2048
 #: Tasks from bodies larger than this (a long prompt) are not remembered: the memo
 #: holds at most ``_TASKS_MAX`` tasks of that size whatever the tasks look like.
@@ -478,20 +597,40 @@ _TASK_BODY_MAX = 8192
 
 def decode_task(body: bytes) -> Task:
     """:func:`decode` for a single :class:`Task`, remembering each task's latest body."""
-    key = (len(body), hash(body))
+    size = len(body)
+    key = (size, hash(body))
     task = _TASKS.get(key)
+    if task is not None:
+        return task
+    # The common case in one frame (``decode`` would add three): a small body that fits.
+    # Anything else, or any failure, goes the general way, which names the problem.
+    structure_task = _FAST_TASK[0] if _FAST_TASK else _fast_task()
+    try:
+        task = structure_task(orjson.loads(body), Task) if size < _PAUSE_GC_BYTES else None
+    except Exception:
+        task = None
     if task is None:
         task = decode(body, Task)
-        if key[0] <= _TASK_BODY_MAX:
-            old = _KEY_OF.get(task.id)
-            if old is not None:
-                _TASKS.pop(old, None)
-            elif len(_TASKS) >= _TASKS_MAX:
-                _TASKS.clear()
-                _KEY_OF.clear()
-            _TASKS[key] = task
-            _KEY_OF[task.id] = key
+    if size <= _TASK_BODY_MAX:
+        task_id = task.id.int  # an int hashes in C; a UUID's __hash__ is Python
+        old = _KEY_OF.get(task_id)
+        if old is not None:
+            _TASKS.pop(old, None)
+        elif len(_TASKS) >= _TASKS_MAX:
+            _TASKS.clear()
+            _KEY_OF.clear()
+        _TASKS[key] = task
+        _KEY_OF[task_id] = key
     return task
+
+
+#: The fast path's structuring function for a Task, once built (``decode_task``'s shortcut).
+_FAST_TASK: list[Callable[[Any, Any], Task]] = []
+
+
+def _fast_task() -> Callable[[Any, Any], Task]:
+    _FAST_TASK.append(_FAST.get_structure_hook(Task))
+    return _FAST_TASK[0]
 
 
 def _snippet(body: bytes) -> str:

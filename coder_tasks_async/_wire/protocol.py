@@ -37,6 +37,8 @@ from .settings import MAX_RETRY_AFTER, parse_retry_after
 
 __all__ = [
     "API_ROOTS",
+    "OWNER_ROUTE",
+    "TASK_ROUTE",
     "ApiTree",
     "TaskRef",
     "build_query",
@@ -49,6 +51,7 @@ __all__ = [
     "query_keys",
     "segment",
     "server_takes_names",
+    "task_id",
     "task_path",
     "validate_display_name",
     "validate_input",
@@ -242,6 +245,33 @@ def is_invalid_uuid(status: int, body: bytes) -> bool:
     if status != 400 or b"Invalid UUID" not in body:
         return False
     return (_message(body) or "").startswith('Invalid UUID "')
+
+
+#: The route templates below a tasks tree, as Coder's router names them (spans and
+#: logs name a request by its template, never by its path): a task (plus ``/logs``,
+#: ``/send``, ...) and an owner's tasks (create).  The list is the tree's root itself.
+TASK_ROUTE = "/{user}/{task}"
+OWNER_ROUTE = "/{user}"
+
+
+def task_id(ref: TaskRef) -> str | None:
+    """The task's id as text when ``ref`` names the task by its id, ``None`` for a name.
+
+    >>> task_id("alice/fix-login") is None, task_id("00000000-0000-0000-0000-00000000000A")
+    (True, '00000000-0000-0000-0000-00000000000a')
+    """
+    if isinstance(ref, Task):
+        return str(ref.id)
+    if isinstance(ref, UUID):
+        return str(ref)
+    if not isinstance(ref, str):
+        return None
+    text = ref.strip().rpartition("/")[2].lower()
+    if _CANONICAL_UUID.fullmatch(text):
+        return text
+    if _BRACED_UUID.fullmatch(text) or _URN_UUID.fullmatch(text):
+        return str(UUID(text))
+    return None  # a name (32 hex digits may be one too)
 
 
 def task_path(ref: TaskRef, owner: str | UUID = "me", suffix: str = "") -> str:

@@ -95,7 +95,7 @@ class Timeouts:
 
     Example::
 
-        CoderTasksClient(url, token=t, timeouts=Timeouts(connect=5, read=30, total=60))
+        CoderTasksClient(url, token=token, timeouts=Timeouts(connect=5, read=30, total=60))
     """
 
     connect: float = 10.0
@@ -106,6 +106,13 @@ class Timeouts:
         # NaN and infinity would reach aiohttp as "no limit": refused like zero.
         for name in ("connect", "read", "total"):
             positive_seconds("Timeouts", name, getattr(self, name))
+
+
+#: Seconds an attempt needs after its wait to be worth making (the transport cuts an
+#: attempt's timeouts to the call's remaining time in tenths of a second).  Without it a
+#: wait as long as the time left, give or take float rounding (Coder's ``Retry-After:
+#: 60`` against the default 60 s deadline), was slept only to fail with a timeout.
+MIN_ATTEMPT = 0.1
 
 
 @define(frozen=True, kw_only=True)
@@ -162,10 +169,10 @@ class RetryPolicy:
 
     def has_budget(self, attempt: int, elapsed: float, delay: float) -> bool:
         """Whether another attempt fits after ``attempt`` attempts, ``elapsed`` seconds
-        so far and a wait of ``delay`` seconds."""
+        so far and a wait of ``delay`` seconds (leaving it :data:`MIN_ATTEMPT` to run)."""
         if attempt >= self.attempts:
             return False
-        return self.deadline is None or elapsed + delay < self.deadline
+        return self.deadline is None or elapsed + delay + MIN_ATTEMPT <= self.deadline
 
     def should_retry_status(self, method: str, status: int) -> bool:
         """Whether a response with ``status`` may be retried for ``method``."""

@@ -164,10 +164,22 @@ def run(
     try:
         with _debug_log(verbose):
             asyncio.run(body())
+            _log().debug("command done", extra={"subject": about})
     except typer.Exit:
         raise
     except BaseException as exc:
         if isinstance(exc, SystemExit):
             raise
+        # The type only: a message may quote what a server sent back.
+        kinds = sorted({type(leaf).__name__ for leaf in _leaves(exc)})
+        _log().debug("command failed: %s", ", ".join(kinds), extra={"subject": about})
         url = conn.resolved_url if conn is not None else None
         _report(_leaves(exc), Subject(about=about, url=url), verbose)
+
+
+def _log() -> logging.Logger:
+    """The CLI's logger (README, "Observability"); logging is imported only when a
+    command runs, never for ``--help``."""
+    import logging
+
+    return logging.getLogger("coder_tasks_async.cli")

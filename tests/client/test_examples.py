@@ -1,15 +1,14 @@
-"""The runnable examples and the README's code, executed against FakeCoder.
+"""The runnable examples, executed against FakeCoder, and the README's opening.
 
 Each example runs as a subprocess with ``CODER_URL`` unset, so it starts its own
-fake; they run concurrently to keep interpreter start-ups off the clock.  The
-README's complete programs run against a fake served by this test.
+fake; they run concurrently to keep interpreter start-ups off the clock.  Every
+Python block of the README (its complete programs included) runs in
+tests/docs/test_code_blocks.py.
 """
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +16,6 @@ from pathlib import Path
 import anyio
 import pytest
 from helpers import TESTS
-
-from coder_tasks_async.testing import FakeCoder, Timings
 
 ROOT = TESTS.parent
 EXAMPLES = ROOT / "examples"
@@ -125,10 +122,6 @@ async def pytest_example(results: dict[str, tuple[int, str]]) -> None:
     results["testing_with_fakecoder.py"] = await run(args, clean_env())
 
 
-def readme_blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```", README.read_text(), re.S | re.M)
-
-
 def test_readme_starts_with_the_two_commands() -> None:
     head = README.read_text()[:800]
     venv = "python3 -m venv .venv && . .venv/bin/activate"
@@ -136,35 +129,3 @@ def test_readme_starts_with_the_two_commands() -> None:
     tests = f"{venv} && pip install -e '.[test]' && pytest"
     assert f"Run the demo:\n\n```sh\n{demo}\n```" in head
     assert f"Run the tests:\n\n```sh\n{tests}\n```" in head
-
-
-def test_readme_python_blocks_compile() -> None:
-    blocks = readme_blocks("python")
-    assert len(blocks) >= 6
-    for block in blocks:
-        # Fragments may `await` at top level, as in an async REPL.
-        compile(block, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-
-
-@pytest.mark.anyio
-async def test_readme_programs_run_against_a_fake() -> None:
-    programs = [b for b in readme_blocks("python") if "anyio.run(main)" in b]
-    assert len(programs) >= 2  # the quick start and the configuration
-    timings = Timings(pending=0.1, initializing=0.2, chunk_interval=0.1, chunks=3)
-    async with FakeCoder(timings=timings) as fake:
-        env = clean_env(
-            CODER_URL=fake.url,
-            CODER_SESSION_TOKEN=fake.token,
-            CODER_TASK_TEMPLATE_VERSION=str(fake.template_version_id),
-        )
-        results: list[tuple[int, str]] = []
-
-        async def one(code: str) -> None:
-            results.append(await run([sys.executable, "-c", code], env))
-
-        async with anyio.create_task_group() as tg:
-            for code in programs:
-                tg.start_soon(one, code)
-    for rc, output in results:
-        assert rc == 0, output
-    assert fake.created  # the quick start really created (and deleted) a task

@@ -97,6 +97,21 @@ async def test_retry_after_beyond_the_deadline_fails_fast(
     assert len(fake_coder.faults.injected) == 1
 
 
+async def test_a_wait_that_leaves_no_time_for_the_attempt_is_not_made(
+    fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
+) -> None:
+    # Coder's Retry-After: 60 against a deadline a hair longer (or equal, give or take
+    # float rounding): the attempt after the wait would have no time left to run.
+    fake_coder.faults.add(Fault(route="list", kind="rate_limit", retry_after=60))
+    for deadline in (60.0, 60.05):
+        start = fake_clock.now()
+        with pytest.raises(RateLimitError):
+            await coder.list_tasks(retry=RetryPolicy(deadline=deadline))
+        assert fake_clock.now() == start  # no 60 s sleep for nothing
+    assert not RetryPolicy(deadline=60).has_budget(1, elapsed=0, delay=60)
+    assert RetryPolicy(deadline=60).has_budget(1, elapsed=0, delay=59.9)
+
+
 async def test_retry_after_is_honoured(
     fake_coder: FakeCoder, fake_clock: FakeClock, coder: CoderTasksClient
 ) -> None:

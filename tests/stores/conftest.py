@@ -1,22 +1,15 @@
-"""Fixtures of the store tests: a real PostgreSQL for the session, real SQLite files."""
+"""Fixtures of the store tests: stores of each kind on real SQLite files and on the
+session's real PostgreSQL (``postgres_dsn``, in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pgserver import postgres_server
 from storekit import KINDS, MakeStore, store_maker
 
 from coder_tasks_async import CursorStore
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """One PostgreSQL server for the whole session, on loopback, in a temporary directory."""
-    with postgres_server() as dsn:
-        yield dsn
 
 
 @pytest.fixture(params=KINDS)

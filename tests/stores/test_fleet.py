@@ -179,3 +179,46 @@ async def test_a_silent_worker_loses_its_tasks_and_nothing_acked_comes_again(
         assert set(first.delivered) | set(second.delivered) == expected_keys(fake, ids)
         for worker in (first, second):
             await worker.store.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_deleted_task_s_rows_are_forgotten_and_a_closed_worker_s_presence_too(
+    make_store: MakeStore,
+) -> None:
+    make_store = one_namespace(make_store)
+    async with fleet_fixture() as (fake, ids):
+        store, other = make_store(), make_store()
+        gone, kept = str(ids[0]), str(ids[1])
+        lease = 0.6  # a worker alone: nobody takes over if a round is late
+        async with CoderTasksClient(fake.url, token=fake.token) as coder:
+            fleet = coder.follow_fleet(
+                store, worker="solo", settled=True, lease=lease, poll=PACE, wake="poll"
+            )
+            with anyio.fail_after(BOUND):
+                async with anyio.create_task_group() as tg:
+
+                    async def consume() -> None:
+                        async for _ in fleet:
+                            pass  # acknowledged by asking for the next one
+
+                    tg.start_soon(consume)
+
+                    async def saved() -> bool:
+                        return len(await other.load_many([gone, kept])) == 2
+
+                    await wait_until(saved, every=0.05, bound=BOUND)
+                    await coder.delete_task(ids[0])
+
+                    async def forgotten() -> bool:
+                        return gone not in await other.load_many([gone, kept])
+
+                    # After a lease without it in the listing, and the server's 404.
+                    await wait_until(forgotten, every=0.05, bound=BOUND)
+                    tg.cancel_scope.cancel()
+            await fleet.aclose()
+        assert await other.load(kept) is not None  # the rest is kept
+        # Their lease rows are gone too: a claim starts a new row at token 1 (a row
+        # that was only released would hand out token 2).
+        presence = "~worker/solo"
+        assert await other.claim([gone, presence], "x", lease) == {gone: 1, presence: 1}
+        await store.aclose()  # type: ignore[attr-defined]
+        await other.aclose()  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -240,6 +241,7 @@ async def test_a_fleet_killed_at_random_loses_nothing_and_repeats_nothing_it_com
         await admin.execute(f"CREATE DATABASE {database}")
         await admin.close()
         where = "postgres:" + dsn.rsplit("/", 1)[0] + "/" + database
+    started = time.monotonic()
     async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
         async with CoderTasksClient(fake.url, token=fake.token) as coder:
             await coder.create_many(
@@ -289,6 +291,8 @@ async def test_a_fleet_killed_at_random_loses_nothing_and_repeats_nothing_it_com
     assert len({lease.key for lease in leases}) == len(leases)  # one holder per task
     assert {lease.holder for lease in leases} <= alive  # no task left to a dead worker
     print(
-        f"\nchaos {kind}: {TASKS} tasks, {chaos.kills} kills, {len(rows)} deliveries, "
-        f"{len(want)} entries, {sum(repeats.values())} plain re-deliveries"
+        f"\nchaos {kind}: {TASKS} tasks, {chaos.kills} kills, {len(rows)} deliveries of "
+        f"{len(want)} entries, 0 lost, "
+        f"{sum(n - 1 for n in transactional.values())} duplicates with transactional ack, "
+        f"{sum(repeats.values())} plain re-deliveries, {time.monotonic() - started:.0f} s"
     )

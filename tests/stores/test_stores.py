@@ -79,6 +79,21 @@ async def test_a_fenced_save_needs_a_lease(store: CursorStore) -> None:
     assert await store.load("never-claimed") is None
 
 
+async def test_a_forgotten_key_loses_its_cursor_and_lease_and_nothing_else(
+    store: CursorStore,
+) -> None:
+    assert await store.claim(["gone", "kept"], "w", 60) == {"gone": 1, "kept": 1}
+    await store.save("gone", "cursor", token=1)
+    await store.save("kept", "cursor", token=1)
+    await store.forget(["gone", "never-there"])
+    await store.forget([])
+    assert await store.load_many(["gone", "kept"]) == {"kept": "cursor"}
+    assert [lease.key for lease in await store.leases()] == ["kept"]
+    with pytest.raises(LeaseLostError):  # a late save of the forgotten key
+        await store.save("gone", "late", token=1)
+    assert await store.load("gone") is None
+
+
 @pytest.mark.parametrize(
     ("call", "args"),
     [
@@ -89,6 +104,7 @@ async def test_a_fenced_save_needs_a_lease(store: CursorStore) -> None:
         ("claim", (["k"], "w", float("nan"))),
         ("claim", ([""], "w", 10)),
         ("release", (["k"], "")),
+        ("forget", ([""],)),
     ],
 )
 async def test_bad_arguments_are_refused_before_any_write(

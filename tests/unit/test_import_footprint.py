@@ -54,3 +54,50 @@ def test_the_stores_load_their_database_module_only_when_used() -> None:
     assert "sqlite3" in loaded and "asyncpg" not in loaded
     loaded = _modules_after("from coder_tasks_async import PostgresCursorStore")
     assert "asyncpg" not in loaded  # imported when the first connection is made
+
+
+#: A run that sends requests (a retry among them), follows a task and fans out.
+_RUN = """
+import asyncio, sys
+from coder_tasks_async import CoderTasksClient, map_bounded
+from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
+
+async def main():
+    clock = FakeClock()
+    async with FakeCoder(clock=clock) as fake:
+        async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as coder:
+            task = await coder.create_task("x", template_version_id=fake.template_version_id)
+            fake.faults.add(Fault(route="get", kind="status", times=1))
+            await coder.get_many([task])
+            await map_bounded(coder.get_task, [task.id])
+            async with coder.follow_logs(task) as follower:
+                await anext(follower)
+
+asyncio.run(main())
+"""
+
+
+def test_opentelemetry_installed_but_unused_is_never_imported() -> None:
+    # The test extra installs the SDK: being installed must not be enough.
+    loaded = _modules_after(
+        "import importlib.util\n"
+        "assert importlib.util.find_spec('opentelemetry') is not None\n" + _RUN
+    )
+    assert "coder_tasks_async._polling.follow" in loaded  # the run did follow
+    assert not [m for m in loaded if m.split(".")[0] == "opentelemetry"]
+    assert "coder_tasks_async._http.otel" not in loaded
+
+
+def test_without_opentelemetry_the_sdk_works_the_same() -> None:
+    # Made unimportable, as when the extra is not installed.
+    loaded = _modules_after("import sys\nsys.modules['opentelemetry'] = None\n" + _RUN)
+    assert "coder_tasks_async._polling.follow" in loaded
+    assert "coder_tasks_async._http.otel" not in loaded
+
+
+def test_the_api_alone_costs_no_sdk() -> None:
+    # An application (or a library) imported the API but configured no provider: spans
+    # go to OpenTelemetry's no-op, and nothing of its SDK is loaded.
+    loaded = _modules_after("import opentelemetry.trace\n" + _RUN)
+    assert "coder_tasks_async._http.otel" in loaded
+    assert not [m for m in loaded if m.startswith("opentelemetry.sdk")]

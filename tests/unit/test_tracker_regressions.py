@@ -88,3 +88,30 @@ def test_a_hole_in_the_first_answer_of_a_new_run_is_not_taken_as_confirmed() -> 
     assert run(tracker, holey, task=live(3)) == [("reset", -1, ""), ("new", 0, "screen")]
     whole = [SCREEN, {**SCREEN, "id": 1, "type": "input", "content": "same"}, holey[1]]
     assert run(tracker, whole, task=live(3)) == [("new", 1, "same"), ("new", 2, "…")]
+
+
+def test_each_pause_has_its_own_idempotency_key_and_keeps_it_when_delivered_again() -> None:
+    """Left open by the fleet work: every PAUSED event of a conversation had the key
+    ``task/conversation/paused``, so a conversation paused a second time (here on a
+    server that shows no run, where it stays one conversation) repeated the key, and an
+    idempotent handler would drop the second pause."""
+    tracker = ConversationTracker()
+    unknown = make_task(build=0, agent=None)  # a server that shows no run
+    paused = make_task(status=TaskStatus.PAUSED, build=0, agent=None)
+
+    def keys(task: object, snapshot: bool) -> list[str]:
+        tracker.observe(task, [SCREEN], snapshot)  # type: ignore[arg-type]
+        return [e.idempotency_key for e in iter(tracker.take, None)]
+
+    assert len(keys(unknown, False)) == 1
+    (first,) = keys(paused, True)
+    assert keys(unknown, False) == []  # resumed: the same conversation goes on
+    saved = tracker.cursor.dumps()
+    (second,) = keys(paused, True)
+    assert first.endswith("/paused") and second == first + "#2"
+    # Delivered again from the cursor saved before it (a crash before the ack): the
+    # same key.  The cursor's count of pauses survives dumps() and loads().
+    again = ConversationTracker(cursor=saved)
+    again.observe(paused, [SCREEN], True)
+    assert [e.idempotency_key for e in iter(again.take, None)] == [second]
+    assert '"pauses":2' in again.cursor.dumps()
