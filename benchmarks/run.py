@@ -32,6 +32,7 @@ from _cli import bench_cli
 from _fleet import bench_fleet
 from _follow import CHUNK_INTERVAL, bench_follow
 from _http import bench_create_fanout, bench_get_task, bench_get_task_changing, bench_list_tasks
+from _idle import bench_idle
 from _imports import bench_imports
 from _launch import bench_server, standalone_fake
 from _logs import bench_logs, bench_logs_short
@@ -39,6 +40,7 @@ from _measure import Settings
 from _otel import bench_otel
 from _report import Row, render, write_json
 from _scale import bench_scale
+from _shared import bench_shared
 from _structuring import bench_structuring
 from _wake import bench_wake, plan_for, wake_server
 
@@ -81,6 +83,13 @@ def _follow(settings: Settings) -> list[Row]:
         return asyncio.run(bench_follow(srv, settings))
 
 
+def _shared(settings: Settings) -> list[Row]:
+    # Agents that never finish: every follower polls at its fastest pace all along.
+    args = ("--tasks", "3", "--chunk-interval", str(CHUNK_INTERVAL), "--chunks", "100000")
+    with bench_server("fake", *args) as srv:
+        return asyncio.run(bench_shared(srv, settings))
+
+
 def _wake(settings: Settings) -> list[Row]:
     # Real time on purpose: minutes of idling, measured with the default PollPolicy.
     with wake_server(plan_for(settings)) as srv:
@@ -97,6 +106,8 @@ BENCHMARKS: dict[str, Bench] = {
     "get_logs": _logs,
     "create_fanout": _create,
     "follow": _follow,
+    "shared": _shared,
+    "idle": bench_idle,
     "wake": _wake,
     "fleet": bench_fleet,
     "otel": bench_otel,
