@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import enum
 import linecache
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
+from itertools import chain, compress
+from operator import itemgetter, methodcaller, not_
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -60,7 +63,9 @@ def supports(cls: type[Any]) -> bool:
 class Lookups(NamedTuple):
     """What the generated code consults inline before calling a field's hook.
 
-    ``uuids``: canonical UUID string to ``UUID``.  ``times``: RFC 3339 string to aware
+    ``uuids``: canonical UUID string to ``UUID``, and ``new_uuids(strings)`` parsing
+    into it, in bulk, those it lacks (raising, and remembering nothing, if any is
+    malformed).  ``times``: RFC 3339 string to aware
     ``datetime``, with ``new_time(value)`` parsing (and remembering) a string it lacks,
     and raising on anything else.  ``key(name)``: the object the JSON decoder uses for
     the key ``name``; a lookup with the very same object is found by identity instead
@@ -74,6 +79,7 @@ class Lookups(NamedTuple):
     """
 
     uuids: Mapping[str, UUID] | None = None
+    new_uuids: Callable[[Iterable[Any]], None] | None = None
     times: Mapping[str, datetime] | None = None
     new_time: Callable[[Any], datetime] | None = None
     key: Callable[[str], str] | None = None
@@ -113,6 +119,7 @@ def make_structure_fn(
     lines = [
         "def structure_list(value, _=None):",
         "    if type(value) is not list: __list_error(value)",
+        *_indent(writer.prefetch(cls), 1),
         "    out = []",
         "    append = out.append",
         "    for o in value:",
@@ -121,6 +128,23 @@ def make_structure_fn(
         "    return out",
     ]
     return _compile(cls, "structure_list", lines, ns)
+
+
+def _prefetch(
+    known: Callable[[Any], bool],
+    parse: Callable[[Iterable[Any]], None],
+    columns: Sequence[Callable[[Any], Any]],
+    value: list[Any],
+) -> None:
+    """Hand ``parse`` the UUID strings (``columns``) of the elements of ``value`` whose
+    first one is not ``known``: a listing's new tasks, while a task listed before keeps
+    its ids (one C lookup per element is all a warm listing pays)."""
+    try:
+        fresh = list(compress(value, map(not_, map(known, map(columns[0], value)))))
+        if fresh:
+            parse(chain.from_iterable([map(column, fresh) for column in columns]))
+    except Exception:  # a misfit: the per-field code meets it and names it
+        pass
 
 
 def _not_a_list(value: Any) -> None:
@@ -236,6 +260,24 @@ class _Writer:
             "    continue",
         ]
         return reuse, [f"remember(m, {obj})"]
+
+    def prefetch(self, cls: type[Any]) -> list[str]:
+        """Lines parsing, in bulk, the new UUIDs of the list's new elements (none if
+        ``cls`` has no required UUID field to tell new elements by, or no ``new_uuids``)."""
+        uuids, parse = self.lookups.uuids, self.lookups.new_uuids
+        if uuids is None or parse is None:
+            return []
+        columns: list[Callable[[Any], Any]] = []
+        for field in attrs.fields(cls):
+            key = field.name if self.lookups.key is None else self.lookups.key(field.name)
+            if field.type is UUID and field.default is attrs.NOTHING:
+                columns.append(itemgetter(key))
+            elif optional_inner(field.type) is UUID and field.default is None:
+                columns.append(methodcaller("get", key))
+        if not columns or not isinstance(columns[0], itemgetter):
+            return []
+        self.ns["__prefetch"] = partial(_prefetch, uuids.__contains__, parse, columns)
+        return ["__prefetch(value)"]
 
     def key(self, name: str, path: str) -> str:
         """The name bound to the dict key ``name``: the decoder's own key object, if known."""
