@@ -27,7 +27,7 @@ from __future__ import annotations
 import gc
 import struct
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import filterfalse, repeat
 from operator import itemgetter
@@ -226,6 +226,48 @@ def _remember_listed(task_id: str, task: Task) -> None:
     if len(_LISTED) >= _LISTED_MAX:
         _LISTED.clear()
     _LISTED[task_id] = task
+
+
+class _Runs:
+    """The lists a memo's model was last decoded in (:class:`codegen.Memo`'s runs).
+
+    Each run is the raw memo-field values of a decoded list and its objects (a tuple: the
+    list handed out may be changed by its holder), stored under its first raw value: a
+    conversation or a listing fetched again begins as it did.  The runs hold at most as
+    many objects in all as their ``memo`` holds at most (``limit()``): the same objects
+    mostly, so a run costs two pointers per element.  All are dropped when that is exceeded.
+    """
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._runs: dict[Any, tuple[list[Any], tuple[Any, ...]]] = {}
+        self._held = 0
+        self._limit = limit
+
+    def last(self, first: Any, count: int) -> tuple[Sequence[Any], Sequence[Any]]:
+        run = self._runs.get(first)
+        if run is None:
+            return (), ()
+        raws, objects = run
+        return raws[:count], objects[:count]
+
+    def remember(self, raws: list[Any], objects: list[Any]) -> None:
+        if not raws:
+            return
+        old = self._runs.pop(raws[0], None)
+        if old is not None:
+            self._held -= len(old[0])
+        if self._held + len(raws) > self._limit():
+            self.clear()
+        self._runs[raws[0]] = (raws, tuple(objects))
+        self._held += len(raws)
+
+    def clear(self) -> None:
+        self._runs.clear()
+        self._held = 0
+
+
+_ENTRY_RUNS = _Runs(lambda: _ENTRIES_MAX)
+_LISTED_RUNS = _Runs(lambda: _LISTED_MAX)
 
 
 #: The most UUIDs and timestamps one task carries.
@@ -443,8 +485,12 @@ def _lookups() -> codegen.Lookups:
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
         memos={
-            TaskLogEntry: ("time", _ENTRIES, _remember_entry),
-            Task: ("id", _LISTED, _remember_listed),
+            TaskLogEntry: codegen.Memo(
+                "time", _ENTRIES, _remember_entry, _ENTRY_RUNS.last, _ENTRY_RUNS.remember
+            ),
+            Task: codegen.Memo(
+                "id", _LISTED, _remember_listed, _LISTED_RUNS.last, _LISTED_RUNS.remember
+            ),
         },
     )
 
