@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import enum
 import linecache
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
-from itertools import chain, compress, zip_longest
-from operator import itemgetter, methodcaller, not_
+from itertools import islice
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -82,9 +80,7 @@ class Memo(NamedTuple):
 class Lookups(NamedTuple):
     """What the generated code consults inline before calling a field's hook.
 
-    ``uuids``: canonical UUID string to ``UUID``, and ``new_uuids(strings)`` parsing
-    into it, in bulk, those it lacks (raising, and remembering nothing, if any is
-    malformed).  ``times``: RFC 3339 string to aware
+    ``uuids``: canonical UUID string to ``UUID``.  ``times``: RFC 3339 string to aware
     ``datetime``, with ``new_time(value)`` parsing (and remembering) a string it lacks,
     and raising on anything else.  ``key(name)``: the object the JSON decoder uses for
     the key ``name``; a lookup with the very same object is found by identity instead
@@ -98,7 +94,6 @@ class Lookups(NamedTuple):
     """
 
     uuids: Mapping[str, UUID] | None = None
-    new_uuids: Callable[[Iterable[Any]], None] | None = None
     times: Mapping[str, datetime] | None = None
     new_time: Callable[[Any], datetime] | None = None
     key: Callable[[str], str] | None = None
@@ -137,45 +132,34 @@ def make_structure_fn(
         "def structure_list(value, _=None):",
         "    if type(value) is not list: __list_error(value)",
     ]
-    start += _indent(writer.prefetch(cls), 1)
     start += ["    out = []", "    append = out.append"]
     if cls not in lookups.memos:
         body = writer.model(cls, "o", "obj")
         lines = [*start, "    for o in value:", *_indent(body, 2), "        append(obj)"]
         return _compile(cls, "structure_list", [*lines, "    return out"], ns)
-    reuse, remember, first = writer.memo(cls, "o", "obj")
-    body = writer.model(cls, "o", "obj", reuse=reuse)
-    ns["zip_longest"] = zip_longest
+    run, reuse, remember, first = writer.memo(cls, "o", "obj")
+    # Two loops: over the part of the list its last run covers, trying the run's
+    # element first, then over the rest (all of a listing never seen), which skips it.
+    in_run = writer.model(cls, "o", "obj", reuse=[*run, *reuse])
+    beyond = writer.model(cls, "o", "obj", reuse=reuse)
+    ns["islice"] = islice
     lines = [
         *start,
         "    raws = []",
         "    keep = raws.append",
         f"    run_raws, run_objs = last_run(value[0][{first}] if value else None, len(value))",
-        "    for o, t, r in zip_longest(value, run_raws, run_objs, fillvalue=__missing):",
-        *_indent([*body, *remember], 2),
+        "    for o, t, r in zip(value, run_raws, run_objs):",
+        *_indent([*in_run, *remember], 2),
+        "        keep(m)",
+        "        append(obj)",
+        "    for o in islice(value, len(run_raws), None):",
+        *_indent([*beyond, *remember], 2),
         "        keep(m)",
         "        append(obj)",
         "    remember_run(raws, out)",
         "    return out",
     ]
     return _compile(cls, "structure_list", lines, ns)
-
-
-def _prefetch(
-    known: Callable[[Any], bool],
-    parse: Callable[[Iterable[Any]], None],
-    columns: Sequence[Callable[[Any], Any]],
-    value: list[Any],
-) -> None:
-    """Hand ``parse`` the UUID strings (``columns``) of the elements of ``value`` whose
-    first one is not ``known``: a listing's new tasks, while a task listed before keeps
-    its ids (one C lookup per element is all a warm listing pays)."""
-    try:
-        fresh = list(compress(value, map(not_, map(known, map(columns[0], value)))))
-        if fresh:
-            parse(chain.from_iterable([map(column, fresh) for column in columns]))
-    except Exception:  # a misfit: the per-field code meets it and names it
-        pass
 
 
 def _not_a_list(value: Any) -> None:
@@ -273,10 +257,10 @@ class _Writer:
         # ``Model | None``
         return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
 
-    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str], str]:
-        """Lines reusing a remembered ``cls`` for the dict ``o`` (they ``continue`` the
-        loop, the run's raw value ``t`` and object ``r`` tried first), lines remembering a
-        new ``obj``, and the name of the key of the memo's field."""
+    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str], list[str], str]:
+        """Lines reusing the last run's object ``r`` for the dict ``o`` (its raw value in
+        ``t``), lines reusing the one the memo holds, both of which ``continue`` the loop,
+        lines remembering a new ``obj``, and the name of the key of the memo's field."""
         memo = self.lookups.memos[cls]
         ns = self.ns
         ns["recall"], ns["remember"] = memo.memo.get, memo.remember
@@ -287,37 +271,21 @@ class _Writer:
         # an equal one (or reused for one), exactly what the memo's lookup establishes.
         same_as_run = condition(self, cls, o, "r", skip=memo.field, supports=supports)
         same = condition(self, cls, o, "e", skip=memo.field, supports=supports)
-        reuse = [
-            f"m = {o}[{key}]",
-            f"if m == t and {same_as_run}:",
+        run = [
+            f"if (m := {o}[{key}]) == t and {same_as_run}:",
             "    keep(t)",
             "    append(r)",
             "    continue",
+        ]
+        reuse = [
+            f"m = {o}[{key}]",
             "e = recall(m)",
             f"if e is not None and {same}:",
             "    keep(m)",
             "    append(e)",
             "    continue",
         ]
-        return reuse, [f"remember(m, {obj})"], key
-
-    def prefetch(self, cls: type[Any]) -> list[str]:
-        """Lines parsing, in bulk, the new UUIDs of the list's new elements (none if
-        ``cls`` has no required UUID field to tell new elements by, or no ``new_uuids``)."""
-        uuids, parse = self.lookups.uuids, self.lookups.new_uuids
-        if uuids is None or parse is None:
-            return []
-        columns: list[Callable[[Any], Any]] = []
-        for field in attrs.fields(cls):
-            key = field.name if self.lookups.key is None else self.lookups.key(field.name)
-            if field.type is UUID and field.default is attrs.NOTHING:
-                columns.append(itemgetter(key))
-            elif optional_inner(field.type) is UUID and field.default is None:
-                columns.append(methodcaller("get", key))
-        if not columns or not isinstance(columns[0], itemgetter):
-            return []
-        self.ns["__prefetch"] = partial(_prefetch, uuids.__contains__, parse, columns)
-        return ["__prefetch(value)"]
+        return run, reuse, [f"remember(m, {obj})"], key
 
     def key(self, name: str, path: str) -> str:
         """The name bound to the dict key ``name``: the decoder's own key object, if known."""

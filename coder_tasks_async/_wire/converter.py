@@ -25,12 +25,8 @@ emptied when full and sized to the largest listing or conversation decoded
 from __future__ import annotations
 
 import gc
-import struct
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import filterfalse, repeat
-from operator import itemgetter
 from types import UnionType
 from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
 from uuid import UUID, SafeUUID
@@ -136,56 +132,6 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
     # Coder always writes the canonical form; the stdlib would also accept
     # braces, URNs and even a leading "+", so anything else is refused.
     raise ValueError(f"badly formed UUID string {value[:40]!r}")
-
-
-_new_object = object.__new__
-#: UUID's slot descriptors: their ``__set__`` stores around ``UUID.__setattr__``.
-_set_int = UUID.__dict__["int"].__set__
-_set_is_safe = UUID.__dict__["is_safe"].__set__
-_sixteen_bytes = struct.Struct("16s").iter_unpack
-_first = itemgetter(0)
-#: Fewer new strings than this go the per-field way (one call each): the C loops'
-#: setup costs about as much as parsing a task's worth of UUIDs one by one.
-_BULK_MIN = 8
-
-
-def _new_uuids(strings: Iterable[Any]) -> None:
-    """Parse and remember every UUID string of ``strings`` the cache lacks, in C loops.
-
-    A cold listing brings ~8 new UUIDs per task; one at a time each costs a Python call
-    and a dozen operations (:func:`_new_uuid_hook`), here each pass is one C loop over
-    them all.  As strict as the per-string parse: every string must be 36 characters
-    with dashes at 8, 13, 18 and 23, and the other 32 characters must make 16 bytes of
-    ``bytes.fromhex`` (which takes ASCII hex digits only, skipping whitespace: fewer
-    bytes then).  If any value fails (not a string, malformed), this raises and
-    remembers nothing; the generated per-field code then meets the value and names it.
-    ``None`` (an absent optional id) is skipped.
-    """
-    new = dict.fromkeys(filterfalse(_UUIDS.__contains__, strings))
-    new.pop(None, None)
-    count = len(new)
-    if count < _BULK_MIN:
-        return
-    joined = "".join(new)  # TypeError for anything but strings
-    dashes = "-" * count
-    if (
-        set(map(len, new)) != {36}
-        or joined[8::36] != dashes
-        or joined[13::36] != dashes
-        or joined[18::36] != dashes
-        or joined[23::36] != dashes
-    ):
-        raise ValueError("badly formed UUID string")
-    raw = _from_hex(joined.replace("-", ""))
-    if len(raw) != 16 * count:
-        raise ValueError("badly formed UUID string")
-    uuids = list(map(_new_object, repeat(UUID, count)))
-    ints = map(_from_bytes, map(_first, _sixteen_bytes(raw)))
-    deque(map(_set_int, uuids, ints), 0)
-    deque(map(_set_is_safe, uuids, repeat(_UNKNOWN, count)), 0)
-    if len(_UUIDS) + count > _UUIDS_MAX:
-        _UUIDS.clear()
-    _UUIDS.update(zip(new, uuids, strict=True))
 
 
 #: Recently parsed timestamps, as for UUIDs: a task's ``created_at``, the entries of a
@@ -479,7 +425,6 @@ def _json_key(name: str) -> str:
 def _lookups() -> codegen.Lookups:
     return codegen.Lookups(
         uuids=_UUIDS,
-        new_uuids=_new_uuids,
         times=_TIMES,
         new_time=_new_time_hook,
         key=_json_key,

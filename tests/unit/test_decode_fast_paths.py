@@ -10,7 +10,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -112,100 +112,6 @@ def test_a_bad_id_in_a_cold_listing_is_named(raw: str) -> None:
     with pytest.raises(CoderDecodeError) as info:
         decode(orjson.dumps({"tasks": tasks, "count": 3}), TasksList)
     assert info.value.path == "tasks[2].owner_id"
-
-
-def _fresh_listing(count: int, seed: int) -> list[dict[str, Any]]:
-    """Tasks whose every UUID field is new to the decoder (so the bulk parse takes them)."""
-    tasks = []
-    for i in range(count):
-        task = _task()
-        for k, name in enumerate(("id", "organization_id", "owner_id", "template_id")):
-            task[name] = str(UUID(int=(seed << 96) | (i << 8) | k))
-        tasks.append(task)
-    return tasks
-
-
-#: Malformed forms of a new id ``u``; each passes some of the bulk parse's checks.
-_BAD_IN_BULK: list[Callable[[str], Any]] = [
-    lambda u: "{" + u[1:-1] + "}",  # braces, still 36 characters
-    lambda u: "  " + u[2:],  # whitespace that bytes.fromhex would skip
-    lambda u: u[:34] + "\t\n",
-    lambda u: "\u0668" + u[1:],  # a digit int() would read
-    lambda u: "g" + u[1:],
-    lambda u: u[:2] + "-" + u[3:],  # a fifth dash: still 36 characters
-    lambda u: u[:7] + "-" + u[7] + u[9:],  # a dash one place early: 4 dashes, 32 digits
-    lambda u: u[:8] + "+" + u[9:],
-    lambda u: u + "-",  # a dash too many at the end: the digits still make 16 bytes
-    lambda u: u + "0",
-    lambda u: u[:-1],
-    lambda u: 7,
-    lambda u: ["x"],
-    lambda u: {"a": 1},
-]
-
-
-@pytest.mark.parametrize("field", ["owner_id", "workspace_app_id"])
-@pytest.mark.parametrize("spoil", _BAD_IN_BULK)
-def test_a_bad_id_among_many_new_ones_is_named(spoil: Callable[[str], Any], field: str) -> None:
-    # Enough new ids for the bulk parse; the bad one makes it parse nothing, and the
-    # per-field code names the field as before.  (workspace_app_id of the last task is
-    # the last string the bulk parse joins.)
-    seed = 8 + _BAD_IN_BULK.index(spoil) + (100 if field == "owner_id" else 0)
-    tasks = _fresh_listing(12, seed=seed)
-    raw = spoil(str(UUID(int=(seed << 96) | 0xABC)))
-    tasks[11][field] = raw
-    with pytest.raises(CoderDecodeError) as info:
-        decode(orjson.dumps({"tasks": tasks, "count": 12}), TasksList)
-    assert info.value.path == f"tasks[11].{field}"
-    if isinstance(raw, str):
-        assert raw not in converter._UUIDS
-
-
-def test_sixteen_ids_short_of_a_byte_each_are_not_parsed_into_wrong_ones() -> None:
-    # Whitespace bytes.fromhex skips, once in each of 16 ids: 16 bytes short in all,
-    # still whole 16-byte UUIDs, every one but the first shifted onto the next id.
-    tasks = _fresh_listing(16, seed=60)
-    for task in tasks:
-        task["owner_id"] = "  " + task["owner_id"][2:]
-    with pytest.raises(CoderDecodeError) as info:
-        decode(orjson.dumps({"tasks": tasks, "count": 16}), TasksList)
-    assert info.value.path == "tasks[0].owner_id"
-    assert not any(task["owner_id"] in converter._UUIDS for task in tasks)
-
-
-def test_ids_parsed_in_bulk_equal_the_stdlib_ones_in_every_way() -> None:
-    tasks = _fresh_listing(12, seed=40)
-    tasks[3]["workspace_id"] = tasks[3]["workspace_id"].upper()
-    tasks[5]["workspace_id"] = None
-    del tasks[6]["workspace_agent_id"]
-    bulk = converter._FAST.get_structure_hook(list[Task])
-    for task in tasks:
-        assert task["id"] not in converter._UUIDS
-    one_by_one: list[str] = []
-
-    def watch(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code is converter._new_uuid_hook.__code__:
-            one_by_one.append(frame.f_locals["value"])
-
-    sys.setprofile(watch)
-    try:
-        decoded = bulk(tasks)
-    finally:
-        sys.setprofile(None)
-    assert one_by_one == []  # every new id came from the bulk parse
-    for task, model in zip(tasks, decoded, strict=True):
-        for name, value in task.items():
-            if name.endswith("id") and name != "workspace_build_number":
-                expected = None if value is None else UUID(value)
-                got = getattr(model, name)
-                assert type(got) is type(expected) and got == expected, name
-                if expected is not None:
-                    assert got.int == expected.int and hash(got) == hash(expected)
-                    assert got.is_safe is expected.is_safe
-                    assert pickle.loads(pickle.dumps(got)) == expected
-                    assert converter._UUIDS[value] is got  # remembered as the field holds it
-        assert model.workspace_agent_id is None or "workspace_agent_id" in task
-    assert decoded == [converter._detailed().structure(task, Task) for task in tasks]
 
 
 # -- the cyclic GC ------------------------------------------------------------------------
