@@ -148,6 +148,7 @@ def make_structure_fn(
         "    raws = []",
         "    keep = raws.append",
         f"    run_raws, run_objs = last_run(value[0][{first}] if value else None, len(value))",
+        "    reused = bool(run_raws)",
         "    for o, t, r in zip(value, run_raws, run_objs):",
         *_indent([*in_run, *remember], 2),
         "        keep(m)",
@@ -156,7 +157,9 @@ def make_structure_fn(
         *_indent([*beyond, *remember], 2),
         "        keep(m)",
         "        append(obj)",
-        "    remember_run(raws, out)",
+        # A list none of whose elements was seen before (a listing never seen again)
+        # is not kept: its objects would outlive the memo's emptying for nothing.
+        "    if reused: remember_run(raws, out)",
         "    return out",
     ]
     return _compile(cls, "structure_list", lines, ns)
@@ -283,6 +286,7 @@ class _Writer:
             f"if e is not None and {same}:",
             "    keep(m)",
             "    append(e)",
+            "    reused = True",
             "    continue",
         ]
         return run, reuse, [f"remember(m, {obj})"], key

@@ -162,10 +162,19 @@ def test_a_list_that_begins_like_another_is_compared_element_by_element() -> Non
         assert got == expected
 
 
+def body_first_time(body: bytes) -> str:
+    first: str = orjson.loads(body)["logs"][0]["time"]
+    return first
+
+
 def test_the_runs_hold_no_more_than_their_memo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(converter, "_ENTRIES_MAX", 50)
     for minute in range(10, 20):
-        decode(_logs(*_conversation(20, minute)), TaskLogs)
+        body = _logs(*_conversation(20, minute))
+        decode(body, TaskLogs)
+        assert body_first_time(body) not in converter._ENTRY_RUNS._runs  # never seen: not kept
+        decode(body, TaskLogs)  # seen again: kept
+        assert body_first_time(body) in converter._ENTRY_RUNS._runs
         runs = converter._ENTRY_RUNS
         assert runs._held == sum(len(raws) for raws, _ in runs._runs.values()) <= 50
 
