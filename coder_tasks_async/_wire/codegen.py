@@ -12,7 +12,9 @@ the model: same layout, nothing copied, and from then on it is as frozen as any 
 instance.  Primitive, optional and enum fields are checked inline, nested models are
 inlined, and fields are looked up with the JSON decoder's own key objects
 (:class:`Lookups`).  A list of models gets its own function with the model's code
-inlined in the loop, and may first hand out a remembered object (:mod:`.recall`).
+inlined in the loop, and may first hand out a remembered object (:mod:`.recall`):
+the one at the same place in the list last decoded that began alike, else the one
+its memo holds (:class:`Memo`).
 It validates exactly as strictly as the hooks it inlines (a wrong type raises), and
 anything unexpected falls back to cattrs' detailed converter, which then names the
 offending field.

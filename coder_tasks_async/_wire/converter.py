@@ -17,7 +17,8 @@ scanning thousands of fresh objects again and again cost a third of a listing.
 What was decoded is remembered and handed out again (every value is immutable):
 parsed UUIDs and timestamps by their string, ``get_task`` bodies by digest, listed
 tasks by id and log entries by time, the last two only when every other field
-matches as strictly as building would judge it (:mod:`.recall`).  Each memo is
+matches as strictly as building would judge it (:mod:`.recall`); a list fetched again
+is compared first with its last run, element by element (:class:`_Runs`).  Each memo is
 emptied when full and sized to the largest listing or conversation decoded
 (:func:`_fit_caches`); docs/architecture.md has the table.
 """

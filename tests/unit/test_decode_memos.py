@@ -93,6 +93,20 @@ def test_entries_are_checked_whatever_the_memo_holds() -> None:
     assert info.value.path == "logs[0].time"
 
 
+def _detailed_and_fast(body: bytes) -> tuple[Any, Any]:
+    """What cattrs' detailed structuring and the fast decode make of ``body`` (or the
+    class ``CoderDecodeError`` for a failure)."""
+    try:
+        expected: Any = converter._detailed().structure(json.loads(body), TaskLogs)
+    except Exception:
+        expected = CoderDecodeError
+    try:
+        got: Any = decode(body, TaskLogs)
+    except CoderDecodeError:
+        got = CoderDecodeError
+    return expected, got
+
+
 def _conversation(count: int, minute: int) -> list[dict[str, Any]]:
     return [
         _entry(
@@ -150,15 +164,7 @@ def test_a_list_that_begins_like_another_is_compared_element_by_element() -> Non
         conversation[:2],
         [conversation[0], {**conversation[1], "id": True}],
     ):
-        body = _logs(*logs)
-        try:
-            expected: Any = converter._detailed().structure(json.loads(body), TaskLogs)
-        except Exception:
-            expected = CoderDecodeError
-        try:
-            got: Any = decode(body, TaskLogs)
-        except CoderDecodeError:
-            got = CoderDecodeError
+        expected, got = _detailed_and_fast(_logs(*logs))
         assert got == expected
 
 
@@ -203,15 +209,7 @@ def test_decoding_with_the_memos_equals_cattrs_detailed_structuring(
     bodies: list[list[dict[str, Any]]],
 ) -> None:
     for logs in bodies:
-        body = orjson.dumps({"logs": logs})
-        try:
-            expected: Any = converter._detailed().structure(json.loads(body), TaskLogs)
-        except Exception:
-            expected = CoderDecodeError
-        try:
-            got: Any = decode(body, TaskLogs)
-        except CoderDecodeError:
-            got = CoderDecodeError
+        expected, got = _detailed_and_fast(orjson.dumps({"logs": logs}))
         assert got == expected
         if got is not CoderDecodeError:
             for entry in got.logs:
