@@ -1,6 +1,6 @@
 """The server of the ``wake`` benchmark, run as a separate process by ``benchmarks/_wake.py``.
 
-``python benchmarks/_wake_server.py --group NAME=COUNT ...``
+``python benchmarks/_wake_server.py --group NAME=COUNT ... [--refuse-ws]``
 
 A real-time :class:`FakeCoder` (the SDK's own fake, serving the workspace watch
 streams) with fast lifecycle timings: tasks are ``active`` at once and each agent
@@ -68,9 +68,11 @@ class Census:
         }
 
 
-async def serve(groups: dict[str, int]) -> None:
+async def serve(groups: dict[str, int], *, refuse_ws: bool = False) -> None:
     timings = Timings(pending=0.0, initializing=0.0, chunk_interval=CHUNK_INTERVAL, chunks=CHUNKS)
     async with FakeCoder(timings=timings, record_requests=False) as fake:
+        # Only the event stream: its followers take the server-sent-events twin.
+        fake.watch.faults.refuse_ws = refuse_ws
         tokens: dict[str, str] = {}
         for name, count in groups.items():
             user = fake.add_user(name)
@@ -109,12 +111,13 @@ async def serve(groups: dict[str, int]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--group", action="append", default=[], help="NAME=COUNT (a user)")
+    parser.add_argument("--refuse-ws", action="store_true", help="serve no websocket watch")
     args = parser.parse_args(argv)
     groups = {}
     for spec in args.group:
         name, _, count = spec.partition("=")
         groups[name] = int(count)
-    asyncio.run(serve(groups))
+    asyncio.run(serve(groups, refuse_ws=args.refuse_ws))
     return 0
 
 

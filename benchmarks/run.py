@@ -39,14 +39,16 @@ from _http import (
     bench_get_task_changing,
     bench_list_tasks,
 )
+from _idle import bench_idle
 from _imports import bench_imports
 from _instructions import bench_instructions
 from _launch import bench_server, standalone_fake
 from _logs import bench_logs, bench_logs_short
 from _measure import Settings
 from _otel import bench_otel
-from _report import Row, render, write_json
+from _report import Row, render, render_ranges, write_json
 from _scale import bench_scale
+from _shared import bench_shared
 from _structuring import bench_structuring
 from _wake import bench_wake, plan_for, wake_server
 
@@ -95,6 +97,13 @@ def _follow(settings: Settings) -> list[Row]:
         return asyncio.run(bench_follow(srv, settings))
 
 
+def _shared(settings: Settings) -> list[Row]:
+    # Agents that never finish: every follower polls at its fastest pace all along.
+    args = ("--tasks", "3", "--chunk-interval", str(CHUNK_INTERVAL), "--chunks", "100000")
+    with bench_server("fake", *args) as srv:
+        return asyncio.run(bench_shared(srv, settings))
+
+
 def _wake(settings: Settings) -> list[Row]:
     # Real time on purpose: minutes of idling, measured with the default PollPolicy.
     with wake_server(plan_for(settings)) as srv:
@@ -111,6 +120,8 @@ BENCHMARKS: dict[str, Bench] = {
     "get_logs": _logs,
     "create_fanout": _create,
     "follow": _follow,
+    "shared": _shared,
+    "idle": bench_idle,
     "wake": _wake,
     "fleet": bench_fleet,
     "otel": bench_otel,
@@ -132,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         "--from-json", type=Path, default=None, help="run nothing: draw --svg from a --json file"
     )
     parser.add_argument(
+        "--ranges",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="run nothing: the ratio ranges of saved --json runs (the README table's source)",
+    )
+    parser.add_argument(
         "--scale-max",
         type=int,
         default=10_000,
@@ -143,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--from-json draws a chart: give --svg PATH")
         saved = orjson.loads(args.from_json.read_bytes())
         args.svg.write_text(svg_chart(saved["rows"], describe(saved["meta"])))
+        return 0
+    if args.ranges is not None:
+        print(render_ranges([orjson.loads(p.read_bytes())["rows"] for p in args.ranges]))
         return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]

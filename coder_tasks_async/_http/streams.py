@@ -173,8 +173,14 @@ class EventStream:
                 if isinstance(obj, dict) and isinstance(obj.get("type"), str):
                     return obj["type"], obj.get("data")
                 continue  # JSON of another shape: not ours to judge
-            if msg.type in (aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG):
-                continue
+            if msg.type is aiohttp.WSMsgType.PING:
+                # Coder's keep-alive on this socket is a ping frame every 15 s (its
+                # HeartbeatClose), never a message: answered here and handed out as a
+                # ping, so the owner knows the stream is alive without reading anything.
+                await ws.pong(msg.data)
+                return "ping", None
+            if msg.type is aiohttp.WSMsgType.PONG:
+                return "ping", None
             # Closed, closing, binary or an error (a frame over MAX_EVENT among them).
             raise _Broken(f"websocket {msg.type.name.lower()}")
 
@@ -365,7 +371,9 @@ class StreamPool:
             async with asyncio.timeout(self._timeouts.total):
                 ws = await session.ws_connect(
                     url,
-                    autoping=True,
+                    # Pings are answered by _next_ws, which also reports them: aiohttp's
+                    # autoping would answer them out of sight.
+                    autoping=False,
                     heartbeat=None,
                     max_msg_size=MAX_EVENT,
                     # See _close_ws: a close is bounded in all, not only per message.

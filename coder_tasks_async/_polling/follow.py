@@ -6,6 +6,10 @@ an async iterator and an async context manager; it starts no background task, so
 ``break``, cancellation or an exception in the loop body leave nothing behind, and
 the cursor always reflects exactly the events already handed out.
 
+Followers of one task in one client share their polls (:mod:`.shared`): each keeps
+its own tracker, cursor, pace and stop conditions, and takes every read of the one
+poller as its own poll.
+
 The task is resolved once: a follower started with a name keeps following the task
 that name meant then, and ends (``end_reason`` :attr:`EndReason.DELETED`) when that
 task is deleted, even if a new task takes its name.
@@ -14,12 +18,13 @@ task is deleted, even if a new task takes its name.
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from .._endpoints.pinned import PinnedTask
 from .._wire.errors import CoderDecodeError, CoderError
-from .._wire.models import Task, TaskStatus
+from .._wire.models import Task
 from .._wire.settings import PollPolicy, Wake
 from .acks import Acknowledging, Acks
 from .backoff import Backoff
@@ -28,8 +33,9 @@ from .error_policy import Verdict, judge
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
 from .logcursor import LogCursor
 from .report import FollowReport
-from .tracker import ConversationTracker, agent_settled
-from .wake import Waker, WakeResult, event_says_idle
+from .shared import Logs, PollRecord, Seat, still_idle
+from .tracker import ConversationTracker
+from .wake import Waker, event_says_idle
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
@@ -87,9 +93,14 @@ class LogFollower(Acknowledging):
         self._acks: Acks | None = None
         if store is not None:
             self._acks = Acks(store, key_of=lambda task_id: key or str(task_id))
-        # ``waker``: given by a many-task poller, which does the sleeping for all its tasks.
+        # ``waker``: given by a many-task poller, which does the sleeping and the reading for
+        # all its tasks (through :meth:`observe`); otherwise the task's shared poller does
+        # (a seat, taken on the first poll).
+        self._seat = (
+            None if waker is not None else Seat(client, ref, owner, wake, logs=True, fresh=False)
+        )
+        self._waker = waker
         label = ref if isinstance(ref, str) else "task"
-        self._waker = waker or Waker(client, wake, label)
         #: Its span and log records (only when iterated itself, not under follow_many).
         self._report = FollowReport(client, "follow_logs", label, {"coder.follow.settled": settled})
         self._ref: TaskRef = ref
@@ -152,7 +163,14 @@ class LogFollower(Acknowledging):
         self.end(EndReason.CLOSED)
         self._report.end(EndReason.CLOSED.value)
         self._tracker.drop()
-        await self._waker.aclose()
+        await self._let_go()
+
+    async def _let_go(self) -> None:
+        """Leave the shared poller (the last one out closes the watch stream)."""
+        if self._seat is not None:
+            await self._seat.leave()
+        elif self._waker is not None:
+            await self._waker.aclose()
 
     def take(self) -> LogEvent | None:
         """The next queued event (recorded in the cursor as it is handed out), if any."""
@@ -164,10 +182,10 @@ class LogFollower(Acknowledging):
             with report.step():
                 event = await self._next_event()
         except BaseException as exc:
-            # The end, an error or cancellation: the watch stream must not outlive it.
+            # The end, an error or cancellation: the shared poller must not keep its seat.
             reason = self.end_reason
             report.end(None if reason is None else reason.value, exc)
-            await self._waker.aclose()
+            await self._let_go()
             raise
         report.handed_out(event)
         return event
@@ -181,31 +199,58 @@ class LogFollower(Acknowledging):
                 return event if self._acks is None else self._acks.stamp(event, self.cursor)
             if self._done:
                 raise StopAsyncIteration
-            if self._polled:
-                woke = await self._waker.sleep(self._next_delay)
-                if woke is WakeResult.EVENT:
-                    self._backoff.restart()
-            await self._poll()
+            assert self._seat is not None  # a many-task poller's follower is not iterated
+            record, logs = await self._seat.next(self._next_delay if self._polled else None)
+            await self._take(record, logs, self._seat)
 
-    async def _poll(self) -> None:
+    async def _take(self, record: PollRecord, logs: list[Any] | None, seat: Seat) -> None:
+        """Take one poll of the shared poller as this follower's own."""
         self._polled = True
-        # Pinned: once resolved, the task is addressed by id, never by name again.
-        try:
-            task = await self._read_task()
-        except CoderError as exc:
-            self._handle_error(exc)
+        if record.woke:
+            self._backoff.restart()  # a watch event: the fast pace again
+        task = record.task
+        if task is None:
+            assert record.error is not None
+            self._handle_error(record.error)
             return
         if self._acks is not None and self.task is None:  # the first answer: resume
             await self._load(task)
-        await self._waker.attach(task)
-        if await self.observe(task):
+        if await self._take_in(task, record, logs, seat):
             changed = self._tracker.pending
             delay = self._backoff.after_poll(changed=changed)
-            # The slow pace of an idle agent only follows a quiet poll: what was just
-            # handed out may satisfy an ``until`` that reads the caller's own state, and
-            # a stop put off by one poll waits for that poll at the normal pace.
-            quiet = not changed and not self._confirming
+            # The slow pace of an idle agent (the stream says so) may follow a poll that
+            # handed something out: nothing more comes before the agent works again, which
+            # the stream publishes.  Not with an ``until``, which may read the caller's own
+            # state (it is checked again at the normal pace), nor for a stop put off by
+            # one poll, which waits for that poll at the normal pace.
+            quiet = (not changed or self._until is None) and not self._confirming
             self._next_delay = self._slow_pace(delay, task) if quiet else delay
+        seat.holding = self.holding or self._confirming
+
+    async def _take_in(
+        self, task: Task, record: PollRecord, logs: list[Any] | None, seat: Seat
+    ) -> bool:
+        """:meth:`observe` for a shared poll: its task and whatever it did about the logs."""
+        self._tracker.bind(task)
+        if self.task is None:
+            self._report.task(task.id)
+        self.task = task
+        try:
+            if record.state is not Logs.READ:
+                self._ends(task)  # not served, or skipped: nothing new to read
+            elif record.logs_error is not None:
+                if judge(record.logs_error) is not Verdict.NOT_READY:
+                    raise record.logs_error
+                self._ends(task)
+            else:
+                assert logs is not None
+                seat.took_logs(record)
+                await self._take_in_logs(task, logs, record.snapshot, lambda: seat.confirm(record))
+            self._decode_errors = 0
+        except CoderError as exc:
+            self._handle_error(exc)
+            return False
+        return True
 
     async def _load(self, task: Task) -> None:
         """Resume from the store's cursor of ``task``, if it has one (before any event)."""
@@ -218,8 +263,10 @@ class LogFollower(Acknowledging):
 
     @property
     def waker(self) -> Waker:
-        """This follower's workspace watch (internal: shared with a many-task poller)."""
-        return self._waker
+        """The workspace watch this follower's polls listen to (internal)."""
+        waker = self._waker if self._seat is None else self._seat.waker
+        assert waker is not None, "the watch is known from the first poll on"
+        return waker
 
     def paced(self, delay: float) -> float:
         """``delay`` stretched to the slow pace if the latest poll was quiet on the stream."""
@@ -231,7 +278,7 @@ class LogFollower(Acknowledging):
         No event marks the passing of an idle timeout, so the poll that notices it
         must come on time.
         """
-        paced = self._waker.pace(delay, task)
+        paced = self.waker.pace(delay, task)
         if self._idle_timeout is not None and self._idle_since is not None:
             left = self._idle_since + self._idle_timeout - self._client.clock.now()
             paced = min(paced, max(delay, left))
@@ -270,6 +317,17 @@ class LogFollower(Acknowledging):
                 raise
             self._ends(task)
             return
+        await self._take_in_logs(task, raw_logs, snapshot, lambda: self._still_idle(task))
+
+    async def _take_in_logs(
+        self,
+        task: Task,
+        raw_logs: list[Any],
+        snapshot: bool,
+        confirm: Callable[[], Awaitable[bool]],
+    ) -> None:
+        """Feed one logs answer to the tracker; ``confirm`` reads the task again to settle
+        a held-back entry when the watch stream says the agent went idle."""
         tracker = self._tracker
         try:
             produced = tracker.observe(task, raw_logs, snapshot)
@@ -280,41 +338,24 @@ class LogFollower(Acknowledging):
         # On the last poll an entry still held back is not finished by the tracker's
         # rule (two polls agreeing), so it is not handed out as final.
         self._ends(task, confirm=tracker.holding and not self._confirming)
+        waker = self.waker
         if (
             not self._done
             and tracker.holding
-            and event_says_idle(self._waker.signal, task)
-            and await self._still_idle(task)
+            and event_says_idle(waker.signal, task)
+            and await confirm()
         ):
             tracker.release(task)  # an idle event plus this one poll settle the newest
         self.holding = tracker.holding and not self._done
-        self._waker.eager = self.holding
+        if self._seat is None:
+            waker.eager = self.holding
         self.produced = tracker.pending
 
-    async def _read_task(self) -> Task:
-        """The task, by its pinned path once resolved (never by name again)."""
-        if self._pinned is None:
-            return await self._client.get_task(self._ref, owner=self._owner)
-        return await self._pinned.read()
-
     async def _still_idle(self, task: Task) -> bool:
-        """Whether the logs just read end with a final entry: the task, read again, agrees.
-
-        ``task`` was read before the logs.  A stale "idle" there may pair with a reply
-        that started in between; if a read after the logs still shows the very same
-        report (and the agent not working), nothing started in between.
-        """
-        if task.status is not TaskStatus.ACTIVE:
-            return True  # not running: nothing can grow
-        again = await self._read_task()
-        before, after = task.current_state, again.current_state
-        if before is None or after is None:
-            return before is None and after is None and agent_settled(again)
-        return (
-            after.timestamp == before.timestamp
-            and after.state is before.state
-            and agent_settled(again)
-        )
+        """Whether the logs just read end with a final entry (a many-task poller's
+        follower: the task read again by its pinned path)."""
+        assert self._pinned is not None  # observe() pinned it
+        return await still_idle(task, self._pinned.read)
 
     def _ends(self, task: Task, *, confirm: bool = False) -> bool:
         """Decide whether this poll was the last one (events already queued still go out).

@@ -75,6 +75,9 @@ class WakeResult(enum.Enum):
     EVENT = "event"
     #: The stream broke or stalled: poll now, at today's pace.
     LOST = "lost"
+    #: The ``interrupt`` future was resolved (another follower of a shared poller read
+    #: the task meanwhile): the caller decides again.
+    INTERRUPTED = "interrupted"
 
 
 def agent_working(task: Task) -> bool:
@@ -223,15 +226,21 @@ class Waker:
             return True
         return signal.agent_idle and task.status is TaskStatus.ACTIVE and not agent_working(task)
 
-    async def sleep(self, delay: float) -> WakeResult:
+    async def sleep(
+        self, delay: float, interrupt: asyncio.Future[None] | None = None
+    ) -> WakeResult:
         """Wait up to ``delay`` seconds of the client's clock, or until the stream speaks
-        (at most once per :data:`EVENT_GAP`)."""
+        (at most once per :data:`EVENT_GAP`), or until ``interrupt`` is resolved."""
         if self.wake == "poll":
             # Never a stream: the plain sleep, without a wait over streams per poll.
             self._say("poll", "wake='poll'")
-            await self._client.clock.sleep(delay)
-            return WakeResult.TIMEOUT
-        result, _ = await sleep_any(self._client.clock, (self,), delay, self._gate)
+            if interrupt is None:
+                await self._client.clock.sleep(delay)
+                return WakeResult.TIMEOUT
+            wakers: tuple[Waker, ...] = ()
+        else:
+            wakers = (self,)
+        result, _ = await sleep_any(self._client.clock, wakers, delay, self._gate, interrupt)
         return result
 
     def _due(self, now: float) -> bool:
@@ -350,7 +359,11 @@ async def close_all(wakers: Iterable[Waker]) -> None:
 
 
 async def sleep_any(
-    clock: Clock, wakers: Sequence[Waker], delay: float, gate: _Gate | None = None
+    clock: Clock,
+    wakers: Sequence[Waker],
+    delay: float,
+    gate: _Gate | None = None,
+    interrupt: asyncio.Future[None] | None = None,
 ) -> tuple[WakeResult, list[Waker]]:
     """Wait up to ``delay`` seconds, or until any of ``wakers``' streams has news.
 
@@ -361,7 +374,8 @@ async def sleep_any(
     News ends the wait at most once per :data:`EVENT_GAP` (``gate`` remembers when it
     last did): news that comes sooner is kept and ends the wait when the gap is over.
     Nothing is left running but a connect and a pending read, which stay with their
-    waker for the next wait (closed by :meth:`Waker.aclose`).
+    waker for the next wait (closed by :meth:`Waker.aclose`).  A resolved ``interrupt``
+    ends the wait as :attr:`WakeResult.INTERRUPTED` (news stays for the next wait).
     """
     gate = gate or _Gate()
     now = clock.now()
@@ -374,6 +388,8 @@ async def sleep_any(
         for waker in wakers:
             if waker._connecting is not None and waker._connecting.done():
                 waker._connecting = None  # it set up the stream, or the retry, itself
+        if interrupt is not None and interrupt.done():
+            return WakeResult.INTERRUPTED, []
         news = [w for w in wakers if w._news is not None]
         if now >= deadline:
             return WakeResult.TIMEOUT, _take_news(news)
@@ -382,9 +398,10 @@ async def sleep_any(
             event = any(w._news is WakeResult.EVENT for w in news)
             return (WakeResult.EVENT if event else WakeResult.LOST), _take_news(news)
         if news:  # heard; the gate opens before the deadline: no need to listen until then
-            await _wait(clock, wakers, min(deadline, gate.opens_at) - now, listen=False)
+            seconds, listen = min(deadline, gate.opens_at) - now, False
         else:
-            await _wait(clock, wakers, deadline - now, listen=True)
+            seconds, listen = deadline - now, True
+        await _wait(clock, wakers, seconds, listen=listen, interrupt=interrupt)
 
 
 def _take_news(news: list[Waker]) -> list[Waker]:
@@ -393,9 +410,17 @@ def _take_news(news: list[Waker]) -> list[Waker]:
     return news
 
 
-async def _wait(clock: Clock, wakers: Sequence[Waker], seconds: float, *, listen: bool) -> None:
-    """One turn of :func:`sleep_any`: wait up to ``seconds``, or until a connect finishes
-    or (``listen``) a stream says something; what it said becomes the waker's news."""
+async def _wait(
+    clock: Clock,
+    wakers: Sequence[Waker],
+    seconds: float,
+    *,
+    listen: bool,
+    interrupt: asyncio.Future[None] | None = None,
+) -> None:
+    """One turn of :func:`sleep_any`: wait up to ``seconds``, or until a connect finishes,
+    ``interrupt`` is resolved or (``listen``) a stream says something; what it said
+    becomes the waker's news."""
     now = clock.now()
     readers: dict[asyncio.Future[tuple[str, Any] | None], Waker] = {}
     if listen:
@@ -409,11 +434,13 @@ async def _wait(clock: Clock, wakers: Sequence[Waker], seconds: float, *, listen
         readers = {w._read(w._stream): w for w in live if w._stream is not None}
         seconds = min([seconds, *(w._heard + STALL_AFTER - now for w in live)])
     connects = [w._connecting for w in wakers if w._connecting is not None]
-    if not readers and not connects:
+    if not readers and not connects and interrupt is None:
         await clock.sleep(seconds)
         return
     timer: asyncio.Future[Any] = asyncio.ensure_future(clock.sleep(seconds))
     waits: set[asyncio.Future[Any]] = {*readers, *connects, timer}
+    if interrupt is not None:
+        waits.add(interrupt)  # never cancelled here: it belongs to the shared poller
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:

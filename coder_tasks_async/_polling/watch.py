@@ -1,7 +1,9 @@
 """Watching a task's status and waiting for a condition: ``watch``, ``wait_for``, readiness.
 
 These poll ``get_task`` with the shared :class:`PollPolicy` and error policy, and
-measure every wait on the client's clock so tests can drive them instantly.
+measure every wait on the client's clock so tests can drive them instantly.  They
+read the task through its shared poller (:mod:`.shared`), so watching or waiting on a
+task that is already followed costs no polling of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from uuid import UUID
 
 from .._wire.errors import (
     CoderAPIError,
-    CoderError,
     TaskNotActiveError,
     TaskNotReadyError,
     TaskPausedError,
@@ -24,7 +25,7 @@ from .backoff import Backoff
 from .conditions import StopConditions, Until, predicate, ready_for_input, stopping
 from .error_policy import Verdict, judge
 from .iterator import Closeable
-from .wake import Waker, WakeResult
+from .shared import PollRecord, Seat
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints
@@ -59,16 +60,13 @@ def fingerprint(task: Task) -> tuple[Any, ...]:
     )
 
 
-async def _poll_task(
-    client: TaskEndpoints, ref: TaskRef, owner: str | UUID, backoff: Backoff
-) -> tuple[Task | None, float]:
-    """One ``get_task``; returns (task or None on a transient error, suggested delay)."""
-    try:
-        return await client.get_task(ref, owner=owner), 0.0
-    except CoderError as exc:
-        if judge(exc) in (Verdict.RAISE, Verdict.GONE):
-            raise
-        return None, backoff.after_failure(exc)
+def _failed(record: PollRecord, backoff: Backoff) -> float:
+    """The wait after a poll that raised a transient error (any other error is raised)."""
+    exc = record.error
+    assert exc is not None
+    if judge(exc) in (Verdict.RAISE, Verdict.GONE):
+        raise exc
+    return backoff.after_failure(exc)
 
 
 async def wait_for(
@@ -81,36 +79,43 @@ async def wait_for(
     poll: PollPolicy | None,
     wake: Wake | None = None,
 ) -> Task:
-    """Poll until ``until`` holds; see ``CoderTasksClient.wait_for``."""
+    """Poll until ``until`` holds; see ``CoderTasksClient.wait_for``.
+
+    A task already followed in this client is read by its shared poller (the first
+    read is a fresh one all the same: the answer is about now).
+    """
     test = predicate(until)
     clock = client.clock
     backoff = Backoff(poll or client.poll)
-    waker = Waker(client, wake, ref if isinstance(ref, str) else "task")
+    seat = Seat(client, ref, owner, wake, logs=False, fresh=True)
     deadline = None if timeout is None else clock.now() + timeout
     last: Task | None = None
     previous: tuple[Any, ...] | None = None
+    delay: float | None = None
     try:
         while True:
-            task, delay = await _poll_task(client, ref, owner, backoff)
-            if task is not None:
+            record, _ = await seat.next(delay)
+            if record.woke:
+                backoff.restart()
+            task = record.task
+            if task is None:
+                delay = _failed(record, backoff)
+            else:
                 if test(task):
                     return task
                 last = task
                 mark = fingerprint(task)
                 delay = backoff.after_poll(changed=mark != previous)
-                if mark == previous:  # the slow pace only after a quiet poll
-                    delay = waker.pace(delay, task)
+                if mark == previous and seat.waker is not None:  # slow only after a quiet poll
+                    delay = seat.waker.pace(delay, task)
                 previous = mark
-                await waker.attach(task)
             now = clock.now()
             if deadline is not None:
                 if now >= deadline:
                     raise WaitTimeoutError(f"task did not reach {until!r} within {timeout}s", last)
                 delay = min(delay, deadline - now)
-            if await waker.sleep(delay) is WakeResult.EVENT:
-                backoff.restart()
     finally:
-        await waker.aclose()
+        await seat.leave()
 
 
 async def wait_ready(
@@ -247,9 +252,9 @@ class TaskWatcher(Closeable):
         wake: Wake | None = None,
     ) -> None:
         self._client = client
-        self._waker = Waker(client, wake, ref if isinstance(ref, str) else "task")
-        self._ref = ref  # replaced by the task's id once seen, as LogFollower does
-        self._owner = owner
+        # The task's shared poller: a task already followed in this client is read once
+        # for all (the first snapshot is a fresh read all the same).
+        self._seat = Seat(client, ref, owner, wake, logs=False, fresh=True)
         self._backoff = Backoff(poll or client.poll)
         self._stop = stop
         self._previous: tuple[Any, ...] | None = None
@@ -257,42 +262,38 @@ class TaskWatcher(Closeable):
         self._done = False
 
     async def aclose(self) -> None:
-        """Stop watching (closes the workspace watch stream, if one is open)."""
+        """Stop watching (leaves the shared poller; the last one out closes its stream)."""
         self._done = True
-        await self._waker.aclose()
+        await self._seat.leave()
 
     async def __anext__(self) -> Task:
         try:
             return await self._next()
         except BaseException:
-            # The end, an error or cancellation: the stream must not outlive it.
-            await self._waker.aclose()
+            # The end, an error or cancellation: the seat must not outlive it.
+            await self._seat.leave()
             raise
 
     async def _next(self) -> Task:
         while not self._done:
-            woke = None if self._delay is None else await self._waker.sleep(self._delay)
-            if woke is WakeResult.EVENT:
+            record, _ = await self._seat.next(self._delay)
+            if record.woke:
                 self._backoff.restart()
-            try:
-                task, self._delay = await _poll_task(
-                    self._client, self._ref, self._owner, self._backoff
-                )
-            except CoderError as exc:
-                if judge(exc) is Verdict.GONE and self._previous is not None:
+            task = record.task
+            if task is None:
+                assert record.error is not None
+                if judge(record.error) is Verdict.GONE and self._previous is not None:
                     self._done = True  # deleted while watched; a wrong name still raises
                     break
-                raise
-            if task is None:
+                self._delay = _failed(record, self._backoff)
                 continue
-            self._ref = task.id
-            await self._waker.attach(task)
             mark = fingerprint(task)
             changed = mark != self._previous
             self._previous = mark
             delay = self._backoff.after_poll(changed)
             # The slow pace only after a quiet poll: the caller may act on a change.
-            self._delay = delay if changed else self._waker.pace(delay, task)
+            waker = self._seat.waker
+            self._delay = delay if changed or waker is None else waker.pace(delay, task)
             if self._stop.reached(task):
                 self._done = True
                 return task

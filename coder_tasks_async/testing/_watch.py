@@ -3,9 +3,11 @@
 Coder pushes the whole workspace on connect and again whenever its build, agent,
 app health or app status (the agent's state report, the task's ``current_state``)
 changes; a new conversation message publishes nothing.  ``/watch-ws`` is a one-way
-websocket of ``{"type": ..., "data": ...}`` text messages; ``/watch`` is the older
-server-sent-events twin (``event: ping`` on connect, ``event: data`` with the
-workspace JSON, a ping every 15 s).  Both exist on every release the fake imitates.
+websocket of ``{"type": ..., "data": ...}`` text messages, kept alive by a websocket
+ping frame every 15 s (coderd's ``HeartbeatClose``: never a message); ``/watch`` is the
+older server-sent-events twin (``event: ping`` on connect, ``event: data`` with the
+workspace JSON, an ``event: ping`` every 15 s).  Both exist on every release the fake
+imitates.
 
 The stream only reads the fake's state; it is woken by :meth:`WatchHub.poke`
 (any request that changed something) or by the clock reaching the next moment
@@ -145,9 +147,11 @@ class WatchHub:
         self.open_streams: int = 0
         #: Streams opened in total, by mode (``"ws"`` or ``"sse"``).
         self.opened: dict[str, int] = {"ws": 0, "sse": 0}
-        #: Messages sent on all streams (events, pings, noise): a test reads exactly
-        #: this many instead of waiting some time for more.
+        #: Messages sent on all streams (events, event-stream pings, noise): a test reads
+        #: exactly this many instead of waiting some time for more.
         self.sent: int = 0
+        #: Websocket ping frames sent (the websocket's keep-alive; not messages).
+        self.ping_frames: int = 0
         #: Per running stream loop: the clock time it next looks at the task.
         self._looks: dict[object, float] = {}
         self._changed = asyncio.Event()
@@ -186,6 +190,10 @@ class WatchHub:
             gone = asyncio.ensure_future(ws.receive())
 
             async def send(kind: str, data: Any) -> None:
+                if kind == "ping":  # coderd pings the socket itself; no message
+                    await ws.ping()
+                    self.ping_frames += 1
+                    return
                 await ws.send_str(json.dumps({"type": kind, "data": data}))
 
         else:
@@ -230,7 +238,7 @@ class WatchHub:
 
         async def send(kind: str, data: Any) -> None:
             await raw_send(kind, data)
-            self.sent += 1
+            self.sent += mode == "sse" or kind != "ping"  # a ping frame is no message
 
         if mode == "sse":
             await send("ping", None)

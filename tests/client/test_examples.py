@@ -35,6 +35,7 @@ EXPECTED = {
         "input #1: And update the CHANGELOG.",
     ],
     "fleet_bot.py": ["[bot-1] following", "posted to", "posted 3 replies, each once"],
+    "rebroadcast.py": ["20 browsers got the agent's reply", "requests to Coder for 20 browsers"],
     "wait_for_status.py": ["is active", "not complete after 0.5 s", "agent finished its turn"],
     "handle_errors.py": [
         "404 GET",

@@ -250,10 +250,17 @@ async def test_send_input_wait_ready_retries_only_proven_refusals(
     task = await new_task(fake_coder, coder)
     await coder.wait_for(task, until="idle", poll=FAST)
     # Two senders see the same idle agent; the second send is refused as busy
-    # (nothing delivered), so that client waits for the agent and sends again.
-    async with anyio.create_task_group() as tg:
-        for text in ("first", "second"):
-            tg.start_soon(lambda t=text: coder.send_input(task, t, wait_ready=True, poll=FAST))
+    # (nothing delivered), so that client waits for the agent and sends again.  Two
+    # clients: in one client both waits would share one poller, and the second wait's
+    # fresh read would already see the first input's agent at work.
+    async with (
+        CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as other,
+        anyio.create_task_group() as tg,
+    ):
+        for client, text in ((coder, "first"), (other, "second")):
+            tg.start_soon(
+                lambda c=client, t=text: c.send_input(task, t, wait_ready=True, poll=FAST)
+            )
     assert sorted(text for _, text, _ in fake_coder.deliveries) == ["first", "second"]
     busy = 409 if fake_coder.profile.has("busy_is_conflict") else 502
     refused = [r for r in fake_coder.requests if r.route == "send" and r.status == busy]
