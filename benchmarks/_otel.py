@@ -23,31 +23,23 @@ from _measure import Settings, median, timed
 from _raw import run_workers
 from _report import Row, fmt_time
 
-from coder_tasks_async import CoderTasksClient, TaskStatus
+from coder_tasks_async import CoderTasksClient
 
 __all__ = ["bench_otel"]
 
 MODES = ("off", "api", "sdk")
 _LABELS = {"api": "API, no SDK", "sdk": "SDK configured"}
 _CONCURRENCY = (1, 64)
-PROMPT = "Fix the flaky TestLogin in internal/auth/login_test.go and open a pull request."
-
-
-async def _make_task(url: str, token: str) -> str:
-    from _http import standalone_template_version_id
-
-    async with CoderTasksClient(url, token=token, api="experimental") as sdk:
-        task = await sdk.create_task(PROMPT, template_version_id=standalone_template_version_id())
-        task = await sdk.wait_for(task, until=TaskStatus.ACTIVE, timeout=30)
-        return str(task.id)
 
 
 def bench_otel(settings: Settings) -> list[Row]:
     totals = {1: settings.pick(400, 2000), 64: settings.pick(1000, 4000)}
     cpu: dict[tuple[str, int], list[float]] = {(m, c): [] for m in MODES for c in _CONCURRENCY}
     rate: dict[tuple[str, int], list[float]] = {(m, c): [] for m in MODES for c in _CONCURRENCY}
+    from _http import active_task  # not at the top: the measured processes run this file
+
     with standalone_fake() as srv:
-        task_id = asyncio.run(_make_task(srv.url, srv.token))
+        task_id = str(asyncio.run(active_task(srv)))
         for i in range(settings.rounds):
             for mode in MODES if i % 2 == 0 else MODES[::-1]:
                 args = [sys.executable, __file__, mode, srv.url, srv.token, task_id]

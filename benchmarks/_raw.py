@@ -14,7 +14,11 @@ __all__ = ["RawClient", "run_workers"]
 
 
 class RawClient:
-    """One ``ClientSession`` with a connector limit, the token header, ``orjson.loads``."""
+    """One ``ClientSession`` with a connector limit, the token header, ``orjson.loads``.
+
+    Set up as the SDK sets up its own session where that changes the work per request
+    (no cookie jar); its other settings are aiohttp's defaults, as a user's would be.
+    """
 
     def __init__(self, url: str, token: str, *, limit: int = 64) -> None:
         self.base = f"{url}/api/experimental/tasks"
@@ -31,6 +35,9 @@ class RawClient:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._limit),
             headers={"Coder-Session-Token": self._token, "Accept": "application/json"},
+            # As the SDK's session: token auth needs no cookies, and a real jar costs
+            # ~1,000 instructions per request (~0.3% of a get_task) that the SDK skips.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         return self
 

@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from uuid import UUID
 
 import attrs
 import orjson
@@ -31,9 +32,16 @@ from _chart import describe, svg_chart
 from _cli import bench_cli
 from _fleet import bench_fleet
 from _follow import CHUNK_INTERVAL, bench_follow
-from _http import bench_create_fanout, bench_get_task, bench_get_task_changing, bench_list_tasks
+from _http import (
+    active_task,
+    bench_create_fanout,
+    bench_get_task,
+    bench_get_task_changing,
+    bench_list_tasks,
+)
 from _idle import bench_idle
 from _imports import bench_imports
+from _instructions import bench_instructions
 from _launch import bench_server, standalone_fake
 from _logs import bench_logs, bench_logs_short
 from _measure import Settings
@@ -49,9 +57,15 @@ Bench = Callable[[Settings], list[Row]]
 
 def _get_task(settings: Settings) -> list[Row]:
     with standalone_fake() as srv:
-        rows = asyncio.run(bench_get_task(srv, settings))
+        task_id = asyncio.run(active_task(srv))
+        rows = asyncio.run(bench_get_task(srv, task_id, settings))
+        rows += bench_instructions(srv, task_id, settings, concurrency=(1, 64))
     with bench_server("task") as srv:
-        return rows + asyncio.run(bench_get_task_changing(srv, settings))
+        rows += asyncio.run(bench_get_task_changing(srv, settings))
+        task_id = UUID(srv.info["TASK_ID"])
+        return rows + bench_instructions(
+            srv, task_id, settings, concurrency=(64,), label=", body changes"
+        )
 
 
 def _list_tasks(settings: Settings) -> list[Row]:

@@ -82,7 +82,7 @@ class ApiCalls:
         self._takes_names: bool | None = None  # what the version says, parsed once
         #: Long-lived watch streams; their own connections, never request slots.
         self.streams = transport.stream_pool(max_streams)
-        transport.hooks.add(self._learn_version)
+        self._stop_learning = transport.hooks.add(self._learn_version)
 
     @property
     def url(self) -> str:
@@ -95,11 +95,13 @@ class ApiCalls:
         await self.transport.aclose()
 
     def _learn_version(self, status: int, headers: Mapping[str, str]) -> None:
-        # A response hook: the first response that names the release settles it.
+        # A response hook: the first response that names the release settles it, and
+        # the hook goes (one call less for every later response).
         if self.server_version is None:
             self.server_version = headers.get("X-Coder-Build-Version") or None
             self._takes_names = protocol.server_takes_names(self.server_version)
             if self.server_version is not None:
+                self._stop_learning()
                 logger.info(
                     "%s runs Coder %s",
                     self.url,
@@ -425,7 +427,8 @@ class ApiCalls:
             route=_TASK_ROUTES[tree],
             task_id=task_id,
         )
-        self.raise_for(response, budget)
+        if response.status >= 300:
+            self.raise_for(response, budget)
         return cast(Task, response.parsed)
 
     async def get_logs_raw_at(

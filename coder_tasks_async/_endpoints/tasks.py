@@ -254,13 +254,15 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         looked up through :meth:`list_tasks` (filtered by owner), then the task is
         fetched by its id.  The lookup is never cached.
         """
-        owner = owner_from(owner, user)
+        if user is not None:
+            owner = owner_from(owner, user)
         calls = self._calls
-        if protocol.name_ref(ref, owner) is None:
+        by_id = protocol.id_path(ref, owner)
+        if by_id is not None:
             # An id: every release takes it in the path, so there is nothing to look up.
-            path = protocol.task_path(ref, owner)
+            path, task_id = by_id
             return await calls.get_task_at(
-                path, task_id=protocol.task_id(ref), timeouts=timeouts, budget=calls.budget(retry)
+                path, task_id=task_id, timeouts=timeouts, budget=calls.budget(retry)
             )
         target = TaskTarget(ref, owner)
         return await calls.fetch(target, converter.decode_task, timeouts=timeouts, retry=retry)

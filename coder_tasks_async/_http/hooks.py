@@ -16,12 +16,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["ResponseHook", "ResponseHooks", "observe_responses"]
+__all__ = ["ResponseHook", "ResponseHooks", "observe_responses", "scoped_hooks"]
 
 #: ``hook(status, headers)``; its return value is ignored.
 ResponseHook = Callable[[int, Mapping[str, str]], object]
 
 _scoped: ContextVar[tuple[ResponseHook, ...]] = ContextVar("coder_tasks_response_hooks", default=())
+#: The hooks the current context observes with (``()`` outside any ``observe_responses``).
+#: The context variable's own ``get``: the transport asks it for every response, and
+#: calls :meth:`ResponseHooks.emit` only when someone listens.
+scoped_hooks = _scoped.get
 
 
 @contextmanager
@@ -41,23 +45,24 @@ def observe_responses(hook: ResponseHook) -> Iterator[None]:
 class ResponseHooks:
     """The hooks of one transport, plus whatever the current context observes."""
 
-    __slots__ = ("_hooks",)
+    __slots__ = ("own",)
 
     def __init__(self) -> None:
-        self._hooks: tuple[ResponseHook, ...] = ()
+        #: The transport's own hooks (read it; change it through :meth:`add` only).
+        self.own: tuple[ResponseHook, ...] = ()
 
     def add(self, hook: ResponseHook) -> Callable[[], None]:
         """Call ``hook`` for every response from now on; returns a function that removes it."""
-        self._hooks = (*self._hooks, hook)
+        self.own = (*self.own, hook)
 
         def remove() -> None:
-            self._hooks = tuple(h for h in self._hooks if h is not hook)
+            self.own = tuple(h for h in self.own if h is not hook)
 
         return remove
 
     def emit(self, status: int, headers: Mapping[str, str]) -> None:
         """Tell every hook about one response.  A hook that raises is a bug: it propagates."""
-        for hook in self._hooks:
+        for hook in self.own:
             hook(status, headers)
         for hook in _scoped.get():
             hook(status, headers)

@@ -19,7 +19,7 @@ import random
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -49,7 +49,7 @@ from .._wire.settings import (
 from .body import read_limited
 from .budget import RetryBudget
 from .clock import Clock
-from .hooks import ResponseHooks
+from .hooks import ResponseHooks, scoped_hooks
 from .requestlog import log_attempt, log_retry, logger
 from .slots import Slots
 from .streams import StreamPool
@@ -68,6 +68,7 @@ _CUT_GRAIN = MIN_ATTEMPT
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
 _LARGE_BODY = 1024 * 1024
+_DEBUG = logging.DEBUG
 
 
 def configure_debug_logging() -> None:
@@ -204,6 +205,8 @@ class Transport:
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
+        #: With at least this many seconds left, a call's attempt gets the default timeouts.
+        self._uncut_left = timeouts.total - _CUT_GRAIN
         #: The default timeouts cut to a call's remaining time, by tenths of a second left.
         self._cut_cache: dict[int, aiohttp.ClientTimeout] = {}
 
@@ -328,16 +331,20 @@ class Transport:
         non-idempotent request failed after it may have been handled, and
         :class:`ClientClosedError` when the client was closed meanwhile.
         """
-        session = self._session_or_open()
+        session = self._session
+        if session is None or self._closed or asyncio.get_running_loop() is not self._loop:
+            session = self._session_or_open()  # opens it, or raises: closed, another loop
         if budget is None:
             budget = self.budget()
         limits = timeouts or self.timeouts
-        url = self._url(path)
+        # Built afresh every time (yarl's own bounded caches make it cheap): a cache per
+        # path held two URLs for every task a client ever followed.
+        url = self.base_url.with_path(self._base_path + path, encoded=True)
         if params:
             url = url.with_query(params)
         landed = False  # whether an earlier attempt may have been handled by the server
         attempt = 0  # of this request (the budget counts the whole call's)
-        debug = logger.isEnabledFor(logging.DEBUG)  # asked once: no timing when not logging
+        debug = logger.isEnabledFor(_DEBUG)  # asked once: no timing when not logging
         otel = self.telemetry.active()  # None unless the application uses OpenTelemetry
         while True:
             budget.used += 1  # budget.spend(), inlined on the hot path
@@ -365,16 +372,27 @@ class Transport:
                 landed = landed or result.failure is Failure.AMBIGUOUS
             else:
                 result.may_have_landed = landed
-                self.hooks.emit(result.status, result.headers)
+                status = result.status
+                hooks = self.hooks
+                if hooks.own or scoped_hooks():  # a call only when someone listens
+                    hooks.emit(status, result.headers)
                 if debug:
                     log_attempt(
-                        self.redactor, method, url, route, task_id, attempt, t0, result.status, None
+                        self.redactor, method, url, route, task_id, attempt, t0, status, None
                     )
-                retry_in = self._retry_after_answer(result, method, budget, parse)
-                if retry_in is None:
-                    return result
-                delay = retry_in
-                landed = landed or result.status >= 500  # a gateway may hide a success
+                if status < 300 and parse is not None:
+                    try:
+                        result.parsed = parse(result.body)
+                    except CoderDecodeError as exc:
+                        delay = self._retry_after_bad_body(exc, method, budget)
+                    else:
+                        return result
+                else:
+                    retry_in = None if status < 400 else self._retry_after_status(result, budget)
+                    if retry_in is None:
+                        return result
+                    delay = retry_in
+                    landed = landed or status >= 500  # a gateway may hide a success
             if debug:
                 log_retry(method, route, task_id, attempt, delay)
             await self.clock.sleep(delay)
@@ -398,41 +416,31 @@ class Transport:
             )
         raise failed.error
 
-    def _retry_after_answer(
-        self,
-        response: RawResponse,
-        method: str,
-        budget: RetryBudget,
-        parse: Callable[[bytes], object] | None,
-    ) -> float | None:
-        """The wait before asking again, or ``None`` when ``response`` is the answer.
-
-        Asked again: a status the policy retries (5xx only for idempotent methods;
-        the server's ``Retry-After`` is heeded), and a 2xx body that is not JSON at
-        all (cut short) for an idempotent method.  A 2xx body is parsed here
-        (``response.parsed``); one that does not parse and will not heal raises its
-        decode error.
-        """
+    def _retry_after_status(self, response: RawResponse, budget: RetryBudget) -> float | None:
+        """The wait before asking again after an error status (400 or more), or ``None``
+        when ``response`` is the answer: the policy retries it (5xx only for idempotent
+        methods) and the server's ``Retry-After`` (heeded) fits the budget."""
         status = response.status
-        if status >= 400:
-            policy = budget.policy
-            if not policy.should_retry_status(method, status):
-                return None
-            advised = parse_retry_after(
-                response.headers.get("Retry-After"), maximum=policy.max_retry_after
-            )
-            delay = budget.wait_before_retry(advised, rate_limited=status == 429)
-            return delay if budget.fits(delay) else None
-        if parse is not None and status < 300:
-            try:
-                response.parsed = parse(response.body)
-            except CoderDecodeError as exc:
-                delay = budget.backoff()
-                healable = exc.invalid_json and method in IDEMPOTENT_METHODS
-                if not (healable and budget.fits(delay)):
-                    raise self.redactor.error(exc) from None
-                return delay
-        return None
+        policy = budget.policy
+        if not policy.should_retry_status(response.method, status):
+            return None
+        advised = parse_retry_after(
+            response.headers.get("Retry-After"), maximum=policy.max_retry_after
+        )
+        delay = budget.wait_before_retry(advised, rate_limited=status == 429)
+        return delay if budget.fits(delay) else None
+
+    def _retry_after_bad_body(
+        self, exc: CoderDecodeError, method: str, budget: RetryBudget
+    ) -> float:
+        """The wait before asking again for a 2xx body that did not parse: one that is
+        not JSON at all (cut short) heals for an idempotent method, within the budget;
+        anything else raises its decode error (the token scrubbed)."""
+        delay = budget.backoff()
+        healable = exc.invalid_json and method in IDEMPOTENT_METHODS
+        if not (healable and budget.fits(delay)):
+            raise self.redactor.error(exc) from None
+        return delay
 
     def budget(self, retry: RetryPolicy | None = None) -> RetryBudget:
         """A fresh budget for one public call (``retry`` or the client's policy)."""
@@ -459,11 +467,6 @@ class Transport:
                 self._cut_cache.clear()
             self._cut_cache[steps] = timeout
         return timeout
-
-    def _url(self, path: str) -> URL:
-        # Built afresh every time (~0.2 us with yarl's own bounded caches): a cache per
-        # path held two URLs for every task a client ever followed.
-        return self.base_url.with_path(self._base_path + path, encoded=True)
 
     def _client_timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
         # Building a ClientTimeout costs a few microseconds: once per distinct Timeouts.
@@ -553,24 +556,60 @@ class Transport:
         if not slots.take_nowait():
             await slots.take()
         try:
-            timeout = self._attempt_timeout(limits, budget, method, url)
-            options = self._request_options(timeout, body is not None)
-            if span is not None:
-                options = _with_headers(options, span.headers())
+            # The common case first, without a call: default timeouts and time to spare.
+            deadline_at = budget.deadline_at
+            if limits is self.timeouts and (
+                deadline_at is None or deadline_at - self.clock.now() >= self._uncut_left
+            ):
+                timeout = self._default_timeout
+            else:
+                timeout = self._attempt_timeout(limits, budget, method, url)
+            options = None  # the common request on our own session: no option but one
+            if not (
+                self._owns_session
+                and body is None
+                and span is None
+                and timeout is self._default_timeout
+            ):
+                options = self._request_options(timeout, body is not None)
+                if span is not None:
+                    options = _with_headers(options, span.headers())
+            limit = self.max_body_size
             for _ in range(_MAX_REDIRECTS + 1):
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
                 closed = False
                 try:
-                    async with session.request(method, url, data=_payload(body), **options) as resp:
-                        if resp.status in _REDIRECTS and "Location" in resp.headers:
+                    # Keyword arguments spelled out where they can be: ``**options`` and a
+                    # ``data=None`` cost ~3,000 instructions per request inside aiohttp.
+                    if options is None:
+                        sending = session.request(method, url, allow_redirects=False)
+                    elif body is None:
+                        sending = session.request(method, url, **options)
+                    else:
+                        sending = session.request(method, url, data=_payload(body), **options)
+                    async with sending as resp:
+                        headers = resp.headers
+                        if resp.status in _REDIRECTS and "Location" in headers:
                             url = self._redirect_target(method, url, resp)
                             if span is not None:
                                 span.redirected(resp.status, url)
+                                assert options is not None  # always built with a span
                                 options = _with_headers(options, span.headers())
                             continue
-                        data = await self._read_body(resp, method, url)
-                        return RawResponse(resp.status, resp.headers, data, method, url, attempt)
+                        # The whole body, within max_body_size once decoded: read at once
+                        # when its size is known, honest (not compressed) and within it.
+                        # (``resp.content_length``, without the property's call.)
+                        length = headers.get("Content-Length")
+                        if (
+                            length is not None
+                            and int(length) <= limit
+                            and "Content-Encoding" not in headers
+                        ):
+                            content = await resp.read()
+                        else:
+                            content = await read_limited(resp, limit, method, url)
+                        return RawResponse(resp.status, headers, content, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -610,23 +649,6 @@ class Transport:
                 url=self._public(url),
             )
         return self._cut_timeout(limits, left)
-
-    def _read_body(
-        self, resp: aiohttp.ClientResponse, method: str, url: URL
-    ) -> Coroutine[Any, Any, bytes]:
-        """The whole body, within :attr:`max_body_size` once decoded.
-
-        A plain method handing back the read's own coroutine: no coroutine of its own
-        on the path every response takes.
-        """
-        length = resp.content_length
-        if (
-            length is not None
-            and length <= self.max_body_size
-            and "Content-Encoding" not in resp.headers
-        ):
-            return resp.read()  # read_limited's common case, inlined
-        return read_limited(resp, self.max_body_size, method, url)
 
     def _failed(self, exc: BaseException, method: str, url: URL) -> _Failed:
         """What an aiohttp error means for retrying: nothing sent, maybe handled, or fatal."""

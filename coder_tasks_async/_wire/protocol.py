@@ -44,6 +44,8 @@ __all__ = [
     "build_query",
     "create_body",
     "error_from_response",
+    "id_path",
+    "id_text",
     "is_build_active",
     "is_invalid_uuid",
     "is_route_not_found",
@@ -83,6 +85,30 @@ _NAME_RE = re.compile(r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")
 _RESERVED_NAMES = frozenset({"new", "create"})
 _LOGIN_HINT = "Try logging in using 'coder login'."
 _MAX_DETAIL = 2048
+#: The text of UUIDs named in paths lately, by their ``int`` (see :func:`id_text`).
+_ID_TEXT: dict[int, str] = {}
+_ID_TEXT_MAX = 1024
+
+
+def id_text(value: UUID) -> str:
+    """``str(value)``, remembered: a task's id goes into every path and span that names
+    it, and ``UUID.__str__`` (Python code) cost ~2% of a whole ``get_task``.
+
+    Keyed by the ``int`` (hashed in C; a UUID's own ``__hash__`` is Python code) and
+    bounded: the cache is emptied when full.  A subclass of ``UUID`` is not cached.
+
+    >>> id_text(UUID("A7F3C2E1-0B4D-4E8A-9C6F-1D2E3F4A5B6C"))
+    'a7f3c2e1-0b4d-4e8a-9c6f-1d2e3f4a5b6c'
+    """
+    if type(value) is not UUID:
+        return str(value)
+    key = value.int
+    text = _ID_TEXT.get(key)
+    if text is None:
+        if len(_ID_TEXT) >= _ID_TEXT_MAX:
+            _ID_TEXT.clear()
+        text = _ID_TEXT[key] = str(value)
+    return text
 
 
 def segment(value: str) -> str:
@@ -113,7 +139,7 @@ def validate_owner(owner: str | UUID) -> str:
     if owner == "me":
         return "me"  # the common case, first
     if isinstance(owner, UUID):
-        return str(owner)
+        return id_text(owner)
     if not isinstance(owner, str):
         raise TypeError(f"owner must be a str or UUID, not {type(owner).__name__}")
     text = owner.strip()
@@ -185,9 +211,9 @@ def resolve_ref(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str]:
     ('me', 'fix-login')
     """
     if isinstance(ref, Task):
-        return str(ref.owner_id), str(ref.id)
+        return id_text(ref.owner_id), id_text(ref.id)
     if isinstance(ref, UUID):
-        return _owner_segment(owner), str(ref)
+        return _owner_segment(owner), id_text(ref)
     if not isinstance(ref, str):
         raise TypeError(f"task reference must be a Task, UUID or str, not {type(ref).__name__}")
     text = ref.strip()
@@ -261,9 +287,9 @@ def task_id(ref: TaskRef) -> str | None:
     (True, '00000000-0000-0000-0000-00000000000a')
     """
     if isinstance(ref, Task):
-        return str(ref.id)
+        return id_text(ref.id)
     if isinstance(ref, UUID):
-        return str(ref)
+        return id_text(ref)
     if not isinstance(ref, str):
         return None
     text = ref.strip().rpartition("/")[2].lower()
@@ -282,6 +308,31 @@ def task_path(ref: TaskRef, owner: str | UUID = "me", suffix: str = "") -> str:
     """
     owner_seg, task_seg = resolve_ref(ref, owner)
     return f"/{owner_seg}/{task_seg}{suffix}"
+
+
+def id_path(ref: TaskRef, owner: str | UUID = "me") -> tuple[str, str | None] | None:
+    """``(task_path(ref, owner), task_id(ref))`` when ``ref`` names a task by its id (every
+    release takes that in the path); ``None`` for a name (see :func:`name_ref`).
+
+    ``get_task``'s question, answered at once: what :func:`name_ref`, :func:`task_path`
+    and :func:`task_id` would say in turn, each id turned into text once.
+
+    >>> id_path(UUID("a7f3c2e1-0b4d-4e8a-9c6f-1d2e3f4a5b6c"))
+    ('/me/a7f3c2e1-0b4d-4e8a-9c6f-1d2e3f4a5b6c', 'a7f3c2e1-0b4d-4e8a-9c6f-1d2e3f4a5b6c')
+    >>> id_path("alice/fix-login") is None
+    True
+    """
+    if isinstance(ref, UUID):
+        text = id_text(ref)
+        return f"/{'me' if owner == 'me' else _owner_segment(owner)}/{text}", text
+    if isinstance(ref, Task):
+        text = id_text(ref.id)
+        return f"/{id_text(ref.owner_id)}/{text}", text
+    if isinstance(ref, str) and _CANONICAL_UUID.fullmatch(text := ref.strip()):
+        return f"/{_owner_segment(owner)}/{text}", text  # an id as text, the common string
+    if name_ref(ref, owner) is not None:
+        return None
+    return task_path(ref, owner), task_id(ref)
 
 
 def owner_path(owner: str | UUID) -> str:
