@@ -18,6 +18,8 @@ task is deleted, even if a new task takes its name.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -38,6 +40,7 @@ from .wake import Waker, event_says_idle
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._http.telemetry import AttributeValue
     from .._stores.base import CursorStore
     from .._wire.protocol import TaskRef
 
@@ -52,6 +55,10 @@ __all__ = [
 ]
 
 _MAX_DECODE_ERRORS = 3
+#: The follow span's attributes, one shared mapping per mode (not a dict per follower).
+_SETTLED_ATTRIBUTES: dict[bool, Mapping[str, AttributeValue]] = {
+    mode: MappingProxyType({"coder.follow.settled": mode}) for mode in (False, True)
+}
 _NO_STOP = StopConditions()
 
 
@@ -101,7 +108,7 @@ class LogFollower(Acknowledging):
         self._waker = waker
         label = ref if isinstance(ref, str) else "task"
         #: Its span and log records (only when iterated itself, not under follow_many).
-        self._report = FollowReport(client, "follow_logs", label, {"coder.follow.settled": settled})
+        self._report = FollowReport(client, "follow_logs", label, _SETTLED_ATTRIBUTES[settled])
         self._ref: TaskRef = ref
         self._owner = owner
         self._tracker = ConversationTracker(settled=settled, cursor=cursor)

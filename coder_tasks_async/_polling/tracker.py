@@ -144,9 +144,11 @@ class ConversationTracker:
         "_gap",
         "_head",
         "_held",
+        "_named",
         "_newest_before",
         "_queue",
         "_quiet_before",
+        "_run_name",
         "_suspect",
         "settled",
     )
@@ -166,6 +168,9 @@ class ConversationTracker:
         self._quiet_before = False
         self._newest_before: tuple[int, int] | None = None
         self._held: tuple[Task, _Entry] | None = None
+        #: The run the events named last, and its name (text made once per run).
+        self._named: RunId | None = None
+        self._run_name = ""
 
     @property
     def cursor(self) -> LogCursor:
@@ -185,8 +190,9 @@ class ConversationTracker:
     def check(self, task_id: UUID, task_name: str = "") -> None:
         """Raise ``ValueError`` when the cursor belongs to another task."""
         cursor = self._cursor
-        if cursor.task_id is not None and cursor.task_id != task_id:
-            theirs = _describe(cursor.task_id, cursor.task_name)
+        known = cursor.task_id
+        if known is not None and known is not task_id and known != task_id:
+            theirs = _describe(known, cursor.task_name)
             ours = _describe(task_id, task_name)
             raise ValueError(
                 f"this log cursor belongs to task {theirs}, not to task {ours}; "
@@ -195,9 +201,12 @@ class ConversationTracker:
 
     def bind(self, task: Task) -> None:
         """Tie the cursor to ``task`` (``ValueError`` when it belongs to another task)."""
+        cursor = self._cursor
+        if cursor.task_id is task.id and cursor.task_name is task.name:
+            return  # the usual poll: the same task object's fields again
         self.check(task.id, task.name)
-        self._cursor.task_id = task.id
-        self._cursor.task_name = task.name
+        cursor.task_id = task.id
+        cursor.task_name = task.name
 
     def take(self) -> LogEvent | None:
         """Hand out the next queued event, recording it in the cursor."""
@@ -461,7 +470,7 @@ class ConversationTracker:
         # Everything is built before anything is queued: a misfit entry queues nothing.
         events: list[tuple[_Step, LogEvent]] = []
         # Each event names its conversation: entries after a reset belong to the new one.
-        conversation = conversation_name(self._cursor.run)
+        conversation = self._conversation_of(self._cursor.run)
         for step in steps:
             if step.kind is LogEventKind.PAUSED:
                 paused = PausedEvent(
@@ -496,6 +505,12 @@ class ConversationTracker:
             )
             events.append((step, event))
         self._queue.extend(events)
+
+    def _conversation_of(self, run: RunId | None) -> str:
+        """:func:`conversation_name` of ``run``, made once per run (not once per poll)."""
+        if run is not self._named:
+            self._named, self._run_name = run, conversation_name(run)
+        return self._run_name
 
     def _commit(self, step: _Step) -> None:
         cursor = self._cursor

@@ -208,7 +208,7 @@ class Waker:
         self._label = task.name or self._label
         self._task = task
         wid = task.workspace_id
-        if wid == self._workspace:
+        if wid is self._workspace or wid == self._workspace:
             return False
         self._workspace = wid
         self.signal = None
