@@ -88,8 +88,10 @@ def agent_settled(task: Task) -> bool:
 def _run_of(task: Task, known: RunId | None) -> RunId:
     """The run that served ``task``: ``known`` again when it is that one (the usual poll)."""
     build, agent = task.workspace_build_number, task.workspace_agent_id
-    if known is not None and known.build == build and known.agent == agent:
-        return known
+    if known is not None and known.build == build:
+        seen = known.agent
+        if seen is agent or seen == agent:  # the same UUID object, as a rule: no __eq__
+            return known
     return RunId(build, agent)
 
 
@@ -282,8 +284,10 @@ class ConversationTracker:
         looks exactly like that: it is ignored once).
         """
         cursor = self._cursor
-        if run is not None and run.known and cursor.run is not None and cursor.run.differs(run):
-            return True
+        before = cursor.run
+        if run is not None and run is not before and run.known and before is not None:
+            if before.differs(run):
+                return True
         if cursor.empty or self._continues(entries, snapshot):
             return False
         return True if self._suspect else None
