@@ -285,9 +285,14 @@ class ConversationTracker:
         """
         cursor = self._cursor
         before = cursor.run
-        if run is not None and run is not before and run.known and before is not None:
-            if before.differs(run):
-                return True
+        if (
+            run is not None
+            and run is not before  # the usual poll: the very same run
+            and run.known
+            and before is not None
+            and before.differs(run)
+        ):
+            return True
         if cursor.empty or self._continues(entries, snapshot):
             return False
         return True if self._suspect else None
