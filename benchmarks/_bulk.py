@@ -132,6 +132,7 @@ def bench_bulk(settings: Settings) -> list[Row]:
         cands["pydantic"] = lambda: pyd.decode_listing(nxt_pyd())
     per = micro(cands, number=number, repeat=repeat)
     rows.append(_row("list_tasks 1k cold", per, TASKS, LIST_COLD_TARGET))
+    rows.append(_cold_floor(bodies[0], per["orjson"] / TASKS, settings))
     del bodies
 
     # get_task cold: single-task bodies cut from fresh listings, each decoded once a cycle.
@@ -167,6 +168,93 @@ def bench_bulk(settings: Settings) -> list[Row]:
     per = micro(cands, number=settings.pick(2, 5), repeat=repeat)
     rows.append(_row("get_logs 10k decode", per, ENTRIES, None))
     return rows
+
+
+def _floor_builder(body: bytes, parse: bool) -> Callable[[], object]:
+    """A function creating what decoding ``body`` into models must create, and nothing else.
+
+    Per task: its new UUID objects, then the Task and its two nested models, every
+    other value already at hand, each object filled by plain slot stores as the
+    generated code does.  The UUIDs' ints are worked out beforehand, or with ``parse``
+    from their strings (``bytes.fromhex`` of the string without dashes, then
+    ``int.from_bytes``: no shape checks, no cache).  The fixture's timestamps are the same
+    in every task, so no datetime is new.  A lower bound for any decoder that builds
+    these objects in Python, however clever.
+    """
+    from coder_tasks_async._wire import codegen
+    from coder_tasks_async._wire.models import Task, TaskStateEntry, WorkspaceAgentHealth
+
+    decoded = converter.decode(body, TasksList).tasks
+    lines = ["def build():", "    out = []", "    for t, ints in rows:"]
+    for k in range(len(_UUID_FIELDS)):
+        value = f"B(X(ints[{k}].replace('-', '')))" if parse else f"ints[{k}]"
+        lines += [f"        u{k} = F()", f"        u{k}.int = {value}"]
+        lines += [f"        u{k}.is_safe = S", f"        u{k}.__class__ = U"]
+    lines += ["        h = BH()"]
+    lines += [f"        h.{f} = t.workspace_agent_health.{f}" for f in ("healthy", "reason")]
+    lines += ["        h.__class__ = H", "        c = BC()"]
+    lines += [
+        f"        c.{f} = t.current_state.{f}" for f in ("timestamp", "state", "message", "uri")
+    ]
+    lines += ["        c.__class__ = C", "        o = BT()"]
+    for name in (a.name for a in Task.__attrs_attrs__):
+        if name in _UUID_FIELDS:
+            lines.append(f"        o.{name} = u{_UUID_FIELDS.index(name)}")
+        elif name == "workspace_agent_health":
+            lines.append(f"        o.{name} = h")
+        elif name == "current_state":
+            lines.append(f"        o.{name} = c")
+        else:
+            lines.append(f"        o.{name} = t.{name}")
+    lines += ["        o.__class__ = T", "        out.append(o)", "    return out"]
+    ns: dict[str, Any] = {
+        # With ``parse``, each task's UUID strings, new objects as orjson would hand out.
+        "rows": [
+            (t, [str(getattr(t, f)) if parse else getattr(t, f).int for f in _UUID_FIELDS])
+            for t in decoded
+        ],
+        "B": int.from_bytes,
+        "X": bytes.fromhex,
+        "F": converter._FreshUUID,
+        "S": uuid.SafeUUID.unknown,
+        "U": uuid.UUID,
+        "BH": codegen._builder(WorkspaceAgentHealth),
+        "H": WorkspaceAgentHealth,
+        "BC": codegen._builder(TaskStateEntry),
+        "C": TaskStateEntry,
+        "BT": codegen._builder(Task),
+        "T": Task,
+    }
+    exec("\n".join(lines), ns)
+    build: Callable[[], object] = ns["build"]
+    assert build() == decoded  # the very objects a decode makes
+    return build
+
+
+def _cold_floor(body: bytes, loads_per_task: float, settings: Settings) -> Row:
+    """``orjson.loads`` plus creating a cold listing's objects, per task, with the UUID
+    strings parsed as cheaply as Python can (no checks, no cache): what no decoder in
+    Python can go below (objects alone, without the parse, in ``data``)."""
+    per = micro(
+        {"objects": _floor_builder(body, False), "parsed": _floor_builder(body, True)},
+        number=settings.pick(3, 6),
+        repeat=settings.pick(3, 7),
+    )
+    floor = loads_per_task + per["parsed"] / TASKS
+    return Row(
+        bench="list_tasks 1k cold",
+        figure="floor: loads + objects + UUID parse",
+        sdk=fmt_time(floor),
+        baseline=f"{fmt_time(loads_per_task)} (loads)",
+        ratio=floor / loads_per_task,
+        unit="x orjson.loads",
+        data={
+            "floor_s": floor,
+            "orjson_s": loads_per_task,
+            "objects_s": per["objects"] / TASKS,
+            "parsed_s": per["parsed"] / TASKS,
+        },
+    )
 
 
 def _row(bench: str, per: dict[str, float], items: int, target: float | None) -> Row:

@@ -70,3 +70,49 @@ def render(rows: list[Row]) -> str:
 def write_json(rows: list[Row], path: Path, meta: dict[str, Any]) -> None:
     payload = {"meta": meta, "rows": [attrs.asdict(r) for r in rows]}
     path.write_bytes(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
+
+
+def _span(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
+
+
+def render_ranges(runs: list[list[dict[str, Any]]]) -> str:
+    """Several saved runs (``--json``) as one table: each row's ratio as a range.
+
+    What the README's performance table is written from: the range of the ratios over
+    the runs (ratios are same-run; absolute times are not comparable between runs) and
+    how many runs met the target.
+    """
+    ratios: dict[tuple[str, str], list[float]] = {}
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    verdicts: dict[tuple[str, str], list[bool]] = {}
+    for rows in runs:
+        for row in rows:
+            key = (row["bench"], row["figure"])
+            first.setdefault(key, row)
+            if row["ratio"] is not None:
+                ratios.setdefault(key, []).append(row["ratio"])
+            if row["passed"] is not None:
+                verdicts.setdefault(key, []).append(row["passed"])
+    header = ("benchmark", "figure", "ratio range", "target", "met")
+    body = []
+    for key, row in first.items():
+        values = ratios.get(key)
+        met = verdicts.get(key)
+        body.append(
+            (
+                key[0],
+                key[1],
+                "" if not values else f"{_span(values)} {row['unit']} ({len(values)} runs)",
+                row["target"],
+                "" if not met else f"{sum(met)}/{len(met)}",
+            )
+        )
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *body]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -173,7 +173,16 @@ async def _window(
 def _forget_decoded() -> None:
     """Empty the decoder's caches and memos, so what a follower holds is allocated (and
     traced) while it runs: objects kept from an earlier phase would go uncounted."""
-    for name in ("_UUIDS", "_TIMES", "_ENTRIES", "_LISTED", "_TASKS", "_KEY_OF"):
+    for name in (
+        "_UUIDS",
+        "_TIMES",
+        "_ENTRIES",
+        "_LISTED",
+        "_TASKS",
+        "_KEY_OF",
+        "_ENTRY_RUNS",
+        "_LISTED_RUNS",
+    ):
         memo = getattr(converter, name, None)
         if memo is not None:
             memo.clear()

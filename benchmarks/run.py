@@ -38,7 +38,7 @@ from _launch import bench_server, standalone_fake
 from _logs import bench_logs, bench_logs_short
 from _measure import Settings
 from _otel import bench_otel
-from _report import Row, render, write_json
+from _report import Row, render, render_ranges, write_json
 from _scale import bench_scale
 from _shared import bench_shared
 from _structuring import bench_structuring
@@ -129,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         "--from-json", type=Path, default=None, help="run nothing: draw --svg from a --json file"
     )
     parser.add_argument(
+        "--ranges",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="run nothing: the ratio ranges of saved --json runs (the README table's source)",
+    )
+    parser.add_argument(
         "--scale-max",
         type=int,
         default=10_000,
@@ -140,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--from-json draws a chart: give --svg PATH")
         saved = orjson.loads(args.from_json.read_bytes())
         args.svg.write_text(svg_chart(saved["rows"], describe(saved["meta"])))
+        return 0
+    if args.ranges is not None:
+        print(render_ranges([orjson.loads(p.read_bytes())["rows"] for p in args.ranges]))
         return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]

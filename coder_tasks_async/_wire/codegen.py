@@ -12,7 +12,9 @@ the model: same layout, nothing copied, and from then on it is as frozen as any 
 instance.  Primitive, optional and enum fields are checked inline, nested models are
 inlined, and fields are looked up with the JSON decoder's own key objects
 (:class:`Lookups`).  A list of models gets its own function with the model's code
-inlined in the loop, and may first hand out a remembered object (:mod:`.recall`).
+inlined in the loop, and may first hand out a remembered object (:mod:`.recall`):
+the one at the same place in the list last decoded that began alike, else the one
+its memo holds (:class:`Memo`).
 It validates exactly as strictly as the hooks it inlines (a wrong type raises), and
 anything unexpected falls back to cattrs' detailed converter, which then names the
 offending field.
@@ -27,6 +29,7 @@ import enum
 import linecache
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -34,7 +37,7 @@ import attrs
 
 from .recall import PRIMITIVES, condition, optional_inner
 
-__all__ = ["HookSource", "Lookups", "make_structure_fn", "supports"]
+__all__ = ["HookSource", "Lookups", "Memo", "make_structure_fn", "supports"]
 
 
 class HookSource(Protocol):
@@ -57,6 +60,25 @@ def supports(cls: type[Any]) -> bool:
     return all(f.validator is None and f.converter is None for f in attrs.fields(cls))
 
 
+class Memo(NamedTuple):
+    """How a list of one model reuses objects it built before (see :class:`Lookups`).
+
+    ``memo`` maps the raw value of ``field`` to the object built from it, and
+    ``remember(raw, object)`` stores a new one.  ``last_run(first, n)`` returns the raw
+    values of ``field`` and the objects of the list last decoded that began with the raw
+    value ``first``, cut to ``n`` (two empty sequences if none); ``remember_run(raws,
+    objects)`` stores a decoded list's.  A list fetched again (a conversation, a listing)
+    is compared element by element with its last run first: no hash and no dict probe
+    per element, which is most of what a reused element costs.
+    """
+
+    field: str
+    memo: Mapping[Any, Any]
+    remember: Callable[[Any, Any], None]
+    last_run: Callable[[Any, int], tuple[Sequence[Any], Sequence[Any]]]
+    remember_run: Callable[[list[Any], list[Any]], None]
+
+
 class Lookups(NamedTuple):
     """What the generated code consults inline before calling a field's hook.
 
@@ -67,10 +89,10 @@ class Lookups(NamedTuple):
     of a string comparison (orjson hands out one cached object per short key).
     ``upgrades``: model to ``(key, function)``: when ``key`` is missing from the
     input, ``function(o)`` rewrites an older shape first (one inline ``in`` test).
-    ``memos``: model to ``(field, memo, remember)``: a list of that model reuses the
-    object the ``memo`` holds under the raw value of ``field`` when every other field of
-    the input equals the object's, as strictly as building would judge it
-    (:mod:`.recall`); each new object goes to ``remember(raw value, object)``.
+    ``memos``: model to :class:`Memo`: a list of that model reuses the object at the
+    same place in its last run, or else the one the ``memo`` holds, under the raw value of
+    its ``field`` when every other field of the input equals the object's, as strictly as
+    building would judge it (:mod:`.recall`); each new object goes to ``remember``.
     """
 
     uuids: Mapping[str, UUID] | None = None
@@ -78,7 +100,7 @@ class Lookups(NamedTuple):
     new_time: Callable[[Any], datetime] | None = None
     key: Callable[[str], str] | None = None
     upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
-    memos: Mapping[type[Any], tuple[str, Mapping[Any, Any], Callable[[Any, Any], None]]] = {}
+    memos: Mapping[type[Any], Memo] = {}
 
 
 _NO_LOOKUPS = Lookups()
@@ -108,16 +130,38 @@ def make_structure_fn(
         lines = ["def structure(o, _=None):", *_indent(body, 1), "    return obj"]
         return _compile(cls, "structure", lines, ns)
     ns["__list_error"] = _not_a_list
-    reuse, remember = writer.memo(cls, "o", "obj")
-    body = writer.model(cls, "o", "obj", reuse=reuse)
-    lines = [
+    start = [
         "def structure_list(value, _=None):",
         "    if type(value) is not list: __list_error(value)",
-        "    out = []",
-        "    append = out.append",
-        "    for o in value:",
-        *_indent([*body, *remember], 2),
+    ]
+    start += ["    out = []", "    append = out.append"]
+    if cls not in lookups.memos:
+        body = writer.model(cls, "o", "obj")
+        lines = [*start, "    for o in value:", *_indent(body, 2), "        append(obj)"]
+        return _compile(cls, "structure_list", [*lines, "    return out"], ns)
+    run, reuse, remember, first = writer.memo(cls, "o", "obj")
+    # Two loops: over the part of the list its last run covers, trying the run's
+    # element first, then over the rest (all of a listing never seen), which skips it.
+    in_run = writer.model(cls, "o", "obj", reuse=[*run, *reuse])
+    beyond = writer.model(cls, "o", "obj", reuse=reuse)
+    ns["islice"] = islice
+    lines = [
+        *start,
+        "    raws = []",
+        "    keep = raws.append",
+        f"    run_raws, run_objs = last_run(value[0][{first}] if value else None, len(value))",
+        "    reused = bool(run_raws)",
+        "    for o, t, r in zip(value, run_raws, run_objs):",
+        *_indent([*in_run, *remember], 2),
+        "        keep(m)",
         "        append(obj)",
+        "    for o in islice(value, len(run_raws), None):",
+        *_indent([*beyond, *remember], 2),
+        "        keep(m)",
+        "        append(obj)",
+        # A list none of whose elements was seen before (a listing never seen again)
+        # is not kept: its objects would outlive the memo's emptying for nothing.
+        "    if reused: remember_run(raws, out)",
         "    return out",
     ]
     return _compile(cls, "structure_list", lines, ns)
@@ -218,24 +262,36 @@ class _Writer:
         # ``Model | None``
         return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
 
-    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str]]:
-        """Lines reusing a remembered ``cls`` for the dict ``o`` (they ``continue`` the
-        loop), and lines remembering a new ``obj``; none without a memo for ``cls``."""
-        if cls not in self.lookups.memos:
-            return [], []
-        field_name, memo, remember = self.lookups.memos[cls]
-        self.ns["recall"], self.ns["remember"] = memo.get, remember
-        index = next(i for i, f in enumerate(attrs.fields(cls)) if f.name == field_name)
-        key = self.key(field_name, f"{index}")
-        same = condition(self, cls, o, "e", skip=field_name, supports=supports)
+    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str], list[str], str]:
+        """Lines reusing the last run's object ``r`` for the dict ``o`` (its raw value in
+        ``t``), lines reusing the one the memo holds, both of which ``continue`` the loop,
+        lines remembering a new ``obj``, and the name of the key of the memo's field."""
+        memo = self.lookups.memos[cls]
+        ns = self.ns
+        ns["recall"], ns["remember"] = memo.memo.get, memo.remember
+        ns["last_run"], ns["remember_run"] = memo.last_run, memo.remember_run
+        index = next(i for i, f in enumerate(attrs.fields(cls)) if f.name == memo.field)
+        key = self.key(memo.field, f"{index}")
+        # The raw value equal to the run's: the object at the same place was built from
+        # an equal one (or reused for one), exactly what the memo's lookup establishes.
+        same_as_run = condition(self, cls, o, "r", skip=memo.field, supports=supports)
+        same = condition(self, cls, o, "e", skip=memo.field, supports=supports)
+        run = [
+            f"if (m := {o}[{key}]) == t and {same_as_run}:",
+            "    keep(t)",
+            "    append(r)",
+            "    continue",
+        ]
         reuse = [
             f"m = {o}[{key}]",
             "e = recall(m)",
             f"if e is not None and {same}:",
+            "    keep(m)",
             "    append(e)",
+            "    reused = True",
             "    continue",
         ]
-        return reuse, [f"remember(m, {obj})"]
+        return run, reuse, [f"remember(m, {obj})"], key
 
     def key(self, name: str, path: str) -> str:
         """The name bound to the dict key ``name``: the decoder's own key object, if known."""

@@ -17,7 +17,8 @@ scanning thousands of fresh objects again and again cost a third of a listing.
 What was decoded is remembered and handed out again (every value is immutable):
 parsed UUIDs and timestamps by their string, ``get_task`` bodies by digest, listed
 tasks by id and log entries by time, the last two only when every other field
-matches as strictly as building would judge it (:mod:`.recall`).  Each memo is
+matches as strictly as building would judge it (:mod:`.recall`); a list fetched again
+is compared first with its last run, element by element (:class:`_Runs`).  Each memo is
 emptied when full and sized to the largest listing or conversation decoded
 (:func:`_fit_caches`); docs/architecture.md has the table.
 """
@@ -25,7 +26,7 @@ emptied when full and sized to the largest listing or conversation decoded
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import UnionType
 from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
@@ -172,6 +173,48 @@ def _remember_listed(task_id: str, task: Task) -> None:
     if len(_LISTED) >= _LISTED_MAX:
         _LISTED.clear()
     _LISTED[task_id] = task
+
+
+class _Runs:
+    """The lists a memo's model was last decoded in (:class:`codegen.Memo`'s runs).
+
+    Each run is the raw memo-field values of a decoded list and its objects (a tuple: the
+    list handed out may be changed by its holder), stored under its first raw value: a
+    conversation or a listing fetched again begins as it did.  The runs hold at most as
+    many objects in all as their ``memo`` holds at most (``limit()``): the same objects
+    mostly, so a run costs two pointers per element.  All are dropped when that is exceeded.
+    """
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._runs: dict[Any, tuple[list[Any], tuple[Any, ...]]] = {}
+        self._held = 0
+        self._limit = limit
+
+    def last(self, first: Any, count: int) -> tuple[Sequence[Any], Sequence[Any]]:
+        run = self._runs.get(first)
+        if run is None:
+            return (), ()
+        raws, objects = run
+        return raws[:count], objects[:count]
+
+    def remember(self, raws: list[Any], objects: list[Any]) -> None:
+        if not raws:
+            return
+        old = self._runs.pop(raws[0], None)
+        if old is not None:
+            self._held -= len(old[0])
+        if self._held + len(raws) > self._limit():
+            self.clear()
+        self._runs[raws[0]] = (raws, tuple(objects))
+        self._held += len(raws)
+
+    def clear(self) -> None:
+        self._runs.clear()
+        self._held = 0
+
+
+_ENTRY_RUNS = _Runs(lambda: _ENTRIES_MAX)
+_LISTED_RUNS = _Runs(lambda: _LISTED_MAX)
 
 
 #: The most UUIDs and timestamps one task carries.
@@ -388,8 +431,12 @@ def _lookups() -> codegen.Lookups:
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
         memos={
-            TaskLogEntry: ("time", _ENTRIES, _remember_entry),
-            Task: ("id", _LISTED, _remember_listed),
+            TaskLogEntry: codegen.Memo(
+                "time", _ENTRIES, _remember_entry, _ENTRY_RUNS.last, _ENTRY_RUNS.remember
+            ),
+            Task: codegen.Memo(
+                "id", _LISTED, _remember_listed, _LISTED_RUNS.last, _LISTED_RUNS.remember
+            ),
         },
     )
 

@@ -93,6 +93,98 @@ def test_entries_are_checked_whatever_the_memo_holds() -> None:
     assert info.value.path == "logs[0].time"
 
 
+def _detailed_and_fast(body: bytes) -> tuple[Any, Any]:
+    """What cattrs' detailed structuring and the fast decode make of ``body`` (or the
+    class ``CoderDecodeError`` for a failure)."""
+    try:
+        expected: Any = converter._detailed().structure(json.loads(body), TaskLogs)
+    except Exception:
+        expected = CoderDecodeError
+    try:
+        got: Any = decode(body, TaskLogs)
+    except CoderDecodeError:
+        got = CoderDecodeError
+    return expected, got
+
+
+def _conversation(count: int, minute: int) -> list[dict[str, Any]]:
+    return [
+        _entry(
+            i,
+            f"message {i}",
+            "output" if i % 2 else "input",
+            f"2031-01-01T00:{minute:02d}:{i:02d}Z",
+        )
+        for i in range(count)
+    ]
+
+
+def test_a_conversation_fetched_again_is_handed_out_again_in_place() -> None:
+    conversation = _conversation(30, minute=1)
+    first = decode(_logs(*conversation), TaskLogs).logs
+    conversation[-1] = {**conversation[-1], "content": "message 29, grown"}
+    conversation.append(_entry(30, "new", "input", "2031-01-01T00:01:30Z"))
+    again = decode(_logs(*conversation), TaskLogs).logs
+    assert all(a is b for a, b in zip(first[:-1], again[:29], strict=True))
+    assert again[-2].content == "message 29, grown" and again[-2] is not first[-1]
+    assert again == converter._detailed().structure(json.loads(_logs(*conversation)), TaskLogs).logs
+
+
+def test_a_changed_list_handed_out_never_changes_what_is_decoded_next() -> None:
+    # The list in a decoded TaskLogs is the caller's to change; the decoder compares the
+    # next decode with its own copy, never with what the caller made of the list.
+    conversation = _conversation(5, minute=2)
+    body = _logs(*conversation)
+    handed_out = decode(body, TaskLogs).logs
+    impostor = TaskLogEntry(
+        id=3, content="message 3", type=TaskLogType.OUTPUT, time=datetime(1999, 1, 1, tzinfo=UTC)
+    )
+    handed_out[3] = impostor
+    again = decode(bytes(bytearray(body)), TaskLogs).logs
+    assert again == converter._detailed().structure(json.loads(body), TaskLogs).logs
+    assert impostor not in again
+
+
+def test_a_list_that_begins_like_another_is_compared_element_by_element() -> None:
+    conversation = _conversation(6, minute=3)
+    decode(_logs(*conversation), TaskLogs)
+    shifted = [
+        conversation[0],
+        _entry(9, "inserted", "output", "2031-01-01T00:03:59Z"),
+        *conversation[1:],
+    ]
+    swapped = [
+        conversation[0],
+        {**conversation[2], "time": conversation[1]["time"]},
+        *conversation[2:],
+    ]
+    for logs in (
+        shifted,
+        swapped,
+        conversation[:2],
+        [conversation[0], {**conversation[1], "id": True}],
+    ):
+        expected, got = _detailed_and_fast(_logs(*logs))
+        assert got == expected
+
+
+def body_first_time(body: bytes) -> str:
+    first: str = orjson.loads(body)["logs"][0]["time"]
+    return first
+
+
+def test_the_runs_hold_no_more_than_their_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(converter, "_ENTRIES_MAX", 50)
+    for minute in range(10, 20):
+        body = _logs(*_conversation(20, minute))
+        decode(body, TaskLogs)
+        assert body_first_time(body) not in converter._ENTRY_RUNS._runs  # never seen: not kept
+        decode(body, TaskLogs)  # seen again: kept
+        assert body_first_time(body) in converter._ENTRY_RUNS._runs
+        runs = converter._ENTRY_RUNS
+        assert runs._held == sum(len(raws) for raws, _ in runs._runs.values()) <= 50
+
+
 values = st.one_of(
     st.integers(min_value=-2, max_value=3),
     st.booleans(),
@@ -117,15 +209,7 @@ def test_decoding_with_the_memos_equals_cattrs_detailed_structuring(
     bodies: list[list[dict[str, Any]]],
 ) -> None:
     for logs in bodies:
-        body = orjson.dumps({"logs": logs})
-        try:
-            expected: Any = converter._detailed().structure(json.loads(body), TaskLogs)
-        except Exception:
-            expected = CoderDecodeError
-        try:
-            got: Any = decode(body, TaskLogs)
-        except CoderDecodeError:
-            got = CoderDecodeError
+        expected, got = _detailed_and_fast(orjson.dumps({"logs": logs}))
         assert got == expected
         if got is not CoderDecodeError:
             for entry in got.logs:
