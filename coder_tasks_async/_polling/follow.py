@@ -18,7 +18,8 @@ task is deleted, even if a new task takes its name.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -39,6 +40,7 @@ from .wake import Waker, event_says_idle
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints as CoderTasksClient
+    from .._http.telemetry import AttributeValue
     from .._stores.base import CursorStore
     from .._wire.protocol import TaskRef
 
@@ -53,6 +55,10 @@ __all__ = [
 ]
 
 _MAX_DECODE_ERRORS = 3
+#: The follow span's attributes, one shared mapping per mode (not a dict per follower).
+_SETTLED_ATTRIBUTES: dict[bool, Mapping[str, AttributeValue]] = {
+    mode: MappingProxyType({"coder.follow.settled": mode}) for mode in (False, True)
+}
 _NO_STOP = StopConditions()
 
 
@@ -102,7 +108,7 @@ class LogFollower(Acknowledging):
         self._waker = waker
         label = ref if isinstance(ref, str) else "task"
         #: Its span and log records (only when iterated itself, not under follow_many).
-        self._report = FollowReport(client, "follow_logs", label, {"coder.follow.settled": settled})
+        self._report = FollowReport(client, "follow_logs", label, _SETTLED_ATTRIBUTES[settled])
         self._ref: TaskRef = ref
         self._owner = owner
         self._tracker = ConversationTracker(settled=settled, cursor=cursor)
@@ -180,7 +186,25 @@ class LogFollower(Acknowledging):
         report = self._report
         try:
             with report.step():
-                event = await self._next_event()
+                # The loop is here, not in a helper coroutine: a frame fewer on every
+                # resume of every follower's requests and waits.
+                acks = self._acks
+                if acks is not None:
+                    await acks.flush()  # asking for more acknowledges what was handed out
+                tracker = self._tracker
+                while (event := tracker.take()) is None:
+                    if self._done:
+                        raise StopAsyncIteration
+                    seat = self._seat
+                    assert seat is not None  # a many-task poller's follower is not iterated
+                    record, logs = await seat.next(self._next_delay if self._polled else None)
+                    if acks is not None and self.task is None and record.task is not None:
+                        await self._load(record.task)  # the first answer: resume
+                    if self._take(record, logs, seat):
+                        await self._confirm(record, seat)
+                    tracker = self._tracker  # _load may have replaced it
+                if acks is not None:
+                    event = acks.stamp(event, self.cursor)
         except BaseException as exc:
             # The end, an error or cancellation: the shared poller must not keep its seat.
             reason = self.end_reason
@@ -190,21 +214,12 @@ class LogFollower(Acknowledging):
         report.handed_out(event)
         return event
 
-    async def _next_event(self) -> LogEvent:
-        if self._acks is not None:
-            await self._acks.flush()  # asking for more acknowledges what was handed out
-        while True:
-            event = self._tracker.take()
-            if event is not None:
-                return event if self._acks is None else self._acks.stamp(event, self.cursor)
-            if self._done:
-                raise StopAsyncIteration
-            assert self._seat is not None  # a many-task poller's follower is not iterated
-            record, logs = await self._seat.next(self._next_delay if self._polled else None)
-            await self._take(record, logs, self._seat)
+    def _take(self, record: PollRecord, logs: list[Any] | None, seat: Seat) -> bool:
+        """Take one poll of the shared poller as this follower's own (no I/O).
 
-    async def _take(self, record: PollRecord, logs: list[Any] | None, seat: Seat) -> None:
-        """Take one poll of the shared poller as this follower's own."""
+        True: the stream says the agent went idle while the newest entry is held back;
+        one more task read may settle it (the caller then awaits :meth:`_confirm`).
+        """
         self._polled = True
         if record.woke:
             self._backoff.restart()  # a watch event: the fast pace again
@@ -212,45 +227,66 @@ class LogFollower(Acknowledging):
         if task is None:
             assert record.error is not None
             self._handle_error(record.error)
-            return
-        if self._acks is not None and self.task is None:  # the first answer: resume
-            await self._load(task)
-        if await self._take_in(task, record, logs, seat):
-            changed = self._tracker.pending
-            delay = self._backoff.after_poll(changed=changed)
-            # The slow pace of an idle agent (the stream says so) may follow a poll that
-            # handed something out: nothing more comes before the agent works again, which
-            # the stream publishes.  Not with an ``until``, which may read the caller's own
-            # state (it is checked again at the normal pace), nor for a stop put off by
-            # one poll, which waits for that poll at the normal pace.
-            quiet = (not changed or self._until is None) and not self._confirming
-            self._next_delay = self._slow_pace(delay, task) if quiet else delay
+        else:
+            try:
+                if self._take_in(task, record, logs, seat):
+                    return True
+            except CoderError as exc:
+                self._handle_error(exc)
+            else:
+                self._pace(task)
+        seat.holding = self.holding or self._confirming
+        return False
+
+    async def _confirm(self, record: PollRecord, seat: Seat) -> None:
+        """The rest of :meth:`_take` when it asked for the task to be read once more."""
+        task = record.task
+        assert task is not None
+        try:
+            if await seat.confirm(record):
+                self._tracker.release(task)  # an idle event plus this one read settle the newest
+        except CoderError as exc:
+            self._handle_error(exc)
+        else:
+            self._logs_taken()
+            self._decode_errors = 0
+            self._pace(task)
         seat.holding = self.holding or self._confirming
 
-    async def _take_in(
-        self, task: Task, record: PollRecord, logs: list[Any] | None, seat: Seat
-    ) -> bool:
-        """:meth:`observe` for a shared poll: its task and whatever it did about the logs."""
+    def _pace(self, task: Task) -> None:
+        """The delay before the next poll, after a poll that was taken in."""
+        changed = self._tracker.pending
+        delay = self._backoff.after_poll(changed=changed)
+        # The slow pace of an idle agent (the stream says so) may follow a poll that
+        # handed something out: nothing more comes before the agent works again, which
+        # the stream publishes.  Not with an ``until``, which may read the caller's own
+        # state (it is checked again at the normal pace), nor for a stop put off by
+        # one poll, which waits for that poll at the normal pace.
+        quiet = (not changed or self._until is None) and not self._confirming
+        self._next_delay = self._slow_pace(delay, task) if quiet else delay
+
+    def _take_in(self, task: Task, record: PollRecord, logs: list[Any] | None, seat: Seat) -> bool:
+        """:meth:`observe` for a shared poll: its task and whatever it did about the logs.
+
+        True: a confirming read is wanted (see :meth:`_take`).
+        """
         self._tracker.bind(task)
         if self.task is None:
             self._report.task(task.id)
         self.task = task
-        try:
-            if record.state is not Logs.READ:
-                self._ends(task)  # not served, or skipped: nothing new to read
-            elif record.logs_error is not None:
-                if judge(record.logs_error) is not Verdict.NOT_READY:
-                    raise record.logs_error
-                self._ends(task)
-            else:
-                assert logs is not None
-                seat.took_logs(record)
-                await self._take_in_logs(task, logs, record.snapshot, lambda: seat.confirm(record))
-            self._decode_errors = 0
-        except CoderError as exc:
-            self._handle_error(exc)
-            return False
-        return True
+        if record.state is not Logs.READ:
+            self._ends(task)  # not served, or skipped: nothing new to read
+        elif record.logs_error is not None:
+            if judge(record.logs_error) is not Verdict.NOT_READY:
+                raise record.logs_error
+            self._ends(task)
+        else:
+            assert logs is not None
+            seat.took_logs(record)
+            if self._take_in_logs(task, logs, record.snapshot):
+                return True
+        self._decode_errors = 0
+        return False
 
     async def _load(self, task: Task) -> None:
         """Resume from the store's cursor of ``task``, if it has one (before any event)."""
@@ -317,17 +353,18 @@ class LogFollower(Acknowledging):
                 raise
             self._ends(task)
             return
-        await self._take_in_logs(task, raw_logs, snapshot, lambda: self._still_idle(task))
+        if self._take_in_logs(task, raw_logs, snapshot):
+            if await self._still_idle(task):
+                self._tracker.release(task)  # an idle event plus this read settle the newest
+            self._logs_taken()
 
-    async def _take_in_logs(
-        self,
-        task: Task,
-        raw_logs: list[Any],
-        snapshot: bool,
-        confirm: Callable[[], Awaitable[bool]],
-    ) -> None:
-        """Feed one logs answer to the tracker; ``confirm`` reads the task again to settle
-        a held-back entry when the watch stream says the agent went idle."""
+    def _take_in_logs(self, task: Task, raw_logs: list[Any], snapshot: bool) -> bool:
+        """Feed one logs answer to the tracker (no I/O).
+
+        True: the watch stream says the agent went idle while the newest entry is held
+        back; the caller reads the task once more (it settles the entry when it agrees)
+        and then calls :meth:`_logs_taken`.
+        """
         tracker = self._tracker
         try:
             produced = tracker.observe(task, raw_logs, snapshot)
@@ -338,17 +375,17 @@ class LogFollower(Acknowledging):
         # On the last poll an entry still held back is not finished by the tracker's
         # rule (two polls agreeing), so it is not handed out as final.
         self._ends(task, confirm=tracker.holding and not self._confirming)
-        waker = self.waker
-        if (
-            not self._done
-            and tracker.holding
-            and event_says_idle(waker.signal, task)
-            and await confirm()
-        ):
-            tracker.release(task)  # an idle event plus this one poll settle the newest
+        if not self._done and tracker.holding and event_says_idle(self.waker.signal, task):
+            return True
+        self._logs_taken()
+        return False
+
+    def _logs_taken(self) -> None:
+        """Note what the tracker holds back and has queued after a logs answer."""
+        tracker = self._tracker
         self.holding = tracker.holding and not self._done
         if self._seat is None:
-            waker.eager = self.holding
+            self.waker.eager = self.holding
         self.produced = tracker.pending
 
     async def _still_idle(self, task: Task) -> bool:

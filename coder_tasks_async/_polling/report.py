@@ -14,7 +14,9 @@ run) and ``coder.follow.pause`` (the task paused), each with ``coder.task.id``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .._endpoints.pinned import activity
@@ -31,6 +33,8 @@ __all__ = ["FollowReport", "logger"]
 
 logger = get_logger(f"{ROOT}.polling")
 
+_NONE: Mapping[str, AttributeValue] = MappingProxyType({})
+
 
 class FollowReport:
     """The span and the log records of one follow (see the module docstring)."""
@@ -42,13 +46,15 @@ class FollowReport:
         client: TaskEndpoints,
         name: str,
         label: str,
-        attributes: dict[str, AttributeValue] | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
     ) -> None:
         self._client = client
         self._name = name
         #: What the log records call this follow (a task's name, or "N tasks").
         self._label = label
-        self._attributes = attributes or {}
+        #: Read only (shared constants are fine: a follower of thousands of tasks pays no
+        #: dict per task for them).
+        self._attributes: Mapping[str, AttributeValue] = attributes or _NONE
         self._activity: Activity | None = None
         self._ended = False
 

@@ -153,9 +153,9 @@ class SharedPoller:
     """The one poller of a task in a client: reads it for all its seats, one read at a time."""
 
     __slots__ = (
-        "_change", "_client", "_confirm", "_hub", "_key", "_listening", "_logs_mark",
-        "_logs_seq", "_owed", "_owner", "_pinned", "_polling", "_ref", "_seats", "_seq",
-        "_started", "latest", "waker",
+        "_change", "_client", "_confirm", "_hub", "_key", "_listening", "_log_seats",
+        "_logs_seq", "_logs_task", "_owed", "_owner", "_pinned", "_plain", "_polling", "_ref",
+        "_seats", "_seq", "_started", "latest", "waker",
     )  # fmt: skip
 
     def __init__(
@@ -168,13 +168,18 @@ class SharedPoller:
         self.waker = Waker(client, key[1], ref if isinstance(ref, str) else "task")  # type: ignore[arg-type]
         self._pinned: PinnedTask | None = None
         self._seats: list[Seat] = []
+        #: How many of the seats read the conversation (the logs are read while any does).
+        self._log_seats = 0
+        #: No stream to listen to (``wake="poll"``): a lone seat just sleeps.
+        self._plain = self.waker.wake == "poll"
         #: The newest poll (``None`` before the first).
         self.latest: PollRecord | None = None
         self._seq = 0
         self._started = 0
-        #: The newest successful logs read (its ``seq``) and the task's mark then.
+        #: The newest successful logs read (its ``seq``) and the task it went with (its
+        #: :func:`_mark` is taken only when a quiet stream may skip a read: not per poll).
         self._logs_seq = 0
-        self._logs_mark: tuple[Any, ...] | None = None
+        self._logs_task: Task | None = None
         self._polling = False
         #: A seat sleeps on the watch stream (one at a time may).
         self._listening = False
@@ -194,9 +199,11 @@ class SharedPoller:
         seat.joined_seq = self._seq
         seat.min_epoch = self._started + 1 if seat.fresh else 0
         self._seats.append(seat)
+        self._log_seats += seat.logs
 
     async def _remove(self, seat: Seat) -> None:
         self._seats.remove(seat)
+        self._log_seats -= seat.logs
         latest = self.latest
         if latest is not None and latest.seq > max(seat.seen, seat.joined_seq):
             self._release(latest)
@@ -227,12 +234,18 @@ class SharedPoller:
             if self._polling:
                 await self._changed()
                 continue
-            if self._owed is not None or clock.now() >= want:
+            now = clock.now()
+            if self._owed is not None or now >= want:
                 await self._poll(None)
-                continue
-            result = await self._sleep(want - clock.now())
-            if result is WakeResult.EVENT or result is WakeResult.LOST:
-                self._owed = result
+            elif self._plain and len(self._seats) == 1:
+                # No stream to listen to and no other seat to wait for: the plain sleep,
+                # two coroutine frames fewer on every follower's every wait.
+                self.waker.say_poll()
+                await clock.sleep(want - now)
+            else:
+                result = await self._sleep(want - now)
+                if result is WakeResult.EVENT or result is WakeResult.LOST:
+                    self._owed = result
 
     def _usable(self, record: PollRecord, seat: Seat, logs: list[Any] | None) -> bool:
         """A log follower can take ``record``: it has the conversation, or stands on the
@@ -295,50 +308,57 @@ class SharedPoller:
     # -- reading ----------------------------------------------------------------------
 
     async def _poll(self, first: Task | None) -> None:
-        """One read, published as the new :attr:`latest` (nothing when cancelled)."""
+        """One read, published as the new :attr:`latest` (nothing when cancelled).
+
+        The read is made here, not in a helper coroutine: every follower's requests
+        pass through this frame, and each frame costs on every resume.
+        """
         self._polling = True
         self._started += 1
+        epoch = self._started
         woke, self._owed = self._owed is WakeResult.EVENT, None
         try:
-            record = await self._read(first, self._started, woke)
+            try:
+                task = first if first is not None else await self.read_task()
+            except CoderError as exc:
+                record = PollRecord(epoch, woke, error=exc)
+            else:
+                record = PollRecord(epoch, woke, task)
+                if self._pinned is None:
+                    self._pinned = PinnedTask(self._client, task)
+                if self.waker.moved(task):
+                    await self.waker.aclose()
+                if self._log_seats and self._logs_wanted(record, task):
+                    try:
+                        record.logs, record.snapshot = await self._pinned.read_logs_raw()
+                    except CoderError as exc:
+                        record.logs_error = exc
             self._seq += 1
             record.seq = self._seq
             if record.state is Logs.READ and record.logs_error is None:
-                assert record.task is not None
-                self._logs_seq, self._logs_mark = record.seq, _mark(record.task)
+                self._logs_seq, self._logs_task = record.seq, record.task
                 record.pending = len(self._seats)
             self.latest = record
         finally:
             self._polling = False
             self._notify()
 
-    async def _read(self, first: Task | None, epoch: int, woke: bool) -> PollRecord:
-        try:
-            task = first if first is not None else await self.read_task()
-        except CoderError as exc:
-            return PollRecord(epoch, woke, error=exc)
-        if self._pinned is None:
-            self._pinned = PinnedTask(self._client, task)
-        await self.waker.attach(task)
-        record = PollRecord(epoch, woke, task)
-        if not any(seat.logs for seat in self._seats):
-            return record
+    def _logs_wanted(self, record: PollRecord, task: Task) -> bool:
+        """Decide what this poll does about the logs (``record.state``): True to read them."""
         if not serves_logs(task):
             record.state = Logs.NOT_SERVED
-        elif self._quiet(task):
+            return False
+        if self._quiet(task):
             record.state, record.logs_of = Logs.SKIPPED, self._logs_seq
-        else:
-            record.state = Logs.READ
-            try:
-                record.logs, record.snapshot = await self._pinned.read_logs_raw()
-            except CoderError as exc:
-                record.logs_error = exc
-        return record
+            return False
+        record.state = Logs.READ
+        return True
 
     def _quiet(self, task: Task) -> bool:
         """The logs need no read: the stream reports the agent idle, the task reads as at
         the last logs read, and every log follower took that read and holds nothing back."""
-        if self._logs_mark is None or not self.waker.quiet(task) or _mark(task) != self._logs_mark:
+        before = self._logs_task
+        if before is None or not self.waker.quiet(task) or _mark(task) != _mark(before):
             return False
         logs_seq = self._logs_seq
         return not any(s.holding or (s.logs and s.logs_seq != logs_seq) for s in self._seats)
@@ -407,24 +427,24 @@ class Seat:
         """The shared workspace watch (``None`` before the first read)."""
         return None if self._poller is None else self._poller.waker
 
-    async def next(self, delay: float | None) -> tuple[PollRecord, list[Any] | None]:
+    def next(self, delay: float | None) -> Awaitable[tuple[PollRecord, list[Any] | None]]:
         """The next poll for this follower, no sooner than ``delay`` seconds from now
         unless another follower's read comes first (``None``: at once).
 
         Returns the record and its logs.  A failed name lookup before the seat is taken
-        comes back as an unpublished record with the error.
+        comes back as an unpublished record with the error.  (A plain method handing
+        back the poller's coroutine: no frame of its own on every follower's waits.)
         """
         poller = self._poller
-        clock = self._client.clock
         if poller is None:
-            if delay:
-                await clock.sleep(delay)  # after a failed lookup: no stream to listen to yet
-            return await self._sit()
-        return await poller.next_for(self, clock.now() + (delay or 0.0))
+            return self._sit(delay)
+        return poller.next_for(self, self._client.clock.now() + (delay or 0.0))
 
-    async def _sit(self) -> tuple[PollRecord, list[Any] | None]:
+    async def _sit(self, delay: float | None) -> tuple[PollRecord, list[Any] | None]:
         """Take the seat at the task's poller (making it if none runs), looking a name up
         first; that lookup is a new poller's first read."""
+        if delay:
+            await self._client.clock.sleep(delay)  # after a failed lookup: no stream yet
         first: Task | None = None
         task_id = _known_id(self._ref)
         if task_id is None:

@@ -88,8 +88,10 @@ def agent_settled(task: Task) -> bool:
 def _run_of(task: Task, known: RunId | None) -> RunId:
     """The run that served ``task``: ``known`` again when it is that one (the usual poll)."""
     build, agent = task.workspace_build_number, task.workspace_agent_id
-    if known is not None and known.build == build and known.agent == agent:
-        return known
+    if known is not None and known.build == build:
+        seen = known.agent
+        if seen is agent or seen == agent:  # the same UUID object, as a rule: no __eq__
+            return known
     return RunId(build, agent)
 
 
@@ -144,9 +146,11 @@ class ConversationTracker:
         "_gap",
         "_head",
         "_held",
+        "_named",
         "_newest_before",
         "_queue",
         "_quiet_before",
+        "_run_name",
         "_suspect",
         "settled",
     )
@@ -166,6 +170,9 @@ class ConversationTracker:
         self._quiet_before = False
         self._newest_before: tuple[int, int] | None = None
         self._held: tuple[Task, _Entry] | None = None
+        #: The run the events named last, and its name (text made once per run).
+        self._named: RunId | None = None
+        self._run_name = ""
 
     @property
     def cursor(self) -> LogCursor:
@@ -185,8 +192,9 @@ class ConversationTracker:
     def check(self, task_id: UUID, task_name: str = "") -> None:
         """Raise ``ValueError`` when the cursor belongs to another task."""
         cursor = self._cursor
-        if cursor.task_id is not None and cursor.task_id != task_id:
-            theirs = _describe(cursor.task_id, cursor.task_name)
+        known = cursor.task_id
+        if known is not None and known is not task_id and known != task_id:
+            theirs = _describe(known, cursor.task_name)
             ours = _describe(task_id, task_name)
             raise ValueError(
                 f"this log cursor belongs to task {theirs}, not to task {ours}; "
@@ -195,9 +203,12 @@ class ConversationTracker:
 
     def bind(self, task: Task) -> None:
         """Tie the cursor to ``task`` (``ValueError`` when it belongs to another task)."""
+        cursor = self._cursor
+        if cursor.task_id is task.id and cursor.task_name is task.name:
+            return  # the usual poll: the same task object's fields again
         self.check(task.id, task.name)
-        self._cursor.task_id = task.id
-        self._cursor.task_name = task.name
+        cursor.task_id = task.id
+        cursor.task_name = task.name
 
     def take(self) -> LogEvent | None:
         """Hand out the next queued event, recording it in the cursor."""
@@ -273,7 +284,14 @@ class ConversationTracker:
         looks exactly like that: it is ignored once).
         """
         cursor = self._cursor
-        if run is not None and run.known and cursor.run is not None and cursor.run.differs(run):
+        before = cursor.run
+        if (
+            run is not None
+            and run is not before  # the usual poll: the very same run
+            and run.known
+            and before is not None
+            and before.differs(run)
+        ):
             return True
         if cursor.empty or self._continues(entries, snapshot):
             return False
@@ -461,7 +479,7 @@ class ConversationTracker:
         # Everything is built before anything is queued: a misfit entry queues nothing.
         events: list[tuple[_Step, LogEvent]] = []
         # Each event names its conversation: entries after a reset belong to the new one.
-        conversation = conversation_name(self._cursor.run)
+        conversation = self._conversation_of(self._cursor.run)
         for step in steps:
             if step.kind is LogEventKind.PAUSED:
                 paused = PausedEvent(
@@ -496,6 +514,12 @@ class ConversationTracker:
             )
             events.append((step, event))
         self._queue.extend(events)
+
+    def _conversation_of(self, run: RunId | None) -> str:
+        """:func:`conversation_name` of ``run``, made once per run (not once per poll)."""
+        if run is not self._named:
+            self._named, self._run_name = run, conversation_name(run)
+        return self._run_name
 
     def _commit(self, step: _Step) -> None:
         cursor = self._cursor

@@ -199,13 +199,24 @@ class Waker:
 
     async def attach(self, task: Task) -> None:
         """Follow ``task``'s workspace (a different one closes the old stream)."""
+        if self.moved(task):
+            await self.aclose()
+
+    def moved(self, task: Task) -> bool:
+        """:meth:`attach` without the await: True when ``task``'s workspace is another one
+        than the stream's, which the caller then closes (``await waker.aclose()``)."""
         self._label = task.name or self._label
         self._task = task
         wid = task.workspace_id
-        if wid != self._workspace:
-            self._workspace = wid
-            await self.aclose()
-            self.signal = None
+        if wid is self._workspace or wid == self._workspace:
+            return False
+        self._workspace = wid
+        self.signal = None
+        return True
+
+    def say_poll(self) -> None:
+        """Log, once, that this waker's poller sleeps without a stream (``wake="poll"``)."""
+        self._say("poll", "wake='poll'")
 
     def pace(self, delay: float, task: Task | None) -> float:
         """The delay to poll after: slow while the stream and the poll agree all is quiet.
@@ -233,7 +244,7 @@ class Waker:
         (at most once per :data:`EVENT_GAP`), or until ``interrupt`` is resolved."""
         if self.wake == "poll":
             # Never a stream: the plain sleep, without a wait over streams per poll.
-            self._say("poll", "wake='poll'")
+            self.say_poll()
             if interrupt is None:
                 await self._client.clock.sleep(delay)
                 return WakeResult.TIMEOUT

@@ -7,16 +7,19 @@ keeps no state per path it was asked for.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import random
 import uuid
 
 import pytest
-from helpers import FAST, TESTS
+from helpers import FAST, TESTS, eventually
 
 from coder_tasks_async import CoderTasksClient, PollPolicy
 from coder_tasks_async._polling.backoff import SHARED_RANDOM, Backoff
 from coder_tasks_async._wire import converter
-from coder_tasks_async.testing import FakeCoder
+from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
 
@@ -94,3 +97,44 @@ async def test_cut_timeouts_are_built_once_per_tenth_of_a_second(
     other = transport._cut_timeout(limits, 0.01)
     assert other.total == pytest.approx(0.1)  # never cut to nothing
     assert len(transport._cut_cache) == 2
+
+
+def _await_chain(coro: object) -> list[tuple[str, str]]:
+    """(file, qualified name) of each coroutine a suspended coroutine waits through."""
+    chain = []
+    while (code := getattr(coro, "cr_code", None)) is not None:
+        chain.append((code.co_filename, code.co_qualname))
+        coro = getattr(coro, "cr_await", None)
+    return chain
+
+
+async def test_a_waiting_follower_holds_two_polling_frames(
+    manual: tuple[FakeCoder, FakeClock, CoderTasksClient],
+) -> None:
+    # Every coroutine frame a follower waits through is held by each of thousands of
+    # followers (~250 B each) and is passed through on every resume of its requests.
+    fake, _, client = manual
+    task = await client.create_task("hello", template_version_id=fake.template_version_id)
+    follower = client.follow_logs(task.id, poll=FAST, wake="poll")
+
+    async def drain() -> None:
+        async for _ in follower:
+            pass
+
+    runner = asyncio.ensure_future(drain())
+    try:
+        await eventually(
+            lambda: (
+                follower.task is not None
+                and any("_clock" in f for f, _ in _await_chain(runner.get_coro()))
+            ),
+            "the follower polled once and sleeps on the clock",
+        )
+        chain = _await_chain(runner.get_coro())
+        polling = [name for file, name in chain if f"{os.sep}_polling{os.sep}" in file]
+        assert polling == ["LogFollower.__anext__", "SharedPoller.next_for"], chain
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        await follower.aclose()
