@@ -79,7 +79,7 @@ async def main() -> None:
             task = await coder.create_task(
                 "Summarise the open issues", template_version_id=template_version
             )
-            runner = web.AppRunner(app_for(coder))
+            runner = web.AppRunner(app_for(coder), handler_cancellation=True)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
