@@ -12,9 +12,9 @@ be had is tried again with backoff.  A server without the stream (404, or a
 redirect) is not asked again.  Each sleep fixes its deadline first and races the
 clock against the stream's connect and its next message; those two belong to the
 waker and carry on into the next sleep (closed with it), so a stream that never
-answers cannot stretch a wait.  News ends a wait at most once per
-:data:`EVENT_GAP`: however fast a stream talks, a poller reads its task at most
-once a second on its account.
+answers cannot stretch a wait.  News ends a wait at most :data:`EVENT_BURST` times
+at once, then once per :data:`EVENT_GAP`: however fast a stream talks, a poller reads
+its task about once a second on its account.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .._http.clock import Clock
 
 __all__ = [
+    "EVENT_BURST",
     "EVENT_GAP",
     "IDLE_INTERVAL",
     "WakeResult",
@@ -59,9 +60,14 @@ IDLE_INTERVAL = 150.0
 #: A stream that sent nothing (not even a ping, due every 15 s) for this long is stalled.
 STALL_AFTER = 45.0
 #: A poller's streams end its wait early at most once per this many seconds of its
-#: clock, whatever their event rate (news that comes sooner waits for the gap to pass):
-#: a storm of events costs at most one extra poll per second.
+#: clock on average, whatever their event rate (news that comes sooner waits): a storm
+#: of events costs at most one extra poll per second.
 EVENT_GAP = 1.0
+#: ... after a burst of this many.  A quick exchange is three events in well under a
+#: second ("idle" as a reply is done, "working" as the next input lands, "idle" again
+#: as its reply is done), and the last is the one a bot waits for: a strict gap held
+#: it back for the rest of the second.
+EVENT_BURST = 3
 _RETRY_FIRST = 1.0
 _RETRY_MAX = 60.0
 
@@ -133,12 +139,32 @@ def _agrees(signal: WorkspaceSignal, task: Task) -> bool:
 
 
 class _Gate:
-    """When a poller's streams may next end its wait early (wake-ups are coalesced)."""
+    """When a poller's streams may next end its wait early (wake-ups are coalesced).
 
-    __slots__ = ("opens_at",)
+    A token bucket: :data:`EVENT_BURST` early wake-ups at once, then one per
+    :data:`EVENT_GAP` of the clock.
+    """
+
+    __slots__ = ("_since", "_tokens")
 
     def __init__(self) -> None:
-        self.opens_at = -math.inf
+        self._tokens = float(EVENT_BURST)
+        self._since = -math.inf
+
+    def _level(self, now: float) -> float:
+        if self._since == -math.inf:
+            return self._tokens
+        return min(float(EVENT_BURST), self._tokens + (now - self._since) / EVENT_GAP)
+
+    def opens_at(self, now: float) -> float:
+        """The earliest time (``now`` or later) news may end a wait."""
+        level = self._level(now)
+        return now if level >= 1.0 else now + (1.0 - level) * EVENT_GAP
+
+    def take(self, now: float) -> None:
+        """News ends a wait now."""
+        self._tokens = self._level(now) - 1.0
+        self._since = now
 
 
 class Waker:
@@ -241,7 +267,7 @@ class Waker:
         self, delay: float, interrupt: asyncio.Future[None] | None = None
     ) -> WakeResult:
         """Wait up to ``delay`` seconds of the client's clock, or until the stream speaks
-        (at most once per :data:`EVENT_GAP`), or until ``interrupt`` is resolved."""
+        (coalesced: see :class:`_Gate`), or until ``interrupt`` is resolved."""
         if self.wake == "poll":
             # Never a stream: the plain sleep, without a wait over streams per poll.
             self.say_poll()
@@ -382,8 +408,9 @@ async def sleep_any(
     (lost).  The deadline is fixed first: streams that are due start opening, but a
     stream that connects slowly, or never, cannot stretch the wait.  Pings and noise
     do not end the wait; a stream silent for :data:`STALL_AFTER` counts as broken.
-    News ends the wait at most once per :data:`EVENT_GAP` (``gate`` remembers when it
-    last did): news that comes sooner is kept and ends the wait when the gap is over.
+    News ends the wait at most :data:`EVENT_BURST` times at once, then once per
+    :data:`EVENT_GAP` (``gate`` keeps count): news that comes sooner is kept and ends
+    the wait when the gate opens.
     Nothing is left running but a connect and a pending read, which stay with their
     waker for the next wait (closed by :meth:`Waker.aclose`).  A resolved ``interrupt``
     ends the wait as :attr:`WakeResult.INTERRUPTED` (news stays for the next wait).
@@ -404,12 +431,13 @@ async def sleep_any(
         news = [w for w in wakers if w._news is not None]
         if now >= deadline:
             return WakeResult.TIMEOUT, _take_news(news)
-        if news and now >= gate.opens_at:
-            gate.opens_at = now + EVENT_GAP
+        opens_at = gate.opens_at(now) if news else deadline
+        if news and now >= opens_at:
+            gate.take(now)
             event = any(w._news is WakeResult.EVENT for w in news)
             return (WakeResult.EVENT if event else WakeResult.LOST), _take_news(news)
         if news:  # heard; the gate opens before the deadline: no need to listen until then
-            seconds, listen = min(deadline, gate.opens_at) - now, False
+            seconds, listen = min(deadline, opens_at) - now, False
         else:
             seconds, listen = deadline - now, True
         await _wait(clock, wakers, seconds, listen=listen, interrupt=interrupt)

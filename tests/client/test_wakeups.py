@@ -12,7 +12,7 @@ from helpers import FAST, eventually, tick
 from helpers import WAKE_TIMINGS as TIMINGS
 
 from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskState
-from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
+from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
 
 pytestmark = pytest.mark.anyio
 
@@ -101,6 +101,45 @@ async def test_idle_event_settles_the_reply_after_one_poll_without_the_clock_mov
     assert got[4].entry is not None and got[4].entry.content.endswith("and the tests")
     assert [e.entry.id for e in got if e.entry] == [0, 1, 2, 3, 4]
     assert client.streams_open == 0
+
+
+async def test_a_quick_reply_is_heard_on_its_idle_event_right_after_the_working_one() -> None:
+    """Regression: the reply of an agent turn shorter than a second waited for the rest
+    of that second.  A quick exchange is three events close together (the state the
+    stream opens with, "working" as the input lands, "idle" as the reply is done);
+    wake-ups were coalesced to one per second, so the "idle" one, the one a bot waits
+    for, was held back (a bot heard a quick reply 0.5-1.5 s late in the wake
+    benchmark, against 0.01 s before the coalescing)."""
+    clock = FakeClock(autojump=False)
+    quick = Timings(pending=1.0, initializing=1.0, chunk_interval=0.1, chunks=4)
+    async with (
+        FakeCoder(clock=clock, timings=quick) as fake,
+        CoderTasksClient(fake.url, token=fake.token, clock=clock) as client,
+    ):
+        task = await started(fake, clock, client)
+        got: list[LogEvent] = []
+        async with client.follow_logs(task, settled=True, poll=FAST) as follower:
+
+            async def consume() -> None:
+                async for event in follower:
+                    got.append(event)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                await eventually(lambda: len(got) == 3, "the first three entries")
+                await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
+                other = CoderTasksClient(fake.url, token=fake.token, clock=clock, wake="poll")
+                async with other:
+                    await other.send_input(task, "and the tests")
+                # No clock move: the "working" event alone makes the follower read.
+                await eventually(lambda: len(got) == 4, "the input entry, on the working event")
+                at = clock.now()
+                clock.advance(0.4)  # the reply is done: the agent reports idle
+                # No further clock move: only the idle event can make the follower poll.
+                await eventually(lambda: len(got) == 5, "the settled reply, on the idle event")
+                assert clock.now() == at + 0.4
+                tg.cancel_scope.cancel()
+    assert got[4].entry is not None and got[4].entry.content.endswith("and the tests")
 
 
 async def test_idle_follower_polls_about_once_a_minute_with_the_stream(
