@@ -13,23 +13,14 @@ with its final content (settled: exactly once).
 
 from __future__ import annotations
 
-import os
-
 import anyio
-from anyio.from_thread import BlockingPortal, start_blocking_portal
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
-from profiles import PAUSE_CAPABLE
+from hypothesis.stateful import initialize, rule
+from session_machine import FAST, TaskSessionMachine, machine_settings
 
-from coder_tasks_async import CoderTasksClient, LogEvent, LogEventKind, PollPolicy, Task
+from coder_tasks_async import LogEvent, LogEventKind
 from coder_tasks_async._polling.shared import pollers_of
-from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
-_LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
-FAST = PollPolicy(initial=0.5, maximum=2.0, jitter=0.0)
-TEXTS = ("same", "again", "same")
-FAULTS = ("status", "html", "rate_limit", "truncated_json", "lost_response")
 STREAMS = ("on", "off", "sse", "flapping", "stalled")
 #: Followers by name; ``c`` follows live, the others settled.
 NAMES = ("a", "b", "c", "d")
@@ -74,70 +65,20 @@ class Follower:
         self.delivered[key] = (event.entry.content, event.interrupted)
 
 
-class SharedFollowersMachine(RuleBasedStateMachine):
+class SharedFollowersMachine(TaskSessionMachine):
     """Sessions of several followers of one task in one client (one shared poller)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._portal_cm = start_blocking_portal(backend="asyncio")
-        self.portal: BlockingPortal = self._portal_cm.__enter__()
-        self.clock = FakeClock(autojump=True)
-        self.fake = FakeCoder(clock=self.clock, server_version=PAUSE_CAPABLE[0])
-        self.portal.call(self.fake.start)
-        self.coder = CoderTasksClient(self.fake.url, token=self.fake.token, clock=self.clock)
-        self.task: Task = self.portal.call(self._create)
-        self.resumes = 0
         self.followers = {name: Follower(name) for name in NAMES}
-
-    async def _create(self) -> Task:
-        await self.coder.__aenter__()
-        return await self.coder.create_task(
-            "same", template_version_id=self.fake.template_version_id
-        )
-
-    @property
-    def status(self) -> str:
-        return self.fake.task(self.task.id).status
 
     @initialize()
     def first_session(self) -> None:
         self.session(20.0, {"a": (0.0, ("stay", 0.0)), "b": (2.0, ("stay", 0.0))})
 
-    @precondition(lambda self: self.status in ("active", "paused"))
-    @rule(text=st.sampled_from(TEXTS))
-    def send(self, text: str) -> None:
-        resumed = self.status == "paused"
-
-        async def send() -> None:
-            await self.coder.send_input(self.task, text, wait_ready=True, resume=True, poll=FAST)
-
-        self.portal.call(send)
-        self.resumes += resumed
-
-    @precondition(lambda self: self.status == "active")
-    @rule()
-    def pause(self) -> None:
-        self.portal.call(self.coder.pause_task, self.task)
-
-    @precondition(lambda self: self.status == "paused")
-    @rule()
-    def resume(self) -> None:
-        self.portal.call(self.coder.resume_task, self.task)
-        self.resumes += 1
-
-    @precondition(lambda self: len(self.fake.faults) < 2)
-    @rule(kind=st.sampled_from(FAULTS), times=st.integers(1, 3))
-    def faults(self, kind: str, times: int) -> None:
-        times = 1 if kind == "truncated_json" else times
-        self.fake.faults.add(Fault("logs", kind, rate=0.5, times=times))
-
     @rule(stream=st.sampled_from(STREAMS))
     def watch_stream(self, stream: str) -> None:
-        faults = self.fake.watch.faults
-        faults.refuse = stream == "off"
-        faults.refuse_ws = stream == "sse"
-        faults.drop_after = 1 if stream == "flapping" else None
-        faults.stall = stream == "stalled"
+        self.set_stream(stream)
 
     @rule(seconds=st.sampled_from((3.0, 8.0)), plan=PLANS)
     def run_followers(self, seconds: float, plan: dict[str, tuple[float, Leave]]) -> None:
@@ -194,21 +135,7 @@ class SharedFollowersMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
-            self.fake.faults.clear()
-
-            async def stopped() -> None:  # a pause's stop job may still run ("unknown")
-                await self.coder.wait_for(
-                    self.task, until=lambda t: t.status != "unknown", poll=FAST, timeout=120
-                )
-
-            self.portal.call(stopped)
-            if self.status == "paused":
-                self.resume()
-
-            async def settle() -> None:
-                await self.coder.wait_for(self.task, until="idle", poll=FAST, timeout=120)
-
-            self.portal.call(settle)
+            self.settle()
             self.session(30.0, dict.fromkeys(NAMES, (0.0, ("stay", 0.0))))
             final = self.fake.task(self.task.id).entries
             for who in self.followers.values():
@@ -216,20 +143,8 @@ class SharedFollowersMachine(RuleBasedStateMachine):
                     got = who.delivered.get((who.last, entry["id"]))
                     assert got == (entry["content"], False), f"entry {entry['id']}: {got}"
         finally:
-            self.portal.call(self._close)
-            self._portal_cm.__exit__(None, None, None)
-
-    async def _close(self) -> None:
-        await self.coder.aclose()
-        await self.fake.close()
+            self.close()
 
 
 TestSharedFollowers = SharedFollowersMachine.TestCase
-TestSharedFollowers.settings = settings(
-    max_examples=200 if _LONG else 30,
-    stateful_step_count=30 if _LONG else 15,
-    derandomize=not _LONG,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+TestSharedFollowers.settings = machine_settings(15)
