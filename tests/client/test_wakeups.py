@@ -70,10 +70,13 @@ async def test_wake_poll_opens_no_stream_per_call_and_per_client(
         CoderTasksClient(fake_coder.url, token=fake_coder.token, wake="sometimes")  # type: ignore[arg-type]
 
 
-async def test_idle_event_settles_the_reply_after_one_poll_without_the_clock_moving(
-    manual: tuple[FakeCoder, FakeClock, CoderTasksClient],
-) -> None:
-    fake, clock, client = manual
+async def second_reply(
+    fake: FakeCoder, clock: FakeClock, client: CoderTasksClient, *, reply: float, pause: float
+) -> list[LogEvent]:
+    """A settled follower's events up to the reply to a second input, sent ``pause`` s
+    after the first reply and followed by ``pause`` s more (0: the "working" event alone
+    makes the follower read the input).  Once the reply is done (``reply`` s), the clock
+    stands still: only the idle event can make the follower poll."""
     task = await started(fake, clock, client)
     got: list[LogEvent] = []
     async with client.follow_logs(task, settled=True, poll=FAST) as follower:
@@ -86,21 +89,28 @@ async def test_idle_event_settles_the_reply_after_one_poll_without_the_clock_mov
             tg.start_soon(consume)
             await eventually(lambda: len(got) == 3, "the first three entries")
             await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
-            clock.advance(0.5)
+            clock.advance(pause)
             other = CoderTasksClient(fake.url, token=fake.token, clock=clock, wake="poll")
             async with other:
                 await other.send_input(task, "and the tests")
-            clock.advance(3)  # the reply grows: polled at the normal pace
-            await eventually(lambda: len(got) >= 4, "the input entry")
+            clock.advance(pause * 6)  # the reply grows: polled at the normal pace
+            await eventually(lambda: len(got) == 4, "the input entry")
             at = clock.now()
-            clock.advance(TIMINGS.reply_duration)  # the reply is done: the agent reports idle
-            # No further clock move: only the idle event can make the follower poll now.
-            await eventually(lambda: len(got) == 5, "the settled reply")
-            assert clock.now() == at + TIMINGS.reply_duration
+            clock.advance(reply)  # the reply is done: the agent reports idle
+            await eventually(lambda: len(got) == 5, "the settled reply, on the idle event")
+            assert clock.now() == at + reply
             tg.cancel_scope.cancel()
     assert got[4].entry is not None and got[4].entry.content.endswith("and the tests")
     assert [e.entry.id for e in got if e.entry] == [0, 1, 2, 3, 4]
     assert client.streams_open == 0
+    return got
+
+
+async def test_idle_event_settles_the_reply_after_one_poll_without_the_clock_moving(
+    manual: tuple[FakeCoder, FakeClock, CoderTasksClient],
+) -> None:
+    fake, clock, client = manual
+    await second_reply(fake, clock, client, reply=TIMINGS.reply_duration, pause=0.5)
 
 
 async def test_a_quick_reply_is_heard_on_its_idle_event_right_after_the_working_one() -> None:
@@ -116,30 +126,7 @@ async def test_a_quick_reply_is_heard_on_its_idle_event_right_after_the_working_
         FakeCoder(clock=clock, timings=quick) as fake,
         CoderTasksClient(fake.url, token=fake.token, clock=clock) as client,
     ):
-        task = await started(fake, clock, client)
-        got: list[LogEvent] = []
-        async with client.follow_logs(task, settled=True, poll=FAST) as follower:
-
-            async def consume() -> None:
-                async for event in follower:
-                    got.append(event)
-
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(consume)
-                await eventually(lambda: len(got) == 3, "the first three entries")
-                await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
-                other = CoderTasksClient(fake.url, token=fake.token, clock=clock, wake="poll")
-                async with other:
-                    await other.send_input(task, "and the tests")
-                # No clock move: the "working" event alone makes the follower read.
-                await eventually(lambda: len(got) == 4, "the input entry, on the working event")
-                at = clock.now()
-                clock.advance(0.4)  # the reply is done: the agent reports idle
-                # No further clock move: only the idle event can make the follower poll.
-                await eventually(lambda: len(got) == 5, "the settled reply, on the idle event")
-                assert clock.now() == at + 0.4
-                tg.cancel_scope.cancel()
-    assert got[4].entry is not None and got[4].entry.content.endswith("and the tests")
+        await second_reply(fake, clock, client, reply=0.4, pause=0.0)
 
 
 async def test_idle_follower_polls_about_once_a_minute_with_the_stream(
