@@ -4,7 +4,8 @@ Coder pushes the whole workspace on connect and again whenever its build, agent,
 app health or app status (the agent's state report, the task's ``current_state``)
 changes; a new conversation message publishes nothing.  ``/watch-ws`` is a one-way
 websocket of ``{"type": ..., "data": ...}`` text messages, kept alive by a websocket
-ping frame every 15 s (coderd's ``HeartbeatClose``: never a message); ``/watch`` is the
+ping frame every 15 s (coderd's ``httpapi.HeartbeatClose``, ``HeartbeatInterval`` 15 s,
+coderd/httpapi/websocket.go at v2.31.9: never a message); ``/watch`` is the
 older server-sent-events twin (``event: ping`` on connect, ``event: data`` with the
 workspace JSON, an ``event: ping`` every 15 s).  Both exist on every release the fake
 imitates.
