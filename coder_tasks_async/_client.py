@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Self
 from uuid import UUID
 
-from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
 from ._fanout.client_methods import FanOutMethods
 from ._wire import protocol
 from ._wire.deprecation import owner_from
@@ -117,6 +116,9 @@ class CoderTasksClient(FanOutMethods):
         keyword arguments go to the constructor.  A missing URL or token raises
         ``ValueError`` naming every place that was looked at.
         """
+        # Loaded here: a client built from arguments never needs it (~1 ms of import).
+        from ._environment import TOKEN_ENV, URL_ENV, settings_from_env
+
         env = dict(os.environ)
         if url:
             env[URL_ENV] = url

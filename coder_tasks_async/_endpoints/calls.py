@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from uuid import UUID
 
 from .._http.budget import RetryBudget
-from .._http.streams import EventStream, StreamUnavailable
 from .._http.transport import RawResponse, Transport
 from .._wire import converter, protocol
 from .._wire.errors import CoderDecodeError
@@ -40,6 +39,9 @@ from .._wire.protocol import API_ROOTS, ApiTree, TaskRef
 from .._wire.settings import RetryPolicy, Timeouts
 from . import releases
 from .releases import TaskTarget
+
+if TYPE_CHECKING:
+    from .._http.streams import EventStream, StreamPool
 
 __all__ = ["ApiCalls", "ApiChoice"]
 
@@ -80,8 +82,8 @@ class ApiCalls:
         #: The server's release, learnt from the first response that names it.
         self.server_version: str | None = None
         self._takes_names: bool | None = None  # what the version says, parsed once
-        #: Long-lived watch streams; their own connections, never request slots.
-        self.streams = transport.stream_pool(max_streams)
+        self._max_streams = max_streams
+        self._streams: StreamPool | None = None
         self._stop_learning = transport.hooks.add(self._learn_version)
 
     @property
@@ -89,9 +91,26 @@ class ApiCalls:
         """The deployment URL (without any userinfo), as errors show it."""
         return self.transport.public_base
 
+    @property
+    def streams(self) -> StreamPool:
+        """Long-lived watch streams: their own connections, never request slots.
+
+        Made on first use: a program that never follows a task never loads the
+        websocket and event-stream code (~0.5 ms of every ``import``).
+        """
+        if self._streams is None:
+            self._streams = self.transport.stream_pool(self._max_streams)
+        return self._streams
+
+    @property
+    def streams_open(self) -> int:
+        """Watch streams open right now."""
+        return 0 if self._streams is None else self._streams.open_count
+
     async def aclose(self) -> None:
         """Close the watch streams, then the session (unless the caller supplied it)."""
-        await self.streams.aclose()
+        if self._streams is not None:
+            await self._streams.aclose()
         await self.transport.aclose()
 
     def _learn_version(self, status: int, headers: Mapping[str, str]) -> None:
@@ -464,6 +483,8 @@ class ApiCalls:
 
     async def open_workspace_watch(self, workspace_id: UUID) -> EventStream:
         """Open the workspace's watch stream (websocket, else events); StreamUnavailable if not."""
+        from .._http.streams import StreamUnavailable
+
         if self.transport.closed:
             raise StreamUnavailable("client closed")
         return await self.streams.open(f"/api/v2/workspaces/{workspace_id}/watch-ws")

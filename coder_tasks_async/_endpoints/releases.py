@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-import attrs
-
 from .._wire import protocol
 from .._wire.errors import NotFoundError, UnsupportedByServerError
 from .._wire.models import Task
@@ -29,26 +27,31 @@ IN_EVERY_TREE = frozenset({"delete_task", "send_input", LOGS})
 _NOT_FOUND = "Resource not found or you do not have access to this resource"
 
 
-def _known_feature(
-    target: TaskTarget, attribute: attrs.Attribute[str | None], since: str | None
-) -> None:
-    if since is not None and since not in RELEASES:
-        raise KeyError(f"{since!r} is not a feature of the release table (_wire/releases.py)")
-
-
-@attrs.define(frozen=True, slots=True)
 class TaskTarget:
     """A task endpoint: which task (as the caller named it), for whom, which sub-path.
 
     ``since`` names the endpoint's row in the release table when some supported
     releases lack it (by convention the SDK method's name, e.g. ``"pause_task"``):
     a server without the route answers :class:`UnsupportedByServerError`.
+
+    A plain slotted class, not attrs: one is made per call, and attrs would add its
+    generated methods to every ``import`` for nothing (nothing compares or copies one).
     """
 
-    ref: TaskRef
-    owner: str | UUID
-    suffix: str = ""
-    since: str | None = attrs.field(default=None, validator=_known_feature)
+    __slots__ = ("owner", "ref", "since", "suffix")
+
+    def __init__(
+        self, ref: TaskRef, owner: str | UUID, suffix: str = "", since: str | None = None
+    ) -> None:
+        if since is not None and since not in RELEASES:
+            raise KeyError(f"{since!r} is not a feature of the release table (_wire/releases.py)")
+        self.ref = ref
+        self.owner = owner
+        self.suffix = suffix
+        self.since = since
+
+    def __repr__(self) -> str:
+        return f"TaskTarget({self.ref!r}, {self.owner!r}, {self.suffix!r}, since={self.since!r})"
 
     def path(self, ref: TaskRef) -> str:
         """The encoded path below the tasks tree, for ``ref`` (the caller's or resolved)."""

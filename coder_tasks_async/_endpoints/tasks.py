@@ -161,7 +161,7 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
     def streams_open(self) -> int:
         """Workspace watch streams open right now (their own connections, never request
         slots); 0 once every follower and watcher ended means none leaked."""
-        return self._calls.streams.open_count
+        return self._calls.streams_open
 
     @property
     def closed(self) -> bool:

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import attrs
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
@@ -52,10 +51,10 @@ from .clock import Clock
 from .hooks import ResponseHooks, scoped_hooks
 from .requestlog import log_attempt, log_retry, logger
 from .slots import Slots
-from .streams import StreamPool
 from .telemetry import Telemetry, error_type
 
 if TYPE_CHECKING:
+    from .streams import StreamPool
     from .telemetry import RequestSpan
 
 __all__ = ["RawResponse", "Transport", "aiohttp_timeout", "configure_debug_logging", "logger"]
@@ -99,25 +98,46 @@ def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     )
 
 
-@attrs.define(slots=True, eq=False, repr=False)
 class RawResponse:
     """Status, headers and body of a finished response (any status).
 
-    A plain slotted class: one is built per request, and the URL is only turned
-    into its public string form when an error needs it.
+    A plain slotted class, not attrs: one is built per request, and the URL is only
+    turned into its public string form when an error needs it.
     """
 
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    method: str
-    _url: URL
-    #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
-    attempts: int = 1
-    #: An earlier attempt may have been handled (lost response, gateway error).
-    may_have_landed: bool = False
-    #: What the request's ``parse`` made of a 2xx body (``None`` without one).
-    parsed: object = None
+    __slots__ = (
+        "_url",
+        "attempts",
+        "body",
+        "headers",
+        "may_have_landed",
+        "method",
+        "parsed",
+        "status",
+    )
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        method: str,
+        url: URL,
+        attempts: int = 1,
+        may_have_landed: bool = False,
+        parsed: object = None,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.method = method
+        self._url = url
+        #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
+        self.attempts = attempts
+        #: An earlier attempt may have been handled (lost response, gateway error).
+        self.may_have_landed = may_have_landed
+        #: What the request's ``parse`` made of a 2xx body (``None`` without one).
+        self.parsed = parsed
 
     @property
     def url(self) -> str:
@@ -219,6 +239,8 @@ class Transport:
 
     def stream_pool(self, max_streams: int) -> StreamPool:
         """A pool of long-lived event streams to this server, apart from the request slots."""
+        from .streams import StreamPool  # loaded by the first follower, not by ``import``
+
         return StreamPool(
             self.base_url,
             self._headers,

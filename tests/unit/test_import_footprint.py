@@ -1,7 +1,8 @@
 """What importing the client costs: the layers a program does not use stay unimported.
 
 ``from coder_tasks_async import CoderTasksClient`` must not load the polling or
-fan-out layers, anyio or cattrs (issue 15: import time).  Each loads on first use.
+fan-out layers, anyio or cattrs (issue 15: import time), nor the templates' models, the
+watch streams or the environment reader (issue 27).  Each loads on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ _LAZY = (
     "coder_tasks_async._stores",
     "sqlite3",
     "asyncpg",
+    "coder_tasks_async._wire.templates",
+    "coder_tasks_async._http.streams",
+    "coder_tasks_async._environment",
 )
 
 
@@ -45,6 +49,26 @@ def test_the_layers_load_when_a_method_needs_them() -> None:
     loaded = _modules_after(code)
     assert "coder_tasks_async._polling.follow" in loaded
     assert "coder_tasks_async._polling.conditions" in loaded
+
+
+def test_templates_streams_and_the_environment_load_when_used() -> None:
+    loaded = _modules_after(_RUN)  # it follows a task: a watch stream may be opened
+    assert "coder_tasks_async._http.streams" in loaded
+    assert "coder_tasks_async._wire.templates" not in loaded
+    code = (
+        "import asyncio\n"
+        "from coder_tasks_async import CoderTasksClient\n"
+        "from coder_tasks_async.testing import FakeCoder\n"
+        "async def main():\n"
+        "    async with FakeCoder() as fake:\n"
+        "        async with CoderTasksClient.from_env(url=fake.url, token=fake.token) as coder:\n"
+        "            (template,) = await coder.list_templates(has_ai_task=True)\n"
+        "            assert type(template).__name__ == 'Template'\n"
+        "asyncio.run(main())\n"
+    )
+    loaded = _modules_after(code)
+    assert "coder_tasks_async._wire.templates" in loaded
+    assert "coder_tasks_async._environment" in loaded
 
 
 def test_the_stores_load_their_database_module_only_when_used() -> None:
