@@ -64,10 +64,10 @@ class Memo(NamedTuple):
     """How a list of one model reuses objects it built before (see :class:`Lookups`).
 
     ``memo`` maps the raw value of ``field`` to the object built from it, and
-    ``remember(raw, object)`` stores a new one.  ``last_run(first, n)`` returns the raw
-    values of ``field`` and the objects of the list last decoded that began with the raw
-    value ``first``, cut to ``n`` (two empty sequences if none); ``remember_run(raws,
-    objects)`` stores a decoded list's.  A list fetched again (a conversation, a listing)
+    ``remember(raw, object)`` stores a new one.  ``last_run(first)`` returns the raw
+    values of ``field`` (a list) and the objects of the list last decoded that began with
+    the raw value ``first`` (two empty sequences if none), which the caller only reads;
+    ``remember_run(raws, objects)`` stores a decoded list's.  A list fetched again (a conversation, a listing)
     is compared element by element with its last run first: no hash and no dict probe
     per element, which is most of what a reused element costs.
     """
@@ -75,7 +75,7 @@ class Memo(NamedTuple):
     field: str
     memo: Mapping[Any, Any]
     remember: Callable[[Any, Any], None]
-    last_run: Callable[[Any, int], tuple[Sequence[Any], Sequence[Any]]]
+    last_run: Callable[[Any], tuple[list[Any], Sequence[Any]]]
     remember_run: Callable[[list[Any], list[Any]], None]
 
 
@@ -139,19 +139,34 @@ def make_structure_fn(
         body = writer.model(cls, "o", "obj")
         lines = [*start, "    for o in value:", *_indent(body, 2), "        append(obj)"]
         return _compile(cls, "structure_list", [*lines, "    return out"], ns)
-    run, reuse, remember, first = writer.memo(cls, "o", "obj")
-    # Two loops: over the part of the list its last run covers, trying the run's
-    # element first, then over the rest (all of a listing never seen), which skips it.
+    same_as_run, reuse, remember, first = writer.memo(cls, "o", "obj")
+    run = [f"if (m := o[{first}]) == t and {same_as_run}:", "    keep(t)", "    append(r)", "    continue"]
+    # Three loops.  The first finds how long the list begins as its last run did (a
+    # conversation or listing fetched again: mostly all of it), appending nothing; that
+    # part is copied from the run in one go, and if it is all of the list and all of the
+    # run, nothing else is done.  The second goes over the rest of the part the run
+    # covers, trying the run's element first, the third over the rest (all of a listing
+    # never seen), which skips it.
     in_run = writer.model(cls, "o", "obj", reuse=[*run, *reuse])
     beyond = writer.model(cls, "o", "obj", reuse=reuse)
     ns["islice"] = islice
     lines = [
-        *start,
-        "    raws = []",
-        "    keep = raws.append",
-        f"    run_raws, run_objs = last_run(value[0][{first}] if value else None, len(value))",
-        "    reused = bool(run_raws)",
+        "def structure_list(value, _=None):",
+        "    if type(value) is not list: __list_error(value)",
+        f"    run_raws, run_objs = last_run(value[0][{first}] if value else None)",
+        "    same = 0",
         "    for o, t, r in zip(value, run_raws, run_objs):",
+        *_indent(writer.upgrade(cls, "o"), 2),
+        f"        if not (o[{first}] == t and {same_as_run}): break",
+        "        same += 1",
+        "    out = list(run_objs[:same])",
+        "    if same == len(value) == len(run_raws): return out  # the run as it was",
+        "    append = out.append",
+        "    raws = run_raws[:same]",
+        "    keep = raws.append",
+        "    reused = bool(run_raws)",
+        "    for o, t, r in zip(islice(value, same, None), islice(run_raws, same, None), "
+        "islice(run_objs, same, None)):",
         *_indent([*in_run, *remember], 2),
         "        keep(m)",
         "        append(obj)",
@@ -209,13 +224,7 @@ class _Writer:
         attrs.resolve_types(cls)
         ns = self.ns
         ns[f"__builder{suffix}"], ns[f"__cls{suffix}"] = _builder(cls), cls
-        lines = []
-        upgrade = self.lookups.upgrades.get(cls)
-        if upgrade is not None:
-            ns[f"__upgrade{suffix}"] = upgrade[1]
-            shape = self.key(upgrade[0], f"_shape{suffix}")
-            lines.append(f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})")
-        lines += reuse
+        lines = [*self.upgrade(cls, o, suffix), *reuse]
         # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
         lines.append(f"{obj} = __builder{suffix}()")
         fields = attrs.fields(cls)
@@ -225,6 +234,15 @@ class _Writer:
             lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth)
         lines.append(f"{obj}.__class__ = __cls{suffix}")
         return lines
+
+    def upgrade(self, cls: type[Any], o: str, suffix: str = "") -> list[str]:
+        """The line rewriting an older shape of ``cls`` in ``o`` (none if it has none)."""
+        upgrade = self.lookups.upgrades.get(cls)
+        if upgrade is None:
+            return []
+        self.ns[f"__upgrade{suffix}"] = upgrade[1]
+        shape = self.key(upgrade[0], f"_shape{suffix}")
+        return [f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})"]
 
     def field(
         self, field: attrs.Attribute[Any], path: str, o: str, obj: str, suffix: str, depth: int
@@ -262,9 +280,9 @@ class _Writer:
         # ``Model | None``
         return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
 
-    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str], list[str], str]:
-        """Lines reusing the last run's object ``r`` for the dict ``o`` (its raw value in
-        ``t``), lines reusing the one the memo holds, both of which ``continue`` the loop,
+    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[str, list[str], list[str], str]:
+        """The test that the dict ``o`` equals the last run's object ``r`` (but for the
+        memo's field), lines reusing the one the memo holds, which ``continue`` the loop,
         lines remembering a new ``obj``, and the name of the key of the memo's field."""
         memo = self.lookups.memos[cls]
         ns = self.ns
@@ -276,12 +294,6 @@ class _Writer:
         # an equal one (or reused for one), exactly what the memo's lookup establishes.
         same_as_run = condition(self, cls, o, "r", skip=memo.field, supports=supports)
         same = condition(self, cls, o, "e", skip=memo.field, supports=supports)
-        run = [
-            f"if (m := {o}[{key}]) == t and {same_as_run}:",
-            "    keep(t)",
-            "    append(r)",
-            "    continue",
-        ]
         reuse = [
             f"m = {o}[{key}]",
             "e = recall(m)",
@@ -291,7 +303,7 @@ class _Writer:
             "    reused = True",
             "    continue",
         ]
-        return run, reuse, [f"remember(m, {obj})"], key
+        return same_as_run, reuse, [f"remember(m, {obj})"], key
 
     def key(self, name: str, path: str) -> str:
         """The name bound to the dict key ``name``: the decoder's own key object, if known."""

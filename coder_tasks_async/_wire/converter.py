@@ -195,12 +195,12 @@ class _Runs:
         self._held = 0
         self._limit = limit
 
-    def last(self, first: Any, count: int) -> tuple[Sequence[Any], Sequence[Any]]:
+    def last(self, first: Any) -> tuple[list[Any], Sequence[Any]]:
+        """The run stored under ``first`` (the caller only reads it), else two empty ones."""
         run = self._runs.get(first)
         if run is None:
-            return (), ()
-        raws, objects = run
-        return raws[:count], objects[:count]
+            return [], ()
+        return run
 
     def remember(self, raws: list[Any], objects: list[Any]) -> None:
         if not raws:
