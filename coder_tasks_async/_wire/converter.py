@@ -25,6 +25,7 @@ emptied when full and sized to the largest listing or conversation decoded
 
 from __future__ import annotations
 
+import binascii
 import gc
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -84,7 +85,7 @@ class _FreshUUID(UUID):
     __init__ = object.__init__
 
 
-_from_hex = bytes.fromhex
+_from_hex = binascii.unhexlify  # a third fewer instructions than bytes.fromhex
 _from_bytes = int.from_bytes
 _UNKNOWN = SafeUUID.unknown  # an Enum attribute lookup costs more than the rest of the parse
 
@@ -116,9 +117,9 @@ def _new_uuid_hook(value: Any, _: Any = None) -> UUID:
     """
     # value[8:24:5] is the four characters at 8, 13, 18 and 23: the dashes.
     if type(value) is str and len(value) == 36 and value[8:24:5] == "----":
-        # fromhex takes ASCII hex digits only (no signs, underscores or non-ASCII
-        # digits, which int() would accept) but skips ASCII whitespace: 16 bytes
-        # out of the 32 other characters prove every one of them was a hex digit.
+        # unhexlify takes ASCII hex digits only (no signs, underscores, whitespace or
+        # non-ASCII digits, which int() would accept), in pairs: 16 bytes out of the 32
+        # other characters prove every one of them was a hex digit (more dashes: fewer).
         try:
             raw = _from_hex(value.replace("-", ""))
         except ValueError:
