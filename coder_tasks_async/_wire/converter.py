@@ -660,16 +660,17 @@ def decode_task(body: bytes) -> Task:
     head = body[:43]  # _HEAD, as a constant: this runs on every get_task
     seen = _TASKS.get(head)
     digest: int | None
+    tail: bytes | None = None
     if seen is None:
         digest, steady = hash(body), True
     elif seen[4]:
         digest, steady = hash(body), False
         if seen[2] == digest and seen[0] == size:
             return seen[3]
-    elif seen[0] == size and body[-32:] == seen[1]:  # _TAIL
+    elif seen[0] == size and (tail := body[-32:]) == seen[1]:  # _TAIL
         digest, steady = hash(body), True
         if seen[2] == digest:
-            _TASKS[head] = (size, seen[1], digest, seen[3], True)
+            _TASKS[head] = (size, tail, digest, seen[3], True)
             return seen[3]
     else:
         digest, steady = None, False  # changed since the entry: it cannot be a hit
@@ -685,7 +686,7 @@ def decode_task(body: bytes) -> Task:
     if size <= _TASK_BODY_MAX:
         if seen is None and len(_TASKS) >= _TASKS_MAX:
             _TASKS.clear()
-        _TASKS[head] = (size, body[-_TAIL:], digest, task, steady)
+        _TASKS[head] = (size, body[-_TAIL:] if tail is None else tail, digest, task, steady)
     return task
 
 
