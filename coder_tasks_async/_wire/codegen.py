@@ -67,9 +67,9 @@ class Memo(NamedTuple):
     ``remember(raw, object)`` stores a new one.  ``last_run(first)`` returns the raw
     values of ``field`` (a list) and the objects of the list last decoded that began with
     the raw value ``first`` (two empty sequences if none), which the caller only reads;
-    ``remember_run(raws, objects)`` stores a decoded list's.  A list fetched again (a conversation, a listing)
-    is compared element by element with its last run first: no hash and no dict probe
-    per element, which is most of what a reused element costs.
+    ``remember_run(raws, objects)`` stores a decoded list's.  A list fetched again (a
+    conversation, a listing) is compared element by element with its last run first: no
+    hash and no dict probe per element, which is most of what a reused element costs.
     """
 
     field: str
@@ -140,7 +140,8 @@ def make_structure_fn(
         lines = [*start, "    for o in value:", *_indent(body, 2), "        append(obj)"]
         return _compile(cls, "structure_list", [*lines, "    return out"], ns)
     same_as_run, reuse, remember, first = writer.memo(cls, "o", "obj")
-    run = [f"if (m := o[{first}]) == t and {same_as_run}:", "    keep(t)", "    append(r)", "    continue"]
+    run = [f"if (m := o[{first}]) == t and {same_as_run}:", "    keep(t)", "    append(r)"]
+    run.append("    continue")
     # Three loops.  The first finds how long the list begins as its last run did (a
     # conversation or listing fetched again: mostly all of it), appending nothing; that
     # part is copied from the run in one go, and if it is all of the list and all of the

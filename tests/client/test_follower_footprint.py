@@ -54,7 +54,7 @@ def test_the_task_memo_holds_no_bodies() -> None:
     for head, seen in converter._TASKS.items():
         held = [head, *(part for part in seen if isinstance(part, bytes | bytearray))]
         assert [len(part) for part in held] == [converter._HEAD, converter._TAIL]
-        assert converter._HEAD + converter._TAIL < len(body) // 10
+        assert len(body) // 10 > converter._HEAD + converter._TAIL
     assert converter.decode_task(body.replace(b'"working"', b'"idle"')) is not first
 
 
