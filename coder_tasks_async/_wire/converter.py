@@ -670,7 +670,7 @@ def decode_task(body: bytes) -> Task:
     elif seen[0] == size and (tail := body[-32:]) == seen[1]:  # _TAIL
         digest, steady = hash(body), True
         if seen[2] == digest:
-            _TASKS[head] = (size, tail, digest, seen[3], True)
+            _TASKS[head] = (size, seen[1], digest, seen[3], True)
             return seen[3]
     else:
         digest, steady = None, False  # changed since the entry: it cannot be a hit
