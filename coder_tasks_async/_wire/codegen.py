@@ -93,6 +93,10 @@ class Lookups(NamedTuple):
     same place in its last run, or else the one the ``memo`` holds, under the raw value of
     its ``field`` when every other field of the input equals the object's, as strictly as
     building would judge it (:mod:`.recall`); each new object goes to ``remember``.
+    ``last``: model to names of UUID fields that first compare their raw string with the
+    last one they parsed (one ``==``, where ``uuids`` costs a hash and two probes): ids
+    most objects share (a task's organization, owner and template), never per-object ones,
+    where the comparison and the update would mostly be wasted.
     """
 
     uuids: Mapping[str, UUID] | None = None
@@ -101,6 +105,7 @@ class Lookups(NamedTuple):
     key: Callable[[str], str] | None = None
     upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
     memos: Mapping[type[Any], Memo] = {}
+    last: Mapping[type[Any], tuple[str, ...]] = {}
 
 
 _NO_LOOKUPS = Lookups()
@@ -231,8 +236,9 @@ class _Writer:
         fields = attrs.fields(cls)
         if any(field.default is not attrs.NOTHING for field in fields):
             lines.append(f"get{suffix} = {o}.get")
+        last = self.lookups.last.get(cls, ())
         for i, field in enumerate(fields):
-            lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth)
+            lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth, field.name in last)
         lines.append(f"{obj}.__class__ = __cls{suffix}")
         return lines
 
@@ -246,9 +252,17 @@ class _Writer:
         return [f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})"]
 
     def field(
-        self, field: attrs.Attribute[Any], path: str, o: str, obj: str, suffix: str, depth: int
+        self,
+        field: attrs.Attribute[Any],
+        path: str,
+        o: str,
+        obj: str,
+        suffix: str,
+        depth: int,
+        last: bool = False,
     ) -> list[str]:
-        """Lines reading ``field`` from ``o`` into ``v<suffix>`` and storing it on ``obj``."""
+        """Lines reading ``field`` from ``o`` into ``v<suffix>`` and storing it on ``obj``
+        (``last``: compared with the last raw value parsed first, see :class:`Lookups`)."""
         ns, name, v = self.ns, field.name, f"v{suffix}"
         key = self.key(name, path)
         if field.default is attrs.NOTHING:
@@ -271,6 +285,16 @@ class _Writer:
                 f"{obj}.{name} = {fallback} if {v} is __missing else {value}",
             ]
         nested = self._inlined(field, depth)
+        if nested is None and last:
+            # One (raw, UUID) tuple, swapped whole: a thread never sees half an update.
+            ns[f"last{path}"] = (_MISSING, None)
+            return [
+                read,
+                f"if (last_ := last{path})[0] == {v}: {obj}.{name} = last_[1]",
+                "else:",
+                f"    {obj}.{name} = uuid_ = {self.expression(path, field.type, v)}",
+                f"    last{path} = ({v}, uuid_)",
+            ]
         if nested is None:
             return [read, f"{obj}.{name} = {self.expression(path, field.type, v)}"]
         # A nested model: its own lines, on the dict in ``v``, into ``obj_<path>``.
@@ -356,6 +380,9 @@ class _Writer:
 def _compile(
     cls: type[Any], name: str, lines: list[str], ns: dict[str, Any]
 ) -> Callable[[Any, Any], Any]:
+    assigned = sorted(n for n in ns if n.startswith("last") and n[4:].replace("_", "").isdigit())
+    if assigned:  # the ``last`` values the code swaps, after the ``def`` line
+        lines = [lines[0], f"    global {', '.join(assigned)}", *lines[1:]]
     source = "\n".join(lines) + "\n"
     filename = f"<coder_tasks_async {name} {cls.__module__}.{cls.__qualname__}>"
     # Registered so tracebacks and debuggers show the generated lines, as attrs does.

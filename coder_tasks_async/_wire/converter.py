@@ -407,9 +407,14 @@ class _FastHooks:
             # One object at a time (a changing task's get_task): its timestamps are mostly
             # new, and a cache miss and insert cost more than the parse (~5% of a decode).
             # The list functions keep the cache: their memos compare timestamps through it.
-            single = _lookups()._replace(times=None, new_time=None)
+            single = _lookups()._replace(times=None, new_time=None, last=_SHARED_IDS)
             return codegen.make_structure_fn(type_, self, _type_error, single)
         return _detailed().get_structure_hook(type_)
+
+
+#: UUID fields many tasks share (one organization, owner or template has many), which
+#: the single-object code compares with the last string it parsed before the cache.
+_SHARED_IDS = {Task: ("organization_id", "owner_id", "template_id", "template_version_id")}
 
 
 def _generated(type_: Any) -> bool:

@@ -1,14 +1,18 @@
 """``decode_task``'s memo of ``get_task`` bodies: a remembered Task is handed out again only
 for the very same bytes, a task whose body changes on every poll is decoded without being
-hashed, and once it settles it is remembered again.  Whatever the order of bodies, the
-memo changes no result: ``decode_task`` equals the plain ``decode`` (value or error).
+hashed, and once it settles it is remembered again.  The shared ids a single task compares
+with the last one parsed (organization, owner, template) are as strict as the cache.
+Whatever the order of bodies, neither changes a result: ``decode_task`` equals the plain
+``decode`` and cattrs' detailed structuring (value or error).
 (Speed itself is measured in ``benchmarks/``, never asserted here.)"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import orjson
 import pytest
@@ -108,6 +112,44 @@ def test_the_memo_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(converter._TASKS) <= 4
 
 
+def test_a_shared_id_that_changes_is_parsed_again() -> None:
+    other = "0b3a2c1d-0000-4000-8000-00000000000a"
+    first = decode_task(_body(1))
+    second = decode_task(_body(2, owner_id=other, template_version_id=None))
+    third = decode_task(_body(3))
+    assert second.owner_id == UUID(other) and second.template_version_id is None
+    assert third.owner_id == first.owner_id == UUID(_task()["owner_id"])
+    assert third.template_version_id == UUID(_task()["template_version_id"])
+    for bad in ("0B3A2C1D", other.upper().replace("-", "+"), 5, None):
+        with pytest.raises(CoderDecodeError) as info:
+            decode_task(_body(4, owner_id=bad))
+        assert info.value.path == "owner_id"
+    assert decode_task(_body(5, owner_id=other)).owner_id == UUID(other)
+
+
+def test_threads_decoding_tasks_of_other_owners_each_get_their_own() -> None:
+    owners = [f"0b3a2c1d-0000-4000-8000-{i:012d}" for i in range(4)]
+    bodies = [[_body(s, owner_id=owner) for s in range(20)] for owner in owners]
+    wrong: list[Any] = []
+
+    def decode_many(owner: str, mine: list[bytes]) -> None:
+        for _ in range(25):
+            for body in mine:
+                got = decode_task(body).owner_id
+                if got != UUID(owner):
+                    wrong.append((owner, got))
+
+    threads = [
+        threading.Thread(target=decode_many, args=(owner, mine))
+        for owner, mine in zip(owners, bodies, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
 def _decoded(body: bytes, *, memo: bool) -> Any:
     try:
         return decode_task(body) if memo else decode(body, Task)
@@ -115,16 +157,27 @@ def _decoded(body: bytes, *, memo: bool) -> Any:
         return (CoderDecodeError, exc.path)
 
 
+def _detailed(body: bytes) -> Any:
+    """cattrs' detailed structuring of ``body``, or ``CoderDecodeError`` for a failure."""
+    try:
+        return converter._detailed().structure(orjson.loads(body), Task)
+    except Exception:
+        return CoderDecodeError
+
+
 _IDS = ["89fb1806-dc3f-4287-aa16-2b8dc835698d", "5b6c9a1e-0000-4000-8000-000000000002"]
+_OWNERS = ["d755df98-8d89-40a3-9903-f4cb5455eb3a", "0b3a2c1d-0000-4000-8000-00000000000a"]
 _bodies = st.builds(
-    lambda task_id, second, state, status, prompt: _body(
+    lambda task_id, owner, second, state, status, prompt: _body(
         second,
         id=task_id,
+        owner_id=owner,
         workspace_status=status,
         initial_prompt=prompt,
         current_state={**_task()["current_state"], "state": state},
     ),
     st.sampled_from(_IDS),
+    st.sampled_from(_OWNERS),
     st.integers(0, 2),
     st.sampled_from([s.value for s in TaskState]),
     st.sampled_from(["running", "stopped", "pending"]),
@@ -148,4 +201,7 @@ def test_decode_task_equals_the_plain_decode_whatever_came_before(bodies: list[b
     converter._TASKS.clear()
     for body in bodies:
         # A fresh bytes object each time, as from the network: equal bytes, another object.
-        assert _decoded(bytes(bytearray(body)), memo=True) == _decoded(body, memo=False)
+        got = _decoded(bytes(bytearray(body)), memo=True)
+        assert got == _decoded(body, memo=False)
+        expected = _detailed(body)
+        assert (got == expected) if expected is not CoderDecodeError else (got[0] is expected)
