@@ -285,15 +285,18 @@ class _Writer:
                 f"{obj}.{name} = {fallback} if {v} is __missing else {value}",
             ]
         nested = self._inlined(field, depth)
-        if nested is None and last:
-            # One (raw, UUID) tuple, swapped whole: a thread never sees half an update.
+        if nested is None and last and "uuids" in ns:
+            # One (raw, UUID) tuple, swapped whole: a thread never sees half an update.  Only
+            # a UUID the cache knew becomes the last one: a new one is seldom shared, and
+            # swapping it in would cost every miss an update (a listing of new owners).
             ns[f"last{path}"] = (_MISSING, None)
             return [
                 read,
                 f"if (last_ := last{path})[0] == {v}: {obj}.{name} = last_[1]",
-                "else:",
-                f"    {obj}.{name} = uuid_ = {self.expression(path, field.type, v)}",
-                f"    last{path} = ({v}, uuid_)",
+                f"elif {v} in uuids:",
+                f"    last{path} = last_ = ({v}, uuids[{v}])",
+                f"    {obj}.{name} = last_[1]",
+                f"else: {obj}.{name} = {self.expression(path, field.type, v)}",
             ]
         if nested is None:
             return [read, f"{obj}.{name} = {self.expression(path, field.type, v)}"]
