@@ -179,7 +179,6 @@ def _forget_decoded() -> None:
         "_ENTRIES",
         "_LISTED",
         "_TASKS",
-        "_KEY_OF",
         "_ENTRY_RUNS",
         "_LISTED_RUNS",
     ):

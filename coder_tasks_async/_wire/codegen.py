@@ -64,18 +64,18 @@ class Memo(NamedTuple):
     """How a list of one model reuses objects it built before (see :class:`Lookups`).
 
     ``memo`` maps the raw value of ``field`` to the object built from it, and
-    ``remember(raw, object)`` stores a new one.  ``last_run(first, n)`` returns the raw
-    values of ``field`` and the objects of the list last decoded that began with the raw
-    value ``first``, cut to ``n`` (two empty sequences if none); ``remember_run(raws,
-    objects)`` stores a decoded list's.  A list fetched again (a conversation, a listing)
-    is compared element by element with its last run first: no hash and no dict probe
-    per element, which is most of what a reused element costs.
+    ``remember(raw, object)`` stores a new one.  ``last_run(first)`` returns the raw
+    values of ``field`` (a list) and the objects of the list last decoded that began with
+    the raw value ``first`` (two empty sequences if none), which the caller only reads;
+    ``remember_run(raws, objects)`` stores a decoded list's.  A list fetched again (a
+    conversation, a listing) is compared element by element with its last run first: no
+    hash and no dict probe per element, which is most of what a reused element costs.
     """
 
     field: str
     memo: Mapping[Any, Any]
     remember: Callable[[Any, Any], None]
-    last_run: Callable[[Any, int], tuple[Sequence[Any], Sequence[Any]]]
+    last_run: Callable[[Any], tuple[list[Any], Sequence[Any]]]
     remember_run: Callable[[list[Any], list[Any]], None]
 
 
@@ -93,6 +93,10 @@ class Lookups(NamedTuple):
     same place in its last run, or else the one the ``memo`` holds, under the raw value of
     its ``field`` when every other field of the input equals the object's, as strictly as
     building would judge it (:mod:`.recall`); each new object goes to ``remember``.
+    ``last``: model to names of UUID fields that first compare their raw string with the
+    last one they parsed (one ``==``, where ``uuids`` costs a hash and two probes): ids
+    most objects share (a task's organization, owner and template), never per-object ones,
+    where the comparison and the update would mostly be wasted.
     """
 
     uuids: Mapping[str, UUID] | None = None
@@ -101,6 +105,7 @@ class Lookups(NamedTuple):
     key: Callable[[str], str] | None = None
     upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
     memos: Mapping[type[Any], Memo] = {}
+    last: Mapping[type[Any], tuple[str, ...]] = {}
 
 
 _NO_LOOKUPS = Lookups()
@@ -139,19 +144,35 @@ def make_structure_fn(
         body = writer.model(cls, "o", "obj")
         lines = [*start, "    for o in value:", *_indent(body, 2), "        append(obj)"]
         return _compile(cls, "structure_list", [*lines, "    return out"], ns)
-    run, reuse, remember, first = writer.memo(cls, "o", "obj")
-    # Two loops: over the part of the list its last run covers, trying the run's
-    # element first, then over the rest (all of a listing never seen), which skips it.
+    same_as_run, reuse, remember, first = writer.memo(cls, "o", "obj")
+    run = [f"if (m := o[{first}]) == t and {same_as_run}:", "    keep(t)", "    append(r)"]
+    run.append("    continue")
+    # Three loops.  The first finds how long the list begins as its last run did (a
+    # conversation or listing fetched again: mostly all of it), appending nothing; that
+    # part is copied from the run in one go, and if it is all of the list and all of the
+    # run, nothing else is done.  The second goes over the rest of the part the run
+    # covers, trying the run's element first, the third over the rest (all of a listing
+    # never seen), which skips it.
     in_run = writer.model(cls, "o", "obj", reuse=[*run, *reuse])
     beyond = writer.model(cls, "o", "obj", reuse=reuse)
     ns["islice"] = islice
     lines = [
-        *start,
-        "    raws = []",
-        "    keep = raws.append",
-        f"    run_raws, run_objs = last_run(value[0][{first}] if value else None, len(value))",
-        "    reused = bool(run_raws)",
+        "def structure_list(value, _=None):",
+        "    if type(value) is not list: __list_error(value)",
+        f"    run_raws, run_objs = last_run(value[0][{first}] if value else None)",
+        "    same = 0",
         "    for o, t, r in zip(value, run_raws, run_objs):",
+        *_indent(writer.upgrade(cls, "o"), 2),
+        f"        if not (o[{first}] == t and {same_as_run}): break",
+        "        same += 1",
+        "    out = list(run_objs[:same])",
+        "    if same == len(value) == len(run_raws): return out  # the run as it was",
+        "    append = out.append",
+        "    raws = run_raws[:same]",
+        "    keep = raws.append",
+        "    reused = bool(run_raws)",
+        "    for o, t, r in zip(islice(value, same, None), islice(run_raws, same, None), "
+        "islice(run_objs, same, None)):",
         *_indent([*in_run, *remember], 2),
         "        keep(m)",
         "        append(obj)",
@@ -209,27 +230,39 @@ class _Writer:
         attrs.resolve_types(cls)
         ns = self.ns
         ns[f"__builder{suffix}"], ns[f"__cls{suffix}"] = _builder(cls), cls
-        lines = []
-        upgrade = self.lookups.upgrades.get(cls)
-        if upgrade is not None:
-            ns[f"__upgrade{suffix}"] = upgrade[1]
-            shape = self.key(upgrade[0], f"_shape{suffix}")
-            lines.append(f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})")
-        lines += reuse
+        lines = [*self.upgrade(cls, o, suffix), *reuse]
         # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
         lines.append(f"{obj} = __builder{suffix}()")
         fields = attrs.fields(cls)
         if any(field.default is not attrs.NOTHING for field in fields):
             lines.append(f"get{suffix} = {o}.get")
+        last = self.lookups.last.get(cls, ())
         for i, field in enumerate(fields):
-            lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth)
+            lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth, field.name in last)
         lines.append(f"{obj}.__class__ = __cls{suffix}")
         return lines
 
+    def upgrade(self, cls: type[Any], o: str, suffix: str = "") -> list[str]:
+        """The line rewriting an older shape of ``cls`` in ``o`` (none if it has none)."""
+        upgrade = self.lookups.upgrades.get(cls)
+        if upgrade is None:
+            return []
+        self.ns[f"__upgrade{suffix}"] = upgrade[1]
+        shape = self.key(upgrade[0], f"_shape{suffix}")
+        return [f"if {shape} not in {o}: {o} = __upgrade{suffix}({o})"]
+
     def field(
-        self, field: attrs.Attribute[Any], path: str, o: str, obj: str, suffix: str, depth: int
+        self,
+        field: attrs.Attribute[Any],
+        path: str,
+        o: str,
+        obj: str,
+        suffix: str,
+        depth: int,
+        last: bool = False,
     ) -> list[str]:
-        """Lines reading ``field`` from ``o`` into ``v<suffix>`` and storing it on ``obj``."""
+        """Lines reading ``field`` from ``o`` into ``v<suffix>`` and storing it on ``obj``
+        (``last``: compared with the last raw value parsed first, see :class:`Lookups`)."""
         ns, name, v = self.ns, field.name, f"v{suffix}"
         key = self.key(name, path)
         if field.default is attrs.NOTHING:
@@ -252,6 +285,19 @@ class _Writer:
                 f"{obj}.{name} = {fallback} if {v} is __missing else {value}",
             ]
         nested = self._inlined(field, depth)
+        if nested is None and last and "uuids" in ns:
+            # One (raw, UUID) tuple, swapped whole: a thread never sees half an update.  Only
+            # a UUID the cache knew becomes the last one: a new one is seldom shared, and
+            # swapping it in would cost every miss an update (a listing of new owners).
+            ns[f"last{path}"] = (_MISSING, None)
+            return [
+                read,
+                f"if (last_ := last{path})[0] == {v}: {obj}.{name} = last_[1]",
+                f"elif {v} in uuids:",
+                f"    last{path} = last_ = ({v}, uuids[{v}])",
+                f"    {obj}.{name} = last_[1]",
+                f"else: {obj}.{name} = {self.expression(path, field.type, v)}",
+            ]
         if nested is None:
             return [read, f"{obj}.{name} = {self.expression(path, field.type, v)}"]
         # A nested model: its own lines, on the dict in ``v``, into ``obj_<path>``.
@@ -262,9 +308,9 @@ class _Writer:
         # ``Model | None``
         return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
 
-    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[list[str], list[str], list[str], str]:
-        """Lines reusing the last run's object ``r`` for the dict ``o`` (its raw value in
-        ``t``), lines reusing the one the memo holds, both of which ``continue`` the loop,
+    def memo(self, cls: type[Any], o: str, obj: str) -> tuple[str, list[str], list[str], str]:
+        """The test that the dict ``o`` equals the last run's object ``r`` (but for the
+        memo's field), lines reusing the one the memo holds, which ``continue`` the loop,
         lines remembering a new ``obj``, and the name of the key of the memo's field."""
         memo = self.lookups.memos[cls]
         ns = self.ns
@@ -276,12 +322,6 @@ class _Writer:
         # an equal one (or reused for one), exactly what the memo's lookup establishes.
         same_as_run = condition(self, cls, o, "r", skip=memo.field, supports=supports)
         same = condition(self, cls, o, "e", skip=memo.field, supports=supports)
-        run = [
-            f"if (m := {o}[{key}]) == t and {same_as_run}:",
-            "    keep(t)",
-            "    append(r)",
-            "    continue",
-        ]
         reuse = [
             f"m = {o}[{key}]",
             "e = recall(m)",
@@ -291,7 +331,7 @@ class _Writer:
             "    reused = True",
             "    continue",
         ]
-        return run, reuse, [f"remember(m, {obj})"], key
+        return same_as_run, reuse, [f"remember(m, {obj})"], key
 
     def key(self, name: str, path: str) -> str:
         """The name bound to the dict key ``name``: the decoder's own key object, if known."""
@@ -343,6 +383,9 @@ class _Writer:
 def _compile(
     cls: type[Any], name: str, lines: list[str], ns: dict[str, Any]
 ) -> Callable[[Any, Any], Any]:
+    assigned = sorted(n for n in ns if n.startswith("last") and n[4:].replace("_", "").isdigit())
+    if assigned:  # the ``last`` values the code swaps, after the ``def`` line
+        lines = [lines[0], f"    global {', '.join(assigned)}", *lines[1:]]
     source = "\n".join(lines) + "\n"
     filename = f"<coder_tasks_async {name} {cls.__module__}.{cls.__qualname__}>"
     # Registered so tracebacks and debuggers show the generated lines, as attrs does.

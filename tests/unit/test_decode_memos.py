@@ -168,6 +168,19 @@ def test_a_list_that_begins_like_another_is_compared_element_by_element() -> Non
         assert got == expected
 
 
+def test_a_list_equal_to_its_run_is_a_fresh_list_of_the_same_objects() -> None:
+    conversation = _conversation(8, minute=4)
+    decode(_logs(*conversation), TaskLogs)
+    first = decode(_logs(*conversation), TaskLogs).logs  # now the list's run
+    again = decode(_logs(*conversation), TaskLogs).logs
+    assert again is not first and type(again) is list
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    shorter = decode(_logs(*conversation[:5]), TaskLogs).logs  # a prefix of the run
+    assert all(a is b for a, b in zip(first, shorter, strict=False)) and len(shorter) == 5
+    again.clear()
+    assert decode(_logs(*conversation), TaskLogs).logs == first
+
+
 def body_first_time(body: bytes) -> str:
     first: str = orjson.loads(body)["logs"][0]["time"]
     return first
