@@ -14,9 +14,9 @@ clock against the stream's connect and its next message; those two belong to the
 waker and carry on into the next sleep (closed with it), so a stream that never
 answers cannot stretch a wait.  News ends a wait at most :data:`EVENT_BURST` times
 at once, then once per :data:`EVENT_GAP`: however fast a stream talks, a poller reads
-its task about once a second on its account.  The end of an agent turn the poller has
-not seen yet (the event a bot holds a reply for) may also draw on
-:data:`TURN_CREDIT` wake-ups more, repaid at the same pace.
+its task about once a second on its account.  The end of an agent turn (the event a
+bot holds a reply for) may also draw on :data:`TURN_CREDIT` wake-ups more, repaid at
+the same pace.
 """
 
 from __future__ import annotations
@@ -71,12 +71,13 @@ EVENT_GAP = 1.0
 #: as its reply is done), and the last is the one a bot waits for: a strict gap held
 #: it back for the rest of the second.
 EVENT_BURST = 3
-#: An event reporting the end of an agent turn that the last poll has not seen may end
-#: a wait on this many wake-ups more (paid back at one per :data:`EVENT_GAP`, before any
-#: other news passes again).  Back-to-back quick turns cost two events each ("working",
-#: "idle"): without it a bot's third 0.5 s turn waited for the bucket.  However a stream
-#: flips the agent's state, a poller still reads at most once per :data:`EVENT_GAP` on
-#: average, after at most ``EVENT_BURST + TURN_CREDIT`` at once.
+#: An event reporting the end of an agent turn (an idle report after the stream last
+#: reported the agent working, or a new idle report) may end a wait on this many
+#: wake-ups more (paid back at one per :data:`EVENT_GAP`, before any other news passes
+#: again).  Back-to-back quick turns cost two events each ("working", "idle"): without
+#: it a bot's third 0.5 s turn waited for the bucket.  However a stream flips the
+#: agent's state, a poller still reads at most once per :data:`EVENT_GAP` on average,
+#: after at most ``EVENT_BURST + TURN_CREDIT`` at once.
 TURN_CREDIT = 6
 #: Messages a wait still reads while the gate holds its news back, to hear a turn's end
 #: behind a "working" event; a storm is not parsed while it waits.
@@ -140,16 +141,14 @@ async def _next_or_end(stream: EventStream) -> tuple[str, Any] | None:
         return None
 
 
-def _ends_turn(signal: WorkspaceSignal, task: Task | None) -> bool:
-    """The event reports the agent stopped working, a report ``task`` (the last poll)
-    does not show yet: the news a follower holding a reply back waits for."""
+def _ends_turn(signal: WorkspaceSignal, previous: WorkspaceSignal | None) -> bool:
+    """The event reports the agent stopped working, and the stream's previous event did
+    not (or was another report): the news a follower holding a reply back waits for,
+    even when a poll already saw that state (only an event confirms it)."""
     if not signal.agent_idle:
         return False
-    cs = None if task is None else task.current_state
     return (
-        cs is None
-        or cs.state is TaskState.WORKING
-        or cs.timestamp != _parse_time(signal.app_state_at)
+        previous is None or not previous.agent_idle or previous.app_state_at != signal.app_state_at
     )
 
 
@@ -339,13 +338,13 @@ class Waker:
         kind, data = message
         self._heard = self._client.clock.now()
         if kind == "data":
-            self.signal = read_signal(data)
+            previous, self.signal = self.signal, read_signal(data)
             self.events += 1
             self._retry_delay = _RETRY_FIRST
             snapshot, self._snapshot_due = self._snapshot_due, False
             if snapshot and not self.eager and self._task and _agrees(self.signal, self._task):
                 return None  # the connect snapshot shows what the last poll saw: no news
-            self._turn = self._turn or _ends_turn(self.signal, self._task)
+            self._turn = self._turn or _ends_turn(self.signal, previous)
             return WakeResult.EVENT
         if kind == "error":
             await self._lost("error event")

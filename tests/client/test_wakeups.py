@@ -321,8 +321,9 @@ async def test_a_bots_quick_turns_are_each_heard_on_their_idle_event() -> None:
     "idle" event), so from the third on the "idle" one waited up to a second for the
     bucket (the wake benchmark's active bot: 0.73 s median, 1.49 s max).  An event that
     reports the end of a turn the last poll has not seen is the news a follower holds
-    a reply for: it may draw on a reserve.  The clock stands still once each reply is
-    done, so only that event can make the follower read."""
+    a reply for: it may draw on a reserve, and is heard even behind a "working" event
+    the gate still holds back.  The clock stands still once each reply is done, so
+    only that event can make the follower read."""
     clock = FakeClock(autojump=False)
     quick = Timings(pending=1.0, initializing=1.0, chunk_interval=0.1, chunks=4)
     async with (
@@ -346,8 +347,15 @@ async def test_a_bots_quick_turns_are_each_heard_on_their_idle_event() -> None:
             await eventually(lambda: len(got) == 3, "the first three entries")
             await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
             for turn in range(10):
+                sent = fake.watch.sent
                 await sender.send_input(task, f"turn {turn}")
-                clock.advance(0.4)  # the reply is done: the agent reports idle
+                await eventually(
+                    lambda: fake.watch.sent > sent and fake.watch.caught_up,  # noqa: B023
+                    "the working event is out",
+                )
+                for _ in range(2_000):  # the follower reads it (loop turns, not wall time)
+                    await asyncio.sleep(0)
+                clock.advance(0.5)  # the reply (0.4 s) is done: the agent reports idle
                 at, want = clock.now(), 5 + 2 * turn
                 await eventually(lambda: len(got) == want, f"turn {turn}'s reply")  # noqa: B023
                 assert clock.now() == at
