@@ -25,10 +25,14 @@ Phases (both modes side by side in each):
    until the end of phase 4 (the watch stream opens are counted apart).
 4. ``follow_many`` over ``many_tasks`` idle tasks (mode from the client's
    ``wake=``): requests counted over ``window`` seconds after ``warmup``.
+
+Phase 1 alone, with the full run's sizes (about ten seconds; ``--rounds`` inputs
+per task, default the full run's): ``python benchmarks/_wake.py [--rounds N]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import statistics
 import time
@@ -345,15 +349,11 @@ async def bench_wake(srv: ServerProcess, settings: Settings) -> list[Row]:
             tg.start_soon(_singles, srv, suffix, stop_singles)
         started = time.monotonic()
 
-        def active(suffix: str) -> Awaitable[list[float]]:
-            trial = _active_trial(plan.active_rounds)
-            return _with_bots(srv, f"active{suffix}", MODES[suffix], trial)
-
         def idle(suffix: str) -> Awaitable[list[float]]:
             trial = _idle_trial(plan.idle_seconds, plan.idle_tasks)
             return _with_bots(srv, f"idle{suffix}", MODES[suffix], trial)
 
-        active_lat = await _both(active)
+        active_lat = await _active_only(srv, plan)
         # The singles' window opens after their warm-up (phase 1 may be shorter).
         await asyncio.sleep(max(0.0, started + plan.warmup - time.monotonic()))
         singles_before = await _counts(srv)
@@ -399,3 +399,27 @@ async def bench_wake(srv: ServerProcess, settings: Settings) -> list[Row]:
             _MANY_TARGET,
         ),
     ]
+
+
+async def _active_only(srv: ServerProcess, plan: Plan) -> dict[str, list[float]]:
+    def active(suffix: str) -> Awaitable[list[float]]:
+        trial = _active_trial(plan.active_rounds)
+        return _with_bots(srv, f"active{suffix}", MODES[suffix], trial)
+
+    return await _both(active)
+
+
+def main() -> None:
+    """Phase 1 (the active bot) alone, with the full run's sizes."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    full = plan_for(Settings())
+    parser.add_argument("--rounds", type=int, default=full.active_rounds, help="inputs per task")
+    plan = attrs.evolve(full, active_rounds=parser.parse_args().rounds)
+    with wake_server(plan) as srv:
+        lat = asyncio.run(_active_only(srv, plan))
+    for row in _latency_rows("wake: active bot", lat):
+        print(f"{row.figure}: {row.sdk} ({row.baseline}), target {row.target}")
+
+
+if __name__ == "__main__":
+    main()

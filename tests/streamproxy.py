@@ -7,6 +7,8 @@ behaviours below, in turn from ``modes``:
 * ``stall``: never answers the websocket upgrade or the event stream's headers;
 * ``silent``: connects, then says nothing (not even a ping);
 * ``storm``: data events as fast as the loop allows, each different;
+* ``flip``: a storm whose events say the agent went idle, then working, in turn, each
+  a new report (the end of a turn a poller has not seen, every other event);
 * ``deep``: one JSON event nested 100,000 levels deep;
 * ``garbage``: text that is not JSON, then a binary frame / bytes that are not UTF-8;
 * ``long_line``: an event-stream line of 600 KiB (the websocket is refused: 404);
@@ -28,13 +30,16 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from helpers import serve_app
 
-MODES = ("stall", "silent", "storm", "deep", "garbage", "long_line", "pile", "huge", "redirect")
+MODES = (
+    "stall", "silent", "storm", "flip", "deep", "garbage", "long_line", "pile", "huge", "redirect",
+)  # fmt: skip
 _WATCH = "/api/v2/workspaces/"
 
 
@@ -156,9 +161,11 @@ class StreamProxy:
     async def _ws_misbehave(
         self, ws: web.WebSocketResponse, mode: str, heard: asyncio.Future[Any] | None
     ) -> None:
-        if mode == "storm":
+        if mode in ("storm", "flip"):
             await self._storm(
-                lambda data: ws.send_str(json.dumps({"type": "data", "data": data})), heard
+                lambda data: ws.send_str(json.dumps({"type": "data", "data": data})),
+                heard,
+                flip=mode == "flip",
             )
         elif mode == "deep":
             depth = 100_000
@@ -170,12 +177,12 @@ class StreamProxy:
             await ws.send_str(json.dumps({"type": "data", "data": "x" * (5 << 20)}))
 
     async def _sse_misbehave(self, resp: web.StreamResponse, mode: str) -> None:
-        if mode == "storm":
+        if mode in ("storm", "flip"):
 
             async def send(data: Any) -> None:
                 await resp.write(f"event: data\ndata: {json.dumps(data)}\n\n".encode())
 
-            await self._storm(send, None)
+            await self._storm(send, None, flip=mode == "flip")
         elif mode == "deep":
             depth = 100_000
             await resp.write(b"event: data\ndata: " + b"[" * depth + b"]" * depth + b"\n\n")
@@ -195,11 +202,18 @@ class StreamProxy:
                 sent += len(chunk)
                 self.pile_sent = max(self.pile_sent, sent)
 
-    async def _storm(self, send: Any, heard: asyncio.Future[Any] | None) -> None:
+    async def _storm(
+        self, send: Any, heard: asyncio.Future[Any] | None, *, flip: bool = False
+    ) -> None:
         n = 0
         while not self._closing and not (heard is not None and heard.done()):
             n += 1
-            await send({"latest_build": {"build_number": n, "status": "running"}})
+            if flip:
+                at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(microseconds=n)
+                state = "idle" if n % 2 else "working"
+                await send({"latest_app_status": {"state": state, "created_at": at.isoformat()}})
+            else:
+                await send({"latest_build": {"build_number": n, "status": "running"}})
             self.events += 1
             if n % 50 == 0:
                 await asyncio.sleep(0)  # one loop serves both sides: let the client run

@@ -14,7 +14,9 @@ clock against the stream's connect and its next message; those two belong to the
 waker and carry on into the next sleep (closed with it), so a stream that never
 answers cannot stretch a wait.  News ends a wait at most :data:`EVENT_BURST` times
 at once, then once per :data:`EVENT_GAP`: however fast a stream talks, a poller reads
-its task about once a second on its account.
+its task about once a second on its account.  The end of an agent turn (the event a
+bot holds a reply for) may also draw on :data:`TURN_CREDIT` wake-ups more, repaid at
+the same pace.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "EVENT_BURST",
     "EVENT_GAP",
     "IDLE_INTERVAL",
+    "TURN_CREDIT",
     "WakeResult",
     "Waker",
     "WakerPool",
@@ -68,6 +71,17 @@ EVENT_GAP = 1.0
 #: as its reply is done), and the last is the one a bot waits for: a strict gap held
 #: it back for the rest of the second.
 EVENT_BURST = 3
+#: An event reporting the end of an agent turn (an idle report after the stream last
+#: reported the agent working, or a new idle report) may end a wait on this many
+#: wake-ups more (paid back at one per :data:`EVENT_GAP`, before any other news passes
+#: again).  Back-to-back quick turns cost two events each ("working", "idle"): without
+#: it a bot's third 0.5 s turn waited for the bucket.  However a stream flips the
+#: agent's state, a poller still reads at most once per :data:`EVENT_GAP` on average,
+#: after at most ``EVENT_BURST + TURN_CREDIT`` at once.
+TURN_CREDIT = 6
+#: Messages a wait still reads while the gate holds its news back, to hear a turn's end
+#: behind a "working" event; a storm is not parsed while it waits.
+_PEEKS = 8
 _RETRY_FIRST = 1.0
 _RETRY_MAX = 60.0
 
@@ -127,6 +141,17 @@ async def _next_or_end(stream: EventStream) -> tuple[str, Any] | None:
         return None
 
 
+def _ends_turn(signal: WorkspaceSignal, previous: WorkspaceSignal | None) -> bool:
+    """The event reports the agent stopped working, and the stream's previous event did
+    not (or was another report): the news a follower holding a reply back waits for,
+    even when a poll already saw that state (only an event confirms it)."""
+    if not signal.agent_idle:
+        return False
+    return (
+        previous is None or not previous.agent_idle or previous.app_state_at != signal.app_state_at
+    )
+
+
 def _agrees(signal: WorkspaceSignal, task: Task) -> bool:
     """The event shows the agent state report and build the task already showed."""
     if signal.build_number is not None and signal.build_number != task.workspace_build_number:
@@ -142,7 +167,8 @@ class _Gate:
     """When a poller's streams may next end its wait early (wake-ups are coalesced).
 
     A token bucket: :data:`EVENT_BURST` early wake-ups at once, then one per
-    :data:`EVENT_GAP` of the clock.
+    :data:`EVENT_GAP` of the clock.  The end of a turn may overdraw it by up to
+    :data:`TURN_CREDIT` (other news then waits until it is paid back).
     """
 
     __slots__ = ("_since", "_tokens")
@@ -156,10 +182,11 @@ class _Gate:
             return self._tokens
         return min(float(EVENT_BURST), self._tokens + (now - self._since) / EVENT_GAP)
 
-    def opens_at(self, now: float) -> float:
-        """The earliest time (``now`` or later) news may end a wait."""
+    def opens_at(self, now: float, turn: bool = False) -> float:
+        """The earliest time (``now`` or later) news (``turn``: a turn's end) may end a wait."""
         level = self._level(now)
-        return now if level >= 1.0 else now + (1.0 - level) * EVENT_GAP
+        need = 1.0 - TURN_CREDIT if turn else 1.0
+        return now if level >= need else now + (need - level) * EVENT_GAP
 
     def take(self, now: float) -> None:
         """News ends a wait now."""
@@ -173,7 +200,7 @@ class Waker:
     # One per follower: thousands of them for a client following thousands of tasks.
     __slots__ = (
         "_client", "_connecting", "_gate", "_heard", "_label", "_mode", "_news", "_permanent",
-        "_reader", "_retry_at", "_retry_delay", "_snapshot_due", "_stream", "_task",
+        "_reader", "_retry_at", "_retry_delay", "_snapshot_due", "_stream", "_task", "_turn",
         "_workspace", "eager", "events", "signal", "wake",
     )  # fmt: skip
 
@@ -188,6 +215,8 @@ class Waker:
         self._reader: asyncio.Future[tuple[str, Any] | None] | None = None
         #: What the stream said that the poller has not acted on yet (coalesced).
         self._news: WakeResult | None = None
+        #: ... and whether that includes the end of a turn the last poll did not show.
+        self._turn = False
         self._gate = _Gate()
         self._retry_at = 0.0
         self._retry_delay = _RETRY_FIRST
@@ -309,12 +338,13 @@ class Waker:
         kind, data = message
         self._heard = self._client.clock.now()
         if kind == "data":
-            self.signal = read_signal(data)
+            previous, self.signal = self.signal, read_signal(data)
             self.events += 1
             self._retry_delay = _RETRY_FIRST
             snapshot, self._snapshot_due = self._snapshot_due, False
             if snapshot and not self.eager and self._task and _agrees(self.signal, self._task):
                 return None  # the connect snapshot shows what the last poll saw: no news
+            self._turn = self._turn or _ends_turn(self.signal, previous)
             return WakeResult.EVENT
         if kind == "error":
             await self._lost("error event")
@@ -357,7 +387,7 @@ class Waker:
     def _detach(self) -> list[Awaitable[Any]]:
         """Let go of the stream without an await; returns what is left to await."""
         left: list[Awaitable[Any]] = []
-        self._news = None
+        self._news, self._turn = None, False
         for future in (self._reader, self._connecting):
             if future is not None:
                 future.cancel()
@@ -410,7 +440,8 @@ async def sleep_any(
     do not end the wait; a stream silent for :data:`STALL_AFTER` counts as broken.
     News ends the wait at most :data:`EVENT_BURST` times at once, then once per
     :data:`EVENT_GAP` (``gate`` keeps count): news that comes sooner is kept and ends
-    the wait when the gate opens.
+    the wait when the gate opens; meanwhile a wait reads a few messages more, for the
+    end of a turn, which may overdraw the gate (see :data:`TURN_CREDIT`).
     Nothing is left running but a connect and a pending read, which stay with their
     waker for the next wait (closed by :meth:`Waker.aclose`).  A resolved ``interrupt``
     ends the wait as :attr:`WakeResult.INTERRUPTED` (news stays for the next wait).
@@ -421,6 +452,7 @@ async def sleep_any(
     for waker in wakers:
         if waker._due(now):
             waker._start_connect()
+    peeks = _PEEKS
     while True:
         now = clock.now()
         for waker in wakers:
@@ -431,21 +463,24 @@ async def sleep_any(
         news = [w for w in wakers if w._news is not None]
         if now >= deadline:
             return WakeResult.TIMEOUT, _take_news(news)
-        opens_at = gate.opens_at(now) if news else deadline
+        turn = any(w._turn for w in news)
+        opens_at = gate.opens_at(now, turn) if news else deadline
         if news and now >= opens_at:
             gate.take(now)
             event = any(w._news is WakeResult.EVENT for w in news)
             return (WakeResult.EVENT if event else WakeResult.LOST), _take_news(news)
-        if news:  # heard; the gate opens before the deadline: no need to listen until then
-            seconds, listen = min(deadline, opens_at) - now, False
+        if news:  # heard; the gate opens before the deadline: listen on only for a turn's end
+            seconds, listen = min(deadline, opens_at) - now, not turn and peeks > 0
         else:
             seconds, listen = deadline - now, True
-        await _wait(clock, wakers, seconds, listen=listen, interrupt=interrupt)
+        heard = await _wait(clock, wakers, seconds, listen=listen, interrupt=interrupt)
+        if news:
+            peeks -= heard
 
 
 def _take_news(news: list[Waker]) -> list[Waker]:
     for waker in news:
-        waker._news = None
+        waker._news, waker._turn = None, False
     return news
 
 
@@ -456,10 +491,11 @@ async def _wait(
     *,
     listen: bool,
     interrupt: asyncio.Future[None] | None = None,
-) -> None:
+) -> int:
     """One turn of :func:`sleep_any`: wait up to ``seconds``, or until a connect finishes,
     ``interrupt`` is resolved or (``listen``) a stream says something; what it said
-    becomes the waker's news."""
+    becomes the waker's news (a ping keeps news already heard).  Returns how many
+    messages were read."""
     now = clock.now()
     readers: dict[asyncio.Future[tuple[str, Any] | None], Waker] = {}
     if listen:
@@ -469,13 +505,13 @@ async def _wait(
             await waker._lost("stalled")
             waker._news = WakeResult.LOST
         if stalled:
-            return
+            return 0
         readers = {w._read(w._stream): w for w in live if w._stream is not None}
         seconds = min([seconds, *(w._heard + STALL_AFTER - now for w in live)])
     connects = [w._connecting for w in wakers if w._connecting is not None]
     if not readers and not connects and interrupt is None:
         await clock.sleep(seconds)
-        return
+        return 0
     timer: asyncio.Future[Any] = asyncio.ensure_future(clock.sleep(seconds))
     waits: set[asyncio.Future[Any]] = {*readers, *connects, timer}
     if interrupt is not None:
@@ -484,9 +520,14 @@ async def _wait(
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
         timer.cancel()
+    heard = 0
     for reader, waker in readers.items():
         if reader.done():
-            waker._news = await waker._heard_from(reader)
+            heard += 1
+            result = await waker._heard_from(reader)
+            if result is not None:
+                waker._news = result
+    return heard
 
 
 class WakerPool:

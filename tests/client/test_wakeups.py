@@ -11,7 +11,7 @@ import pytest
 from helpers import FAST, eventually, tick
 from helpers import WAKE_TIMINGS as TIMINGS
 
-from coder_tasks_async import CoderTasksClient, LogEvent, Task, TaskState
+from coder_tasks_async import CoderTasksClient, LogEvent, PollPolicy, Task, TaskState
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
 
 pytestmark = pytest.mark.anyio
@@ -313,3 +313,54 @@ async def test_until_on_the_callers_own_state_is_checked_at_the_normal_pace(
     assert received == [0, 1, 2]
     assert fake_coder.watch.opened["ws"] == 1
     assert fake_clock.now() - done_at <= FAST.maximum
+
+
+async def test_a_bots_quick_turns_are_each_heard_on_their_idle_event() -> None:
+    """Regression: a bot trading quick turns with the agent (send, a reply of 0.4 s,
+    send again) drained the wake-up budget in two turns (each costs a "working" and an
+    "idle" event), so from the third on the "idle" one waited up to a second for the
+    bucket (the wake benchmark's active bot: 0.73 s median, 1.49 s max).  An event that
+    reports the end of a turn the last poll has not seen is the news a follower holds
+    a reply for: it may draw on a reserve, and is heard even behind a "working" event
+    the gate still holds back.  The clock stands still once each reply is done, so
+    only that event can make the follower read."""
+    clock = FakeClock(autojump=False)
+    quick = Timings(pending=1.0, initializing=1.0, chunk_interval=0.1, chunks=4)
+    async with (
+        FakeCoder(clock=clock, timings=quick) as fake,
+        CoderTasksClient(fake.url, token=fake.token, clock=clock) as client,
+        CoderTasksClient(fake.url, token=fake.token, clock=clock, wake="poll") as sender,
+    ):
+        task = await started(fake, clock, client)
+        got: list[LogEvent] = []
+        policy = PollPolicy(jitter=0.0)  # 1 s while the agent works: longer than a turn
+        async with (
+            client.follow_logs(task, settled=True, poll=policy) as follower,
+            anyio.create_task_group() as tg,
+        ):
+
+            async def consume() -> None:
+                async for event in follower:
+                    got.append(event)
+
+            tg.start_soon(consume)
+            await eventually(lambda: len(got) == 3, "the first three entries")
+            await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
+            for turn in range(10):
+                sent = fake.watch.sent
+                await sender.send_input(task, f"turn {turn}")
+                await eventually(
+                    lambda: fake.watch.sent > sent and fake.watch.caught_up,  # noqa: B023
+                    "the working event is out",
+                )
+                for _ in range(2_000):  # the follower reads it (loop turns, not wall time)
+                    await asyncio.sleep(0)
+                clock.advance(0.5)  # the reply (0.4 s) is done: the agent reports idle
+                at, want = clock.now(), 5 + 2 * turn
+                await eventually(lambda: len(got) == want, f"turn {turn}'s reply")  # noqa: B023
+                assert clock.now() == at
+                clock.advance(0.1)  # the bot reads the reply and answers
+            tg.cancel_scope.cancel()
+    ids = [e.entry.id for e in got if e.entry]
+    assert ids == list(range(3 + 2 * 10))
+    assert got[-1].entry is not None and got[-1].entry.content.endswith("turn 9")
