@@ -102,18 +102,34 @@ def conversation_name(run: RunId | None) -> str:
     return f"{run.build}" if run.agent is None else f"{run.build}.{run.agent}"
 
 
-def _cut_off_reply(task: Task, entries: list[_Entry], snapshot: bool) -> _Entry | None:
+def _cut_off_reply(task: Task, entries: list[_Entry]) -> _Entry | None:
     """The agent's reply a pause cut off: a paused snapshot's last entry, an output,
-    while the task says the agent was working."""
+    while the task says the agent was working (``entries``: a snapshot's)."""
     if (
-        snapshot
-        and entries
+        entries
         and entries[-1][1] == "output"
         and task.status is TaskStatus.PAUSED
         and task.state is TaskState.WORKING
     ):
         return entries[-1]
     return None
+
+
+def _fields_of(raw_logs: Sequence[Any]) -> list[_Entry]:
+    """:func:`entry_fields` of every entry (``ValueError`` for a malformed one), in one loop:
+    the entries of every poll pass here, a call per entry would cost more than the check."""
+    entries: list[_Entry] = []
+    append = entries.append
+    for raw in raw_logs:
+        try:
+            entry_id, entry_type, content = raw["id"], raw["type"], raw["content"]
+        except (KeyError, TypeError, IndexError):
+            entry_fields(raw)  # raises, saying what is wrong
+            raise
+        if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
+            entry_fields(raw)
+        append((entry_id, entry_type, content, raw))
+    return entries
 
 
 def _describe(task_id: UUID, name: str) -> str:
@@ -236,7 +252,7 @@ class ConversationTracker:
         ignored (it is read again later).  A malformed entry is a ``ValueError``;
         an entry that does not fit :class:`TaskLogEntry` a ``CoderDecodeError``.
         """
-        if self.pending:
+        if self._head < len(self._queue):  # ``pending``, without a property call per poll
             return False
         self.bind(task)
         if not snapshot and task.status is TaskStatus.PAUSED:
@@ -270,8 +286,9 @@ class ConversationTracker:
             cursor.run = run  # the run of what was handed out (refines an unknown one)
         self._note_snapshot(snapshot, entries)
         planned = self._plan(task, entries, snapshot, known, last)
-        self._queue_events(steps, planned, task, snapshot)
-        return self.pending
+        if steps or planned:  # the usual quiet poll queues nothing
+            self._queue_events(steps, planned, task, snapshot)
+        return self._head < len(self._queue)
 
     def _new_conversation(
         self, run: RunId | None, entries: list[_Entry], snapshot: bool
@@ -355,7 +372,7 @@ class ConversationTracker:
         if type(first) is int and first >= 0 and ids == list(range(first, first + len(ids))):
             self._gap = None
             skip = min(max(0, start - first), len(ids))
-            return [(*entry_fields(raw), raw) for raw in raw_logs[skip:]]
+            return _fields_of(raw_logs[skip:] if skip else raw_logs)
         by_id: dict[int, _Entry] = {}
         ordered = True
         previous = -1
@@ -430,7 +447,7 @@ class ConversationTracker:
         (:attr:`holding`) until it can no longer change."""
         settled = self.settled
         hold_newest = settled and not self._settled_now(task, entries, snapshot)
-        cut_off = _cut_off_reply(task, entries, snapshot)
+        cut_off = _cut_off_reply(task, entries) if snapshot else None
         newest = entries[-1] if entries else None
         self._held = None
         planned: list[tuple[_Step, _Entry, bool]] = []
