@@ -259,6 +259,13 @@ class ConversationTracker:
             # The task was read before a resume and its logs after: the run these
             # logs belong to is unknown, so the answer is read again next poll.
             return False
+        if not snapshot:
+            usual = self._usual(task, raw_logs)
+            if usual is not None:
+                planned = self._plan(task, usual, False, self._cursor.window, self._cursor.last_id)
+                if planned:
+                    self._queue_events([], planned, task, False)
+                return self._head < len(self._queue)
         cursor = self._cursor
         steps: list[_Step] = []
         if snapshot and task.status is TaskStatus.PAUSED and cursor.snapshot is not True:
@@ -289,6 +296,61 @@ class ConversationTracker:
         if steps or planned:  # the usual quiet poll queues nothing
             self._queue_events(steps, planned, task, snapshot)
         return self._head < len(self._queue)
+
+    def _usual(self, task: Task, raw_logs: Sequence[Any]) -> list[_Entry] | None:
+        """The usual live poll read in one pass: the entries from the window on, when the
+        answer plainly continues what was handed out (the same run, ids dense and in
+        order, nothing the window knows changed, not behind the cursor).
+
+        Exactly what :meth:`_clean`, :meth:`_new_conversation` and :meth:`_note_snapshot`
+        make of such an answer, without their separate passes over it (every follower's
+        every poll comes here).  ``None``: anything else (a malformed entry, a hole, a
+        new run, a suspect answer...), which the general path reads, and explains.
+        """
+        cursor = self._cursor
+        window, last, run = cursor.window, cursor.last_id, cursor.run
+        if (
+            self._suspect
+            or self._gap is not None
+            or last is None
+            or not window
+            or run is None
+            or _run_of(task, run) is not run
+        ):
+            return None
+        try:
+            ids = [raw["id"] for raw in raw_logs]
+        except (TypeError, KeyError, IndexError):
+            return None
+        first = ids[0] if ids else -1
+        if type(first) is not int or first < 0 or ids != list(range(first, first + len(ids))):
+            return None
+        start = min(window) - first
+        settled = self.settled
+        entries: list[_Entry] = []
+        append = entries.append
+        for raw in raw_logs[start:] if start > 0 else raw_logs:
+            try:
+                entry_id, entry_type, content = raw["id"], raw["type"], raw["content"]
+            except (KeyError, TypeError, IndexError):
+                return None
+            if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
+                return None
+            seen = window.get(entry_id)
+            if seen is not None:
+                if seen.type != entry_type:
+                    return None
+                if seen.final or settled:  # as in _continues: digest only changed text
+                    quick = hash(content)
+                    if seen.quick != quick:
+                        if seen.digest != digest(content):
+                            return None
+                        seen.quick = quick
+            append((entry_id, entry_type, content, raw))
+        if not entries or entries[-1][0] < last:
+            return None
+        cursor.snapshot = False
+        return entries
 
     def _new_conversation(
         self, run: RunId | None, entries: list[_Entry], snapshot: bool
