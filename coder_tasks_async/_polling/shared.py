@@ -38,8 +38,8 @@ from .._wire.models import Task, TaskStatus
 from .._wire.protocol import name_ref
 from .._wire.settings import Wake, check_wake
 from .conditions import serves_logs
-from .tracker import agent_settled
 from .report import logger
+from .tracker import agent_settled
 from .wake import Waker, WakeResult
 
 if TYPE_CHECKING:
@@ -185,9 +185,7 @@ class SharedPoller:
         #: (no watch machinery per followed task, nothing to ask of it per poll).
         self.waker: Waker | None = None
         if key[1] == "poll":
-            logger.debug(
-                "follower %s: wake mode poll (wake='poll')", label, extra={"mode": "poll"}
-            )
+            logger.debug("follower %s: wake mode poll (wake='poll')", label, extra={"mode": "poll"})
         else:
             self.waker = Waker(client, key[1], label)  # type: ignore[arg-type]
         self._pinned: PinnedTask | None = None

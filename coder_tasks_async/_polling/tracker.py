@@ -65,6 +65,8 @@ class _Step(NamedTuple):
     run: RunId | None = None
     #: ``hash()`` of the content: lets the next polls skip the digest of unchanged text.
     quick: int = 0
+    #: ``len()`` of the content: a poll that finds another length skips the ``hash()``.
+    size: int = -1
 
 
 def may_be_active(task: Task) -> bool:
@@ -341,6 +343,8 @@ class ConversationTracker:
                 if seen.type != entry_type:
                     return None
                 if seen.final or settled:  # as in _continues: digest only changed text
+                    if seen.size != len(content) and seen.size >= 0:
+                        return None
                     quick = hash(content)
                     if seen.quick != quick:
                         if seen.digest != digest(content):
@@ -468,7 +472,10 @@ class ConversationTracker:
                 return False
             if seen.final or self.settled:
                 # Only text that changed since the last look is digested: an unchanged
-                # window costs a hash() per entry (no encoding, no allocation).
+                # window costs a hash() per entry (no encoding, no allocation), and
+                # text of another length is another text.
+                if seen.size != len(content) and seen.size >= 0:
+                    return False
                 quick = hash(content)
                 if seen.quick != quick:
                     if seen.digest != digest(content):
@@ -523,9 +530,15 @@ class ConversationTracker:
             if hold_newest and entry is newest:
                 self._held = (task, entry)
                 break
-            quick = hash(entry[2])
-            if seen is not None and seen.quick == quick:
-                continue  # live mode: unchanged since it was handed out
+            content = entry[2]
+            if seen is None or seen.size == len(content):
+                quick = hash(content)
+                if seen is not None and seen.quick == quick:
+                    continue  # live mode: unchanged since it was handed out
+            else:
+                # Another length: changed, known without hashing a reply that grows on
+                # every poll (its hash is taken by the first poll that finds it unchanged).
+                quick = 0
             step = self._step(entry, seen, quick)
             if step is not None:
                 planned.append((step, entry, entry is cut_off))
@@ -537,14 +550,19 @@ class ConversationTracker:
         cursor knows the digest, not the quick hash)."""
         entry_id, entry_type, content, _ = entry
         entry_digest = digest(content)
+        size = len(content)
         if self.settled:
             return _Step(
-                LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True, quick=quick
+                LogEventKind.NEW, entry_id, entry_type, entry_digest, True, None, quick, size
             )
         if seen is None:
-            return _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick)
+            return _Step(
+                LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick, size=size
+            )
         if seen.digest != entry_digest:
-            return _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick)
+            return _Step(
+                LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick, size=size
+            )
         seen.quick = quick  # the same text (restored cursor): no digest next time
         return None
 
@@ -608,4 +626,4 @@ class ConversationTracker:
         elif step.kind is LogEventKind.RESET:
             cursor.forget_conversation(step.run)
         else:
-            cursor.remember(step.id, step.type, step.digest, step.final, step.quick)
+            cursor.remember(step.id, step.type, step.digest, step.final, step.quick, step.size)
