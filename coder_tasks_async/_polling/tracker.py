@@ -38,7 +38,7 @@ from uuid import UUID
 from .._wire.converter import structure
 from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus, WorkspaceStatus
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
-from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, digest, entry_fields
+from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, Seen, digest, entry_fields
 
 __all__ = [
     "ConversationTracker",
@@ -132,6 +132,23 @@ def _fields_of(raw_logs: Sequence[Any]) -> list[_Entry]:
             entry_fields(raw)
         append((entry_id, entry_type, content, raw))
     return entries
+
+
+def _same(seen: Seen, content: str) -> bool:
+    """``content`` is the text handed out as ``seen``.
+
+    Only text that changed since the last look is digested: an unchanged window costs a
+    ``hash()`` per entry (no encoding, no allocation), and text of another length is
+    another text without even that.
+    """
+    if seen.size != len(content) and seen.size >= 0:
+        return False
+    quick = hash(content)
+    if seen.quick != quick:
+        if seen.digest != digest(content):
+            return False
+        seen.quick = quick
+    return True
 
 
 def _describe(task_id: UUID, name: str) -> str:
@@ -339,17 +356,10 @@ class ConversationTracker:
             if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
                 return None
             seen = window.get(entry_id)
-            if seen is not None:
-                if seen.type != entry_type:
-                    return None
-                if seen.final or settled:  # as in _continues: digest only changed text
-                    if seen.size != len(content) and seen.size >= 0:
-                        return None
-                    quick = hash(content)
-                    if seen.quick != quick:
-                        if seen.digest != digest(content):
-                            return None
-                        seen.quick = quick
+            if seen is not None and (
+                seen.type != entry_type or ((seen.final or settled) and not _same(seen, content))
+            ):
+                return None  # as in _continues
             append((entry_id, entry_type, content, raw))
         if not entries or entries[-1][0] < last:
             return None
@@ -470,17 +480,8 @@ class ConversationTracker:
                 continue
             if seen.type != entry_type:
                 return False
-            if seen.final or self.settled:
-                # Only text that changed since the last look is digested: an unchanged
-                # window costs a hash() per entry (no encoding, no allocation), and
-                # text of another length is another text.
-                if seen.size != len(content) and seen.size >= 0:
-                    return False
-                quick = hash(content)
-                if seen.quick != quick:
-                    if seen.digest != digest(content):
-                        return False
-                    seen.quick = quick
+            if (seen.final or self.settled) and not _same(seen, content):
+                return False
         if snapshot or cursor.last_id is None:
             return True  # a snapshot holds only the tail
         newest = entries[-1][0] if entries else -1
