@@ -76,6 +76,9 @@ class Seen:
     #: ``hash()`` of the text last seen with this digest (0: not known).  In-process
     #: only, never saved: it lets a poll skip digesting text that did not change.
     quick: int = attrs.field(default=0, eq=False, repr=False)
+    #: ``len()`` of the text last handed out (-1: not known).  In-process only: a poll
+    #: that finds another length knows the text changed without hashing it.
+    size: int = attrs.field(default=-1, eq=False, repr=False)
 
 
 @attrs.define(slots=True)
@@ -108,17 +111,24 @@ class LogCursor:
         return self.last_id is None and not self.window
 
     def remember(
-        self, entry_id: int, entry_type: str, entry_digest: str, final: bool, quick: int = 0
+        self,
+        entry_id: int,
+        entry_type: str,
+        entry_digest: str,
+        final: bool,
+        quick: int = 0,
+        size: int = -1,
     ) -> None:
         """Record one handed-out entry (older entries become final: a newer one exists).
 
-        ``quick``: the text's ``hash()``, if known (see :attr:`Seen.quick`).
+        ``quick``: the text's ``hash()``, if known (see :attr:`Seen.quick`); ``size``: its
+        ``len()`` (see :attr:`Seen.size`).
         """
         window = self.window
         if entry_id not in window or self.last_id is None or entry_id > self.last_id:
             for seen in window.values():
                 seen.final = True
-        window[entry_id] = Seen(entry_type, entry_digest, final, quick)
+        window[entry_id] = Seen(entry_type, entry_digest, final, quick, size)
         if len(window) > WINDOW:
             for old in sorted(window)[: len(window) - WINDOW]:
                 del window[old]

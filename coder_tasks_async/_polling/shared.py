@@ -29,7 +29,7 @@ import asyncio
 import enum
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
 from .._endpoints.pinned import PinnedTask
@@ -38,6 +38,7 @@ from .._wire.models import Task, TaskStatus
 from .._wire.protocol import name_ref
 from .._wire.settings import Wake, check_wake
 from .conditions import serves_logs
+from .report import logger
 from .tracker import agent_settled
 from .wake import Waker, WakeResult
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints
     from .._wire.protocol import TaskRef
 
-__all__ = ["Logs", "PollRecord", "Seat", "SharedPoller", "still_idle"]
+__all__ = ["Logs", "PollRecord", "Seat", "SharedPoller", "Step", "drive", "still_idle"]
 
 
 class Logs(enum.Enum):
@@ -137,6 +138,20 @@ async def still_idle(task: Task, read: Callable[[], Awaitable[Task]]) -> bool:
     )
 
 
+#: A record a seat takes, with its logs (``None`` when it has none for this seat).
+Got: TypeAlias = tuple[PollRecord, "list[Any] | None"]
+#: What a seat does next (:meth:`Seat.begin`): the record taken, or an awaitable to await
+#: before asking again (its result: the record taken, or ``None``).
+Step: TypeAlias = "Got | Awaitable[Got | None]"
+
+
+async def drive(seat: Seat, step: Step) -> Got:
+    """Await what ``seat`` asks for until it takes a record (see :meth:`Seat.begin`)."""
+    while type(step) is not tuple:
+        step = await step or seat.step()  # type: ignore[misc]
+    return step
+
+
 #: The pollers of each client, by (task id, wake mode); weak: a client that is gone
 #: takes its pollers along.
 _HUBS: weakref.WeakKeyDictionary[Any, dict[tuple[UUID, str], SharedPoller]] = (
@@ -154,8 +169,8 @@ class SharedPoller:
 
     __slots__ = (
         "_change", "_client", "_confirm", "_hub", "_key", "_listening", "_log_seats",
-        "_logs_seq", "_logs_task", "_owed", "_owner", "_pinned", "_plain", "_polling", "_ref",
-        "_seats", "_seq", "_started", "latest", "waker",
+        "_logs_seq", "_logs_task", "_owed", "_owner", "_pinned", "_polling", "_ref", "_seats",
+        "_seq", "_started", "latest", "waker",
     )  # fmt: skip
 
     def __init__(
@@ -165,13 +180,18 @@ class SharedPoller:
         self._hub = _HUBS.setdefault(client, {})
         self._key = key
         self._ref, self._owner = ref, owner
-        self.waker = Waker(client, key[1], ref if isinstance(ref, str) else "task")  # type: ignore[arg-type]
+        label = ref if isinstance(ref, str) else "task"
+        #: The workspace watch; ``None`` for ``wake="poll"``, which never opens a stream
+        #: (no watch machinery per followed task, nothing to ask of it per poll).
+        self.waker: Waker | None = None
+        if key[1] == "poll":
+            logger.debug("follower %s: wake mode poll (wake='poll')", label, extra={"mode": "poll"})
+        else:
+            self.waker = Waker(client, key[1], label)  # type: ignore[arg-type]
         self._pinned: PinnedTask | None = None
         self._seats: list[Seat] = []
         #: How many of the seats read the conversation (the logs are read while any does).
         self._log_seats = 0
-        #: No stream to listen to (``wake="poll"``): a lone seat just sleeps.
-        self._plain = self.waker.wake == "poll"
         #: The newest poll (``None`` before the first).
         self.latest: PollRecord | None = None
         self._seq = 0
@@ -212,40 +232,45 @@ class SharedPoller:
             return
         if self._hub.get(self._key) is self:
             del self._hub[self._key]
-        await self.waker.aclose()
+        if self.waker is not None:
+            await self.waker.aclose()
 
     # -- what seats wait for ------------------------------------------------------------
 
-    async def next_for(self, seat: Seat, want: float) -> tuple[PollRecord, list[Any] | None]:
-        """The next record ``seat`` may take: the newest one if it has not taken it, else
-        the next read, made by this seat once ``want`` (clock time) comes, or by another."""
+    def step_for(self, seat: Seat) -> Step:
+        """What ``seat`` does next: take the newest record if it has not taken it (returned
+        with its logs), else await the returned awaitable (the next read, made by this
+        seat once ``seat.want`` comes, or another seat's) and ask again.
+
+        Not a coroutine: the seat's owner awaits what it returns, so no frame of the
+        poller's sits between a follower and its requests on every resume.
+        """
+        record = self.latest
+        if record is not None and record.seq > seat.seen and record.epoch >= seat.min_epoch:
+            seat.seen = record.seq
+            logs = record.logs
+            if record.seq > seat.joined_seq:
+                self._release(record)
+            if not seat.logs or self._usable(record, seat, logs):
+                return record, logs
+            seat.want = self._client.clock.now()  # its conversation is not in it: read now
+        if self._polling:
+            return self._changed()
         clock = self._client.clock
-        while True:
-            record = self.latest
-            if record is not None and record.seq > seat.seen and record.epoch >= seat.min_epoch:
-                seat.seen = record.seq
-                logs = record.logs
-                if record.seq > seat.joined_seq:
-                    self._release(record)
-                if not seat.logs or self._usable(record, seat, logs):
-                    return record, logs
-                want = clock.now()  # its conversation is not in it: read now
-                continue
-            if self._polling:
-                await self._changed()
-                continue
-            now = clock.now()
-            if self._owed is not None or now >= want:
-                await self._poll(None)
-            elif self._plain and len(self._seats) == 1:
-                # No stream to listen to and no other seat to wait for: the plain sleep,
-                # two coroutine frames fewer on every follower's every wait.
-                self.waker.say_poll()
-                await clock.sleep(want - now)
-            else:
-                result = await self._sleep(want - now)
-                if result is WakeResult.EVENT or result is WakeResult.LOST:
-                    self._owed = result
+        now = clock.now()
+        if self._owed is not None or now >= seat.want:
+            return self._poll(None)
+        if self.waker is None and len(self._seats) == 1:
+            # No stream to listen to and no other seat to wait for: the plain sleep,
+            # two coroutine frames fewer on every follower's every wait.
+            return clock.sleep(seat.want - now)
+        return self._sleep_noting(seat.want - now)
+
+    async def _sleep_noting(self, seconds: float) -> None:
+        """:meth:`_sleep`, noting a stream's news as a poll owed."""
+        result = await self._sleep(seconds)
+        if result is WakeResult.EVENT or result is WakeResult.LOST:
+            self._owed = result
 
     def _usable(self, record: PollRecord, seat: Seat, logs: list[Any] | None) -> bool:
         """A log follower can take ``record``: it has the conversation, or stands on the
@@ -264,13 +289,14 @@ class SharedPoller:
         """Until ``seconds`` pass, the stream speaks (one sleeper listens) or, with other
         seats, another read ends (then ``INTERRUPTED``)."""
         change = self._change_future() if len(self._seats) > 1 else None
-        if not self._listening:
+        waker = self.waker
+        if waker is not None and not self._listening:
             self._listening = True
             # A seat holds an entry back until the agent is seen idle: even a connect
             # snapshot that agrees with the last read is worth a read then.
-            self.waker.eager = any(seat.holding for seat in self._seats)
+            waker.eager = any(seat.holding for seat in self._seats)
             try:
-                return await self.waker.sleep(seconds, change)
+                return await waker.sleep(seconds, change)
             finally:
                 self._listening = False
         clock = self._client.clock
@@ -326,8 +352,9 @@ class SharedPoller:
                 record = PollRecord(epoch, woke, task)
                 if self._pinned is None:
                     self._pinned = PinnedTask(self._client, task)
-                if self.waker.moved(task):
-                    await self.waker.aclose()
+                waker = self.waker
+                if waker is not None and waker.moved(task):
+                    await waker.aclose()
                 if self._log_seats and self._logs_wanted(record, task):
                     try:
                         record.logs, record.snapshot = await self._pinned.read_logs_raw()
@@ -357,8 +384,8 @@ class SharedPoller:
     def _quiet(self, task: Task) -> bool:
         """The logs need no read: the stream reports the agent idle, the task reads as at
         the last logs read, and every log follower took that read and holds nothing back."""
-        before = self._logs_task
-        if before is None or not self.waker.quiet(task) or _mark(task) != _mark(before):
+        before, waker = self._logs_task, self.waker
+        if before is None or waker is None or not waker.quiet(task) or _mark(task) != _mark(before):
             return False
         logs_seq = self._logs_seq
         return not any(s.holding or (s.logs and s.logs_seq != logs_seq) for s in self._seats)
@@ -390,7 +417,7 @@ class Seat:
 
     __slots__ = (
         "_client", "_owner", "_poller", "_ref", "_wake", "fresh", "holding", "joined_seq",
-        "logs", "logs_seq", "min_epoch", "seen",
+        "logs", "logs_seq", "min_epoch", "seen", "want",
     )  # fmt: skip
 
     def __init__(
@@ -413,6 +440,8 @@ class Seat:
         self.seen = self.joined_seq = self.min_epoch = 0
         #: The newest logs read this seat took (its record's ``seq``).
         self.logs_seq = 0
+        #: When (clock time) this seat reads itself, if no other seat's read comes first.
+        self.want = 0.0
         #: The follower holds an entry back (or a stop waits for one more read): the
         #: logs must be read, and even a watch snapshot that agrees is worth a read.
         self.holding = False
@@ -424,23 +453,38 @@ class Seat:
 
     @property
     def waker(self) -> Waker | None:
-        """The shared workspace watch (``None`` before the first read)."""
+        """The shared workspace watch (``None`` before the first read, and for
+        ``wake="poll"``)."""
         return None if self._poller is None else self._poller.waker
 
-    def next(self, delay: float | None) -> Awaitable[tuple[PollRecord, list[Any] | None]]:
+    def next(self, delay: float | None) -> Awaitable[Got]:
         """The next poll for this follower, no sooner than ``delay`` seconds from now
         unless another follower's read comes first (``None``: at once).
 
         Returns the record and its logs.  A failed name lookup before the seat is taken
-        comes back as an unpublished record with the error.  (A plain method handing
-        back the poller's coroutine: no frame of its own on every follower's waits.)
+        comes back as an unpublished record with the error.
+        """
+        return drive(self, self.begin(delay))
+
+    def begin(self, delay: float | None) -> Step:
+        """Start asking for the next poll (see :meth:`next`): the record and its logs, or
+        an awaitable whose result is them, or ``None`` to ask :meth:`step` again.
+
+        :func:`drive` runs the asking; a log follower runs it in its own ``__anext__``,
+        a coroutine frame fewer on every resume of its every request and wait.
         """
         poller = self._poller
         if poller is None:
             return self._sit(delay)
-        return poller.next_for(self, self._client.clock.now() + (delay or 0.0))
+        self.want = self._client.clock.now() + (delay or 0.0)
+        return poller.step_for(self)
 
-    async def _sit(self, delay: float | None) -> tuple[PollRecord, list[Any] | None]:
+    def step(self) -> Step:
+        """Ask again after awaiting what :meth:`begin` or :meth:`step` returned."""
+        assert self._poller is not None
+        return self._poller.step_for(self)
+
+    async def _sit(self, delay: float | None) -> Got | None:
         """Take the seat at the task's poller (making it if none runs), looking a name up
         first; that lookup is a new poller's first read."""
         if delay:
@@ -459,9 +503,10 @@ class Seat:
             poller = SharedPoller(self._client, key, self._ref, self._owner)
         self._poller = poller
         poller._add(self)
+        self.want = self._client.clock.now()
         if first is not None and poller.latest is None and not poller._polling:
             await poller._poll(first)
-        return await poller.next_for(self, self._client.clock.now())
+        return None
 
     def took_logs(self, record: PollRecord) -> None:
         """The follower took in ``record``'s logs (a ``SKIPPED`` one then stands on it)."""

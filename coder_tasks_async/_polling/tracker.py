@@ -38,7 +38,7 @@ from uuid import UUID
 from .._wire.converter import structure
 from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus, WorkspaceStatus
 from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
-from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, digest, entry_fields
+from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, Seen, digest, entry_fields
 
 __all__ = [
     "ConversationTracker",
@@ -65,6 +65,8 @@ class _Step(NamedTuple):
     run: RunId | None = None
     #: ``hash()`` of the content: lets the next polls skip the digest of unchanged text.
     quick: int = 0
+    #: ``len()`` of the content: a poll that finds another length skips the ``hash()``.
+    size: int = -1
 
 
 def may_be_active(task: Task) -> bool:
@@ -102,18 +104,51 @@ def conversation_name(run: RunId | None) -> str:
     return f"{run.build}" if run.agent is None else f"{run.build}.{run.agent}"
 
 
-def _cut_off_reply(task: Task, entries: list[_Entry], snapshot: bool) -> _Entry | None:
+def _cut_off_reply(task: Task, entries: list[_Entry]) -> _Entry | None:
     """The agent's reply a pause cut off: a paused snapshot's last entry, an output,
-    while the task says the agent was working."""
+    while the task says the agent was working (``entries``: a snapshot's)."""
     if (
-        snapshot
-        and entries
+        entries
         and entries[-1][1] == "output"
         and task.status is TaskStatus.PAUSED
         and task.state is TaskState.WORKING
     ):
         return entries[-1]
     return None
+
+
+def _fields_of(raw_logs: Sequence[Any]) -> list[_Entry]:
+    """:func:`entry_fields` of every entry (``ValueError`` for a malformed one), in one loop:
+    the entries of every poll pass here, a call per entry would cost more than the check."""
+    entries: list[_Entry] = []
+    append = entries.append
+    for raw in raw_logs:
+        try:
+            entry_id, entry_type, content = raw["id"], raw["type"], raw["content"]
+        except (KeyError, TypeError, IndexError):
+            entry_fields(raw)  # raises, saying what is wrong
+            raise
+        if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
+            entry_fields(raw)
+        append((entry_id, entry_type, content, raw))
+    return entries
+
+
+def _same(seen: Seen, content: str) -> bool:
+    """``content`` is the text handed out as ``seen``.
+
+    Only text that changed since the last look is digested: an unchanged window costs a
+    ``hash()`` per entry (no encoding, no allocation), and text of another length is
+    another text without even that.
+    """
+    if seen.size != len(content) and seen.size >= 0:
+        return False
+    quick = hash(content)
+    if seen.quick != quick:
+        if seen.digest != digest(content):
+            return False
+        seen.quick = quick
+    return True
 
 
 def _describe(task_id: UUID, name: str) -> str:
@@ -236,13 +271,20 @@ class ConversationTracker:
         ignored (it is read again later).  A malformed entry is a ``ValueError``;
         an entry that does not fit :class:`TaskLogEntry` a ``CoderDecodeError``.
         """
-        if self.pending:
+        if self._head < len(self._queue):  # ``pending``, without a property call per poll
             return False
         self.bind(task)
         if not snapshot and task.status is TaskStatus.PAUSED:
             # The task was read before a resume and its logs after: the run these
             # logs belong to is unknown, so the answer is read again next poll.
             return False
+        if not snapshot:
+            usual = self._usual(task, raw_logs)
+            if usual is not None:
+                planned = self._plan(task, usual, False, self._cursor.window, self._cursor.last_id)
+                if planned:
+                    self._queue_events([], planned, task, False)
+                return self._head < len(self._queue)
         cursor = self._cursor
         steps: list[_Step] = []
         if snapshot and task.status is TaskStatus.PAUSED and cursor.snapshot is not True:
@@ -270,8 +312,59 @@ class ConversationTracker:
             cursor.run = run  # the run of what was handed out (refines an unknown one)
         self._note_snapshot(snapshot, entries)
         planned = self._plan(task, entries, snapshot, known, last)
-        self._queue_events(steps, planned, task, snapshot)
-        return self.pending
+        if steps or planned:  # the usual quiet poll queues nothing
+            self._queue_events(steps, planned, task, snapshot)
+        return self._head < len(self._queue)
+
+    def _usual(self, task: Task, raw_logs: Sequence[Any]) -> list[_Entry] | None:
+        """The usual live poll read in one pass: the entries from the window on, when the
+        answer plainly continues what was handed out (the same run, ids dense and in
+        order, nothing the window knows changed, not behind the cursor).
+
+        Exactly what :meth:`_clean`, :meth:`_new_conversation` and :meth:`_note_snapshot`
+        make of such an answer, without their separate passes over it (every follower's
+        every poll comes here).  ``None``: anything else (a malformed entry, a hole, a
+        new run, a suspect answer...), which the general path reads, and explains.
+        """
+        cursor = self._cursor
+        window, last, run = cursor.window, cursor.last_id, cursor.run
+        if (
+            self._suspect
+            or self._gap is not None
+            or last is None
+            or not window
+            or run is None
+            or _run_of(task, run) is not run
+        ):
+            return None
+        try:
+            ids = [raw["id"] for raw in raw_logs]
+        except (TypeError, KeyError, IndexError):
+            return None
+        first = ids[0] if ids else -1
+        if type(first) is not int or first < 0 or ids != list(range(first, first + len(ids))):
+            return None
+        start = min(window) - first
+        settled = self.settled
+        entries: list[_Entry] = []
+        append = entries.append
+        for raw in raw_logs[start:] if start > 0 else raw_logs:
+            try:
+                entry_id, entry_type, content = raw["id"], raw["type"], raw["content"]
+            except (KeyError, TypeError, IndexError):
+                return None
+            if type(entry_id) is not int or type(entry_type) is not str or type(content) is not str:
+                return None
+            seen = window.get(entry_id)
+            if seen is not None and (
+                seen.type != entry_type or ((seen.final or settled) and not _same(seen, content))
+            ):
+                return None  # as in _continues
+            append((entry_id, entry_type, content, raw))
+        if not entries or entries[-1][0] < last:
+            return None
+        cursor.snapshot = False
+        return entries
 
     def _new_conversation(
         self, run: RunId | None, entries: list[_Entry], snapshot: bool
@@ -355,7 +448,7 @@ class ConversationTracker:
         if type(first) is int and first >= 0 and ids == list(range(first, first + len(ids))):
             self._gap = None
             skip = min(max(0, start - first), len(ids))
-            return [(*entry_fields(raw), raw) for raw in raw_logs[skip:]]
+            return _fields_of(raw_logs[skip:] if skip else raw_logs)
         by_id: dict[int, _Entry] = {}
         ordered = True
         previous = -1
@@ -387,14 +480,8 @@ class ConversationTracker:
                 continue
             if seen.type != entry_type:
                 return False
-            if seen.final or self.settled:
-                # Only text that changed since the last look is digested: an unchanged
-                # window costs a hash() per entry (no encoding, no allocation).
-                quick = hash(content)
-                if seen.quick != quick:
-                    if seen.digest != digest(content):
-                        return False
-                    seen.quick = quick
+            if (seen.final or self.settled) and not _same(seen, content):
+                return False
         if snapshot or cursor.last_id is None:
             return True  # a snapshot holds only the tail
         newest = entries[-1][0] if entries else -1
@@ -430,7 +517,7 @@ class ConversationTracker:
         (:attr:`holding`) until it can no longer change."""
         settled = self.settled
         hold_newest = settled and not self._settled_now(task, entries, snapshot)
-        cut_off = _cut_off_reply(task, entries, snapshot)
+        cut_off = _cut_off_reply(task, entries) if snapshot else None
         newest = entries[-1] if entries else None
         self._held = None
         planned: list[tuple[_Step, _Entry, bool]] = []
@@ -444,9 +531,15 @@ class ConversationTracker:
             if hold_newest and entry is newest:
                 self._held = (task, entry)
                 break
-            quick = hash(entry[2])
-            if seen is not None and seen.quick == quick:
-                continue  # live mode: unchanged since it was handed out
+            content = entry[2]
+            if seen is None or seen.size == len(content):
+                quick = hash(content)
+                if seen is not None and seen.quick == quick:
+                    continue  # live mode: unchanged since it was handed out
+            else:
+                # Another length: changed, known without hashing a reply that grows on
+                # every poll (its hash is taken by the first poll that finds it unchanged).
+                quick = 0
             step = self._step(entry, seen, quick)
             if step is not None:
                 planned.append((step, entry, entry is cut_off))
@@ -458,14 +551,19 @@ class ConversationTracker:
         cursor knows the digest, not the quick hash)."""
         entry_id, entry_type, content, _ = entry
         entry_digest = digest(content)
+        size = len(content)
         if self.settled:
             return _Step(
-                LogEventKind.NEW, entry_id, entry_type, entry_digest, final=True, quick=quick
+                LogEventKind.NEW, entry_id, entry_type, entry_digest, True, None, quick, size
             )
         if seen is None:
-            return _Step(LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick)
+            return _Step(
+                LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick, size=size
+            )
         if seen.digest != entry_digest:
-            return _Step(LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick)
+            return _Step(
+                LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick, size=size
+            )
         seen.quick = quick  # the same text (restored cursor): no digest next time
         return None
 
@@ -529,4 +627,4 @@ class ConversationTracker:
         elif step.kind is LogEventKind.RESET:
             cursor.forget_conversation(step.run)
         else:
-            cursor.remember(step.id, step.type, step.digest, step.final, step.quick)
+            cursor.remember(step.id, step.type, step.digest, step.final, step.quick, step.size)

@@ -96,3 +96,79 @@ def test_the_saved_cursor_does_not_carry_the_hashes() -> None:
     assert restored == cursor
     assert all(seen.quick == 0 for seen in restored.window.values())
     assert "quick" not in repr(cursor) and "quick" not in cursor.dumps()
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the tracker hashes with ``hash()``, in order (a spy around the builtin)."""
+    seen: list[str] = []
+
+    def spy(value: object) -> int:
+        if isinstance(value, str):
+            seen.append(value)
+        return hash(value)
+
+    monkeypatch.setattr(tracker_module, "hash", spy, raising=False)
+    return seen
+
+
+def test_a_reply_that_grows_is_digested_but_not_hashed(
+    digests: list[str], hashed: list[str]
+) -> None:
+    # A reply that grows on every poll: its new length says it changed, so the only pass
+    # over its text is the digest the cursor keeps (no hash() first).
+    tracker = ConversationTracker()
+    reply = "working"
+    tracker.observe(make_task(), [_entry(1, "hi", "input"), _entry(2, reply)], False)
+    _drain(tracker)
+    for _ in range(3):
+        reply += " and more"
+        digests.clear()
+        hashed.clear()
+        tracker.observe(make_task(), [_entry(1, "hi", "input"), _entry(2, reply)], False)
+        (event,) = _drain(tracker)
+        assert event.kind is LogEventKind.UPDATE
+        assert event.entry.content == reply
+        assert digests == [reply]
+        assert reply not in hashed
+    # Unchanged from then on: hashed (and digested once, its hash unknown), then hashed only.
+    for rounds in range(2):
+        digests.clear()
+        tracker.observe(make_task(), [_entry(1, "hi", "input"), _entry(2, reply)], False)
+        assert _drain(tracker) == []
+        assert digests == ([reply] if rounds == 0 else [])
+
+
+def test_a_change_that_keeps_the_length_is_still_an_update() -> None:
+    tracker = ConversationTracker()
+    tracker.observe(make_task(), [_entry(1, "step 1")], False)
+    _drain(tracker)
+    tracker.observe(make_task(), [_entry(1, "step 2")], False)
+    (event,) = _drain(tracker)
+    assert event.kind is LogEventKind.UPDATE
+    assert event.entry.content == "step 2"
+
+
+def test_a_final_entry_of_another_length_is_noticed() -> None:
+    tracker = ConversationTracker()
+    logs = [_entry(1, "hello"), _entry(2, "world")]
+    tracker.observe(make_task(), logs, False)
+    _drain(tracker)
+    rewritten = [_entry(1, "hello again"), _entry(2, "world")]
+    tracker.observe(make_task(), rewritten, False)
+    assert _drain(tracker) == []  # once could be a glitch
+    tracker.observe(make_task(), rewritten, False)
+    kinds = [e.kind for e in _drain(tracker)]
+    assert kinds == [LogEventKind.RESET, LogEventKind.NEW, LogEventKind.NEW]
+
+
+def test_the_saved_cursor_does_not_carry_the_lengths() -> None:
+    tracker = ConversationTracker()
+    tracker.observe(make_task(), [_entry(1, "hello"), _entry(2, "world")], False)
+    _drain(tracker)
+    cursor = tracker.cursor
+    assert [seen.size for seen in cursor.window.values()] == [5, 5]
+    restored = LogCursor.loads(cursor.dumps())
+    assert restored == cursor
+    assert all(seen.size == -1 for seen in restored.window.values())
+    assert "size" not in repr(cursor) and "size" not in cursor.dumps()
