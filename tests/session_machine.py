@@ -9,6 +9,7 @@ machine adds its followers: a ``session`` rule and its invariants, checked in
 
 from __future__ import annotations
 
+import atexit
 import os
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -45,6 +46,11 @@ class TaskSessionMachine(RuleBasedStateMachine):
         super().__init__()
         self._portal_cm = start_blocking_portal(backend="asyncio")
         self.portal: BlockingPortal = self._portal_cm.__enter__()
+        # Hypothesis always calls teardown(), but a script replaying a shrunk example dies
+        # on the failure first: then the open portal was finalised at interpreter exit,
+        # after its daemon thread had stopped, and waited for that thread for ever.
+        self._closed = False
+        atexit.register(self.close)
         self.clock = FakeClock(autojump=True)
         self.fake = FakeCoder(clock=self.clock, server_version=PAUSE_CAPABLE[0])
         self.portal.call(self.fake.start)
@@ -120,8 +126,15 @@ class TaskSessionMachine(RuleBasedStateMachine):
         self.portal.call(idle)
 
     def close(self) -> None:
-        self.portal.call(self._close)
-        self._portal_cm.__exit__(None, None, None)
+        """Close the client, the fake and the portal (once; at exit if nobody did)."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self.close)
+        try:
+            self.portal.call(self._close)
+        finally:
+            self._portal_cm.__exit__(None, None, None)
 
     async def _close(self) -> None:
         await self.coder.aclose()

@@ -91,7 +91,8 @@ class EntryEvent(_Acknowledged):
     #: The server answered from the snapshot stored when the task was paused.
     snapshot: bool = False
     interrupted: bool = False
-    #: The conversation it belongs to: the run that served it (``"build.agent"``).
+    #: The conversation it belongs to: the run that served it (``"build.agent"``; ``"-n"``
+    #: for one known only from the snapshot the task showed at build ``n``).
     conversation: str = ""
     _acker: Acker | None = field(default=None, eq=False, repr=False, alias="acker")
 

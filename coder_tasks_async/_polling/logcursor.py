@@ -40,8 +40,10 @@ def digest(content: str) -> str:
 class RunId:
     """The live run that served a conversation: workspace build number and agent id.
 
-    ``build == -1`` marks a conversation known only from a stored snapshot (the run
-    that produced it was never seen live).
+    A negative build marks a conversation known only from a stored snapshot (the run
+    that produced it was never seen live): ``-n`` for the snapshot first shown while
+    the task's build was ``n``, ``-1`` when the task showed no build number (and in
+    cursors of earlier releases, which named every such conversation ``-1``).
     """
 
     build: int = 0
@@ -54,14 +56,14 @@ class RunId:
 
     def differs(self, other: RunId) -> bool:
         """``other`` is certainly another run (unknown parts never count as different)."""
-        if self.build == -1 or other.build == -1:
+        if self.build < 0 or other.build < 0:
             return self.build != other.build and other.known and self.known
         if self.build and other.build and self.build != other.build:
             return True
         return self.agent is not None and other.agent is not None and self.agent != other.agent
 
 
-#: The run of a conversation seen only as a snapshot.
+#: The run of a conversation seen only as a snapshot, when the task shows no build.
 SNAPSHOT_RUN = RunId(build=-1)
 
 

@@ -14,7 +14,9 @@ How a poll is read (docs/compatibility.md §5):
   entries whose text equals older ones.
 * A stored snapshot (paused task) belongs to the last live conversation: what was
   handed out is recognised, the rest is handed out, and no ``RESET`` is emitted.
-  Pausing emits one ``PAUSED`` event first.
+  Pausing emits one ``PAUSED`` event first.  A conversation met only as a snapshot
+  (its run never seen live) is named after the build the task shows with it
+  (``"-n"``): each pause makes a build, so each such conversation has its own name.
 * Within a run, an answer that does not continue what was handed out (ids went
   backwards, an entry that can no longer change did, an id changed type) is
   ignored once: a stale, empty or truncated answer looks exactly like that.  Only
@@ -95,6 +97,17 @@ def _run_of(task: Task, known: RunId | None) -> RunId:
         if seen is agent or seen == agent:  # the same UUID object, as a rule: no __eq__
             return known
     return RunId(build, agent)
+
+
+def _snapshot_run(task: Task) -> RunId:
+    """The run of a conversation first met as a stored snapshot, never seen live.
+
+    Named by the build the task shows with it (negated, see :class:`RunId`): each
+    pause makes a new build, so two such conversations of one task never share a
+    name, nor their events an idempotency key.
+    """
+    build = task.workspace_build_number
+    return RunId(-build) if build > 0 else SNAPSHOT_RUN
 
 
 def conversation_name(run: RunId | None) -> str:
@@ -302,7 +315,7 @@ class ConversationTracker:
         self._suspect = False
         known, last = cursor.window, cursor.last_id
         if new_conversation:
-            self._start_conversation(run, snapshot, steps)
+            self._start_conversation(task, run, snapshot, steps)
             known, last = {}, None
             # All of it: everything is new again.  Read as the first look at this
             # answer, or a hole in it would count as seen twice.
@@ -310,7 +323,7 @@ class ConversationTracker:
             entries = self._clean(raw_logs)
         elif run is not None and run.known:
             cursor.run = run  # the run of what was handed out (refines an unknown one)
-        self._note_snapshot(snapshot, entries)
+        self._note_snapshot(task, snapshot, entries)
         planned = self._plan(task, entries, snapshot, known, last)
         if steps or planned:  # the usual quiet poll queues nothing
             self._queue_events(steps, planned, task, snapshot)
@@ -390,13 +403,15 @@ class ConversationTracker:
             return False
         return True if self._suspect else None
 
-    def _start_conversation(self, run: RunId | None, snapshot: bool, steps: list[_Step]) -> None:
+    def _start_conversation(
+        self, task: Task, run: RunId | None, snapshot: bool, steps: list[_Step]
+    ) -> None:
         """A new conversation begins: a ``RESET`` step (none for the very first one), and
         the per-poll memory of the old conversation dropped."""
         cursor = self._cursor
         conversation_run = run if run is not None and run.known else cursor.run
         if snapshot and conversation_run is cursor.run:
-            conversation_run = SNAPSHOT_RUN  # a run we never saw live
+            conversation_run = _snapshot_run(task)  # a run we never saw live
         if cursor.empty and cursor.run is None:
             cursor.run = conversation_run  # nothing known before: nothing restarted
         else:
@@ -404,7 +419,7 @@ class ConversationTracker:
         # Quiet polls of the previous conversation say nothing about this one.
         self._quiet_before, self._newest_before = False, None
 
-    def _note_snapshot(self, snapshot: bool, entries: list[_Entry]) -> None:
+    def _note_snapshot(self, task: Task, snapshot: bool, entries: list[_Entry]) -> None:
         """Record whether the cursor now follows a stored snapshot or the live logs."""
         cursor = self._cursor
         if not snapshot:
@@ -412,7 +427,7 @@ class ConversationTracker:
         elif entries and cursor.run is None:
             # Its run was never seen live; the next live answer is another run
             # (a resume always starts a new build).
-            cursor.run = SNAPSHOT_RUN
+            cursor.run = _snapshot_run(task)
 
     def release(self, task: Task) -> bool:
         """Settled mode, last poll: hand out the held-back newest entry too, if the agent

@@ -13,6 +13,12 @@ with its final content (settled: exactly once).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import anyio
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule
@@ -148,3 +154,71 @@ class SharedFollowersMachine(TaskSessionMachine):
 
 TestSharedFollowers = SharedFollowersMachine.TestCase
 TestSharedFollowers.settings = machine_settings(15)
+
+
+STAY: Leave = ("stay", 0.0)
+
+
+def test_found_followers_that_met_a_second_conversation_as_a_snapshot() -> None:
+    """Found by the long profile (``--hypothesis-seed=154557708523005643733073869364745921649``):
+    ``d`` joined the paused task and took its snapshot as conversation ``-1``; the task
+    was resumed, answered and paused again with nobody following, and the new snapshot
+    was named ``-1`` too, so its entry 0 was handed out twice as ``('-1', 0)``."""
+    machine = SharedFollowersMachine()
+    try:
+        machine.first_session()
+        machine.pause()
+        machine.run_followers(3.0, {"d": (0.0, STAY)})
+        machine.send("same")
+        machine.pause()
+        machine.watch_stream("on")
+        machine.run_followers(
+            3.0, {"a": (0.0, STAY), "b": (0.0, STAY), "c": (0.0, STAY), "d": (2.0, STAY)}
+        )
+    finally:
+        machine.teardown()
+
+
+def test_found_a_follower_that_missed_two_runs_then_met_their_snapshots() -> None:
+    """Found by the same run (the other distinct failure): ``a`` followed the first run
+    live, then met the second and the third run only as snapshots, both named ``-1``."""
+    machine = SharedFollowersMachine()
+    try:
+        machine.first_session()
+        machine.pause()
+        machine.faults("status", 1)
+        machine.run_followers(3.0, {"d": (0.0, STAY)})
+        machine.faults("status", 1)
+        machine.send("same")
+        machine.pause()
+        machine.watch_stream("on")
+        machine.run_followers(3.0, {"a": (0.0, STAY)})
+        machine.send("again")
+        machine.pause()
+        machine.run_followers(3.0, {"a": (0.0, STAY), "d": (2.0, STAY)})
+    finally:
+        machine.teardown()
+
+
+def test_a_replay_that_dies_before_teardown_still_exits() -> None:
+    """A script replaying a shrunk example dies on the failure before ``teardown()``; it
+    hung at exit (the open portal, finalised after its thread stopped, waited for it)."""
+    script = textwrap.dedent(
+        """
+        from test_shared_properties import SharedFollowersMachine
+
+        machine = SharedFollowersMachine()
+        machine.first_session()
+        raise SystemExit("the example failed")
+        """
+    )
+    tests = Path(__file__).parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": f"{tests}:{tests / 'client'}"},
+        capture_output=True,
+        text=True,
+        timeout=60,  # the bound of a hang, not a figure: it exits in about a second
+        check=False,
+    )
+    assert (done.returncode, done.stderr.strip()) == (1, "the example failed")

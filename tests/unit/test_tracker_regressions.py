@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from tracking import make_task, run
 
-from coder_tasks_async import ConversationTracker, TaskState, TaskStatus
+from coder_tasks_async import ConversationTracker, LogEvent, TaskState, TaskStatus
 
 SCREEN = {"id": 0, "type": "output", "content": "screen", "time": "2025-10-27T14:03:38Z"}
 
@@ -115,3 +116,47 @@ def test_each_pause_has_its_own_idempotency_key_and_keeps_it_when_delivered_agai
     again.observe(paused, [SCREEN], True)
     assert [e.idempotency_key for e in iter(again.take, None)] == [second]
     assert '"pauses":2' in again.cursor.dumps()
+
+
+def _take_all(tracker: ConversationTracker, task: object, logs: list[Any]) -> list[LogEvent]:
+    tracker.observe(task, logs, True)  # type: ignore[arg-type]
+    return list(iter(tracker.take, None))
+
+
+def test_conversations_met_only_as_snapshots_each_have_their_own_name() -> None:
+    """Found (shared followers, long profile): every conversation a follower met only as a
+    stored snapshot was named ``-1``, so a second one (the task resumed and paused again
+    while nobody followed it) reused the first one's name, and its entries repeated the
+    first one's idempotency keys: ``task/-1/0`` handed out twice."""
+    first = [SCREEN, {**SCREEN, "id": 1, "type": "input", "content": "same"}]
+    second = [{**SCREEN, "content": "screen again"}, first[1]]
+    paused_once = make_task(status=TaskStatus.PAUSED, build=2, agent=None)
+    paused_twice = make_task(status=TaskStatus.PAUSED, build=4, agent=None)
+
+    # A follower that joined the paused task, and one that saw its first run live.
+    joined = ConversationTracker(settled=True)
+    events = _take_all(joined, paused_once, first)
+    assert [e.kind.value for e in events] == ["paused", "new", "new"]
+    saw_live = ConversationTracker(settled=True)
+    assert len(run(saw_live, [*first, {**SCREEN, "id": 2}], task=live(1))) == 2
+
+    for tracker, paused in ((joined, []), (saw_live, ["paused"])):
+        # The next pause's snapshot: ignored once (it does not continue), then a reset.
+        assert [e.kind.value for e in _take_all(tracker, paused_twice, second)] == paused
+        saved = tracker.cursor.dumps()
+        reset = _take_all(tracker, paused_twice, second)
+        assert [e.kind.value for e in reset] == ["reset", "new", "new"]
+        if tracker is joined:
+            keys = [e.idempotency_key for e in events + reset]
+            assert len(keys) == len(set(keys)), keys
+            assert [e.conversation for e in events + reset] == ["-2"] * 3 + ["-4"] * 3
+        assert {e.conversation for e in reset} == {"-4"}  # named alike by every follower
+        # Delivered again from the cursor saved before the reset: the same keys.
+        again = ConversationTracker(settled=True, cursor=saved)
+        again.observe(paused_twice, second, True)
+        again.observe(paused_twice, second, True)
+        assert [e.idempotency_key for e in iter(again.take, None)] == [
+            e.idempotency_key for e in reset
+        ]
+        # The next live run is another conversation still.
+        assert run(tracker, [SCREEN], task=live(5))[0] == ("reset", -1, "")
