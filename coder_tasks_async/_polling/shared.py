@@ -38,9 +38,8 @@ from .._wire.models import Task, TaskStatus
 from .._wire.protocol import name_ref
 from .._wire.settings import Wake, check_wake
 from .conditions import serves_logs
-from .report import logger
 from .tracker import agent_settled
-from .wake import Waker, WakeResult
+from .wake import POLL_ONLY, Waker, WakeResult, say_mode
 
 if TYPE_CHECKING:
     from .._endpoints.tasks import TaskEndpoints
@@ -185,7 +184,7 @@ class SharedPoller:
         #: (no watch machinery per followed task, nothing to ask of it per poll).
         self.waker: Waker | None = None
         if key[1] == "poll":
-            logger.debug("follower %s: wake mode poll (wake='poll')", label, extra={"mode": "poll"})
+            say_mode(label, "poll", POLL_ONLY)
         else:
             self.waker = Waker(client, key[1], label)  # type: ignore[arg-type]
         self._pinned: PinnedTask | None = None

@@ -46,12 +46,14 @@ __all__ = [
     "EVENT_BURST",
     "EVENT_GAP",
     "IDLE_INTERVAL",
+    "POLL_ONLY",
     "TURN_CREDIT",
     "WakeResult",
     "Waker",
     "WakerPool",
     "close_all",
     "event_says_idle",
+    "say_mode",
     "sleep_any",
 ]
 
@@ -163,6 +165,21 @@ def _agrees(signal: WorkspaceSignal, task: Task) -> bool:
     return signal.app_state == cs.state and at == cs.timestamp
 
 
+#: Why a poller has no stream (the reason its wake-mode line gives).
+POLL_ONLY = "wake='poll'"
+
+
+def say_mode(label: str, mode: str, why: str = "", task: Task | None = None) -> None:
+    """Log (DEBUG) the wake mode a follower's poller runs in: one wording for every poller."""
+    logger.debug(
+        "follower %s: wake mode %s%s",
+        label,
+        mode,
+        f" ({why})" if why else "",
+        extra={"mode": mode, "task_id": None if task is None else str(task.id)},
+    )
+
+
 class _Gate:
     """When a poller's streams may next end its wait early (wake-ups are coalesced).
 
@@ -243,14 +260,7 @@ class Waker:
     def _say(self, mode: str, why: str = "") -> None:
         if mode != self._mode:
             self._mode = mode
-            task = self._task
-            logger.debug(
-                "follower %s: wake mode %s%s",
-                self._label,
-                mode,
-                f" ({why})" if why else "",
-                extra={"mode": mode, "task_id": None if task is None else str(task.id)},
-            )
+            say_mode(self._label, mode, why, self._task)
 
     async def attach(self, task: Task) -> None:
         """Follow ``task``'s workspace (a different one closes the old stream)."""
@@ -271,7 +281,7 @@ class Waker:
 
     def say_poll(self) -> None:
         """Log, once, that this waker's poller sleeps without a stream (``wake="poll"``)."""
-        self._say("poll", "wake='poll'")
+        self._say("poll", POLL_ONLY)
 
     def pace(self, delay: float, task: Task | None) -> float:
         """The delay to poll after: slow while the stream and the poll agree all is quiet.
