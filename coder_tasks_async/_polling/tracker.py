@@ -547,7 +547,7 @@ class ConversationTracker:
                 self._held = (task, entry)
                 break
             content = entry[2]
-            if seen is None or seen.size == len(content):
+            if seen is None or seen.size < 0 or seen.size == len(content):
                 quick = hash(content)
                 if seen is not None and seen.quick == quick:
                     continue  # live mode: unchanged since it was handed out
@@ -579,7 +579,8 @@ class ConversationTracker:
             return _Step(
                 LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick, size=size
             )
-        seen.quick = quick  # the same text (restored cursor): no digest next time
+        # The same text (restored cursor): no digest next time.
+        seen.quick, seen.size = quick, size
         return None
 
     def _queue_events(

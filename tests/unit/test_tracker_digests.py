@@ -172,3 +172,17 @@ def test_the_saved_cursor_does_not_carry_the_lengths() -> None:
     assert restored == cursor
     assert all(seen.size == -1 for seen in restored.window.values())
     assert "size" not in repr(cursor) and "size" not in cursor.dumps()
+
+
+def test_a_restored_cursors_unchanged_entries_are_digested_once(digests: list[str]) -> None:
+    # A restored cursor knows neither the hashes nor the lengths: the first poll digests
+    # the window once to learn them, and later polls of the same text digest nothing.
+    first = ConversationTracker()
+    logs = [_entry(1, "hello"), _entry(2, "world, still being written")]
+    first.observe(make_task(), logs, False)
+    _drain(first)
+    tracker = ConversationTracker(cursor=first.cursor.dumps())
+    digests.clear()
+    for _ in range(3):
+        assert not tracker.observe(make_task(), [dict(e) for e in logs], False)
+    assert digests == ["hello", "world, still being written"]
