@@ -147,6 +147,20 @@ def _fields_of(raw_logs: Sequence[Any]) -> list[_Entry]:
     return entries
 
 
+def _dense_from(raw_logs: Sequence[Any]) -> int | None:
+    """The first id when the entries' ids are dense and in order from a non-negative
+    int (the usual shape of an answer), else ``None`` (also for no entries, or an entry
+    without an id)."""
+    try:
+        ids = [raw["id"] for raw in raw_logs]
+    except (TypeError, KeyError, IndexError):
+        return None
+    first = ids[0] if ids else -1
+    if type(first) is int and first >= 0 and ids == list(range(first, first + len(ids))):
+        return first
+    return None
+
+
 def _same(seen: Seen, content: str) -> bool:
     """``content`` is the text handed out as ``seen``.
 
@@ -350,12 +364,8 @@ class ConversationTracker:
             or _run_of(task, run) is not run
         ):
             return None
-        try:
-            ids = [raw["id"] for raw in raw_logs]
-        except (TypeError, KeyError, IndexError):
-            return None
-        first = ids[0] if ids else -1
-        if type(first) is not int or first < 0 or ids != list(range(first, first + len(ids))):
+        first = _dense_from(raw_logs)
+        if first is None:
             return None
         start = min(window) - first
         settled = self.settled
@@ -455,14 +465,10 @@ class ConversationTracker:
         Entries below ``start`` may be left out: a long conversation in the usual shape
         (ids dense and in order) costs a look at its ids, not a check of every entry.
         """
-        try:
-            ids = [raw["id"] for raw in raw_logs]
-        except (TypeError, KeyError, IndexError):
-            ids = []
-        first = ids[0] if ids else -1
-        if type(first) is int and first >= 0 and ids == list(range(first, first + len(ids))):
+        first = _dense_from(raw_logs)
+        if first is not None:
             self._gap = None
-            skip = min(max(0, start - first), len(ids))
+            skip = min(max(0, start - first), len(raw_logs))
             return _fields_of(raw_logs[skip:] if skip else raw_logs)
         by_id: dict[int, _Entry] = {}
         ordered = True
