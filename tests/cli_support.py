@@ -52,14 +52,23 @@ class Served:
     def call(self, func: Any, *args: Any) -> Any:
         return self.portal.call(func, *args)
 
-    def make(self, name: str, prompt: str = "") -> Task:
+    def make(self, name: str, prompt: str = "", *, held: bool = False) -> Task:
+        """A new task, past its start build; ``held``: its start build stays queued (the
+        task ``pending``) until ``fake.finish_build``."""
+
         async def create() -> Task:
             async with CoderTasksClient(self.fake.url, token=self.fake.token) as coder:
-                task = await coder.create_task(
-                    prompt or f"Fix {name}",
-                    template_version_id=self.fake.template_version_id,
-                    name=name,
-                )
+                self.fake.hold_builds = held
+                try:
+                    task = await coder.create_task(
+                        prompt or f"Fix {name}",
+                        template_version_id=self.fake.template_version_id,
+                        name=name,
+                    )
+                finally:
+                    self.fake.hold_builds = False
+                if held:
+                    return task
                 # Past the start build, as a task made by hand would be: Coder refuses
                 # a delete (409) while that build runs.
                 fast = PollPolicy(initial=0.05, maximum=0.2)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from cli_support import POLL, Served, served
 
+from coder_tasks_async import Task
+from coder_tasks_async.testing import RecordedRequest
+
 __all__ = ["served"]
 
 
@@ -22,10 +25,38 @@ def test_waits_listen_to_the_stream_and_no_watch_only_polls(
 ) -> None:
     opened = served.fake.watch.opened
     for name, extra in (("listens", []), ("polls", ["--no-watch"])):
-        # A fresh task each time: `status --watch` ends at once on a task already idle.
-        served.make(name)
+        # A fresh task each time.  `status --watch` ends at once on a task that has
+        # settled, and the fake's agent settles within a fraction of a second: its task
+        # stays pending (start build queued) until the command shows that it waits, by
+        # opening the stream or by polling again; whatever the machine's load.
+        held = command[0] == "status"
+        task = served.make(name, held=held)
+        reads: list[str] = []
+
+        def release(
+            request: RecordedRequest,
+            task: Task = task,
+            reads: list[str] = reads,
+            polls: bool = bool(extra),
+        ) -> None:
+            # Runs on the fake's thread as it answers each request.
+            if "released" in reads:
+                return
+            if str(task.id) in request.path:
+                reads.append(request.route)
+            # (A command that should listen but only polls is let go after a few polls,
+            # and fails the assertion below rather than waiting forever.)
+            if (request.route == "watch_ws" and not polls) or len(reads) == (2 if polls else 5):
+                served.fake.finish_build(task.id)
+                reads.append("released")
+
+        if held:
+            served.call(served.fake.request_observers.append, release)
         before = dict(opened)
         run = served.cli(*[a.format(name) for a in command], *extra, "-v")
+        if held:
+            served.call(served.fake.request_observers.remove, release)
+            assert "released" in reads, reads
         assert run.exit_code in (0, 1), run.output  # `wait` times out (exit 1) by design
         if extra:
             assert "wake mode poll (wake='poll')" in run.stderr, run.stderr
