@@ -270,13 +270,18 @@ async def test_a_fleet_killed_at_random_loses_nothing_and_repeats_nothing_it_com
                 want = chaos.expected()
                 await chaos.caught_up(set(want))
                 live = {str(t) for t in fake.created if t not in chaos.deleted}
+                alive = set(chaos.procs)
 
                 async def each_held() -> bool:
-                    return {lease.key for lease in await holders(where)} == live
+                    # By a live worker: a killed one's leases stay live until they run
+                    # out (LEASE after its last renewal), and a late kill's have not yet.
+                    leases = await holders(where)
+                    return {lease.key for lease in leases} == live and {
+                        lease.holder for lease in leases
+                    } <= alive
 
                 await wait_until(each_held, every=0.2, bound=BOUND)
                 leases = await holders(where)
-                alive = set(chaos.procs)
             finally:
                 await chaos.stop_all()
     rows = await anyio.to_thread.run_sync(chaos.deliveries)
