@@ -354,15 +354,8 @@ class ConversationTracker:
         new run, a suspect answer...), which the general path reads, and explains.
         """
         cursor = self._cursor
-        window, last, run = cursor.window, cursor.last_id, cursor.run
-        if (
-            self._suspect
-            or self._gap is not None
-            or last is None
-            or not window
-            or run is None
-            or _run_of(task, run) is not run
-        ):
+        window, last = cursor.window, cursor.last_id
+        if last is None or not self._plainly_live(task):
             return None
         first = _dense_from(raw_logs)
         if first is None:
@@ -388,6 +381,19 @@ class ConversationTracker:
             return None
         cursor.snapshot = False
         return entries
+
+    def _plainly_live(self, task: Task) -> bool:
+        """The cursor follows this task's live run, with nothing in doubt (no suspect
+        answer, no gap, a window): the precondition of :meth:`_usual`."""
+        cursor = self._cursor
+        run = cursor.run
+        return (
+            not self._suspect
+            and self._gap is None
+            and bool(cursor.window)
+            and run is not None
+            and _run_of(task, run) is run
+        )
 
     def _new_conversation(
         self, run: RunId | None, entries: list[_Entry], snapshot: bool

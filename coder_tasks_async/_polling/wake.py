@@ -465,9 +465,7 @@ async def sleep_any(
     peeks = _PEEKS
     while True:
         now = clock.now()
-        for waker in wakers:
-            if waker._connecting is not None and waker._connecting.done():
-                waker._connecting = None  # it set up the stream, or the retry, itself
+        _forget_finished_connects(wakers)
         if interrupt is not None and interrupt.done():
             return WakeResult.INTERRUPTED, []
         news = [w for w in wakers if w._news is not None]
@@ -486,6 +484,12 @@ async def sleep_any(
         heard = await _wait(clock, wakers, seconds, listen=listen, interrupt=interrupt)
         if news:
             peeks -= heard
+
+
+def _forget_finished_connects(wakers: Sequence[Waker]) -> None:
+    for waker in wakers:
+        if waker._connecting is not None and waker._connecting.done():
+            waker._connecting = None  # it set up the stream, or the retry, itself
 
 
 def _take_news(news: list[Waker]) -> list[Waker]:
