@@ -109,9 +109,11 @@ class ApiCalls:
 
     async def aclose(self) -> None:
         """Close the watch streams, then the session (unless the caller supplied it)."""
-        if self._streams is not None:
-            await self._streams.aclose()
-        await self.transport.aclose()
+        try:
+            if self._streams is not None:
+                await self._streams.aclose()  # may re-raise a cancellation, once closed
+        finally:
+            await self.transport.aclose()
 
     def _learn_version(self, status: int, headers: Mapping[str, str]) -> None:
         # A response hook: the first response that names the release settles it, and

@@ -67,6 +67,8 @@ _CUT_GRAIN = MIN_ATTEMPT
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
 _LARGE_BODY = 1024 * 1024
+#: Seconds closing the session may take (its connections are dropped at once).
+_CLOSE_BOUND = 5.0
 _DEBUG = logging.DEBUG
 
 
@@ -322,7 +324,13 @@ class Transport:
         self._closed = True
         session, self._session = self._session, None
         if session is not None and self._owns_session:
-            await session.close()
+            import anyio  # here, not at import: a client is closed once
+
+            # Shielded: aiohttp drops the connections at once, then awaits their closing,
+            # and a close cancelled there (a deadline around ``async with`` that expired)
+            # left the session marked open.  Bounded, as a TLS goodbye may not be answered.
+            with anyio.move_on_after(_CLOSE_BOUND, shield=True):
+                await session.close()
 
     async def request(
         self,
