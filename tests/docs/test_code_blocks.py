@@ -32,18 +32,20 @@ How a block runs:
 from __future__ import annotations
 
 import ast
+import asyncio
 import doctest
 import inspect
+import io
 import os
 import sqlite3
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
-import anyio.to_thread
 import pytest
 from codeblocks import (
     Block,
@@ -280,6 +282,32 @@ def run_program(code: str, where: str) -> None:
     exec(compiled(code, where), {"__name__": "__main__"})
 
 
+async def in_daemon_thread(fn: Callable[..., object], *args: object) -> None:
+    """``fn(*args)`` in a daemon thread.  A program stopped at the bound keeps running
+    (nothing can stop a thread), so its thread must not hold the test process at exit,
+    as an abandoned worker thread of anyio's does."""
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if not finished.done():  # not when the test stopped waiting
+            if error is None:
+                finished.set_result(None)
+            else:
+                finished.set_exception(error)
+
+    def run() -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(settle, exc)
+        else:
+            loop.call_soon_threadsafe(settle, None)
+
+    threading.Thread(target=run, name="docs program", daemon=True).start()
+    await finished
+
+
 async def run_block(block: Block, wiring: Wiring, scope: dict[str, Any]) -> None:
     """``before``, the block, ``after``; the last two stopped once ``stop_when`` holds."""
     if wiring.before:
@@ -289,8 +317,7 @@ async def run_block(block: Block, wiring: Wiring, scope: dict[str, Any]) -> None
         if is_session(block.code):
             run_session(block.code, block.where, scope)
         elif block.program:
-            run = anyio.to_thread.run_sync
-            await run(run_program, block.code, block.where, abandon_on_cancel=True)
+            await in_daemon_thread(run_program, block.code, block.where)
         else:
             await run_code(block.code, block.where, scope)
         if wiring.after:
@@ -340,23 +367,53 @@ async def test_block_runs(
     if wiring.not_run:
         pytest.skip(f"not run: {wiring.not_run}")
     clock = None if block.program else FakeClock()
-    with anyio.fail_after(BOUND):
-        async with namespace(clock) as ns:
-            if block.program:
-                monkeypatch.setenv("CODER_URL", ns["url"])
-                monkeypatch.setenv("CODER_SESSION_TOKEN", ns["token"])
-                monkeypatch.setenv("CODER_TASK_TEMPLATE_VERSION", ns["template_version"])
-            if "dsn" in block.code + wiring.before:
-                ns["dsn"] = await fresh_database(request)
-            scope = ns if block.markdown else {**PUBLIC, **ns}
-            try:
-                if wiring.raises:
-                    with pytest.raises(PUBLIC[wiring.raises]):
-                        await run_block(block, wiring, scope)
-                else:
-                    await run_block(block, wiring, scope)
-            finally:
-                await close_leftovers(scope, {**PUBLIC, **ns})
+    state: list[str] = []  # what was going on just before the bound, should it be hit
+    try:
+        with anyio.fail_after(BOUND):
+            async with namespace(clock) as ns:
+                watch = asyncio.get_running_loop().call_later(BOUND - 1, snapshot, ns, state)
+                try:
+                    await run_with(block, wiring, ns, monkeypatch, request)
+                finally:
+                    watch.cancel()
+    except TimeoutError as exc:
+        raise AssertionError(f"{block.where} ran {BOUND:.0f} s:\n" + "\n".join(state)) from exc
+
+
+def snapshot(ns: dict[str, Any], state: list[str]) -> None:
+    """The fake's last requests and every pending task's stack (a hang's diagnosis)."""
+    fake: FakeCoder = ns["fake"]
+    state.append(f"last requests: {[(r.route, r.status) for r in list(fake.requests)[-20:]]}")
+    state.append(f"open watch streams: {fake.watch.open_streams}")
+    for task in asyncio.all_tasks():
+        out = io.StringIO()
+        task.print_stack(limit=12, file=out)
+        state.append(f"task {task.get_name()}: {out.getvalue()}")
+
+
+async def run_with(
+    block: Block,
+    wiring: Wiring,
+    ns: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Run ``block`` in the namespace ``ns``, then close what it left open."""
+    if block.program:
+        monkeypatch.setenv("CODER_URL", ns["url"])
+        monkeypatch.setenv("CODER_SESSION_TOKEN", ns["token"])
+        monkeypatch.setenv("CODER_TASK_TEMPLATE_VERSION", ns["template_version"])
+    if "dsn" in block.code + wiring.before:
+        ns["dsn"] = await fresh_database(request)
+    scope = ns if block.markdown else {**PUBLIC, **ns}
+    try:
+        if wiring.raises:
+            with pytest.raises(PUBLIC[wiring.raises]):
+                await run_block(block, wiring, scope)
+        else:
+            await run_block(block, wiring, scope)
+    finally:
+        await close_leftovers(scope, {**PUBLIC, **ns})
 
 
 def test_every_public_example_is_found() -> None:
