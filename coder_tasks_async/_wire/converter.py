@@ -681,9 +681,8 @@ def decode_task(body: bytes) -> Task:
         digest, steady = None, False  # changed since the entry: it cannot be a hit
     # The common case in one frame (``decode`` would add three): a small body that fits.
     # Anything else, or any failure, goes the general way, which names the problem.
-    structure_task = _FAST_TASK[0] if _FAST_TASK else _fast_task()
     try:
-        task = structure_task(orjson.loads(body), Task) if size < _PAUSE_GC_BYTES else None
+        task = _structure_task(_json(body), None) if size < _PAUSE_GC_BYTES else None
     except Exception:
         task = None
     if task is None:
@@ -695,13 +694,19 @@ def decode_task(body: bytes) -> Task:
     return task
 
 
-#: The fast path's structuring function for a Task, once built (``decode_task``'s shortcut).
-_FAST_TASK: list[Callable[[Any, Any], Task]] = []
+def _first_structure_task(data: Any, _: Any = None) -> Task:
+    """Build the fast path's Task function, put it in :data:`_structure_task`, and use it."""
+    global _structure_task
+    _structure_task = _FAST.get_structure_hook(Task)
+    task: Task = _structure_task(data, Task)
+    return task
 
 
-def _fast_task() -> Callable[[Any, Any], Task]:
-    _FAST_TASK.append(_FAST.get_structure_hook(Task))
-    return _FAST_TASK[0]
+#: The fast path's structuring function for a Task (``decode_task``'s shortcut): one global
+#: name to call, built on first use (two threads building it at once build the same).
+_structure_task: Callable[[Any, Any], Task] = _first_structure_task
+#: ``orjson.loads`` as one global (not a module attribute looked up on every get_task).
+_json = orjson.loads
 
 
 def _snippet(body: bytes) -> str:
