@@ -72,6 +72,27 @@ _CLOSE_BOUND = 5.0
 _DEBUG = logging.DEBUG
 
 
+async def _close_session(session: aiohttp.ClientSession) -> None:
+    """Close ``session`` even inside a cancelled scope (a deadline around ``async with``
+    that expired): aiohttp drops the connections at once, then awaits their closing,
+    and a close cancelled there left the session marked open.  A cancellation is
+    honoured once it is closed, or after :data:`_CLOSE_BOUND` (a TLS goodbye may go
+    unanswered).  asyncio only: the CLI's short commands do not load anyio."""
+    loop = asyncio.get_running_loop()
+    closing = asyncio.ensure_future(session.close())
+    deadline = loop.time() + _CLOSE_BOUND
+    cancelled = False
+    while not closing.done() and loop.time() < deadline:
+        try:
+            await asyncio.wait((closing,), timeout=deadline - loop.time())
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    if closing.done():
+        closing.result()  # a failed close says so
+
+
 def configure_debug_logging() -> None:
     """Send this package's debug log to stderr when ``$CODER_TASKS_DEBUG`` asks for it.
 
@@ -324,13 +345,7 @@ class Transport:
         self._closed = True
         session, self._session = self._session, None
         if session is not None and self._owns_session:
-            import anyio  # here, not at import: a client is closed once
-
-            # Shielded: aiohttp drops the connections at once, then awaits their closing,
-            # and a close cancelled there (a deadline around ``async with`` that expired)
-            # left the session marked open.  Bounded, as a TLS goodbye may not be answered.
-            with anyio.move_on_after(_CLOSE_BOUND, shield=True):
-                await session.close()
+            await _close_session(session)
 
     async def request(
         self,
