@@ -37,6 +37,7 @@ from yarl import URL
 
 from .._wire.loggers import ROOT, get_logger
 from .._wire.settings import Timeouts
+from .closing import close_session
 
 __all__ = ["MAX_EVENT", "EventStream", "StreamPool", "StreamUnavailable"]
 
@@ -432,7 +433,9 @@ class StreamPool:
         """Close every open stream and the session.  Idempotent."""
         self._closed = True
         streams = list(self._open)
-        await asyncio.gather(*(s.aclose() for s in streams), return_exceptions=True)
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        try:
+            await asyncio.gather(*(s.aclose() for s in streams), return_exceptions=True)
+        finally:
+            session, self._session = self._session, None
+            if session is not None:
+                await close_session(session)

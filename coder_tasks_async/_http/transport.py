@@ -48,6 +48,7 @@ from .._wire.settings import (
 from .body import read_limited
 from .budget import RetryBudget
 from .clock import Clock
+from .closing import close_session
 from .hooks import ResponseHooks, scoped_hooks
 from .requestlog import log_attempt, log_retry, logger
 from .slots import Slots
@@ -67,30 +68,7 @@ _CUT_GRAIN = MIN_ATTEMPT
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
 _LARGE_BODY = 1024 * 1024
-#: Seconds closing the session may take (its connections are dropped at once).
-_CLOSE_BOUND = 5.0
 _DEBUG = logging.DEBUG
-
-
-async def _close_session(session: aiohttp.ClientSession) -> None:
-    """Close ``session`` even inside a cancelled scope (a deadline around ``async with``
-    that expired): aiohttp drops the connections at once, then awaits their closing,
-    and a close cancelled there left the session marked open.  A cancellation is
-    honoured once it is closed, or after :data:`_CLOSE_BOUND` (a TLS goodbye may go
-    unanswered).  asyncio only: the CLI's short commands do not load anyio."""
-    loop = asyncio.get_running_loop()
-    closing = asyncio.ensure_future(session.close())
-    deadline = loop.time() + _CLOSE_BOUND
-    cancelled = False
-    while not closing.done() and loop.time() < deadline:
-        try:
-            await asyncio.wait((closing,), timeout=deadline - loop.time())
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        raise asyncio.CancelledError
-    if closing.done():
-        closing.result()  # a failed close says so
 
 
 def configure_debug_logging() -> None:
@@ -345,7 +323,7 @@ class Transport:
         self._closed = True
         session, self._session = self._session, None
         if session is not None and self._owns_session:
-            await _close_session(session)
+            await close_session(session)
 
     async def request(
         self,

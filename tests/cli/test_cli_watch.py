@@ -45,8 +45,9 @@ def test_waits_listen_to_the_stream_and_no_watch_only_polls(
             if str(task.id) in request.path:
                 reads.append(request.route)
             # (A command that should listen but only polls is let go after a few polls,
-            # and fails the assertion below rather than waiting forever.)
-            if (request.route == "watch_ws" and not polls) or len(reads) == (2 if polls else 5):
+            # one that should only poll but listens at once: each fails an assertion below
+            # rather than waiting forever.)
+            if request.route == "watch_ws" or len(reads) == (2 if polls else 5):
                 served.fake.finish_build(task.id)
                 reads.append("released")
 

@@ -121,3 +121,23 @@ async def test_a_client_left_through_a_cancelled_scope_closes_its_session() -> N
         # An aiohttp session still marked open warns as it is collected (the client is
         # gone now): the suite turns that warning into this test's failure.
         gc.collect()
+
+
+async def test_a_cancellation_landing_in_the_close_stays_in_its_scope() -> None:
+    """A scope cancelled just before ``async with`` ends: the cancellation lands in the
+    session's close, which completes, and the cancellation is still the scope's own (it
+    ended the scope; a re-raised copy without anyio's message escaped it, cancelling the
+    caller's task)."""
+    clock = FakeClock()
+
+    async def cancelled_at_the_close(fake: FakeCoder) -> bool:
+        with anyio.CancelScope() as scope:
+            async with CoderTasksClient(fake.url, token=fake.token, clock=clock) as client:
+                await client.list_tasks()  # a pooled connection for the close to drop
+                scope.cancel()
+        return client.closed
+
+    async with FakeCoder(clock=clock) as fake:
+        assert await cancelled_at_the_close(fake)
+        await anyio.lowlevel.checkpoint()  # this task was not cancelled: it passes
+        gc.collect()  # no "Unclosed client session" (the suite fails on one)

@@ -33,12 +33,15 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import doctest
 import inspect
 import io
 import os
 import sqlite3
+import sys
 import threading
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -297,12 +300,14 @@ async def in_daemon_thread(fn: Callable[..., object], *args: object) -> None:
                 finished.set_exception(error)
 
     def run() -> None:
+        error: BaseException | None = None
         try:
             fn(*args)
         except BaseException as exc:
-            loop.call_soon_threadsafe(settle, exc)
-        else:
-            loop.call_soon_threadsafe(settle, None)
+            error = exc
+        # A program that outlived its test finds the test's loop closed: nobody waits.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, error)
 
     threading.Thread(target=run, name="docs program", daemon=True).start()
     await finished
@@ -368,27 +373,34 @@ async def test_block_runs(
         pytest.skip(f"not run: {wiring.not_run}")
     clock = None if block.program else FakeClock()
     state: list[str] = []  # what was going on just before the bound, should it be hit
+    ns: dict[str, Any] = {}
+    watch = asyncio.get_running_loop().call_later(BOUND - 1, snapshot, ns, state)
     try:
-        with anyio.fail_after(BOUND):
-            async with namespace(clock) as ns:
-                watch = asyncio.get_running_loop().call_later(BOUND - 1, snapshot, ns, state)
-                try:
-                    await run_with(block, wiring, ns, monkeypatch, request)
-                finally:
-                    watch.cancel()
+        with anyio.fail_after(BOUND) as bound:
+            async with namespace(clock) as made:
+                ns.update(made)
+                await run_with(block, wiring, made, monkeypatch, request)
     except TimeoutError as exc:
+        if not bound.cancelled_caught:
+            raise  # the block's own
         raise AssertionError(f"{block.where} ran {BOUND:.0f} s:\n" + "\n".join(state)) from exc
+    finally:
+        watch.cancel()
 
 
 def snapshot(ns: dict[str, Any], state: list[str]) -> None:
-    """The fake's last requests and every pending task's stack (a hang's diagnosis)."""
-    fake: FakeCoder = ns["fake"]
-    state.append(f"last requests: {[(r.route, r.status) for r in list(fake.requests)[-20:]]}")
-    state.append(f"open watch streams: {fake.watch.open_streams}")
+    """The fake's last requests and every pending task's and thread's stack (a hang's
+    diagnosis; ``ns`` is empty while the namespace is still being made)."""
+    fake: FakeCoder | None = ns.get("fake")
+    if fake is not None:
+        state.append(f"last requests: {[(r.route, r.status) for r in list(fake.requests)[-20:]]}")
+        state.append(f"open watch streams: {fake.watch.open_streams}")
     for task in asyncio.all_tasks():
         out = io.StringIO()
         task.print_stack(limit=12, file=out)
         state.append(f"task {task.get_name()}: {out.getvalue()}")
+    for ident, frame in sys._current_frames().items():
+        state.append(f"thread {ident}:\n{''.join(traceback.format_stack(frame, limit=12))}")
 
 
 async def run_with(
