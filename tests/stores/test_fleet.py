@@ -113,7 +113,8 @@ def one_namespace(
 async def test_tasks_are_shared_fairly_and_only_the_lister_lists(make_store: MakeStore) -> None:
     # Leases on a stopped clock: none runs out, so the one lister stays the lister even
     # when a loaded machine holds up its renewals past LEASE (a handover then is right,
-    # and is tested where a worker stops renewing).
+    # and is tested where a worker stops renewing; renewal itself on a moving clock in
+    # test_fleet_handover.py::test_leases_are_renewed_under_a_long_batch_of_events).
     make_store = one_namespace(make_store, now=lambda: 0.0)
     async with fleet_fixture() as (fake, ids):
         workers = [Worker(fake, make_store, f"w{i}") for i in range(3)]
