@@ -143,7 +143,7 @@ def make_structure_fn(
     if cls not in lookups.memos:
         body = writer.model(cls, "o", "obj")
         lines = [*start, "    for o in value:", *_indent(body, 2), "        append(obj)"]
-        return _compile(cls, "structure_list", [*lines, "    return out"], ns)
+        return _compile(cls, "structure_list", [*lines, "    return out"], ns, local=True)
     same_as_run, reuse, remember, first = writer.memo(cls, "o", "obj")
     run = [f"if (m := o[{first}]) == t and {same_as_run}:", "    keep(t)", "    append(r)"]
     run.append("    continue")
@@ -160,11 +160,16 @@ def make_structure_fn(
         "def structure_list(value, _=None):",
         "    if type(value) is not list: __list_error(value)",
         f"    run_raws, run_objs = last_run(value[0][{first}] if value else None)",
-        "    same = 0",
-        "    for o, t, r in zip(value, run_raws, run_objs):",
+        # No counter: the list iterator says how many elements it has not handed out
+        # yet (a ``+= 1`` per element was a tenth of this loop's instructions).
+        "    items = iter(value)",
+        "    for o, t, r in zip(items, run_raws, run_objs):",
         *_indent(writer.upgrade(cls, "o"), 2),
-        f"        if not (o[{first}] == t and {same_as_run}): break",
-        "        same += 1",
+        f"        if not (o[{first}] == t and {same_as_run}):",
+        "            same = len(value) - items.__length_hint__() - 1  # o was taken",
+        "            break",
+        "    else:",
+        "        same = min(len(value), len(run_raws))",
         "    out = list(run_objs[:same])",
         "    if same == len(value) == len(run_raws): return out  # the run as it was",
         "    append = out.append",
@@ -185,7 +190,7 @@ def make_structure_fn(
         "    if reused: remember_run(raws, out)",
         "    return out",
     ]
-    return _compile(cls, "structure_list", lines, ns)
+    return _compile(cls, "structure_list", lines, ns, local=True)
 
 
 def _not_a_list(value: Any) -> None:
@@ -383,12 +388,25 @@ class _Writer:
         return f"hook{path}({v}, arg{path})"
 
 
+#: Builtins the list functions use per element, bound as locals with the namespace.
+_LOCAL_BUILTINS = {"type": type, "zip": zip, "len": len, "list": list, "bool": bool}
+
+
 def _compile(
-    cls: type[Any], name: str, lines: list[str], ns: dict[str, Any]
+    cls: type[Any], name: str, lines: list[str], ns: dict[str, Any], *, local: bool = False
 ) -> Callable[[Any, Any], Any]:
+    """Compile ``lines`` (a ``def``) in ``ns``.  ``local``: bind the namespace's names
+    (and a few builtins) as keyword-only defaults, so the code reads them as fast locals:
+    a list function reads its keys, types and tables once per element, and a global's
+    lookup costs three times a local's (~6% of a 10,000-entry conversation's decode)."""
     assigned = sorted(n for n in ns if n.startswith("last") and n[4:].replace("_", "").isdigit())
     if assigned:  # the ``last`` values the code swaps, after the ``def`` line
         lines = [lines[0], f"    global {', '.join(assigned)}", *lines[1:]]
+    elif local:
+        bound = {**_LOCAL_BUILTINS, **ns}
+        ns.update(bound)
+        names = ", ".join(f"{n}={n}" for n in bound if n.isidentifier() and n != name)
+        lines = [lines[0].replace("):", f", *, {names}):", 1), *lines[1:]]
     source = "\n".join(lines) + "\n"
     filename = f"<coder_tasks_async {name} {cls.__module__}.{cls.__qualname__}>"
     # Registered so tracebacks and debuggers show the generated lines, as attrs does.

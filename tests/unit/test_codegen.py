@@ -41,7 +41,8 @@ def test_list_functions_match_the_element_function_and_refuse_what_it_refuses() 
     items: list[Any] = [{"x": 1}, {"x": 2, "label": "b"}]
     assert many(items, None) == [one(item, None) for item in items]
     assert many([], None) == []
-    assert inspect.getsource(many).startswith("def structure_list(value, _=None):")
+    # (what the code reads per element follows, bound as keyword-only defaults)
+    assert inspect.getsource(many).startswith("def structure_list(value, _=None, *, ")
 
     with pytest.raises(TypeError, match="expected a JSON array, got dict"):
         many({"x": 1}, None)

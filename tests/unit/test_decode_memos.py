@@ -181,6 +181,65 @@ def test_a_list_equal_to_its_run_is_a_fresh_list_of_the_same_objects() -> None:
     assert decode(_logs(*conversation), TaskLogs).logs == first
 
 
+_HUGE = 2**64 - 1  # beyond int64 (Coder's id type) and every small-int cache
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"content": "changed"},
+        {"id": True},  # equal to 1 in Python, not an integer id
+        {"id": 1.0},
+        {"id": _HUGE},
+        {"type": 1},
+        {"type": None},
+        {"time": "2031-01-01T00:05:99Z"},  # not a time
+        {"time": "2031-01-01T00:05:01+02:00"},  # another offset: another string, same rules
+        {"time": 5},
+    ],
+)
+@pytest.mark.parametrize("at", [0, 1, 5, 9])
+def test_a_list_that_changes_at_any_place_keeps_exactly_the_run_before_it(
+    change: dict[str, Any], at: int
+) -> None:
+    # The first loop finds where a list stops being its last run and copies that part;
+    # the place must be exact: no element before it rebuilt, none at or after it skipped.
+    conversation = _conversation(10, minute=5)
+    decode(_logs(*conversation), TaskLogs)
+    run = decode(_logs(*conversation), TaskLogs).logs  # now the list's run
+    changed = [*conversation]
+    changed[at] = {**changed[at], **change}
+    expected, got = _detailed_and_fast(_logs(*changed))
+    assert got == expected
+    if got is not CoderDecodeError:
+        assert [e.id for e in got.logs] == [e["id"] for e in changed]
+        assert all(a is b for a, b in zip(run[:at], got.logs[:at], strict=True))
+        assert got.logs[at] is not run[at]
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        [],
+        _conversation(4, minute=6)[:1],
+        _conversation(4, minute=6)[:3],
+        [*_conversation(4, minute=6), _entry(4, "more", "input", "2031-01-01T00:06:04Z")],
+        [*_conversation(4, minute=6), _entry(_HUGE, "huge", "input", "2031-01-01T00:06:05Z")],
+        [*_conversation(4, minute=6), {**_entry(4), "id": False}],
+    ],
+)
+def test_a_list_shorter_or_longer_than_its_run_is_decoded_whole(logs: list[Any]) -> None:
+    conversation = _conversation(4, minute=6)
+    decode(_logs(*conversation), TaskLogs)
+    run = decode(_logs(*conversation), TaskLogs).logs
+    expected, got = _detailed_and_fast(_logs(*logs))
+    assert got == expected
+    if got is not CoderDecodeError:
+        assert len(got.logs) == len(logs)
+        same = min(len(logs), len(run))
+        assert all(a is b for a, b in zip(run[:same], got.logs[:same], strict=True))
+
+
 def body_first_time(body: bytes) -> str:
     first: str = orjson.loads(body)["logs"][0]["time"]
     return first
