@@ -398,7 +398,9 @@ def _compile(
     """Compile ``lines`` (a ``def``) in ``ns``.  ``local``: bind the namespace's names
     (and a few builtins) as keyword-only defaults, so the code reads them as fast locals:
     a list function reads its keys, types and tables once per element, and a global's
-    lookup costs three times a local's (~6% of a 10,000-entry conversation's decode)."""
+    lookup costs three times a local's (~6% of a 10,000-entry conversation's decode).
+    Not for code that swaps ``last`` values (they are globals it assigns), nor for the
+    one-object functions: filling ~80 keyword defaults per call costs more than it saves."""
     assigned = sorted(n for n in ns if n.startswith("last") and n[4:].replace("_", "").isdigit())
     if assigned:  # the ``last`` values the code swaps, after the ``def`` line
         lines = [lines[0], f"    global {', '.join(assigned)}", *lines[1:]]
