@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import collections
 import contextlib
 import doctest
 import inspect
@@ -394,18 +395,23 @@ async def test_block_runs(
 
 
 def snapshot(ns: dict[str, Any], state: list[str]) -> None:
-    """The fake's last requests and every pending task's and thread's stack (a hang's
-    diagnosis; ``ns`` is empty while the namespace is still being made)."""
-    fake: FakeCoder | None = ns.get("fake")
-    if fake is not None:
-        state.append(f"last requests: {[(r.route, r.status) for r in list(fake.requests)[-20:]]}")
-        state.append(f"open watch streams: {fake.watch.open_streams}")
+    """Every pending task's and busy thread's stack, then the fake's clock and requests
+    (a hang's diagnosis; the summary comes last, where a clipped log still shows it;
+    ``ns`` is empty while the namespace is still being made)."""
     for task in asyncio.all_tasks():
         out = io.StringIO()
         task.print_stack(limit=12, file=out)
         state.append(f"task {task.get_name()}: {out.getvalue()}")
     for ident, frame in sys._current_frames().items():
+        if frame.f_code.co_name == "wait" and frame.f_code.co_filename == threading.__file__:
+            continue  # an idle worker thread
         state.append(f"thread {ident}:\n{''.join(traceback.format_stack(frame, limit=12))}")
+    fake: FakeCoder | None = ns.get("fake")
+    if fake is not None:
+        routes = collections.Counter(r.route for r in fake.requests)
+        state.append(f"fake clock at {fake.clock.now():.2f} s; requests by route: {routes}")
+        state.append(f"last requests: {[(r.route, r.status) for r in list(fake.requests)[-20:]]}")
+        state.append(f"open watch streams: {fake.watch.open_streams}")
 
 
 async def run_with(
