@@ -453,6 +453,7 @@ def _lookups() -> codegen.Lookups:
         new_time=_new_time_hook,
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
+        last={Task: ("workspace_agent_health",)},
         memos={
             TaskLogEntry: codegen.Memo(
                 "time", _ENTRIES, _remember_entry, _ENTRY_RUNS.last, _ENTRY_RUNS.remember
