@@ -423,7 +423,8 @@ def test_new_tasks_with_an_equal_agent_health_share_the_last_one_built() -> None
     listed = decode(orjson.dumps({"tasks": tasks, "count": 3}), TasksList).tasks
     assert listed[0].workspace_agent_health is listed[1].workspace_agent_health
     assert listed[2].workspace_agent_health is not listed[1].workspace_agent_health
-    assert listed[2].workspace_agent_health == WorkspaceAgentHealth(healthy=False, reason="agent gone")
+    sick = WorkspaceAgentHealth(healthy=False, reason="agent gone")
+    assert listed[2].workspace_agent_health == sick
     # Equal in Python to the last one built, but no boolean: refused, as building would.
     tasks[0]["workspace_agent_health"] = {"healthy": 0, "reason": "agent gone"}
     with pytest.raises(CoderDecodeError) as info:
