@@ -93,10 +93,16 @@ class Lookups(NamedTuple):
     same place in its last run, or else the one the ``memo`` holds, under the raw value of
     its ``field`` when every other field of the input equals the object's, as strictly as
     building would judge it (:mod:`.recall`); each new object goes to ``remember``.
-    ``last``: model to names of UUID fields that first compare their raw string with the
-    last one they parsed (one ``==``, where ``uuids`` costs a hash and two probes): ids
-    most objects share (a task's organization, owner and template), never per-object ones,
-    where the comparison and the update would mostly be wasted.
+    ``last``: model to names of fields most objects share, never per-object ones (where
+    the comparison and the update would mostly be wasted).  A UUID field first compares
+    its raw string with the last one it parsed (one ``==``, where ``uuids`` costs a hash
+    and two probes): a task's organization, owner and template.  An inlined model's field
+    first compares its dict with the last object it built, field for field as strictly as
+    building (:mod:`.recall`), and hands that object out again: an agent's health, the
+    same for most tasks (a builder, a class switch and a deallocation saved).
+    ``fresh``: model to names of timestamp fields parsed without ``times``: ones that
+    change with every body (a task's ``updated_at``), where a cache miss and insert cost
+    more than the parse; the others (``created_at``) mostly hit.
     """
 
     uuids: Mapping[str, UUID] | None = None
@@ -106,6 +112,7 @@ class Lookups(NamedTuple):
     upgrades: Mapping[type[Any], tuple[str, Callable[[Any], Any]]] = {}
     memos: Mapping[type[Any], Memo] = {}
     last: Mapping[type[Any], tuple[str, ...]] = {}
+    fresh: Mapping[type[Any], tuple[str, ...]] = {}
 
 
 _NO_LOOKUPS = Lookups()
@@ -239,9 +246,10 @@ class _Writer:
         # Calling the builder class runs object.__init__ only: cheaper than object.__new__(cls).
         lines.append(f"{obj} = __builder{suffix}()")
         fields = attrs.fields(cls)
-        last = self.lookups.last.get(cls, ())
+        last, fresh = self.lookups.last.get(cls, ()), self.lookups.fresh.get(cls, ())
         for i, field in enumerate(fields):
-            lines += self.field(field, f"{i}{suffix}", o, obj, suffix, depth, field.name in last)
+            where = (field, f"{i}{suffix}", o, obj, suffix, depth)
+            lines += self.field(*where, last=field.name in last, cached=field.name not in fresh)
         lines.append(f"{obj}.__class__ = __cls{suffix}")
         return lines
 
@@ -262,10 +270,13 @@ class _Writer:
         obj: str,
         suffix: str,
         depth: int,
+        *,
         last: bool = False,
+        cached: bool = True,
     ) -> list[str]:
         """Lines reading ``field`` from ``o`` into ``v<suffix>`` and storing it on ``obj``
-        (``last``: compared with the last raw value parsed first, see :class:`Lookups`)."""
+        (``last``: compared with the last value first; ``cached``: a timestamp goes
+        through ``times``; see :class:`Lookups`)."""
         ns, name, v = self.ns, field.name, f"v{suffix}"
         key = self.key(name, path)
         if field.default is attrs.NOTHING:
@@ -305,14 +316,23 @@ class _Writer:
                 f"else: {obj}.{name} = {self.expression(path, field.type, v)}",
             ]
         if nested is None:
-            return [read, f"{obj}.{name} = {self.expression(path, field.type, v)}"]
+            return [read, f"{obj}.{name} = {self.expression(path, field.type, v, cached)}"]
         # A nested model: its own lines, on the dict in ``v``, into ``obj_<path>``.
         inner = [*self.model(nested, v, f"obj_{path}", f"_{path}", depth + 1)]
         inner.append(f"{obj}.{name} = obj_{path}")
-        if nested is field.type:
+        branches = []
+        if nested is not field.type:  # ``Model | None``
+            branches.append(f"if {v} is None: {obj}.{name} = None")
+        if last:
+            # The last object built, if the dict equals it (one object, swapped whole).
+            ns[f"last{path}"] = None
+            same = condition(self, nested, v, "last_", f"_{path}", supports=supports)
+            test = f"(last_ := last{path}) is not None and {same}"
+            branches.append(f"{'elif' if branches else 'if'} {test}: {obj}.{name} = last_")
+            inner.append(f"last{path} = obj_{path}")
+        if not branches:
             return [read, *inner]
-        # ``Model | None``
-        return [read, f"if {v} is None: {obj}.{name} = None", "else:", *_indent(inner, 1)]
+        return [read, *branches, "else:", *_indent(inner, 1)]
 
     def memo(self, cls: type[Any], o: str, obj: str) -> tuple[str, list[str], list[str], str]:
         """The test that the dict ``o`` equals the last run's object ``r`` (but for the
@@ -356,15 +376,17 @@ class _Writer:
             return None
         return candidate if isinstance(candidate, type) and supports(candidate) else None
 
-    def expression(self, path: str, type_: Any, v: str) -> str:
-        """Python source turning ``v`` into the field's value."""
+    def expression(self, path: str, type_: Any, v: str, cached: bool = True) -> str:
+        """Python source turning ``v`` into the field's value (``cached``: a timestamp
+        goes through ``times``, if given)."""
         ns = self.ns
         if type_ in PRIMITIVES:
             ns[f"type{path}"] = type_
             return f"({v} if type({v}) is type{path} else __bad({v}, type{path}))"
         if type_ is datetime:
-            if "times" in ns:
-                return f"(times[{v}] if {v} in times else new_time({v}))"
+            if "times" in ns and cached:
+                # One probe, as for UUIDs below (a datetime is never falsy).
+                return f"(times.get({v}) or new_time({v}))"
             ns["fromiso"], ns["utc"] = datetime.fromisoformat, UTC
             # As parse_datetime: RFC 3339 with any offset and up to 9 digits; naive means UTC.
             return (
@@ -373,7 +395,7 @@ class _Writer:
             )
         inner = optional_inner(type_)
         if inner is not None:
-            return f"(None if {v} is None else {self.expression(path, inner, v)})"
+            return f"(None if {v} is None else {self.expression(path, inner, v, cached)})"
         ns[f"hook{path}"] = self.converter.get_structure_hook(type_)
         ns[f"arg{path}"] = type_
         # A known value is found with one ``.get`` (one probe; on 3.11 the method call
@@ -399,16 +421,18 @@ def _compile(
     (and a few builtins) as keyword-only defaults, so the code reads them as fast locals:
     a list function reads its keys, types and tables once per element, and a global's
     lookup costs three times a local's (~6% of a 10,000-entry conversation's decode).
-    Not for code that swaps ``last`` values (they are globals it assigns), nor for the
+    Not for the ``last`` values the code swaps (globals it assigns), nor for the
     one-object functions: filling ~80 keyword defaults per call costs more than it saves."""
     assigned = sorted(n for n in ns if n.startswith("last") and n[4:].replace("_", "").isdigit())
-    if assigned:  # the ``last`` values the code swaps, after the ``def`` line
-        lines = [lines[0], f"    global {', '.join(assigned)}", *lines[1:]]
-    elif local:
+    if local:
         bound = {**_LOCAL_BUILTINS, **ns}
         ns.update(bound)
-        names = ", ".join(f"{n}={n}" for n in bound if n.isidentifier() and n != name)
+        names = ", ".join(
+            f"{n}={n}" for n in bound if n.isidentifier() and n != name and n not in assigned
+        )
         lines = [lines[0].replace("):", f", *, {names}):", 1), *lines[1:]]
+    if assigned:  # the ``last`` values the code swaps, after the ``def`` line
+        lines = [lines[0], f"    global {', '.join(assigned)}", *lines[1:]]
     source = "\n".join(lines) + "\n"
     filename = f"<coder_tasks_async {name} {cls.__module__}.{cls.__qualname__}>"
     # Registered so tracebacks and debuggers show the generated lines, as attrs does.

@@ -404,17 +404,29 @@ class _FastHooks:
             )
             return list_hook
         if _generated(type_):
-            # One object at a time (a changing task's get_task): its timestamps are mostly
-            # new, and a cache miss and insert cost more than the parse (~5% of a decode).
-            # The list functions keep the cache: their memos compare timestamps through it.
-            single = _lookups()._replace(times=None, new_time=None, last=_SHARED_IDS)
+            # One object at a time (a changing task's get_task): what changes with every
+            # body is parsed without the caches, what tasks share is compared first.
+            single = _lookups()._replace(last=_SHARED, fresh=_FRESH_TIMES)
             return codegen.make_structure_fn(type_, self, _type_error, single)
         return _detailed().get_structure_hook(type_)
 
 
-#: UUID fields many tasks share (one organization, owner or template has many), which
-#: the single-object code compares with the last string it parsed before the cache.
-_SHARED_IDS = {Task: ("organization_id", "owner_id", "template_id", "template_version_id")}
+#: Fields many tasks share, which the single-object code compares with the last value it
+#: decoded first: UUIDs (one organization, owner or template has many) with the last
+#: string it parsed, before the cache; an agent's health with the last one it built.
+_SHARED = {
+    Task: (
+        "organization_id",
+        "owner_id",
+        "template_id",
+        "template_version_id",
+        "workspace_agent_health",
+    )
+}
+#: Timestamps the single-object code parses without the cache: they change with every
+#: body of a changing task, so a cache miss and insert would cost more than the parse
+#: (~5% of a decode).  A task's ``created_at`` never changes: that one is cached.
+_FRESH_TIMES = {Task: ("updated_at",), TaskStateEntry: ("timestamp",)}
 
 
 def _generated(type_: Any) -> bool:
@@ -441,6 +453,7 @@ def _lookups() -> codegen.Lookups:
         new_time=_new_time_hook,
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
+        last={Task: ("workspace_agent_health",)},
         memos={
             TaskLogEntry: codegen.Memo(
                 "time", _ENTRIES, _remember_entry, _ENTRY_RUNS.last, _ENTRY_RUNS.remember

@@ -23,6 +23,7 @@ from coder_tasks_async import (
     TaskLogs,
     TaskLogType,
     TasksList,
+    WorkspaceAgentHealth,
 )
 from coder_tasks_async._wire import converter
 from coder_tasks_async._wire.converter import decode, structure
@@ -414,6 +415,21 @@ def test_a_task_listed_again_unchanged_is_handed_out_again() -> None:
 
 
 OTHER = "0f5e3b1c-8a8b-4d8e-9a3a-7b1a2c3d4e5f"
+
+
+def test_new_tasks_with_an_equal_agent_health_share_the_last_one_built() -> None:
+    tasks = [dict(_task_dict(), id=f"0f5e3b1c-8a8b-4d8e-9a3a-{i:012d}") for i in range(3)]
+    tasks[2]["workspace_agent_health"] = {"healthy": False, "reason": "agent gone"}
+    listed = decode(orjson.dumps({"tasks": tasks, "count": 3}), TasksList).tasks
+    assert listed[0].workspace_agent_health is listed[1].workspace_agent_health
+    assert listed[2].workspace_agent_health is not listed[1].workspace_agent_health
+    sick = WorkspaceAgentHealth(healthy=False, reason="agent gone")
+    assert listed[2].workspace_agent_health == sick
+    # Equal in Python to the last one built, but no boolean: refused, as building would.
+    tasks[0]["workspace_agent_health"] = {"healthy": 0, "reason": "agent gone"}
+    with pytest.raises(CoderDecodeError) as info:
+        decode(orjson.dumps({"tasks": tasks[:1], "count": 1}), TasksList)
+    assert info.value.path == "tasks[0].workspace_agent_health.healthy"
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,40 @@ def test_a_shared_id_that_changes_is_parsed_again() -> None:
     assert decode_task(_body(5, owner_id=other)).owner_id == UUID(other)
 
 
+def test_an_agent_health_equal_to_the_last_one_is_handed_out_again_and_only_then() -> None:
+    first = decode_task(_body(1, workspace_agent_health={"healthy": True}))
+    other_task = _IDS[1]
+    same = decode_task(_body(2, id=other_task, workspace_agent_health={"healthy": True}))
+    assert same.workspace_agent_health is first.workspace_agent_health
+    sick = {"healthy": False, "reason": "agent is taking too long to connect"}
+    changed = decode_task(_body(3, workspace_agent_health=sick))
+    assert changed.workspace_agent_health is not None
+    assert (changed.workspace_agent_health.healthy, changed.workspace_agent_health.reason) == (
+        False,
+        sick["reason"],
+    )
+    with pytest.raises(CoderDecodeError) as info:  # equal to True, but no boolean
+        decode_task(_body(4, workspace_agent_health={"healthy": 1}))
+    assert info.value.path == "workspace_agent_health.healthy"
+    with pytest.raises(CoderDecodeError) as info:
+        decode_task(_body(5, workspace_agent_health={"healthy": False, "reason": 0}))
+    assert info.value.path == "workspace_agent_health.reason"
+    again = decode_task(_body(6, workspace_agent_health=sick))
+    assert again.workspace_agent_health is changed.workspace_agent_health
+
+
+def test_created_at_through_the_cache_is_the_parse_of_its_string() -> None:
+    for created in ("2025-10-28T14:02:11.512934Z", "2025-10-28T16:02:11.512934+02:00"):
+        for second in range(3):
+            task = decode_task(_body(second, created_at=created))
+            assert task.created_at == converter.parse_datetime(created)
+            assert task.created_at.utcoffset() == converter.parse_datetime(created).utcoffset()
+    for bad in (5, None, "yesterday"):
+        with pytest.raises(CoderDecodeError) as info:
+            decode_task(_body(4, created_at=bad))
+        assert info.value.path == "created_at"
+
+
 def test_threads_decoding_tasks_of_other_owners_each_get_their_own() -> None:
     owners = [f"0b3a2c1d-0000-4000-8000-{i:012d}" for i in range(4)]
     bodies = [[_body(s, owner_id=owner) for s in range(20)] for owner in owners]
@@ -167,14 +201,29 @@ def _detailed(body: bytes) -> Any:
 
 _IDS = ["89fb1806-dc3f-4287-aa16-2b8dc835698d", "5b6c9a1e-0000-4000-8000-000000000002"]
 _OWNERS = ["d755df98-8d89-40a3-9903-f4cb5455eb3a", "0b3a2c1d-0000-4000-8000-00000000000a"]
+#: Agent healths the single-task code may hand out again (the last one built, when equal),
+#: among ones it must not: another value, a ``1`` for ``true``, a reason that is no string.
+_HEALTHS: list[Any] = [
+    {"healthy": True},
+    {"healthy": True, "reason": ""},
+    {"healthy": False, "reason": "agent is taking too long to connect"},
+    {"healthy": 1},
+    {"healthy": True, "reason": 0},
+    {"reason": ""},
+    None,
+]
+#: ``created_at`` goes through the timestamp cache: a known one, another, a bad one.
+_CREATED = ["2025-10-28T14:02:11.512934Z", "2025-10-28T14:02:11.512934+00:00", "2025-10-28", 5]
 _bodies = st.builds(
-    lambda task_id, owner, second, state, status, prompt: _body(
+    lambda task_id, owner, second, state, status, prompt, health, created: _body(
         second,
         id=task_id,
         owner_id=owner,
         workspace_status=status,
         initial_prompt=prompt,
         current_state={**_task()["current_state"], "state": state},
+        workspace_agent_health=health,
+        created_at=created,
     ),
     st.sampled_from(_IDS),
     st.sampled_from(_OWNERS),
@@ -182,6 +231,8 @@ _bodies = st.builds(
     st.sampled_from([s.value for s in TaskState]),
     st.sampled_from(["running", "stopped", "pending"]),
     st.sampled_from(["", "fix it", "fix IT"]),
+    st.sampled_from(_HEALTHS),
+    st.sampled_from(_CREATED),
 )
 
 
