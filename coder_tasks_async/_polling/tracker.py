@@ -287,7 +287,15 @@ class ConversationTracker:
             self._head = 0
         else:
             self._head = head + 1
-        self._commit(step)
+        # Recorded in the cursor as it goes out (here, not in a helper: once per event).
+        kind, cursor = step.kind, self._cursor
+        if kind is LogEventKind.PAUSED:
+            cursor.snapshot = True
+            cursor.pauses += 1
+        elif kind is LogEventKind.RESET:
+            cursor.forget_conversation(step.run)
+        else:
+            cursor.remember(step.id, step.type, step.digest, step.final, step.quick, step.size)
         return event
 
     def drop(self) -> None:
@@ -638,13 +646,3 @@ class ConversationTracker:
             )
             events.append((step, event))
         self._queue.extend(events)
-
-    def _commit(self, step: _Step) -> None:
-        cursor = self._cursor
-        if step.kind is LogEventKind.PAUSED:
-            cursor.snapshot = True
-            cursor.pauses += 1
-        elif step.kind is LogEventKind.RESET:
-            cursor.forget_conversation(step.run)
-        else:
-            cursor.remember(step.id, step.type, step.digest, step.final, step.quick, step.size)
