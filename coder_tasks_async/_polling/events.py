@@ -15,7 +15,7 @@ from .logcursor import digest
 #: Saves the cursor as of one event: ``None``, or the caller's own connection.
 Acker: TypeAlias = Callable[[object], Awaitable[None]]
 
-__all__ = ["EntryEvent", "LogEvent", "LogEventKind", "PausedEvent", "ResetEvent"]
+__all__ = ["EntryEvent", "LogEvent", "LogEventKind", "PausedEvent", "ResetEvent", "entry_event"]
 
 
 class LogEventKind(enum.Enum):
@@ -100,6 +100,44 @@ class EntryEvent(_Acknowledged):
         if self.kind is LogEventKind.UPDATE:
             return f"{self.entry.id}@{digest(self.entry.content)}"
         return str(self.entry.id)
+
+
+#: Each field's slot of :class:`EntryEvent` (see :func:`entry_event`).
+_FIELDS = ("kind", "entry", "task_id", "task_name", "snapshot", "interrupted", "conversation")
+(_set_kind, _set_entry, _set_task_id, _set_task_name, _set_snapshot, _set_interrupted,
+ _set_conversation, _set_acker) = (
+    EntryEvent.__dict__[name].__set__ for name in (*_FIELDS, "_acker")
+)  # fmt: skip
+_new_event = object.__new__
+
+
+def entry_event(
+    kind: LogEventKind,
+    entry: TaskLogEntry,
+    task_id: UUID,
+    task_name: str,
+    snapshot: bool,
+    interrupted: bool,
+    conversation: str,
+) -> EntryEvent:
+    """``EntryEvent(kind=kind, entry=entry, ...)`` (no ``acker``; ``kind`` is ``NEW`` or
+    ``UPDATE``), at half the cost.
+
+    A follower makes one per entry it hands out, and a frozen attrs class sets each field
+    through ``object.__setattr__`` (method lookups per field); this fills the slots
+    directly.  EntryEvent has no validators, converters or post-init; a test checks
+    that both ways make equal events with the same fields.
+    """
+    event = _new_event(EntryEvent)
+    _set_kind(event, kind)
+    _set_entry(event, entry)
+    _set_task_id(event, task_id)
+    _set_task_name(event, task_name)
+    _set_snapshot(event, snapshot)
+    _set_interrupted(event, interrupted)
+    _set_conversation(event, conversation)
+    _set_acker(event, None)
+    return event
 
 
 @define(frozen=True, kw_only=True)

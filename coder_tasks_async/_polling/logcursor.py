@@ -127,9 +127,21 @@ class LogCursor:
         ``len()`` (see :attr:`Seen.size`).
         """
         window = self.window
-        if entry_id not in window or self.last_id is None or entry_id > self.last_id:
-            for seen in window.values():
-                seen.final = True
+        last = self.last_id
+        seen = window.get(entry_id)
+        if seen is not None and last is not None and entry_id <= last:
+            # An entry handed out before changed (a reply growing: every poll of a working
+            # agent): recorded in place, no object made and dropped per update.
+            seen.type, seen.digest, seen.final, seen.quick, seen.size = (
+                entry_type,
+                entry_digest,
+                final,
+                quick,
+                size,
+            )
+            return
+        for older in window.values():
+            older.final = True  # a newer entry (or a first one of an unknown id) exists
         window[entry_id] = Seen(entry_type, entry_digest, final, quick, size)
         if len(window) > WINDOW:
             for old in sorted(window)[: len(window) - WINDOW]:

@@ -34,12 +34,12 @@ texts, or a single entry that was still changing) is taken for the old one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 from uuid import UUID
 
 from .._wire.converter import structure
 from .._wire.models import Task, TaskLogEntry, TaskState, TaskStatus, WorkspaceStatus
-from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent
+from .events import EntryEvent, LogEvent, LogEventKind, PausedEvent, ResetEvent, entry_event
 from .logcursor import SNAPSHOT_RUN, LogCursor, RunId, Seen, digest, entry_fields
 
 __all__ = [
@@ -69,6 +69,10 @@ class _Step(NamedTuple):
     quick: int = 0
     #: ``len()`` of the content: a poll that finds another length skips the ``hash()``.
     size: int = -1
+
+
+#: ``_new_step(_Step, fields)``: a step from all its fields, without ``_Step.__new__``.
+_new_step = tuple.__new__
 
 
 def may_be_active(task: Task) -> bool:
@@ -283,7 +287,15 @@ class ConversationTracker:
             self._head = 0
         else:
             self._head = head + 1
-        self._commit(step)
+        # Recorded in the cursor as it goes out (here, not in a helper: once per event).
+        kind, cursor = step.kind, self._cursor
+        if kind is LogEventKind.PAUSED:
+            cursor.snapshot = True
+            cursor.pauses += 1
+        elif kind is LogEventKind.RESET:
+            cursor.forget_conversation(step.run)
+        else:
+            cursor.remember(step.id, step.type, step.digest, step.final, step.quick, step.size)
         return event
 
     def drop(self) -> None:
@@ -580,20 +592,20 @@ class ConversationTracker:
         entry_digest = digest(content)
         size = len(content)
         if self.settled:
-            return _Step(
-                LogEventKind.NEW, entry_id, entry_type, entry_digest, True, None, quick, size
-            )
-        if seen is None:
-            return _Step(
-                LogEventKind.NEW, entry_id, entry_type, entry_digest, quick=quick, size=size
-            )
-        if seen.digest != entry_digest:
-            return _Step(
-                LogEventKind.UPDATE, entry_id, entry_type, entry_digest, quick=quick, size=size
-            )
-        # The same text (restored cursor): no digest next time.
-        seen.quick, seen.size = quick, size
-        return None
+            kind, final = LogEventKind.NEW, True
+        elif seen is None:
+            kind, final = LogEventKind.NEW, False
+        elif seen.digest != entry_digest:
+            kind, final = LogEventKind.UPDATE, False
+        else:
+            # The same text (restored cursor): no digest next time.
+            seen.quick, seen.size = quick, size
+            return None
+        # Built as a plain tuple of every field: ``_Step(...)`` runs the NamedTuple's
+        # Python ``__new__`` (its defaults), several times the cost, once per event.
+        return _new_step(
+            _Step, (kind, entry_id, entry_type, entry_digest, final, None, quick, size)
+        )
 
     def _queue_events(
         self,
@@ -605,7 +617,10 @@ class ConversationTracker:
         # Everything is built before anything is queued: a misfit entry queues nothing.
         events: list[tuple[_Step, LogEvent]] = []
         # Each event names its conversation: entries after a reset belong to the new one.
-        conversation = self._conversation_of(self._cursor.run)
+        run = self._cursor.run
+        if run is not self._named:  # its name is made once per run, not once per poll
+            self._named, self._run_name = run, conversation_name(run)
+        conversation = self._run_name
         for step in steps:
             if step.kind is LogEventKind.PAUSED:
                 paused = PausedEvent(
@@ -626,33 +641,8 @@ class ConversationTracker:
                 events.append((step, reset))
         for step, (entry_id, _, _, raw), interrupted in planned:
             entry = structure(raw, TaskLogEntry, path=f"logs[id={entry_id}]")
-            kind: Literal[LogEventKind.NEW, LogEventKind.UPDATE] = (
-                LogEventKind.NEW if step.kind is LogEventKind.NEW else LogEventKind.UPDATE
-            )
-            event = EntryEvent(
-                kind=kind,
-                entry=entry,
-                task_id=task.id,
-                task_name=task.name,
-                snapshot=snapshot,
-                interrupted=interrupted,
-                conversation=conversation,
+            event = entry_event(
+                step.kind, entry, task.id, task.name, snapshot, interrupted, conversation
             )
             events.append((step, event))
         self._queue.extend(events)
-
-    def _conversation_of(self, run: RunId | None) -> str:
-        """:func:`conversation_name` of ``run``, made once per run (not once per poll)."""
-        if run is not self._named:
-            self._named, self._run_name = run, conversation_name(run)
-        return self._run_name
-
-    def _commit(self, step: _Step) -> None:
-        cursor = self._cursor
-        if step.kind is LogEventKind.PAUSED:
-            cursor.snapshot = True
-            cursor.pauses += 1
-        elif step.kind is LogEventKind.RESET:
-            cursor.forget_conversation(step.run)
-        else:
-            cursor.remember(step.id, step.type, step.digest, step.final, step.quick, step.size)

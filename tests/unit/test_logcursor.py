@@ -231,3 +231,22 @@ def test_a_paused_task_state_is_kept_in_the_cursor() -> None:
     restored = ConversationTracker(cursor=tracker.cursor.dumps())
     assert run(restored, conversation("screen"), snapshot=True) == []  # no second "paused"
     assert PAUSED.status is TaskStatus.PAUSED
+
+
+def test_an_update_is_recorded_in_place_and_reads_as_a_fresh_record() -> None:
+    # remember() updates the Seen of an entry handed out before in place (one object per
+    # entry, not one per update): the cursor must read exactly as if it were replaced.
+    tracker = ConversationTracker()
+    run(tracker, conversation("screen", "do it", "wo"))
+    seen = tracker.cursor.window[2]
+    run(tracker, conversation("screen", "do it", "working"))
+    assert tracker.cursor.window[2] is seen
+    fresh = ConversationTracker()
+    run(fresh, conversation("screen", "do it", "working"))
+    assert tracker.cursor.dumps() == fresh.cursor.dumps()
+    assert tracker.cursor.window == fresh.cursor.window
+    # A newer entry still makes the older ones final, and the restored cursor agrees.
+    run(tracker, conversation("screen", "do it", "working", "more"))
+    assert [s.final for _, s in sorted(tracker.cursor.window.items())] == [True, True, True, False]
+    restored = LogCursor.loads(tracker.cursor.dumps())
+    assert restored.window == tracker.cursor.window
