@@ -20,6 +20,7 @@ import ssl as ssl_module
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -56,6 +57,7 @@ from .slots import Slots
 from .telemetry import Telemetry, error_type
 
 if TYPE_CHECKING:
+    from .otel import Instruments
     from .streams import StreamPool
     from .telemetry import RequestSpan
 
@@ -232,6 +234,9 @@ class Transport:
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
+        #: The timeouts of the common request (no option but ``allow_redirects``): the
+        #: default ones, on our own session (``None``: a caller's session, never common).
+        self._plain_limits = timeouts if self._owns_session else None
         #: With at least this many seconds left, a call's attempt gets the default timeouts.
         self._uncut_left = timeouts.total - _CUT_GRAIN
         #: The default timeouts cut to a call's remaining time, by tenths of a second left.
@@ -363,7 +368,8 @@ class Transport:
         :class:`ClientClosedError` when the client was closed meanwhile.
         """
         session = self._session
-        if session is None or self._closed or asyncio.get_running_loop() is not self._loop:
+        # (A closed client has no session: aclose() drops it.)
+        if session is None or asyncio.get_running_loop() is not self._loop:
             session = self._session_or_open()  # opens it, or raises: closed, another loop
         if budget is None:
             budget = self.budget()
@@ -384,34 +390,23 @@ class Transport:
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
-            # One span per physical request; a retry is a resend (semantic conventions).
-            span = None
-            if otel is not None:  # OpenTelemetry in use; a span if anyone records it
-                span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
-            if span is None:
+            if otel is None:
                 result = await self._attempt(session, method, url, body, limits, budget, attempt)
             else:
                 result = await self._traced(
-                    span, session, method, url, body, limits, budget, attempt
+                    otel, session, method, url, body, limits, budget, attempt, (route, task_id)
                 )
+            if debug:
+                self._log_attempt(result, method, url, (route, task_id), attempt, t0)
             if isinstance(result, _Failed):
-                if debug:
-                    log_attempt(
-                        self.redactor, method, url, route, task_id, attempt, t0, None, result.error
-                    )
+                landed |= result.failure is Failure.AMBIGUOUS
                 delay = self._retry_after_failure(result, method, url, budget)
-                landed = landed or result.failure is Failure.AMBIGUOUS
             else:
                 result.may_have_landed = landed
-                status = result.status
                 hooks = self.hooks
                 if hooks.own or scoped_hooks():  # a call only when someone listens
-                    hooks.emit(status, result.headers)
-                if debug:
-                    log_attempt(
-                        self.redactor, method, url, route, task_id, attempt, t0, status, None
-                    )
-                if status < 300 and parse is not None:
+                    hooks.emit(result.status, result.headers)
+                if result.status < 300 and parse is not None:
                     try:
                         result.parsed = parse(result.body)
                     except CoderDecodeError as exc:
@@ -419,14 +414,32 @@ class Transport:
                     else:
                         return result
                 else:
-                    retry_in = None if status < 400 else self._retry_after_status(result, budget)
+                    retry_in = self._retry_after_status(result, budget)
                     if retry_in is None:
                         return result
                     delay = retry_in
-                    landed = landed or status >= 500  # a gateway may hide a success
+                    landed |= result.status >= 500  # a gateway may hide a success
             if debug:
                 log_retry(method, route, task_id, attempt, delay)
             await self.clock.sleep(delay)
+
+    def _log_attempt(
+        self,
+        result: RawResponse | _Failed,
+        method: str,
+        url: URL,
+        label: tuple[str | None, str | None],
+        attempt: int,
+        t0: float,
+    ) -> None:
+        """The debug record of one attempt (asked for only while debug logging is on);
+        ``label`` is ``(route, task_id)``."""
+        route, task_id = label
+        if isinstance(result, _Failed):
+            status, error = None, result.error
+        else:
+            status, error = result.status, None
+        log_attempt(self.redactor, method, url, route, task_id, attempt, t0, status, error)
 
     def _retry_after_failure(
         self, failed: _Failed, method: str, url: URL, budget: RetryBudget
@@ -449,9 +462,12 @@ class Transport:
 
     def _retry_after_status(self, response: RawResponse, budget: RetryBudget) -> float | None:
         """The wait before asking again after an error status (400 or more), or ``None``
-        when ``response`` is the answer: the policy retries it (5xx only for idempotent
-        methods) and the server's ``Retry-After`` (heeded) fits the budget."""
+        when ``response`` is the answer: any status below 400, or one the policy does not
+        retry (5xx only for idempotent methods), or a ``Retry-After`` (heeded) that does
+        not fit the budget."""
         status = response.status
+        if status < 400:
+            return None
         policy = budget.policy
         if not policy.should_retry_status(response.method, status):
             return None
@@ -554,7 +570,7 @@ class Transport:
 
     async def _traced(
         self,
-        span: RequestSpan,
+        otel: Instruments,
         session: aiohttp.ClientSession,
         method: str,
         url: URL,
@@ -562,8 +578,16 @@ class Transport:
         limits: Timeouts,
         budget: RetryBudget,
         attempt: int,
+        label: tuple[str | None, str | None],
     ) -> RawResponse | _Failed:
-        """:meth:`_attempt` inside ``span`` (OpenTelemetry is in use), which ends with it."""
+        """:meth:`_attempt` inside a span of its own (OpenTelemetry is in use), which
+        ends with it: one span per physical request (a retry is a resend, as the
+        semantic conventions say), if anyone records it.  ``label`` is
+        ``(route, task_id)``."""
+        route, task_id = label
+        span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
+        if span is None:
+            return await self._attempt(session, method, url, body, limits, budget, attempt)
         try:
             result = await self._attempt(session, method, url, body, limits, budget, attempt, span)
         except BaseException as exc:  # cancelled, closed, a refused redirect: recorded, re-raised
@@ -603,10 +627,9 @@ class Transport:
             # no span, the default timeouts and time to spare: no option but one.
             deadline_at = budget.deadline_at
             if (
-                limits is self.timeouts
+                limits is self._plain_limits
                 and body is None
                 and span is None
-                and self._owns_session
                 and (deadline_at is None or deadline_at - self.clock.now() >= self._uncut_left)
             ):
                 options = None
@@ -619,12 +642,11 @@ class Transport:
                 try:
                     # Keyword arguments spelled out where they can be: ``**options`` and a
                     # ``data=None`` cost ~3,000 instructions per request inside aiohttp.
+                    sending: AbstractAsyncContextManager[aiohttp.ClientResponse]
                     if options is None:
                         sending = session.request(method, url, allow_redirects=False)
-                    elif body is None:
-                        sending = session.request(method, url, **options)
                     else:
-                        sending = session.request(method, url, data=_payload(body), **options)
+                        sending = _sending(session, method, url, body, options)
                     async with sending as resp:
                         headers = resp.headers
                         if resp.status in _REDIRECTS and _LOCATION in headers:
@@ -651,14 +673,18 @@ class Transport:
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                     return self._failed(exc, method, url)
                 except RuntimeError:
-                    # aiohttp's "Session is closed": our aclose() won the race.
-                    if not self._closed and not session.closed:
+                    if not self._lost_race(session):
                         raise
                 # Only a closed session gets here, raised outside the except block so
                 # that no aiohttp error is chained.
                 raise ClientClosedError("the client was closed while this call ran")
         finally:
             slots.give()
+
+    def _lost_race(self, session: aiohttp.ClientSession) -> bool:
+        """Whether a ``RuntimeError`` from aiohttp is its "Session is closed": our
+        :meth:`aclose` won the race."""
+        return self._closed or session.closed
 
     def _attempt_options(
         self,
@@ -782,6 +808,20 @@ def _with_headers(options: dict[str, Any], extra: Mapping[str, str]) -> dict[str
     headers.update(extra)
     # Wrapped as the cached options are: a caller's session gets the token here too.
     return {**options, "headers": _Headers(headers)}
+
+
+def _sending(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    body: bytes | None,
+    options: dict[str, Any],
+) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+    """``session.request`` with ``options`` (any request but the common one)."""
+    # Keyword arguments spelled out: a ``data=None`` costs inside aiohttp.
+    if body is None:
+        return session.request(method, url, **options)
+    return session.request(method, url, data=_payload(body), **options)
 
 
 def _payload(body: bytes | None) -> bytes | io.BytesIO | None:
