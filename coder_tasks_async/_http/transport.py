@@ -75,8 +75,6 @@ _DEBUG = logging.DEBUG
 _LOCATION = hdrs.LOCATION
 _CONTENT_LENGTH = hdrs.CONTENT_LENGTH
 _CONTENT_ENCODING = hdrs.CONTENT_ENCODING
-#: Request URLs a transport remembers (see :meth:`Transport._url`).
-_URLS_MAX = 1024
 
 
 def configure_debug_logging() -> None:
@@ -241,8 +239,6 @@ class Transport:
         self._uncut_left = timeouts.total - _CUT_GRAIN
         #: The default timeouts cut to a call's remaining time, by tenths of a second left.
         self._cut_cache: dict[int, aiohttp.ClientTimeout] = {}
-        #: Request URLs by path (see :meth:`_url`).
-        self._urls: dict[str, URL] = {}
 
     def __repr__(self) -> str:
         return f"Transport({self.public_base!r})"
@@ -372,11 +368,12 @@ class Transport:
         if session is None or asyncio.get_running_loop() is not self._loop:
             session = self._session_or_open()  # opens it, or raises: closed, another loop
         if budget is None:
-            budget = self.budget()
+            budget = RetryBudget(self.retry, self.clock, self.rand)  # self.budget(), inlined
         limits = timeouts or self.timeouts
-        url = self._urls.get(path)
-        if url is None:
-            url = self._url(path)
+        # Built afresh every time (yarl's own bounded caches make it cheap): a cache per
+        # path held two URLs for every task a client ever followed, and the transport
+        # keeps no state per path (tests/client/test_follower_footprint.py).
+        url = self.base_url.with_path(self._base_path + path, encoded=True)
         if params:
             url = url.with_query(params)
         landed = False  # whether an earlier attempt may have been handled by the server
@@ -488,18 +485,6 @@ class Transport:
         if not (healable and budget.fits(delay)):
             raise self.redactor.error(exc) from None
         return delay
-
-    def _url(self, path: str) -> URL:
-        """The URL of ``path`` below the base URL, remembered in a bounded cache.
-
-        One dict lookup per request instead of yarl's ``with_path`` (about 2,000
-        instructions per request, measured); emptied when full, so a client that follows
-        many tasks holds at most :data:`_URLS_MAX` of them.
-        """
-        if len(self._urls) >= _URLS_MAX:
-            self._urls.clear()
-        url = self._urls[path] = self.base_url.with_path(self._base_path + path, encoded=True)
-        return url
 
     def budget(self, retry: RetryPolicy | None = None) -> RetryBudget:
         """A fresh budget for one public call (``retry`` or the client's policy)."""
