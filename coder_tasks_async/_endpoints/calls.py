@@ -429,8 +429,7 @@ class ApiCalls:
         ``get_task`` of an id.  Once the route tree is known this goes straight to
         the transport (nothing left to probe: the tree's answer is the answer).
         """
-        if budget is None:
-            budget = self.budget(None)
+        # Without a budget the transport makes one (the client's policy): one call less.
         tree = self.tree
         if tree is None:
             response = await self.call(

@@ -261,9 +261,8 @@ class TaskEndpoints(ResourceEndpoints, AsyncClosing):
         if by_id is not None:
             # An id: every release takes it in the path, so there is nothing to look up.
             path, task_id = by_id
-            return await calls.get_task_at(
-                path, task_id=task_id, timeouts=timeouts, budget=calls.budget(retry)
-            )
+            budget = None if retry is None else calls.budget(retry)  # None: the client's policy
+            return await calls.get_task_at(path, task_id=task_id, timeouts=timeouts, budget=budget)
         target = TaskTarget(ref, owner)
         return await calls.fetch(target, converter.decode_task, timeouts=timeouts, retry=retry)
 

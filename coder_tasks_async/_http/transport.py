@@ -20,9 +20,11 @@ import ssl as ssl_module
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from aiohttp import hdrs
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
@@ -55,6 +57,7 @@ from .slots import Slots
 from .telemetry import Telemetry, error_type
 
 if TYPE_CHECKING:
+    from .otel import Instruments
     from .streams import StreamPool
     from .telemetry import RequestSpan
 
@@ -69,6 +72,9 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: aiohttp's threshold for warning about a body of raw bytes (``TOO_LARGE_BYTES_BODY``).
 _LARGE_BODY = 1024 * 1024
 _DEBUG = logging.DEBUG
+_LOCATION = hdrs.LOCATION
+_CONTENT_LENGTH = hdrs.CONTENT_LENGTH
+_CONTENT_ENCODING = hdrs.CONTENT_ENCODING
 
 
 def configure_debug_logging() -> None:
@@ -226,6 +232,9 @@ class Transport:
         self._timeouts_cache: dict[Timeouts, aiohttp.ClientTimeout] = {}
         self._options_cache: dict[tuple[int, bool], dict[str, Any]] = {}
         self._default_timeout = self._client_timeout(timeouts)
+        #: The timeouts of the common request (no option but ``allow_redirects``): the
+        #: default ones, on our own session (``None``: a caller's session, never common).
+        self._plain_limits = timeouts if self._owns_session else None
         #: With at least this many seconds left, a call's attempt gets the default timeouts.
         self._uncut_left = timeouts.total - _CUT_GRAIN
         #: The default timeouts cut to a call's remaining time, by tenths of a second left.
@@ -355,13 +364,15 @@ class Transport:
         :class:`ClientClosedError` when the client was closed meanwhile.
         """
         session = self._session
-        if session is None or self._closed or asyncio.get_running_loop() is not self._loop:
+        # (A closed client has no session: aclose() drops it.)
+        if session is None or asyncio.get_running_loop() is not self._loop:
             session = self._session_or_open()  # opens it, or raises: closed, another loop
         if budget is None:
-            budget = self.budget()
+            budget = RetryBudget(self.retry, self.clock, self.rand)  # self.budget(), inlined
         limits = timeouts or self.timeouts
         # Built afresh every time (yarl's own bounded caches make it cheap): a cache per
-        # path held two URLs for every task a client ever followed.
+        # path held two URLs for every task a client ever followed, and the transport
+        # keeps no state per path (tests/client/test_follower_footprint.py).
         url = self.base_url.with_path(self._base_path + path, encoded=True)
         if params:
             url = url.with_query(params)
@@ -376,34 +387,23 @@ class Transport:
             # Failures come back as values, never raised inside an ``except`` block:
             # the errors raised from here carry no __context__ that could lead to an
             # aiohttp exception (and its request headers, with the token).
-            # One span per physical request; a retry is a resend (semantic conventions).
-            span = None
-            if otel is not None:  # OpenTelemetry in use; a span if anyone records it
-                span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
-            if span is None:
+            if otel is None:
                 result = await self._attempt(session, method, url, body, limits, budget, attempt)
             else:
                 result = await self._traced(
-                    span, session, method, url, body, limits, budget, attempt
+                    otel, session, method, url, body, limits, budget, attempt, (route, task_id)
                 )
+            if debug:
+                self._log_attempt(result, method, url, (route, task_id), attempt, t0)
             if isinstance(result, _Failed):
-                if debug:
-                    log_attempt(
-                        self.redactor, method, url, route, task_id, attempt, t0, None, result.error
-                    )
+                landed |= result.failure is Failure.AMBIGUOUS
                 delay = self._retry_after_failure(result, method, url, budget)
-                landed = landed or result.failure is Failure.AMBIGUOUS
             else:
                 result.may_have_landed = landed
-                status = result.status
                 hooks = self.hooks
                 if hooks.own or scoped_hooks():  # a call only when someone listens
-                    hooks.emit(status, result.headers)
-                if debug:
-                    log_attempt(
-                        self.redactor, method, url, route, task_id, attempt, t0, status, None
-                    )
-                if status < 300 and parse is not None:
+                    hooks.emit(result.status, result.headers)
+                if result.status < 300 and parse is not None:
                     try:
                         result.parsed = parse(result.body)
                     except CoderDecodeError as exc:
@@ -411,14 +411,32 @@ class Transport:
                     else:
                         return result
                 else:
-                    retry_in = None if status < 400 else self._retry_after_status(result, budget)
+                    retry_in = self._retry_after_status(result, budget)
                     if retry_in is None:
                         return result
                     delay = retry_in
-                    landed = landed or status >= 500  # a gateway may hide a success
+                    landed |= result.status >= 500  # a gateway may hide a success
             if debug:
                 log_retry(method, route, task_id, attempt, delay)
             await self.clock.sleep(delay)
+
+    def _log_attempt(
+        self,
+        result: RawResponse | _Failed,
+        method: str,
+        url: URL,
+        label: tuple[str | None, str | None],
+        attempt: int,
+        t0: float,
+    ) -> None:
+        """The debug record of one attempt (asked for only while debug logging is on);
+        ``label`` is ``(route, task_id)``."""
+        route, task_id = label
+        if isinstance(result, _Failed):
+            status, error = None, result.error
+        else:
+            status, error = result.status, None
+        log_attempt(self.redactor, method, url, route, task_id, attempt, t0, status, error)
 
     def _retry_after_failure(
         self, failed: _Failed, method: str, url: URL, budget: RetryBudget
@@ -441,9 +459,12 @@ class Transport:
 
     def _retry_after_status(self, response: RawResponse, budget: RetryBudget) -> float | None:
         """The wait before asking again after an error status (400 or more), or ``None``
-        when ``response`` is the answer: the policy retries it (5xx only for idempotent
-        methods) and the server's ``Retry-After`` (heeded) fits the budget."""
+        when ``response`` is the answer: any status below 400, or one the policy does not
+        retry (5xx only for idempotent methods), or a ``Retry-After`` (heeded) that does
+        not fit the budget."""
         status = response.status
+        if status < 400:
+            return None
         policy = budget.policy
         if not policy.should_retry_status(response.method, status):
             return None
@@ -534,7 +555,7 @@ class Transport:
 
     async def _traced(
         self,
-        span: RequestSpan,
+        otel: Instruments,
         session: aiohttp.ClientSession,
         method: str,
         url: URL,
@@ -542,8 +563,16 @@ class Transport:
         limits: Timeouts,
         budget: RetryBudget,
         attempt: int,
+        label: tuple[str | None, str | None],
     ) -> RawResponse | _Failed:
-        """:meth:`_attempt` inside ``span`` (OpenTelemetry is in use), which ends with it."""
+        """:meth:`_attempt` inside a span of its own (OpenTelemetry is in use), which
+        ends with it: one span per physical request (a retry is a resend, as the
+        semantic conventions say), if anyone records it.  ``label`` is
+        ``(route, task_id)``."""
+        route, task_id = label
+        span = otel.request(method, url, route, attempt - 1, task_id, self.redactor)
+        if span is None:
+            return await self._attempt(session, method, url, body, limits, budget, attempt)
         try:
             result = await self._attempt(session, method, url, body, limits, budget, attempt, span)
         except BaseException as exc:  # cancelled, closed, a refused redirect: recorded, re-raised
@@ -579,76 +608,110 @@ class Transport:
         if not slots.take_nowait():
             await slots.take()
         try:
-            # The common case first, without a call: default timeouts and time to spare.
+            # The common request, decided without a call: on our own session, no body,
+            # no span, the default timeouts and time to spare: no option but one.
             deadline_at = budget.deadline_at
-            if limits is self.timeouts and (
-                deadline_at is None or deadline_at - self.clock.now() >= self._uncut_left
-            ):
-                timeout = self._default_timeout
-            else:
-                timeout = self._attempt_timeout(limits, budget, method, url)
-            options = None  # the common request on our own session: no option but one
-            if not (
-                self._owns_session
+            if (
+                limits is self._plain_limits
                 and body is None
                 and span is None
-                and timeout is self._default_timeout
+                and (deadline_at is None or deadline_at - self.clock.now() >= self._uncut_left)
             ):
-                options = self._request_options(timeout, body is not None)
-                if span is not None:
-                    options = _with_headers(options, span.headers())
-            limit = self.max_body_size
-            for _ in range(_MAX_REDIRECTS + 1):
+                options = None
+            else:
+                options = self._attempt_options(limits, budget, method, url, body, span)
+            hops = 0
+            while True:
                 if self._closed:  # closed while this call waited for a slot or a retry
                     raise ClientClosedError("the client was closed while this call ran")
-                closed = False
                 try:
                     # Keyword arguments spelled out where they can be: ``**options`` and a
                     # ``data=None`` cost ~3,000 instructions per request inside aiohttp.
+                    sending: AbstractAsyncContextManager[aiohttp.ClientResponse]
                     if options is None:
                         sending = session.request(method, url, allow_redirects=False)
-                    elif body is None:
-                        sending = session.request(method, url, **options)
                     else:
-                        sending = session.request(method, url, data=_payload(body), **options)
+                        sending = _sending(session, method, url, body, options)
                     async with sending as resp:
                         headers = resp.headers
-                        if resp.status in _REDIRECTS and "Location" in headers:
-                            url = self._redirect_target(method, url, resp)
-                            if span is not None:
-                                span.redirected(resp.status, url)
-                                assert options is not None  # always built with a span
-                                options = _with_headers(options, span.headers())
+                        if resp.status in _REDIRECTS and _LOCATION in headers:
+                            hops += 1
+                            url, options = self._redirect(method, url, resp, hops, span, options)
                             continue
                         # The whole body, within max_body_size once decoded: read at once
                         # when its size is known, honest (not compressed) and within it.
-                        # (``resp.content_length``, without the property's call.)
-                        length = headers.get("Content-Length")
+                        # (``resp.content_length``, without the property's call; the
+                        # header names are aiohttp's ``istr`` constants: a plain ``str``
+                        # is case-folded on every lookup, ~1,500 instructions a request.)
+                        length = headers.get(_CONTENT_LENGTH)
                         if (
                             length is not None
-                            and int(length) <= limit
-                            and "Content-Encoding" not in headers
+                            and int(length) <= self.max_body_size
+                            and _CONTENT_ENCODING not in headers
                         ):
                             content = await resp.read()
                         else:
-                            content = await read_limited(resp, limit, method, url)
+                            content = await read_limited(resp, self.max_body_size, method, url)
                         return RawResponse(resp.status, headers, content, method, url, attempt)
                 except (CoderTransportError, asyncio.CancelledError):
                     raise
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                     return self._failed(exc, method, url)
                 except RuntimeError:
-                    # aiohttp's "Session is closed": our aclose() won the race.
-                    if not self._closed and not session.closed:
+                    if not self._lost_race(session):
                         raise
-                    closed = True
-                if closed:  # raised outside the except block: no aiohttp error is chained
-                    raise ClientClosedError("the client was closed while this call ran")
+                # Only a closed session gets here, raised outside the except block so
+                # that no aiohttp error is chained.
+                raise ClientClosedError("the client was closed while this call ran")
+        finally:
+            slots.give()
+
+    def _lost_race(self, session: aiohttp.ClientSession) -> bool:
+        """Whether a ``RuntimeError`` from aiohttp is its "Session is closed": our
+        :meth:`aclose` won the race."""
+        return self._closed or session.closed
+
+    def _attempt_options(
+        self,
+        limits: Timeouts,
+        budget: RetryBudget,
+        method: str,
+        url: URL,
+        body: bytes | None,
+        span: RequestSpan | None,
+    ) -> dict[str, Any] | None:
+        """Keyword arguments for ``session.request`` beyond ``allow_redirects=False``
+        (``None``: none), for an attempt that is not the common one."""
+        timeout = self._attempt_timeout(limits, budget, method, url)
+        plain = self._owns_session and body is None and span is None
+        if plain and timeout is self._default_timeout:
+            return None
+        options = self._request_options(timeout, body is not None)
+        if span is not None:
+            options = _with_headers(options, span.headers())
+        return options
+
+    def _redirect(
+        self,
+        method: str,
+        url: URL,
+        resp: aiohttp.ClientResponse,
+        hops: int,
+        span: RequestSpan | None,
+        options: dict[str, Any] | None,
+    ) -> tuple[URL, dict[str, Any] | None]:
+        """Where redirect number ``hops`` of an attempt goes, and the options to send
+        there with (a span's redirect hop gets a span, and trace context, of its own)."""
+        if hops > _MAX_REDIRECTS:
             raise CoderTransportError(
                 f"more than {_MAX_REDIRECTS} redirects", method=method, url=self._public(url)
             )
-        finally:
-            slots.give()
+        url = self._redirect_target(method, url, resp)
+        if span is not None:
+            span.redirected(resp.status, url)
+            assert options is not None  # always built with a span
+            options = _with_headers(options, span.headers())
+        return url, options
 
     def _attempt_timeout(
         self, limits: Timeouts, budget: RetryBudget, method: str, url: URL
@@ -730,6 +793,20 @@ def _with_headers(options: dict[str, Any], extra: Mapping[str, str]) -> dict[str
     headers.update(extra)
     # Wrapped as the cached options are: a caller's session gets the token here too.
     return {**options, "headers": _Headers(headers)}
+
+
+def _sending(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    body: bytes | None,
+    options: dict[str, Any],
+) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+    """``session.request`` with ``options`` (any request but the common one)."""
+    # Keyword arguments spelled out: a ``data=None`` costs inside aiohttp.
+    if body is None:
+        return session.request(method, url, **options)
+    return session.request(method, url, data=_payload(body), **options)
 
 
 def _payload(body: bytes | None) -> bytes | io.BytesIO | None:
