@@ -368,7 +368,7 @@ class Transport:
         if session is None or asyncio.get_running_loop() is not self._loop:
             session = self._session_or_open()  # opens it, or raises: closed, another loop
         if budget is None:
-            budget = RetryBudget(self.retry, self.clock, self.rand)  # self.budget(), inlined
+            budget = self.budget()
         limits = timeouts or self.timeouts
         # Built afresh every time (yarl's own bounded caches make it cheap): a cache per
         # path held two URLs for every task a client ever followed, and the transport

@@ -414,15 +414,9 @@ class _FastHooks:
 #: Fields many tasks share, which the single-object code compares with the last value it
 #: decoded first: UUIDs (one organization, owner or template has many) with the last
 #: string it parsed, before the cache; an agent's health with the last one it built.
-_SHARED = {
-    Task: (
-        "organization_id",
-        "owner_id",
-        "template_id",
-        "template_version_id",
-        "workspace_agent_health",
-    )
-}
+_SHARED_IDS = ("organization_id", "owner_id", "template_id", "template_version_id")
+_LAST_BUILT = {Task: ("workspace_agent_health",)}  # listings compare with it too
+_SHARED = {Task: _SHARED_IDS + _LAST_BUILT[Task]}
 #: Timestamps the single-object code parses without the cache: they change with every
 #: body of a changing task, so a cache miss and insert would cost more than the parse
 #: (~5% of a decode).  A task's ``created_at`` never changes: that one is cached.
@@ -453,7 +447,7 @@ def _lookups() -> codegen.Lookups:
         new_time=_new_time_hook,
         key=_json_key,
         upgrades={Task: ("workspace_name", _from_workspace_shape)},
-        last={Task: ("workspace_agent_health",)},
+        last=_LAST_BUILT,
         memos={
             TaskLogEntry: codegen.Memo(
                 "time", _ENTRIES, _remember_entry, _ENTRY_RUNS.last, _ENTRY_RUNS.remember
