@@ -9,6 +9,7 @@ again here, in a process of their own where OpenTelemetry is never imported.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ def test_the_untraced_request_path_passes_the_request_path_tests() -> None:
     done = subprocess.run(
         [sys.executable, "-c", PROGRAM, *(str(HERE / f) for f in FILES)],
         cwd=HERE.parent.parent,
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},  # all of them
         capture_output=True,
         text=True,
         timeout=600,

@@ -21,6 +21,14 @@ def test_it_sets_every_field_the_class_has() -> None:
     assert tuple(a.name for a in attrs.fields(EntryEvent)) == (*_FIELDS, "_acker")
 
 
+def test_the_class_runs_nothing_at_construction_that_it_would_skip() -> None:
+    # What entry_event bypasses: EntryEvent's __init__ may only store the fields.
+    fields = attrs.fields(EntryEvent)
+    assert all(a.validator is None and a.converter is None for a in fields)
+    assert not hasattr(EntryEvent, "__attrs_post_init__")
+    assert not hasattr(EntryEvent, "__attrs_pre_init__")
+
+
 def test_it_makes_the_event_the_class_makes() -> None:
     entry, task_id = _entry(), uuid4()
     for kind in (LogEventKind.NEW, LogEventKind.UPDATE):
