@@ -7,7 +7,8 @@ from uuid import UUID
 
 from tracking import make_task, run
 
-from coder_tasks_async import ConversationTracker, LogEvent, TaskState, TaskStatus
+from coder_tasks_async import ConversationTracker, LogEvent, LogEventKind, TaskState, TaskStatus
+from coder_tasks_async._polling.tracker import _new_step, _Step
 
 SCREEN = {"id": 0, "type": "output", "content": "screen", "time": "2025-10-27T14:03:38Z"}
 
@@ -160,3 +161,13 @@ def test_conversations_met_only_as_snapshots_each_have_their_own_name() -> None:
         ]
         # The next live run is another conversation still.
         assert run(tracker, [SCREEN], task=live(5))[0] == ("reset", -1, "")
+
+
+def test_a_step_built_as_a_plain_tuple_is_the_step_its_class_builds() -> None:
+    # The tracker builds entry steps with ``tuple.__new__`` (all fields, in order): a
+    # field added to _Step, or moved, must show here rather than shift the others.
+    fields = (LogEventKind.UPDATE, 7, "output", "d1g", False, None, 123, 4)
+    fast = _new_step(_Step, fields)
+    assert _Step._fields == ("kind", "id", "type", "digest", "final", "run", "quick", "size")
+    assert fast == _Step(*fields)
+    assert (fast.kind, fast.id, fast.quick, fast.size) == (LogEventKind.UPDATE, 7, 123, 4)
