@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from coder_tasks_async import CoderTasksClient, PollPolicy
+from coder_tasks_async import CoderTasksClient, PollPolicy, RetryPolicy
 from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
 
 #: The tests folder (fixture bodies live in ``TESTS / "fixtures" / <server era>``).
@@ -27,6 +29,32 @@ async def serve_app(app: web.Application) -> AsyncIterator[int]:
         yield runner.addresses[0][1]
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def redirect_loop(**options: Any) -> AsyncIterator[tuple[CoderTasksClient, list[str]]]:
+    """A server whose task route redirects to another task for ever, and a client of it
+    (API v2, no retries, ``options`` added): the client, and the paths the server was
+    asked for, one per request."""
+    asked: list[str] = []
+
+    async def loop(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        raise web.HTTPTemporaryRedirect(f"/api/v2/tasks/me/{uuid.UUID(int=len(asked) + 1)}")
+
+    app = web.Application()
+    app.router.add_get("/api/v2/tasks/{user}/{task}", loop)
+    async with serve_app(app) as port:
+        token = "abcdefghij-" + "s" * 22
+        url = f"http://127.0.0.1:{port}"
+        async with CoderTasksClient(
+            url,
+            token=token,
+            api="v2",
+            retry=RetryPolicy.none(),
+            **options,
+        ) as client:
+            yield client, asked
 
 
 def acquired(client: CoderTasksClient) -> int:

@@ -12,7 +12,7 @@ import aiohttp
 import anyio
 import pytest
 from aiohttp import web
-from helpers import acquired, serve_app
+from helpers import acquired, redirect_loop, serve_app
 
 from coder_tasks_async import (
     AmbiguousRequestError,
@@ -363,26 +363,11 @@ async def test_same_origin_redirect_is_followed_with_the_token() -> None:
 
 
 async def test_a_redirect_loop_stops_after_five_redirects_and_releases_the_connection() -> None:
-    hits = 0
-
-    async def loop(request: web.Request) -> web.Response:
-        nonlocal hits
-        hits += 1
-        raise web.HTTPTemporaryRedirect(f"/api/v2/tasks/me/{uuid.UUID(int=hits + 1)}")
-
-    app = web.Application()
-    app.router.add_get("/api/v2/tasks/{user}/{task}", loop)
-    async with serve_app(app) as port:
-        async with CoderTasksClient(
-            f"http://127.0.0.1:{port}",
-            token="abcdefghij-" + "s" * 22,
-            api="v2",
-            retry=RetryPolicy.none(),
-        ) as client:
-            with pytest.raises(CoderTransportError, match="more than 5 redirects"):
-                await client.get_task(uuid.UUID(int=1))
-            assert acquired(client) == 0
-    assert hits == 6  # the first request and the 5 redirects followed; no seventh
+    async with redirect_loop() as (client, asked):
+        with pytest.raises(CoderTransportError, match="more than 5 redirects"):
+            await client.get_task(uuid.UUID(int=1))
+        assert acquired(client) == 0
+    assert len(asked) == 6  # the first request and the 5 redirects followed; no seventh
 
 
 def test_debug_logging_switch_never_prints_the_token() -> None:

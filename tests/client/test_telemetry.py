@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import pytest
 from aiohttp import web
-from helpers import FAST, serve_app
+from helpers import FAST, redirect_loop, serve_app
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -388,28 +388,12 @@ async def test_a_redirect_hop_is_a_span_of_its_own_and_a_token_in_a_url_is_scrub
 async def test_a_redirect_loop_ends_on_the_span_of_the_sixth_redirect_not_an_unsent_hop(
     otel: Otel,
 ) -> None:
-    hits = 0
-
-    async def loop(request: web.Request) -> web.Response:
-        nonlocal hits
-        hits += 1
-        raise web.HTTPTemporaryRedirect(f"{TASKS}/me/{uuid.UUID(int=hits + 1)}")
-
-    app = web.Application()
-    app.router.add_get(f"{TASKS}/{{user}}/{{task}}", loop)
-    async with serve_app(app) as port:
-        async with CoderTasksClient(
-            f"http://127.0.0.1:{port}",
-            token="abcdefghij-" + "s" * 22,
-            api="v2",
-            retry=RetryPolicy.none(),
-            tracer_provider=otel.tracer_provider,
-            meter_provider=otel.meter_provider,
-        ) as client:
-            with pytest.raises(CoderTransportError, match="more than 5 redirects"):
-                await client.get_task(uuid.UUID(int=1))
+    providers = {"tracer_provider": otel.tracer_provider, "meter_provider": otel.meter_provider}
+    async with redirect_loop(**providers) as (client, asked):
+        with pytest.raises(CoderTransportError, match="more than 5 redirects"):
+            await client.get_task(uuid.UUID(int=1))
     spans = otel.client_spans()
-    assert hits == len(spans) == 6  # the first request and 5 redirects followed, all sent
+    assert len(asked) == len(spans) == 6  # the first request and 5 redirects followed, all sent
     assert [(s.attributes or {}).get("http.request.resend_count") for s in spans] == [
         None,
         *range(1, 6),
