@@ -1,4 +1,5 @@
-"""Cold starts: importing the package, its client, and ``coder-tasks --help`` vs ``import aiohttp``.
+"""Cold starts: importing the package, its client, and ``coder-tasks --help`` vs ``import aiohttp``;
+and what the ``otel`` extra costs the client's import by being installed.
 
 Each figure is the median wall time of fresh interpreter processes (``python -c``),
 interleaved with the baseline so that load on the machine hits both alike.  The
@@ -13,6 +14,7 @@ aiohttp loads its installed bytecode, and the figure measured the compiler.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -32,6 +34,15 @@ _BASELINE = [sys.executable, "-c", "import aiohttp"]
 _IMPORT = [sys.executable, "-c", "import coder_tasks_async"]
 # The package root loads its names on first use: this is what a program pays.
 _CLIENT = [sys.executable, "-c", "from coder_tasks_async import CoderTasksClient"]
+# The same import with OpenTelemetry made unimportable (``None`` in ``sys.modules`` makes
+# ``import opentelemetry...`` raise ImportError), as if the ``otel`` extra were not installed.
+_CLIENT_NO_OTEL = [
+    sys.executable,
+    "-c",
+    "import sys; sys.modules['opentelemetry'] = None\n"
+    "from coder_tasks_async import CoderTasksClient",
+]
+OTEL_TARGET = 1.05  # x the same import without OpenTelemetry: noise only
 # The console script itself, as a user runs it (it lives beside the interpreter).
 _SCRIPT = Path(sys.executable).with_name("coder-tasks")
 _HELP = (
@@ -47,14 +58,16 @@ def _once(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
-def _compare(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
+def _compare(
+    cmd: list[str], runs: int, env: dict[str, str], baseline: list[str] = _BASELINE
+) -> tuple[float, float]:
     for _ in range(2):  # warm the OS file cache and bytecode caches
         _once(cmd, env)
-        _once(_BASELINE, env)
+        _once(baseline, env)
     mine: list[float] = []
     base: list[float] = []
     for i in range(runs):
-        pair = [(mine, cmd), (base, _BASELINE)]
+        pair = [(mine, cmd), (base, baseline)]
         for samples, c in pair if i % 2 == 0 else reversed(pair):
             samples.append(_once(c, env))
     return median(mine), median(base)
@@ -77,7 +90,41 @@ def bench_imports(settings: Settings) -> list[Row]:
             ("coder-tasks --help", _HELP, HELP_TARGET),
         ):
             rows.append(_row(bench, target, *_compare(cmd, runs, env), runs))
+        if importlib.util.find_spec("opentelemetry") is not None:
+            loaded = _otel_modules_loaded(env)
+            rows.append(_otel_row(*_compare(_CLIENT, runs, env, _CLIENT_NO_OTEL), runs, loaded))
     return rows
+
+
+def _otel_modules_loaded(env: dict[str, str]) -> int:
+    """How many ``opentelemetry`` modules the client's import loads (installed): the
+    timing's structural twin, which no load on the machine blurs."""
+    count = "print(sum(m.split('.')[0] == 'opentelemetry' for m in sys.modules))"
+    probe = f"{_CLIENT[2]}\nimport sys\n{count}"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, env=env)
+    return int(out.stdout)
+
+
+def _otel_row(mine: float, base: float, runs: int, loaded: int) -> Row:
+    """The client's import with the ``otel`` extra installed vs made unimportable."""
+    ratio = mine / base
+    return Row(
+        bench="import CoderTasksClient, otel installed",
+        figure="fresh process, wall (median)",
+        sdk=f"{fmt_time(mine)} ({loaded} opentelemetry modules)",
+        baseline=fmt_time(base) + " (opentelemetry unimportable)",
+        ratio=ratio,
+        unit="x without opentelemetry",
+        target=f"<= {OTEL_TARGET:.2f}x",
+        passed=ratio <= OTEL_TARGET and loaded == 0,
+        data={
+            "sdk_s": mine,
+            "no_otel_s": base,
+            "runs": runs,
+            "bytecode": True,
+            "opentelemetry_modules": loaded,
+        },
+    )
 
 
 def _row(

@@ -18,6 +18,8 @@ from typing import TypeVar, cast
 import anyio
 import anyio.lowlevel
 
+from .._endpoints.pinned import telemetry as telemetry_of
+from .._endpoints.tasks import TaskEndpoints
 from .._http.telemetry import GLOBAL_TELEMETRY, Telemetry
 from .._wire.deprecation import value_from
 from .._wire.loggers import ROOT, get_logger
@@ -72,7 +74,10 @@ async def map_bounded(
     client's ``create_many`` and friends name theirs after themselves), the parent
     of every request its calls send, with ``coder.fan_out.items``,
     ``coder.fan_out.concurrency`` and ``coder.fan_out.failures``, and an event per
-    rate-limit pause.
+    rate-limit pause.  The span goes where the client's spans go (its
+    ``tracer_provider=``) when ``func`` is a method of a client (``coder.get_task``)
+    or ``rate_limit`` paces one; otherwise (a lambda, no limiter) map_bounded cannot
+    know the client and uses the global tracer provider.
 
     Example::
 
@@ -82,8 +87,17 @@ async def map_bounded(
     limiter = value_from(rate_limit, rate_limiter, "rate_limiter", "rate_limit")
     return await fan_out(
         func, items, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
-        rate_limit=limiter,
+        rate_limit=limiter, telemetry=_telemetry(func, limiter),
     )  # fmt: skip
+
+
+def _telemetry(func: Callable[..., object], limiter: RateLimiter | None) -> Telemetry:
+    """The telemetry of the client ``func`` is a method of, else of the client ``limiter``
+    paces, else the global providers' (a lambda names no client we could see)."""
+    for client in (getattr(func, "__self__", None), limiter and limiter._client):
+        if isinstance(client, TaskEndpoints):
+            return telemetry_of(client)
+    return GLOBAL_TELEMETRY
 
 
 async def fan_out(

@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -29,7 +30,11 @@ from coder_tasks_async import (
     CoderTransportError,
     LogEventKind,
     NotFoundError,
+    RateLimiter,
     RetryPolicy,
+    SQLiteCursorStore,
+    Task,
+    map_bounded,
 )
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault
 
@@ -345,6 +350,86 @@ async def test_a_fan_out_is_a_parent_span_with_its_failures_and_rate_limit_pause
     pauses = [e for e in fan_out.events if e.name == "coder.rate_limit.pause"]
     assert pauses and (pauses[0].attributes or {})["coder.pause.seconds"] == 25
     assert {(s.attributes or {})["error.type"] for s in otel.client_spans()} == {"429"}
+    assert_no_token(otel.spans, fake_coder.token)
+
+
+#: How each parent span is made: ``(client, the two tasks, a scratch directory)``.
+Drive = Callable[[CoderTasksClient, list[Task], Path], Awaitable[object]]
+_FAN_OUT = {"coder.fan_out.items": 2, "coder.fan_out.concurrency": 3, "coder.fan_out.failures": 0}
+_FOLLOW = {"coder.follow.end_reason": "closed"}
+
+
+async def _first_of(follower: Any) -> None:
+    """Iterate ``follower`` (a follow's async context manager) once, then close it."""
+    with anyio.fail_after(60):  # a safety net against a hang, not a timing assertion
+        async with follower as events:
+            await anext(events)
+
+
+async def _follow_fleet(client: CoderTasksClient, tasks: list[Task], tmp: Path) -> None:
+    store = SQLiteCursorStore(tmp / "cursors.sqlite3")
+    try:
+        await _first_of(client.follow_fleet(store, worker="w1", poll=FAST))
+    finally:
+        await store.aclose()
+
+
+PARENTS: dict[str, tuple[str, Drive, dict[str, Any]]] = {
+    "create_many": (
+        "create_many",
+        lambda c, tasks, _: c.create_many(
+            ["a", "b"], template_version_id=tasks[0].template_version_id, concurrency=3
+        ),
+        _FAN_OUT,
+    ),
+    "delete_many": (
+        "delete_many",
+        lambda c, tasks, _: c.delete_many(tasks, concurrency=3),
+        _FAN_OUT,
+    ),
+    "map_bounded": (
+        "map_bounded",
+        lambda c, tasks, _: map_bounded(c.get_task, [t.id for t in tasks], concurrency=3),
+        _FAN_OUT,
+    ),
+    # A lambda names no client; the rate limiter does.
+    "map_bounded-lambda-rate_limit": (
+        "map_bounded",
+        lambda c, tasks, _: map_bounded(
+            lambda t: c.get_task(t.id), tasks, concurrency=3, rate_limit=RateLimiter(c)
+        ),
+        _FAN_OUT,
+    ),
+    "follow_many": (
+        "follow_many",
+        lambda c, tasks, _: _first_of(c.follow_many(tasks, poll=FAST)),
+        _FOLLOW,
+    ),
+    "watch_many": (
+        "watch_many",
+        lambda c, tasks, _: _first_of(c.watch_many(tasks, poll=FAST)),
+        _FOLLOW,
+    ),
+    "follow_fleet": ("follow_fleet", _follow_fleet, _FOLLOW),
+}
+
+
+@pytest.mark.parametrize("case", list(PARENTS))
+async def test_each_follow_and_fan_out_is_a_parent_span_of_its_requests(
+    case: str, fake_coder: FakeCoder, traced: CoderTasksClient, otel: Otel, tmp_path: Path
+) -> None:
+    # The client's own tracer provider and no global one: every span must reach ``otel``.
+    name, drive, attributes = PARENTS[case]
+    version = fake_coder.template_version_id
+    tasks = [await traced.create_task(p, template_version_id=version) for p in ("t1", "t2")]
+    otel.exporter.clear()
+    await drive(traced, tasks, tmp_path)
+    (parent,) = [s for s in otel.spans if s.kind is not SpanKind.CLIENT]
+    assert (parent.name, parent.kind) == (name, SpanKind.INTERNAL)
+    assert dict(parent.attributes or {}) == attributes
+    requests = otel.client_spans()
+    assert requests  # at least one request, and each of them its child
+    assert [s.name for s in requests if s.parent != parent.context] == []
     assert_no_token(otel.spans, fake_coder.token)
 
 

@@ -67,7 +67,11 @@ import coder_tasks_async.testing
 from coder_tasks_async import CoderTasksClient, TaskState
 from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
 
-pytestmark = pytest.mark.anyio
+#: The SDK's own deprecation warning (``_wire/deprecation.py``) is an error here: a block
+#: showing an old spelling (``rate_limiter=``, ``user=``) only looks right.
+SDK_DEPRECATION = "error:.*is deprecated and will be removed in the next release:DeprecationWarning"
+
+pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings(SDK_DEPRECATION)]
 
 #: Every public name, as the package's own docstrings see them (and test wiring does).
 PUBLIC: dict[str, Any] = {
@@ -437,6 +441,38 @@ async def run_with(
             await run_block(block, wiring, scope)
     finally:
         await close_leftovers(scope, {**PUBLIC, **ns})
+
+
+@pytest.mark.parametrize(
+    ("code", "markdown"),
+    [
+        (  # a Markdown snippet: a deprecated keyword
+            "from coder_tasks_async import RateLimiter, map_bounded\n"
+            "outcomes = await map_bounded(coder.get_task, refs, rate_limiter=RateLimiter(coder))\n"
+            "assert outcomes[0].ok\n",
+            True,
+        ),
+        ("task = await coder.get_task(ref, user='me')\n", False),  # a docstring example
+        (  # a complete program, run in its own thread
+            "import asyncio\n"
+            "from coder_tasks_async import CoderTasksClient\n"
+            "async def main():\n"
+            "    async with CoderTasksClient.from_env() as coder:\n"
+            "        await coder.get_task('fix-login', user='me')\n"
+            "asyncio.run(main())\n",
+            True,
+        ),
+    ],
+    ids=["snippet", "docstring", "program"],
+)
+async def test_a_block_with_a_deprecated_spelling_fails(
+    code: str, markdown: bool, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    block = Block(where="deprecated.md:1" if markdown else "docstring:deprecated", code=code,
+                  markdown=markdown)  # fmt: skip
+    async with namespace(None if block.program else FakeClock()) as ns:
+        with pytest.raises(DeprecationWarning, match="is deprecated and will be removed"):
+            await run_with(block, Wiring(), ns, monkeypatch, request)
 
 
 def test_every_public_example_is_found() -> None:
