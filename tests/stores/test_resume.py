@@ -1,0 +1,166 @@
+"""A bot restarted on a store resumes at the first entry it did not acknowledge.
+
+``follow_logs(store=, key=)`` and ``follow_many(store=)`` on both stores (a real SQLite
+file and the session's real PostgreSQL): a first run acknowledges some entries (by
+asking for the next one, by ``await event.ack()``) and leaves by an exception; a new
+client on a new store handle (a restarted process) follows again and must start at
+the first entry not acknowledged, under the key it was given, while another key
+starts from the beginning.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+import anyio
+import pytest
+from storekit import MakeStore
+
+from coder_tasks_async import (
+    CoderTasksClient,
+    CursorStore,
+    EntryEvent,
+    PollPolicy,
+    Task,
+    TaskState,
+)
+from coder_tasks_async.testing import FakeCoder, Timings
+
+pytestmark = pytest.mark.anyio
+
+QUICK = Timings(pending=0.05, initializing=0.05, chunk_interval=0.05, chunks=2)
+PACE = PollPolicy(initial=0.05, maximum=0.2, jitter=0.0)
+ENTRIES = 5  # two finished turns on the fake (its welcome screen included)
+BOUND = 30.0  # seconds: a safety net against a hang, never a pass
+
+
+class Crash(Exception):
+    """The bot falls over in the middle of an event."""
+
+
+async def two_turns(fake: FakeCoder, prompt: str) -> Task:
+    """A task with two finished turns: entries 0-4, all settled."""
+    async with CoderTasksClient(fake.url, token=fake.token) as coder:
+        task = await coder.create_task(prompt, template_version_id=fake.template_version_id)
+        await coder.wait_for(task, until=TaskState.IDLE, timeout=BOUND)
+        await coder.send_input(task, "a second turn")
+        await coder.wait_for(task, until=TaskState.IDLE, timeout=BOUND)
+    assert [e["id"] for e in fake.task(task.id).entries] == list(range(ENTRIES))
+    return task
+
+
+@asynccontextmanager
+async def restarted(
+    fake: FakeCoder, make_store: MakeStore, namespace: str
+) -> AsyncIterator[tuple[CoderTasksClient, CursorStore]]:
+    """A new process's client and store handle (on the same namespace)."""
+    store = make_store(namespace=namespace)
+    try:
+        async with CoderTasksClient(fake.url, token=fake.token) as coder:
+            yield coder, store
+    finally:
+        await store.aclose()
+
+
+async def first_ids(
+    fake: FakeCoder, make_store: MakeStore, namespace: str, task: Task, key: str, n: int
+) -> list[int]:
+    """The first ``n`` entries a restarted bot gets under ``key``; it then leaves by an
+    exception (acknowledging none of them but those it asked past)."""
+    seen: list[int] = []
+    async with restarted(fake, make_store, namespace) as (coder, store):
+        with pytest.raises(Crash), anyio.fail_after(BOUND):
+            async with coder.follow_logs(
+                task, settled=True, store=store, key=key, poll=PACE, wake="poll"
+            ) as follower:
+                async for event in follower:
+                    assert isinstance(event, EntryEvent) and event.entry is not None
+                    seen.append(event.entry.id)
+                    if len(seen) == n:
+                        raise Crash
+    return seen
+
+
+async def test_follow_logs_resumes_under_its_key_at_the_first_entry_not_acknowledged(
+    make_store: MakeStore,
+) -> None:
+    namespace = uuid.uuid4().hex
+    async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
+        task = await two_turns(fake, "job")
+        seen: list[int] = []
+        async with restarted(fake, make_store, namespace) as (coder, store):
+            with pytest.raises(Crash), anyio.fail_after(BOUND):
+                async with coder.follow_logs(
+                    task, settled=True, store=store, key="replies", poll=PACE, wake="poll"
+                ) as follower:
+                    async for event in follower:
+                        assert isinstance(event, EntryEvent) and event.entry is not None
+                        seen.append(event.entry.id)
+                        if event.entry.id == 1:
+                            await event.ack()  # explicitly (0 was, by asking for 1)
+                        elif event.entry.id == 2:
+                            raise Crash  # 2 handed out, never acknowledged
+            assert seen == [0, 1, 2]
+            assert await store.load(str(task.id)) is None  # saved under the key given
+            assert await store.load("replies") is not None
+        # A new client: the key's cursor resumes at 2, another key starts at 0.
+        assert await first_ids(fake, make_store, namespace, task, "replies", 2) == [2, 3]
+        # That run asked past 2 (acknowledged), not past 3: it resumes at 3.
+        assert await first_ids(fake, make_store, namespace, task, "replies", 1) == [3]
+        assert await first_ids(fake, make_store, namespace, task, "audit", ENTRIES) == list(
+            range(ENTRIES)
+        )
+
+
+async def follow_many_run(
+    fake: FakeCoder,
+    make_store: MakeStore,
+    namespace: str,
+    tasks: list[Task],
+    crash_at: tuple[UUID, int] | None,
+    want: int,
+) -> list[tuple[UUID, int]]:
+    """Entries a (re)started ``follow_many(store=)`` hands out, until ``crash_at`` (then it
+    falls over) or until it had ``want`` of them (then it leaves by an exception too)."""
+    seen: list[tuple[UUID, int]] = []
+    async with restarted(fake, make_store, namespace) as (coder, store):
+        with pytest.raises(Crash), anyio.fail_after(BOUND):
+            async with coder.follow_many(
+                tasks, settled=True, store=store, poll=PACE, wake="poll"
+            ) as events:
+                async for event in events:
+                    if not isinstance(event, EntryEvent) or event.entry is None:
+                        continue
+                    seen.append((event.task_id, event.entry.id))
+                    if seen[-1] == crash_at or len(seen) == want:
+                        raise Crash
+    return seen
+
+
+async def test_follow_many_resumes_each_task_at_its_first_entry_not_acknowledged(
+    make_store: MakeStore,
+) -> None:
+    namespace = uuid.uuid4().hex
+    async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
+        tasks = [await two_turns(fake, "first"), await two_turns(fake, "second")]
+        everything = {(t.id, i) for t in tasks for i in range(ENTRIES)}
+        crash_at = (tasks[0].id, 2)
+        before = await follow_many_run(fake, make_store, namespace, tasks, crash_at, 99)
+        assert before[-1] == crash_at
+        acknowledged = set(before[:-1])  # each by asking for the next
+        # A new client gets exactly the rest, each once, the crashed-on entry included,
+        # and each task in order from its first entry not acknowledged.
+        rest = len(everything - acknowledged)
+        after = await follow_many_run(fake, make_store, namespace, tasks, None, rest)
+        assert sorted(after) == sorted(everything - acknowledged)
+        first = [i for task_id, i in after if task_id == tasks[0].id]
+        assert first == list(range(2, ENTRIES))
+        second = [i for task_id, i in after if task_id == tasks[1].id]
+        assert second == sorted(second)
+        async with restarted(fake, make_store, namespace) as (_, store):
+            saved = await store.load_many([str(t.id) for t in tasks])
+            assert str(tasks[0].id) in saved  # under the task's id: follow_many's key
+            assert set(saved) <= {str(t.id) for t in tasks}
