@@ -11,8 +11,9 @@ starts from the beginning.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 from uuid import UUID
 
 import anyio
@@ -65,23 +66,43 @@ async def restarted(
         await store.aclose()
 
 
+Seen = list[tuple[UUID, int]]
+
+
+async def until_crash(follower: Any, crash: Callable[[EntryEvent], Awaitable[bool]]) -> Seen:
+    """The entries ``follower`` hands out, each as (task id, entry id), until ``crash``
+    says the bot falls over on one (by an exception, acknowledging none but those it
+    asked past or acknowledged itself)."""
+    seen: Seen = []
+
+    async def run() -> None:
+        async with follower as events:
+            async for event in events:
+                if not isinstance(event, EntryEvent) or event.entry is None:
+                    continue
+                seen.append((event.task_id, event.entry.id))
+                if await crash(event):
+                    raise Crash
+
+    with anyio.fail_after(BOUND), pytest.raises(Crash):
+        await run()
+    return seen
+
+
 async def first_ids(
     fake: FakeCoder, make_store: MakeStore, namespace: str, task: Task, key: str, n: int
 ) -> list[int]:
-    """The first ``n`` entries a restarted bot gets under ``key``; it then leaves by an
-    exception (acknowledging none of them but those it asked past)."""
-    seen: list[int] = []
+    """The first ``n`` entries a restarted bot gets under ``key`` before it falls over."""
     async with restarted(fake, make_store, namespace) as (coder, store):
-        with pytest.raises(Crash), anyio.fail_after(BOUND):
-            async with coder.follow_logs(
-                task, settled=True, store=store, key=key, poll=PACE, wake="poll"
-            ) as follower:
-                async for event in follower:
-                    assert isinstance(event, EntryEvent) and event.entry is not None
-                    seen.append(event.entry.id)
-                    if len(seen) == n:
-                        raise Crash
-    return seen
+        follower = coder.follow_logs(
+            task, settled=True, store=store, key=key, poll=PACE, wake="poll"
+        )
+        count = iter(range(n - 1, -1, -1))
+
+        async def nth(event: EntryEvent) -> bool:
+            return next(count) == 0
+
+        return [i for _, i in await until_crash(follower, nth)]
 
 
 async def test_follow_logs_resumes_under_its_key_at_the_first_entry_not_acknowledged(
@@ -90,29 +111,27 @@ async def test_follow_logs_resumes_under_its_key_at_the_first_entry_not_acknowle
     namespace = uuid.uuid4().hex
     async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
         task = await two_turns(fake, "job")
-        seen: list[int] = []
         async with restarted(fake, make_store, namespace) as (coder, store):
-            with pytest.raises(Crash), anyio.fail_after(BOUND):
-                async with coder.follow_logs(
-                    task, settled=True, store=store, key="replies", poll=PACE, wake="poll"
-                ) as follower:
-                    async for event in follower:
-                        assert isinstance(event, EntryEvent) and event.entry is not None
-                        seen.append(event.entry.id)
-                        if event.entry.id == 1:
-                            await event.ack()  # explicitly (0 was, by asking for 1)
-                        elif event.entry.id == 2:
-                            raise Crash  # 2 handed out, never acknowledged
-            assert seen == [0, 1, 2]
+
+            async def acks_1_crashes_at_2(event: EntryEvent) -> bool:
+                assert event.entry is not None
+                if event.entry.id == 1:
+                    await event.ack()  # explicitly (0 was, by asking for 1)
+                return event.entry.id == 2  # 2 handed out, never acknowledged
+
+            follower = coder.follow_logs(
+                task, settled=True, store=store, key="replies", poll=PACE, wake="poll"
+            )
+            seen = await until_crash(follower, acks_1_crashes_at_2)
+            assert [i for _, i in seen] == [0, 1, 2]
             assert await store.load(str(task.id)) is None  # saved under the key given
             assert await store.load("replies") is not None
         # A new client: the key's cursor resumes at 2, another key starts at 0.
         assert await first_ids(fake, make_store, namespace, task, "replies", 2) == [2, 3]
         # That run asked past 2 (acknowledged), not past 3: it resumes at 3.
         assert await first_ids(fake, make_store, namespace, task, "replies", 1) == [3]
-        assert await first_ids(fake, make_store, namespace, task, "audit", ENTRIES) == list(
-            range(ENTRIES)
-        )
+        everything = await first_ids(fake, make_store, namespace, task, "audit", ENTRIES)
+        assert everything == list(range(ENTRIES))
 
 
 async def follow_many_run(
@@ -122,22 +141,20 @@ async def follow_many_run(
     tasks: list[Task],
     crash_at: tuple[UUID, int] | None,
     want: int,
-) -> list[tuple[UUID, int]]:
-    """Entries a (re)started ``follow_many(store=)`` hands out, until ``crash_at`` (then it
-    falls over) or until it had ``want`` of them (then it leaves by an exception too)."""
-    seen: list[tuple[UUID, int]] = []
+) -> Seen:
+    """Entries a (re)started ``follow_many(store=)`` hands out until ``crash_at``, or
+    until it had ``want`` of them: then it falls over."""
     async with restarted(fake, make_store, namespace) as (coder, store):
-        with pytest.raises(Crash), anyio.fail_after(BOUND):
-            async with coder.follow_many(
-                tasks, settled=True, store=store, poll=PACE, wake="poll"
-            ) as events:
-                async for event in events:
-                    if not isinstance(event, EntryEvent) or event.entry is None:
-                        continue
-                    seen.append((event.task_id, event.entry.id))
-                    if seen[-1] == crash_at or len(seen) == want:
-                        raise Crash
-    return seen
+        follower = coder.follow_many(tasks, settled=True, store=store, poll=PACE, wake="poll")
+        seen = 0
+
+        async def crash(event: EntryEvent) -> bool:
+            nonlocal seen
+            seen += 1
+            assert event.entry is not None
+            return (event.task_id, event.entry.id) == crash_at or seen == want
+
+        return await until_crash(follower, crash)
 
 
 async def test_follow_many_resumes_each_task_at_its_first_entry_not_acknowledged(
