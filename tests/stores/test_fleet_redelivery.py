@@ -22,15 +22,13 @@ from uuid import UUID
 import anyio
 import orjson
 import pytest
-from storekit import wait_until
+from storekit import PACE, QUICK, wait_until
 
-from coder_tasks_async import CoderTasksClient, PollPolicy, TaskState
-from coder_tasks_async.testing import FakeCoder, Timings
+from coder_tasks_async import CoderTasksClient, TaskState
+from coder_tasks_async.testing import FakeCoder
 
 pytestmark = pytest.mark.anyio
 
-QUICK = Timings(pending=0.05, initializing=0.05, chunk_interval=0.05, chunks=2)
-PACE = PollPolicy(initial=0.05, maximum=0.2, jitter=0.0)
 WORKER = Path(__file__).with_name("fleet_worker.py")
 BOUND = 60.0  # seconds: a safety net against a hang, never a pass
 

@@ -20,14 +20,13 @@ from pathlib import Path
 import anyio
 import anyio.abc
 import pytest
-from storekit import wait_until
+from storekit import QUICK, wait_until
 
 from coder_tasks_async import CoderTasksClient, TaskState, TaskStatus
-from coder_tasks_async.testing import FakeCoder, Timings
+from coder_tasks_async.testing import FakeCoder
 
 pytestmark = pytest.mark.anyio
 
-QUICK = Timings(pending=0.05, initializing=0.05, chunk_interval=0.05, chunks=2)
 WORKER = Path(__file__).with_name("readme_bot.py")
 TASKS = 12
 LEASE = 1.0

@@ -18,22 +18,19 @@ from uuid import UUID
 
 import anyio
 import pytest
-from storekit import MakeStore
+from storekit import PACE, QUICK, MakeStore
 
 from coder_tasks_async import (
     CoderTasksClient,
     CursorStore,
     EntryEvent,
-    PollPolicy,
     Task,
     TaskState,
 )
-from coder_tasks_async.testing import FakeCoder, Timings
+from coder_tasks_async.testing import FakeCoder
 
 pytestmark = pytest.mark.anyio
 
-QUICK = Timings(pending=0.05, initializing=0.05, chunk_interval=0.05, chunks=2)
-PACE = PollPolicy(initial=0.05, maximum=0.2, jitter=0.0)
 ENTRIES = 5  # two finished turns on the fake (its welcome screen included)
 BOUND = 30.0  # seconds: a safety net against a hang, never a pass
 
