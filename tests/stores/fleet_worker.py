@@ -6,11 +6,15 @@
 in settled mode and records each entry it handles: for tasks whose id is even, in
 the store's own database inside the transaction that acknowledges the event (exactly
 once); for the others, as a line appended to ``PLAIN_LOG`` before a plain ack (at
-least once).  It runs until killed.
+least once).  It runs until killed.  With ``FLEET_WORKER_DIE_AT`` set to an event's
+idempotency key, it kills itself (SIGKILL) right after recording that event as a
+plain delivery, before acknowledging it (tests/stores/test_fleet_redelivery.py).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import sys
 from typing import Any
@@ -30,6 +34,7 @@ from coder_tasks_async import (
 
 LEASE = 2.0
 PACE = PollPolicy(initial=0.1, maximum=0.4, jitter=0.0)
+DIE_AT = os.environ.get("FLEET_WORKER_DIE_AT")
 TABLE = "CREATE TABLE IF NOT EXISTS chaos_deliveries (key TEXT, worker TEXT, content TEXT)"
 
 
@@ -95,6 +100,8 @@ async def main(url: str, token: str, where: str, name: str, plain_log: str) -> N
                 else:
                     line = [event.idempotency_key, name, event.entry.content]
                     log.write(orjson.dumps(line) + b"\n")  # one write(2): a kill keeps it whole
+                    if event.idempotency_key == DIE_AT:  # recorded, not acknowledged
+                        os.kill(os.getpid(), signal.SIGKILL)
 
 
 if __name__ == "__main__":

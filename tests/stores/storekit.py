@@ -9,11 +9,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from coder_tasks_async import CursorStore, PostgresCursorStore, SQLiteCursorStore
+from coder_tasks_async import CursorStore, PollPolicy, PostgresCursorStore, SQLiteCursorStore
+from coder_tasks_async.testing import Timings
 
 #: Makes a store of one kind on a fresh namespace: ``make(now=None)``.
 MakeStore = Callable[..., CursorStore]
 KINDS = ["sqlite", "postgres"]
+#: The fake's quick turns and a quick polling pace, for tests that run on real time.
+QUICK = Timings(pending=0.05, initializing=0.05, chunk_interval=0.05, chunks=2)
+PACE = PollPolicy(initial=0.05, maximum=0.2, jitter=0.0)
 
 
 def store_maker(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:

@@ -9,7 +9,9 @@ as its snapshot):
 * no entry is lost (every entry of every task still there is delivered);
 * with a transactional ack (tasks whose id is even) none is delivered twice;
 * with a plain ack, a task gets at most one re-delivery per kill;
-* every task is held by exactly one live worker at the end.
+* after each kill, once the dead worker's leases ran out (checked before the next
+  kill, and at the end): every task still there is held by a live worker (one lease
+  row per task: exactly one), and no live lease is a dead worker's.
 
 The default is the CI size (150 tasks, 3 kills, 60 operations per store);
 ``CODER_TASKS_CHAOS=full`` runs the issue's size (1,000 tasks, 8 kills, 400 operations).  Every wait
@@ -73,6 +75,9 @@ class Chaos:
         self.procs: dict[str, anyio.abc.Process] = {}
         self.generation = 0
         self.kills = 0
+        #: Times every task was found held by live workers only (before each kill, and
+        #: at the end).
+        self.takeovers = 0
         #: Per task: the conversations that ended in a pause, as (run, [(id, content)]).
         self.paused: dict[UUID, list[tuple[str, list[tuple[int, str]]]]] = {}
         self.deleted: set[UUID] = set()
@@ -92,6 +97,7 @@ class Chaos:
         self.procs[name] = proc
 
     async def kill_one(self) -> None:
+        await self.taken_over()  # the previous kill's tasks went to live workers
         name = self.rng.choice(sorted(self.procs))
         proc = self.procs.pop(name)
         proc.send_signal(signal.SIGKILL)
@@ -105,6 +111,26 @@ class Chaos:
             await proc.wait()
             await proc.aclose()
         self.procs.clear()
+
+    def live_tasks(self) -> set[str]:
+        return {str(t) for t in self.fake.created if t not in self.deleted}
+
+    async def taken_over(self, *, exact: bool = False) -> None:
+        """Wait (bounded) until every task still there is held by a live worker and no
+        live lease is a dead worker's: a killed worker's leases stay live until they
+        run out (LEASE after its last renewal).  ``exact``: and no deleted task's lease
+        is left (the lister forgets those a lease after they are gone)."""
+        alive = set(self.procs)
+
+        async def held() -> bool:
+            leases = await holders(self.where)
+            keys = {lease.key for lease in leases}
+            live = self.live_tasks()
+            covered = keys == live if exact else live <= keys
+            return covered and {lease.holder for lease in leases} <= alive
+
+        await wait_until(held, every=0.1, bound=BOUND)
+        self.takeovers += 1
 
     # -- what the server showed, what the workers recorded ------------------------
 
@@ -226,21 +252,51 @@ async def holders(where: str) -> list[Any]:
         await store.aclose()
 
 
+async def where_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The worker's ``STORE`` argument: a SQLite file, or a fresh PostgreSQL database."""
+    if kind == "sqlite":
+        return f"sqlite:{tmp_path / 'fleet.sqlite3'}"
+    import asyncpg
+
+    dsn = request.getfixturevalue("postgres_dsn")
+    database = f"chaos_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f"CREATE DATABASE {database}")
+    await admin.close()
+    return "postgres:" + dsn.rsplit("/", 1)[0] + "/" + database
+
+
+async def run_chaos(chaos: Chaos) -> dict[str, str]:
+    """Start the workers, operate with kills in between, wait until all is delivered and
+    held by live workers; return what the server showed (as ``Chaos.expected``)."""
+    with anyio.fail_after(BOUND):
+        for _ in range(WORKERS):
+            await chaos.start_worker()
+        kill_at = set(chaos.rng.sample(range(OPERATIONS), KILLS))
+        for step in range(OPERATIONS):
+            if step in kill_at:
+                await chaos.kill_one()
+            await chaos.operate()
+
+    # Quiet now: every task still there finishes its turn and is delivered.
+    async def quiet() -> bool:
+        return not any(
+            t.status is TaskStatus.ACTIVE and t.state == "working"
+            for t in await chaos.coder.list_tasks(owner=None)
+        )
+
+    await wait_until(quiet, every=0.2, bound=BOUND)
+    want = chaos.expected()
+    await chaos.caught_up(set(want))
+    await chaos.taken_over(exact=True)  # the last kill's takeover, and nothing left over
+    return want
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_fleet_killed_at_random_loses_nothing_and_repeats_nothing_it_committed(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if kind == "sqlite":
-        where = f"sqlite:{tmp_path / 'fleet.sqlite3'}"
-    else:
-        dsn = request.getfixturevalue("postgres_dsn")
-        database = f"chaos_{uuid.uuid4().hex[:8]}"
-        import asyncpg
-
-        admin = await asyncpg.connect(dsn)
-        await admin.execute(f"CREATE DATABASE {database}")
-        await admin.close()
-        where = "postgres:" + dsn.rsplit("/", 1)[0] + "/" + database
+    where = await where_for(kind, tmp_path, request)
     started = time.monotonic()
     async with FakeCoder(timings=QUICK, server_version="v2.31.1") as fake:
         async with CoderTasksClient(fake.url, token=fake.token) as coder:
@@ -250,38 +306,7 @@ async def test_a_fleet_killed_at_random_loses_nothing_and_repeats_nothing_it_com
             )
             chaos = Chaos(fake, coder, where, tmp_path)
             try:
-                with anyio.fail_after(BOUND):
-                    for _ in range(WORKERS):
-                        await chaos.start_worker()
-                    kill_at = set(chaos.rng.sample(range(OPERATIONS), KILLS))
-                    for step in range(OPERATIONS):
-                        if step in kill_at:
-                            await chaos.kill_one()
-                        await chaos.operate()
-                # Quiet now: every task still there finishes its turn and is delivered.
-
-                async def quiet() -> bool:
-                    return not any(
-                        t.status is TaskStatus.ACTIVE and t.state == "working"
-                        for t in await coder.list_tasks(owner=None)
-                    )
-
-                await wait_until(quiet, every=0.2, bound=BOUND)
-                want = chaos.expected()
-                await chaos.caught_up(set(want))
-                live = {str(t) for t in fake.created if t not in chaos.deleted}
-                alive = set(chaos.procs)
-
-                async def each_held() -> bool:
-                    # By a live worker: a killed one's leases stay live until they run
-                    # out (LEASE after its last renewal), and a late kill's have not yet.
-                    leases = await holders(where)
-                    return {lease.key for lease in leases} == live and {
-                        lease.holder for lease in leases
-                    } <= alive
-
-                await wait_until(each_held, every=0.2, bound=BOUND)
-                leases = await holders(where)
+                want = await run_chaos(chaos)
             finally:
                 await chaos.stop_all()
     rows = await anyio.to_thread.run_sync(chaos.deliveries)
@@ -293,8 +318,8 @@ async def test_a_fleet_killed_at_random_loses_nothing_and_repeats_nothing_it_com
     assert max(transactional.values()) == 1  # exactly once with a transactional ack
     repeats = Counter(k.split("/")[0] for k, n in counts.items() for _ in range(n - 1))
     assert all(n <= chaos.kills for n in repeats.values()), repeats
-    assert len({lease.key for lease in leases}) == len(leases)  # one holder per task
-    assert {lease.holder for lease in leases} <= alive  # no task left to a dead worker
+    # Each kill's takeover was checked (before the next kill, the last one at the end).
+    assert chaos.takeovers == chaos.kills + 1
     print(
         f"\nchaos {kind}: {TASKS} tasks, {chaos.kills} kills, {len(rows)} deliveries of "
         f"{len(want)} entries, 0 lost, "

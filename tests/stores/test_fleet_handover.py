@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 import pytest
-from storekit import MakeStore
+from storekit import PACE, QUICK, MakeStore
 
 from coder_tasks_async import (
     CoderTasksClient,
@@ -27,16 +27,13 @@ from coder_tasks_async import (
     FleetFollower,
     LeaseLostError,
     LogEvent,
-    PollPolicy,
     Task,
     TaskState,
 )
-from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
+from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
 
-QUICK = Timings(pending=0.05, initializing=0.05, chunk_interval=0.05, chunks=2)
-PACE = PollPolicy(initial=0.05, maximum=0.2, jitter=0.0)
 LEASE = 30.0
 
 
