@@ -8,6 +8,8 @@ from __future__ import annotations
 import anyio
 from _connect import connect
 
+from coder_tasks_async import Success, Task
+
 PROMPTS = [f"Add type hints to module_{i}.py" for i in range(10)]
 
 
@@ -17,10 +19,12 @@ async def main() -> None:
         outcomes = await coder.create_many(
             PROMPTS, template_version_id=template_version, concurrency=8
         )
+        tasks: list[Task] = []
         for outcome in outcomes:
-            if not outcome.ok:
+            if isinstance(outcome, Success):
+                tasks.append(outcome.result)
+            else:
                 print(f"could not create {outcome.item!r}: {outcome.error}")
-        tasks = [outcome.unwrap() for outcome in outcomes if outcome.ok]
         print(f"created {len(tasks)} tasks")
 
         # One list call per interval for all statuses; each entry once, when settled.

@@ -82,7 +82,7 @@ async def map_bounded(
     Example::
 
         outcomes = await map_bounded(coder.get_task, ["fix-login", "bump-deps"], concurrency=8)
-        tasks = [o.result for o in outcomes if o.ok]  # list[Task]
+        tasks = [o.result for o in outcomes if isinstance(o, Success)]  # list[Task]
     """
     limiter = value_from(rate_limit, rate_limiter, "rate_limiter", "rate_limit")
     return await fan_out(

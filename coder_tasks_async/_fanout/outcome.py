@@ -10,9 +10,20 @@ the code reads::
             case Failure(item=prompt, error=exc):
                 print(f"{prompt!r} failed: {exc}")
 
-``isinstance(outcome, Success)`` and ``outcome.ok is True`` narrow under mypy and
-pyright too.  ``if outcome.ok:`` narrows under mypy only: pyright does not narrow
-a union on the truth of an attribute (only on ``is``/``==`` against a literal).
+To test one outcome, ``isinstance`` narrows in mypy and pyright alike, in both
+branches::
+
+    for outcome in outcomes:
+        if isinstance(outcome, Success):
+            print("created", outcome.result.name)   # a Task
+        else:
+            print(f"{outcome.item!r} failed: {outcome.error}")   # an Exception
+
+    tasks = [o.result for o in outcomes if isinstance(o, Success)]   # list[Task]
+
+``if outcome.ok:`` narrows under mypy only: pyright does not narrow a union on
+the truth of an attribute (only on ``is``/``==`` against a literal, so
+``outcome.ok is True`` narrows in both).  ``outcome.unwrap()`` needs no narrowing.
 """
 
 from __future__ import annotations
@@ -82,7 +93,8 @@ class Failure(Generic[I_co]):
 
 
 if TYPE_CHECKING:
-    #: One item's ending: ``Success[I, R] | Failure[I]``; ``if outcome.ok:`` narrows it.
+    #: One item's ending: ``Success[I, R] | Failure[I]``; ``isinstance(outcome, Success)``
+    #: narrows it (``if outcome.ok:`` only under mypy).
     Outcome = Union[Success[I, R], Failure[I]]  # noqa: UP007 - a generic alias needs Union
 else:
 

@@ -24,6 +24,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import attrs
 from aiohttp import hdrs
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
@@ -105,46 +106,26 @@ def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     )
 
 
+@attrs.define(eq=False, repr=False)
 class RawResponse:
     """Status, headers and body of a finished response (any status).
 
-    A plain slotted class, not attrs: one is built per request, and the URL is only
-    turned into its public string form when an error needs it.
+    Slotted and without ``__eq__`` (one is built per request: attrs' ``__init__`` is
+    the plain assignments); the URL is only turned into its public string form when an
+    error needs it.
     """
 
-    __slots__ = (
-        "_url",
-        "attempts",
-        "body",
-        "headers",
-        "may_have_landed",
-        "method",
-        "parsed",
-        "status",
-    )
-
-    def __init__(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        method: str,
-        url: URL,
-        attempts: int = 1,
-        may_have_landed: bool = False,
-        parsed: object = None,
-    ) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.method = method
-        self._url = url
-        #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
-        self.attempts = attempts
-        #: An earlier attempt may have been handled (lost response, gateway error).
-        self.may_have_landed = may_have_landed
-        #: What the request's ``parse`` made of a 2xx body (``None`` without one).
-        self.parsed = parsed
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    method: str
+    _url: URL
+    #: How many attempts it took (``> 1`` means earlier attempts failed or were retried).
+    attempts: int = 1
+    #: An earlier attempt may have been handled (lost response, gateway error).
+    may_have_landed: bool = False
+    #: What the request's ``parse`` made of a 2xx body (``None`` without one).
+    parsed: object = None
 
     @property
     def url(self) -> str:

@@ -15,19 +15,16 @@ from ._connection import Connection, connection_options
 from ._follow import BacklogFilter, Follow, backlog_kept, check_cursor_dir, entry_header, follow
 from ._json_output import jsonable, print_json
 from ._options import (
-    NoWatchOption,
     OutputFormat,
     OutputOption,
-    OwnerOption,
-    PollOption,
     TaskArg,
-    UserAlias,
+    Watching,
     WideOption,
     column_option,
-    owner_of,
     parse_columns,
     parse_until,
     poll_policy,
+    watching_options,
 )
 from ._outage import watched
 from ._runner import run, usage_error
@@ -102,6 +99,7 @@ def _print_conversation(entries: list[TaskLogEntry]) -> None:
 
 @command("logs")
 @connection_options
+@watching_options
 def logs(
     task: TaskArg,
     *,
@@ -169,10 +167,7 @@ def logs(
             metavar="SECONDS",
         ),
     ] = None,
-    owner: OwnerOption = "me",
-    user: UserAlias = None,
-    poll_interval: PollOption = None,
-    no_watch: NoWatchOption = False,
+    watching: Watching,
     output: OutputOption = OutputFormat.TABLE,
     conn: Connection,
 ) -> None:
@@ -189,7 +184,7 @@ def logs(
         "--until": until is not None,
         "--until-terminal": until_terminal,
         "--idle-timeout": idle_timeout is not None,
-        "--no-watch": no_watch,
+        "--no-watch": watching.no_watch,
     }
     misplaced = [flag for flag, used in follow_only.items() if used]
     if misplaced and not follow_:
@@ -202,19 +197,18 @@ def logs(
         until=Goal.of(parse_until("--until", until)) if until is not None else None,
         until_terminal=until_terminal,
         idle_timeout=idle_timeout,
-        poll=poll_policy(poll_interval),
+        poll=poll_policy(watching.poll_interval),
         output=output,
     )
     if cursor_file is not None:
         check_cursor_dir(cursor_file)
     since_at = parse_since(since) if since is not None else None
     columns = parse_columns(LOG_COLUMNS, column)
-    who = owner_of(owner, user)
-    conn.watch = not no_watch
+    conn.watch = not watching.no_watch
 
     async def main() -> None:
         async with conn.open() as coder:
-            found = await resolve(coder, task, who)
+            found = await resolve(coder, task, watching.who)
             if follow_:
                 if tail is not None or since_at is not None:
                     backlog = await _conversation(coder, found, quiet=True)

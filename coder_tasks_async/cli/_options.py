@@ -6,10 +6,13 @@ imported inside functions, so ``--help`` and argument errors never load aiohttp.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
+import inspect
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -32,6 +35,7 @@ __all__ = [
     "StdinOption",
     "TaskArg",
     "UserAlias",
+    "Watching",
     "WideOption",
     "column_option",
     "input_argument",
@@ -41,6 +45,7 @@ __all__ = [
     "parse_status",
     "parse_until",
     "poll_policy",
+    "watching_options",
 ]
 
 TEMPLATE_VERSION_ENV = "CODER_TASK_TEMPLATE_VERSION"
@@ -117,6 +122,48 @@ OwnerOption = Annotated[
 ]
 #: ``--user`` was this option's first name; it still works, with a warning.
 UserAlias = Annotated[str | None, typer.Option("--user", hidden=True)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Watching:
+    """Whose task a command finds and how it watches it: ``--owner`` (or the deprecated
+    ``--user``), ``--poll-interval`` and ``--no-watch``, as :func:`watching_options`
+    hands them over."""
+
+    who: str
+    poll_interval: float | None
+    no_watch: bool
+
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+#: The options of :class:`Watching`, in help order (their one declaration).
+WATCHING_OPTIONS = (
+    inspect.Parameter("owner", _KW, default="me", annotation=OwnerOption),
+    inspect.Parameter("user", _KW, default=None, annotation=UserAlias),
+    inspect.Parameter("poll_interval", _KW, default=None, annotation=PollOption),
+    inspect.Parameter("no_watch", _KW, default=False, annotation=NoWatchOption),
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def watching_options(func: F) -> F:
+    """Give a command that finds a task and watches it ``--owner``, ``--poll-interval``
+    and ``--no-watch``; it receives them as ``watching: Watching``, and they stand in
+    ``--help`` where that parameter stands in its signature."""
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        owner, user = kwargs.pop("owner"), kwargs.pop("user")
+        poll_interval, no_watch = kwargs.pop("poll_interval"), kwargs.pop("no_watch")
+        return func(**kwargs, watching=Watching(owner_of(owner, user), poll_interval, no_watch))
+
+    signature = inspect.signature(func, eval_str=True)
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        params += WATCHING_OPTIONS if param.name == "watching" else (param,)
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return cast(F, wrapper)
 
 
 def column_option(columns: ColumnSet) -> object:

@@ -10,18 +10,15 @@ from ._app import command
 from ._connection import Connection, connection_options
 from ._json_output import jsonable, print_json, print_json_line
 from ._options import (
-    NoWatchOption,
     OutputFormat,
     OutputOption,
-    OwnerOption,
-    PollOption,
     TaskArg,
-    UserAlias,
+    Watching,
     WideOption,
     column_option,
-    owner_of,
     parse_columns,
     poll_policy,
+    watching_options,
 )
 from ._outage import watched
 from ._runner import run, usage_error
@@ -91,6 +88,7 @@ async def _watch(
 
 @command("status")
 @connection_options
+@watching_options
 def status(
     task: TaskArg,
     *,
@@ -100,10 +98,7 @@ def status(
     ] = False,
     column: Annotated[list[str] | None, column_option(STATUS_COLUMNS)] = None,
     wide: WideOption = False,
-    owner: OwnerOption = "me",
-    user: UserAlias = None,
-    poll_interval: PollOption = None,
-    no_watch: NoWatchOption = False,
+    watching: Watching,
     output: OutputOption = OutputFormat.TABLE,
     conn: Connection,
 ) -> None:
@@ -113,15 +108,14 @@ def status(
 
     Example: coder-tasks status fix-login --watch
     """
-    if no_watch and not watch:
+    if watching.no_watch and not watch:
         usage_error("--no-watch only makes sense with --watch", "add --watch")
-    who = owner_of(owner, user)
     columns = parse_columns(STATUS_COLUMNS, column)
-    conn.watch = not no_watch
+    conn.watch = not watching.no_watch
 
     async def main() -> None:
         async with conn.open() as coder:
-            found = await resolve(coder, task, who)
+            found = await resolve(coder, task, watching.who)
             if not watch:
                 if output is OutputFormat.JSON:
                     print_json(jsonable(found))
@@ -138,7 +132,7 @@ def status(
                     columns=columns,
                     output=output,
                     wide=wide,
-                    poll_interval=poll_interval,
+                    poll_interval=watching.poll_interval,
                 ),
             )
 

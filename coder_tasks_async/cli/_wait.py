@@ -11,15 +11,12 @@ from ._completion import STATES, STATUSES, values
 from ._connection import Connection, connection_options
 from ._json_output import jsonable, print_json
 from ._options import (
-    NoWatchOption,
     OutputFormat,
     OutputOption,
-    OwnerOption,
-    PollOption,
     TaskArg,
-    UserAlias,
-    owner_of,
+    Watching,
     parse_until,
+    watching_options,
 )
 from ._outage import watched
 from ._runner import run
@@ -32,6 +29,7 @@ __all__ = ["wait"]
 
 @command("wait")
 @connection_options
+@watching_options
 def wait(
     task: TaskArg,
     *,
@@ -56,10 +54,7 @@ def wait(
             metavar="SECONDS",
         ),
     ] = DEFAULT_WAIT_TIMEOUT,
-    owner: OwnerOption = "me",
-    user: UserAlias = None,
-    poll_interval: PollOption = None,
-    no_watch: NoWatchOption = False,
+    watching: Watching,
     output: OutputOption = OutputFormat.TABLE,
     conn: Connection,
 ) -> None:
@@ -68,17 +63,16 @@ def wait(
     Example: coder-tasks wait fix-login --until idle,complete --timeout 300
     """
     goal = Goal.of(parse_until("--until", until))
-    who = owner_of(owner, user)
-    conn.watch = not no_watch
+    conn.watch = not watching.no_watch
 
     async def main() -> None:
         async with conn.open() as coder:
-            found = await resolve(coder, task, who)
+            found = await resolve(coder, task, watching.who)
             done = await watched(
                 coder,
                 found.id,
                 conn.patience,
-                lambda: wait_until(coder, found, goal, timeout or None, poll_interval),
+                lambda: wait_until(coder, found, goal, timeout or None, watching.poll_interval),
             )
         if output is OutputFormat.JSON:
             print_json(jsonable(done))

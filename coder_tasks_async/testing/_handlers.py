@@ -302,7 +302,7 @@ class Api(ResourceHandlers):
                 "Unable to update task input, task must be paused.",
                 "Please stop the task's workspace before updating the input.",
             )
-        st.update_prompt(task, text)
+        st.update(task, prompt=text)  # paused: no agent has the prompt yet
         return empty(204)
 
     @_of_task

@@ -209,7 +209,8 @@ class ResourceHandlers:
         messages = _agentapi_messages(call.body)
         if isinstance(messages, Reply):
             return messages
-        self.state.store_snapshot(task, messages)
+        # Last write wins.
+        self.state.update(task, snapshot=messages, snapshot_t=self.state.clock.now())
         return empty(204)
 
     # -- the workspace watch ---------------------------------------------------------

@@ -354,10 +354,29 @@ class State:
         task.conversation.send(text, now)
         task.rev += 1
 
-    def update_prompt(self, task: FakeTask, prompt: str) -> None:
-        """Replace the initial prompt (the task is paused: no agent has it yet)."""
+    def update(self, task: FakeTask, **fields: Any) -> None:
+        """Change fields of ``task`` (``prompt=``, ``name=``, ``snapshot=``, …) as one
+        change of the fake's world: the lookups by name and by agent token follow, and
+        ``rev`` moves so that cached views are built anew.  A handler that changes a task
+        calls this instead of setting fields, so it never has to know the indexes.
+
+        Example::
+
+            state.update(task, name="fix-login-2", display_name="Fix login (2)")
+        """
+        name_key = (task.owner.id, task.name.lower())
+        agent_token = task.agent_token
+        for field, value in fields.items():
+            setattr(task, field, value)
         task.rev += 1
-        task.prompt = prompt
+        if task.deleted:  # a deleted task is in neither index
+            return
+        if (task.owner.id, task.name.lower()) != name_key:
+            self._by_name.pop(name_key, None)
+            self._by_name[(task.owner.id, task.name.lower())] = task
+        if task.agent_token != agent_token:
+            self.by_agent_token.pop(agent_token, None)
+            self.by_agent_token[task.agent_token] = task
 
     def pause(self, task: FakeTask, initiator: FakeUser, reason: str) -> FakeBuild:
         """A stop build: the agent uploads the tail of the conversation as it shuts down,
@@ -391,25 +410,17 @@ class State:
 
     def report_state(self, task: FakeTask, state: str, message: str) -> None:
         """The agent reports an app status now: ``working``, ``idle``, ``complete``, ``failure``."""
-        task.report = (self.clock.now(), state, message)
-        task.rev += 1
+        self.update(task, report=(self.clock.now(), state, message))
 
     def set_error(self, task: FakeTask) -> None:
         """Make the task's status ``error`` (app unhealthy); the view freezes at this moment."""
-        task.rev += 1
-        task.error_t = self.clock.now()
+        self.update(task, error_t=self.clock.now())
 
     def restart_agent(self, task: FakeTask) -> None:
         """AgentAPI restarted: a new conversation with only the initial screen, ids from 0."""
         task.rev += 1
         base = max(self.clock.now(), self.view.agent_up_t(task))
         task.conversation = Conversation(base, self.timings, task.name)
-
-    def store_snapshot(self, task: FakeTask, messages: list[dict[str, Any]]) -> None:
-        """What the agent uploads to ``…/log-snapshot?format=agentapi`` (last write wins)."""
-        task.snapshot = messages
-        task.snapshot_t = self.clock.now()
-        task.rev += 1
 
 
 def _as_message(entry: dict[str, Any]) -> dict[str, Any]:

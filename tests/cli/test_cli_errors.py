@@ -223,6 +223,27 @@ def test_deprecated_user_flag_still_works(served: Served) -> None:
     assert "--user" not in served.cli("status", "--help").stdout
 
 
+@pytest.mark.parametrize(
+    "command", [["status"], ["wait", "--until", "pending,initializing,active"], ["logs"]]
+)
+def test_the_watching_options_are_the_same_on_every_command(
+    served: Served, command: list[str]
+) -> None:
+    """``--owner``, ``--user``, ``--poll-interval`` and ``--no-watch`` come from one
+    declaration (``@watching_options``): each command takes all of them."""
+    served.make("watched")
+    name, *rest = command
+    args = [name, "watched", *rest, "--poll-interval", "0.05"]
+    owned = served.cli(*args, "--owner", "alice")
+    assert owned.exit_code == 0, owned.output
+    aliased = served.cli(*args, "--user", "alice")
+    assert aliased.exit_code == 0, aliased.output
+    assert "--user is deprecated; use --owner" in aliased.stderr
+    help_text = served.cli(name, "--help").stdout
+    assert "--owner" in help_text and "--poll-interval" in help_text
+    assert "--no-watch" in help_text and "--user" not in help_text
+
+
 def test_a_bug_is_one_line_and_v_shows_where(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from helpers import eventually
 
-from coder_tasks_async import CoderTasksClient
+from coder_tasks_async import CoderTasksClient, NotFoundError
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings, WallClock
 from coder_tasks_async.testing._faults import FAULT_ROUTES
 from coder_tasks_async.testing._routes import ROUTES, routes_of
@@ -36,6 +36,31 @@ async def test_a_held_build_runs_until_finished(fake_clock: FakeClock) -> None:
             fake.hold_build(task.id)
         with pytest.raises(ValueError, match="outcome"):
             fake.finish_build(task.id, "exploded")
+
+
+async def test_a_task_changed_through_state_update_keeps_its_lookups(
+    fake_clock: FakeClock,
+) -> None:
+    """``State.update`` is how a handler changes a task (a rename, a new prompt): the
+    lookups by name and by agent token follow the change, so a new endpoint's handler
+    needs no method of its own in ``_state.py``."""
+    async with (
+        FakeCoder(clock=fake_clock) as fake,
+        CoderTasksClient(fake.url, token=fake.token, clock=fake_clock) as coder,
+    ):
+        tv = fake.template_version_id
+        task = await coder.create_task("x", name="fix-login", template_version_id=tv)
+        stored = fake.task(task.id)
+        rev = stored.rev
+        fake.state.update(stored, name="fix-login-2", display_name="Fix login 2", agent_token="t2")
+        assert stored.rev > rev  # cached views are built anew
+        renamed = await coder.get_task("fix-login-2")
+        assert (renamed.id, renamed.display_name) == (task.id, "Fix login 2")
+        with pytest.raises(NotFoundError):
+            await coder.get_task("fix-login")
+        assert fake.state.by_agent_token.get("t2") is stored
+        again = await coder.create_task("y", name="fix-login", template_version_id=tv)
+        assert again.id != task.id  # the old name is free again
 
 
 async def test_hold_builds_and_a_failed_build(fake_clock: FakeClock) -> None:
