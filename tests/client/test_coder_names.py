@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from coder_tasks_async import CoderTasksClient
-from coder_tasks_async.testing import FakeCoder
+from coder_tasks_async import BadRequestError, CoderTasksClient, NotFoundError
+from coder_tasks_async.testing import FakeClock, FakeCoder
 
 pytestmark = pytest.mark.anyio
 
@@ -57,3 +57,28 @@ async def test_a_display_name_is_counted_in_bytes_before_any_request(
     task = await coder.create_task("x", template_version_id=tv, display_name="é" * 32)
     assert task.display_name == "é" * 32
 
+
+
+async def test_an_owner_named_new_is_a_username_like_any_other(
+    fake_coder: FakeCoder, fake_clock: FakeClock
+) -> None:
+    """Regression: owners were checked case-insensitively, so ``list_tasks(owner="New")``
+    and ``get_task("New/...")`` raised ``invalid owner 'New'`` before any request."""
+    new = fake_coder.add_user("New")
+    tv = fake_coder.template_version_id
+    async with (
+        CoderTasksClient(fake_coder.url, token=new.token, clock=fake_clock) as as_new,
+        CoderTasksClient(fake_coder.url, token=fake_coder.token, clock=fake_clock) as other,
+    ):
+        task = await as_new.create_task("x", template_version_id=tv, name="mine", owner="New")
+        assert task.owner_name == "New"
+        assert [t.id for t in await as_new.list_tasks(owner="New")] == [task.id]
+        assert (await as_new.get_task("New/mine")).id == task.id
+        assert (await as_new.get_task("mine", owner="New")).id == task.id
+        # Another member may name the owner too: the request goes out, Coder says 404.
+        before = len(fake_coder.requests)
+        with pytest.raises(NotFoundError):
+            await other.get_task("New/mine")
+        assert len(fake_coder.requests) > before
+        with pytest.raises(BadRequestError, match="does not exist"):  # Coder's word, not ours
+            await other.list_tasks(owner="CREATE")
