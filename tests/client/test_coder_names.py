@@ -58,7 +58,6 @@ async def test_a_display_name_is_counted_in_bytes_before_any_request(
     assert task.display_name == "é" * 32
 
 
-
 async def test_an_owner_named_new_is_a_username_like_any_other(
     fake_coder: FakeCoder, fake_clock: FakeClock
 ) -> None:
