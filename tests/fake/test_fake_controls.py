@@ -7,11 +7,10 @@ import asyncio
 from datetime import datetime
 
 import aiohttp
-import anyio
 import pytest
-from helpers import FAST, WAKE_TIMINGS, eventually, tick
+from helpers import FAST, WAKE_TIMINGS, collecting, eventually, tick
 
-from coder_tasks_async import CoderTasksClient, LogEvent
+from coder_tasks_async import CoderTasksClient
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings, WallClock
 from coder_tasks_async.testing._faults import FAULT_ROUTES
 from coder_tasks_async.testing._routes import ROUTES, routes_of
@@ -113,17 +112,7 @@ async def test_a_follower_keeps_following_across_a_restart() -> None:
             "fix the login", template_version_id=fake.template_version_id
         )
         clock.advance(10)  # the first reply is done
-        got: list[LogEvent] = []
-        async with (
-            client.follow_logs(task, settled=True, poll=FAST) as follower,
-            anyio.create_task_group() as tg,
-        ):
-
-            async def consume() -> None:
-                async for event in follower:
-                    got.append(event)
-
-            tg.start_soon(consume)
+        async with collecting(client.follow_logs(task, settled=True, poll=FAST)) as got:
             await eventually(lambda: len(got) == 3, "the first three entries")
             await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
             await fake.restart()
@@ -145,7 +134,6 @@ async def test_a_follower_keeps_following_across_a_restart() -> None:
             assert clock.now() == at + WAKE_TIMINGS.reply_duration
             for _ in range(10):  # more time: nothing may come twice
                 await tick(clock, fake, 1)
-            tg.cancel_scope.cancel()
     entries = [e.entry for e in got if e.entry]
     assert [e.id for e in entries] == [0, 1, 2, 3, 4]
     assert [e.content for e in entries].count("after the restart") == 1
