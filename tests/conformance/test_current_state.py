@@ -29,6 +29,15 @@ async def _at(env: Env, task_id: str, seconds: float) -> Task:
     return await env.sdk.get_task(task_id)
 
 
+def _made_up(task: Task, message: str) -> None:
+    """An initializing task's made-up state: working, stamped with its start build's
+    creation (the task's own, for the first build)."""
+    assert task.status is TaskStatus.INITIALIZING
+    assert task.current_state is not None
+    assert (task.current_state.state, task.current_state.message) == (TaskState.WORKING, message)
+    assert task.current_state.timestamp == task.created_at
+
+
 @at("v2.29")
 async def test_derive_task_current_state_task_initializing_workspace_pending(env: Env) -> None:
     """A queued start job: ``Workspace is pending``, while the task reads ``initializing``.
@@ -40,41 +49,23 @@ async def test_derive_task_current_state_task_initializing_workspace_pending(env
     if env.profile.at_least(31, 1):
         assert (task.status, task.current_state) == (TaskStatus.PENDING, None)
         return
-    assert task.status is TaskStatus.INITIALIZING
-    assert task.current_state is not None
-    assert (task.current_state.state, task.current_state.message) == (
-        TaskState.WORKING,
-        "Workspace is pending",
-    )
-    assert task.current_state.timestamp == task.created_at  # the start build's creation
+    _made_up(task, "Workspace is pending")
 
 
 @at("v2.29")
 async def test_derive_task_current_state_task_initializing_workspace_starting(env: Env) -> None:
     created = await env.create()
     task = await _at(env, created["id"], TIMINGS.pending + 0.5)
-    assert task.status is TaskStatus.INITIALIZING
     assert str(task.workspace_status) == "starting"
-    assert task.current_state is not None
-    assert (task.current_state.state, task.current_state.message) == (
-        TaskState.WORKING,
-        "Workspace is starting",
-    )
-    assert task.current_state.timestamp == task.created_at
+    _made_up(task, "Workspace is starting")
 
 
 @at("v2.29")
 async def test_derive_task_current_state_task_initializing_agent_starting(env: Env) -> None:
     created = await env.create()
     task = await _at(env, created["id"], TIMINGS.pending + TIMINGS.start_job + 0.5)
-    assert task.status is TaskStatus.INITIALIZING
     assert str(task.workspace_agent_lifecycle) == "starting"
-    assert task.current_state is not None
-    assert (task.current_state.state, task.current_state.message) == (
-        TaskState.WORKING,
-        "Agent is starting",
-    )
-    assert task.current_state.timestamp == task.created_at
+    _made_up(task, "Agent is starting")
 
 
 @at("v2.29")
