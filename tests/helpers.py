@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from aiohttp import web
 
-from coder_tasks_async import CoderTasksClient, PollPolicy, RetryPolicy
+from coder_tasks_async import CoderTasksClient, LogEvent, LogFollower, PollPolicy, RetryPolicy
 from coder_tasks_async.testing import FakeClock, FakeCoder, Timings
 
 #: The tests folder (fixture bodies live in ``TESTS / "fixtures" / <server era>``).
@@ -81,6 +82,22 @@ async def eventually(cond: Callable[[], bool], what: str) -> None:
 
 
 _TURNS = 500_000
+
+
+@asynccontextmanager
+async def collecting(follower: LogFollower) -> AsyncIterator[list[LogEvent]]:
+    """Read ``follower`` in the background for the block: its events, as they come, in
+    the list yielded; the follower is closed when the block ends."""
+    got: list[LogEvent] = []
+    async with follower, anyio.create_task_group() as tg:
+
+        async def consume() -> None:
+            async for event in follower:
+                got.append(event)
+
+        tg.start_soon(consume)
+        yield got
+        tg.cancel_scope.cancel()
 
 
 async def tick(clock: FakeClock, fake: FakeCoder, seconds: float, pollers: int = 1) -> None:

@@ -133,8 +133,8 @@ def validate_owner(owner: str | UUID) -> str:
     digits in groups joined by single hyphens, not ``new`` or ``create``).  Anything
     else is a ``ValueError`` before any request.
 
-    >>> validate_owner("Alice"), validate_owner("me")
-    ('Alice', 'me')
+    >>> validate_owner("Alice"), validate_owner("me"), validate_owner("New")
+    ('Alice', 'me', 'New')
     """
     if owner == "me":
         return "me"  # the common case, first
@@ -147,7 +147,8 @@ def validate_owner(owner: str | UUID) -> str:
         raise ValueError("owner must not be empty (use 'me' for yourself)")
     if _CANONICAL_UUID.fullmatch(text.lower()):
         return text.lower()
-    if len(text) > 32 or not _NAME_RE.fullmatch(text) or text.lower() in _RESERVED_NAMES:
+    # Case matters: NameValid reserves only the lowercase spellings ("New" is a username).
+    if len(text) > 32 or not _NAME_RE.fullmatch(text) or text in _RESERVED_NAMES:
         raise ValueError(
             f"invalid owner {owner!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
             "digits in groups joined by single hyphens, not 'new' or 'create')"

@@ -29,9 +29,9 @@ from ._options import (
 from ._outage import watched
 from ._runner import run, usage_error
 from ._tables import LOG_COLUMNS, print_table
-from ._task_lookup import resolve
+from ._task_lookup import display, resolve
 from ._terminal import print_notice, print_warning, write_stdout
-from ._waiting import Goal
+from ._waiting import Goal, being_paused
 
 if TYPE_CHECKING:
     from coder_tasks_async import CoderTasksClient, Task, TaskLogEntry, TaskLogs
@@ -210,6 +210,11 @@ def logs(
         async with conn.open() as coder:
             found = await resolve(coder, task, watching.who)
             if follow_:
+                if being_paused(found):
+                    print_notice(
+                        f"task {display(found)} is being paused (its stop build runs): its "
+                        "stored conversation follows once the stop ends"
+                    )
                 if tail is not None or since_at is not None:
                     backlog = await _conversation(coder, found, quiet=True)
                     entries = list(backlog.logs) if backlog else []

@@ -20,7 +20,7 @@ from ._terminal import print_notice
 if TYPE_CHECKING:
     from coder_tasks_async import CoderTasksClient, Task
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT", "Goal", "reports_no_status", "wait_until"]
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "Goal", "being_paused", "reports_no_status", "wait_until"]
 
 #: ``wait``'s default patience; ``--timeout 0`` waits forever.
 DEFAULT_WAIT_TIMEOUT = 600.0
@@ -29,6 +29,18 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 def reports_no_status(task: Task) -> bool:
     """The server is v2.26/v2.27: no task status, only the workspace's (no ``workspace_name``)."""
     return str(task.status) == "unknown" and not task.workspace_name
+
+
+def being_paused(task: Task) -> bool:
+    """A stop build is queued or running: Coder shows the task ``unknown`` (its build is
+    a stop whose job has not ended) and the workspace ``pending`` or ``stopping``; the
+    task will be ``paused`` once the build ends."""
+    workspace = None if task.workspace_status is None else str(task.workspace_status)
+    return (
+        str(task.status) == "unknown"
+        and bool(task.workspace_name)
+        and workspace in ("pending", "stopping")
+    )
 
 
 def _state(task: Task) -> str | None:
@@ -69,10 +81,18 @@ class Goal:
                 "wait for an agent state instead, e.g. --until idle",
                 code=2,
             )
-        if str(task.status) == "paused" and "paused" not in self.statuses:
+        if "paused" in self.statuses:
+            return
+        if str(task.status) == "paused":
             print_notice(
                 f"task {display(task)} is paused: waiting until someone resumes it "
                 f"(coder-tasks resume {display(task)})"
+            )
+        elif being_paused(task) and "unknown" not in self.statuses:
+            # Without this a wait started in the stop window says nothing until it times out.
+            print_notice(
+                f"task {display(task)} is being paused (its stop build runs): waiting "
+                f"until someone resumes it (coder-tasks resume {display(task)})"
             )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiohttp
 import pytest
-from helpers import eventually
+from helpers import FAST, WAKE_TIMINGS, collecting, eventually, tick
 
 from coder_tasks_async import CoderTasksClient, NotFoundError
 from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings, WallClock
@@ -121,6 +121,48 @@ async def test_restart_keeps_port_state_and_watch_streams(fake_clock: FakeClock)
             await eventually(lambda: fake.watch.open_streams == 1, "the stream stays open")
             await asyncio.sleep(0)
             assert fake.watch.open_streams == 1
+
+
+async def test_a_follower_keeps_following_across_a_restart() -> None:
+    """A real follower, not a raw stream: its watch stream drops with the server and opens
+    again, and an entry written after the restart reaches it exactly once, woken by the
+    new stream (the clock stands still once the reply is done: only an event can make
+    the follower poll, its idle poll is minutes away)."""
+    clock = FakeClock(autojump=False)
+    async with (
+        FakeCoder(clock=clock, timings=WAKE_TIMINGS) as fake,
+        CoderTasksClient(fake.url, token=fake.token, clock=clock) as client,
+    ):
+        task = await client.create_task(
+            "fix the login", template_version_id=fake.template_version_id
+        )
+        clock.advance(10)  # the first reply is done
+        async with collecting(client.follow_logs(task, settled=True, poll=FAST)) as got:
+            await eventually(lambda: len(got) == 3, "the first three entries")
+            await eventually(lambda: fake.watch.open_streams == 1, "the stream is open")
+            await fake.restart()
+            for _ in range(20):  # the client opens it again after a second of backoff
+                if fake.watch.open_streams == 1 and fake.watch.opened["ws"] == 2:
+                    break
+                await tick(clock, fake, 0.5)
+            assert (fake.watch.open_streams, fake.watch.opened["ws"]) == (1, 2)
+            clock.advance(0.5)
+            async with CoderTasksClient(
+                fake.url, token=fake.token, clock=clock, wake="poll"
+            ) as other:
+                await other.send_input(task, "after the restart")
+            clock.advance(3.0)  # the reply grows: polled at the normal pace
+            await eventually(lambda: len(got) == 4, "the input entry")
+            at = clock.now()
+            clock.advance(WAKE_TIMINGS.reply_duration)  # done: the agent reports idle
+            await eventually(lambda: len(got) == 5, "the settled reply, on the idle event")
+            assert clock.now() == at + WAKE_TIMINGS.reply_duration
+            for _ in range(10):  # more time: nothing may come twice
+                await tick(clock, fake, 1)
+    entries = [e.entry for e in got if e.entry]
+    assert [e.id for e in entries] == [0, 1, 2, 3, 4]
+    assert [e.content for e in entries].count("after the restart") == 1
+    assert entries[4].content.endswith("after the restart")
 
 
 def test_a_clock_without_wall_is_given_one() -> None:

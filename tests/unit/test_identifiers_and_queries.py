@@ -27,6 +27,7 @@ ID = "3abe1dcf-cd87-4078-8b54-c0e2058ad2e2"
         ("/task", ("me", "task")),
         ("  padded  ", ("me", "padded")),
         ("New", ("me", "New")),  # the reserved words are lower-case only
+        ("New/CREATE", ("New", "CREATE")),  # for owners too (codersdk.NameValid)
         (uuid.UUID(ID).hex, ("me", uuid.UUID(ID).hex)),  # 32 hex: sent as written
         ("{" + ID + "}", ("me", ID)),
         ("urn:uuid:" + ID, ("me", ID)),
