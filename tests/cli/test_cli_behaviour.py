@@ -157,3 +157,7 @@ def test_logs_say_what_coder_says_about_snapshots_and_no_logs(frozen: Frozen) ->
     assert paused.exit_code == 0, paused.output
     assert paused.stderr == "warning: Task is paused. Showing last 3 messages from snapshot.\n"
     assert [e["id"] for e in json.loads(paused.stdout)] == [0, 1, 2]
+    # --tail (ours; coder has none): the warning counts the messages shown, not stored.
+    tailed = frozen.cli("logs", "quiet-one", "--tail", "1", "-o", "json")
+    assert tailed.stderr == "warning: Task is paused. Showing last 1 message from snapshot.\n"
+    assert [e["id"] for e in json.loads(tailed.stdout)] == [2]
