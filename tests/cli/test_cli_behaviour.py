@@ -85,6 +85,9 @@ def test_hints_list_only_real_states_and_o_lists_its_values(served: Served) -> N
     for command in ("list", "status", "logs", "wait", "create"):
         shown = served.cli(command, "--help", COLUMNS="200").stdout
         assert "-o, --output table|json" in shown and "table or json" in shown, command
+    # --preset takes a name, as coder's (which has no help text for it), or an id.
+    shown = " ".join(served.cli("create", "--help", COLUMNS="200").stdout.split())
+    assert "--preset NAME|UUID Preset name (or id); 'none' for none." in shown
 
 
 def test_errors_name_flags_not_sdk_parameters() -> None:
