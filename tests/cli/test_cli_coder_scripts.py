@@ -42,6 +42,9 @@ section logs-cols;    coder task logs s1 -c id,type
 section send;         coder task send s1 "Please also add a regression test"
 section pause;        coder task pause s1 --yes
 section pause-again;  coder task pause s1 -y
+section logs-paused;  coder task logs s1 -c type 2>&1
+section send-paused;  coder task send s1 "While paused" 2>/dev/null
+coder task pause s1 -y > /dev/null
 section resume;       coder task resume s1 --no-wait
 section rm;           coder task rm s2 s3 -y
 section header-env;   CODER_HEADER="X-Trace=from-env,X-Other=2" coder task ls -q
@@ -49,6 +52,9 @@ section header-cmd;   coder task ls -q --header-command 'echo X-From-Command=yes
 section global;       $CT --url "$CODER_URL" -v ls -q 2>&1 | grep -c '^debug: GET'
 section verbose-env;  CODER_VERBOSE=true coder task ls -q 2>&1 | grep -c '^debug: GET'
 section times;        coder task list -o json | grep -o '"created_at": "[^"]*"' | head -1
+section preset;       coder task create --preset Default --name s4 -q "With a preset"
+unset CODER_TASK_TEMPLATE_NAME
+section only-template; coder task create --name s5 -q "The only AI template"
 """
 
 
@@ -95,9 +101,21 @@ def test_a_coder_task_script_runs_unchanged(served: Served) -> None:
     assert out["logs-cols"] == ["ID  TYPE", "0   output", "1   input", "2   output"]
     # send waits until the agent is ready; pause waits for the stop; a paused task is left.
     assert out["send"] == ["Sent input to alice/s1."]
-    assert [d[1] for d in fake.deliveries][-1] == "Please also add a regression test"
+    assert [d[1] for d in fake.deliveries][-2:] == [
+        "Please also add a regression test",
+        "While paused",
+    ]
     assert out["pause"] == ["Paused task alice/s1."]
     assert out["pause-again"] == ["Task alice/s1 is already paused."]
+    # logs of a paused task: coder's snapshot warning (on stderr, here with 2>&1), then it.
+    warning = "warning: Task is paused. Showing last 5 messages from snapshot."
+    assert out["logs-paused"][0] == warning
+    assert out["logs-paused"][1:] == ["TYPE", "output", "input", "output", "input", "output"]
+    # send to a paused task resumes it, waits until it is ready, then delivers (coder v2.32).
+    assert out["send-paused"] == ["Sent input to alice/s1."]
+    acts = [r.route for r in fake.requests if r.route in ("send", "pause", "resume")]
+    # send, pause, (pause-again sends nothing), send-paused: resume then send; pause; resume.
+    assert acts == ["send", "pause", "resume", "send", "pause", "resume"]
     assert out["resume"] == ["Resuming task alice/s1 in the background."]
     assert out["rm"] == ["Deleted task alice/s2.", "Deleted task alice/s3."]
     # $CODER_HEADER (comma-separated) and --header-command reach the server.
@@ -111,3 +129,9 @@ def test_a_coder_task_script_runs_unchanged(served: Served) -> None:
     (created,) = out["times"]
     assert re.fullmatch(r'"created_at": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"', created)
     assert json.loads("{" + created + "}")["created_at"].endswith("Z")
+    # --preset by name, as coder takes it: looked up among the version's presets.
+    assert out["preset"] == [str(fake.task("s4").id)]
+    assert [r.route for r in fake.requests].count("list_presets") == 1
+    # No $CODER_TASK_TEMPLATE_NAME and no --template: the only template with an AI task.
+    assert out["only-template"] == [str(fake.task("s5").id)]
+    assert fake.task("s5").template_version_id == fake.template_version_id
