@@ -135,3 +135,30 @@ def test_a_coder_task_script_runs_unchanged(served: Served) -> None:
     # No $CODER_TASK_TEMPLATE_NAME and no --template: the only template with an AI task.
     assert out["only-template"] == [str(fake.task("s5").id)]
     assert fake.task("s5").template_version_id == fake.template_version_id
+
+
+#: ``coder task list``'s columns at v2.33.0-rc.1: the ``table:`` tags of ``codersdk.Task``
+#: (``cs,recursive_inline`` stands for its ``current_state``'s ``state`` and ``message``)
+#: and ``state changed`` from ``cli/task_list.go``, in source order; typed in as data.
+CODER_LIST_COLUMNS = [
+    "id", "organization id", "owner id", "owner name", "owner avatar url", "name",
+    "display_name", "template id", "template version id", "template name",
+    "template display name", "template icon", "workspace id", "workspace name",
+    "workspace status", "workspace build number", "workspace agent id",
+    "workspace agent lifecycle", "workspace agent health", "workspace app id",
+    "initial prompt", "status", "state", "message", "created at", "updated at",
+    "state changed",
+]  # fmt: skip
+
+
+def test_list_takes_all_of_coders_columns(served: Served) -> None:
+    served.make("every-column", "Show me everything")
+    assert len(CODER_LIST_COLUMNS) == 27
+    shown = served.cli("list", "-c", ",".join(CODER_LIST_COLUMNS), "-w")
+    assert shown.exit_code == 0, shown.output
+    header, row = shown.stdout.splitlines()
+    # Columns are two spaces apart at least; no header holds two spaces running.  Coder's
+    # table turns "_" into a space (cli/cliui/table.go), so display_name is DISPLAY NAME.
+    wanted = [c.upper().replace("_", " ") for c in CODER_LIST_COLUMNS]
+    assert re.split(r"\s{2,}", header.strip()) == wanted
+    assert row.startswith(str(served.fake.task("every-column").id))
