@@ -65,6 +65,23 @@ def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
     return inspect.Parameter(name, _KW, default=default, annotation=annotation)
 
 
+def _ignored_flag(name: str, flag: str, why: str) -> inspect.Parameter:
+    """A ``coder`` global flag that asks to leave out what this CLI never does: taken
+    (so that ``coder`` scripts run unchanged), hidden from help, and ignored."""
+    return _option(name, Annotated[bool, typer.Option(flag, help=why, hidden=True)], False)
+
+
+#: ``coder``'s global flags (v2.33.0-rc.1, cli/root.go) that only silence warnings this
+#: CLI never prints.  ``--force-tty`` is not here: colour and cutting do depend on a tty.
+IGNORED_OPTIONS: tuple[inspect.Parameter, ...] = (
+    _ignored_flag(
+        "no_version_warning", "--no-version-warning", "Ignored: no version warning is printed."
+    ),
+    _ignored_flag(
+        "no_feature_warning", "--no-feature-warning", "Ignored: no licence warning is printed."
+    ),
+)
+
 #: The global options, in help order (the one place they are declared).
 GLOBAL_OPTIONS: tuple[inspect.Parameter, ...] = (
     _option(
@@ -149,6 +166,7 @@ GLOBAL_OPTIONS: tuple[inspect.Parameter, ...] = (
         ],
         None,
     ),
+    *IGNORED_OPTIONS,
 )
 _NAMES = tuple(p.name for p in GLOBAL_OPTIONS)
 
@@ -343,6 +361,8 @@ def connection_options(func: F) -> F:
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
         own = {p.name: kwargs.pop(p.name) for p in GLOBAL_OPTIONS}
+        for ignored in IGNORED_OPTIONS:
+            del own[ignored.name]
         own["header"] = own["header"] or []
         try:
             conn = Connection(**own)

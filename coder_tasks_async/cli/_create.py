@@ -128,8 +128,8 @@ def create(
         typer.Option(
             "--preset",
             envvar=PRESET_ENV,
-            help=f"Template version preset id (a UUID); {NO_PRESET!r} for none.",
-            metavar="UUID",
+            help=f"Preset name (or id); {NO_PRESET!r} for none.",
+            metavar="NAME|UUID",
         ),
     ] = NO_PRESET,
     org: Annotated[

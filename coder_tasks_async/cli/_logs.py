@@ -75,11 +75,15 @@ async def _conversation(coder: CoderTasksClient, task: Task, *, quiet: bool) -> 
         return None
 
 
-def _snapshot_warning(task: Task, conversation: TaskLogs) -> None:
-    """``coder task logs``'s warnings for a conversation stored at pause."""
+def _snapshot_warning(task: Task, conversation: TaskLogs, count: int) -> None:
+    """``coder task logs``'s warnings for a conversation stored at pause.
+
+    *count* is the number of messages shown: ``coder`` has no ``--tail``/``--since``
+    and shows the whole snapshot, so its count is the snapshot's; ours is what is
+    left after those filters, so that the warning states what the user sees.
+    """
     if not conversation.snapshot:
         return
-    count = len(conversation.logs)
     if conversation.snapshot_at is None:
         print_warning(
             f"Task is {task.status}. No snapshot available (snapshot may have failed during "
@@ -222,9 +226,9 @@ def logs(
                 await watched(coder, found.id, conn.patience, lambda: follow(coder, found, how))
                 return
             conversation = await _conversation(coder, found, quiet=False)
-        if conversation is not None:
-            _snapshot_warning(found, conversation)
         entries = backlog_kept(conversation.logs if conversation else [], tail, since_at)
+        if conversation is not None:
+            _snapshot_warning(found, conversation, len(entries))
         if not entries:
             print_notice("No task logs found.")
         elif output is OutputFormat.JSON:

@@ -43,6 +43,28 @@ def _in_org(template: Template, org: str | None) -> bool:
     )
 
 
+async def _check_org(coder: CoderTasksClient, org: str | None) -> None:
+    """Fail naming ``org`` when no template you can see is in it (checked only once a
+    lookup in ``org`` found nothing, so a good ``-O`` costs no request).
+
+    ``coder`` fails with ``get current organization: …`` when ``-O`` names no
+    organization of yours; this CLI reads no organizations, so it judges by the
+    templates', and an organization without templates reads as unknown too.
+    """
+    if not org:
+        return
+    seen = await coder.list_templates()
+    if any(_in_org(t, org) for t in seen):
+        return
+    orgs = sorted({t.organization_name or str(t.organization_id) for t in seen})
+    raise CliError(
+        f"get current organization: organization {org!r} not found "
+        "(no template you can see is in it)",
+        f"-O/--org and $CODER_ORGANIZATION take an organization's name or id; "
+        f"your templates are in: {', '.join(orgs) or 'none'}",
+    )
+
+
 async def task_templates(coder: CoderTasksClient, org: str | None) -> list[Template]:
     """The templates tasks can run on (in ``org``, if given), asked as ``coder task
     create`` asks (``has-ai-task:true``)."""
@@ -57,6 +79,7 @@ async def _named_template(coder: CoderTasksClient, name: str, org: str | None) -
     ]
     where = f" in organization {org}" if org else ""
     if not matches:
+        await _check_org(coder, org)
         raise CliError(f"template {name} not found{where} (or you cannot use it)", _TEMPLATES_HINT)
     if len(matches) > 1:
         orgs = ", ".join(sorted(t.organization_name or str(t.organization_id) for t in matches))
@@ -71,6 +94,7 @@ async def _only_template(coder: CoderTasksClient, org: str | None) -> Template:
     """The one task template, as ``coder task create`` picks it when none is named."""
     templates = await task_templates(coder, org)
     if not templates:
+        await _check_org(coder, org)
         raise CliError("no task templates configured", _TEMPLATES_HINT)
     if len(templates) > 1:
         names = ", ".join(sorted(t.name for t in templates))

@@ -85,6 +85,9 @@ def test_hints_list_only_real_states_and_o_lists_its_values(served: Served) -> N
     for command in ("list", "status", "logs", "wait", "create"):
         shown = served.cli(command, "--help", COLUMNS="200").stdout
         assert "-o, --output table|json" in shown and "table or json" in shown, command
+    # --preset takes a name, as coder's (which has no help text for it), or an id.
+    shown = " ".join(served.cli("create", "--help", COLUMNS="200").stdout.split())
+    assert "--preset NAME|UUID Preset name (or id); 'none' for none." in shown
 
 
 def test_errors_name_flags_not_sdk_parameters() -> None:
@@ -157,3 +160,7 @@ def test_logs_say_what_coder_says_about_snapshots_and_no_logs(frozen: Frozen) ->
     assert paused.exit_code == 0, paused.output
     assert paused.stderr == "warning: Task is paused. Showing last 3 messages from snapshot.\n"
     assert [e["id"] for e in json.loads(paused.stdout)] == [0, 1, 2]
+    # --tail (ours; coder has none): the warning counts the messages shown, not stored.
+    tailed = frozen.cli("logs", "quiet-one", "--tail", "1", "-o", "json")
+    assert tailed.stderr == "warning: Task is paused. Showing last 1 message from snapshot.\n"
+    assert [e["id"] for e in json.loads(tailed.stdout)] == [2]

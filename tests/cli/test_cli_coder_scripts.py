@@ -42,13 +42,20 @@ section logs-cols;    coder task logs s1 -c id,type
 section send;         coder task send s1 "Please also add a regression test"
 section pause;        coder task pause s1 --yes
 section pause-again;  coder task pause s1 -y
+section logs-paused;  coder task logs s1 -c type 2>&1
+section send-paused;  coder task send s1 "While paused" 2>/dev/null
+coder task pause s1 -y > /dev/null
 section resume;       coder task resume s1 --no-wait
 section rm;           coder task rm s2 s3 -y
 section header-env;   CODER_HEADER="X-Trace=from-env,X-Other=2" coder task ls -q
 section header-cmd;   coder task ls -q --header-command 'echo X-From-Command=yes'
-section global;       $CT --url "$CODER_URL" -v ls -q 2>&1 | grep -c '^debug: GET'
+section global;       $CT --url "$CODER_URL" --no-version-warning -v ls -q \
+                        --no-feature-warning 2>&1 | grep -c '^debug: GET'
 section verbose-env;  CODER_VERBOSE=true coder task ls -q 2>&1 | grep -c '^debug: GET'
 section times;        coder task list -o json | grep -o '"created_at": "[^"]*"' | head -1
+section preset;       coder task create --preset Default --name s4 -q "With a preset"
+unset CODER_TASK_TEMPLATE_NAME
+section only-template; coder task create --name s5 -q "The only AI template"
 """
 
 
@@ -95,19 +102,64 @@ def test_a_coder_task_script_runs_unchanged(served: Served) -> None:
     assert out["logs-cols"] == ["ID  TYPE", "0   output", "1   input", "2   output"]
     # send waits until the agent is ready; pause waits for the stop; a paused task is left.
     assert out["send"] == ["Sent input to alice/s1."]
-    assert [d[1] for d in fake.deliveries][-1] == "Please also add a regression test"
+    assert [d[1] for d in fake.deliveries][-2:] == [
+        "Please also add a regression test",
+        "While paused",
+    ]
     assert out["pause"] == ["Paused task alice/s1."]
     assert out["pause-again"] == ["Task alice/s1 is already paused."]
+    # logs of a paused task: coder's snapshot warning (on stderr, here with 2>&1), then it.
+    warning = "warning: Task is paused. Showing last 5 messages from snapshot."
+    assert out["logs-paused"][0] == warning
+    assert out["logs-paused"][1:] == ["TYPE", "output", "input", "output", "input", "output"]
+    # send to a paused task resumes it, waits until it is ready, then delivers (coder v2.32).
+    assert out["send-paused"] == ["Sent input to alice/s1."]
+    acts = [r.route for r in fake.requests if r.route in ("send", "pause", "resume")]
+    # send, pause, (pause-again sends nothing), send-paused: resume then send; pause; resume.
+    assert acts == ["send", "pause", "resume", "send", "pause", "resume"]
     assert out["resume"] == ["Resuming task alice/s1 in the background."]
     assert out["rm"] == ["Deleted task alice/s2.", "Deleted task alice/s3."]
     # $CODER_HEADER (comma-separated) and --header-command reach the server.
     headers = [r.headers for r in fake.requests if r.method == "GET"]
     assert any(h.get("X-Trace") == "from-env" and h.get("X-Other") == "2" for h in headers)
     assert any(h.get("X-From-Command") == "yes" for h in headers)
-    # Global flags before the command.
+    # Global flags before the command (and coder's two warning silencers, ignored).
     assert int(out["global"][0]) >= 1
     assert int(out["verbose-env"][0]) >= 1  # $CODER_VERBOSE, as coder reads it
     # Times in RFC 3339 with Z, as Go writes them.
     (created,) = out["times"]
     assert re.fullmatch(r'"created_at": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"', created)
     assert json.loads("{" + created + "}")["created_at"].endswith("Z")
+    # --preset by name, as coder takes it: looked up among the version's presets.
+    assert out["preset"] == [str(fake.task("s4").id)]
+    assert [r.route for r in fake.requests].count("list_presets") == 1
+    # No $CODER_TASK_TEMPLATE_NAME and no --template: the only template with an AI task.
+    assert out["only-template"] == [str(fake.task("s5").id)]
+    assert fake.task("s5").template_version_id == fake.template_version_id
+
+
+#: ``coder task list``'s columns at v2.33.0-rc.1: the ``table:`` tags of ``codersdk.Task``
+#: (``cs,recursive_inline`` stands for its ``current_state``'s ``state`` and ``message``)
+#: and ``state changed`` from ``cli/task_list.go``, in source order; typed in as data.
+CODER_LIST_COLUMNS = [
+    "id", "organization id", "owner id", "owner name", "owner avatar url", "name",
+    "display_name", "template id", "template version id", "template name",
+    "template display name", "template icon", "workspace id", "workspace name",
+    "workspace status", "workspace build number", "workspace agent id",
+    "workspace agent lifecycle", "workspace agent health", "workspace app id",
+    "initial prompt", "status", "state", "message", "created at", "updated at",
+    "state changed",
+]  # fmt: skip
+
+
+def test_list_takes_all_of_coders_columns(served: Served) -> None:
+    served.make("every-column", "Show me everything")
+    assert len(CODER_LIST_COLUMNS) == 27
+    shown = served.cli("list", "-c", ",".join(CODER_LIST_COLUMNS), "-w")
+    assert shown.exit_code == 0, shown.output
+    header, row = shown.stdout.splitlines()
+    # Columns are two spaces apart at least; no header holds two spaces running.  Coder's
+    # table turns "_" into a space (cli/cliui/table.go), so display_name is DISPLAY NAME.
+    wanted = [c.upper().replace("_", " ") for c in CODER_LIST_COLUMNS]
+    assert re.split(r"\s{2,}", header.strip()) == wanted
+    assert row.startswith(str(served.fake.task("every-column").id))

@@ -267,3 +267,22 @@ def test_refused_query_names_the_flag(served: Served) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("error: request refused (HTTP 400): Invalid task search query;")
     assert 'organization "nope"' in result.stderr and "hint: check --org" in result.stderr
+
+
+def test_an_unknown_organization_is_named(served: Served) -> None:
+    # coder fails with "get current organization: …"; before, this said "no task
+    # templates configured", or "template … not found", without a word on the org.
+    for args, env in (
+        (["create", "p"], {"CODER_ORGANIZATION": "nosuchorg"}),
+        (["create", "p", "-O", "nosuchorg", "--template", "claude-code-agent"], {}),
+    ):
+        result = served.cli(*args, **env)
+        assert result.exit_code == 1, result.output
+        error, hint = result.stderr.splitlines()
+        assert error == (
+            "error: get current organization: organization 'nosuchorg' not found "
+            "(no template you can see is in it)"
+        )
+        assert hint.startswith("hint: -O/--org and $CODER_ORGANIZATION take")
+        assert hint.endswith("your templates are in: coder")
+    assert not any(r.route == "create" for r in served.fake.requests)  # nothing created

@@ -75,10 +75,16 @@ def test_tail_0_still_prints_the_reply_being_written(frozen: Frozen) -> None:
     assert entry(done)["content"].startswith("● Looking at: Refactor the parser")
 
 
-def test_tail_keeps_everything_after_a_restart(frozen: Frozen) -> None:
+@pytest.mark.parametrize("pick", ["--tail", "--since"])
+def test_tail_or_since_keeps_everything_after_a_restart(frozen: Frozen, pick: str) -> None:
     task = frozen.create("phoenix", "Fix the login page")
     frozen.advance(6.5)  # active, and the first reply is done: entries #0, #1, #2
-    run = Running(["logs", "phoenix", "--tail", "1", *FOLLOW], frozen.subprocess_env())
+    backlog = frozen.sdk(lambda coder: coder.get_logs(task.id)).logs
+    assert backlog[1].time < backlog[2].time  # so that --since can keep #2 alone
+    # Both keep only #2 of the backlog: the last one, or the ones since its time (the
+    # fake's clock is not the wall clock, so an ISO time rather than a duration).
+    value = "1" if pick == "--tail" else backlog[2].time.isoformat()
+    run = Running(["logs", "phoenix", pick, value, *FOLLOW], frozen.subprocess_env())
     try:
         first = run.json_until(lambda e: e["kind"] == "new", "the backlog's last entry")
         assert entry(first)["id"] == 2 and "Done: Fix the login page" in entry(first)["content"]

@@ -7,9 +7,11 @@ empty stderr.
 
 from __future__ import annotations
 
+import threading
+
 from cli_support import POLL, Running, Served, served
 
-from coder_tasks_async.testing import Fault
+from coder_tasks_async.testing import Fault, RecordedRequest
 
 __all__ = ["served"]
 
@@ -65,3 +67,30 @@ def test_a_server_that_comes_back_is_said_to(served: Served) -> None:
     finally:
         run.close()
     assert code == 130 and "error:" not in err, err
+
+
+def test_a_dead_server_under_a_watch_stream_is_reported(served: Served) -> None:
+    # logs -f as run by default: on the workspace's watch stream, not polling.  The fake
+    # is closed only once the stream is open: closed while a stream was being opened it
+    # left a server-side socket to the garbage collector (1 run in ~8; none in 16 since).
+    served.make("streamed")
+    env = served.subprocess_env()
+    stream = threading.Event()
+
+    def observe(request: RecordedRequest) -> None:
+        if request.route == "watch_ws":
+            stream.set()
+
+    served.call(served.fake.request_observers.append, observe)
+    run = Running(["logs", "streamed", "-f", "-o", "json", "--retry-for", "1", *POLL], env)
+    try:
+        run.until(lambda line: line.startswith("{"), "the first entry")
+        assert stream.wait(30)  # the follower watches the workspace's stream
+        served.call(served.fake.close)
+        code, _, err = run.finish()
+    finally:
+        run.close()
+    url = served.fake.url
+    assert code == 1, err
+    assert f"warning: cannot reach {url} (connection refused); retrying for 1 s" in err, err
+    assert f"error: cannot reach {url}: no answer for 1 s (connection refused)" in err, err
