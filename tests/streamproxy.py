@@ -82,6 +82,8 @@ class StreamProxy:
         #: offers ``pile`` each).
         self.events = 0
         self.pile_sent = 0
+        #: Storm and flip streams open right now, per workspace id (as in the path).
+        self.storming: Counter[str] = Counter()
         self._turn = 0
         self._closing = False
         self._session: aiohttp.ClientSession | None = None
@@ -122,12 +124,18 @@ class StreamProxy:
         self.served[mode] += 1
         self.served[kind] += 1
         self.open += 1
+        # /api/v2/workspaces/{workspace}/watch-ws
+        storm = request.path.split("/")[4] if mode in ("storm", "flip") else None
+        if storm is not None:
+            self.storming[storm] += 1
         try:
             return await self._serve(request, kind, mode)
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             return web.Response(status=499)  # the client went away
         finally:
             self.open -= 1
+            if storm is not None:
+                self.storming[storm] -= 1
 
     _sse_mode = "stall"
 

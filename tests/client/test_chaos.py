@@ -14,6 +14,7 @@ import os
 import random
 import tracemalloc
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import AsyncExitStack
 from typing import Literal
 from uuid import UUID
@@ -34,7 +35,8 @@ from coder_tasks_async import (
     TaskState,
     TaskStatus,
 )
-from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, Timings
+from coder_tasks_async._polling.wake import EVENT_BURST, EVENT_GAP, TURN_CREDIT
+from coder_tasks_async.testing import FakeClock, FakeCoder, Fault, RecordedRequest, Timings
 
 pytestmark = pytest.mark.anyio
 
@@ -70,6 +72,12 @@ FAULTS = [
 #: Operations after which the short-lived second client is closed mid-traffic.
 CLOSE_AFTER = 600
 CHAOS_PACE = PollPolicy(initial=0.5, maximum=2.0, error_maximum=4.0)
+#: The routes that read one task: its own path each (the collection path is not one task's).
+PER_TASK = ("get", "logs")
+#: The documented cap on a storm (README, Wake-ups): a stream ends a poller's wait at most
+#: once per EVENT_GAP, after a burst of EVENT_BURST that a turn's end may overdraw by
+#: TURN_CREDIT, so one task's path is read at most this often per minute on its account.
+STORM_CAP = 60 / EVENT_GAP + EVENT_BURST + TURN_CREDIT
 
 
 class Driver:
@@ -206,8 +214,17 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         if wake == "hostile":
             streams = await stack.enter_async_context(StreamProxy(fake.url, pile=2 << 20).running())
             url = streams.url
-        seen_at: list[tuple[float, str]] = []
-        fake.request_observers.append(lambda r: seen_at.append((clock.now(), r.path)))
+        seen_at: list[tuple[float, str, str | None, bool]] = []
+
+        def observe(r: RecordedRequest) -> None:
+            storming = (
+                streams is not None
+                and r.route in PER_TASK
+                and streams.storming[str(_workspace(fake, r.path))] > 0
+            )
+            seen_at.append((clock.now(), r.path, r.route, storming))
+
+        fake.request_observers.append(observe)
         for fault in FAULTS:
             fake.faults.add(fault)
         mode: Literal["auto", "poll"] = "poll" if wake == "poll" else "auto"
@@ -248,7 +265,11 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         leaks += len(streams.elsewhere.requests)  # anything at all sent after a redirect
     duplicates = len(created_names) - len(set(created_names))
     duplicates += len(delivered) - len(set(delivered))
-    busiest = _busiest_minute(seen_at)
+    busiest = _busiest_minute((at, path) for at, path, _, _ in seen_at)
+    per_task = [(at, path, storming) for at, path, route, storming in seen_at if route in PER_TASK]
+    busiest_per_task = _busiest_minute((at, path) for at, path, _ in per_task)
+    under_storm = [(at, path) for at, path, storming in per_task if storming]
+    busiest_under_storm = _busiest_minute(under_storm)
     report = (
         f"wake={wake} operations={sum(driver.ops.values())} {dict(driver.ops)} "
         f"faults_injected={sum(injected.values())} {dict(injected)} "
@@ -257,10 +278,16 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         f"followers={len(driver.followed)} entries_checked={entries_checked} "
         f"followers_with_lost_or_repeated_entries={lost} "
         f"leaked={leaked} fake_seconds={clock.now():.0f} duplicates={duplicates} "
-        f"token_leaks={leaks} busiest_path_requests_per_minute={busiest}"
+        f"token_leaks={leaks} busiest_path_requests_per_minute={busiest} "
+        f"busiest_per_task_path_requests_per_minute={busiest_per_task}"
     )
     if streams is not None:
-        report += f" streams_served={dict(streams.served)} storm_events={streams.events}"
+        report += (
+            f" streams_served={dict(streams.served)} storm_events={streams.events}"
+            f" per_task_reads_under_storm={len(under_storm)}"
+            f" busiest_per_task_path_under_storm_per_minute={busiest_under_storm}"
+            f" (cap {STORM_CAP:.0f})"
+        )
     if measure:
         report += (
             f" peak_traced_memory_mib={peak / 2**20:.1f} (the whole process: fake, proxy, logs)"
@@ -286,6 +313,9 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
     assert driver.ops["follow"] > 10
     if streams is not None:
         assert {m: streams.served[m] for m in MODES if not streams.served[m]} == {}, streams.served
+        assert streams.events > 10_000, "the storms stormed"
+        assert len(under_storm) > 0, "no follower read a task while its stream stormed"
+        assert busiest_under_storm <= STORM_CAP, "a storm cost more reads than documented"
     statuses = {t.status for t in driver.tasks.values()}
     assert statuses <= set(TaskStatus)
     assert TaskState.IDLE.value == "idle"
@@ -301,7 +331,15 @@ def _sdk_memory() -> int:
     )
 
 
-def _busiest_minute(seen: list[tuple[float, str]]) -> int:
+def _workspace(fake: FakeCoder, path: str) -> UUID | None:
+    """The workspace of the task a per-task path names (/api/v2/tasks/{user}/{task}...)."""
+    try:
+        return fake.task(path.split("/")[5]).workspace_id
+    except (IndexError, KeyError):
+        return None
+
+
+def _busiest_minute(seen: Iterable[tuple[float, str]]) -> int:
     """The most requests one path had within any minute of the fake clock."""
     by_path: dict[str, list[float]] = {}
     for at, path in seen:
