@@ -57,18 +57,20 @@ FAULTS = [
     Fault(route="*", kind="rate_limit", rate=0.008, retry_after="nan"),
     Fault(route="*", kind="rate_limit", rate=0.008, retry_after="-5"),
     Fault(route="*", kind="gzip_bomb", rate=0.01, size=4 * 1024 * 1024),
-    # ...and absurd advice (capped to 60 s) on the routes followers do not poll.  A
-    # follower honouring a 60 s wait jumps the shared fake clock a whole minute at
-    # once, in the middle of other followers' task/logs poll pairs; that exposes a
-    # known race in settled mode's last-poll flush (a send landing between the two
-    # requests), which is the follower's to fix, not this run's to measure.
-    # test_hostile_server.py covers pollers under absurd Retry-After on their own.
+    # ...and absurd advice (capped to 60 s) on every route a run uses, the followers'
+    # task and log reads too: a follower honouring a 60 s wait jumps the shared fake
+    # clock a whole minute at once, in the middle of other followers' poll pairs.  (Until
+    # 2026-12-08 the followers' routes were left out for a race in settled mode's last
+    # poll that the follower has since lost; 18 runs over six seeds found nothing.)
     *[
         Fault(route=route, kind="rate_limit", rate=0.02, retry_after=advice)
-        for route in ("create", "list", "delete", "send")
+        for route in ("create", "list", "delete", "send", "get", "logs")
         for advice in ("1000000000", "Fri, 31 Dec 9999 23:59:59 GMT")
     ],
 ]
+#: Live tasks the run keeps at most: the listing of ~1 KiB per task stays under BODY_LIMIT
+#: (a long run grew it past the limit, and every list_tasks failed from then on).
+LIVE_TASKS = 120
 #: Operations after which the short-lived second client is closed mid-traffic.
 CLOSE_AFTER = 600
 CHAOS_PACE = PollPolicy(initial=0.5, maximum=2.0, error_maximum=4.0)
@@ -131,6 +133,8 @@ class Driver:
     def pick(self) -> str:
         if len(self.tasks) < 5:
             return "create"
+        if len(self.tasks) >= LIVE_TASKS:
+            return "delete"
         return self.rand.choices(
             ["create", "get", "list", "logs", "send", "delete", "follow"],
             weights=[12, 30, 15, 20, 12, 6, 5],
@@ -177,7 +181,13 @@ class Driver:
     async def delete(self) -> None:
         task = self.some_task()
         self.tasks.pop(task.id, None)
-        await self.client.delete_task(task)
+        try:
+            await self.client.delete_task(task)
+        except CoderError:
+            # Perhaps not deleted: keep it (a later get forgets it if it went), so that failed
+            # deletes do not pile up tasks nobody deletes again.
+            self.tasks[task.id] = task
+            raise
 
     async def follow(self) -> None:
         task = self.some_task()
@@ -315,6 +325,9 @@ async def test_chaos_loses_nothing_and_duplicates_nothing(
         assert {m: streams.served[m] for m in MODES if not streams.served[m]} == {}, streams.served
         assert streams.events > 10_000, "the storms stormed"
         assert len(under_storm) > 0, "no follower read a task while its stream stormed"
+        # A ceiling, not the detector: the autojumping clock gives a storm only milliseconds
+        # of real time per fake second, so this held even with the gate removed.
+        # test_hostile_streams.py's storm test is the one that catches a missing gate.
         assert busiest_under_storm <= STORM_CAP, "a storm cost more reads than documented"
     statuses = {t.status for t in driver.tasks.values()}
     assert statuses <= set(TaskStatus)
