@@ -9,9 +9,12 @@ active`` then waited silently until its timeout; only an already paused task got
 
 from __future__ import annotations
 
+import threading
+
 from cli_support import Frozen, Running, frozen
 
 from coder_tasks_async import CoderTasksClient, Task
+from coder_tasks_async.testing import RecordedRequest
 
 __all__ = ["frozen"]
 
@@ -68,8 +71,19 @@ def test_logs_follow_says_the_task_is_being_paused(frozen: Frozen) -> None:
 
 def test_a_wait_for_the_pause_itself_says_nothing(frozen: Frozen) -> None:
     task = being_paused(frozen, "sleepy")
+    reads = threading.Semaphore(0)
+
+    def observe(request: RecordedRequest) -> None:
+        if request.route == "get":
+            reads.release()
+
+    frozen.call(frozen.fake.request_observers.append, observe)
     run = Running(["wait", "sleepy", "--until", "paused", *POLL], frozen.subprocess_env())
     try:
+        # Its second read of the task: the first answer (``unknown``, the stop build held)
+        # has been judged, so a notice would be out by now; then the build may end.
+        for _ in range(2):
+            assert reads.acquire(timeout=30), "the command never read the task"
         frozen.call(frozen.fake.finish_build, task.id)
         code, _, err = run.finish()
     finally:
