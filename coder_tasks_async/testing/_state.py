@@ -364,7 +364,17 @@ class State:
 
             state.update(task, name="fix-login-2", display_name="Fix login (2)")
         """
+        fixed = _KEPT_BY_STATE.intersection(fields)
+        if fixed:
+            raise ValueError(
+                f"State.update cannot change {', '.join(sorted(fixed))}: other tables hold "
+                "them (use the State method that does, e.g. delete_task)"
+            )
         name_key = (task.owner.id, task.name.lower())
+        new_key = (task.owner.id, str(fields.get("name", task.name)).lower())
+        holder = self._by_name.get(new_key)
+        if not task.deleted and holder is not None and holder is not task:
+            raise ValueError(f"task name {fields['name']!r} is taken by another task of its owner")
         agent_token = task.agent_token
         for field, value in fields.items():
             setattr(task, field, value)
@@ -421,6 +431,11 @@ class State:
         task.rev += 1
         base = max(self.clock.now(), self.view.agent_up_t(task))
         task.conversation = Conversation(base, self.timings, task.name)
+
+
+#: Fields of a task that tables other than the name and agent-token lookups hold (ids,
+#: builds, the owner's index): ``State.update`` refuses them rather than leave one stale.
+_KEPT_BY_STATE = frozenset({"id", "owner", "deleted", "builds"})
 
 
 def _as_message(entry: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,15 @@ async def test_a_task_changed_through_state_update_keeps_its_lookups(
         assert fake.state.by_agent_token.get("t2") is stored
         again = await coder.create_task("y", name="fix-login", template_version_id=tv)
         assert again.id != task.id  # the old name is free again
+        # A name another task of the owner holds is refused (it took that task's entry in
+        # the lookup, and once that task was deleted the renamed one could not be found).
+        with pytest.raises(ValueError, match="taken"):
+            fake.state.update(stored, name="fix-login")
+        assert (await coder.get_task("fix-login")).id == again.id
+        assert (await coder.get_task("fix-login-2")).id == task.id
+        for field in ("id", "owner", "deleted", "builds"):
+            with pytest.raises(ValueError, match="cannot change"):
+                fake.state.update(stored, **{field: getattr(stored, field)})
 
 
 async def test_hold_builds_and_a_failed_build(fake_clock: FakeClock) -> None:
