@@ -129,12 +129,14 @@ def segment(value: str) -> str:
 
 def validate_owner(owner: str | UUID) -> str:
     """An owner as Coder takes it in a path or a ``q`` filter: ``"me"``, a UUID (lower
-    case), or a username by Coder's rules (``codersdk.NameValid``: 1-32 ASCII letters and
-    digits in groups joined by single hyphens, not ``new`` or ``create``).  Anything
-    else is a ``ValueError`` before any request.
+    case), or a username in the shape Coder's usernames have (``codersdk.NameValid``:
+    1-32 ASCII letters and digits in groups joined by single hyphens).  Anything else
+    is a ``ValueError`` before any request.  No name is reserved here: Coder finds the
+    user by ``LOWER(username)`` without checking the name, so ``"new"`` finds a user
+    named ``New`` (the reserved ``new``/``create`` apply to task and user names).
 
-    >>> validate_owner("Alice"), validate_owner("me"), validate_owner("New")
-    ('Alice', 'me', 'New')
+    >>> validate_owner("Alice"), validate_owner("me"), validate_owner("new")
+    ('Alice', 'me', 'new')
     """
     if owner == "me":
         return "me"  # the common case, first
@@ -147,11 +149,10 @@ def validate_owner(owner: str | UUID) -> str:
         raise ValueError("owner must not be empty (use 'me' for yourself)")
     if _CANONICAL_UUID.fullmatch(text.lower()):
         return text.lower()
-    # Case matters: NameValid reserves only the lowercase spellings ("New" is a username).
-    if len(text) > 32 or not _NAME_RE.fullmatch(text) or text in _RESERVED_NAMES:
+    if len(text) > 32 or not _NAME_RE.fullmatch(text):
         raise ValueError(
             f"invalid owner {owner!r}: use 'me', a UUID or a username (1-32 ASCII letters and "
-            "digits in groups joined by single hyphens, not 'new' or 'create')"
+            "digits in groups joined by single hyphens)"
         )
     return text
 

@@ -74,6 +74,10 @@ async def test_an_owner_named_new_is_a_username_like_any_other(
         assert [t.id for t in await as_new.list_tasks(owner="New")] == [task.id]
         assert (await as_new.get_task("New/mine")).id == task.id
         assert (await as_new.get_task("mine", owner="New")).id == task.id
+        # Coder finds the user by LOWER(username) and checks no name rule on the way
+        # (httpmw.ExtractUserContext): the lowercase spelling finds New too.
+        assert [t.id for t in await as_new.list_tasks(owner="new")] == [task.id]
+        assert (await as_new.get_task("new/mine")).id == task.id
         # Another member may name the owner too: the request goes out, Coder says 404.
         before = len(fake_coder.requests)
         with pytest.raises(NotFoundError):

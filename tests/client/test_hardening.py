@@ -287,7 +287,7 @@ async def test_a_current_cursor_without_its_task_is_refused(
 
 @pytest.mark.parametrize(
     "owner",
-    ["../admin", "a\r\nb", "a\x00b", "x" * 33, "new", "create", "al ice", "-x", "a--b", "ünï", '"'],
+    ["../admin", "a\r\nb", "a\x00b", "x" * 33, "al ice", "-x", "a--b", "ünï", '"'],
 )
 async def test_list_tasks_checks_owners_by_coders_username_rules_before_any_request(
     fake_coder: FakeCoder, coder: CoderTasksClient, owner: str
