@@ -49,11 +49,13 @@ async def sqlite_outbox(path: Path) -> tuple[CursorStore, Post]:
     async def post(event: EntryEvent, reply: str) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
+            # The cursor first: a worker that lost the task fails with LeaseLostError
+            # before posting, not on the new holder's row; both commit together, or neither.
+            await event.ack(db)
             db.execute(
                 "INSERT INTO outbox VALUES (?, ?, ?)",
                 (event.idempotency_key, event.task_name, reply),
             )
-            await event.ack(db)  # the cursor commits with the post, or neither does
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -71,13 +73,13 @@ async def postgres_outbox(dsn: str) -> tuple[CursorStore, Post]:
 
     async def post(event: EntryEvent, reply: str) -> None:
         async with conn.transaction():
+            await event.ack(conn)  # first: it locks the task's lease row, or is refused
             await conn.execute(
                 "INSERT INTO outbox VALUES ($1, $2, $3)",
                 event.idempotency_key,
                 event.task_name,
                 reply,
             )
-            await event.ack(conn)
 
     return store, post
 
