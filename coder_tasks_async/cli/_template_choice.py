@@ -43,9 +43,9 @@ def _in_org(template: Template, org: str | None) -> bool:
     )
 
 
-async def _check_org(coder: CoderTasksClient, org: str | None) -> None:
-    """Fail naming ``org`` when no template you can see is in it (checked only once a
-    lookup in ``org`` found nothing, so a good ``-O`` costs no request).
+def _check_org(seen: list[Template], org: str | None) -> None:
+    """Fail naming ``org`` when no template of ``seen`` (all you can see) is in it
+    (checked only once a lookup in ``org`` found nothing, so a good ``-O`` costs nothing).
 
     ``coder`` fails with ``get current organization: …`` when ``-O`` names no
     organization of yours; this CLI reads no organizations, so it judges by the
@@ -53,7 +53,6 @@ async def _check_org(coder: CoderTasksClient, org: str | None) -> None:
     """
     if not org:
         return
-    seen = await coder.list_templates()
     if any(_in_org(t, org) for t in seen):
         return
     orgs = sorted({t.organization_name or str(t.organization_id) for t in seen})
@@ -72,14 +71,11 @@ async def task_templates(coder: CoderTasksClient, org: str | None) -> list[Templ
 
 
 async def _named_template(coder: CoderTasksClient, name: str, org: str | None) -> Template:
-    matches = [
-        t
-        for t in await coder.list_templates()
-        if t.name.lower() == name.lower() and _in_org(t, org)
-    ]
+    seen = await coder.list_templates()
+    matches = [t for t in seen if t.name.lower() == name.lower() and _in_org(t, org)]
     where = f" in organization {org}" if org else ""
     if not matches:
-        await _check_org(coder, org)
+        _check_org(seen, org)
         raise CliError(f"template {name} not found{where} (or you cannot use it)", _TEMPLATES_HINT)
     if len(matches) > 1:
         orgs = ", ".join(sorted(t.organization_name or str(t.organization_id) for t in matches))
@@ -94,7 +90,8 @@ async def _only_template(coder: CoderTasksClient, org: str | None) -> Template:
     """The one task template, as ``coder task create`` picks it when none is named."""
     templates = await task_templates(coder, org)
     if not templates:
-        await _check_org(coder, org)
+        if org:  # every template, not only those with an AI task, says which orgs exist
+            _check_org(await coder.list_templates(), org)
         raise CliError("no task templates configured", _TEMPLATES_HINT)
     if len(templates) > 1:
         names = ", ".join(sorted(t.name for t in templates))
