@@ -106,12 +106,13 @@ def aiohttp_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     )
 
 
-@attrs.define(eq=False, repr=False)
+@attrs.define(eq=False, repr=False, weakref_slot=False)
 class RawResponse:
     """Status, headers and body of a finished response (any status).
 
-    Slotted and without ``__eq__`` (one is built per request: attrs' ``__init__`` is
-    the plain assignments); the URL is only turned into its public string form when an
+    Slotted, without ``__eq__`` and without a weakref slot (one is built per request:
+    attrs' ``__init__`` is the plain assignments, and it is as small as the hand-written
+    class it replaced); the URL is only turned into its public string form when an
     error needs it.
     """
 
