@@ -8,9 +8,9 @@ empty stderr.
 from __future__ import annotations
 
 import threading
-import time
 
 from cli_support import POLL, Running, Served, served
+from helpers import eventually
 
 from coder_tasks_async.testing import Fault, RecordedRequest
 
@@ -89,10 +89,7 @@ def test_a_dead_server_under_a_watch_stream_is_reported(served: Served) -> None:
         assert stream.wait(30)  # the follower asked for the workspace's stream...
         # ...and the fake has it open (the observer fires when the request is recorded,
         # before the upgrade: closing then is the mid-open window the comment above names).
-        deadline = time.monotonic() + 30  # a bound against a hang, not a timing
-        while served.call(lambda: served.fake.watch.open_streams) < 1:
-            assert time.monotonic() < deadline, "the watch stream never opened"
-            time.sleep(0.01)
+        served.call(eventually, lambda: served.fake.watch.open_streams >= 1, "the open stream")
         served.call(served.fake.close)
         code, _, err = run.finish()
     finally:
